@@ -1,0 +1,137 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// jsTime marshals like JavaScript's Date.toJSON: UTC with exactly three fractional digits.
+type jsTime time.Time
+
+func (t jsTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
+}
+
+// writeJSON encodes v into a buffer first, so that an encoding failure still yields a clean 500, then
+// writes it with the original's content type. HTML characters are not escaped, as Express does not.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		slog.Error("encode response", "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"success":false,"msg":"Internal error."}`)
+	} else {
+		buf.Truncate(buf.Len() - 1) // Encode's trailing newline
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// msgBody is the original's most common error body.
+type msgBody struct {
+	Success bool   `json:"success"`
+	Msg     string `json:"msg"`
+}
+
+// apiError is an error with the exact status and body the original answers in that situation.
+type apiError struct {
+	status int
+	body   any
+	header http.Header
+}
+
+func (e *apiError) Error() string { return "api error " + strconv.Itoa(e.status) }
+
+func errMsg(status int, msg string) *apiError {
+	return &apiError{status: status, body: msgBody{Success: false, Msg: msg}}
+}
+
+// fieldError is one entry of the express-validator style 422 body.
+type fieldError struct {
+	Value    any    `json:"value,omitempty"`
+	Msg      string `json:"msg"`
+	Param    string `json:"param"`
+	Location string `json:"location"`
+}
+
+// validationError answers 422 {"errors":[...]}, naming every offending field.
+type validationError struct{ errs []fieldError }
+
+func (e *validationError) Error() string { return "validation failed on " + e.errs[0].Param }
+
+func invalidField(param, location, msg string) *validationError {
+	return &validationError{errs: []fieldError{{Msg: msg, Param: param, Location: location}}}
+}
+
+// errUnauthorized is the answer to missing or wrong credentials.
+var errUnauthorized = &apiError{status: http.StatusUnauthorized,
+	body:   msgBody{Success: false, Msg: "Unauthorized"},
+	header: http.Header{"Www-Authenticate": {`Basic realm="Users"`}}}
+
+var (
+	errNotMember    = errMsg(http.StatusForbidden, "you dont belong to the project.")
+	errRoleRequired = errMsg(http.StatusForbidden, "you dont have the required role.")
+	errNotFound     = errMsg(http.StatusNotFound, "Object not found.")
+)
+
+// statusOf is the one table from domain error codes to HTTP statuses.
+var statusOf = map[string]int{
+	tiledesk.EINVALID:      http.StatusUnprocessableEntity,
+	tiledesk.ENOTFOUND:     http.StatusNotFound,
+	tiledesk.ECONFLICT:     http.StatusConflict,
+	tiledesk.EFORBIDDEN:    http.StatusForbidden,
+	tiledesk.EUNAUTHORIZED: http.StatusUnauthorized,
+	tiledesk.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	tiledesk.ETOOMANY:      http.StatusTooManyRequests,
+	tiledesk.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	tiledesk.EPRECONDITION: http.StatusPreconditionFailed,
+	tiledesk.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	tiledesk.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// writeError answers err. Internal errors are logged with the request and shown generically.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var ve *validationError
+	switch {
+	case errors.As(err, &ae):
+		for k, v := range ae.header {
+			w.Header()[k] = v
+		}
+		writeJSON(w, ae.status, ae.body)
+		return
+	case errors.As(err, &ve):
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"errors": ve.errs})
+		return
+	}
+	code := tiledesk.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	switch {
+	case code == tiledesk.EINVALID:
+		writeJSON(w, status, map[string]any{"errors": []fieldError{{Msg: tiledesk.ErrorMessage(err),
+			Param: tiledesk.ErrorField(err), Location: "body"}}})
+	case code == tiledesk.ENOTFOUND:
+		writeJSON(w, status, errNotFound.body)
+	case status >= 500:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeJSON(w, status, msgBody{Success: false, Msg: "Internal error."})
+	default:
+		writeJSON(w, status, msgBody{Success: false, Msg: tiledesk.ErrorMessage(err)})
+	}
+}

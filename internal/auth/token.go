@@ -1,0 +1,130 @@
+package auth
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// Token subjects, as the original writes them in "sub".
+const (
+	SubjectUser         = "user"
+	SubjectGuest        = "guest"
+	SubjectUserExternal = "userexternal"
+	SubjectBot          = "bot"
+	SubjectSubscription = "subscription"
+)
+
+// Issuer and audience of the tokens the original signs with its global secret.
+const (
+	TokenIssuer   = "https://tiledesk.com"
+	TokenAudience = "https://tiledesk.com"
+)
+
+// Claims are the original server's token claims. Audience is a single string there, not an array, so
+// the registered claims are spelled out rather than embedded.
+type Claims struct {
+	ID            string         `json:"_id"`
+	Email         string         `json:"email,omitempty"`
+	Firstname     string         `json:"firstname,omitempty"`
+	Lastname      string         `json:"lastname,omitempty"`
+	EmailVerified *bool          `json:"emailverified,omitempty"`
+	Attributes    map[string]any `json:"attributes,omitempty"`
+	UID           string         `json:"id,omitempty"`       // guests: the same uuid as _id
+	FullName      string         `json:"fullName,omitempty"` // guests
+	IssuedAt      int64          `json:"iat"`
+	ExpiresAt     int64          `json:"exp,omitempty"`
+	Audience      string         `json:"aud"`
+	Issuer        string         `json:"iss"`
+	Subject       string         `json:"sub"`
+	JTI           string         `json:"jti"`
+}
+
+func (c *Claims) GetExpirationTime() (*jwt.NumericDate, error) {
+	if c.ExpiresAt == 0 {
+		return nil, nil
+	}
+	return jwt.NewNumericDate(time.Unix(c.ExpiresAt, 0)), nil
+}
+func (c *Claims) GetIssuedAt() (*jwt.NumericDate, error) {
+	return jwt.NewNumericDate(time.Unix(c.IssuedAt, 0)), nil
+}
+func (c *Claims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+func (c *Claims) GetIssuer() (string, error)              { return c.Issuer, nil }
+func (c *Claims) GetSubject() (string, error)             { return c.Subject, nil }
+func (c *Claims) GetAudience() (jwt.ClaimStrings, error)  { return jwt.ClaimStrings{c.Audience}, nil }
+
+// Tokens signs and verifies HS256 tokens with the server's secret.
+type Tokens struct {
+	secret   []byte
+	lifetime time.Duration
+	now      func() time.Time
+}
+
+// MinSecretBytes is the shortest secret accepted: HS256 is only as strong as its key.
+const MinSecretBytes = 16
+
+// NewTokens returns a signer/verifier. lifetime is how long issued tokens stay valid.
+func NewTokens(secret []byte, lifetime time.Duration) (*Tokens, error) {
+	if len(secret) < MinSecretBytes {
+		return nil, fmt.Errorf("jwt secret must have at least %d bytes", MinSecretBytes)
+	}
+	if lifetime <= 0 {
+		return nil, errors.New("token lifetime must be positive")
+	}
+	return &Tokens{secret: secret, lifetime: lifetime, now: time.Now}, nil
+}
+
+// SetClock replaces the clock, for tests.
+func (t *Tokens) SetClock(now func() time.Time) { t.now = now }
+
+// Lifetime is how long issued tokens stay valid.
+func (t *Tokens) Lifetime() time.Duration { return t.lifetime }
+
+// Issue fills iat, exp, iss, aud (unless set) and jti, and signs c.
+func (t *Tokens) Issue(c Claims) (string, error) {
+	now := t.now()
+	c.IssuedAt = now.Unix()
+	c.ExpiresAt = now.Add(t.lifetime).Unix()
+	c.Issuer = TokenIssuer
+	if c.Audience == "" {
+		c.Audience = TokenAudience
+	}
+	c.JTI = uuid.NewString()
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(t.secret)
+}
+
+// ErrInvalidToken is returned for every token that does not verify; the cause is wrapped for logs.
+var ErrInvalidToken = errors.New("invalid token")
+
+// Verify checks the signature (HS256 only), expiry (required) and the presence of _id and sub.
+func (t *Tokens) Verify(token string) (*Claims, error) {
+	var c Claims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithTimeFunc(t.now),
+		jwt.WithLeeway(30*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if c.ID == "" {
+		return nil, fmt.Errorf("%w: no _id claim", ErrInvalidToken)
+	}
+	if c.Subject == "" {
+		c.Subject = SubjectUser // the original treats a token without sub as a user's
+	}
+	return &c, nil
+}
+
+// NewSecret returns a random 32-byte secret, hex encoded, for a first start without one configured.
+func NewSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("auth: no randomness: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}

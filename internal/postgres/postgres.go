@@ -1,0 +1,78 @@
+// Package postgres opens a PostgreSQL database through pgx and supplies its dialect to sqlstore.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Dialect is PostgreSQL's side of the sqlstore seam.
+type Dialect struct{}
+
+var _ sqlstore.Dialect = Dialect{}
+
+func (Dialect) Name() string { return "postgres" }
+
+// Rebind leaves $N alone: queries are written in PostgreSQL's placeholder style.
+func (Dialect) Rebind(q string) string { return q }
+
+func (Dialect) Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// migrationLockKey is an arbitrary constant shared by every tiledesk process on the database.
+const migrationLockKey = 0x7469_6c65_6465_736b // "tiledesk"
+
+// LockMigrations takes a transaction-scoped advisory lock, released at commit or rollback.
+func (Dialect) LockMigrations(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockKey))
+	return err
+}
+
+func (Dialect) IsUniqueViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23505"
+}
+
+func (Dialect) ForUpdate() string { return " FOR UPDATE" }
+
+// Open connects to the database at a postgres:// URL.
+func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(dsn), err)
+	}
+	return sqlstore.New(Dialect{}, db, db, Redact(dsn)), nil
+}
+
+// Redact hides the password of a database URL, for logs.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparseable URL)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,139 @@
+// Package sqlite opens the embedded SQLite engine (modernc.org/sqlite: pure Go, so the server stays
+// one static binary) and supplies its dialect to sqlstore.
+//
+// Settings: WAL journal so readers never block the writer, a busy timeout instead of immediate
+// SQLITE_BUSY, foreign keys on, synchronous=FULL so that a committed write survives a power cut and
+// not only a process crash, and BEGIN IMMEDIATE transactions on a single writer connection so that a
+// transaction never has to upgrade its lock. Reads go to a separate read-only pool.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Dialect is SQLite's side of the sqlstore seam.
+type Dialect struct{}
+
+var _ sqlstore.Dialect = Dialect{}
+
+func (Dialect) Name() string { return "sqlite" }
+
+// Rebind turns $N into ?N, SQLite's numbered parameter, which binds the same argument as $N.
+func (Dialect) Rebind(q string) string { return strings.ReplaceAll(q, "$", "?") }
+
+func (Dialect) Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// LockMigrations needs nothing: transactions begin IMMEDIATE, which already excludes other writers,
+// in this process and in any other.
+func (Dialect) LockMigrations(context.Context, *sql.Tx) error { return nil }
+
+func (Dialect) IsUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+func (Dialect) ForUpdate() string { return "" }
+
+// Options tune Open; the zero value is the production setting.
+type Options struct {
+	// Synchronous overrides PRAGMA synchronous (FULL by default).
+	Synchronous string
+}
+
+// Open opens (creating if needed) the database at path, which may be a plain path or a "sqlite:" URL
+// ("sqlite:///var/lib/tiledesk.db", "sqlite:tiledesk.db?synchronous=normal"), and migrates it.
+func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error) {
+	path, params, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Synchronous == "" {
+		opt.Synchronous = params.Get("synchronous")
+	}
+	if opt.Synchronous == "" {
+		opt.Synchronous = "FULL"
+	}
+	switch strings.ToUpper(opt.Synchronous) {
+	case "OFF", "NORMAL", "FULL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("sqlite: unknown synchronous setting %q", opt.Synchronous)
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("sqlite: create data directory: %w", err)
+		}
+	}
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(" + opt.Synchronous + ")"
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// One writer: SQLite serialises writers anyway, and a single connection makes them queue in Go
+	// instead of spinning on the busy handler.
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	readers := max(4, 2*runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+	read.SetConnMaxLifetime(0)
+	return sqlstore.New(Dialect{}, write, read, path), nil
+}
+
+// parseDSN accepts a plain path or a sqlite: URL and returns the file path and the URL's parameters.
+func parseDSN(dsn string) (string, url.Values, error) {
+	if !strings.HasPrefix(dsn, "sqlite:") {
+		if dsn == "" {
+			return "", nil, errors.New("sqlite: empty database path")
+		}
+		return dsn, url.Values{}, nil
+	}
+	rest := strings.TrimPrefix(dsn, "sqlite:")
+	rest = strings.TrimPrefix(rest, "//")
+	path, query, _ := strings.Cut(rest, "?")
+	params, err := url.ParseQuery(query)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlite: bad parameters in %q: %w", dsn, err)
+	}
+	if path == "" {
+		return "", nil, fmt.Errorf("sqlite: no file path in %q", dsn)
+	}
+	return path, params, nil
+}

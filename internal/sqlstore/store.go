@@ -1,0 +1,253 @@
+// Package sqlstore implements tiledesk.Store once, in SQL, for every engine. The few places where
+// engines differ (placeholders, unique-violation codes, migration locking, row locks) sit behind the
+// Dialect interface that internal/sqlite and internal/postgres implement.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// Dialect is what an engine must supply. Queries are written with $1-style placeholders, TRUE/FALSE
+// literals, ON CONFLICT and RETURNING, which both engines understand once rebound.
+type Dialect interface {
+	// Name is the engine name for logs: "sqlite" or "postgres".
+	Name() string
+	// Rebind rewrites the $N placeholders of a query for the engine.
+	Rebind(query string) string
+	// Migrations holds the engine's numbered migrations, NNNN_name.sql, applied in order.
+	Migrations() fs.FS
+	// LockMigrations serialises migrations across processes for the rest of tx.
+	LockMigrations(ctx context.Context, tx *sql.Tx) error
+	// IsUniqueViolation reports whether err is a unique or primary key violation, by error code.
+	IsUniqueViolation(err error) bool
+	// ForUpdate is the row-locking suffix of a SELECT inside a write transaction ("" where the
+	// engine locks the whole database for a writer).
+	ForUpdate() string
+}
+
+// Store is the SQL implementation of tiledesk.Store.
+type Store struct {
+	dialect  Dialect
+	write    *sql.DB // the only pool that writes (one connection on SQLite)
+	read     *sql.DB // may be the same pool
+	location string
+	queries  sync.Map // query text -> rebound text
+}
+
+var _ tiledesk.Store = (*Store)(nil)
+
+// New returns a Store over already opened pools. Call Migrate before use.
+func New(d Dialect, write, read *sql.DB, location string) *Store {
+	if read == nil {
+		read = write
+	}
+	return &Store{dialect: d, write: write, read: read, location: location}
+}
+
+// Engine names the engine and where the data is.
+func (s *Store) Engine() (string, string) { return s.dialect.Name(), s.location }
+
+// Ping reports whether both pools answer.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return err
+	}
+	return s.read.PingContext(ctx)
+}
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// WriteDB exposes the write pool, for benchmarks and torture tests that need the bare engine.
+func (s *Store) WriteDB() *sql.DB { return s.write }
+
+// q returns the query rebound for the engine, computing it once per distinct text.
+func (s *Store) q(query string) string {
+	if v, ok := s.queries.Load(query); ok {
+		return v.(string)
+	}
+	r := s.dialect.Rebind(query)
+	s.queries.Store(query, r)
+	return r
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.read.QueryRowContext(ctx, s.q(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.read.QueryContext(ctx, s.q(query), args...)
+}
+
+// tx is a write transaction whose methods rebind their queries.
+type tx struct {
+	*sql.Tx
+	s      *Store
+	now    time.Time
+	events []*tiledesk.Event
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, t.s.q(query), args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, t.s.q(query), args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, t.s.q(query), args...)
+}
+
+// event appends an outbox row in this transaction.
+func (t *tx) event(ctx context.Context, projectID, name, objectID string, payload any) error {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", name, err)
+	}
+	ev := &tiledesk.Event{ID: tiledesk.NewIDAt(t.now), ProjectID: projectID, Name: name, ObjectID: objectID,
+		Payload: raw, CreatedAt: t.now}
+	_, err = t.exec(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, ev.ProjectID, ev.ID, ev.Name, ev.ObjectID, string(raw), ms(ev.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("insert %s event: %w", name, err)
+	}
+	t.events = append(t.events, ev)
+	return nil
+}
+
+// inTx runs fn in a write transaction and commits when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
+	sqlTx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	t := &tx{Tx: sqlTx, s: s, now: tiledesk.Now()}
+	if err := fn(t); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// GetMeta returns a server setting, or ENOTFOUND.
+func (s *Store) GetMeta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.queryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", tiledesk.NotFound("setting")
+	}
+	return v, err
+}
+
+// SetMetaIfAbsent stores value unless key has one, and returns what is stored.
+func (s *Store) SetMetaIfAbsent(ctx context.Context, key, value string) (string, error) {
+	var stored string
+	err := s.inTx(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+			key, value); err != nil {
+			return err
+		}
+		return t.queryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&stored)
+	})
+	return stored, err
+}
+
+// IsEmpty reports whether no user exists.
+func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) AS one`).Scan(&n)
+	return n == 0, err
+}
+
+// ms is the stored form of a timestamp: Unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// jsonArg encodes v for a JSON column; nil maps and slices are stored as NULL.
+func jsonArg(v any) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case map[string]any:
+		if x == nil {
+			return nil, nil
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if string(b) == "null" {
+		return nil, nil
+	}
+	return string(b), nil
+}
+
+// mustJSON encodes values that cannot fail to encode (domain structs and string slices).
+func mustJSON(v any) any {
+	a, err := jsonArg(v)
+	if err != nil {
+		panic(fmt.Sprintf("sqlstore: encode %T: %v", v, err))
+	}
+	return a
+}
+
+// scanJSON decodes a JSON column into dst; NULL leaves dst untouched.
+func scanJSON(src sql.NullString, dst any) error {
+	if !src.Valid || src.String == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(src.String), dst)
+}
+
+// nullString stores "" as NULL, so optional columns and partial unique indexes agree.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// notFound translates sql.ErrNoRows into the domain's ENOTFOUND for the given kind.
+func notFound(err error, kind string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return tiledesk.NotFound(kind)
+	}
+	return err
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error) {
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,164 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+const userColumns = `id, email, password_hash, firstname, lastname, email_verified, status, phone, description,
+	public_email, public_website, attributes, created_at, updated_at`
+
+func scanUser(row scanner) (*tiledesk.User, error) {
+	var (
+		u                                     tiledesk.User
+		phone, desc, pubEmail, pubSite, attrs sql.NullString
+		created, updated                      int64
+	)
+	if err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Firstname, &u.Lastname, &u.EmailVerified, &u.Status,
+		&phone, &desc, &pubEmail, &pubSite, &attrs, &created, &updated); err != nil {
+		return nil, err
+	}
+	u.Phone, u.Description, u.PublicEmail, u.PublicWebsite = phone.String, desc.String, pubEmail.String, pubSite.String
+	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
+	if err := scanJSON(attrs, &u.Attributes); err != nil {
+		return nil, fmt.Errorf("user attributes: %w", err)
+	}
+	return &u, nil
+}
+
+// CreateUser inserts u, converts the pending invitations of its email into memberships and records
+// user.signup, in one transaction.
+func (s *Store) CreateUser(ctx context.Context, u *tiledesk.User) error {
+	u.Email = strings.ToLower(u.Email)
+	attrs, err := jsonArg(u.Attributes)
+	if err != nil {
+		return tiledesk.Invalid("attributes", "attributes must be a JSON object")
+	}
+	return s.inTx(ctx, func(t *tx) error {
+		_, err := t.exec(ctx, `INSERT INTO users (`+userColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			u.ID, u.Email, u.PasswordHash, u.Firstname, u.Lastname, u.EmailVerified, u.Status,
+			nullString(u.Phone), nullString(u.Description), nullString(u.PublicEmail), nullString(u.PublicWebsite),
+			attrs, ms(u.CreatedAt), ms(u.UpdatedAt))
+		if s.dialect.IsUniqueViolation(err) {
+			return tiledesk.Errorf(tiledesk.ECONFLICT, "Email already registered")
+		} else if err != nil {
+			return fmt.Errorf("insert user: %w", err)
+		}
+		if err := t.acceptInvitations(ctx, u); err != nil {
+			return err
+		}
+		return t.event(ctx, "", tiledesk.EventUserSignup, u.ID, u)
+	})
+}
+
+// acceptInvitations turns the pending invitations of u's email into memberships.
+func (t *tx) acceptInvitations(ctx context.Context, u *tiledesk.User) error {
+	rows, err := t.query(ctx, `SELECT `+invitationColumns+` FROM pending_invitations WHERE email = $1`, u.Email)
+	if err != nil {
+		return fmt.Errorf("find invitations: %w", err)
+	}
+	var invs []*tiledesk.PendingInvitation
+	for rows.Next() {
+		inv, err := scanInvitation(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		invs = append(invs, inv)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		pu := tiledesk.NewProjectUser(inv.ProjectID, inv.Role, inv.CreatedBy, t.now)
+		pu.UserID = u.ID
+		if err := t.insertProjectUser(ctx, pu); err != nil && tiledesk.ErrorCode(err) != tiledesk.ECONFLICT {
+			return err
+		}
+		if _, err := t.exec(ctx, `DELETE FROM pending_invitations WHERE id_project = $1 AND id = $2`,
+			inv.ProjectID, inv.ID); err != nil {
+			return fmt.Errorf("delete invitation: %w", err)
+		}
+		if err := t.event(ctx, pu.ProjectID, tiledesk.EventProjectUserInvite, pu.ID, pu); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FindUserByID returns an active user.
+func (s *Store) FindUserByID(ctx context.Context, id string) (*tiledesk.User, error) {
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 AND status = $2`,
+		id, tiledesk.UserActive))
+	return u, notFound(err, "user")
+}
+
+// FindUserByEmail returns the active user with that email.
+func (s *Store) FindUserByEmail(ctx context.Context, email string) (*tiledesk.User, error) {
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1 AND status = $2`,
+		strings.ToLower(email), tiledesk.UserActive))
+	return u, notFound(err, "user")
+}
+
+// UpdateUser applies upd to an active user.
+func (s *Store) UpdateUser(ctx context.Context, id string, upd tiledesk.UserUpdate) (*tiledesk.User, error) {
+	var out *tiledesk.User
+	err := s.inTx(ctx, func(t *tx) error {
+		u, err := scanUser(t.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 AND status = $2`+
+			s.dialect.ForUpdate(), id, tiledesk.UserActive))
+		if err != nil {
+			return notFound(err, "user")
+		}
+		set(&u.Firstname, upd.Firstname)
+		set(&u.Lastname, upd.Lastname)
+		set(&u.Phone, upd.Phone)
+		set(&u.Description, upd.Description)
+		set(&u.PublicEmail, upd.PublicEmail)
+		set(&u.PublicWebsite, upd.PublicWebsite)
+		if upd.Attributes != nil {
+			u.Attributes = upd.Attributes
+		}
+		u.UpdatedAt = t.now
+		attrs, err := jsonArg(u.Attributes)
+		if err != nil {
+			return tiledesk.Invalid("attributes", "attributes must be a JSON object")
+		}
+		if _, err := t.exec(ctx, `UPDATE users SET firstname = $2, lastname = $3, phone = $4, description = $5,
+			public_email = $6, public_website = $7, attributes = $8, updated_at = $9 WHERE id = $1`,
+			u.ID, u.Firstname, u.Lastname, nullString(u.Phone), nullString(u.Description),
+			nullString(u.PublicEmail), nullString(u.PublicWebsite), attrs, ms(u.UpdatedAt)); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		out = u
+		return t.event(ctx, "", tiledesk.EventUserUpdate, u.ID, u)
+	})
+	return out, err
+}
+
+// SetUserPassword replaces the password hash of an active user.
+func (s *Store) SetUserPassword(ctx context.Context, id, hash string) error {
+	return s.inTx(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND status = $4`,
+			id, hash, ms(t.now), tiledesk.UserActive)
+		if err != nil {
+			return fmt.Errorf("update password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return tiledesk.NotFound("user")
+		}
+		return nil
+	})
+}
+
+// set assigns *v to *dst when v is given: the "nil means unchanged" of update structs.
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}

@@ -1,0 +1,192 @@
+package tiledesk
+
+import (
+	"context"
+	"time"
+)
+
+// Roles, weakest first. A route that requires a role admits that role and every stronger one.
+const (
+	RoleGuest      = "guest"
+	RoleUser       = "user"
+	RoleTeammate   = "teammate"
+	RoleAgent      = "agent"
+	RoleSupervisor = "supervisor"
+	RoleAdmin      = "admin"
+	RoleOwner      = "owner"
+)
+
+var roleRank = map[string]int{
+	RoleGuest: 1, RoleUser: 2, RoleTeammate: 3, RoleAgent: 4, RoleSupervisor: 5, RoleAdmin: 6, RoleOwner: 7,
+}
+
+// IsRole reports whether name is one of the standard roles.
+func IsRole(name string) bool { return roleRank[name] > 0 }
+
+// HasRole reports whether role is at least min in the hierarchy. Unknown roles rank below guest.
+func HasRole(role, min string) bool {
+	return roleRank[role] > 0 && roleRank[role] >= roleRank[min]
+}
+
+// Role types of a membership: agents work the project, users are its visitors and customers.
+const (
+	RoleTypeAgent = 1
+	RoleTypeUser  = 2
+)
+
+// RoleTypeOf returns the role type the original assigns to a role.
+func RoleTypeOf(role string) int {
+	if HasRole(role, RoleTeammate) {
+		return RoleTypeAgent
+	}
+	return RoleTypeUser
+}
+
+// Membership statuses.
+const (
+	MemberActive   = "active"
+	MemberDisabled = "disabled"
+)
+
+// ProjectUser is the membership of a registered user (UserID) or of a guest / external visitor
+// (UUIDUser) in a project, with its role.
+type ProjectUser struct {
+	ID                     string
+	ProjectID              string
+	UserID                 string // registered users
+	UUIDUser               string // guests and external users
+	Role                   string
+	RoleType               int
+	UserAvailable          bool
+	ProfileStatus          string
+	MaxAssignedChat        *int
+	NumberAssignedRequests int
+	LastLoginAt            time.Time
+	Permissions            []string
+	Tags                   []string
+	Status                 string
+	Trashed                bool
+	Attributes             map[string]any
+	Settings               map[string]any
+	CreatedBy              string
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+
+	User *User // populated by finders for registered users; nil otherwise
+}
+
+// IsActive reports whether the membership grants access.
+func (pu *ProjectUser) IsActive() bool { return pu.Status == MemberActive && !pu.Trashed }
+
+// NewProjectUser returns an active membership with the original's defaults.
+func NewProjectUser(projectID, role, createdBy string, now time.Time) *ProjectUser {
+	return &ProjectUser{
+		ID:            NewIDAt(now),
+		ProjectID:     projectID,
+		Role:          role,
+		RoleType:      RoleTypeOf(role),
+		UserAvailable: true,
+		LastLoginAt:   now,
+		Permissions:   []string{},
+		Tags:          []string{},
+		Status:        MemberActive,
+		CreatedBy:     createdBy,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+}
+
+// ProjectUserFilter narrows FindProjectUsers. Empty Roles means every agent-side role (roleType 1).
+type ProjectUserFilter struct {
+	Roles   []string
+	Status  *string // nil: active only
+	Trashed bool    // include trashed memberships
+}
+
+// ProjectUserUpdate lists changeable membership fields; nil means unchanged.
+type ProjectUserUpdate struct {
+	Role                   *string
+	Status                 *string
+	UserAvailable          *bool
+	ProfileStatus          *string
+	MaxAssignedChat        *int
+	ClearMaxAssignedChat   bool
+	NumberAssignedRequests *int
+	Attributes             map[string]any
+	Tags                   []string
+	Trashed                *bool
+}
+
+// PendingInvitation is an invitation to an email that has no account yet. It becomes a membership when
+// that email signs up.
+type PendingInvitation struct {
+	ID        string
+	ProjectID string
+	Email     string
+	Role      string
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ProjectUserStore keeps memberships. Every method is scoped by project id: an id of another project
+// is not found.
+type ProjectUserStore interface {
+	// FindProjectUserByID returns a membership of the project (any status), its user populated.
+	FindProjectUserByID(ctx context.Context, projectID, id string) (*ProjectUser, error)
+
+	// FindProjectUserByUserID returns the membership of a registered user (any status), or ENOTFOUND.
+	FindProjectUserByUserID(ctx context.Context, projectID, userID string) (*ProjectUser, error)
+
+	// FindProjectUserByUUID returns the membership of a guest or external user, or ENOTFOUND.
+	FindProjectUserByUUID(ctx context.Context, projectID, uuid string) (*ProjectUser, error)
+
+	// FindProjectUsers lists memberships, oldest first, users populated.
+	FindProjectUsers(ctx context.Context, projectID string, f ProjectUserFilter) ([]*ProjectUser, error)
+
+	// CreateProjectUser inserts a membership and records project_user.invite (agents) or
+	// projectuser.create (visitors). It returns ECONFLICT if the user or uuid is already a member.
+	CreateProjectUser(ctx context.Context, pu *ProjectUser) error
+
+	// UpdateProjectUser applies upd, records project_user.update and returns the result.
+	UpdateProjectUser(ctx context.Context, projectID, id string, upd ProjectUserUpdate) (*ProjectUser, error)
+
+	// DeleteProjectUser removes a membership for good and records project_user.delete.
+	DeleteProjectUser(ctx context.Context, projectID, id string) error
+
+	// SavePendingInvitation inserts an invitation, or updates the role of the existing one for the
+	// same project and email, and returns the stored invitation.
+	SavePendingInvitation(ctx context.Context, inv *PendingInvitation) (*PendingInvitation, error)
+}
+
+// IsBusy reports whether an agent has reached its chat limit: only when the project turns limits on
+// (settings.chat_limit_on), against the agent's own max_assigned_chat or else the project's
+// settings.max_agent_assigned_chat.
+func IsBusy(p *Project, pu *ProjectUser) bool {
+	if p == nil || p.Settings["chat_limit_on"] != true {
+		return false
+	}
+	limit := -1
+	if pu.MaxAssignedChat != nil {
+		limit = *pu.MaxAssignedChat
+	} else if n, ok := number(p.Settings["max_agent_assigned_chat"]); ok {
+		limit = n
+	}
+	return limit >= 0 && pu.NumberAssignedRequests >= limit
+}
+
+// number reads an integer out of a decoded JSON value.
+func number(v any) (int, bool) {
+	switch x := v.(type) {
+	case float64:
+		return int(x), true
+	case int:
+		return x, true
+	case int64:
+		return int(x), true
+	case interface{ Int64() (int64, error) }:
+		n, err := x.Int64()
+		return int(n), err == nil
+	}
+	return 0, false
+}

@@ -1,0 +1,66 @@
+package tiledesk
+
+import (
+	"context"
+	"time"
+)
+
+// User statuses, as the original stores them.
+const (
+	UserActive  = 100
+	UserDeleted = 0
+)
+
+// User is a registered account. Email is kept lower-cased; PasswordHash is a bcrypt hash and never
+// leaves the server.
+type User struct {
+	ID            string
+	Email         string
+	PasswordHash  string `json:"-"` // never in events or logs
+	Firstname     string
+	Lastname      string
+	EmailVerified bool
+	Status        int
+	Phone         string
+	Description   string
+	PublicEmail   string
+	PublicWebsite string
+	Attributes    map[string]any
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// FullName is "firstname lastname" as the original builds it (a trailing space when lastname is empty).
+func (u *User) FullName() string { return u.Firstname + " " + u.Lastname }
+
+// UserUpdate lists the fields a user may change about themselves; nil means unchanged.
+type UserUpdate struct {
+	Firstname     *string
+	Lastname      *string
+	Phone         *string
+	Description   *string
+	PublicEmail   *string
+	PublicWebsite *string
+	Attributes    map[string]any // replaces the attributes when non-nil
+}
+
+// UserStore keeps accounts.
+type UserStore interface {
+	// CreateUser inserts u (ID, timestamps and status set by the caller) and, in the same
+	// transaction, turns every pending invitation for u.Email into a membership and records the
+	// user.signup event. It returns ECONFLICT when the email is already registered.
+	CreateUser(ctx context.Context, u *User) error
+
+	// FindUserByID returns an active user, or ENOTFOUND.
+	FindUserByID(ctx context.Context, id string) (*User, error)
+
+	// FindUserByEmail returns the active user with that email (compared case-insensitively), or
+	// ENOTFOUND.
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
+
+	// UpdateUser applies upd to an active user and returns the result, or ENOTFOUND.
+	UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error)
+
+	// SetUserPassword replaces the password hash of an active user, or returns ENOTFOUND.
+	SetUserPassword(ctx context.Context, id, passwordHash string) error
+}
