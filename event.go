@@ -21,6 +21,9 @@ const (
 	EventDepartmentCreate  = "department.create"
 	EventDepartmentUpdate  = "department.update"
 	EventDepartmentDelete  = "department.delete"
+	EventLeadCreate        = "lead.create"
+	EventLeadUpdate        = "lead.update"
+	EventLeadDelete        = "lead.delete"
 )
 
 // Event is a row of the outbox: written in the same transaction as the change it describes, so that

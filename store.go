@@ -9,6 +9,7 @@ type Store interface {
 	ProjectStore
 	ProjectUserStore
 	DepartmentStore
+	LeadStore
 	EventStore
 
 	// Ping reports whether the database answers.

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -22,22 +20,17 @@ func (t jsTime) MarshalJSON() ([]byte, error) {
 // writeJSON encodes v into a buffer first, so that an encoding failure still yields a clean 500, then
 // writes it with the original's content type. HTML characters are not escaped, as Express does not.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	body, err := encodeJSON(v)
+	if err != nil {
 		slog.Error("encode response", "err", err)
 		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"success":false,"msg":"Internal error."}`)
-	} else {
-		buf.Truncate(buf.Len() - 1) // Encode's trailing newline
+		body = []byte(`{"success":false,"msg":"Internal error."}`)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
 
 // msgBody is the original's most common error body.

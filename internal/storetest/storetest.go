@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Meta", testMeta},
 		{"TimestampsMillisecondUTC", testTimestamps},
 	}
+	tests = append(tests, leadTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, newStore(t))
