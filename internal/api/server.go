@@ -6,6 +6,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,7 +41,22 @@ type Server struct {
 
 	root    *http.ServeMux // routes whose first segment is fixed: /auth, /users, /projects, ...
 	project *http.ServeMux // routes under /{pid}/
+	table   []RouteInfo    // every registered route, in registration order
 }
+
+// RouteInfo describes a registered route, for tests that must cover every route (the tenancy and
+// role matrix) and for documentation.
+type RouteInfo struct {
+	Method  string // GET, POST, ...
+	Pattern string // the path pattern without the method: /{pid}/leads/{id}
+	// Access is "public", "authed" (any valid credential), "registered" (a registered user, not a
+	// guest) or "member" (an active member of the route's project with at least Role).
+	Access string
+	Role   string // for member routes: the least role; "" admits any member
+}
+
+// Routes lists every registered route.
+func (s *Server) Routes() []RouteInfo { return slices.Clone(s.table) }
 
 // New returns a Server with every route registered.
 func New(cfg Config) *Server {
@@ -144,6 +160,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 // original does, then authenticate, then check membership and role.
 func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handlerFunc) {
 	projectRoute := strings.Contains(pattern, "{pid}")
+	s.table = append(s.table, routeInfo(pattern, acc))
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		c := &call{}
@@ -178,4 +195,18 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+func routeInfo(pattern string, acc access) RouteInfo {
+	method, path, _ := strings.Cut(pattern, " ")
+	ri := RouteInfo{Method: method, Pattern: path, Access: "public", Role: acc.role}
+	switch {
+	case acc.member:
+		ri.Access = "member"
+	case acc.registered:
+		ri.Access = "registered"
+	case acc.authenticate:
+		ri.Access = "authed"
+	}
+	return ri
 }

@@ -1,0 +1,298 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/auth"
+)
+
+// The tenancy and role matrix: every route the server registers (Server.Routes) is called with every
+// kind of credential, and the answer is held to the policy written below. The policy is written by
+// hand on purpose, apart from routes.go: a route registered with a weaker access than intended is
+// caught, and a route added without a policy entry fails the test until someone decides who may call it.
+
+// policy is who may call a route: "public", "authed" (any valid credential), "registered" (a
+// registered user, not a guest) or the least project role. body builds the request body for a caller
+// (nil: no body); a body must be valid for an allowed caller, so that allowed calls reach the handler.
+type policy struct {
+	allow string
+	body  func(w *world, who *credential) any
+}
+
+var matrix = map[string]policy{
+	"GET /{$}":          {allow: "public"},
+	"POST /auth/signup": {allow: "public", body: func(w *world, _ *credential) any { return w.newSignup() }},
+	"POST /auth/signin": {allow: "public", body: func(w *world, _ *credential) any {
+		return map[string]string{"email": w.signer.email, "password": w.signer.password}
+	}},
+	"POST /auth/signinAnonymously": {allow: "public", body: func(w *world, _ *credential) any { return map[string]string{"id_project": w.pidA} }},
+	"GET /testauth":                {allow: "authed"},
+	"GET /users":                   {allow: "authed"},
+	"PUT /users":                   {allow: "registered", body: fixed(map[string]string{"lastname": "Changed"})},
+	"PUT /users/changepsw": {allow: "registered", body: func(_ *world, who *credential) any {
+		return map[string]string{"oldpsw": who.password, "newpsw": who.password + "-new"}
+	}},
+	"POST /projects":                           {allow: "registered", body: fixed(map[string]string{"name": "Another project"})},
+	"GET /projects":                            {allow: "registered"},
+	"GET /projects/{pid}":                      {allow: tiledesk.RoleAgent},
+	"PUT /projects/{pid}":                      {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Renamed"})},
+	"DELETE /projects/{pid}":                   {allow: tiledesk.RoleOwner},
+	"GET /{pid}/project_users":                 {allow: tiledesk.RoleAgent},
+	"GET /{pid}/project_users/me":              {allow: tiledesk.RoleAgent},
+	"GET /{pid}/project_users/{id}":            {allow: tiledesk.RoleAgent},
+	"GET /{pid}/project_users/users/{user_id}": {allow: tiledesk.RoleAgent},
+	"POST /{pid}/project_users/invite": {allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
+		return map[string]string{"email": w.fresh("invitee") + "@example.com", "role": "agent"}
+	}},
+	"PUT /{pid}/project_users":           {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"user_available": false})},
+	"PUT /{pid}/project_users/{id}":      {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"user_available": false})},
+	"DELETE /{pid}/project_users/{id}":   {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/leads":                   {allow: tiledesk.RoleAgent},
+	"GET /{pid}/leads/csv":               {allow: tiledesk.RoleAgent},
+	"GET /{pid}/leads/{id}":              {allow: tiledesk.RoleAgent},
+	"POST /{pid}/leads":                  {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"fullname": "New lead"})},
+	"PUT /{pid}/leads/{id}":              {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"company": "ACME"})},
+	"PATCH /{pid}/leads/{id}/attributes": {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"a": 1})},
+	"POST /{pid}/leads/{id}/properties":  {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"p": 1})},
+	"PATCH /{pid}/leads/{id}/properties": {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"p": 2})},
+	"PUT /{pid}/leads/{id}/tag":          {allow: tiledesk.RoleAgent, body: fixed([]string{"new"})},
+	"DELETE /{pid}/leads/{id}/tag/{tag}": {allow: tiledesk.RoleAgent},
+	"DELETE /{pid}/leads/{id}":           {allow: tiledesk.RoleAgent},
+	"DELETE /{pid}/leads/{id}/physical":  {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
+	"GET /{pid}/departments":             {allow: "public"},
+	"GET /{pid}/departments/allstatus":   {allow: tiledesk.RoleAgent},
+	"GET /{pid}/departments/{id}":        {allow: "public"},
+	"POST /{pid}/departments":            {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Dept"})},
+	"PUT /{pid}/departments/{id}":        {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Dept2"})},
+	"PATCH /{pid}/departments/{id}":      {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"description": "d"})},
+	"DELETE /{pid}/departments/{id}":     {allow: tiledesk.RoleAdmin},
+}
+
+func fixed(v any) func(*world, *credential) any { return func(*world, *credential) any { return v } }
+
+// credential is one column of the matrix.
+type credential struct {
+	name     string
+	role     string // role in project A ("" for none)
+	user     bool   // a registered user (not a guest)
+	valid    bool   // the credential verifies
+	outsider bool   // must never see project A's private data
+	password string
+	auth     string // Authorization header value
+}
+
+// world is a fresh pair of projects: A, which the matrix calls, and B, whose owner is the "other
+// project" credential. A's private data carries marker strings that must never reach an outsider.
+type world struct {
+	e                  *testEnv
+	tag                string
+	pidA, pidB         string
+	leadA, leadB       string
+	teammateA          string // a membership of A that admins may change and remove
+	agentUserA         string
+	deptA              string
+	signer             account
+	markers            []string
+	creds              []*credential
+	crossTenant        *credential // B's owner calling through B with A's object ids
+	ownerA, ownerB     account
+	agentA, adminA     account
+	guestToken, guestA string
+}
+
+var worldSeq int
+
+func (w *world) fresh(prefix string) string {
+	worldSeq++
+	return fmt.Sprintf("%s%s%d", prefix, w.tag, worldSeq)
+}
+
+func (w *world) newSignup() map[string]string {
+	return map[string]string{"email": w.fresh("newuser") + "@example.com", "password": "Passw0rd!",
+		"firstname": "New", "lastname": "User"}
+}
+
+func newWorld(e *testEnv) *world {
+	t := e.t
+	t.Helper()
+	worldSeq++
+	w := &world{e: e, tag: fmt.Sprintf("w%d", worldSeq)}
+	w.ownerA, w.ownerB = e.signup("Owner"), e.signup("Other")
+	w.agentA, w.adminA = e.signup("Agent"), e.signup("Admin")
+	teammate := e.signup("Teammate")
+	w.signer = e.signup("Signer")
+	secret := "PrivateOfA" + w.tag
+	w.markers = []string{secret}
+	w.pidA = e.createProject(w.ownerA, "Project "+secret)
+	w.pidB = e.createProject(w.ownerB, "Project of B")
+	e.join(w.ownerA, w.agentA, w.pidA, tiledesk.RoleAgent)
+	e.join(w.ownerA, w.adminA, w.pidA, tiledesk.RoleAdmin)
+	w.teammateA = e.join(w.ownerA, teammate, w.pidA, tiledesk.RoleAgent)
+	w.agentUserA = w.agentA.id
+	r := e.do("POST", "/"+w.pidA+"/leads", map[string]any{"fullname": "Lead " + secret, "email": strings.ToLower(secret) + "@lead.example",
+		"tags": []string{"vip"}, "attributes": map[string]string{"k": secret}}, w.ownerA.jwt()).want(t, 200)
+	w.leadA = r.json(t)["_id"].(string)
+	r = e.do("POST", "/"+w.pidB+"/leads", map[string]any{"fullname": "Lead of B"}, w.ownerB.jwt()).want(t, 200)
+	w.leadB = r.json(t)["_id"].(string)
+	r = e.do("POST", "/"+w.pidA+"/departments", map[string]string{"name": "Sales"}, w.ownerA.jwt()).want(t, 200)
+	w.deptA = r.json(t)["_id"].(string)
+	w.guestToken, w.guestA = e.guest(w.pidA)
+
+	forged, err := mustTokens(t, "a secret this server does not know").Issue(auth.Claims{ID: w.ownerA.id, Email: w.ownerA.email, Subject: auth.SubjectUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.creds = []*credential{
+		{name: "none", outsider: true},
+		{name: "bad", outsider: true, auth: "JWT " + forged},
+		{name: "other-project", user: true, valid: true, outsider: true, password: w.ownerB.password, auth: w.ownerB.token},
+		{name: "guest", role: tiledesk.RoleGuest, valid: true, auth: w.guestToken},
+		{name: "agent", role: tiledesk.RoleAgent, user: true, valid: true, password: w.agentA.password, auth: w.agentA.token},
+		{name: "admin", role: tiledesk.RoleAdmin, user: true, valid: true, password: w.adminA.password, auth: w.adminA.token},
+		{name: "owner", role: tiledesk.RoleOwner, user: true, valid: true, password: w.ownerA.password, auth: w.ownerA.token},
+	}
+	w.crossTenant = &credential{name: "cross-tenant", user: true, valid: true, outsider: true, password: w.ownerB.password, auth: w.ownerB.token}
+	return w
+}
+
+func mustTokens(t *testing.T, secret string) *auth.Tokens {
+	tk, err := auth.NewTokens([]byte(secret), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+// allowed reports whether the policy admits the credential.
+func (p policy) allowed(c *credential) bool {
+	switch p.allow {
+	case "public":
+		return true
+	case "authed":
+		return c.valid
+	case "registered":
+		return c.valid && c.user
+	}
+	return c.role != "" && tiledesk.HasRole(c.role, p.allow)
+}
+
+var pathParam = regexp.MustCompile(`\{[^}]*\}`)
+
+// path fills a pattern's parameters from the world's fixtures, by the parameter's name and the
+// segment before it; an unknown parameter fails the test, so a new kind of route needs a fixture.
+func (w *world) path(t *testing.T, pattern, pid string) string {
+	var missing []string
+	segs := strings.Split(pattern, "/")
+	for i, seg := range segs {
+		if !pathParam.MatchString(seg) {
+			continue
+		}
+		prev := ""
+		if i > 0 {
+			prev = segs[i-1]
+		}
+		key := prev + "/" + seg
+		switch {
+		case seg == "{$}":
+			segs[i] = ""
+		case seg == "{pid}":
+			segs[i] = pid
+		case key == "leads/{id}":
+			segs[i] = w.leadA
+		case key == "project_users/{id}":
+			segs[i] = w.teammateA
+		case key == "departments/{id}":
+			segs[i] = w.deptA
+		case key == "users/{user_id}":
+			segs[i] = w.agentUserA
+		case key == "tag/{tag}":
+			segs[i] = "vip"
+		default:
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("route %s: no fixture for path parameter %v: add one to world.path", pattern, missing)
+	}
+	return strings.Join(segs, "/")
+}
+
+// call sends one matrix request and returns the response.
+func (w *world) call(ri RouteInfo, p policy, c *credential, pid string) *resp {
+	var body any
+	if p.body != nil {
+		body = p.body(w, c)
+	}
+	var creds []cred
+	if c.auth != "" {
+		creds = append(creds, header("Authorization", c.auth))
+	}
+	return w.e.do(ri.Method, w.path(w.e.t, ri.Pattern, pid), body, creds...)
+}
+
+func (w *world) leaks(r *resp) string {
+	for _, m := range w.markers {
+		if strings.Contains(strings.ToLower(string(r.body)), strings.ToLower(m)) {
+			return m
+		}
+	}
+	return ""
+}
+
+func TestTenancyAndRoleMatrix(t *testing.T) {
+	e := newEnv(t)
+	routes := e.srv.Routes()
+	if len(routes) < 40 {
+		t.Fatalf("Routes() lists %d routes; the route table has at least 40", len(routes))
+	}
+	seen := map[string]bool{}
+	for _, ri := range routes {
+		key := ri.Method + " " + ri.Pattern
+		seen[key] = true
+		p, ok := matrix[key]
+		if !ok {
+			t.Errorf("route %s has no entry in the tenancy matrix (internal/api/matrix_test.go): decide who may call it", key)
+			continue
+		}
+		// Each route gets a fresh world, so a destructive call cannot hide another route's answer.
+		// Callers run from the least to the most powerful, the owner last.
+		w := newWorld(e)
+		for _, c := range w.creds {
+			r := w.call(ri, p, c, w.pidA)
+			switch {
+			case r.status >= 500:
+				t.Errorf("%s as %s: %d %s", key, c.name, r.status, r.body)
+			case p.allowed(c) && (r.status == http.StatusUnauthorized || r.status == http.StatusForbidden):
+				t.Errorf("%s as %s: allowed by policy %q but answered %d %s", key, c.name, p.allow, r.status, r.body)
+			case !p.allowed(c) && r.status != http.StatusUnauthorized && r.status != http.StatusForbidden && r.status != http.StatusNotFound:
+				t.Errorf("%s as %s: refused by policy %q but answered %d %s", key, c.name, p.allow, r.status, r.body)
+			}
+			if (c.outsider || !p.allowed(c)) && p.allow != "public" {
+				if m := w.leaks(r); m != "" {
+					t.Errorf("%s as %s: the body carries project A's %q: %s", key, c.name, m, r.body)
+				}
+			}
+		}
+		// An object of project A asked for through project B, by B's owner: never found, never shown.
+		if strings.HasPrefix(ri.Pattern, "/{pid}/") && strings.Count(ri.Pattern, "{") > 1 {
+			r := w.call(ri, p, w.crossTenant, w.pidB)
+			if r.status != http.StatusNotFound && r.status != http.StatusForbidden {
+				t.Errorf("%s with project A's ids through project B: %d, want 404 %s", key, r.status, r.body)
+			}
+			if m := w.leaks(r); m != "" {
+				t.Errorf("%s with project A's ids through project B: body carries %q: %s", key, m, r.body)
+			}
+		}
+	}
+	for key := range matrix {
+		if !seen[key] {
+			t.Errorf("matrix entry %s names no registered route: remove it", key)
+		}
+	}
+}
