@@ -12,7 +12,7 @@ import (
 	"github.com/tiledesk-go/tiledesk/internal/auth"
 )
 
-// The tenancy and role matrix: every route the server registers (Server.Routes) is called with every
+// The tenancy and role matrix: every route the server registers (Server.RouteTable) is called with every
 // kind of credential, and the answer is held to the policy written below. The policy is written by
 // hand on purpose, apart from routes.go: a route registered with a weaker access than intended is
 // caught, and a route added without a policy entry fails the test until someone decides who may call it.
@@ -247,9 +247,9 @@ func (w *world) leaks(r *resp) string {
 
 func TestTenancyAndRoleMatrix(t *testing.T) {
 	e := newEnv(t)
-	routes := e.srv.Routes()
+	routes := e.srv.RouteTable()
 	if len(routes) < 40 {
-		t.Fatalf("Routes() lists %d routes; the route table has at least 40", len(routes))
+		t.Fatalf("RouteTable() lists %d routes; the route table has at least 40", len(routes))
 	}
 	seen := map[string]bool{}
 	for _, ri := range routes {

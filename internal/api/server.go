@@ -55,8 +55,8 @@ type RouteInfo struct {
 	Role   string // for member routes: the least role; "" admits any member
 }
 
-// Routes lists every registered route.
-func (s *Server) Routes() []RouteInfo { return slices.Clone(s.table) }
+// RouteTable lists every registered route with its access.
+func (s *Server) RouteTable() []RouteInfo { return slices.Clone(s.table) }
 
 // New returns a Server with every route registered.
 func New(cfg Config) *Server {
