@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -20,7 +21,7 @@ import (
 
 // baseURL returns TILEDESK_TEST_POSTGRES or skips: the PostgreSQL tests need a server, and CI always
 // configures one (there a connection failure fails the test instead).
-func baseURL(t *testing.T) string {
+func baseURL(t testing.TB) string {
 	u := os.Getenv("TILEDESK_TEST_POSTGRES")
 	if u == "" {
 		t.Skip("TILEDESK_TEST_POSTGRES is not set: no PostgreSQL server configured for this run")
@@ -31,7 +32,7 @@ func baseURL(t *testing.T) string {
 var schemaSeq atomic.Int64
 
 // freshSchema creates an empty schema for one test and returns a URL whose search_path points at it.
-func freshSchema(t *testing.T) string {
+func freshSchema(t testing.TB) string {
 	t.Helper()
 	base := baseURL(t)
 	admin, err := sql.Open("pgx", base)
@@ -119,4 +120,20 @@ func TestRedact(t *testing.T) {
 	if strings.Contains(got, "secret") {
 		t.Fatalf("Redact left the password: %s", got)
 	}
+}
+
+var benchLeads = flag.Int("bench.leads", 100_000, "leads seeded for BenchmarkStore")
+
+// BenchmarkStore measures the hot lead operations in a fresh schema of TILEDESK_TEST_POSTGRES:
+// go test ./internal/postgres -run '^$' -bench . [-bench.leads 100000] [-cpuprofile cpu.out]
+func BenchmarkStore(b *testing.B) {
+	s, err := postgres.Open(context.Background(), freshSchema(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(context.Background(), nil); err != nil {
+		b.Fatal(err)
+	}
+	storetest.Bench(b, s, *benchLeads)
 }

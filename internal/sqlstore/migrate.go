@@ -101,7 +101,18 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 			log.Info("applied migration", "engine", s.dialect.Name(), "migration", m.name)
 		}
 	}
+	if a, ok := s.dialect.(AfterMigrator); ok {
+		if err := a.AfterMigrate(ctx, s.write); err != nil {
+			return fmt.Errorf("after migrations: %w", err)
+		}
+	}
 	return nil
+}
+
+// AfterMigrator is a Dialect that has work to do once the schema is current (SQLite writes its
+// query planner statistics).
+type AfterMigrator interface {
+	AfterMigrate(ctx context.Context, write *sql.DB) error
 }
 
 func (s *Store) apply(ctx context.Context, m migration) (bool, error) {

@@ -26,6 +26,7 @@ var leadTests = []struct {
 	{"LeadUpdate", testLeadUpdate},
 	{"LeadDelete", testLeadDelete},
 	{"LeadTenantIsolation", testLeadTenantIsolation},
+	{"SeedLeads", testSeedLeads},
 }
 
 // project returns a fresh project of a fresh owner.

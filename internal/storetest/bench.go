@@ -1,0 +1,97 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/seed"
+)
+
+// Bench measures the hot lead operations on a store seeded with n leads in one project. Engine
+// packages call it from a Benchmark function; profile with -cpuprofile.
+func Bench(b *testing.B, s tiledesk.Store, n int) {
+	ctx := context.Background()
+	sd, ok := s.(Seeder)
+	if !ok {
+		b.Skip("this store has no SeedLeads bulk path")
+	}
+	owner := newUser("bench")
+	if err := s.CreateUser(ctx, owner); err != nil {
+		b.Fatal(err)
+	}
+	now := tiledesk.Now()
+	p := tiledesk.NewProject("Bench", owner.ID, now)
+	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, owner.ID, now)
+	pu.UserID = owner.ID
+	if err := s.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
+		b.Fatal(err)
+	}
+	base := now.Add(-time.Duration(n+1) * time.Millisecond)
+	var leads []*tiledesk.Lead
+	start := time.Now()
+	for i := 0; i < n; i += 10000 {
+		batch := seed.Leads(p.ID, owner.ID, i, min(10000, n-i), base)
+		if err := sd.SeedLeads(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		for _, l := range batch {
+			leads = append(leads, &tiledesk.Lead{ID: l.ID, Email: l.Email, CreatedAt: l.CreatedAt})
+		}
+	}
+	b.Logf("seeded %d leads in %v", n, time.Since(start).Round(time.Millisecond))
+	pick := func(i int) *tiledesk.Lead { return leads[(i*7919)%len(leads)] }
+	find := func(b *testing.B, f func(i int) tiledesk.LeadFilter) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.FindLeads(ctx, p.ID, f(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("FindLeadByID", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.FindLeadByID(ctx, p.ID, pick(i).ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("FindLeads/first-page", func(b *testing.B) {
+		find(b, func(int) tiledesk.LeadFilter { return tiledesk.LeadFilter{Limit: 40} })
+	})
+	b.Run("FindLeads/deep-cursor", func(b *testing.B) {
+		find(b, func(i int) tiledesk.LeadFilter {
+			l := leads[len(leads)/10+(i*7919)%(len(leads)/10+1)] // a page 80-90% down the newest-first list
+			return tiledesk.LeadFilter{Limit: 40, After: &tiledesk.Cursor{Sort: tiledesk.LeadSortCreatedAt, Desc: true,
+				Value: l.CreatedAt.UnixMilli(), ID: l.ID}}
+		})
+	})
+	b.Run("FindLeads/deep-offset", func(b *testing.B) {
+		find(b, func(int) tiledesk.LeadFilter { return tiledesk.LeadFilter{Limit: 40, Offset: n * 9 / 10} })
+	})
+	b.Run("FindLeads/email", func(b *testing.B) {
+		find(b, func(i int) tiledesk.LeadFilter { return tiledesk.LeadFilter{Limit: 40, Email: pick(i).Email} })
+	})
+	b.Run("FindLeads/text", func(b *testing.B) {
+		find(b, func(i int) tiledesk.LeadFilter {
+			return tiledesk.LeadFilter{Limit: 40, Text: seed.SearchQuery(i)}
+		})
+	})
+	b.Run("CreateLead", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			l := newLead(p, "Bench Lead", fmt.Sprintf("bench%d@example.com", i))
+			if _, _, err := s.CreateLead(ctx, l, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("UpdateLead", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			company := fmt.Sprintf("Company %d", i)
+			if _, err := s.UpdateLead(ctx, p.ID, pick(i).ID, tiledesk.LeadUpdate{Company: &company}, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
