@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// requestFunc builds the next request of a scenario; each worker has its own rng.
+type requestFunc func(rng *rand.Rand) (*http.Request, error)
+
+// result is one scenario at one concurrency.
+type result struct {
+	Scenario    string  `json:"scenario"`
+	Concurrency int     `json:"concurrency"`
+	Requests    int     `json:"requests"`
+	Errors      int     `json:"errors"`
+	Seconds     float64 `json:"seconds"`
+	RPS         float64 `json:"rps"`
+	P50ms       float64 `json:"p50_ms"`
+	P90ms       float64 `json:"p90_ms"`
+	P99ms       float64 `json:"p99_ms"`
+	// CPUPer1k is the server process's CPU seconds (user+system) per 1,000 requests; PeakRSSMB its
+	// peak resident memory during the scenario (VmHWM after a reset, or since start where the kernel
+	// cannot reset it).
+	CPUPer1k  float64 `json:"server_cpu_s_per_1k"`
+	PeakRSSMB float64 `json:"server_peak_rss_mb"`
+	Baseline  string  `json:"baseline,omitempty"`
+	Ratio     float64 `json:"ratio_to_baseline,omitempty"`
+	// FirstErrors are a few failures verbatim, so that a failed run says why.
+	FirstErrors []string `json:"first_errors,omitempty"`
+}
+
+// loadConfig says how hard and how long to push.
+type loadConfig struct {
+	concurrency int
+	warmup      time.Duration
+	duration    time.Duration
+	timeout     time.Duration
+}
+
+// newClient returns a keep-alive client with one idle connection per worker.
+func newClient(concurrency int, timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{
+		MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2, IdleConnTimeout: time.Minute,
+		DisableCompression: true, ForceAttemptHTTP2: false,
+	}}
+}
+
+// drive runs concurrency workers that send requests back to back for warmup+duration and records
+// the latency and outcome of those that start after the warm-up. Every answer outside 2xx and every
+// transport error counts as an error. pid is the server process to account CPU and memory to (0:
+// none).
+func drive(ctx context.Context, client *http.Client, next requestFunc, cfg loadConfig, pid int) result {
+	res := result{Concurrency: cfg.concurrency}
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	measureFrom := start.Add(cfg.warmup)
+	end := measureFrom.Add(cfg.duration)
+	var cpuBefore float64
+	var before = make(chan struct{})
+	go func() {
+		time.Sleep(time.Until(measureFrom))
+		if pid > 0 {
+			resetPeakRSS(pid)
+			cpuBefore = cpuSeconds(pid)
+		}
+		close(before)
+	}()
+	for w := 0; w < cfg.concurrency; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w)+1, uint64(start.UnixNano())))
+			var mine []time.Duration
+			var errs []string
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if t0.After(end) {
+					break
+				}
+				errText := ""
+				req, err := next(rng)
+				if err != nil {
+					errText = "build request: " + err.Error()
+				} else {
+					errText = send(client, req)
+				}
+				d := time.Since(t0)
+				if t0.Before(measureFrom) {
+					if errText != "" {
+						errs = append(errs, "during warm-up: "+errText)
+					}
+					continue
+				}
+				mine = append(mine, d)
+				if errText != "" {
+					errs = append(errs, errText)
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			res.Errors += len(errs)
+			for _, e := range errs {
+				if len(res.FirstErrors) < 5 {
+					res.FirstErrors = append(res.FirstErrors, e)
+				}
+			}
+			mu.Unlock()
+		}(w)
+	}
+	wg.Wait()
+	<-before
+	elapsed := time.Since(measureFrom)
+	if pid > 0 {
+		cpu := cpuSeconds(pid) - cpuBefore
+		if len(latencies) > 0 {
+			res.CPUPer1k = cpu / float64(len(latencies)) * 1000
+		}
+		res.PeakRSSMB = peakRSSMB(pid)
+	}
+	res.Requests = len(latencies)
+	res.Seconds = elapsed.Seconds()
+	res.RPS = float64(res.Requests) / elapsed.Seconds()
+	slices.Sort(latencies)
+	res.P50ms, res.P90ms, res.P99ms = pct(latencies, 50), pct(latencies, 90), pct(latencies, 99)
+	return res
+}
+
+// send performs one request and returns "" or what went wrong.
+func send(client *http.Client, req *http.Request) string {
+	resp, err := client.Do(req)
+	if err != nil {
+		return req.Method + " " + req.URL.RequestURI() + ": " + err.Error()
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		return fmt.Sprintf("%s %s: %d %s", req.Method, req.URL.RequestURI(), resp.StatusCode, body)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return req.Method + " " + req.URL.RequestURI() + ": reading the body: " + err.Error()
+	}
+	return ""
+}
+
+// pct returns the p-th percentile of sorted latencies, in milliseconds (nearest rank).
+func pct(sorted []time.Duration, p int) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	i = min(max(i-1, 0), len(sorted)-1)
+	return float64(sorted[i]) / float64(time.Millisecond)
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times; 100 on every Linux platform Go runs on.
+const clockTicks = 100
+
+// cpuSeconds returns the user+system CPU time of a process from /proc/<pid>/stat (0 if unreadable).
+func cpuSeconds(pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; fields are counted after its closing parenthesis.
+	s := string(raw)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(fields[11], 64) // field 14 of stat(5)
+	stime, _ := strconv.ParseFloat(fields[12], 64) // field 15
+	return (utime + stime) / clockTicks
+}
+
+// resetPeakRSS resets VmHWM to the current RSS (Linux 4.0+); errors are ignored and the peak is
+// then the process's lifetime peak.
+func resetPeakRSS(pid int) {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+// peakRSSMB reads VmHWM from /proc/<pid>/status.
+func peakRSSMB(pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}

@@ -1,0 +1,423 @@
+// Command tdbench measures the tiledesk server: it builds the server, starts it on a temporary
+// database (SQLite by default, or a fresh PostgreSQL database with --db postgres://...), seeds it
+// through the store, and drives keep-alive load at the real HTTP API from concurrent clients. Every
+// scenario is reported beside a baseline measured in the same run on the same machine (a bare
+// net/http handler for reads, a bare durable insert loop for writes), so the ratios hold anywhere.
+//
+//	go run ./cmd/tdbench                                   # SQLite, 100,000 leads, 32 clients
+//	go run ./cmd/tdbench --concurrency 1,8,32,128 --json out.json
+//	go run ./cmd/tdbench --db postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+//
+// Any error during a measured scenario (a non-2xx answer, a transport error) fails the run.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/auth"
+	"github.com/tiledesk-go/tiledesk/internal/postgres"
+	"github.com/tiledesk-go/tiledesk/internal/seed"
+	"github.com/tiledesk-go/tiledesk/internal/sqlite"
+	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "baseline-server" {
+		if err := runBaselineServer(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "tdbench baseline-server:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "tdbench:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	db          string
+	leads       int
+	requests    int
+	messages    int
+	concurrency []int
+	duration    time.Duration
+	warmup      time.Duration
+	scenarios   map[string]bool
+	jsonOut     string
+	keep        bool
+	serverArgs  []string
+	list        bool
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, " ") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func parseOptions(args []string, out io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("tdbench", flag.ContinueOnError)
+	fs.SetOutput(out)
+	o := &options{}
+	var conc, only string
+	var serverArgs stringList
+	fs.StringVar(&o.db, "db", "", "database: empty for a temporary SQLite file, or a postgres:// URL (a fresh database is created beside it and dropped)")
+	fs.IntVar(&o.leads, "leads", 100_000, "leads seeded in the benchmark project")
+	fs.IntVar(&o.requests, "requests", 0, "requests seeded (conversations are not implemented yet: must be 0)")
+	fs.IntVar(&o.messages, "messages", 0, "messages seeded (conversations are not implemented yet: must be 0)")
+	fs.StringVar(&conc, "concurrency", "32", "comma-separated numbers of concurrent clients; every scenario runs at each")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario and concurrency")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each measurement")
+	fs.StringVar(&only, "scenarios", "", "comma-separated scenario names (default: every available one)")
+	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binary, SQLite file, logs)")
+	fs.Var(&serverArgs, "server-arg", "an extra flag for the server (repeatable), e.g. --server-arg=--log-level=debug")
+	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, c := range strings.Split(conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n < 1 || n > 4096 {
+			return nil, fmt.Errorf("--concurrency: %q is not a number of clients from 1 to 4096", c)
+		}
+		o.concurrency = append(o.concurrency, n)
+	}
+	if o.leads < 1000 {
+		return nil, errors.New("--leads: seed at least 1000 leads")
+	}
+	if o.requests > 0 || o.messages > 0 {
+		return nil, errors.New("--requests/--messages: the server has no conversations yet (issue 4); their scenarios are pending")
+	}
+	if o.duration <= 0 || o.warmup < 0 {
+		return nil, errors.New("--duration must be positive and --warmup not negative")
+	}
+	o.serverArgs = serverArgs
+	if only != "" {
+		o.scenarios = map[string]bool{}
+		known := map[string]bool{}
+		for _, s := range scenarios {
+			known[s.name] = true
+		}
+		for _, n := range strings.Split(only, ",") {
+			n = strings.TrimSpace(n)
+			if !known[n] {
+				return nil, fmt.Errorf("--scenarios: unknown scenario %q (see --list)", n)
+			}
+			o.scenarios[n] = true
+		}
+	}
+	return o, nil
+}
+
+// report is the JSON output.
+type report struct {
+	Machine     map[string]string `json:"machine"`
+	Engine      string            `json:"engine"`
+	Leads       int               `json:"leads"`
+	SeedSeconds float64           `json:"seed_seconds"`
+	Duration    string            `json:"duration"`
+	Warmup      string            `json:"warmup"`
+	Command     string            `json:"command"`
+	Results     []result          `json:"results"`
+	Pending     map[string]string `json:"pending_scenarios"`
+	Targets     []verdict         `json:"targets"`
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	o, err := parseOptions(args, out)
+	if err != nil {
+		return err
+	}
+	if o.list {
+		for _, s := range scenarios {
+			state := "available"
+			if s.pending != "" {
+				state = "pending: " + s.pending
+			}
+			fmt.Fprintf(out, "%-18s %s\n%18s %s\n", s.name, s.what, "", state)
+		}
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "tdbench-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintln(out, "tdbench: keeping", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	fmt.Fprintln(out, "tdbench: building the server")
+	bin, err := buildServer(dir)
+	if err != nil {
+		return err
+	}
+
+	// The database: a file in the temporary directory, or a fresh PostgreSQL database.
+	dsn, engine := filepath.Join(dir, "bench.db"), "sqlite"
+	if o.db != "" {
+		if !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://") {
+			return errors.New("--db: give a postgres:// URL, or nothing for a temporary SQLite file")
+		}
+		var drop func()
+		if dsn, drop, err = freshPostgres(ctx, o.db); err != nil {
+			return err
+		}
+		defer drop()
+		engine = "postgres"
+	}
+	store, err := openStore(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	fmt.Fprintf(out, "tdbench: seeding %d leads into %s\n", o.leads, engine)
+	seedStart := time.Now()
+	f, err := seedData(ctx, store, o.leads)
+	if err != nil {
+		return err
+	}
+	seedSeconds := time.Since(seedStart).Seconds()
+	fmt.Fprintf(out, "tdbench: seeded in %.1fs\n", seedSeconds)
+
+	secret := auth.NewSecret()
+	srvArgs := append([]string{"--db", dsn, "--jwt-secret", secret, "--log-level", "warn"}, serverFlags(bin)...)
+	srv, err := start(bin, append(srvArgs, o.serverArgs...), "/v1/")
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	f.api = srv.url + "/v1"
+	leadJSON, err := f.prepare(ctx)
+	if err != nil {
+		return fmt.Errorf("%w\nserver logs:\n%s", err, srv.logs)
+	}
+
+	// The read baseline: this binary as a bare net/http server.
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	bodyFile := filepath.Join(dir, "lead.json")
+	if err := os.WriteFile(bodyFile, leadJSON, 0o600); err != nil {
+		return err
+	}
+	base, err := start(self, []string{"baseline-server", "--secret", secret, "--body", bodyFile}, "/")
+	if err != nil {
+		return err
+	}
+	defer base.stop()
+	baseFixture := &fixture{api: base.url + "/v1", pid: f.pid, leadIDs: f.leadIDs,
+		token: "JWT " + baselineToken([]byte(secret), "bench", time.Now().Add(time.Hour))}
+
+	rep := &report{Machine: machine(), Engine: engine, Leads: o.leads, SeedSeconds: seedSeconds,
+		Duration: o.duration.String(), Warmup: o.warmup.String(), Command: "go run ./cmd/tdbench " + strings.Join(args, " "),
+		Pending: map[string]string{}}
+	for _, s := range scenarios {
+		if s.pending != "" && (o.scenarios == nil || o.scenarios[s.name]) {
+			rep.Pending[s.name] = s.pending
+		}
+	}
+	for _, c := range o.concurrency {
+		cfg := loadConfig{concurrency: c, warmup: o.warmup, duration: o.duration, timeout: 30 * time.Second}
+		client := newClient(c, cfg.timeout)
+		baselines := map[string]result{}
+		r := drive(ctx, client, scenarios[0].build(baseFixture), cfg, base.pid())
+		r.Scenario = "baseline-read"
+		baselines["read"] = r
+		rep.add(out, r)
+		w, err := writeBaseline(ctx, store.WriteDB(), engine, leadJSON, cfg)
+		if err != nil {
+			return err
+		}
+		baselines["write"] = w
+		rep.add(out, w)
+		for _, s := range scenarios {
+			if s.pending != "" || o.scenarios != nil && !o.scenarios[s.name] {
+				continue
+			}
+			r := drive(ctx, client, s.build(f), cfg, srv.pid())
+			r.Scenario = s.name
+			if b, ok := baselines[s.baseline]; ok && b.RPS > 0 {
+				r.Baseline, r.Ratio = b.Scenario, r.RPS/b.RPS
+			}
+			rep.add(out, r)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		client.CloseIdleConnections()
+	}
+	rep.Targets = verdicts(rep.Results)
+	printTargets(out, rep)
+	for name, why := range rep.Pending {
+		fmt.Fprintf(out, "pending  %-18s %s\n", name, why)
+	}
+	if o.jsonOut != "" {
+		raw, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(o.jsonOut, append(raw, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	var failed []string
+	for _, r := range rep.Results {
+		if r.Errors > 0 {
+			failed = append(failed, fmt.Sprintf("%s at %d clients: %d errors, e.g. %s", r.Scenario, r.Concurrency, r.Errors,
+				strings.Join(r.FirstErrors, " | ")))
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("FAILED: requests failed during the benchmark:\n  %s\nserver logs (tail):\n%s",
+			strings.Join(failed, "\n  "), srv.logs)
+	}
+	return nil
+}
+
+func openStore(ctx context.Context, dsn string) (*sqlstore.Store, error) {
+	var s *sqlstore.Store
+	var err error
+	if strings.HasPrefix(dsn, "postgres") {
+		s, err = postgres.Open(ctx, dsn)
+	} else {
+		s, err = sqlite.Open(ctx, dsn, sqlite.Options{}) // the server's own settings: WAL, synchronous=FULL
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx, nil); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// seedData creates the owner and project through the store and bulk-loads n leads.
+func seedData(ctx context.Context, store *sqlstore.Store, n int) (*fixture, error) {
+	f := &fixture{email: "bench.owner@example.com", password: "bench-password"}
+	hash, err := auth.HashPassword(f.password, auth.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	now := tiledesk.Now()
+	owner := &tiledesk.User{ID: tiledesk.NewIDAt(now), Email: f.email, PasswordHash: hash, Firstname: "Bench",
+		Lastname: "Owner", Status: tiledesk.UserActive, CreatedAt: now, UpdatedAt: now}
+	if err := store.CreateUser(ctx, owner); err != nil {
+		return nil, fmt.Errorf("seed owner: %w", err)
+	}
+	p := tiledesk.NewProject("Benchmark", owner.ID, now)
+	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, owner.ID, now)
+	pu.UserID = owner.ID
+	if err := store.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
+		return nil, fmt.Errorf("seed project: %w", err)
+	}
+	f.pid = p.ID
+	base := now.Add(-time.Duration(n+1000) * time.Millisecond)
+	for i := 0; i < n; i += 10_000 {
+		batch := seed.Leads(p.ID, owner.ID, i, min(10_000, n-i), base)
+		if err := store.SeedLeads(ctx, batch); err != nil {
+			return nil, err
+		}
+		for _, l := range batch {
+			f.leadIDs = append(f.leadIDs, l.ID)
+			f.leadMS = append(f.leadMS, l.CreatedAt.UnixMilli())
+		}
+	}
+	if name, _ := store.Engine(); name == "postgres" {
+		// A bulk load leaves PostgreSQL's statistics behind until autovacuum's next pass.
+		if _, err := store.WriteDB().ExecContext(ctx, `ANALYZE`); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// prepare signs in, checks that the cursors the fixture makes are the server's own, and returns a
+// lead's JSON as the server serves it (the read baseline serves the same bytes).
+func (f *fixture) prepare(ctx context.Context) ([]byte, error) {
+	var signin struct {
+		Token string `json:"token"`
+	}
+	body, _ := json.Marshal(map[string]string{"email": f.email, "password": f.password})
+	req, _ := f.post(f.api+"/auth/signin", body, nil)
+	if err := fetchJSON(ctx, req, &signin); err != nil {
+		return nil, fmt.Errorf("sign in: %w", err)
+	}
+	f.token = signin.Token
+	var page struct {
+		NextCursor string `json:"next_cursor"`
+	}
+	req, _ = f.get("/leads", f.jwt)
+	if err := fetchJSON(ctx, req, &page); err != nil {
+		return nil, fmt.Errorf("first page: %w", err)
+	}
+	if want := f.cursorAt(len(f.leadIDs) - 40); page.NextCursor != want {
+		return nil, fmt.Errorf("the server's cursor after the first page is %q, the harness makes %q: update fixture.cursorAt", page.NextCursor, want)
+	}
+	req, _ = f.get("/leads/"+f.leadIDs[len(f.leadIDs)/2], f.jwt)
+	req = req.WithContext(ctx)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	lead, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("get a lead: %d %s %v", resp.StatusCode, lead, err)
+	}
+	return lead, nil
+}
+
+func fetchJSON(ctx context.Context, req *http.Request, v any) error {
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, raw)
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// machine describes where the figures were taken.
+func machine() map[string]string {
+	m := map[string]string{"cpus": strconv.Itoa(runtime.NumCPU()), "go": runtime.Version(), "os": runtime.GOOS + "/" + runtime.GOARCH}
+	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(raw), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m["cpu"] = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if raw, err := os.ReadFile("/proc/meminfo"); err == nil {
+		m["memory"] = strings.Join(strings.Fields(strings.SplitN(string(raw), "\n", 2)[0])[1:], " ")
+	}
+	if raw, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m["kernel"] = strings.TrimSpace(string(raw))
+	}
+	return m
+}

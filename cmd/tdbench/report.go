@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// add records a result and prints its table row (the header first).
+func (rep *report) add(out io.Writer, r result) {
+	if len(rep.Results) == 0 {
+		fmt.Fprintf(out, "\nengine %s, %d leads, %s per scenario after %s warm-up, %s CPUs (%s)\n", rep.Engine, rep.Leads,
+			rep.Duration, rep.Warmup, rep.Machine["cpus"], rep.Machine["cpu"])
+		fmt.Fprintf(out, "%-18s %5s %9s %8s %8s %8s %6s %9s %8s %s\n", "scenario", "conc", "req/s", "p50 ms", "p90 ms",
+			"p99 ms", "errors", "cpu s/1k", "rss MB", "ratio")
+	}
+	rep.Results = append(rep.Results, r)
+	ratio := ""
+	if r.Baseline != "" {
+		ratio = fmt.Sprintf("%.2f of %s", r.Ratio, r.Baseline)
+	}
+	errs := fmt.Sprint(r.Errors)
+	if r.Errors > 0 {
+		errs += " !!"
+	}
+	fmt.Fprintf(out, "%-18s %5d %9.0f %8.2f %8.2f %8.2f %6s %9.3f %8.1f %s\n", r.Scenario, r.Concurrency, r.RPS, r.P50ms,
+		r.P90ms, r.P99ms, errs, r.CPUPer1k, r.PeakRSSMB, ratio)
+}
+
+// verdict is a target checked against a result.
+type verdict struct {
+	Scenario string `json:"scenario"`
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Met      bool   `json:"met"`
+}
+
+// verdicts checks each target at the concurrency it is stated for.
+func verdicts(results []result) []verdict {
+	var out []verdict
+	for _, s := range scenarios {
+		if s.target == nil || s.pending != "" {
+			continue
+		}
+		for _, r := range results {
+			if r.Scenario != s.name || r.Concurrency != targetConcurrency {
+				continue
+			}
+			t := s.target
+			var want, got []string
+			met := true
+			if t.minRatio > 0 {
+				want = append(want, fmt.Sprintf("≥ %.2f of %s", t.minRatio, r.Baseline))
+				got = append(got, fmt.Sprintf("%.2f", r.Ratio))
+				met = met && r.Ratio >= t.minRatio
+			}
+			if t.maxP99ms > 0 {
+				want = append(want, fmt.Sprintf("p99 < %g ms", t.maxP99ms))
+				got = append(got, fmt.Sprintf("p99 %.2f ms", r.P99ms))
+				met = met && r.P99ms < t.maxP99ms
+			}
+			if t.minRPS > 0 {
+				want = append(want, fmt.Sprintf("≥ %g/s", t.minRPS))
+				got = append(got, fmt.Sprintf("%.0f/s", r.RPS))
+				met = met && r.RPS >= t.minRPS
+			}
+			out = append(out, verdict{Scenario: s.name, Source: t.source, Target: strings.Join(want, ", "),
+				Measured: strings.Join(got, ", "), Met: met})
+		}
+	}
+	return out
+}
+
+func printTargets(out io.Writer, rep *report) {
+	if len(rep.Targets) == 0 {
+		fmt.Fprintf(out, "\ntargets: none checked (they are stated for %d clients)\n", targetConcurrency)
+		return
+	}
+	fmt.Fprintf(out, "\ntargets at %d clients:\n", targetConcurrency)
+	for _, v := range rep.Targets {
+		state := "MET   "
+		if !v.Met {
+			state = "MISSED"
+		}
+		fmt.Fprintf(out, "%s %-18s %-32s measured %s (%s)\n", state, v.Scenario, v.Target, v.Measured, v.Source)
+	}
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/tiledesk-go/tiledesk/internal/seed"
+)
+
+// fixture is what scenarios draw their requests from: the seeded project, its owner's credentials
+// and the seeded leads.
+type fixture struct {
+	api      string // server URL + "/v1"
+	pid      string
+	email    string
+	password string
+	token    string   // "JWT ..."
+	leadIDs  []string // newest last, as seeded
+	leadMS   []int64  // their createdAt in Unix milliseconds
+}
+
+// target is what an issue asks of a scenario at targetConcurrency clients.
+type target struct {
+	source   string  // "issue 3"
+	minRatio float64 // of the matching baseline's requests per second
+	maxP99ms float64
+	minRPS   float64
+}
+
+const targetConcurrency = 32
+
+// scenario is one kind of request. A scenario whose routes do not exist yet has pending set and no
+// build; adding it later is writing build.
+type scenario struct {
+	name     string
+	what     string
+	baseline string // "read", "write" or "" (no matching baseline)
+	target   *target
+	pending  string
+	build    func(f *fixture) requestFunc
+}
+
+var scenarios = []scenario{
+	{name: "lead-by-id-jwt", what: "GET /v1/{pid}/leads/{id} with a JWT", baseline: "read",
+		target: &target{source: "issue 3", minRatio: 0.5},
+		build: func(f *fixture) requestFunc {
+			return func(rng *rand.Rand) (*http.Request, error) {
+				return f.get("/leads/"+f.leadIDs[rng.IntN(len(f.leadIDs))], f.jwt)
+			}
+		}},
+	{name: "lead-by-id-basic", what: "GET /v1/{pid}/leads/{id} with Basic credentials", baseline: "read",
+		build: func(f *fixture) requestFunc {
+			return func(rng *rand.Rand) (*http.Request, error) {
+				return f.get("/leads/"+f.leadIDs[rng.IntN(len(f.leadIDs))], f.basic)
+			}
+		}},
+	{name: "leads-page-first", what: "GET /v1/{pid}/leads (first page of 40, newest first, with count)", baseline: "read",
+		target: &target{source: "issue 3", minRatio: 0.25, maxP99ms: 5},
+		build: func(f *fixture) requestFunc {
+			return func(*rand.Rand) (*http.Request, error) { return f.get("/leads", f.jwt) }
+		}},
+	{name: "leads-page-cursor", what: "GET /v1/{pid}/leads?cursor= (a page of 40 anywhere in the list)", baseline: "read",
+		target: &target{source: "issue 3", minRatio: 0.25, maxP99ms: 5},
+		build: func(f *fixture) requestFunc {
+			return func(rng *rand.Rand) (*http.Request, error) {
+				return f.get("/leads?cursor="+f.cursorAt(rng.IntN(len(f.leadIDs))), f.jwt)
+			}
+		}},
+	{name: "leads-page-offset", what: "GET /v1/{pid}/leads?page=N (a page of 40 anywhere, by offset as the original)", baseline: "read",
+		build: func(f *fixture) requestFunc {
+			return func(rng *rand.Rand) (*http.Request, error) {
+				return f.get("/leads?page="+strconv.Itoa(rng.IntN(len(f.leadIDs)/40)), f.jwt)
+			}
+		}},
+	{name: "leads-email", what: "GET /v1/{pid}/leads?email= (an existing lead's email)", baseline: "read",
+		target: &target{source: "issue 3", minRatio: 0.25, maxP99ms: 5},
+		build: func(f *fixture) requestFunc {
+			return func(rng *rand.Rand) (*http.Request, error) {
+				return f.get("/leads?email="+url.QueryEscape(seed.Email(rng.IntN(len(f.leadIDs)))), f.jwt)
+			}
+		}},
+	{name: "leads-search", what: `GET /v1/{pid}/leads?full_text= (two prefixes, "mar ros")`, baseline: "read",
+		target: &target{source: "issue 3", maxP99ms: 20},
+		build: func(f *fixture) requestFunc {
+			return func(rng *rand.Rand) (*http.Request, error) {
+				return f.get("/leads?full_text="+url.QueryEscape(seed.SearchQuery(rng.IntN(1<<20))), f.jwt)
+			}
+		}},
+	{name: "lead-create", what: "POST /v1/{pid}/leads (one durable insert with its event)", baseline: "write",
+		build: func(f *fixture) requestFunc {
+			return func(rng *rand.Rand) (*http.Request, error) {
+				body, _ := json.Marshal(map[string]any{"fullname": "Bench Lead", "email": fmt.Sprintf("bench%d@example.com", rng.Uint64()),
+					"attributes": map[string]any{"source": "tdbench"}})
+				return f.post(f.api+"/"+f.pid+"/leads", body, f.jwt)
+			}
+		}},
+	{name: "signin", what: "POST /v1/auth/signin (one bcrypt comparison at cost 10)",
+		build: func(f *fixture) requestFunc {
+			body, _ := json.Marshal(map[string]string{"email": f.email, "password": f.password})
+			return func(*rand.Rand) (*http.Request, error) { return f.post(f.api+"/auth/signin", body, nil) }
+		}},
+	// Conversations (issue 4). Each needs its routes and a seeded set of requests and messages
+	// (--requests, --messages) before it can run.
+	{name: "requests-page", what: "GET /v1/{pid}/requests (a page of 40, default filters, populated)", baseline: "read",
+		target:  &target{source: "issue 4", minRatio: 0.2, maxP99ms: 10},
+		pending: "GET /{pid}/requests does not exist yet (issue 4)"},
+	{name: "request-by-id", what: "GET /v1/{pid}/requests/{request_id}", baseline: "read",
+		pending: "GET /{pid}/requests/{request_id} does not exist yet (issue 4)"},
+	{name: "message-post", what: "POST /v1/{pid}/requests/{request_id}/messages into an existing request", baseline: "write",
+		target:  &target{source: "issue 4", minRatio: 1.0 / 3, minRPS: 2000},
+		pending: "POST /{pid}/requests/{request_id}/messages does not exist yet (issue 4)"},
+	{name: "message-first", what: "POST /v1/{pid}/requests/{new request_id}/messages (creates the request)", baseline: "write",
+		pending: "POST /{pid}/requests/{request_id}/messages does not exist yet (issue 4)"},
+}
+
+func (f *fixture) jwt(r *http.Request)   { r.Header.Set("Authorization", f.token) }
+func (f *fixture) basic(r *http.Request) { r.SetBasicAuth(f.email, f.password) }
+
+// get builds a GET of a project path.
+func (f *fixture) get(path string, auth func(*http.Request)) (*http.Request, error) {
+	r, err := http.NewRequest(http.MethodGet, f.api+"/"+f.pid+path, nil)
+	if err == nil {
+		auth(r)
+	}
+	return r, err
+}
+
+func (f *fixture) post(u string, body []byte, auth func(*http.Request)) (*http.Request, error) {
+	r, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Content-Type", "application/json")
+	if auth != nil {
+		auth(r)
+	}
+	return r, nil
+}
+
+// cursorAt is the cursor the default list (newest first) returns after seeded lead i, encoded as the
+// server encodes it; prepare checks the encoding against the server's own first next_cursor.
+func (f *fixture) cursorAt(i int) string {
+	raw, _ := json.Marshal(struct {
+		S string `json:"s"`
+		D bool   `json:"d"`
+		V int64  `json:"v"`
+		I string `json:"i"`
+	}{"createdAt", true, f.leadMS[i], f.leadIDs[i]})
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
