@@ -2,58 +2,22 @@ package postgres_test
 
 import (
 	"context"
-	"database/sql"
 	"flag"
-	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/pgtest"
 	"github.com/tiledesk-go/tiledesk/internal/postgres"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"github.com/tiledesk-go/tiledesk/internal/storetest"
 )
 
-// baseURL returns TILEDESK_TEST_POSTGRES or skips: the PostgreSQL tests need a server, and CI always
-// configures one (there a connection failure fails the test instead).
-func baseURL(t testing.TB) string {
-	u := os.Getenv("TILEDESK_TEST_POSTGRES")
-	if u == "" {
-		t.Skip("TILEDESK_TEST_POSTGRES is not set: no PostgreSQL server configured for this run")
-	}
-	return u
-}
-
-var schemaSeq atomic.Int64
-
-// freshSchema creates an empty schema for one test and returns a URL whose search_path points at it.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := baseURL(t)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	name := fmt.Sprintf("tdtest_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, schemaSeq.Add(1))
-	if _, err := admin.Exec(`CREATE SCHEMA ` + name); err != nil {
-		t.Fatalf("create schema (is PostgreSQL at TILEDESK_TEST_POSTGRES up?): %v", err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP SCHEMA ` + name + ` CASCADE`) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+var (
+	baseURL     = pgtest.BaseURL
+	freshSchema = pgtest.FreshSchema
+)
 
 func open(t *testing.T, dsn string) *sqlstore.Store {
 	t.Helper()
