@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +31,13 @@ const (
 
 // leadListQuery parses the list parameters shared by the JSON list and the CSV export.
 func leadListQuery(r *http.Request) (tiledesk.LeadFilter, int, error) {
-	q := r.URL.Query()
 	f := tiledesk.LeadFilter{Limit: leadsDefaultLimit, Sort: tiledesk.LeadSortCreatedAt, Desc: true}
+	// r.URL.Query() drops the pairs it cannot parse (a ';', a bad escape), which would silently widen
+	// a filter: ?email=a@b.c;x listed every lead. A query that does not parse is refused.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return f, 0, invalidQuery("query", "is not a valid query string (a ';' or a bad % escape)", "")
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
@@ -81,7 +87,6 @@ func leadListQuery(r *http.Request) (tiledesk.LeadFilter, int, error) {
 		return f, 0, invalidQuery("full_text", "must be at most 500 characters", "")
 	}
 	f.Email = q.Get("email")
-	var err error
 	if f.WithEmail, err = queryBool(r, "with_email"); err != nil {
 		return f, 0, err
 	}
