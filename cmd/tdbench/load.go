@@ -31,10 +31,11 @@ type result struct {
 	// CPUPer1k is the server process's CPU seconds (user+system) per 1,000 requests; PeakRSSMB its
 	// peak resident memory during the scenario (VmHWM after a reset, or since start where the kernel
 	// cannot reset it).
-	CPUPer1k  float64 `json:"server_cpu_s_per_1k"`
-	PeakRSSMB float64 `json:"server_peak_rss_mb"`
-	Baseline  string  `json:"baseline,omitempty"`
-	Ratio     float64 `json:"ratio_to_baseline,omitempty"`
+	CPUPer1k    float64 `json:"server_cpu_s_per_1k"`
+	PeakRSSMB   float64 `json:"server_peak_rss_mb"`
+	Baseline    string  `json:"baseline,omitempty"`
+	BaselineRPS float64 `json:"baseline_rps,omitempty"` // measured right before this scenario
+	Ratio       float64 `json:"ratio_to_baseline,omitempty"`
 	// FirstErrors are a few failures verbatim, so that a failed run says why.
 	FirstErrors []string `json:"first_errors,omitempty"`
 }

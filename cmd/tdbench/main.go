@@ -232,6 +232,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	baseFixture := &fixture{api: base.url + "/v1", pid: f.pid, leadIDs: f.leadIDs,
 		token: "JWT " + baselineToken([]byte(secret), "bench", time.Now().Add(time.Hour))}
 
+	if load := loadAverage(); load >= 0.5 {
+		fmt.Fprintf(out, "tdbench: WARNING: the machine was already busy (load average %.2f): expect noisy figures\n", load)
+	}
 	rep := &report{Machine: machine(), Engine: engine, Leads: o.leads, SeedSeconds: seedSeconds,
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Command: "go run ./cmd/tdbench " + strings.Join(args, " "),
 		Pending: map[string]string{}}
@@ -243,25 +246,31 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	for _, c := range o.concurrency {
 		cfg := loadConfig{concurrency: c, warmup: o.warmup, duration: o.duration, timeout: 30 * time.Second}
 		client := newClient(c, cfg.timeout)
-		baselines := map[string]result{}
-		r := drive(ctx, client, scenarios[0].build(baseFixture), cfg, base.pid())
-		r.Scenario = "baseline-read"
-		baselines["read"] = r
-		rep.add(out, r)
-		w, err := writeBaseline(ctx, store.WriteDB(), engine, leadJSON, cfg)
-		if err != nil {
-			return err
+		// The baselines run beside every scenario, right before it, so that a machine whose speed
+		// drifts (other processes, thermal limits, a noisy neighbour) drifts for both.
+		baseline := func(kind string) (result, error) {
+			if kind == "read" {
+				r := drive(ctx, client, scenarios[0].build(baseFixture), cfg, base.pid())
+				r.Scenario = "baseline-read"
+				return r, nil
+			}
+			return writeBaseline(ctx, store.WriteDB(), engine, leadJSON, cfg)
 		}
-		baselines["write"] = w
-		rep.add(out, w)
 		for _, s := range scenarios {
 			if s.pending != "" || o.scenarios != nil && !o.scenarios[s.name] {
 				continue
 			}
+			var b result
+			if s.baseline != "" {
+				if b, err = baseline(s.baseline); err != nil {
+					return err
+				}
+				rep.add(out, b)
+			}
 			r := drive(ctx, client, s.build(f), cfg, srv.pid())
 			r.Scenario = s.name
-			if b, ok := baselines[s.baseline]; ok && b.RPS > 0 {
-				r.Baseline, r.Ratio = b.Scenario, r.RPS/b.RPS
+			if b.RPS > 0 {
+				r.Baseline, r.BaselineRPS, r.Ratio = b.Scenario, b.RPS, r.RPS/b.RPS
 			}
 			rep.add(out, r)
 			if ctx.Err() != nil {
@@ -416,8 +425,23 @@ func machine() map[string]string {
 	if raw, err := os.ReadFile("/proc/meminfo"); err == nil {
 		m["memory"] = strings.Join(strings.Fields(strings.SplitN(string(raw), "\n", 2)[0])[1:], " ")
 	}
+	m["load_average_at_start"] = strconv.FormatFloat(loadAverage(), 'f', 2, 64)
 	if raw, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m["kernel"] = strings.TrimSpace(string(raw))
 	}
 	return m
+}
+
+// loadAverage is the one-minute load average before the run (-1 if unknown): other work on the
+// machine shows there.
+func loadAverage() float64 {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	v, err := strconv.ParseFloat(strings.Fields(string(raw))[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }

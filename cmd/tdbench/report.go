@@ -17,7 +17,7 @@ func (rep *report) add(out io.Writer, r result) {
 	rep.Results = append(rep.Results, r)
 	ratio := ""
 	if r.Baseline != "" {
-		ratio = fmt.Sprintf("%.2f of %s", r.Ratio, r.Baseline)
+		ratio = fmt.Sprintf("%.2f of %s (%.0f/s)", r.Ratio, r.Baseline, r.BaselineRPS)
 	}
 	errs := fmt.Sprint(r.Errors)
 	if r.Errors > 0 {

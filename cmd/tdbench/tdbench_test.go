@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPercentiles(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	if p50, p99 := pct(d, 50), pct(d, 99); p50 != 50 || p99 != 99 {
+		t.Fatalf("p50 = %v, p99 = %v over 1..100 ms", p50, p99)
+	}
+	if pct(nil, 99) != 0 || pct(d[:1], 99) != 1 {
+		t.Fatal("percentiles of tiny samples")
+	}
+}
+
+// TestLoadCountsErrors drives the read baseline with a good and a forged token: the forged run must
+// report every request as an error, so that a benchmark of failures can never pass as a fast one.
+func TestLoadCountsErrors(t *testing.T) {
+	secret := []byte("secret")
+	srv := httptest.NewServer(baselineHandler(secret, []byte(`{"_id":"x"}`)))
+	defer srv.Close()
+	ids := []string{"6650a1b2c3d4e5f601234567"}
+	cfg := loadConfig{concurrency: 4, duration: 200 * time.Millisecond, timeout: 5 * time.Second}
+	for _, tc := range []struct {
+		name   string
+		token  string
+		errors bool
+	}{
+		{"valid", baselineToken(secret, "u", time.Now().Add(time.Hour)), false},
+		{"forged", baselineToken([]byte("other"), "u", time.Now().Add(time.Hour)), true},
+		{"expired", baselineToken(secret, "u", time.Now().Add(-time.Hour)), true},
+	} {
+		f := &fixture{api: srv.URL + "/v1", pid: "p", leadIDs: ids, token: "JWT " + tc.token}
+		r := drive(context.Background(), newClient(4, time.Second), scenarios[0].build(f), cfg, os.Getpid())
+		if r.Requests == 0 {
+			t.Fatalf("%s: no requests measured", tc.name)
+		}
+		if got := r.Errors > 0; got != tc.errors || tc.errors && r.Errors != r.Requests {
+			t.Fatalf("%s: %d errors in %d requests (%v)", tc.name, r.Errors, r.Requests, r.FirstErrors)
+		}
+		if tc.errors && !strings.Contains(r.FirstErrors[0], "401") {
+			t.Fatalf("%s: the error does not say what the server answered: %v", tc.name, r.FirstErrors)
+		}
+		if r.P50ms <= 0 || r.P99ms < r.P50ms || r.CPUPer1k < 0 {
+			t.Fatalf("%s: implausible figures %+v", tc.name, r)
+		}
+	}
+}
+
+func TestVerdicts(t *testing.T) {
+	rs := []result{
+		{Scenario: "lead-by-id-jwt", Concurrency: 32, Ratio: 0.6, Baseline: "baseline-read"},
+		{Scenario: "leads-email", Concurrency: 32, Ratio: 0.3, P99ms: 7, Baseline: "baseline-read"},
+		{Scenario: "leads-email", Concurrency: 8, Ratio: 0.1, P99ms: 70}, // not the stated concurrency
+	}
+	got := map[string]bool{}
+	for _, v := range verdicts(rs) {
+		got[v.Scenario] = v.Met
+	}
+	if len(got) != 2 || !got["lead-by-id-jwt"] || got["leads-email"] {
+		t.Fatalf("verdicts = %v: want lead-by-id met, email missed on p99 (8 clients ignored)", got)
+	}
+}
+
+// TestScenarioRegistry keeps the registry honest: a scenario either builds requests or says what it
+// waits for, and names are unique.
+func TestScenarioRegistry(t *testing.T) {
+	f := &fixture{api: "http://x/v1", pid: "p", leadIDs: make([]string, 2000), leadMS: make([]int64, 2000), token: "JWT t"}
+	seen := map[string]bool{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, s := range scenarios {
+		if seen[s.name] {
+			t.Fatalf("scenario %s twice", s.name)
+		}
+		seen[s.name] = true
+		if (s.build == nil) == (s.pending == "") {
+			t.Fatalf("scenario %s: give either build or pending", s.name)
+		}
+		if s.build != nil {
+			req, err := s.build(f)(rng)
+			if err != nil || req.Header.Get("Authorization") == "" && s.name != "signin" {
+				t.Fatalf("scenario %s: %v %v", s.name, req, err)
+			}
+		}
+		if s.baseline != "" && s.baseline != "read" && s.baseline != "write" {
+			t.Fatalf("scenario %s: unknown baseline %q", s.name, s.baseline)
+		}
+	}
+	var _ http.Handler = baselineHandler(nil, nil)
+}
