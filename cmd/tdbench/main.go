@@ -29,9 +29,8 @@ import (
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
-	"github.com/tiledesk-go/tiledesk/internal/postgres"
+	"github.com/tiledesk-go/tiledesk/internal/dbopen"
 	"github.com/tiledesk-go/tiledesk/internal/seed"
-	"github.com/tiledesk-go/tiledesk/internal/sqlite"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 )
 
@@ -178,7 +177,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	// The database: a file in the temporary directory, or a fresh PostgreSQL database.
 	dsn, engine := filepath.Join(dir, "bench.db"), "sqlite"
 	if o.db != "" {
-		if !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://") {
+		if !dbopen.IsPostgres(o.db) {
 			return errors.New("--db: give a postgres:// URL, or nothing for a temporary SQLite file")
 		}
 		var drop func()
@@ -188,7 +187,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer drop()
 		engine = "postgres"
 	}
-	store, err := openStore(ctx, dsn)
+	store, err := dbopen.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
@@ -302,24 +301,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			strings.Join(failed, "\n  "), srv.logs)
 	}
 	return nil
-}
-
-func openStore(ctx context.Context, dsn string) (*sqlstore.Store, error) {
-	var s *sqlstore.Store
-	var err error
-	if strings.HasPrefix(dsn, "postgres") {
-		s, err = postgres.Open(ctx, dsn)
-	} else {
-		s, err = sqlite.Open(ctx, dsn, sqlite.Options{}) // the server's own settings: WAL, synchronous=FULL
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Migrate(ctx, nil); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
 }
 
 // seedData creates the owner and project through the store and bulk-loads n leads.

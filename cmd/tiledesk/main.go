@@ -22,8 +22,7 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/api"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
-	"github.com/tiledesk-go/tiledesk/internal/postgres"
-	"github.com/tiledesk-go/tiledesk/internal/sqlite"
+	"github.com/tiledesk-go/tiledesk/internal/dbopen"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 )
 
@@ -138,23 +137,7 @@ func newLogger(cfg *config, w io.Writer) (*slog.Logger, error) {
 }
 
 // openStore opens and migrates the database a --db value names.
-func openStore(ctx context.Context, db string) (*sqlstore.Store, error) {
-	var s *sqlstore.Store
-	var err error
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		s, err = postgres.Open(ctx, db)
-	} else {
-		s, err = sqlite.Open(ctx, db, sqlite.Options{})
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Migrate(ctx, nil); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
-}
+func openStore(ctx context.Context, db string) (*sqlstore.Store, error) { return dbopen.Open(ctx, db) }
 
 // tokenSecret returns the configured secret, or the one kept with the data, generating it once.
 func tokenSecret(ctx context.Context, cfg *config, store tiledesk.Store) (string, bool, error) {
