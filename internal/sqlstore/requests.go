@@ -618,9 +618,8 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 			return err
 		}
 		if !created {
-			before := stateOf(r)
 			noteMessage(r, m, in.LastMessage)
-			if err := t.saveRequest(ctx, before, r, nil); err != nil {
+			if err := t.touchRequest(ctx, r); err != nil {
 				return err
 			}
 		}
@@ -628,6 +627,26 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 		return t.event(ctx, m.ProjectID, tiledesk.EventMessageCreate, m.ID, m)
 	})
 	return outR, outM, created, replayed, err
+}
+
+// touchRequest writes what a new message changes on its conversation (last message, first response,
+// working status) with a new clock stamp. It records no request.update: message.create says it.
+func (t *tx) touchRequest(ctx context.Context, r *tiledesk.Request) error {
+	clock, _, err := t.requestClock(ctx, r.ProjectID, 0, false)
+	if err != nil {
+		return err
+	}
+	r.UpdatedAt = clock
+	attrs, err := jsonArg(r.Attributes)
+	if err != nil {
+		return tiledesk.Invalid("attributes", "attributes cannot be stored as JSON")
+	}
+	if _, err := t.exec(ctx, `UPDATE requests SET attributes = $3, first_response_at = $4, waiting_time = $5,
+		working_status = $6, updated_at = $7 WHERE id_project = $1 AND id = $2`, r.ProjectID, r.ID, attrs,
+		msPtr(r.FirstResponseAt), intPtrArg(r.WaitingTime), r.WorkingStatus, ms(r.UpdatedAt)); err != nil {
+		return fmt.Errorf("update request: %w", err)
+	}
+	return nil
 }
 
 // noteMessage records a new message on its existing conversation: the last message, the first
@@ -664,7 +683,6 @@ func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, ms
 		if err != nil {
 			return err
 		}
-		before := stateOf(r)
 		for _, m := range msgs {
 			if err := t.insertMessage(ctx, m); err != nil {
 				return err
@@ -676,7 +694,7 @@ func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, ms
 		}
 		noteMessage(r, msgs[len(msgs)-1], last)
 		out = r
-		return t.saveRequest(ctx, before, r, nil)
+		return t.touchRequest(ctx, r)
 	})
 	return out, err
 }
