@@ -19,25 +19,32 @@ func (t jsTime) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
 }
 
-// writeJSON encodes v into a buffer first, so that an encoding failure still yields a clean 500, then
-// writes it with the original's content type. HTML characters are not escaped, as Express does not.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// encodeJSON is the one JSON encoding of responses: HTML characters are not escaped, as Express does
+// not, and there is no trailing newline.
+func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// writeJSON encodes v into a buffer first, so that an encoding failure still yields a clean 500, then
+// writes it with the original's content type.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := encodeJSON(v)
+	if err != nil {
 		slog.Error("encode response", "err", err)
 		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"success":false,"msg":"Internal error."}`)
-	} else {
-		buf.Truncate(buf.Len() - 1) // Encode's trailing newline
+		b = []byte(`{"success":false,"msg":"Internal error."}`)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 }
 
 // msgBody is the original's most common error body.
@@ -106,7 +113,11 @@ var statusOf = map[string]int{
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	var ve *validationError
+	var te *textError
 	switch {
+	case errors.As(err, &te):
+		writeText(w, te.status, te.msg)
+		return
 	case errors.As(err, &ae):
 		for k, v := range ae.header {
 			w.Header()[k] = v
@@ -129,7 +140,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case code == tiledesk.ENOTFOUND:
 		writeJSON(w, status, errNotFound.body)
 	case status >= 500:
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("request failed", "request_id", info(r).id, "method", r.Method, "path", r.URL.Path, "err", err)
 		writeJSON(w, status, msgBody{Success: false, Msg: "Internal error."})
 	default:
 		writeJSON(w, status, msgBody{Success: false, Msg: tiledesk.ErrorMessage(err)})
