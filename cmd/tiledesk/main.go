@@ -24,6 +24,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/api"
@@ -139,7 +140,19 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&maxBody, "max-body", env("TILEDESK_MAX_BODY", "1048576"), "largest request body in bytes (TILEDESK_MAX_BODY)")
 	fs.StringVar(&grace, "shutdown-grace", env("TILEDESK_SHUTDOWN_GRACE", "15s"),
 		"how long shutdown waits for in-flight requests (TILEDESK_SHUTDOWN_GRACE)")
-	var delay, rateLimit, signinLimit, failLimit, failIPLimit, sslOnly, maintenance, maintenanceRetry string
+	var delay, rateLimit, signinLimit, failLimit, failIPLimit, maintenanceRetry string
+	var envErr error
+	envBool := func(name string) bool {
+		v := getenv(name)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil && envErr == nil {
+			envErr = fmt.Errorf("%s: %q is not true or false", name, v)
+		}
+		return b
+	}
 	fs.StringVar(&delay, "shutdown-delay", env("TILEDESK_SHUTDOWN_DELAY", "0s"),
 		"how long shutdown keeps serving with /readyz at 503 before draining, so load balancers stop sending (TILEDESK_SHUTDOWN_DELAY)")
 	fs.StringVar(&rateLimit, "rate-limit", env("TILEDESK_RATE_LIMIT", "200/1m"),
@@ -159,18 +172,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		"prefix of the rate-limit keys in Redis (TILEDESK_REDIS_PREFIX)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", env("TILEDESK_TLS_CERT", ""), "PEM certificate (chain) file: serve HTTPS (TILEDESK_TLS_CERT)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", env("TILEDESK_TLS_KEY", ""), "PEM private key file of --tls-cert (TILEDESK_TLS_KEY)")
-	fs.StringVar(&sslOnly, "ssl-only", env("TILEDESK_SSL_ONLY", "false"),
+	fs.BoolVar(&cfg.sslOnly, "ssl-only", envBool("TILEDESK_SSL_ONLY"),
 		"refuse API calls that did not arrive over HTTPS, directly or per a trusted proxy (TILEDESK_SSL_ONLY)")
-	fs.Lookup("ssl-only").DefValue = "false"
 	proxies := &listFlag{values: splitList(getenv("TILEDESK_TRUSTED_PROXIES"), ","), sep: ","}
 	fs.Var(proxies, "trusted-proxy",
 		"addresses or CIDRs of proxies whose X-Forwarded-For/-Proto are believed; comma-separated, repeatable (TILEDESK_TRUSTED_PROXIES)")
 	origins := &listFlag{values: splitList(env("TILEDESK_CORS_ORIGINS", "*"), ","), sep: ","}
 	fs.Var(origins, "cors-origins", `origins browsers may call from, comma-separated; "*" for any (TILEDESK_CORS_ORIGINS)`)
-	fs.StringVar(&maintenance, "maintenance", env("TILEDESK_MAINTENANCE", "false"),
+	fs.BoolVar(&cfg.maintenance, "maintenance", envBool("TILEDESK_MAINTENANCE"),
 		"start in maintenance mode: API calls answer 503; SIGUSR1 toggles it at run time (TILEDESK_MAINTENANCE)")
 	fs.StringVar(&maintenanceRetry, "maintenance-retry-after", env("TILEDESK_MAINTENANCE_RETRY_AFTER", "5m"),
 		"the Retry-After of maintenance answers (TILEDESK_MAINTENANCE_RETRY_AFTER)")
+	if envErr != nil {
+		return nil, envErr
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -192,12 +207,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if cfg.maintenanceRetry, err = time.ParseDuration(maintenanceRetry); err != nil || cfg.maintenanceRetry < time.Second {
 		return nil, fmt.Errorf("--maintenance-retry-after: %q is not a duration of a second or more", maintenanceRetry)
-	}
-	if cfg.sslOnly, err = strconv.ParseBool(sslOnly); err != nil {
-		return nil, fmt.Errorf("--ssl-only: %q is not true or false", sslOnly)
-	}
-	if cfg.maintenance, err = strconv.ParseBool(maintenance); err != nil {
-		return nil, fmt.Errorf("--maintenance: %q is not true or false", maintenance)
 	}
 	if err := parseLimits(&cfg, rateLimit, signinLimit, failLimit, failIPLimit, routeLimits.values); err != nil {
 		return nil, err
@@ -412,6 +421,7 @@ func newLimiter(cfg *config, log *slog.Logger) (tiledesk.RateLimiter, func(conte
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("--redis-url: %w", err)
 	}
+	redis.SetLogger(redisLog{log}) // the failover logs outages once; the client's own lines are detail
 	// A Redis that does not answer at start is logged, not fatal: limits hold per process until it does.
 	report := func(ctx context.Context) {
 		if err := client.Ping(ctx).Err(); err != nil {
@@ -423,6 +433,13 @@ func newLimiter(cfg *config, log *slog.Logger) (tiledesk.RateLimiter, func(conte
 	limiter := ratelimit.NewFailover(ratelimit.NewRedis(client, ratelimit.RedisOptions{Prefix: cfg.redisPrefix}), local, log,
 		ratelimit.FailoverOptions{})
 	return limiter, report, func() { client.Close() }, nil
+}
+
+// redisLog sends the Redis client's own log lines to the server's log, at debug level.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 // drainer is what serve tells that shutdown has begun (api.Server: /readyz turns 503).

@@ -79,6 +79,8 @@ func NewRedisClient(url string) (*redis.Client, error) {
 	opts.WriteTimeout = 250 * time.Millisecond
 	opts.PoolTimeout = 250 * time.Millisecond
 	opts.MaxRetries = -1
+	opts.DialerRetries = 1 // the default retries a refused dial five times, 100 ms apart, per request
+	opts.DialerRetryTimeout = 10 * time.Millisecond
 	return redis.NewClient(opts), nil
 }
 
