@@ -9,6 +9,8 @@ type Store interface {
 	ProjectStore
 	ProjectUserStore
 	DepartmentStore
+	LeadStore
+	RequestStore
 	EventStore
 
 	// Ping reports whether the database answers.

@@ -21,7 +21,10 @@ import (
 type body struct {
 	m    map[string]any
 	form bool
+	raw  []byte // the bytes as received, for idempotency fingerprints
 	errs []fieldError
+	// tooLarge names a field over its size limit: 413 rather than 422.
+	tooLarge string
 }
 
 // maxStringBytes bounds any single string field; attributes are bounded by the body limit.
@@ -32,15 +35,15 @@ func readBody(r *http.Request) ([]byte, error) {
 	raw, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, tooLarge(tooBig.Limit)
+		return nil, bodyTooLarge(tooBig.Limit)
 	} else if err != nil {
 		return nil, errMsg(http.StatusBadRequest, "Could not read the request body.")
 	}
 	return raw, nil
 }
 
-// tooLarge is the original's 413 body, with success:false added.
-func tooLarge(limit int64) *apiError {
+// bodyTooLarge is the original's 413 for a body over the limit, with success:false added.
+func bodyTooLarge(limit int64) *apiError {
 	return &apiError{status: http.StatusRequestEntityTooLarge,
 		body: map[string]any{"success": false, "err": "Request entity too large", "limit": limit}}
 }
@@ -79,7 +82,11 @@ func decodeObject(r *http.Request) (*body, error) {
 		return &body{m: map[string]any{}}, nil
 	}
 	if kind == "form" {
-		return decodeForm(raw)
+		b, err := decodeForm(raw)
+		if b != nil {
+			b.raw = raw
+		}
+		return b, err
 	}
 	v, err := decodeJSON(raw)
 	if err != nil {
@@ -89,7 +96,52 @@ func decodeObject(r *http.Request) (*body, error) {
 	if !ok {
 		return nil, invalidField("body", "body", "the body must be a JSON object")
 	}
-	return &body{m: m}, nil
+	return &body{m: m, raw: raw}, nil
+}
+
+// decodeValue decodes a JSON body of any type (routes that take an array); nil for an empty body.
+func decodeValue(r *http.Request) (any, error) {
+	kind, err := mediaType(r)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	if kind == "form" {
+		return nil, errMsg(http.StatusUnsupportedMediaType, "This route takes a JSON body.")
+	}
+	return decodeJSON(raw)
+}
+
+// invalidQuery answers 400 naming a query parameter with a bad value.
+func invalidQuery(param, msg string, value string) error {
+	if len(value) > 200 {
+		value = value[:200] + "..."
+	}
+	var v any
+	if value != "" {
+		v = value
+	}
+	return &apiError{status: http.StatusBadRequest, body: map[string]any{"errors": []fieldError{{Value: v, Msg: msg,
+		Param: param, Location: "query"}}}}
+}
+
+// queryBool reads a true/false query parameter.
+func queryBool(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, invalidQuery(name, "must be true or false", v)
+	}
+	return b, nil
 }
 
 // decodeJSON parses one JSON value, rejecting trailing data, NUL characters (PostgreSQL cannot store
@@ -189,6 +241,9 @@ func (b *body) fail(field, msg string, value any) {
 
 // err returns the 422 for every field that failed, or nil.
 func (b *body) err() error {
+	if b.tooLarge != "" {
+		return tooLarge(b.tooLarge)
+	}
 	if len(b.errs) == 0 {
 		return nil
 	}

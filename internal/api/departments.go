@@ -88,26 +88,20 @@ func (s *Server) handleDepartmentCreate(w http.ResponseWriter, r *http.Request, 
 	d := &tiledesk.Department{ID: tiledesk.NewIDAt(now), ProjectID: c.project.ID, Name: strings.TrimSpace(*f.Name),
 		Routing: tiledesk.RoutingPooled, Status: tiledesk.DepartmentVisible, Groups: f.Groups, Tags: []string{},
 		CreatedBy: c.caller.id, CreatedAt: now, UpdatedAt: now}
-	setIf(&d.Description, f.Description)
-	setIf(&d.Routing, f.Routing)
-	setIf(&d.IDBot, f.IDBot)
-	setIf(&d.IDGroup, f.IDGroup)
-	setIf(&d.OnlineMsg, f.OnlineMsg)
-	setIf(&d.OfflineMsg, f.OfflineMsg)
-	setIf(&d.BotOnly, f.BotOnly)
-	setIf(&d.Default, f.Default)
-	setIf(&d.Status, f.Status)
+	set(&d.Description, f.Description)
+	set(&d.Routing, f.Routing)
+	set(&d.IDBot, f.IDBot)
+	set(&d.IDGroup, f.IDGroup)
+	set(&d.OnlineMsg, f.OnlineMsg)
+	set(&d.OfflineMsg, f.OfflineMsg)
+	set(&d.BotOnly, f.BotOnly)
+	set(&d.Default, f.Default)
+	set(&d.Status, f.Status)
 	if err := s.store.CreateDepartment(r.Context(), d); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, toDepartment(d))
 	return nil
-}
-
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
 }
 
 // handleDepartmentPut updates a department; like the original, id_bot and id_group are always

@@ -272,7 +272,7 @@ func (s *Server) checkTransport(r *http.Request, textRoute bool) error {
 		}
 	}
 	if r.ContentLength > s.maxBody {
-		return tooLarge(s.maxBody)
+		return bodyTooLarge(s.maxBody)
 	}
 	return nil
 }
@@ -370,5 +370,15 @@ func (w *recorder) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Unwrap lets http.ResponseController reach Flush and Hijack (websockets) of the connection.
+// Flush serves streamed answers (CSV exports), which look for http.Flusher.
+func (w *recorder) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		if w.status == 0 {
+			w.status = http.StatusOK
+		}
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach Hijack (websockets) of the connection.
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -96,6 +96,11 @@ func TestAcceptRules(t *testing.T) {
 		}
 	}
 	e.do("GET", "/", nil, header("Accept", "text/plain")).want(t, 200) // the greeting is text
+	pid := e.createProject(a, "P")
+	if r := e.do("GET", "/"+pid+"/leads/csv", nil, a.jwt(), header("Accept", "text/csv")); r.status != 200 ||
+		!strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV export with Accept: text/csv = %d %q", r.status, r.header.Get("Content-Type"))
+	}
 }
 
 // TestBodyRules: 415 and 413 answer before any authentication work, so a request without credentials

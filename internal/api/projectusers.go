@@ -19,14 +19,14 @@ func (s *Server) handleProjectUserList(w http.ResponseWriter, r *http.Request, c
 			if role = strings.TrimSpace(role); role == "" {
 				continue
 			} else if !tiledesk.IsRole(role) {
-				return invalidField("role", "query", "unknown role "+role)
+				return invalidQuery("role", "unknown role", role)
 			}
 			f.Roles = append(f.Roles, role)
 		}
 	}
 	if v := q.Get("status"); v != "" {
 		if v != tiledesk.MemberActive && v != tiledesk.MemberDisabled && v != "all" {
-			return invalidField("status", "query", "must be active, disabled or all")
+			return invalidQuery("status", "must be active, disabled or all", v)
 		}
 		if v == "all" {
 			v = ""

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -19,32 +17,20 @@ func (t jsTime) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
 }
 
-// encodeJSON is the one JSON encoding of responses: HTML characters are not escaped, as Express does
-// not, and there is no trailing newline.
-func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
 // writeJSON encodes v into a buffer first, so that an encoding failure still yields a clean 500, then
-// writes it with the original's content type.
+// writes it with the original's content type. HTML characters are not escaped, as Express does not.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := encodeJSON(v)
+	body, err := encodeJSON(v)
 	if err != nil {
 		slog.Error("encode response", "err", err)
 		status = http.StatusInternalServerError
-		b = []byte(`{"success":false,"msg":"Internal error."}`)
+		body = []byte(`{"success":false,"msg":"Internal error."}`)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(body)
 }
 
 // msgBody is the original's most common error body.

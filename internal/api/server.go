@@ -180,7 +180,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handlerFunc) {
 	s.patterns = append(s.patterns, pattern)
 	projectRoute := strings.Contains(pattern, "{pid}")
-	textRoute := pattern == "GET /{$}" // the greeting is plain text whatever Accept says
+	// The greeting (plain text) and the CSV exports do not answer JSON: the Accept rule is not theirs.
+	textRoute := pattern == "GET /{$}" || strings.HasSuffix(pattern, "/csv")
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {

@@ -29,7 +29,8 @@ func TestProjectUsersList(t *testing.T) {
 	if len(owners) != 1 {
 		t.Fatalf("owners and admins = %d, want 1", len(owners))
 	}
-	e.do("GET", "/"+pid+"/project_users?role=emperor", nil, owner.jwt()).want(t, 422)
+	e.do("GET", "/"+pid+"/project_users?role=emperor", nil, owner.jwt()).
+		wantBody(t, 400, `{"errors":[{"value":"emperor","msg":"unknown role","param":"role","location":"query"}]}`)
 
 	me := e.do("GET", "/"+pid+"/project_users/me", nil, agent.jwt()).want(t, 200).list(t)
 	mine := me[0].(map[string]any)

@@ -202,3 +202,38 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+type leadJSON struct {
+	Tags          []string       `json:"tags"`
+	Status        int            `json:"status"`
+	ID            string         `json:"_id"`
+	LeadID        string         `json:"lead_id"`
+	Fullname      string         `json:"fullname,omitempty"`
+	Email         string         `json:"email,omitempty"`
+	Phone         *string        `json:"phone"` // null when unset, as the original stores it
+	Company       string         `json:"company,omitempty"`
+	Note          string         `json:"note,omitempty"`
+	StreetAddress string         `json:"streetAddress,omitempty"`
+	City          string         `json:"city,omitempty"`
+	Region        string         `json:"region,omitempty"`
+	Zipcode       string         `json:"zipcode,omitempty"`
+	Country       string         `json:"country,omitempty"`
+	Attributes    map[string]any `json:"attributes,omitempty"`
+	Properties    map[string]any `json:"properties,omitempty"`
+	IDProject     string         `json:"id_project"`
+	CreatedBy     string         `json:"createdBy"`
+	CreatedAt     jsTime         `json:"createdAt"`
+	UpdatedAt     jsTime         `json:"updatedAt"`
+	V             int            `json:"__v"`
+}
+
+func toLead(l *tiledesk.Lead) *leadJSON {
+	out := &leadJSON{Tags: nonNil(l.Tags), Status: l.Status, ID: l.ID, LeadID: l.LeadID, Fullname: l.Fullname,
+		Email: l.Email, Company: l.Company, Note: l.Note, StreetAddress: l.StreetAddress, City: l.City, Region: l.Region,
+		Zipcode: l.Zipcode, Country: l.Country, Attributes: l.Attributes, Properties: l.Properties,
+		IDProject: l.ProjectID, CreatedBy: l.CreatedBy, CreatedAt: jsTime(l.CreatedAt), UpdatedAt: jsTime(l.UpdatedAt)}
+	if l.Phone != "" {
+		out.Phone = &l.Phone
+	}
+	return out
+}

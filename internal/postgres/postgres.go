@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -52,6 +53,21 @@ func (Dialect) IsUniqueViolation(err error) bool {
 }
 
 func (Dialect) ForUpdate() string { return " FOR UPDATE" }
+
+// TextMatch uses the GIN index on to_tsvector('simple', search_text).
+func (Dialect) TextMatch(table, ph string) string {
+	return "to_tsvector('simple', search_text) @@ to_tsquery('simple', " + ph + ")"
+}
+
+// TextQuery ANDs prefix terms. Words are letters and digits only (tiledesk.SearchTerms), so they
+// cannot carry tsquery operators; quoting guards anyway.
+func (Dialect) TextQuery(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = "'" + strings.ReplaceAll(w, "'", "''") + "':*"
+	}
+	return strings.Join(q, " & ")
+}
 
 // Open connects to the database at a postgres:// URL.
 func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {

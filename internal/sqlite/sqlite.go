@@ -61,6 +61,20 @@ func (Dialect) IsUniqueViolation(err error) bool {
 
 func (Dialect) ForUpdate() string { return "" }
 
+// TextMatch looks the query up in the table's FTS5 index, which triggers keep in step with the table.
+func (Dialect) TextMatch(table, ph string) string {
+	return "seq IN (SELECT rowid FROM " + table + "_fts WHERE " + table + "_fts MATCH " + ph + ")"
+}
+
+// TextQuery writes each word as a quoted FTS5 prefix query; quoting keeps words out of FTS5 syntax.
+func (Dialect) TextQuery(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`
+	}
+	return strings.Join(q, " ")
+}
+
 // Options tune Open; the zero value is the production setting.
 type Options struct {
 	// Synchronous overrides PRAGMA synchronous (FULL by default).

@@ -83,6 +83,9 @@ func (s *Store) CreateProject(ctx context.Context, p *tiledesk.Project, owner *t
 		if err := t.insertDepartment(ctx, dept); err != nil {
 			return err
 		}
+		if _, err := t.exec(ctx, `INSERT INTO project_counters (id_project) VALUES ($1)`, p.ID); err != nil {
+			return fmt.Errorf("insert project counters: %w", err)
+		}
 		return t.event(ctx, p.ID, tiledesk.EventProjectCreate, p.ID, p)
 	})
 }

@@ -32,6 +32,11 @@ type Dialect interface {
 	// ForUpdate is the row-locking suffix of a SELECT inside a write transaction ("" where the
 	// engine locks the whole database for a writer).
 	ForUpdate() string
+	// TextMatch is a condition true for the rows of table whose search_text matches the text query in
+	// the placeholder ph (a query made by TextQuery).
+	TextMatch(table, ph string) string
+	// TextQuery turns normalised words into the engine's query: every word must match as a prefix.
+	TextQuery(words []string) string
 }
 
 // Store is the SQL implementation of tiledesk.Store.

@@ -37,6 +37,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Meta", testMeta},
 		{"TimestampsMillisecondUTC", testTimestamps},
 	}
+	tests = append(tests, leadTests...)
+	tests = append(tests, requestTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, newStore(t))

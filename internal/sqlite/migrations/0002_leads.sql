@@ -1,0 +1,76 @@
+-- Leads, their tags, full-text search, per-project counters and idempotency keys.
+
+-- One row per project, updated by every lead write: the row is what orders concurrent writers of a
+-- project, so leads_clock (the last lead updated_at) increases strictly in commit order and
+-- leads_active counts the leads that are not deleted without a COUNT over the table.
+CREATE TABLE project_counters (
+	id_project   TEXT PRIMARY KEY,
+	leads_clock  BIGINT NOT NULL DEFAULT 0,
+	leads_active BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO project_counters (id_project) SELECT id FROM projects;
+
+CREATE TABLE leads (
+	seq            INTEGER PRIMARY KEY, -- a stable rowid for the FTS5 index
+	id_project     TEXT NOT NULL,
+	id             TEXT NOT NULL,
+	lead_id        TEXT NOT NULL,
+	fullname       TEXT NOT NULL DEFAULT '',
+	email          TEXT NOT NULL DEFAULT '',
+	email_key      TEXT NOT NULL DEFAULT '',
+	phone          TEXT,
+	company        TEXT,
+	note           TEXT,
+	street_address TEXT,
+	city           TEXT,
+	region         TEXT,
+	zipcode        TEXT,
+	country        TEXT,
+	tags           TEXT NOT NULL,
+	attributes     TEXT,
+	properties     TEXT,
+	status         INTEGER NOT NULL,
+	search_text    TEXT NOT NULL DEFAULT '',
+	created_by     TEXT NOT NULL,
+	created_at     BIGINT NOT NULL,
+	updated_at     BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX leads_key ON leads (id_project, id);
+CREATE INDEX leads_created ON leads (id_project, created_at, id);
+CREATE INDEX leads_updated ON leads (id_project, updated_at, id);
+CREATE INDEX leads_fullname ON leads (id_project, fullname, id);
+CREATE INDEX leads_email ON leads (id_project, email_key, id);
+CREATE INDEX leads_lead_id ON leads (id_project, lead_id, id);
+
+CREATE TABLE lead_tags (
+	id_project TEXT NOT NULL,
+	tag        TEXT NOT NULL,
+	lead       TEXT NOT NULL,
+	PRIMARY KEY (id_project, tag, lead)
+);
+CREATE INDEX lead_tags_lead ON lead_tags (id_project, lead);
+
+CREATE VIRTUAL TABLE leads_fts USING fts5(
+	search_text, content = 'leads', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+);
+CREATE TRIGGER leads_fts_insert AFTER INSERT ON leads BEGIN
+	INSERT INTO leads_fts (rowid, search_text) VALUES (new.seq, new.search_text);
+END;
+CREATE TRIGGER leads_fts_delete AFTER DELETE ON leads BEGIN
+	INSERT INTO leads_fts (leads_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text);
+END;
+CREATE TRIGGER leads_fts_update AFTER UPDATE OF search_text ON leads BEGIN
+	INSERT INTO leads_fts (leads_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text);
+	INSERT INTO leads_fts (rowid, search_text) VALUES (new.seq, new.search_text);
+END;
+
+CREATE TABLE idempotency_keys (
+	id_project   TEXT NOT NULL,
+	scope        TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	request_hash TEXT NOT NULL,
+	object_id    TEXT NOT NULL,
+	created_at   BIGINT NOT NULL,
+	PRIMARY KEY (id_project, scope, key)
+);
+CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);

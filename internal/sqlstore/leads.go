@@ -1,0 +1,460 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+const leadColumns = `id_project, id, lead_id, fullname, email, phone, company, note, street_address, city, region,
+	zipcode, country, tags, attributes, properties, status, created_by, created_at, updated_at`
+
+func scanLead(row scanner) (*tiledesk.Lead, error) {
+	var (
+		l                                                        tiledesk.Lead
+		phone, company, note, street, city, region, zip, country sql.NullString
+		tags, attrs, props                                       sql.NullString
+		created, updated                                         int64
+	)
+	if err := row.Scan(&l.ProjectID, &l.ID, &l.LeadID, &l.Fullname, &l.Email, &phone, &company, &note, &street,
+		&city, &region, &zip, &country, &tags, &attrs, &props, &l.Status, &l.CreatedBy, &created, &updated); err != nil {
+		return nil, err
+	}
+	l.Phone, l.Company, l.Note, l.StreetAddress = phone.String, company.String, note.String, street.String
+	l.City, l.Region, l.Zipcode, l.Country = city.String, region.String, zip.String, country.String
+	l.CreatedAt, l.UpdatedAt = fromMS(created), fromMS(updated)
+	for _, f := range []struct {
+		src sql.NullString
+		dst any
+	}{{tags, &l.Tags}, {attrs, &l.Attributes}, {props, &l.Properties}} {
+		if err := scanJSON(f.src, f.dst); err != nil {
+			return nil, fmt.Errorf("lead %s: %w", l.ID, err)
+		}
+	}
+	if l.Tags == nil {
+		l.Tags = []string{}
+	}
+	return &l, nil
+}
+
+func leadArgs(l *tiledesk.Lead) ([]any, error) {
+	attrs, err := jsonArg(l.Attributes)
+	if err != nil {
+		return nil, tiledesk.Invalid("attributes", "attributes cannot be stored as JSON")
+	}
+	props, err := jsonArg(l.Properties)
+	if err != nil {
+		return nil, tiledesk.Invalid("properties", "properties cannot be stored as JSON")
+	}
+	tags := l.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return []any{l.ProjectID, l.ID, l.LeadID, l.Fullname, l.Email, nullString(l.Phone), nullString(l.Company),
+		nullString(l.Note), nullString(l.StreetAddress), nullString(l.City), nullString(l.Region),
+		nullString(l.Zipcode), nullString(l.Country), mustJSON(tags), attrs, props, l.Status, l.CreatedBy,
+		ms(l.CreatedAt), ms(l.UpdatedAt), strings.ToLower(l.Email), tiledesk.SearchText(l.Fullname, l.Email)}, nil
+}
+
+// leadClock advances the project's lead clock (and its count of leads that are not deleted by
+// activeDelta) and returns the timestamp the change must carry: the later of now and one
+// millisecond after the previous change. The counter row is locked until commit, so the stamps of a
+// project's lead changes increase strictly in commit order.
+func (t *tx) leadClock(ctx context.Context, projectID string, activeDelta int) (time.Time, error) {
+	var clock int64
+	err := t.queryRow(ctx, `INSERT INTO project_counters (id_project, leads_clock, leads_active) VALUES ($1, $2, $3)
+		ON CONFLICT (id_project) DO UPDATE SET
+			leads_clock = CASE WHEN project_counters.leads_clock + 1 > excluded.leads_clock
+				THEN project_counters.leads_clock + 1 ELSE excluded.leads_clock END,
+			leads_active = project_counters.leads_active + excluded.leads_active
+		RETURNING leads_clock`, projectID, ms(t.now), activeDelta).Scan(&clock)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("advance lead clock: %w", err)
+	}
+	return fromMS(clock), nil
+}
+
+func activeDelta(before, after int) int {
+	switch {
+	case before != tiledesk.LeadDeleted && after == tiledesk.LeadDeleted:
+		return -1
+	case before == tiledesk.LeadDeleted && after != tiledesk.LeadDeleted:
+		return 1
+	}
+	return 0
+}
+
+// idempotencyTTL is how long a retried create with the same key returns the first result.
+const idempotencyTTL = 24 * time.Hour
+
+// claimIdempotency records key for scope in this transaction, or returns the object id of the first
+// request that used it. A concurrent first request with the same key makes this one wait for its
+// commit (PostgreSQL) or run after it (SQLite).
+func (t *tx) claimIdempotency(ctx context.Context, projectID, scope string, idem *tiledesk.Idempotency, objectID string) (string, error) {
+	if _, err := t.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, ms(t.now.Add(-idempotencyTTL))); err != nil {
+		return "", fmt.Errorf("expire idempotency keys: %w", err)
+	}
+	res, err := t.exec(ctx, `INSERT INTO idempotency_keys (id_project, scope, key, request_hash, object_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id_project, scope, key) DO NOTHING`,
+		projectID, scope, idem.Key, idem.Hash, objectID, ms(t.now))
+	if err != nil {
+		return "", fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return "", nil
+	}
+	var hash, first string
+	if err := t.queryRow(ctx, `SELECT request_hash, object_id FROM idempotency_keys
+		WHERE id_project = $1 AND scope = $2 AND key = $3`, projectID, scope, idem.Key).Scan(&hash, &first); err != nil {
+		return "", fmt.Errorf("read idempotency key: %w", err)
+	}
+	if hash != idem.Hash {
+		return "", tiledesk.Errorf(tiledesk.ECONFLICT, "Idempotency-Key %q was already used for a different request.", idem.Key)
+	}
+	return first, nil
+}
+
+// CreateLead inserts a lead.
+func (s *Store) CreateLead(ctx context.Context, l *tiledesk.Lead, idem *tiledesk.Idempotency) (*tiledesk.Lead, bool, error) {
+	var out *tiledesk.Lead
+	replayed := false
+	err := s.inTx(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, l.ProjectID); err != nil {
+			return err
+		}
+		if idem != nil {
+			first, err := t.claimIdempotency(ctx, l.ProjectID, "lead.create", idem, l.ID)
+			if err != nil {
+				return err
+			}
+			if first != "" {
+				out, err = scanLead(t.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND id = $2`,
+					l.ProjectID, first))
+				replayed = true
+				return notFound(err, "lead")
+			}
+		}
+		if err := t.insertLead(ctx, l); err != nil {
+			return err
+		}
+		out = l
+		return t.event(ctx, l.ProjectID, tiledesk.EventLeadCreate, l.ID, l)
+	})
+	return out, replayed, err
+}
+
+// insertLead stamps and inserts l with its tags.
+func (t *tx) insertLead(ctx context.Context, l *tiledesk.Lead) error {
+	if l.CreatedAt.IsZero() {
+		l.CreatedAt = t.now
+	}
+	clock, err := t.leadClock(ctx, l.ProjectID, activeDelta(tiledesk.LeadDeleted, l.Status))
+	if err != nil {
+		return err
+	}
+	l.UpdatedAt = clock
+	args, err := leadArgs(l)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `INSERT INTO leads (`+leadColumns+`, email_key, search_text) VALUES ($1, $2, $3, $4,
+		$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`, args...); err != nil {
+		return fmt.Errorf("insert lead: %w", err)
+	}
+	return t.writeLeadTags(ctx, l, false)
+}
+
+// writeLeadTags mirrors l.Tags into lead_tags, the indexed side of the tags filter.
+func (t *tx) writeLeadTags(ctx context.Context, l *tiledesk.Lead, replace bool) error {
+	if replace {
+		if _, err := t.exec(ctx, `DELETE FROM lead_tags WHERE id_project = $1 AND lead = $2`, l.ProjectID, l.ID); err != nil {
+			return fmt.Errorf("clear lead tags: %w", err)
+		}
+	}
+	for _, tag := range l.Tags {
+		if _, err := t.exec(ctx, `INSERT INTO lead_tags (id_project, tag, lead) VALUES ($1, $2, $3)
+			ON CONFLICT (id_project, tag, lead) DO NOTHING`, l.ProjectID, tag, l.ID); err != nil {
+			return fmt.Errorf("insert lead tag: %w", err)
+		}
+	}
+	return nil
+}
+
+// FindLeadByID returns a lead of the project, deleted ones included.
+func (s *Store) FindLeadByID(ctx context.Context, projectID, id string) (*tiledesk.Lead, error) {
+	l, err := scanLead(s.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND id = $2`, projectID, id))
+	return l, notFound(err, "lead")
+}
+
+// FindLeadByLeadID returns the newest lead with that lead_id.
+func (s *Store) FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*tiledesk.Lead, error) {
+	l, err := scanLead(s.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND lead_id = $2
+		ORDER BY id DESC LIMIT 1`, projectID, leadID))
+	return l, notFound(err, "lead")
+}
+
+// leadSortColumn maps a sort key to its indexed column.
+var leadSortColumn = map[string]string{
+	tiledesk.LeadSortCreatedAt: "created_at",
+	tiledesk.LeadSortUpdatedAt: "updated_at",
+	tiledesk.LeadSortFullname:  "fullname",
+	tiledesk.LeadSortEmail:     "email_key",
+	tiledesk.LeadSortLeadID:    "lead_id",
+	tiledesk.LeadSortID:        "id",
+}
+
+// leadSortValue is a lead's value of a sort key, as cursors carry it.
+func leadSortValue(l *tiledesk.Lead, key string) any {
+	switch key {
+	case tiledesk.LeadSortCreatedAt:
+		return ms(l.CreatedAt)
+	case tiledesk.LeadSortUpdatedAt:
+		return ms(l.UpdatedAt)
+	case tiledesk.LeadSortFullname:
+		return l.Fullname
+	case tiledesk.LeadSortEmail:
+		return strings.ToLower(l.Email)
+	case tiledesk.LeadSortLeadID:
+		return l.LeadID
+	}
+	return l.ID
+}
+
+// FindLeads lists leads by filter, with offset or keyset paging.
+func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.LeadPage, error) {
+	pg, err := newPage(leadSortColumn, tiledesk.LeadSortCreatedAt, f.Sort, f.Desc, f.After, f.Limit, f.Offset)
+	if err != nil {
+		return nil, err
+	}
+	q := newQuery(projectID)
+	defaultFilter := true
+	switch {
+	case f.Status != nil:
+		q.where("status = " + q.arg(*f.Status))
+		defaultFilter = false
+	case f.AllStatuses:
+		defaultFilter = false
+	default:
+		q.where("status <> " + q.arg(tiledesk.LeadDeleted))
+	}
+	if f.Email != "" {
+		q.where("email_key = " + q.arg(strings.ToLower(f.Email)))
+	}
+	if f.WithEmail {
+		q.where("email <> ''")
+	}
+	if f.WithFullname {
+		q.where("fullname <> ''")
+	}
+	for _, tag := range f.Tags {
+		q.where("id IN (SELECT lead FROM lead_tags WHERE id_project = $1 AND tag = " + q.arg(tag) + ")")
+	}
+	if f.Text != "" {
+		words := tiledesk.SearchTerms(f.Text)
+		if len(words) == 0 {
+			return &tiledesk.LeadPage{Leads: []*tiledesk.Lead{}}, nil
+		}
+		q.where(s.dialect.TextMatch("leads", q.arg(s.dialect.TextQuery(words))))
+	}
+	if f.UpdatedSince != nil {
+		q.where("updated_at > " + q.arg(ms(*f.UpdatedSince)))
+	}
+	defaultFilter = defaultFilter && len(q.conds) == 2 // project and "not deleted" only
+
+	count := 0
+	if !f.NoCount {
+		if count, err = s.count(ctx, "leads", "leads_active", defaultFilter, q); err != nil {
+			return nil, err
+		}
+	}
+	tail := pg.clause(q) // adds the cursor condition: before q.conditions()
+	rows, err := s.query(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+q.conditions()+tail, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("find leads: %w", err)
+	}
+	leads, err := collect(rows, scanLead)
+	if err != nil {
+		return nil, err
+	}
+	out := &tiledesk.LeadPage{Count: count}
+	out.Leads, out.Next = next(pg, leads, leadSortValue, func(l *tiledesk.Lead) string { return l.ID })
+	return out, nil
+}
+
+// UpdateLead applies upd to a lead.
+func (s *Store) UpdateLead(ctx context.Context, projectID, id string, upd tiledesk.LeadUpdate, check func(*tiledesk.Lead) error) (*tiledesk.Lead, error) {
+	return s.changeLead(ctx, projectID, id, check, func(l *tiledesk.Lead) string {
+		applyLeadUpdate(l, upd)
+		return tiledesk.EventLeadUpdate
+	})
+}
+
+// DeleteLead marks a lead deleted.
+func (s *Store) DeleteLead(ctx context.Context, projectID, id string) (*tiledesk.Lead, error) {
+	return s.changeLead(ctx, projectID, id, nil, func(l *tiledesk.Lead) string {
+		l.Status = tiledesk.LeadDeleted
+		return tiledesk.EventLeadDelete
+	})
+}
+
+func applyLeadUpdate(l *tiledesk.Lead, upd tiledesk.LeadUpdate) {
+	set(&l.Fullname, upd.Fullname)
+	set(&l.Email, upd.Email)
+	set(&l.Phone, upd.Phone)
+	set(&l.Company, upd.Company)
+	set(&l.Note, upd.Note)
+	set(&l.StreetAddress, upd.StreetAddress)
+	set(&l.City, upd.City)
+	set(&l.Region, upd.Region)
+	set(&l.Zipcode, upd.Zipcode)
+	set(&l.Country, upd.Country)
+	set(&l.Status, upd.Status)
+	if upd.Attributes != nil {
+		l.Attributes = upd.Attributes
+	}
+	if upd.MergeAttributes != nil {
+		l.Attributes = merged(l.Attributes, upd.MergeAttributes)
+	}
+	if upd.MergeProperties != nil {
+		l.Properties = merged(l.Properties, upd.MergeProperties)
+	}
+	if upd.Tags != nil {
+		l.Tags = dedupe(upd.Tags)
+	}
+	if upd.AddTags != nil {
+		l.Tags = dedupe(append(slices.Clone(l.Tags), upd.AddTags...))
+	}
+	if upd.RemoveTag != nil {
+		l.Tags = slices.DeleteFunc(slices.Clone(l.Tags), func(t string) bool { return t == *upd.RemoveTag })
+	}
+}
+
+func merged(base, patch map[string]any) map[string]any {
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]any{}
+	}
+	maps.Copy(out, patch)
+	return out
+}
+
+func dedupe(tags []string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// changeLead loads a lead for update, lets change modify it and name the event, and saves it with a
+// new clock stamp.
+func (s *Store) changeLead(ctx context.Context, projectID, id string, check func(*tiledesk.Lead) error, change func(*tiledesk.Lead) string) (*tiledesk.Lead, error) {
+	var out *tiledesk.Lead
+	err := s.inTx(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, projectID); err != nil {
+			return err
+		}
+		l, err := scanLead(t.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND id = $2`+
+			s.dialect.ForUpdate(), projectID, id))
+		if err != nil {
+			return notFound(err, "lead")
+		}
+		if check != nil {
+			if err := check(l); err != nil {
+				return err
+			}
+		}
+		before, beforeTags := l.Status, slices.Clone(l.Tags)
+		event := change(l)
+		if err := t.saveLead(ctx, l, before, beforeTags, event); err != nil {
+			return err
+		}
+		out = l
+		return nil
+	})
+	return out, err
+}
+
+// saveLead writes a changed lead with a new clock stamp, its tags if they changed, and its event.
+func (t *tx) saveLead(ctx context.Context, l *tiledesk.Lead, beforeStatus int, beforeTags []string, event string) error {
+	clock, err := t.leadClock(ctx, l.ProjectID, activeDelta(beforeStatus, l.Status))
+	if err != nil {
+		return err
+	}
+	l.UpdatedAt = clock
+	args, err := leadArgs(l)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `UPDATE leads SET lead_id = $3, fullname = $4, email = $5, phone = $6, company = $7,
+		note = $8, street_address = $9, city = $10, region = $11, zipcode = $12, country = $13, tags = $14,
+		attributes = $15, properties = $16, status = $17, created_by = $18, created_at = $19, updated_at = $20,
+		email_key = $21, search_text = $22 WHERE id_project = $1 AND id = $2`, args...); err != nil {
+		return fmt.Errorf("update lead: %w", err)
+	}
+	if !slices.Equal(beforeTags, l.Tags) {
+		if err := t.writeLeadTags(ctx, l, true); err != nil {
+			return err
+		}
+	}
+	// Conversations filter on their lead's email (requester_email).
+	if _, err := t.exec(ctx, `UPDATE requests SET requester_email = $3 WHERE id_project = $1 AND lead = $2 AND requester_email <> $3`,
+		l.ProjectID, l.ID, strings.ToLower(l.Email)); err != nil {
+		return fmt.Errorf("update requests of lead: %w", err)
+	}
+	return t.event(ctx, l.ProjectID, event, l.ID, l)
+}
+
+// DeleteLeadPermanently removes a lead and its tags.
+func (s *Store) DeleteLeadPermanently(ctx context.Context, projectID, id string) (*tiledesk.Lead, error) {
+	var out *tiledesk.Lead
+	err := s.inTx(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, projectID); err != nil {
+			return err
+		}
+		l, err := scanLead(t.queryRow(ctx, `DELETE FROM leads WHERE id_project = $1 AND id = $2 RETURNING `+leadColumns,
+			projectID, id))
+		if err != nil {
+			return notFound(err, "lead")
+		}
+		if _, err := t.exec(ctx, `DELETE FROM lead_tags WHERE id_project = $1 AND lead = $2`, projectID, id); err != nil {
+			return fmt.Errorf("delete lead tags: %w", err)
+		}
+		if _, err := t.leadClock(ctx, projectID, activeDelta(l.Status, tiledesk.LeadDeleted)); err != nil {
+			return err
+		}
+		out = l
+		return t.event(ctx, projectID, tiledesk.EventLeadDelete, l.ID, l)
+	})
+	return out, err
+}
+
+// query builds a WHERE clause whose first argument is the project id.
+type query struct {
+	conds []string
+	args  []any
+}
+
+func newQuery(projectID string) *query {
+	return &query{conds: []string{"id_project = $1"}, args: []any{projectID}}
+}
+
+// arg binds v and returns its placeholder.
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return fmt.Sprintf("$%d", len(q.args))
+}
+
+func (q *query) where(cond string) { q.conds = append(q.conds, cond) }
+
+func (q *query) conditions() string { return strings.Join(q.conds, " AND ") }

@@ -1,0 +1,556 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+var leadTests = []struct {
+	name string
+	fn   func(*testing.T, tiledesk.Store)
+}{
+	{"LeadCreateFind", testLeadCreateFind},
+	{"LeadIdempotency", testLeadIdempotency},
+	{"LeadIdempotencyConcurrent", testLeadIdempotencyConcurrent},
+	{"LeadFilters", testLeadFilters},
+	{"LeadSearch", testLeadSearch},
+	{"LeadSortAndCursor", testLeadSortAndCursor},
+	{"LeadCursorWhileWriting", testLeadCursorWhileWriting},
+	{"LeadSyncFeedWhileWriting", testLeadSyncFeedWhileWriting},
+	{"LeadUpdate", testLeadUpdate},
+	{"LeadDelete", testLeadDelete},
+	{"LeadTenantIsolation", testLeadTenantIsolation},
+}
+
+// project returns a fresh project of a fresh owner.
+func project(t *testing.T, s tiledesk.Store) (*tiledesk.Project, *tiledesk.User) {
+	t.Helper()
+	owner := mustCreateUser(t, s, "owner")
+	p, _, _ := mustCreateProject(t, s, owner, "Leads")
+	return p, owner
+}
+
+func newLead(p *tiledesk.Project, fullname, email string) *tiledesk.Lead {
+	return &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, LeadID: fmt.Sprintf("lead-%d", seq.Add(1)),
+		Fullname: fullname, Email: email, Tags: []string{}, Status: tiledesk.LeadActive, CreatedBy: p.CreatedBy}
+}
+
+func mustCreateLead(t *testing.T, s tiledesk.Store, l *tiledesk.Lead) *tiledesk.Lead {
+	t.Helper()
+	got, replayed, err := s.CreateLead(context.Background(), l, nil)
+	if err != nil || replayed {
+		t.Fatalf("CreateLead = %v, replayed %v", err, replayed)
+	}
+	return got
+}
+
+func findLeads(t *testing.T, s tiledesk.Store, pid string, f tiledesk.LeadFilter) *tiledesk.LeadPage {
+	t.Helper()
+	page, err := s.FindLeads(context.Background(), pid, f)
+	if err != nil {
+		t.Fatalf("FindLeads(%+v): %v", f, err)
+	}
+	return page
+}
+
+func leadNames(ls []*tiledesk.Lead) []string {
+	out := []string{}
+	for _, l := range ls {
+		out = append(out, l.Fullname)
+	}
+	return out
+}
+
+func testLeadCreateFind(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, _ := project(t, s)
+	l := newLead(p, "Lead One", "Lead1@Example.com")
+	l.Phone, l.City = "+39 06 1234", "Roma"
+	l.Attributes = map[string]any{"plan": "gold", "age": 42.0}
+	l.Tags = []string{"vip"}
+	mustCreateLead(t, s, l)
+	if l.CreatedAt.IsZero() || l.UpdatedAt.Before(l.CreatedAt) {
+		t.Fatalf("stamps: created %v updated %v", l.CreatedAt, l.UpdatedAt)
+	}
+	got, err := s.FindLeadByID(ctx, p.ID, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Fullname != "Lead One" || got.Email != "Lead1@Example.com" || got.Phone != "+39 06 1234" || got.City != "Roma" ||
+		got.Attributes["plan"] != "gold" || got.Attributes["age"] != 42.0 || len(got.Tags) != 1 || got.Status != tiledesk.LeadActive ||
+		!got.UpdatedAt.Equal(l.UpdatedAt) || !got.CreatedAt.Equal(l.CreatedAt) {
+		t.Fatalf("FindLeadByID = %+v", got)
+	}
+	byLeadID, err := s.FindLeadByLeadID(ctx, p.ID, l.LeadID)
+	if err != nil || byLeadID.ID != l.ID {
+		t.Fatalf("FindLeadByLeadID = %+v, %v", byLeadID, err)
+	}
+	_, err = s.FindLeadByID(ctx, p.ID, tiledesk.NewID())
+	wantCode(t, err, tiledesk.ENOTFOUND)
+	_, err = s.FindLeadByLeadID(ctx, p.ID, "nobody")
+	wantCode(t, err, tiledesk.ENOTFOUND)
+	if evs := events(t, s, p.ID, tiledesk.EventLeadCreate); len(evs) != 1 || evs[0].ObjectID != l.ID {
+		t.Fatalf("lead.create events = %+v", evs)
+	}
+	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{}); page.Count != 1 || len(page.Leads) != 1 || page.Next != nil {
+		t.Fatalf("list = count %d, %d leads, next %v", page.Count, len(page.Leads), page.Next)
+	}
+}
+
+func testLeadIdempotency(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, _ := project(t, s)
+	idem := &tiledesk.Idempotency{Key: "retry-1", Hash: "h1"}
+	first, replayed, err := s.CreateLead(ctx, newLead(p, "Once", ""), idem)
+	if err != nil || replayed {
+		t.Fatalf("first create = %v, replayed %v", err, replayed)
+	}
+	again, replayed, err := s.CreateLead(ctx, newLead(p, "Once", ""), idem)
+	if err != nil || !replayed || again.ID != first.ID {
+		t.Fatalf("retry = %+v, replayed %v, %v; want the first lead", again, replayed, err)
+	}
+	_, _, err = s.CreateLead(ctx, newLead(p, "Other", ""), &tiledesk.Idempotency{Key: "retry-1", Hash: "h2"})
+	wantCode(t, err, tiledesk.ECONFLICT)
+	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{}); page.Count != 1 {
+		t.Fatalf("leads after retries = %d, want 1", page.Count)
+	}
+	// Keys are per project.
+	q, _ := project(t, s)
+	if _, replayed, err := s.CreateLead(ctx, newLead(q, "Elsewhere", ""), idem); err != nil || replayed {
+		t.Fatalf("same key in another project = replayed %v, %v", replayed, err)
+	}
+}
+
+func testLeadIdempotencyConcurrent(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, _ := project(t, s)
+	const n = 12
+	ids := make(chan string, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, _, err := s.CreateLead(ctx, newLead(p, "Racer", ""), &tiledesk.Idempotency{Key: "same", Hash: "h"})
+			if err != nil {
+				t.Errorf("concurrent idempotent create: %v", err)
+				return
+			}
+			ids <- l.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	distinct := map[string]bool{}
+	for id := range ids {
+		distinct[id] = true
+	}
+	if len(distinct) != 1 {
+		t.Fatalf("%d concurrent creates with one key made %d leads", n, len(distinct))
+	}
+	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{}); page.Count != 1 {
+		t.Fatalf("count = %d, want 1", page.Count)
+	}
+}
+
+func testLeadFilters(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, _ := project(t, s)
+	a := newLead(p, "Anna", "anna@example.com")
+	a.Tags = []string{"vip", "eu"}
+	b := newLead(p, "", "Bob@Example.com")
+	b.Tags = []string{"vip"}
+	c := newLead(p, "Carla", "")
+	d := newLead(p, "Dead", "dead@example.com")
+	for _, l := range []*tiledesk.Lead{a, b, c, d} {
+		mustCreateLead(t, s, l)
+	}
+	if _, err := s.DeleteLead(ctx, p.ID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	deleted := tiledesk.LeadDeleted
+	for name, tc := range map[string]struct {
+		f    tiledesk.LeadFilter
+		want int
+	}{
+		"default hides deleted":     {tiledesk.LeadFilter{}, 3},
+		"email, any case":           {tiledesk.LeadFilter{Email: "bob@EXAMPLE.com"}, 1},
+		"with_email":                {tiledesk.LeadFilter{WithEmail: true}, 2},
+		"with_fullname":             {tiledesk.LeadFilter{WithFullname: true}, 2},
+		"one tag":                   {tiledesk.LeadFilter{Tags: []string{"vip"}}, 2},
+		"every tag":                 {tiledesk.LeadFilter{Tags: []string{"vip", "eu"}}, 1},
+		"unknown tag":               {tiledesk.LeadFilter{Tags: []string{"nope"}}, 0},
+		"deleted status":            {tiledesk.LeadFilter{Status: &deleted}, 1},
+		"all statuses":              {tiledesk.LeadFilter{AllStatuses: true}, 4},
+		"email and tag":             {tiledesk.LeadFilter{Email: "anna@example.com", Tags: []string{"eu"}}, 1},
+		"deleted email not default": {tiledesk.LeadFilter{Email: "dead@example.com"}, 0},
+	} {
+		page := findLeads(t, s, p.ID, tc.f)
+		if len(page.Leads) != tc.want || page.Count != tc.want {
+			t.Errorf("%s: %d leads, count %d; want %d (%v)", name, len(page.Leads), page.Count, tc.want, leadNames(page.Leads))
+		}
+	}
+	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{NoCount: true}); page.Count != 0 || len(page.Leads) != 3 {
+		t.Fatalf("NoCount: count %d, %d leads", page.Count, len(page.Leads))
+	}
+}
+
+func testLeadSearch(t *testing.T, s tiledesk.Store) {
+	p, _ := project(t, s)
+	for _, l := range []*tiledesk.Lead{
+		newLead(p, "Mario Rossi", "m.rossi@example.com"),
+		newLead(p, "Mária Bianchi", "maria@example.org"),
+		newLead(p, "José Müller", "jose@muller.de"),
+		newLead(p, "Luca Verdi", "luca@example.com"),
+	} {
+		mustCreateLead(t, s, l)
+	}
+	for q, want := range map[string]int{
+		"mar":                 2, // prefix, accent-insensitive: Mario, Mária
+		"MARIA":               1,
+		"maria":               1,
+		"jose":                1,
+		"MULLER":              1, // ü matches u
+		"rossi":               1,
+		"example":             3, // email words
+		"example com":         2, // every word must match
+		"m.rossi@example.com": 1,
+		"zzz":                 0,
+		"!!!":                 0,
+	} {
+		page := findLeads(t, s, p.ID, tiledesk.LeadFilter{Text: q})
+		if len(page.Leads) != want || page.Count != want {
+			t.Errorf("search %q: %v (count %d), want %d", q, leadNames(page.Leads), page.Count, want)
+		}
+	}
+	// Renaming re-indexes.
+	l := newLead(p, "Old Name", "")
+	mustCreateLead(t, s, l)
+	name := "Brand New"
+	if _, err := s.UpdateLead(context.Background(), p.ID, l.ID, tiledesk.LeadUpdate{Fullname: &name}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := findLeads(t, s, p.ID, tiledesk.LeadFilter{Text: "old"}); len(got.Leads) != 0 {
+		t.Fatalf("the old name still matches: %v", leadNames(got.Leads))
+	}
+	if got := findLeads(t, s, p.ID, tiledesk.LeadFilter{Text: "bran"}); len(got.Leads) != 1 {
+		t.Fatalf("the new name does not match: %v", leadNames(got.Leads))
+	}
+}
+
+func testLeadSortAndCursor(t *testing.T, s tiledesk.Store) {
+	p, _ := project(t, s)
+	names := []string{"delta", "alpha", "echo", "charlie", "bravo", "alpha"}
+	for _, n := range names {
+		mustCreateLead(t, s, newLead(p, n, n+"@x.io"))
+		time.Sleep(time.Millisecond)
+	}
+	byName := findLeads(t, s, p.ID, tiledesk.LeadFilter{Sort: tiledesk.LeadSortFullname, Limit: 10})
+	if got := fmt.Sprint(leadNames(byName.Leads)); got != "[alpha alpha bravo charlie delta echo]" {
+		t.Fatalf("by fullname asc = %s", got)
+	}
+	newest := findLeads(t, s, p.ID, tiledesk.LeadFilter{Limit: 10})
+	if got := fmt.Sprint(leadNames(newest.Leads)); got != "[alpha bravo charlie echo alpha delta]" {
+		t.Fatalf("default order (newest first) = %s", got)
+	}
+	for _, sortKey := range []string{tiledesk.LeadSortCreatedAt, tiledesk.LeadSortUpdatedAt, tiledesk.LeadSortFullname,
+		tiledesk.LeadSortEmail, tiledesk.LeadSortLeadID, tiledesk.LeadSortID} {
+		for _, desc := range []bool{false, true} {
+			all := findLeads(t, s, p.ID, tiledesk.LeadFilter{Sort: sortKey, Desc: desc, Limit: 100})
+			var paged []*tiledesk.Lead
+			f := tiledesk.LeadFilter{Sort: sortKey, Desc: desc, Limit: 4}
+			for i := 0; ; i++ {
+				page := findLeads(t, s, p.ID, f)
+				if page.Count != len(names) {
+					t.Fatalf("count on a cursor page = %d", page.Count)
+				}
+				paged = append(paged, page.Leads...)
+				if page.Next == nil {
+					break
+				}
+				f.After = page.Next
+				if i > 10 {
+					t.Fatal("cursor never ends")
+				}
+			}
+			if fmt.Sprint(ids(paged)) != fmt.Sprint(ids(all.Leads)) {
+				t.Fatalf("sort %s desc=%v: cursor pages %v differ from one page %v", sortKey, desc, leadNames(paged), leadNames(all.Leads))
+			}
+			offset := findLeads(t, s, p.ID, tiledesk.LeadFilter{Sort: sortKey, Desc: desc, Limit: 4, Offset: 4})
+			if fmt.Sprint(ids(offset.Leads)) != fmt.Sprint(ids(all.Leads[4:])) {
+				t.Fatalf("sort %s desc=%v: offset page differs", sortKey, desc)
+			}
+		}
+	}
+	_, err := s.FindLeads(context.Background(), p.ID, tiledesk.LeadFilter{Sort: "password"})
+	wantCode(t, err, tiledesk.EINVALID)
+}
+
+func ids(ls []*tiledesk.Lead) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, l.ID)
+	}
+	return out
+}
+
+// testLeadCursorWhileWriting pages through a list while other writers insert and update leads: every
+// lead that existed before paging began is seen exactly once.
+func testLeadCursorWhileWriting(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, _ := project(t, s)
+	before := map[string]bool{}
+	for i := 0; i < 120; i++ {
+		l := mustCreateLead(t, s, newLead(p, fmt.Sprintf("seed %d", i), ""))
+		before[l.ID] = true
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var once sync.Once
+	halt := func() { once.Do(func() { close(stop) }); wg.Wait() }
+	t.Cleanup(halt)
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, _, err := s.CreateLead(ctx, newLead(p, "new", ""), nil); err != nil {
+					t.Errorf("concurrent create: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	seen := map[string]int{}
+	f := tiledesk.LeadFilter{Limit: 7}
+	for pages := 0; ; pages++ {
+		page := findLeads(t, s, p.ID, f)
+		for _, l := range page.Leads {
+			seen[l.ID]++
+		}
+		if page.Next == nil {
+			break
+		}
+		f.After = page.Next
+		if pages > 10000 {
+			t.Fatal("paging never ends")
+		}
+	}
+	halt()
+	for id := range before {
+		if seen[id] != 1 {
+			t.Fatalf("a lead that existed before paging was seen %d times", seen[id])
+		}
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("lead %s seen %d times", id, n)
+		}
+	}
+}
+
+// testLeadSyncFeedWhileWriting follows the updated_since feed while writers create, update and delete
+// leads: stamps arrive strictly increasing (nothing repeated, nothing out of order), and once the
+// writers stop the follower's copy equals the store exactly (nothing missed).
+func testLeadSyncFeedWhileWriting(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, _ := project(t, s)
+	var written atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var once sync.Once
+	halt := func() { once.Do(func() { close(stop) }); wg.Wait() }
+	t.Cleanup(halt)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var mine []string
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var err error
+				switch {
+				case len(mine) < 5 || i%3 == 0:
+					var l *tiledesk.Lead
+					l, _, err = s.CreateLead(ctx, newLead(p, fmt.Sprintf("w%d-%d", w, i), ""), nil)
+					if err == nil {
+						mine = append(mine, l.ID)
+					}
+				case i%7 == 0:
+					_, err = s.DeleteLead(ctx, p.ID, mine[i%len(mine)])
+				default:
+					name := fmt.Sprintf("w%d-%d-renamed", w, i)
+					_, err = s.UpdateLead(ctx, p.ID, mine[i%len(mine)], tiledesk.LeadUpdate{Fullname: &name}, nil)
+				}
+				if err != nil {
+					t.Errorf("writer: %v", err)
+					return
+				}
+				written.Add(1)
+			}
+		}(w)
+	}
+	copyOf := map[string]time.Time{}
+	var last time.Time
+	follow := func() {
+		f := tiledesk.LeadFilter{UpdatedSince: &last, AllStatuses: true, Sort: tiledesk.LeadSortUpdatedAt, Limit: 25, NoCount: true}
+		for {
+			page := findLeads(t, s, p.ID, f)
+			for _, l := range page.Leads {
+				if !l.UpdatedAt.After(last) {
+					t.Fatalf("feed went from %v back to %v", last, l.UpdatedAt)
+				}
+				last = l.UpdatedAt
+				copyOf[l.ID] = l.UpdatedAt
+			}
+			if page.Next == nil {
+				return
+			}
+			f.After = page.Next
+		}
+	}
+	for written.Load() < 300 {
+		follow()
+	}
+	halt()
+	follow()
+	all := findLeads(t, s, p.ID, tiledesk.LeadFilter{AllStatuses: true, Limit: 100000})
+	if len(all.Leads) != len(copyOf) {
+		t.Fatalf("the follower knows %d leads, the store has %d", len(copyOf), len(all.Leads))
+	}
+	for _, l := range all.Leads {
+		if !copyOf[l.ID].Equal(l.UpdatedAt) {
+			t.Fatalf("the follower missed the last change of %s (%v, store %v)", l.ID, copyOf[l.ID], l.UpdatedAt)
+		}
+	}
+}
+
+func testLeadUpdate(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, _ := project(t, s)
+	l := newLead(p, "Lead", "lead@example.com")
+	l.Attributes = map[string]any{"a": 1.0, "b": 2.0}
+	l.Tags = []string{"x"}
+	mustCreateLead(t, s, l)
+	got, err := s.UpdateLead(ctx, p.ID, l.ID, tiledesk.LeadUpdate{MergeAttributes: map[string]any{"b": 3.0, "c": 4.0},
+		MergeProperties: map[string]any{"p": true}, AddTags: []string{"y", "x", "y"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Attributes["a"] != 1.0 || got.Attributes["b"] != 3.0 || got.Attributes["c"] != 4.0 || got.Properties["p"] != true ||
+		fmt.Sprint(got.Tags) != "[x y]" || !got.UpdatedAt.After(l.UpdatedAt) {
+		t.Fatalf("merged update = %+v", got)
+	}
+	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{Tags: []string{"y"}}); len(page.Leads) != 1 {
+		t.Fatal("an added tag is not filterable")
+	}
+	x := "x"
+	got, _ = s.UpdateLead(ctx, p.ID, l.ID, tiledesk.LeadUpdate{RemoveTag: &x, Attributes: map[string]any{"only": "this"}}, nil)
+	if fmt.Sprint(got.Tags) != "[y]" || len(got.Attributes) != 1 {
+		t.Fatalf("after removing x and replacing attributes = %+v", got)
+	}
+	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{Tags: []string{"x"}}); len(page.Leads) != 0 {
+		t.Fatal("a removed tag still filters")
+	}
+	refused := tiledesk.Errorf(tiledesk.EPRECONDITION, "changed")
+	name := "Nope"
+	_, err = s.UpdateLead(ctx, p.ID, l.ID, tiledesk.LeadUpdate{Fullname: &name}, func(*tiledesk.Lead) error { return refused })
+	wantCode(t, err, tiledesk.EPRECONDITION)
+	if again, _ := s.FindLeadByID(ctx, p.ID, l.ID); again.Fullname != "Lead" {
+		t.Fatalf("a refused update was written: %q", again.Fullname)
+	}
+	_, err = s.UpdateLead(ctx, p.ID, tiledesk.NewID(), tiledesk.LeadUpdate{Fullname: &name}, nil)
+	wantCode(t, err, tiledesk.ENOTFOUND)
+	if evs := events(t, s, p.ID, tiledesk.EventLeadUpdate); len(evs) != 2 {
+		t.Fatalf("lead.update events = %d, want 2", len(evs))
+	}
+}
+
+func testLeadDelete(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, _ := project(t, s)
+	a, b := mustCreateLead(t, s, newLead(p, "A", "")), mustCreateLead(t, s, newLead(p, "B", ""))
+	del, err := s.DeleteLead(ctx, p.ID, a.ID)
+	if err != nil || del.Status != tiledesk.LeadDeleted {
+		t.Fatalf("DeleteLead = %+v, %v", del, err)
+	}
+	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{}); page.Count != 1 || len(page.Leads) != 1 || page.Leads[0].ID != b.ID {
+		t.Fatalf("after a soft delete: count %d, %v", page.Count, leadNames(page.Leads))
+	}
+	// Deleting twice does not count twice; restoring counts again.
+	if _, err := s.DeleteLead(ctx, p.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	active := tiledesk.LeadActive
+	if _, err := s.UpdateLead(ctx, p.ID, a.ID, tiledesk.LeadUpdate{Status: &active}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{}); page.Count != 2 {
+		t.Fatalf("count after restore = %d, want 2", page.Count)
+	}
+	gone, err := s.DeleteLeadPermanently(ctx, p.ID, b.ID)
+	if err != nil || gone.ID != b.ID {
+		t.Fatalf("DeleteLeadPermanently = %+v, %v", gone, err)
+	}
+	_, err = s.FindLeadByID(ctx, p.ID, b.ID)
+	wantCode(t, err, tiledesk.ENOTFOUND)
+	_, err = s.DeleteLeadPermanently(ctx, p.ID, b.ID)
+	wantCode(t, err, tiledesk.ENOTFOUND)
+	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{}); page.Count != 1 {
+		t.Fatalf("count after a permanent delete = %d, want 1", page.Count)
+	}
+	if evs := events(t, s, p.ID, tiledesk.EventLeadDelete); len(evs) != 3 {
+		t.Fatalf("lead.delete events = %d, want 3", len(evs))
+	}
+}
+
+func testLeadTenantIsolation(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	pa, _ := project(t, s)
+	pb, _ := project(t, s)
+	l := newLead(pa, "Secret", "secret@a.com")
+	l.Tags = []string{"t"}
+	mustCreateLead(t, s, l)
+	mustCreateLead(t, s, newLead(pb, "Mine", "mine@b.com"))
+	if _, err := s.FindLeadByID(ctx, pb.ID, l.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("A's lead through B: %v", err)
+	}
+	if _, err := s.FindLeadByLeadID(ctx, pb.ID, l.LeadID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("A's lead_id through B: %v", err)
+	}
+	name := "pwned"
+	if _, err := s.UpdateLead(ctx, pb.ID, l.ID, tiledesk.LeadUpdate{Fullname: &name}, nil); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("update of A's lead through B: %v", err)
+	}
+	if _, err := s.DeleteLead(ctx, pb.ID, l.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("delete of A's lead through B: %v", err)
+	}
+	if _, err := s.DeleteLeadPermanently(ctx, pb.ID, l.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("permanent delete of A's lead through B: %v", err)
+	}
+	for _, f := range []tiledesk.LeadFilter{{}, {Text: "secret"}, {Email: "secret@a.com"}, {Tags: []string{"t"}}, {AllStatuses: true}} {
+		for _, got := range findLeads(t, s, pb.ID, f).Leads {
+			if got.ProjectID != pb.ID {
+				t.Fatalf("B's list with %+v holds A's lead", f)
+			}
+		}
+	}
+	if got, _ := s.FindLeadByID(ctx, pa.ID, l.ID); got.Fullname != "Secret" || got.Status != tiledesk.LeadActive {
+		t.Fatalf("A's lead changed: %+v", got)
+	}
+}
