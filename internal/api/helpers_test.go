@@ -39,6 +39,12 @@ type testEnv struct {
 
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the Config adjusted first (rate limits, proxies, maintenance, ...).
+func newEnvWith(t *testing.T, adjust func(*Config)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "api.db"), sqlite.Options{Synchronous: "OFF"})
 	if err != nil {
@@ -51,8 +57,12 @@ func newEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Store: store, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		MaxBodyBytes: 64 << 10, PasswordCost: bcrypt.MinCost})
+	cfg := Config{Store: store, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		MaxBodyBytes: 64 << 10, PasswordCost: bcrypt.MinCost}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	srv := New(cfg)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); store.Close() })
 	return &testEnv{t: t, srv: srv, http: hs, store: store, tokens: tokens}

@@ -9,8 +9,8 @@ func (s *Server) routes() {
 
 	s.handle(r, "GET /{$}", public, s.handleRoot)
 
-	s.handle(r, "POST /auth/signup", public, s.handleSignup)
-	s.handle(r, "POST /auth/signin", public, s.handleSignin)
+	s.handle(r, "POST /auth/signup", signIn, s.handleSignup)
+	s.handle(r, "POST /auth/signin", signIn, s.handleSignin)
 	s.handle(r, "POST /auth/signinAnonymously", public, s.handleSigninAnonymously)
 	s.handle(r, "GET /testauth", authed, s.handleTestAuth)
 

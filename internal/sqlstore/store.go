@@ -151,6 +151,16 @@ func (s *Store) Close() error {
 // WriteDB exposes the write pool, for benchmarks and torture tests that need the bare engine.
 func (s *Store) WriteDB() *sql.DB { return s.write }
 
+// Stats returns the connection pools' statistics by pool name ("write", and "read" when reads have a
+// pool of their own), for metrics.
+func (s *Store) Stats() map[string]sql.DBStats {
+	st := map[string]sql.DBStats{"write": s.write.Stats()}
+	if s.read != s.write {
+		st["read"] = s.read.Stats()
+	}
+	return st
+}
+
 // q returns the query rebound for the engine, computing it once per distinct text.
 func (s *Store) q(query string) string {
 	if v, ok := s.queries.Load(query); ok {
