@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"hash/maphash"
 	"log/slog"
 	"net"
 	"os"
@@ -188,13 +189,35 @@ func TestMemoryIsBounded(t *testing.T) {
 	if n := m.Len(); n > shards*4 {
 		t.Fatalf("%d keys kept, limit %d", n, shards*4)
 	}
-	// Keys whose budget is full again are swept by later inserts.
+	// A minute later every old key's budget is full again: those keys hold no information, and a
+	// full shard must drop them rather than the live keys that arrive now.
 	c.Add(time.Minute)
-	for i := range 200 {
-		allow(t, m, "late-"+hex.EncodeToString([]byte{byte(i)}), rl)
+	fresh, err := m.Peek(ctx, "never-seen", rl)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := m.Len(); n > 200 {
-		t.Fatalf("%d keys after the old ones expired, want at most the 200 new ones", n)
+	perShard := map[uint64]int{}
+	var late []string
+	for i := range 200 {
+		k := "late-" + hex.EncodeToString([]byte{byte(i)})
+		allow(t, m, k, rl)
+		late = append(late, k)
+		perShard[maphash.String(m.seed, rl.Name+"\x00"+k)%shards]++
+	}
+	if n := m.Len(); n > shards*4 {
+		t.Fatalf("%d keys kept, limit %d", n, shards*4)
+	}
+	for _, k := range late {
+		if perShard[maphash.String(m.seed, rl.Name+"\x00"+k)%shards] > m.perShrd {
+			continue // more live keys than the shard holds: one of them had to go
+		}
+		d, err := m.Peek(ctx, k, rl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Remaining == fresh.Remaining {
+			t.Fatalf("live key %s was dropped while stale keys were kept", k)
+		}
 	}
 }
 

@@ -37,6 +37,9 @@ type Dialect interface {
 	TextMatch(table, ph string) string
 	// TextQuery turns normalised words into the engine's query: every word must match as a prefix.
 	TextQuery(words []string) string
+	// SingleWriter reports whether the engine writes through one connection, so that concurrent
+	// write transactions are better committed together (group commit).
+	SingleWriter() bool
 }
 
 // Store is the SQL implementation of tiledesk.Store.
@@ -48,6 +51,7 @@ type Store struct {
 	queries    sync.Map // query text -> rebound text
 	writeStmts *stmtCache
 	readStmts  *stmtCache
+	batch      *batcher // group commit; nil when the engine has many writers
 }
 
 var _ tiledesk.Store = (*Store)(nil)
@@ -61,6 +65,9 @@ func New(d Dialect, write, read *sql.DB, location string) *Store {
 	st.readStmts = st.writeStmts
 	if read != write {
 		st.readStmts = newStmtCache(read)
+	}
+	if d.SingleWriter() {
+		st.batch = newBatcher(st)
 	}
 	return st
 }
@@ -141,6 +148,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.close()
+	}
 	err := errors.Join(s.writeStmts.close(), s.readStmts.close(), s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -249,8 +259,12 @@ func (t *tx) event(ctx context.Context, projectID, name, objectID string, payloa
 	return nil
 }
 
-// inTx runs fn in a write transaction and commits when it returns nil.
+// inTx runs fn in a write transaction and commits when it returns nil. With a single writer the
+// transaction may be a savepoint of a batch committed together with others (see batcher).
 func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
+	if s.batch != nil {
+		return s.batch.do(ctx, fn)
+	}
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
