@@ -10,6 +10,7 @@ type Store interface {
 	ProjectUserStore
 	DepartmentStore
 	LeadStore
+	RequestStore
 	EventStore
 
 	// Ping reports whether the database answers.

@@ -49,12 +49,15 @@ func buildServer(dir string) (string, error) {
 }
 
 // serverFlags returns the flags that turn off what would distort a benchmark, for the flags this
-// binary has: rate limiting (added on another branch) is switched off only if --help lists it.
+// binary has: each rate limit is switched off (0) only if --help lists its flag, so the harness works
+// with servers built before and after the limits existed.
 func serverFlags(bin string) []string {
-	out, _ := exec.Command(bin, "--help").CombinedOutput() // exits 1 after printing the usage
+	out, _ := exec.Command(bin, "--help").CombinedOutput() // exits non-zero after printing the usage
 	var flags []string
-	if bytes.Contains(out, []byte("-rate-limit")) {
-		flags = append(flags, "--rate-limit=off")
+	for _, f := range []string{"rate-limit", "signin-rate-limit", "login-failure-limit", "login-failure-ip-limit"} {
+		if bytes.Contains(out, []byte("-"+f+" ")) || bytes.Contains(out, []byte("-"+f+"\n")) {
+			flags = append(flags, "--"+f+"=0")
+		}
 	}
 	return flags
 }

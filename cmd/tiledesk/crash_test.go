@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,29 +23,10 @@ import (
 )
 
 // The crash durability torture test runs the real server as a child process (this test binary,
-// re-executed: TestMain turns it into main when TILEDESK_TEST_SERVE is set), drives concurrent
+// re-executed: TestMain turns it into main when TILEDESK_TEST_SERVE=1), drives concurrent
 // writes at it, SIGKILLs it mid-stream, restarts it on the same data and checks, through the store,
 // that every write answered 2xx is there with its outbox event, and that every write whose answer
 // never came is either wholly there or wholly absent.
-
-func TestMain(m *testing.M) {
-	if args := os.Getenv("TILEDESK_TEST_SERVE"); args != "" {
-		var argv []string
-		if err := json.Unmarshal([]byte(args), &argv); err != nil {
-			fmt.Fprintln(os.Stderr, "TILEDESK_TEST_SERVE:", err)
-			os.Exit(2)
-		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := run(ctx, argv, os.Getenv, os.Stdout, os.Stderr)
-		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "tiledesk:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
 
 // child is the server running in another process.
 type child struct {
@@ -59,9 +39,9 @@ var childURL = regexp.MustCompile(`url=(http://[0-9.:]+)`)
 
 func startChild(t *testing.T, args ...string) *child {
 	t.Helper()
-	argv, _ := json.Marshal(append([]string{"--addr", "127.0.0.1:0", "--jwt-secret", "crash test secret, long enough"}, args...))
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "TILEDESK_TEST_SERVE="+string(argv))
+	cmd := exec.Command(os.Args[0], append([]string{"--addr", "127.0.0.1:0",
+		"--jwt-secret", "crash test secret, long enough", "--rate-limit", "0", "--signin-rate-limit", "0"}, args...)...)
+	cmd.Env = append(os.Environ(), "TILEDESK_TEST_SERVE=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

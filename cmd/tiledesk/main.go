@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,18 +12,25 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/api"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
 	"github.com/tiledesk-go/tiledesk/internal/dbopen"
+	"github.com/tiledesk-go/tiledesk/internal/ratelimit"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 )
 
@@ -66,6 +74,45 @@ type config struct {
 	logLevel      string
 	maxBody       int64
 	shutdownGrace time.Duration
+	shutdownDelay time.Duration
+
+	limits      api.RateLimits // without the limiter, which run() builds
+	redisURL    string
+	redisPrefix string
+
+	tlsCert, tlsKey  string
+	sslOnly          bool
+	trustedProxies   []netip.Prefix
+	corsOrigins      []string
+	maintenance      bool
+	maintenanceRetry time.Duration
+}
+
+// listFlag is a flag that may be repeated; its environment twin separates values with sep.
+type listFlag struct {
+	values []string
+	sep    string
+	set    bool // the command line replaces the environment's values
+}
+
+func (l *listFlag) String() string { return strings.Join(l.values, l.sep) }
+
+func (l *listFlag) Set(v string) error {
+	if !l.set {
+		l.values, l.set = nil, true
+	}
+	l.values = append(l.values, splitList(v, l.sep)...)
+	return nil
+}
+
+func splitList(v, sep string) []string {
+	var out []string
+	for _, x := range strings.Split(v, sep) {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -92,6 +139,52 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&maxBody, "max-body", env("TILEDESK_MAX_BODY", "1048576"), "largest request body in bytes (TILEDESK_MAX_BODY)")
 	fs.StringVar(&grace, "shutdown-grace", env("TILEDESK_SHUTDOWN_GRACE", "15s"),
 		"how long shutdown waits for in-flight requests (TILEDESK_SHUTDOWN_GRACE)")
+	var delay, rateLimit, signinLimit, failLimit, failIPLimit, maintenanceRetry string
+	var envErr error
+	envBool := func(name string) bool {
+		v := getenv(name)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil && envErr == nil {
+			envErr = fmt.Errorf("%s: %q is not true or false", name, v)
+		}
+		return b
+	}
+	fs.StringVar(&delay, "shutdown-delay", env("TILEDESK_SHUTDOWN_DELAY", "0s"),
+		"how long shutdown keeps serving with /readyz at 503 before draining, so load balancers stop sending (TILEDESK_SHUTDOWN_DELAY)")
+	fs.StringVar(&rateLimit, "rate-limit", env("TILEDESK_RATE_LIMIT", "200/1m"),
+		"requests per client: COUNT/PERIOD[,burst=N], per credential and project, or per address when anonymous; 0 disables (TILEDESK_RATE_LIMIT)")
+	routeLimits := &listFlag{values: splitList(getenv("TILEDESK_RATE_LIMIT_ROUTES"), ";"), sep: ";"}
+	fs.Var(routeLimits, "rate-limit-route",
+		`a route's own limit instead of --rate-limit, "METHOD /pattern=COUNT/PERIOD" as in routes.go; repeatable (TILEDESK_RATE_LIMIT_ROUTES, ;-separated)`)
+	fs.StringVar(&signinLimit, "signin-rate-limit", env("TILEDESK_SIGNIN_RATE_LIMIT", "20/1m"),
+		"sign-in and sign-up attempts per client address; 0 disables (TILEDESK_SIGNIN_RATE_LIMIT)")
+	fs.StringVar(&failLimit, "login-failure-limit", env("TILEDESK_LOGIN_FAILURE_LIMIT", "10/10m"),
+		"failed password checks per email address (sign-in and Basic auth); 0 disables (TILEDESK_LOGIN_FAILURE_LIMIT)")
+	fs.StringVar(&failIPLimit, "login-failure-ip-limit", env("TILEDESK_LOGIN_FAILURE_IP_LIMIT", "50/10m"),
+		"failed password checks per client address; 0 disables (TILEDESK_LOGIN_FAILURE_IP_LIMIT)")
+	fs.StringVar(&cfg.redisURL, "redis-url", env("TILEDESK_REDIS_URL", ""),
+		"redis:// URL: keep rate-limit budgets in Redis, shared by every process using it (TILEDESK_REDIS_URL)")
+	fs.StringVar(&cfg.redisPrefix, "redis-prefix", env("TILEDESK_REDIS_PREFIX", "tiledesk:ratelimit:"),
+		"prefix of the rate-limit keys in Redis (TILEDESK_REDIS_PREFIX)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", env("TILEDESK_TLS_CERT", ""), "PEM certificate (chain) file: serve HTTPS (TILEDESK_TLS_CERT)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", env("TILEDESK_TLS_KEY", ""), "PEM private key file of --tls-cert (TILEDESK_TLS_KEY)")
+	fs.BoolVar(&cfg.sslOnly, "ssl-only", envBool("TILEDESK_SSL_ONLY"),
+		"refuse API calls that did not arrive over HTTPS, directly or per a trusted proxy (TILEDESK_SSL_ONLY)")
+	proxies := &listFlag{values: splitList(getenv("TILEDESK_TRUSTED_PROXIES"), ","), sep: ","}
+	fs.Var(proxies, "trusted-proxy",
+		"addresses or CIDRs of proxies whose X-Forwarded-For/-Proto are believed; comma-separated, repeatable (TILEDESK_TRUSTED_PROXIES)")
+	origins := &listFlag{values: splitList(env("TILEDESK_CORS_ORIGINS", "*"), ","), sep: ","}
+	fs.Var(origins, "cors-origins", `origins browsers may call from, comma-separated; "*" for any (TILEDESK_CORS_ORIGINS)`)
+	fs.BoolVar(&cfg.maintenance, "maintenance", envBool("TILEDESK_MAINTENANCE"),
+		"start in maintenance mode: API calls answer 503; SIGUSR1 toggles it at run time (TILEDESK_MAINTENANCE)")
+	fs.StringVar(&maintenanceRetry, "maintenance-retry-after", env("TILEDESK_MAINTENANCE_RETRY_AFTER", "5m"),
+		"the Retry-After of maintenance answers (TILEDESK_MAINTENANCE_RETRY_AFTER)")
+	if envErr != nil {
+		return nil, envErr
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -108,6 +201,32 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if cfg.maxBody, err = strconv.ParseInt(maxBody, 10, 64); err != nil || cfg.maxBody < 1024 {
 		return nil, fmt.Errorf("--max-body: %q is not a byte count of at least 1024", maxBody)
 	}
+	if cfg.shutdownDelay, err = time.ParseDuration(delay); err != nil || cfg.shutdownDelay < 0 {
+		return nil, fmt.Errorf("--shutdown-delay: %q is not a duration such as 5s", delay)
+	}
+	if cfg.maintenanceRetry, err = time.ParseDuration(maintenanceRetry); err != nil || cfg.maintenanceRetry < time.Second {
+		return nil, fmt.Errorf("--maintenance-retry-after: %q is not a duration of a second or more", maintenanceRetry)
+	}
+	if err := parseLimits(&cfg, rateLimit, signinLimit, failLimit, failIPLimit, routeLimits.values); err != nil {
+		return nil, err
+	}
+	for _, p := range proxies.values {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, fmt.Errorf("--trusted-proxy: %q is neither an address nor a CIDR", p)
+			}
+			prefix = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
+		}
+		cfg.trustedProxies = append(cfg.trustedProxies, prefix.Masked())
+	}
+	if !slices.Contains(origins.values, "*") {
+		cfg.corsOrigins = origins.values
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return nil, errors.New("give both --tls-cert and --tls-key, or neither")
+	}
 	if cfg.logFormat != "text" && cfg.logFormat != "json" {
 		return nil, fmt.Errorf("--log-format: %q is neither text nor json", cfg.logFormat)
 	}
@@ -122,6 +241,36 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		cfg.jwtSecret = strings.TrimSpace(string(b))
 	}
 	return &cfg, nil
+}
+
+// parseLimits reads the rate-limit flags.
+func parseLimits(cfg *config, general, signin, fail, failIP string, routes []string) error {
+	var err error
+	for _, l := range []struct {
+		flag, spec string
+		dst        *tiledesk.RateLimit
+	}{{"rate-limit", general, &cfg.limits.Default}, {"signin-rate-limit", signin, &cfg.limits.SignIn},
+		{"login-failure-limit", fail, &cfg.limits.LoginFailures}, {"login-failure-ip-limit", failIP, &cfg.limits.LoginFailuresIP}} {
+		if *l.dst, err = ratelimit.ParseLimit(l.flag, l.spec); err != nil {
+			return fmt.Errorf("--%s: %w", l.flag, err)
+		}
+	}
+	for _, r := range routes {
+		i := strings.LastIndex(r, "=")
+		if i < 0 {
+			return fmt.Errorf(`--rate-limit-route: %q is not "METHOD /pattern=COUNT/PERIOD"`, r)
+		}
+		pattern := strings.Join(strings.Fields(r[:i]), " ")
+		l, err := ratelimit.ParseLimit(pattern, r[i+1:])
+		if err != nil {
+			return fmt.Errorf("--rate-limit-route %s: %w", pattern, err)
+		}
+		if cfg.limits.Routes == nil {
+			cfg.limits.Routes = map[string]tiledesk.RateLimit{}
+		}
+		cfg.limits.Routes[pattern] = l
+	}
+	return nil
 }
 
 func newLogger(cfg *config, w io.Writer) (*slog.Logger, error) {
@@ -174,12 +323,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	limiter, reportLimiter, closeLimiter, err := newLimiter(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	limits := cfg.limits
+	limits.Limiter = limiter
+	handler := api.New(api.Config{Store: store, Tokens: tokens, Logger: log, Version: buildVersion(), MaxBodyBytes: cfg.maxBody,
+		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
+		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry})
+	for pattern := range cfg.limits.Routes {
+		if !slices.Contains(handler.Routes(), pattern) {
+			return fmt.Errorf("--rate-limit-route: no route %q; routes are written as in routes.go, e.g. %q", pattern, handler.Routes()[1])
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           api.New(api.Config{Store: store, Tokens: tokens, Logger: log, Version: buildVersion(), MaxBodyBytes: cfg.maxBody}),
+		Handler:           handler,
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -188,11 +363,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	engine, where := store.Engine()
-	url := "http://" + displayAddr(ln.Addr())
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
+	url := scheme + displayAddr(ln.Addr())
 	version, _ := store.SchemaVersion(ctx)
 	log.Info("tiledesk serving", "url", url, "engine", engine, "data", where, "version", buildVersion(), "schema", version)
+	reportLimiter(ctx)
 	if generated {
 		log.Info("token secret generated and kept with the data; set --jwt-secret to manage it yourself")
+	}
+	if cfg.maintenance {
+		log.Warn("maintenance mode: API calls answer 503 until SIGUSR1 or a restart without --maintenance")
 	}
 	if empty, err := store.IsEmpty(ctx); err == nil && empty {
 		curl := fmt.Sprintf(`curl -X POST -H 'Content-Type: application/json' -d '{"email":"you@example.com","password":"change-me","firstname":"Ada","lastname":"Lovelace"}' %s/v1/auth/signup`, url)
@@ -203,15 +386,71 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintln(stderr, "  "+curl)
 		}
 	}
+	stopToggle := toggleMaintenanceOnSignal(handler, log)
+	defer stopToggle()
+	return serve(ctx, srv, ln, handler, cfg.shutdownDelay, cfg.shutdownGrace, log)
+}
+
+// newLimiter returns the rate limiter: in memory, or in Redis with memory as the fallback while
+// Redis is unreachable. It returns a function that logs which, to call once the server is up.
+func newLimiter(cfg *config, log *slog.Logger) (tiledesk.RateLimiter, func(context.Context), func(), error) {
+	local := ratelimit.NewMemory(ratelimit.MemoryOptions{})
+	if cfg.redisURL == "" {
+		return local, func(context.Context) {
+			log.Info("rate limits kept in memory", "default", cfg.limits.Default.String())
+		}, func() {}, nil
+	}
+	client, err := ratelimit.NewRedisClient(cfg.redisURL)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--redis-url: %w", err)
+	}
+	redis.SetLogger(redisLog{log}) // the failover logs outages once; the client's own lines are detail
+	// A Redis that does not answer at start is logged, not fatal: limits hold per process until it does.
+	report := func(ctx context.Context) {
+		if err := client.Ping(ctx).Err(); err != nil {
+			log.Warn("Redis does not answer yet; rate limits are per process until it does", "addr", client.Options().Addr, "err", err)
+			return
+		}
+		log.Info("rate limits kept in Redis", "addr", client.Options().Addr, "default", cfg.limits.Default.String())
+	}
+	limiter := ratelimit.NewFailover(ratelimit.NewRedis(client, ratelimit.RedisOptions{Prefix: cfg.redisPrefix}), local, log,
+		ratelimit.FailoverOptions{})
+	return limiter, report, func() { client.Close() }, nil
+}
+
+// redisLog sends the Redis client's own log lines to the server's log, at debug level.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
+
+// drainer is what serve tells that shutdown has begun (api.Server: /readyz turns 503).
+type drainer interface{ BeginShutdown() }
+
+// serve runs srv on ln until ctx ends, then shuts down in order: readiness off at once, requests still
+// served for the delay (so that load balancers notice), then no new connections and in-flight
+// requests given until the grace deadline, after which the rest are cut.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, d drainer, delay, grace time.Duration, log *slog.Logger) error {
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-served:
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", cfg.shutdownGrace)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownGrace)
+	d.BeginShutdown()
+	log.Info("shutting down", "delay", delay, "grace", grace)
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("in-flight requests did not finish in time", "err", err)

@@ -32,7 +32,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-var urlRE = regexp.MustCompile(`"?url"?[=:]"?(http://[0-9.:a-z]+)`)
+var urlRE = regexp.MustCompile(`"?url"?[=:]"?(https?://[0-9.:a-z]+)`)
 
 // start runs the real server in the background and returns its URL and a stop function that waits
 // for run to return.

@@ -48,6 +48,9 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := b.err(); err != nil {
 		return err
 	}
+	if err := s.checkLogin(r, email); err != nil {
+		return err
+	}
 	hash, err := auth.HashPassword(password, s.pwCost)
 	if err != nil {
 		return err
@@ -59,6 +62,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request, c *call) e
 		u.Phone = *phone
 	}
 	if err := s.store.CreateUser(r.Context(), u); tiledesk.ErrorCode(err) == tiledesk.ECONFLICT {
+		s.loginFailed(r, email) // probing which emails exist costs like guessing passwords
 		return &apiError{status: http.StatusForbidden, body: map[string]any{"success": false, "message": "Email already registered"}}
 	} else if err != nil {
 		return err
@@ -81,14 +85,19 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := b.err(); err != nil {
 		return err
 	}
+	if err := s.checkLogin(r, email); err != nil {
+		return err
+	}
 	u, err := s.store.FindUserByEmail(r.Context(), email)
 	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
 		auth.WasteComparison(password) // the same time as a wrong password
+		s.loginFailed(r, email)
 		return errMsg(http.StatusUnauthorized, "Authentication failed. User not found.")
 	} else if err != nil {
 		return err
 	}
 	if !auth.CheckPassword(u.PasswordHash, password) {
+		s.loginFailed(r, email)
 		return errMsg(http.StatusUnauthorized, "Authentication failed. Wrong password.")
 	}
 	verified := u.EmailVerified

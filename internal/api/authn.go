@@ -55,16 +55,26 @@ func stripScheme(tok string) string {
 	return tok
 }
 
+// basicCaller verifies Basic credentials. Only the bcrypt path is guarded by the failure budgets: a
+// pair verified recently (cached) keeps working while someone else guesses at the same account.
 func (s *Server) basicCaller(r *http.Request, email, password string) (*caller, error) {
 	u, err := s.store.FindUserByEmail(r.Context(), strings.ToLower(email))
 	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+		if err := s.checkLogin(r, email); err != nil {
+			return nil, err
+		}
 		auth.WasteComparison(password)
+		s.loginFailed(r, email)
 		return nil, errUnauthorized
 	} else if err != nil {
 		return nil, err
 	}
 	if !s.basic.Verified(u.Email, password, u.ID, u.PasswordHash) {
+		if err := s.checkLogin(r, email); err != nil {
+			return nil, err
+		}
 		if !auth.CheckPassword(u.PasswordHash, password) {
+			s.loginFailed(r, email)
 			return nil, errUnauthorized
 		}
 		s.basic.Remember(u.Email, password, u.ID, u.PasswordHash)

@@ -35,12 +35,17 @@ func readBody(r *http.Request) ([]byte, error) {
 	raw, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, &apiError{status: http.StatusRequestEntityTooLarge,
-			body: map[string]any{"success": false, "err": "Request entity too large", "limit": tooBig.Limit}}
+		return nil, bodyTooLarge(tooBig.Limit)
 	} else if err != nil {
 		return nil, errMsg(http.StatusBadRequest, "Could not read the request body.")
 	}
 	return raw, nil
+}
+
+// bodyTooLarge is the original's 413 for a body over the limit, with success:false added.
+func bodyTooLarge(limit int64) *apiError {
+	return &apiError{status: http.StatusRequestEntityTooLarge,
+		body: map[string]any{"success": false, "err": "Request entity too large", "limit": limit}}
 }
 
 // mediaType returns the request's media type: "json", "form", "" (no body or no type), or an error

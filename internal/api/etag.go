@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -21,7 +22,9 @@ func encodeJSON(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// etagOf is the strong ETag of a representation.
+// etagOf is the strong ETag of a representation: the first 128 bits of its SHA-256, quoted. Equal
+// bytes give equal tags on every node, so a tag read from one process is valid on another. handle()
+// sets it on every 200 answer to a GET, which If-None-Match turns into a 304.
 func etagOf(body []byte) string {
 	sum := sha256.Sum256(body)
 	return `"` + hex.EncodeToString(sum[:16]) + `"`
@@ -32,11 +35,12 @@ func etagOf(body []byte) string {
 // representation the client would have read.
 func ifMatch[T any](r *http.Request, render func(T) any) func(T) error {
 	header := r.Header.Get("If-Match")
-	if header == "" {
+	tags := splitTags(r.Header.Values("If-Match"))
+	if len(tags) == 0 {
 		return nil
 	}
 	return func(current T) error {
-		if strings.TrimSpace(header) == "*" {
+		if slices.Contains(tags, "*") { // the object exists: the caller found it
 			return nil
 		}
 		body, err := encodeJSON(render(current))
@@ -44,12 +48,93 @@ func ifMatch[T any](r *http.Request, render func(T) any) func(T) error {
 			return err
 		}
 		tag := etagOf(body)
-		for _, t := range strings.Split(header, ",") {
-			if strings.TrimSpace(t) == tag {
-				return nil
-			}
+		// Strong comparison (RFC 9110 13.1.1): a weak W/ tag never matches; every If-Match line counts.
+		if slices.Contains(tags, tag) {
+			return nil
 		}
 		return &apiError{status: http.StatusPreconditionFailed, body: msgBody{Success: false,
 			Msg: "The object changed since you read it (If-Match " + header + " does not match " + tag + ")."}}
 	}
+}
+
+// noneMatch reports whether If-None-Match names tag under weak comparison (RFC 9110 13.1.2), which
+// makes a GET answer 304.
+func noneMatch(r *http.Request, tag string) bool {
+	for _, t := range splitTags(r.Header.Values("If-None-Match")) {
+		if t == "*" || strings.TrimPrefix(t, "W/") == tag {
+			return true
+		}
+	}
+	return false
+}
+
+func splitTags(values []string) []string {
+	var tags []string
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
+		}
+	}
+	return tags
+}
+
+// etagWriter holds back a GET's 200 JSON body to tag it, and answers 304 instead when the client
+// already has that version. Other answers, and streamed ones (CSV exports), pass straight through.
+type etagWriter struct {
+	http.ResponseWriter
+	r         *http.Request
+	status    int
+	buffering bool
+	buf       bytes.Buffer
+}
+
+func (w *etagWriter) WriteHeader(code int) {
+	if w.status != 0 {
+		return
+	}
+	w.status = code
+	w.buffering = code == http.StatusOK && strings.HasPrefix(w.Header().Get("Content-Type"), "application/json")
+	if !w.buffering {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *etagWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.buffering {
+		return w.ResponseWriter.Write(p)
+	}
+	return w.buf.Write(p)
+}
+
+// Flush passes through for streamed answers; a held-back body is sent whole by flush.
+func (w *etagWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok && !w.buffering {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *etagWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// flush sends the held-back 200 with its ETag, or 304 when If-None-Match has it.
+func (w *etagWriter) flush() {
+	if !w.buffering {
+		return
+	}
+	tag := etagOf(w.buf.Bytes())
+	h := w.ResponseWriter.Header()
+	h.Set("ETag", tag)
+	if noneMatch(w.r, tag) {
+		h.Del("Content-Type")
+		h.Del("Content-Length")
+		w.ResponseWriter.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.ResponseWriter.WriteHeader(http.StatusOK)
+	_, _ = w.ResponseWriter.Write(w.buf.Bytes())
 }

@@ -117,7 +117,7 @@ func FuzzLeadListQuery(f *testing.F) {
 			wantClientError(t, err, rawQuery)
 			return
 		}
-		if limit < 1 || limit > leadsMaxLimit || filter.Limit != limit || filter.Offset < 0 {
+		if limit < 1 || limit > leadsList.maxLimit || filter.Limit != limit || filter.Offset < 0 {
 			t.Fatalf("query %q: limit %d, filter limit %d, offset %d", rawQuery, limit, filter.Limit, filter.Offset)
 		}
 		if !tiledesk.IsLeadSort(filter.Sort) || filter.After != nil && !tiledesk.IsLeadSort(filter.After.Sort) {

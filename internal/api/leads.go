@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -19,10 +18,12 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 )
 
+// leadsList pages lead lists; the original has no cap on limit, this server 1000.
+var leadsList = listSpec{defaultLimit: 40, maxLimit: 1000, sortParams: []string{"sort", "sortField"},
+	isSort: tiledesk.IsLeadSort, sortHelp: "createdAt, updatedAt, fullname, email, lead_id, _id",
+	defaultSort: tiledesk.LeadSortCreatedAt, feedSort: tiledesk.LeadSortUpdatedAt}
+
 const (
-	leadsDefaultLimit = 40
-	// leadsMaxLimit caps a page; the original has no cap.
-	leadsMaxLimit = 1000
 	// maxObjectBytes bounds attributes and properties once encoded.
 	maxObjectBytes = 64 << 10
 	maxTags        = 100
@@ -31,54 +32,13 @@ const (
 
 // leadListQuery parses the list parameters shared by the JSON list and the CSV export.
 func leadListQuery(r *http.Request) (tiledesk.LeadFilter, int, error) {
-	f := tiledesk.LeadFilter{Limit: leadsDefaultLimit, Sort: tiledesk.LeadSortCreatedAt, Desc: true}
-	// r.URL.Query() drops the pairs it cannot parse (a ';', a bad escape), which would silently widen
-	// a filter: ?email=a@b.c;x listed every lead. A query that does not parse is refused.
-	q, err := url.ParseQuery(r.URL.RawQuery)
+	q := r.URL.Query()
+	p, err := parseListParams(r, leadsList)
 	if err != nil {
-		return f, 0, invalidQuery("query", "is not a valid query string (a ';' or a bad % escape)", "")
+		return tiledesk.LeadFilter{}, 0, err
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return f, 0, invalidQuery("limit", fmt.Sprintf("must be a whole number from 1 to %d", leadsMaxLimit), v)
-		}
-		f.Limit = min(n, leadsMaxLimit)
-	}
-	page := 0
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 1_000_000 {
-			return f, 0, invalidQuery("page", "must be a whole number from 0 (the first page)", v)
-		}
-		page = n
-	}
-	f.Offset = page * f.Limit
-	sortParam, sortGiven := "sort", q.Has("sort")
-	if !sortGiven && q.Has("sortField") {
-		sortParam, sortGiven = "sortField", true
-	}
-	if sortGiven {
-		v := q.Get(sortParam)
-		if v == "id" {
-			v = tiledesk.LeadSortID
-		}
-		if !tiledesk.IsLeadSort(v) {
-			return f, 0, invalidQuery(sortParam, "must be one of createdAt, updatedAt, fullname, email, lead_id, _id", v)
-		}
-		f.Sort = v
-	}
-	dirGiven := q.Has("direction")
-	if dirGiven {
-		switch v := q.Get("direction"); strings.ToLower(v) {
-		case "1", "asc":
-			f.Desc = false
-		case "-1", "desc":
-			f.Desc = true
-		default:
-			return f, 0, invalidQuery("direction", "must be 1, -1, asc or desc", v)
-		}
-	}
+	f := tiledesk.LeadFilter{Limit: p.limit, Offset: p.offset, Sort: p.sort, Desc: p.desc, After: p.after,
+		UpdatedSince: p.updatedSince, NoCount: p.noCount}
 	f.Text = q.Get("full_text")
 	if f.Text == "" {
 		f.Text = q.Get("text")
@@ -91,9 +51,6 @@ func leadListQuery(r *http.Request) (tiledesk.LeadFilter, int, error) {
 		return f, 0, err
 	}
 	if f.WithFullname, err = queryBool(r, "with_fullname"); err != nil {
-		return f, 0, err
-	}
-	if f.NoCount, err = queryBool(r, "no_count"); err != nil {
 		return f, 0, err
 	}
 	for _, tag := range q["tags"] {
@@ -110,33 +67,8 @@ func leadListQuery(r *http.Request) (tiledesk.LeadFilter, int, error) {
 			return f, 0, invalidQuery("status", "must be 50, 100, 1000 or all", v)
 		}
 	}
-	if v := q.Get("updated_since"); v != "" {
-		since, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return f, 0, invalidQuery("updated_since", "must be an ISO-8601 instant such as 2024-05-24T14:02:24.512Z", v)
-		}
-		if sortGiven && f.Sort != tiledesk.LeadSortUpdatedAt || dirGiven && f.Desc {
-			return f, 0, invalidQuery("updated_since", "lists the oldest change first; drop sort and direction", v)
-		}
-		since = since.UTC()
-		f.UpdatedSince = &since
-		f.Sort, f.Desc = tiledesk.LeadSortUpdatedAt, false
-		if f.Status == nil {
-			f.AllStatuses = true // a follower must see deletions too
-		}
-	}
-	if v := q.Get("cursor"); v != "" {
-		c, err := decodeCursor(v)
-		if err != nil || !tiledesk.IsLeadSort(c.Sort) {
-			return f, 0, invalidQuery("cursor", "is not a cursor this list returned", v)
-		}
-		if (sortGiven || f.UpdatedSince != nil) && c.Sort != f.Sort || (dirGiven || f.UpdatedSince != nil) && c.Desc != f.Desc {
-			return f, 0, invalidQuery("cursor", "was made for another sort order", v)
-		}
-		if page > 0 {
-			return f, 0, invalidQuery("page", "cannot be combined with cursor", strconv.Itoa(page))
-		}
-		f.After, f.Offset = c, 0
+	if f.UpdatedSince != nil && f.Status == nil {
+		f.AllStatuses = true // a follower must see deletions too
 	}
 	return f, f.Limit, nil
 }

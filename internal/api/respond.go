@@ -99,7 +99,11 @@ var statusOf = map[string]int{
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	var ve *validationError
+	var te *textError
 	switch {
+	case errors.As(err, &te):
+		writeText(w, te.status, te.msg)
+		return
 	case errors.As(err, &ae):
 		for k, v := range ae.header {
 			w.Header()[k] = v
@@ -122,7 +126,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case code == tiledesk.ENOTFOUND:
 		writeJSON(w, status, errNotFound.body)
 	case status >= 500:
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("request failed", "request_id", info(r).id, "method", r.Method, "path", r.URL.Path, "err", err)
 		writeJSON(w, status, msgBody{Success: false, Msg: "Internal error."})
 	default:
 		writeJSON(w, status, msgBody{Success: false, Msg: tiledesk.ErrorMessage(err)})

@@ -6,15 +6,20 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
 )
 
-// Config wires a Server.
+// Config wires a Server. The zero values of the protection settings (no limiter, no trusted proxy,
+// any CORS origin, maintenance off) keep tests and benchmarks free of them; cmd/tiledesk turns them on.
 type Config struct {
 	Store        tiledesk.Store
 	Tokens       *auth.Tokens
@@ -26,6 +31,22 @@ type Config struct {
 	// PasswordCost is the bcrypt cost of new hashes (auth.BcryptCost when 0); tests lower it.
 	PasswordCost int
 	Now          func() time.Time
+
+	// RateLimits limits requests; a nil Limiter limits nothing.
+	RateLimits RateLimits
+	// TrustedProxies are the peers whose X-Forwarded-For and X-Forwarded-Proto are believed.
+	TrustedProxies []netip.Prefix
+	// SSLOnly refuses API calls that did not arrive over HTTPS, directly or per a trusted proxy.
+	SSLOnly bool
+	// CORSOrigins are the origins browsers may call from; empty admits any origin, as the original.
+	CORSOrigins []string
+	// Maintenance starts in maintenance mode (see SetMaintenance); MaintenanceRetryAfter is the
+	// Retry-After of its 503s (default 5 minutes).
+	Maintenance           bool
+	MaintenanceRetryAfter time.Duration
+	// Metrics is the registry /metrics serves, shared with other components that register their own
+	// series (websocket clients, webhook queue); nil makes a private one.
+	Metrics *prometheus.Registry
 }
 
 // Server is the API's http.Handler.
@@ -38,6 +59,17 @@ type Server struct {
 	maxBody int64
 	pwCost  int
 	now     func() time.Time
+
+	limits           RateLimits
+	trustedProxies   []netip.Prefix
+	sslOnly          bool
+	corsOrigins      map[string]bool // nil: any origin
+	maintenance      atomic.Bool
+	maintenanceRetry time.Duration
+	draining         atomic.Bool
+	readyChecks      []readyCheck
+	metrics          *metrics
+	patterns         []string // every registered route pattern
 
 	root    *http.ServeMux // routes whose first segment is fixed: /auth, /users, /projects, ...
 	project *http.ServeMux // routes under /{pid}/
@@ -61,7 +93,9 @@ func (s *Server) RouteTable() []RouteInfo { return slices.Clone(s.table) }
 // New returns a Server with every route registered.
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, tokens: cfg.Tokens, log: cfg.Logger, version: cfg.Version,
-		maxBody: cfg.MaxBodyBytes, pwCost: cfg.PasswordCost, now: cfg.Now, root: http.NewServeMux(), project: http.NewServeMux()}
+		maxBody: cfg.MaxBodyBytes, pwCost: cfg.PasswordCost, now: cfg.Now, root: http.NewServeMux(), project: http.NewServeMux(),
+		limits: cfg.RateLimits.named(), trustedProxies: cfg.TrustedProxies, sslOnly: cfg.SSLOnly,
+		maintenanceRetry: cfg.MaintenanceRetryAfter}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -71,44 +105,39 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.maintenanceRetry <= 0 {
+		s.maintenanceRetry = 5 * time.Minute
+	}
+	if len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*") {
+		s.corsOrigins = map[string]bool{}
+		for _, o := range cfg.CORSOrigins {
+			s.corsOrigins[o] = true
+		}
+	}
+	s.maintenance.Store(cfg.Maintenance)
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {
 		ttl = 5 * time.Minute
 	}
 	s.basic = auth.NewBasicCache(ttl, 10000)
+	reg := cfg.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(reg, s)
+	s.AddReadyCheck("database", s.store.Ping)
 	s.routes()
 	return s
 }
 
+// Metrics returns the registry /metrics serves, for components that add their own series.
+func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }
+
+// Routes returns every route pattern, as RateLimits.Routes names them.
+func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
+
 // rootSegments are the first path segments that are not project ids.
 var rootSegments = map[string]bool{"": true, "auth": true, "users": true, "projects": true, "testauth": true}
-
-// ServeHTTP serves every route both under /v1 (as the public document writes it) and without the
-// prefix (as the original server mounts it). A project id is 24 hex digits, so "v1" is never one.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p := r.URL.Path; p == "/v1" || strings.HasPrefix(p, "/v1/") {
-		r2 := new(http.Request)
-		*r2 = *r
-		u := *r.URL
-		u.Path = strings.TrimPrefix(p, "/v1")
-		if u.Path == "" {
-			u.Path = "/"
-		}
-		u.RawPath = ""
-		r2.URL = &u
-		r = r2
-	}
-	mux := s.project
-	first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	if rootSegments[first] {
-		mux = s.root
-	}
-	if _, pattern := mux.Handler(r); pattern == "" {
-		s.noRoute(w, r, mux)
-		return
-	}
-	mux.ServeHTTP(w, r)
-}
 
 // noRoute answers 405 with Allow when the path exists under other methods, else 404, both in JSON.
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
@@ -135,10 +164,12 @@ type access struct {
 	role         string // for project routes: the least role; "" admits any member
 	member       bool   // for project routes: the caller must be an active member
 	registered   bool   // guests and external users are refused
+	signIn       bool   // password routes: the stricter per-address sign-in limit applies too
 }
 
 var (
 	public     = access{}
+	signIn     = access{signIn: true}
 	authed     = access{authenticate: true}
 	registered = access{authenticate: true, registered: true}
 )
@@ -156,45 +187,69 @@ type call struct {
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 
-// handle registers a route. Project routes (patterns with {pid}) resolve the project first, as the
-// original does, then authenticate, then check membership and role.
+// handle registers a route. Every request passes, in order: the JSON rules (406, 415, 413) before
+// any work; identification (the project, as the original resolves it first, then the credential);
+// the rate limit, keyed by the credential when there is one and by the client address otherwise, so
+// that failed identifications are limited too; the role check; the handler. GET answers carry an
+// ETag and become 304 when the client has them.
 func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	projectRoute := strings.Contains(pattern, "{pid}")
 	s.table = append(s.table, routeInfo(pattern, acc))
+	// The greeting (plain text) and the CSV exports do not answer JSON: the Accept rule is not theirs.
+	textRoute := pattern == "GET /{$}" || strings.HasSuffix(pattern, "/csv")
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			ew := &etagWriter{ResponseWriter: w, r: r}
+			defer ew.flush()
+			w = ew
+		}
 		c := &call{}
-		err := func() error {
-			if projectRoute {
-				p, err := s.resolveProject(r, r.PathValue("pid"))
-				if err != nil {
-					return err
-				}
-				c.project = p
+		err := s.checkTransport(r, textRoute)
+		if err == nil {
+			err = s.identify(r, projectRoute, acc, c)
+			if lerr := s.limit(w, r, c, s.limits.general(pattern)); lerr != nil {
+				err = lerr // over the limit: 429 whatever identification found
 			}
-			if acc.authenticate {
-				cl, err := s.authenticate(r)
-				if err != nil {
-					return err
-				}
-				c.caller = cl
-				if acc.registered && cl.user == nil {
-					return errMsg(http.StatusForbidden, "This call needs a registered user, not a "+cl.subject+" token.")
-				}
-			}
-			if acc.member {
-				pu, err := s.checkRole(r, c.caller, c.project.ID, acc.role)
-				if err != nil {
-					return err
-				}
-				c.member = pu
-			}
-			return h(w, r, c)
-		}()
+		}
+		if err == nil && acc.signIn {
+			err = s.take(w, r, s.limits.SignIn, clientKey(r), scopeAddress)
+		}
+		if err == nil && acc.member {
+			c.member, err = s.checkRole(r, c.caller, c.project.ID, acc.role)
+		}
+		if err == nil {
+			err = h(w, r, c)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// identify resolves the route's project and authenticates the caller, as the route requires.
+func (s *Server) identify(r *http.Request, projectRoute bool, acc access, c *call) error {
+	if projectRoute {
+		p, err := s.resolveProject(r, r.PathValue("pid"))
+		if err != nil {
+			return err
+		}
+		c.project = p
+		info(r).project = p.ID
+	}
+	if !acc.authenticate {
+		return nil
+	}
+	cl, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	c.caller = cl
+	if acc.registered && cl.user == nil {
+		return errMsg(http.StatusForbidden, "This call needs a registered user, not a "+cl.subject+" token.")
+	}
+	return nil
 }
 
 func routeInfo(pattern string, acc access) RouteInfo {

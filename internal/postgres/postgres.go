@@ -54,6 +54,9 @@ func (Dialect) IsUniqueViolation(err error) bool {
 
 func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 
+// SingleWriter: PostgreSQL runs many writers at once and group-commits on its own.
+func (Dialect) SingleWriter() bool { return false }
+
 // TextMatch uses the GIN index on to_tsvector('simple', search_text).
 func (Dialect) TextMatch(table, ph string) string {
 	return "to_tsvector('simple', search_text) @@ to_tsquery('simple', " + ph + ")"

@@ -64,6 +64,9 @@ func (Dialect) IsUniqueViolation(err error) bool {
 
 func (Dialect) ForUpdate() string { return "" }
 
+// SingleWriter: SQLite has one writer at a time; writes are group-committed.
+func (Dialect) SingleWriter() bool { return true }
+
 // TextMatch looks the query up in the table's FTS5 index, which triggers keep in step with the table.
 func (Dialect) TextMatch(table, ph string) string {
 	return "seq IN (SELECT rowid FROM " + table + "_fts WHERE " + table + "_fts MATCH " + ph + ")"

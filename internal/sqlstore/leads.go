@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -126,6 +125,9 @@ func (s *Store) CreateLead(ctx context.Context, l *tiledesk.Lead, idem *tiledesk
 	var out *tiledesk.Lead
 	replayed := false
 	err := s.inTx(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, l.ProjectID); err != nil {
+			return err
+		}
 		if idem != nil {
 			first, err := t.claimIdempotency(ctx, l.ProjectID, "lead.create", idem, l.ID)
 			if err != nil {
@@ -226,16 +228,9 @@ func leadSortValue(l *tiledesk.Lead, key string) any {
 
 // FindLeads lists leads by filter, with offset or keyset paging.
 func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.LeadPage, error) {
-	sortKey, desc := f.Sort, f.Desc
-	if f.After != nil {
-		sortKey, desc = f.After.Sort, f.After.Desc
-	}
-	if sortKey == "" {
-		sortKey, desc = tiledesk.LeadSortCreatedAt, true
-	}
-	col, ok := leadSortColumn[sortKey]
-	if !ok {
-		return nil, tiledesk.Invalid("sort", "unknown sort key %q", sortKey)
+	pg, err := newPage(leadSortColumn, tiledesk.LeadSortCreatedAt, f.Sort, f.Desc, f.After, f.Limit, f.Offset)
+	if err != nil {
+		return nil, err
 	}
 	q := newQuery(projectID)
 	defaultFilter := true
@@ -274,45 +269,12 @@ func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.Lead
 
 	count := 0
 	if !f.NoCount {
-		var err error
-		if defaultFilter {
-			err = s.queryRow(ctx, `SELECT leads_active FROM project_counters WHERE id_project = $1`, projectID).Scan(&count)
-			if errors.Is(err, sql.ErrNoRows) {
-				err = nil
-			}
-		} else {
-			err = s.queryRow(ctx, `SELECT COUNT(*) FROM leads WHERE `+q.conditions(), q.args...).Scan(&count)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("count leads: %w", err)
+		if count, err = s.count(ctx, "leads", "leads_active", defaultFilter, q); err != nil {
+			return nil, err
 		}
 	}
-
-	cmp, dir := ">", "ASC"
-	if desc {
-		cmp, dir = "<", "DESC"
-	}
-	if f.After != nil {
-		if col == "id" {
-			q.where("id " + cmp + " " + q.arg(f.After.ID))
-		} else {
-			q.where("(" + col + ", id) " + cmp + " (" + q.arg(f.After.Value) + ", " + q.arg(f.After.ID) + ")")
-		}
-	}
-	order := col + " " + dir
-	if col != "id" {
-		order += ", id " + dir
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 40
-	}
-	sqlText := `SELECT ` + leadColumns + ` FROM leads WHERE ` + q.conditions() + ` ORDER BY ` + order +
-		` LIMIT ` + q.arg(limit+1)
-	if f.After == nil && f.Offset > 0 {
-		sqlText += ` OFFSET ` + q.arg(f.Offset)
-	}
-	rows, err := s.query(ctx, sqlText, q.args...)
+	tail := pg.clause(q) // adds the cursor condition: before q.conditions()
+	rows, err := s.query(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+q.conditions()+tail, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("find leads: %w", err)
 	}
@@ -320,16 +282,9 @@ func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.Lead
 	if err != nil {
 		return nil, err
 	}
-	page := &tiledesk.LeadPage{Leads: leads, Count: count}
-	if len(leads) > limit {
-		page.Leads = leads[:limit]
-		last := page.Leads[limit-1]
-		page.Next = &tiledesk.Cursor{Sort: sortKey, Desc: desc, Value: leadSortValue(last, sortKey), ID: last.ID}
-	}
-	if page.Leads == nil {
-		page.Leads = []*tiledesk.Lead{}
-	}
-	return page, nil
+	out := &tiledesk.LeadPage{Count: count}
+	out.Leads, out.Next = next(pg, leads, leadSortValue, func(l *tiledesk.Lead) string { return l.ID })
+	return out, nil
 }
 
 // UpdateLead applies upd to a lead.
@@ -406,6 +361,9 @@ func dedupe(tags []string) []string {
 func (s *Store) changeLead(ctx context.Context, projectID, id string, check func(*tiledesk.Lead) error, change func(*tiledesk.Lead) string) (*tiledesk.Lead, error) {
 	var out *tiledesk.Lead
 	err := s.inTx(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, projectID); err != nil {
+			return err
+		}
 		l, err := scanLead(t.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND id = $2`+
 			s.dialect.ForUpdate(), projectID, id))
 		if err != nil {
@@ -418,36 +376,52 @@ func (s *Store) changeLead(ctx context.Context, projectID, id string, check func
 		}
 		before, beforeTags := l.Status, slices.Clone(l.Tags)
 		event := change(l)
-		clock, err := t.leadClock(ctx, projectID, activeDelta(before, l.Status))
-		if err != nil {
+		if err := t.saveLead(ctx, l, before, beforeTags, event); err != nil {
 			return err
-		}
-		l.UpdatedAt = clock
-		args, err := leadArgs(l)
-		if err != nil {
-			return err
-		}
-		if _, err := t.exec(ctx, `UPDATE leads SET lead_id = $3, fullname = $4, email = $5, phone = $6, company = $7,
-			note = $8, street_address = $9, city = $10, region = $11, zipcode = $12, country = $13, tags = $14,
-			attributes = $15, properties = $16, status = $17, created_by = $18, created_at = $19, updated_at = $20,
-			email_key = $21, search_text = $22 WHERE id_project = $1 AND id = $2`, args...); err != nil {
-			return fmt.Errorf("update lead: %w", err)
-		}
-		if !slices.Equal(beforeTags, l.Tags) {
-			if err := t.writeLeadTags(ctx, l, true); err != nil {
-				return err
-			}
 		}
 		out = l
-		return t.event(ctx, projectID, event, l.ID, l)
+		return nil
 	})
 	return out, err
+}
+
+// saveLead writes a changed lead with a new clock stamp, its tags if they changed, and its event.
+func (t *tx) saveLead(ctx context.Context, l *tiledesk.Lead, beforeStatus int, beforeTags []string, event string) error {
+	clock, err := t.leadClock(ctx, l.ProjectID, activeDelta(beforeStatus, l.Status))
+	if err != nil {
+		return err
+	}
+	l.UpdatedAt = clock
+	args, err := leadArgs(l)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `UPDATE leads SET lead_id = $3, fullname = $4, email = $5, phone = $6, company = $7,
+		note = $8, street_address = $9, city = $10, region = $11, zipcode = $12, country = $13, tags = $14,
+		attributes = $15, properties = $16, status = $17, created_by = $18, created_at = $19, updated_at = $20,
+		email_key = $21, search_text = $22 WHERE id_project = $1 AND id = $2`, args...); err != nil {
+		return fmt.Errorf("update lead: %w", err)
+	}
+	if !slices.Equal(beforeTags, l.Tags) {
+		if err := t.writeLeadTags(ctx, l, true); err != nil {
+			return err
+		}
+	}
+	// Conversations filter on their lead's email (requester_email).
+	if _, err := t.exec(ctx, `UPDATE requests SET requester_email = $3 WHERE id_project = $1 AND lead = $2 AND requester_email <> $3`,
+		l.ProjectID, l.ID, strings.ToLower(l.Email)); err != nil {
+		return fmt.Errorf("update requests of lead: %w", err)
+	}
+	return t.event(ctx, l.ProjectID, event, l.ID, l)
 }
 
 // DeleteLeadPermanently removes a lead and its tags.
 func (s *Store) DeleteLeadPermanently(ctx context.Context, projectID, id string) (*tiledesk.Lead, error) {
 	var out *tiledesk.Lead
 	err := s.inTx(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, projectID); err != nil {
+			return err
+		}
 		l, err := scanLead(t.queryRow(ctx, `DELETE FROM leads WHERE id_project = $1 AND id = $2 RETURNING `+leadColumns,
 			projectID, id))
 		if err != nil {

@@ -39,7 +39,7 @@ func (s *Store) SeedLeads(ctx context.Context, leads []*tiledesk.Lead) error {
 				if i > 0 {
 					sb.WriteString(", ")
 				}
-				sb.WriteString(placeholders(len(args), len(a)))
+				sb.WriteString("(" + placeholders(len(args)+1, len(a)) + ")")
 				args = append(args, a...)
 				c := counters[l.ProjectID]
 				if c == nil {
@@ -66,7 +66,7 @@ func (s *Store) SeedLeads(ctx context.Context, leads []*tiledesk.Lead) error {
 				if i > 0 {
 					sb.WriteString(", ")
 				}
-				sb.WriteString(placeholders(i, 3))
+				sb.WriteString("(" + placeholders(i+1, 3) + ")")
 			}
 			sb.WriteString(` ON CONFLICT (id_project, tag, lead) DO NOTHING`)
 			if _, err := t.exec(ctx, sb.String(), batch...); err != nil {
@@ -84,18 +84,4 @@ func (s *Store) SeedLeads(ctx context.Context, leads []*tiledesk.Lead) error {
 		}
 		return nil
 	})
-}
-
-// placeholders returns "($from+1, ..., $from+n)".
-func placeholders(from, n int) string {
-	var sb strings.Builder
-	sb.WriteByte('(')
-	for i := 1; i <= n; i++ {
-		if i > 1 {
-			sb.WriteString(", ")
-		}
-		fmt.Fprintf(&sb, "$%d", from+i)
-	}
-	sb.WriteByte(')')
-	return sb.String()
 }

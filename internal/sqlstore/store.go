@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -38,22 +37,22 @@ type Dialect interface {
 	TextMatch(table, ph string) string
 	// TextQuery turns normalised words into the engine's query: every word must match as a prefix.
 	TextQuery(words []string) string
+	// SingleWriter reports whether the engine writes through one connection, so that concurrent
+	// write transactions are better committed together (group commit).
+	SingleWriter() bool
 }
 
 // Store is the SQL implementation of tiledesk.Store.
 type Store struct {
-	dialect  Dialect
-	write    *sql.DB // the only pool that writes (one connection on SQLite)
-	read     *sql.DB // may be the same pool
-	location string
-	queries  sync.Map // query text -> rebound text
-	stmts    sync.Map // query text -> *sql.Stmt prepared on the read pool
-	nstmts   atomic.Int64
+	dialect    Dialect
+	write      *sql.DB // the only pool that writes (one connection on SQLite)
+	read       *sql.DB // may be the same pool
+	location   string
+	queries    sync.Map // query text -> rebound text
+	writeStmts *stmtCache
+	readStmts  *stmtCache
+	batch      *batcher // group commit; nil when the engine has many writers
 }
-
-// maxReadStmts bounds the prepared read statements kept (list queries vary with their filters);
-// past it, queries are prepared each time as before.
-const maxReadStmts = 2000
 
 var _ tiledesk.Store = (*Store)(nil)
 
@@ -62,7 +61,78 @@ func New(d Dialect, write, read *sql.DB, location string) *Store {
 	if read == nil {
 		read = write
 	}
-	return &Store{dialect: d, write: write, read: read, location: location}
+	st := &Store{dialect: d, write: write, read: read, location: location, writeStmts: newStmtCache(write)}
+	st.readStmts = st.writeStmts
+	if read != write {
+		st.readStmts = newStmtCache(read)
+	}
+	if d.SingleWriter() {
+		st.batch = newBatcher(st)
+	}
+	return st
+}
+
+// stmtCache keeps prepared statements by query text: database/sql would otherwise prepare every
+// statement anew, and preparing costs as much as running a small query. A statement prepared on the
+// pool is prepared once per connection and reused; transactions borrow it with Tx.StmtContext.
+// Preparing needs a free connection, so a statement first met inside a transaction runs as text and
+// is prepared once the transaction has let its connection go (the single SQLite writer would
+// otherwise wait for itself).
+type stmtCache struct {
+	db *sql.DB
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache; list filters combine into many texts, and past the bound
+// statements are simply prepared per call.
+const maxCachedStmts = 1000
+
+func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
+
+// lookup returns the prepared statement of query, or nil.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[query]
+}
+
+// prepare returns the prepared statement of query, preparing it when missing; nil past the bound.
+// The caller must not hold a connection of the pool; the cache's lock is not held while preparing,
+// which may wait for a connection that a transaction (itself looking up statements) holds.
+func (c *stmtCache) prepare(ctx context.Context, query string) *sql.Stmt {
+	if st := c.lookup(query); st != nil {
+		return st
+	}
+	c.mu.RLock()
+	full := len(c.m) >= maxCachedStmts
+	c.mu.RUnlock()
+	if full {
+		return nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the text path reports the error
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.m[query]; prev != nil {
+		st.Close() // prepared meanwhile by another caller
+		return prev
+	}
+	c.m[query] = st
+	return st
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var err error
+	for _, st := range c.m {
+		err = errors.Join(err, st.Close())
+	}
+	c.m = map[string]*sql.Stmt{}
+	return err
 }
 
 // Engine names the engine and where the data is.
@@ -76,10 +146,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
-// Close closes the prepared statements and the pools.
+// Close closes the pools.
 func (s *Store) Close() error {
-	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
-	err := s.write.Close()
+	if s.batch != nil {
+		s.batch.close()
+	}
+	err := errors.Join(s.writeStmts.close(), s.readStmts.close(), s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -88,6 +160,16 @@ func (s *Store) Close() error {
 
 // WriteDB exposes the write pool, for benchmarks and torture tests that need the bare engine.
 func (s *Store) WriteDB() *sql.DB { return s.write }
+
+// Stats returns the connection pools' statistics by pool name ("write", and "read" when reads have a
+// pool of their own), for metrics.
+func (s *Store) Stats() map[string]sql.DBStats {
+	st := map[string]sql.DBStats{"write": s.write.Stats()}
+	if s.read != s.write {
+		st["read"] = s.read.Stats()
+	}
+	return st
+}
 
 // q returns the query rebound for the engine, computing it once per distinct text.
 func (s *Store) q(query string) string {
@@ -99,41 +181,20 @@ func (s *Store) q(query string) string {
 	return r
 }
 
-// readStmt returns the read query prepared once (per pooled connection, by database/sql) instead of
-// at every call: parsing and planning were half of the cost of a lookup by id on SQLite
-// (storetest.Bench FindLeadByID, -cpuprofile). nil when the cache is full or preparing failed; the
-// caller then runs the query unprepared, which reports the error if there is one.
-func (s *Store) readStmt(ctx context.Context, query string) *sql.Stmt {
-	if v, ok := s.stmts.Load(query); ok {
-		return v.(*sql.Stmt)
-	}
-	if s.nstmts.Load() >= maxReadStmts {
-		return nil
-	}
-	st, err := s.read.PrepareContext(ctx, s.q(query))
-	if err != nil {
-		return nil
-	}
-	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt)
-	}
-	s.nstmts.Add(1)
-	return st
-}
-
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := s.readStmt(ctx, query); st != nil {
+	q := s.q(query)
+	if st := s.readStmts.prepare(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return s.read.QueryRowContext(ctx, s.q(query), args...)
+	return s.read.QueryRowContext(ctx, q, args...)
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := s.readStmt(ctx, query); st != nil {
+	q := s.q(query)
+	if st := s.readStmts.prepare(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return s.read.QueryContext(ctx, s.q(query), args...)
+	return s.read.QueryContext(ctx, q, args...)
 }
 
 // tx is a write transaction whose methods rebind their queries.
@@ -142,18 +203,43 @@ type tx struct {
 	s      *Store
 	now    time.Time
 	events []*tiledesk.Event
+	// unprepared are the statements this transaction ran as text, to prepare once it ends.
+	unprepared []string
+}
+
+// stmt returns the prepared statement of q bound to this transaction, or nil to run the text (and
+// prepare it after the transaction).
+func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	st := t.s.writeStmts.lookup(q)
+	if st == nil {
+		t.unprepared = append(t.unprepared, q)
+		return nil
+	}
+	return t.Tx.StmtContext(ctx, st)
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.Tx.ExecContext(ctx, t.s.q(query), args...)
+	q := t.s.q(query)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, q, args...)
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.Tx.QueryRowContext(ctx, t.s.q(query), args...)
+	q := t.s.q(query)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, q, args...)
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.Tx.QueryContext(ctx, t.s.q(query), args...)
+	q := t.s.q(query)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, q, args...)
 }
 
 // event appends an outbox row in this transaction.
@@ -173,13 +259,22 @@ func (t *tx) event(ctx context.Context, projectID, name, objectID string, payloa
 	return nil
 }
 
-// inTx runs fn in a write transaction and commits when it returns nil.
+// inTx runs fn in a write transaction and commits when it returns nil. With a single writer the
+// transaction may be a savepoint of a batch committed together with others (see batcher).
 func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
+	if s.batch != nil {
+		return s.batch.do(ctx, fn)
+	}
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	t := &tx{Tx: sqlTx, s: s, now: tiledesk.Now()}
+	defer func() {
+		for _, q := range t.unprepared {
+			s.writeStmts.prepare(ctx, q)
+		}
+	}()
 	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		return err

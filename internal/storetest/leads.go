@@ -313,6 +313,9 @@ func testLeadCursorWhileWriting(t *testing.T, s tiledesk.Store) {
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var once sync.Once
+	halt := func() { once.Do(func() { close(stop) }); wg.Wait() }
+	t.Cleanup(halt)
 	for w := 0; w < 3; w++ {
 		wg.Add(1)
 		go func() {
@@ -345,8 +348,7 @@ func testLeadCursorWhileWriting(t *testing.T, s tiledesk.Store) {
 			t.Fatal("paging never ends")
 		}
 	}
-	close(stop)
-	wg.Wait()
+	halt()
 	for id := range before {
 		if seen[id] != 1 {
 			t.Fatalf("a lead that existed before paging was seen %d times", seen[id])
@@ -368,6 +370,9 @@ func testLeadSyncFeedWhileWriting(t *testing.T, s tiledesk.Store) {
 	var written atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var once sync.Once
+	halt := func() { once.Do(func() { close(stop) }); wg.Wait() }
+	t.Cleanup(halt)
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -423,8 +428,7 @@ func testLeadSyncFeedWhileWriting(t *testing.T, s tiledesk.Store) {
 	for written.Load() < 300 {
 		follow()
 	}
-	close(stop)
-	wg.Wait()
+	halt()
 	follow()
 	all := findLeads(t, s, p.ID, tiledesk.LeadFilter{AllStatuses: true, Limit: 100000})
 	if len(all.Leads) != len(copyOf) {

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"TimestampsMillisecondUTC", testTimestamps},
 	}
 	tests = append(tests, leadTests...)
+	tests = append(tests, requestTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, newStore(t))

@@ -1,0 +1,238 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// RateLimits configures rate limiting. With a nil Limiter nothing is limited and no limit headers
+// are sent. Limits with a zero Count are off.
+type RateLimits struct {
+	Limiter tiledesk.RateLimiter
+	// Default is every client's budget on every API route: per credential and project once the
+	// caller is identified, per client address otherwise (public routes, failed authentication).
+	Default tiledesk.RateLimit
+	// Routes replace Default on the routes they name by pattern, as written in routes.go
+	// ("POST /{pid}/departments"); each has a budget of its own.
+	Routes map[string]tiledesk.RateLimit
+	// SignIn limits sign-in and sign-up attempts per client address, on top of Default.
+	SignIn tiledesk.RateLimit
+	// LoginFailures limits failed password checks (sign-in, Basic authentication, sign-up with a
+	// taken email) per email address; LoginFailuresIP per client address. Once a budget is spent,
+	// attempts answer 429 before any password is compared, so guessing is slowed to the refill rate.
+	LoginFailures   tiledesk.RateLimit
+	LoginFailuresIP tiledesk.RateLimit
+}
+
+// named gives every limit the name that keys, metrics and 429 bodies use.
+func (l RateLimits) named() RateLimits {
+	l.Default.Name, l.SignIn.Name = "default", "signin"
+	l.LoginFailures.Name, l.LoginFailuresIP.Name = "login-email", "login-ip"
+	routes := make(map[string]tiledesk.RateLimit, len(l.Routes))
+	for pattern, rl := range l.Routes {
+		rl.Name = pattern
+		routes[pattern] = rl
+	}
+	l.Routes = routes
+	return l
+}
+
+// general is the budget of a route: its own, or Default.
+func (l RateLimits) general(pattern string) tiledesk.RateLimit {
+	if rl, ok := l.Routes[pattern]; ok {
+		return rl
+	}
+	return l.Default
+}
+
+// Scopes say whose budget a limit counts, in 429 bodies.
+const (
+	scopeCredential = "credential"
+	scopeAddress    = "address"
+	scopeEmail      = "email"
+)
+
+// clientKey is the budget key of the client's address. IPv6 clients are counted per /64, the
+// smallest network a single subscriber usually gets, so that rotating addresses buys nothing.
+func clientKey(r *http.Request) string {
+	ip := info(r).ip
+	if ip.Is6() && !ip.Is4In6() {
+		return "ip:" + netip.PrefixFrom(ip, 64).Masked().String()
+	}
+	return "ip:" + ip.String()
+}
+
+// limit takes one request from the caller's budget under rl: per credential (and project) once the
+// caller is identified, else per client address.
+func (s *Server) limit(w http.ResponseWriter, r *http.Request, c *call, rl tiledesk.RateLimit) error {
+	if c.caller == nil {
+		return s.take(w, r, rl, clientKey(r), scopeAddress)
+	}
+	key := "id:" + c.caller.id
+	if c.project != nil {
+		key += "@" + c.project.ID
+	}
+	return s.take(w, r, rl, key, scopeCredential)
+}
+
+// take asks the limiter and answers 429 when the budget is spent. A limiter that cannot decide lets
+// the request through: limits protect the service, an outage of theirs must not stop it.
+func (s *Server) take(w http.ResponseWriter, r *http.Request, rl tiledesk.RateLimit, key, scope string) error {
+	if s.limits.Limiter == nil || !rl.Enabled() {
+		return nil
+	}
+	d, err := s.limits.Limiter.Allow(r.Context(), key, rl)
+	if err != nil {
+		s.log.Warn("rate limiter failed; request let through", "request_id", info(r).id, "limit", rl.Name, "err", err)
+		return nil
+	}
+	if !d.Allowed {
+		return s.tooMany(d, scope)
+	}
+	s.showLimit(w.Header(), r, d)
+	return nil
+}
+
+// budget is one key's budget under one limit.
+type budget struct {
+	limit      tiledesk.RateLimit
+	key, scope string
+}
+
+// loginBudgets are the failure budgets a password check draws on. Emails are hashed: the limiter's
+// store (Redis) need not hold addresses.
+func (s *Server) loginBudgets(r *http.Request, email string) [2]budget {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return [2]budget{
+		{s.limits.LoginFailures, "email:" + hex.EncodeToString(sum[:16]), scopeEmail},
+		{s.limits.LoginFailuresIP, clientKey(r), scopeAddress},
+	}
+}
+
+// checkLogin runs before a password comparison: 429 when the email or the client address has spent
+// its failure budget. It takes nothing; only failures do (loginFailed).
+func (s *Server) checkLogin(r *http.Request, email string) error {
+	if s.limits.Limiter == nil {
+		return nil
+	}
+	for _, b := range s.loginBudgets(r, email) {
+		if !b.limit.Enabled() {
+			continue
+		}
+		if d, err := s.limits.Limiter.Peek(r.Context(), b.key, b.limit); err == nil && !d.Allowed {
+			return s.tooMany(d, b.scope)
+		}
+	}
+	return nil
+}
+
+// loginFailed charges a failed password check to the email and to the client address.
+func (s *Server) loginFailed(r *http.Request, email string) {
+	if s.limits.Limiter == nil {
+		return
+	}
+	for _, b := range s.loginBudgets(r, email) {
+		if b.limit.Enabled() {
+			_, _ = s.limits.Limiter.Allow(r.Context(), b.key, b.limit)
+		}
+	}
+}
+
+// rateShown is the decision whose headers a response carries: the one closest to refusal.
+type rateShown struct{ remaining int }
+
+func (s *Server) showLimit(h http.Header, r *http.Request, d tiledesk.RateDecision) {
+	in := info(r)
+	if in.shown != nil && in.shown.remaining <= d.Remaining {
+		return
+	}
+	in.shown = &rateShown{remaining: d.Remaining}
+	s.limitHeaders(h, d)
+}
+
+// limitHeaders writes the IETF draft's RateLimit-* headers and the X-RateLimit-* twins other APIs
+// send. Reset counts seconds until the whole burst is available again or, when refused, until the
+// next request is; X-RateLimit-Reset is that instant in Unix seconds, as GitHub's.
+func (s *Server) limitHeaders(h http.Header, d tiledesk.RateDecision) {
+	wait := d.ResetAfter
+	if !d.Allowed {
+		wait = d.RetryAfter
+	}
+	secs := ceilSeconds(wait)
+	limit, remaining := strconv.Itoa(d.Limit.MaxBurst()), strconv.Itoa(d.Remaining)
+	h.Set("RateLimit-Limit", limit)
+	h.Set("RateLimit-Remaining", remaining)
+	h.Set("RateLimit-Reset", strconv.Itoa(secs))
+	h.Set("RateLimit-Policy", fmt.Sprintf("%d;w=%d;burst=%d", d.Limit.Count, ceilSeconds(d.Limit.Period), d.Limit.MaxBurst()))
+	h.Set("X-RateLimit-Limit", limit)
+	h.Set("X-RateLimit-Remaining", remaining)
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(time.Duration(secs)*time.Second).Unix(), 10))
+}
+
+// limitJSON details the limit a 429 enforces.
+type limitJSON struct {
+	Name          string  `json:"name"`
+	Scope         string  `json:"scope"`
+	Requests      int     `json:"requests"`
+	Window        string  `json:"window"`
+	WindowSeconds float64 `json:"window_seconds"`
+	Burst         int     `json:"burst"`
+	Remaining     int     `json:"remaining"`
+	ResetAt       jsTime  `json:"reset_at"`
+}
+
+type tooManyBody struct {
+	Success    bool      `json:"success"`
+	Code       string    `json:"code"`
+	Msg        string    `json:"msg"`
+	Limit      limitJSON `json:"limit"`
+	RetryAfter int       `json:"retry_after"`
+}
+
+var scopePhrase = map[string]string{scopeCredential: "per credential and project", scopeAddress: "per client address",
+	scopeEmail: "per email address"}
+
+// tooMany is the 429 for a refused decision: the body says which limit, its size and window, and
+// when it resets; Retry-After and the limit headers travel with it.
+func (s *Server) tooMany(d tiledesk.RateDecision, scope string) error {
+	s.metrics.rejected.WithLabelValues(d.Limit.Name).Inc()
+	retry := max(1, ceilSeconds(d.RetryAfter))
+	what := "requests"
+	if scope == scopeEmail || d.Limit.Name == "login-ip" {
+		what = "failed sign-ins"
+	}
+	h := http.Header{}
+	s.limitHeaders(h, d)
+	h.Set("Retry-After", strconv.Itoa(retry))
+	return &apiError{status: http.StatusTooManyRequests, header: h, body: tooManyBody{Success: false, Code: "rate_limited",
+		Msg: fmt.Sprintf("Too many requests: the %q limit allows %d %s per %s %s. Retry in %d seconds.",
+			d.Limit.Name, d.Limit.Count, what, per(d.Limit.Period), scopePhrase[scope], retry),
+		Limit: limitJSON{Name: d.Limit.Name, Scope: scope, Requests: d.Limit.Count, Window: d.Limit.Period.String(),
+			WindowSeconds: d.Limit.Period.Seconds(), Burst: d.Limit.MaxBurst(), Remaining: d.Remaining,
+			ResetAt: jsTime(s.now().Add(d.ResetAfter))},
+		RetryAfter: retry}}
+}
+
+// per words a period: "minute", "10 minutes", "1m30s".
+func per(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if d%u.d == 0 {
+			if n := d / u.d; n != 1 {
+				return fmt.Sprintf("%d %ss", n, u.name)
+			}
+			return u.name
+		}
+	}
+	return d.String()
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"database/sql"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the server's Prometheus series. Route labels are route patterns or fixed labels, never
+// raw paths, so that their number stays bounded whatever clients send.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+	rejected *prometheus.CounterVec
+}
+
+// poolStats is what a store offers for the database pool metrics (sqlstore.Store does).
+type poolStats interface {
+	Stats() map[string]sql.DBStats
+}
+
+// degradable is a limiter that can report running on local fallback limits (ratelimit.Failover).
+type degradable interface{ Degraded() bool }
+
+func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
+	m := &metrics{reg: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tiledesk_http_requests_total",
+			Help: "HTTP requests by route pattern and status code."}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tiledesk_http_request_duration_seconds",
+			Help: "HTTP request latency by route pattern.", Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 10)}, []string{"route"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tiledesk_http_requests_in_flight",
+			Help: "HTTP requests being served."}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tiledesk_ratelimit_rejections_total",
+			Help: "Requests refused with 429, by limit name."}, []string{"limit"}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.rejected,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiledesk_maintenance",
+			Help: "1 while maintenance mode is on."}, func() float64 { return b2f(s.maintenance.Load()) }))
+	if d, ok := s.limits.Limiter.(degradable); ok {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiledesk_ratelimit_degraded",
+			Help: "1 while the shared limiter store is unreachable and limits are kept per process."},
+			func() float64 { return b2f(d.Degraded()) }))
+	}
+	if p, ok := s.store.(poolStats); ok {
+		reg.MustRegister(dbCollector{p})
+	}
+	return m
+}
+
+func (m *metrics) observe(route string, status int, elapsed time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// dbCollector reads the database pools' statistics at scrape time.
+type dbCollector struct{ store poolStats }
+
+var (
+	dbOpen    = prometheus.NewDesc("tiledesk_db_open_connections", "Open connections, by pool.", []string{"pool"}, nil)
+	dbInUse   = prometheus.NewDesc("tiledesk_db_in_use_connections", "Connections in use, by pool.", []string{"pool"}, nil)
+	dbIdle    = prometheus.NewDesc("tiledesk_db_idle_connections", "Idle connections, by pool.", []string{"pool"}, nil)
+	dbMaxOpen = prometheus.NewDesc("tiledesk_db_max_open_connections", "Largest number of open connections, by pool (0: unlimited).", []string{"pool"}, nil)
+	dbWaits   = prometheus.NewDesc("tiledesk_db_waits_total", "Times a query waited for a connection, by pool.", []string{"pool"}, nil)
+	dbWaited  = prometheus.NewDesc("tiledesk_db_wait_seconds_total", "Time spent waiting for a connection, by pool.", []string{"pool"}, nil)
+)
+
+func (dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbMaxOpen, dbWaits, dbWaited} {
+		ch <- d
+	}
+}
+
+func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
+	for pool, st := range c.store.Stats() {
+		ch <- prometheus.MustNewConstMetric(dbOpen, prometheus.GaugeValue, float64(st.OpenConnections), pool)
+		ch <- prometheus.MustNewConstMetric(dbInUse, prometheus.GaugeValue, float64(st.InUse), pool)
+		ch <- prometheus.MustNewConstMetric(dbIdle, prometheus.GaugeValue, float64(st.Idle), pool)
+		ch <- prometheus.MustNewConstMetric(dbMaxOpen, prometheus.GaugeValue, float64(st.MaxOpenConnections), pool)
+		ch <- prometheus.MustNewConstMetric(dbWaits, prometheus.CounterValue, float64(st.WaitCount), pool)
+		ch <- prometheus.MustNewConstMetric(dbWaited, prometheus.CounterValue, st.WaitDuration.Seconds(), pool)
+	}
+}

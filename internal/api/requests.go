@@ -1,0 +1,1088 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// requestsList pages conversation lists: limit up to 100 (0 and larger values mean 100).
+var requestsList = listSpec{defaultLimit: 40, maxLimit: 100, zeroIsMax: true, sortParams: []string{"sort"},
+	isSort: tiledesk.IsRequestSort, sortHelp: "createdAt, updatedAt, ticket_id, _id",
+	defaultSort: tiledesk.RequestSortCreatedAt, feedSort: tiledesk.RequestSortUpdatedAt}
+
+const maxRequestIDBytes = 255
+
+// requestIDOf validates the request_id path segment: a free string chosen by the client.
+func requestIDOf(r *http.Request) (string, error) {
+	rid := r.PathValue("rid")
+	if rid == "" || len(rid) > maxRequestIDBytes || strings.IndexFunc(rid, func(c rune) bool { return c < 0x20 || c == 0x7f }) >= 0 {
+		return "", errNotFound
+	}
+	return rid, nil
+}
+
+// seesAll reports whether a member sees every conversation of the project (owners, admins and
+// supervisors; and bots and subscriptions, which this server does not issue yet).
+func seesAll(pu *tiledesk.ProjectUser) bool {
+	return tiledesk.HasRole(pu.Role, tiledesk.RoleSupervisor)
+}
+
+func visibilityOf(c *call) *tiledesk.Visibility {
+	if seesAll(c.member) {
+		return nil
+	}
+	return &tiledesk.Visibility{UserID: c.caller.id, ProjectUserID: c.member.ID}
+}
+
+// badDepartment turns the store's "no such department" into the 400 naming departmentid.
+func badDepartment(err error) error {
+	if tiledesk.ErrorCode(err) == tiledesk.EINVALID && tiledesk.ErrorField(err) == "departmentid" {
+		return &apiError{status: http.StatusBadRequest, body: map[string]any{"errors": []fieldError{{
+			Msg: tiledesk.ErrorMessage(err), Param: "departmentid", Location: "body"}}}}
+	}
+	return err
+}
+
+// populate renders conversations with their lead, department, requester and agents, loading each
+// kind of object once for the whole page.
+func (s *Server) populate(ctx context.Context, projectID string, reqs []*tiledesk.Request) ([]*requestJSON, error) {
+	var leadIDs, deptIDs, puIDs, userIDs []string
+	for _, r := range reqs {
+		leadIDs = append(leadIDs, r.LeadID)
+		deptIDs = append(deptIDs, r.DepartmentID)
+		puIDs = append(puIDs, r.RequesterID)
+		userIDs = append(userIDs, r.ParticipantsAgents...)
+	}
+	var p population
+	var err error
+	if p.leads, err = s.store.FindLeadsByIDs(ctx, projectID, leadIDs); err != nil {
+		return nil, err
+	}
+	if p.departments, err = s.store.FindDepartmentsByIDs(ctx, projectID, deptIDs); err != nil {
+		return nil, err
+	}
+	if p.requesters, err = s.store.FindProjectUsersByIDs(ctx, projectID, puIDs); err != nil {
+		return nil, err
+	}
+	if p.users, err = s.store.FindUsersByIDs(ctx, userIDs); err != nil {
+		return nil, err
+	}
+	out := make([]*requestJSON, 0, len(reqs))
+	for _, r := range reqs {
+		out = append(out, p.populated(r))
+	}
+	return out, nil
+}
+
+func (s *Server) populateOne(ctx context.Context, r *tiledesk.Request) (*requestJSON, error) {
+	out, err := s.populate(ctx, r.ProjectID, []*tiledesk.Request{r})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+func (s *Server) writeRequest(w http.ResponseWriter, r *http.Request, req *tiledesk.Request, populate bool) error {
+	if !populate || r.URL.Query().Get("no_populate") == "true" {
+		writeJSON(w, http.StatusOK, toRequest(req))
+		return nil
+	}
+	out, err := s.populateOne(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// requesterOf resolves who a new conversation is for: the body's sender (an active member of the
+// project; only agents may name someone else) or the caller.
+type requesterInfo struct {
+	member   *tiledesk.ProjectUser
+	leadID   string
+	fullname string
+	email    string
+}
+
+func (s *Server) requesterOf(r *http.Request, c *call, sender *string) (*requesterInfo, error) {
+	if sender == nil || *sender == "" || *sender == c.caller.id {
+		info := &requesterInfo{member: c.member, leadID: c.caller.id}
+		if u := c.caller.user; u != nil {
+			info.fullname, info.email = strings.TrimSpace(u.FullName()), u.Email
+		} else if cl := c.caller.claims; cl != nil {
+			info.fullname, info.email = strings.TrimSpace(cl.FullName), cl.Email
+		}
+		return info, nil
+	}
+	if !tiledesk.HasRole(c.member.Role, tiledesk.RoleAgent) {
+		return nil, errMsg(http.StatusForbidden, "Only agents may write on behalf of another sender.")
+	}
+	pu, err := s.store.FindProjectUserByUUID(r.Context(), c.project.ID, *sender)
+	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND && tiledesk.IsID(*sender) {
+		pu, err = s.store.FindProjectUserByUserID(r.Context(), c.project.ID, strings.ToLower(*sender))
+	}
+	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND || err == nil && !pu.IsActive() {
+		return nil, errMsg(http.StatusForbidden, "Unauthorized. Project_user not found with user id  : "+*sender)
+	} else if err != nil {
+		return nil, err
+	}
+	info := &requesterInfo{member: pu, leadID: *sender}
+	if pu.UserID != "" {
+		if u, err := s.store.FindUserByID(r.Context(), pu.UserID); err == nil {
+			info.fullname, info.email = strings.TrimSpace(u.FullName()), u.Email
+		}
+	}
+	return info, nil
+}
+
+// conversationFields reads the body fields of a new conversation shared by POST /requests and the
+// first message.
+type conversationFields struct {
+	departmentID, sourcePage, userAgent, subject, priority, language, email, senderFullname *string
+	channel                                                                                 *tiledesk.Channel
+	attributes, location                                                                    map[string]any
+	participants, followers                                                                 []string
+	preflight                                                                               *bool
+}
+
+func readConversationFields(b *body) conversationFields {
+	f := conversationFields{departmentID: b.str("departmentid"), sourcePage: b.str("sourcePage"), userAgent: b.str("userAgent"),
+		subject: b.str("subject"), priority: b.oneOf("priority", "low", "medium", "high", "urgent"), language: b.str("language"),
+		email: b.str("email"), senderFullname: b.str("senderFullname"), attributes: b.boundedObject("attributes"),
+		location: b.object("location"), participants: b.strs("participants"), followers: b.strs("followers"),
+		preflight: b.boolean("preflight")}
+	if f.senderFullname == nil {
+		f.senderFullname = b.str("sender_fullname")
+	}
+	if f.departmentID != nil && *f.departmentID != "" && !tiledesk.IsID(*f.departmentID) {
+		b.fail("departmentid", "must be a department id", *f.departmentID)
+	}
+	if f.email != nil && *f.email != "" && !validEmail(*f.email) {
+		b.fail("email", "must be a valid email address", *f.email)
+	}
+	if ch := b.object("channel"); ch != nil {
+		name, _ := ch["name"].(string)
+		if name == "" {
+			b.fail("channel", `must be {"name": string}`, nil)
+		} else {
+			f.channel = &tiledesk.Channel{Name: name}
+		}
+	}
+	return f
+}
+
+// newConversation builds the NewRequest of a conversation for requester rq.
+func (s *Server) newConversation(c *call, rid, firstText string, rq *requesterInfo, f conversationFields) (*tiledesk.NewRequest, error) {
+	req := &tiledesk.Request{ID: tiledesk.NewID(), ProjectID: c.project.ID, RequestID: rid, FirstText: firstText,
+		Priority: "medium", Channel: tiledesk.Channel{Name: "chat21"}, SmartAssignment: true, RequesterID: rq.member.ID,
+		CreatedBy: c.caller.id, Attributes: f.attributes, Location: f.location, Followers: []string{}}
+	if f.channel != nil {
+		req.Channel = *f.channel
+	}
+	req.ChannelOutbound = req.Channel
+	if req.Channel.Name == "form" || req.Channel.Name == "email" {
+		req.SmartAssignment = false
+	}
+	set(&req.Subject, f.subject)
+	set(&req.SourcePage, f.sourcePage)
+	set(&req.UserAgent, f.userAgent)
+	set(&req.Language, f.language)
+	set(&req.Priority, f.priority)
+	set(&req.Preflight, f.preflight)
+	req.Draft = strings.Contains(req.SourcePage, "td_draft=true")
+	if f.followers != nil {
+		req.Followers = f.followers
+	}
+	lead := tiledesk.LeadRef{LeadID: rq.leadID, Fullname: rq.fullname, Email: rq.email}
+	if f.senderFullname != nil && strings.TrimSpace(*f.senderFullname) != "" {
+		lead.Fullname = strings.TrimSpace(*f.senderFullname)
+	}
+	if f.email != nil && *f.email != "" {
+		lead.Email = *f.email
+	}
+	in := &tiledesk.NewRequest{Request: req, Lead: lead, Participants: f.participants}
+	if f.departmentID != nil {
+		in.DepartmentID = strings.ToLower(*f.departmentID)
+	}
+	return in, nil
+}
+
+// handleRequestCreate creates a conversation from first_text, without a message, as the original.
+func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	firstText := b.requiredStr("first_text")
+	rid := b.str("request_id")
+	sender := b.str("sender")
+	f := readConversationFields(b)
+	if rid != nil && (len(*rid) > maxRequestIDBytes || strings.TrimSpace(*rid) == "") {
+		b.fail("request_id", fmt.Sprintf("must be 1 to %d bytes", maxRequestIDBytes), nil)
+	}
+	if err := b.err(); err != nil {
+		return err
+	}
+	rq, err := s.requesterOf(r, c, sender)
+	if err != nil {
+		return err
+	}
+	id := "support-group-" + c.project.ID + "-" + strings.ReplaceAll(uuid.NewString(), "-", "")
+	if rid != nil {
+		id = *rid
+	}
+	in, err := s.newConversation(c, id, firstText, rq, f)
+	if err != nil {
+		return err
+	}
+	if err := s.checkParticipants(r, c, in.Participants); err != nil {
+		return err
+	}
+	req, err := s.store.CreateRequest(r.Context(), in)
+	if err != nil {
+		return badDepartment(err)
+	}
+	out := toRequest(req)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// checkParticipants refuses participants that are neither bots nor active agents of the project.
+func (s *Server) checkParticipants(r *http.Request, c *call, ids []string) error {
+	for _, id := range ids {
+		if strings.HasPrefix(id, tiledesk.BotPrefix) && len(id) > len(tiledesk.BotPrefix) {
+			continue
+		}
+		if !tiledesk.IsID(id) {
+			return invalidField("participants", "body", "participants are agents' user ids or bot_<id>")
+		}
+		pu, err := s.store.FindProjectUserByUserID(r.Context(), c.project.ID, id)
+		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND || err == nil && (!pu.IsActive() || pu.RoleType != tiledesk.RoleTypeAgent) {
+			return invalidField("participants", "body", id+" is not an active agent of the project")
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// requestListQuery parses the list parameters of GET /requests, /requests/me and the CSV export.
+func requestListQuery(r *http.Request) (tiledesk.RequestFilter, int, error) {
+	q := r.URL.Query()
+	p, err := parseListParams(r, requestsList)
+	if err != nil {
+		return tiledesk.RequestFilter{}, 0, err
+	}
+	f := tiledesk.RequestFilter{Limit: p.limit, Offset: p.offset, Sort: p.sort, Desc: p.desc, After: p.after,
+		UpdatedSince: p.updatedSince, NoCount: p.noCount}
+	if v := q.Get("status"); v != "" {
+		if v == "all" {
+			f.AllStatuses = true
+		} else {
+			for _, part := range strings.Split(v, ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(part))
+				if err != nil || !tiledesk.IsRequestStatus(n) {
+					return f, 0, invalidQuery("status", "must be all or a comma-separated list of 50, 100, 150, 200, 300, 1000", v)
+				}
+				f.Statuses = append(f.Statuses, n)
+			}
+		}
+	}
+	for _, name := range []string{"dept_id", "lead"} {
+		if v := q.Get(name); v != "" && !tiledesk.IsID(v) {
+			return f, 0, invalidQuery(name, "must be an id", v)
+		}
+	}
+	f.DepartmentID = strings.ToLower(q.Get("dept_id"))
+	f.LeadID = strings.ToLower(q.Get("lead"))
+	f.Participant = q.Get("participant")
+	f.RequesterEmail = q.Get("requester_email")
+	f.Text = q.Get("full_text")
+	if len(f.Text) > 500 {
+		return f, 0, invalidQuery("full_text", "must be at most 500 characters", "")
+	}
+	for _, t := range q["tags"] {
+		if t != "" {
+			f.Tags = append(f.Tags, t)
+		}
+	}
+	if v := q.Get("hasbot"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, 0, invalidQuery("hasbot", "must be true or false", v)
+		}
+		f.HasBot = &b
+	}
+	f.Channel = q.Get("channel")
+	if v := q.Get("ticket_id"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return f, 0, invalidQuery("ticket_id", "must be a positive whole number", v)
+		}
+		f.TicketID = &n
+	}
+	f.Priority = q.Get("priority")
+	for key, op := range map[string]string{"workingStatus": "eq", "workingStatus[ne]": "ne", "workingStatus[in]": "in", "workingStatus[nin]": "nin"} {
+		if v := q.Get(key); v != "" {
+			f.WorkingStatus = &tiledesk.StringMatch{Op: op, Values: strings.Split(v, ",")}
+		}
+	}
+	if f.Preflight, err = queryBool(r, "preflight"); err != nil {
+		return f, 0, err
+	}
+	if v := q.Get("draft"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, 0, invalidQuery("draft", "must be true or false", v)
+		}
+		f.ExcludeDrafts = !b
+	}
+	if err := dateRange(q, &f); err != nil {
+		return f, 0, err
+	}
+	if f.UpdatedSince != nil && len(f.Statuses) == 0 {
+		f.AllStatuses = true // a follower must see closings too
+	}
+	return f, f.Limit, nil
+}
+
+// dateRange reads start_date/end_date (DD/MM/YYYY or YYYY/MM/DD, optionally with HH:mm[:ss]) in
+// the timezone parameter (default Europe/Rome, as the original); an end date without a time is
+// exclusive of the next day.
+func dateRange(q map[string][]string, f *tiledesk.RequestFilter) error {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	tzName := get("timezone")
+	if tzName == "" {
+		tzName = "Europe/Rome"
+	}
+	loc, err := time.LoadLocation(tzName)
+	if err != nil {
+		return invalidQuery("timezone", "must be an IANA time zone such as Europe/Rome", tzName)
+	}
+	parse := func(v string) (time.Time, bool, bool) {
+		for _, layout := range []string{"02/01/2006 15:04:05", "02/01/2006 15:04", "2006/01/02 15:04:05", "2006/01/02 15:04"} {
+			if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+				return t, true, true
+			}
+		}
+		for _, layout := range []string{"02/01/2006", "2006/01/02", "2006-01-02"} {
+			if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+				return t, false, true
+			}
+		}
+		return time.Time{}, false, false
+	}
+	for _, name := range []string{"start_date", "start_date_time"} {
+		if v := get(name); v != "" {
+			t, _, ok := parse(v)
+			if !ok {
+				return invalidQuery(name, "must be a date DD/MM/YYYY or YYYY/MM/DD, optionally with HH:mm[:ss]", v)
+			}
+			f.From = &t
+		}
+	}
+	for _, name := range []string{"end_date", "end_date_time"} {
+		if v := get(name); v != "" {
+			t, withTime, ok := parse(v)
+			if !ok {
+				return invalidQuery(name, "must be a date DD/MM/YYYY or YYYY/MM/DD, optionally with HH:mm[:ss]", v)
+			}
+			if !withTime {
+				t = t.AddDate(0, 0, 1)
+			}
+			f.To = &t
+		}
+	}
+	return nil
+}
+
+type requestList struct {
+	PerPage    int     `json:"perPage"`
+	Count      int     `json:"count"`
+	Requests   any     `json:"requests"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f tiledesk.RequestFilter, limit int) error {
+	page, err := s.store.FindRequests(r.Context(), c.project.ID, f)
+	if err != nil {
+		return err
+	}
+	out := requestList{PerPage: limit, Count: page.Count, NextCursor: encodeCursor(page.Next)}
+	if r.URL.Query().Get("no_populate") == "true" {
+		plain := make([]*requestJSON, 0, len(page.Requests))
+		for _, req := range page.Requests {
+			plain = append(plain, toRequest(req))
+		}
+		out.Requests = plain
+	} else if out.Requests, err = s.populate(r.Context(), c.project.ID, page.Requests); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, limit, err := requestListQuery(r)
+	if err != nil {
+		return err
+	}
+	f.VisibleTo = visibilityOf(c)
+	return s.listRequests(w, r, c, f, limit)
+}
+
+// handleRequestMe lists the conversations the caller asked for (the widget's history).
+func (s *Server) handleRequestMe(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, limit, err := requestListQuery(r)
+	if err != nil {
+		return err
+	}
+	f.RequesterID = c.member.ID
+	return s.listRequests(w, r, c, f, limit)
+}
+
+func (s *Server) handleRequestCount(w http.ResponseWriter, r *http.Request, c *call) error {
+	counts, err := s.store.CountRequests(r.Context(), c.project.ID, visibilityOf(c))
+	if err != nil {
+		return err
+	}
+	if merge, err := queryBool(r, "merge_assigned"); err != nil {
+		return err
+	} else if merge {
+		writeJSON(w, http.StatusOK, map[string]int{"unassigned": counts.Unassigned, "assigned": counts.Assigned + counts.BotAssigned})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Unassigned  int `json:"unassigned"`
+		Assigned    int `json:"assigned"`
+		BotAssigned int `json:"bot_assigned"`
+	}{counts.Unassigned, counts.Assigned, counts.BotAssigned})
+	return nil
+}
+
+var requestCSVHeader = []string{"_id", "request_id", "ticket_id", "status", "first_text", "subject", "requester", "lead",
+	"lead_fullname", "lead_email", "department", "department_name", "participants", "tags", "channel_name", "priority",
+	"createdAt", "updatedAt", "closed_at"}
+
+// handleRequestCSV streams the filtered conversations, 500 at a time.
+func (s *Server) handleRequestCSV(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, _, err := requestListQuery(r)
+	if err != nil {
+		return err
+	}
+	f.Limit, f.NoCount, f.VisibleTo = 500, true, visibilityOf(c)
+	page, err := s.store.FindRequests(r.Context(), c.project.ID, f)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="requests.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	_ = cw.Write(requestCSVHeader)
+	flusher, _ := w.(http.Flusher)
+	for {
+		var leadIDs, deptIDs []string
+		for _, req := range page.Requests {
+			leadIDs, deptIDs = append(leadIDs, req.LeadID), append(deptIDs, req.DepartmentID)
+		}
+		leads, err := s.store.FindLeadsByIDs(r.Context(), c.project.ID, leadIDs)
+		if err != nil {
+			s.log.Error("request export interrupted", "project", c.project.ID, "err", err)
+			return nil
+		}
+		depts, err := s.store.FindDepartmentsByIDs(r.Context(), c.project.ID, deptIDs)
+		if err != nil {
+			s.log.Error("request export interrupted", "project", c.project.ID, "err", err)
+			return nil
+		}
+		for _, req := range page.Requests {
+			var leadName, leadEmail, deptName, closed string
+			if l := leads[req.LeadID]; l != nil {
+				leadName, leadEmail = l.Fullname, l.Email
+			}
+			if d := depts[req.DepartmentID]; d != nil {
+				deptName = d.Name
+			}
+			if req.ClosedAt != nil {
+				closed = jsDate(*req.ClosedAt)
+			}
+			_ = cw.Write(csvSafe([]string{req.ID, req.RequestID, strconv.Itoa(req.TicketID), strconv.Itoa(req.Status),
+				req.FirstText, req.Subject, req.RequesterID, req.LeadID, leadName, leadEmail, req.DepartmentID, deptName,
+				strings.Join(req.Participants, ","), strings.Join(tagNames(req.Tags), ","), req.Channel.Name, req.Priority,
+				jsDate(req.CreatedAt), jsDate(req.UpdatedAt), closed}))
+		}
+		cw.Flush()
+		if flusher != nil {
+			flusher.Flush()
+		}
+		if cw.Error() != nil || page.Next == nil {
+			return nil
+		}
+		f.After, f.Offset = page.Next, 0
+		if page, err = s.store.FindRequests(r.Context(), c.project.ID, f); err != nil {
+			s.log.Error("request export interrupted", "project", c.project.ID, "err", err)
+			return nil
+		}
+	}
+}
+
+func tagNames(tags []tiledesk.RequestTag) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, t.Tag)
+	}
+	return out
+}
+
+func (s *Server) handleRequestGet(w http.ResponseWriter, r *http.Request, c *call) error {
+	rid, err := requestIDOf(r)
+	if err != nil {
+		return err
+	}
+	req, err := s.store.FindRequest(r.Context(), c.project.ID, rid)
+	if err != nil {
+		return err
+	}
+	return s.writeRequest(w, r, req, true)
+}
+
+// change applies a change to the conversation of the path (honouring If-Match) and answers it,
+// populated unless populate is false.
+func (s *Server) change(w http.ResponseWriter, r *http.Request, c *call, populate bool, fn tiledesk.RequestChange) error {
+	rid, err := requestIDOf(r)
+	if err != nil {
+		return err
+	}
+	req, err := s.store.ChangeRequest(r.Context(), c.project.ID, rid, fn,
+		ifMatch(r, func(req *tiledesk.Request) any { return toRequest(req) }))
+	if err != nil {
+		return badDepartment(err)
+	}
+	return s.writeRequest(w, r, req, populate)
+}
+
+// handleRequestPatch sets the fields the original lets PATCH change.
+func (s *Server) handleRequestPatch(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	lead := b.str("lead")
+	status := b.integer("status", 0, 1000)
+	tags := b.array("tags")
+	rating := b.integer("rating", -1_000_000, 1_000_000)
+	ratingMsg, sourcePage, language := b.str("rating_message"), b.str("sourcePage"), b.str("language")
+	firstText, subject, priority := b.str("first_text"), b.str("subject"), b.oneOf("priority", "low", "medium", "high", "urgent")
+	location := b.object("location")
+	smart := b.boolean("smartAssignment")
+	working, channelName := b.str("workingStatus"), b.str("channelName")
+	if status != nil && !tiledesk.IsRequestStatus(*status) {
+		b.fail("status", "must be 50, 100, 150, 200, 300 or 1000", strconv.Itoa(*status))
+	}
+	if lead != nil && !tiledesk.IsID(*lead) {
+		b.fail("lead", "must be a lead id", *lead)
+	}
+	if firstText != nil && strings.TrimSpace(*firstText) == "" {
+		b.fail("first_text", "must not be empty", *firstText)
+	}
+	reqTags := parseRequestTags(b, "tags", tags)
+	if err := b.err(); err != nil {
+		return err
+	}
+	if lead != nil {
+		if _, err := s.store.FindLeadByID(r.Context(), c.project.ID, strings.ToLower(*lead)); tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+			return invalidField("lead", "body", "no lead "+*lead+" in this project")
+		} else if err != nil {
+			return err
+		}
+	}
+	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		if lead != nil {
+			req.LeadID = strings.ToLower(*lead)
+		}
+		if status != nil {
+			req.Status = *status
+		}
+		if tags != nil {
+			req.Tags = reqTags
+		}
+		if rating != nil {
+			req.Rating = rating
+		}
+		set(&req.RatingMessage, ratingMsg)
+		set(&req.SourcePage, sourcePage)
+		set(&req.Language, language)
+		set(&req.FirstText, firstText)
+		set(&req.Subject, subject)
+		set(&req.Priority, priority)
+		set(&req.SmartAssignment, smart)
+		set(&req.WorkingStatus, working)
+		if channelName != nil {
+			req.Channel.Name = *channelName
+		}
+		if location != nil {
+			req.Location = location
+		}
+		return nil, nil
+	})
+}
+
+// parseRequestTags reads tags given as strings or {tag, color} objects, without duplicate names.
+func parseRequestTags(b *body, field string, arr []any) []tiledesk.RequestTag {
+	var out []tiledesk.RequestTag
+	for _, e := range arr {
+		var tag, color string
+		switch x := e.(type) {
+		case string:
+			tag = x
+		case map[string]any:
+			tag, _ = x["tag"].(string)
+			color, _ = x["color"].(string)
+		}
+		tag = strings.TrimSpace(tag)
+		if tag == "" || len(tag) > maxTagBytes {
+			b.fail(field, fmt.Sprintf(`tags are strings or {"tag","color"} objects with a tag of 1 to %d bytes`, maxTagBytes), nil)
+			return nil
+		}
+		if !slices.ContainsFunc(out, func(t tiledesk.RequestTag) bool { return t.Tag == tag }) {
+			out = append(out, tiledesk.RequestTag{ID: tiledesk.NewID(), Tag: tag, Color: color})
+		}
+	}
+	if len(out) > maxTags {
+		b.fail(field, fmt.Sprintf("must hold at most %d tags", maxTags), nil)
+		return nil
+	}
+	return out
+}
+
+func (s *Server) handleRequestAttributes(w http.ResponseWriter, r *http.Request, c *call) error {
+	m, err := mergeBody(r, "attributes")
+	if err != nil {
+		return err
+	}
+	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+		attrs := make(map[string]any, len(req.Attributes)+len(m))
+		for k, v := range req.Attributes {
+			attrs[k] = v
+		}
+		for k, v := range m {
+			attrs[k] = v
+		}
+		req.Attributes = attrs
+		return []string{tiledesk.EventRequestAttributes}, nil
+	})
+}
+
+var errNotParticipant = &apiError{status: http.StatusForbidden, body: map[string]any{"success": false,
+	"error": "You must be among the participants to close a conversation."}}
+
+// close closes a conversation, writing its transcript; already closed ones are left as they are
+// unless force.
+func closeChange(closedBy string, force bool) tiledesk.RequestChange {
+	return func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		if req.Status == tiledesk.RequestClosed && !force {
+			return nil, nil
+		}
+		msgs, err := env.Messages()
+		if err != nil {
+			return nil, err
+		}
+		req.Close(closedBy, env.Now(), tiledesk.Transcript(msgs))
+		return []string{tiledesk.EventRequestClose}, nil
+	}
+}
+
+func (s *Server) handleRequestClose(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	force := b.boolean("force")
+	if err := b.err(); err != nil {
+		return err
+	}
+	mayCloseAny := tiledesk.HasRole(c.member.Role, tiledesk.RoleAdmin)
+	closer := closeChange(c.caller.id, force != nil && *force)
+	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		if !mayCloseAny && !slices.Contains(req.ParticipantsAgents, c.caller.id) {
+			return nil, errNotParticipant
+		}
+		return closer(req, env)
+	})
+}
+
+// handleRequestCloseByGuest lets a visitor close its own conversation.
+func (s *Server) handleRequestCloseByGuest(w http.ResponseWriter, r *http.Request, c *call) error {
+	closer := closeChange(c.caller.id, false)
+	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		if !tiledesk.HasRole(c.member.Role, tiledesk.RoleAgent) && req.RequesterID != c.member.ID {
+			return nil, errMsg(http.StatusForbidden, "You can only close your own conversations.")
+		}
+		return closer(req, env)
+	})
+}
+
+func (s *Server) handleRequestReopen(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		if req.Status != tiledesk.RequestClosed {
+			return nil, nil
+		}
+		req.Reopen(env.Now())
+		return []string{tiledesk.EventRequestReopen}, nil
+	})
+}
+
+func (s *Server) handleParticipantAdd(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	m := b.requiredStr("member")
+	if err := b.err(); err != nil {
+		return err
+	}
+	if err := s.checkParticipants(r, c, []string{m}); err != nil {
+		return asField(err, "member")
+	}
+	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		req.AddParticipant(m, env.Now())
+		return []string{tiledesk.EventRequestParticipants}, nil
+	})
+}
+
+// asField renames the field of a 422 produced by a shared check.
+func asField(err error, field string) error {
+	if ve, ok := err.(*validationError); ok {
+		for i := range ve.errs {
+			ve.errs[i].Param = field
+		}
+	}
+	return err
+}
+
+func (s *Server) handleParticipantsSet(w http.ResponseWriter, r *http.Request, c *call) error {
+	ids, err := stringArrayBody(r, "participants")
+	if err != nil {
+		return err
+	}
+	if err := s.checkParticipants(r, c, ids); err != nil {
+		return err
+	}
+	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		req.SetParticipants(ids, env.Now())
+		return []string{tiledesk.EventRequestParticipants}, nil
+	})
+}
+
+// stringArrayBody reads a body that is a JSON array of strings.
+func stringArrayBody(r *http.Request, field string) ([]string, error) {
+	v, err := decodeValue(r)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, invalidField(field, "body", "the body must be a JSON array of strings")
+	}
+	b := &body{m: map[string]any{field: arr}}
+	out := b.strs(field)
+	return out, b.err()
+}
+
+func (s *Server) handleParticipantRemove(w http.ResponseWriter, r *http.Request, c *call) error {
+	id := r.PathValue("participant")
+	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		if !req.RemoveParticipant(id, env.Now()) {
+			return nil, &apiError{status: http.StatusBadRequest, body: map[string]any{"success": false,
+				"error": "Unable to remove the participant " + id + " from the request " + req.RequestID}}
+		}
+		return []string{tiledesk.EventRequestParticipants}, nil
+	})
+}
+
+// routeBody reads {departmentid, nobot}.
+func routeBody(r *http.Request) (dept string, noBot bool, err error) {
+	b, err := decodeObject(r)
+	if err != nil {
+		return "", false, err
+	}
+	d := b.str("departmentid")
+	nb := b.boolean("nobot")
+	if d != nil && *d != "" && !tiledesk.IsID(*d) {
+		b.fail("departmentid", "must be a department id", *d)
+	}
+	if err := b.err(); err != nil {
+		return "", false, err
+	}
+	if d != nil {
+		dept = strings.ToLower(*d)
+	}
+	return dept, nb != nil && *nb, nil
+}
+
+// reroute routes a conversation again to dept ("" keeps its department).
+func reroute(dept string, noBot bool) tiledesk.RequestChange {
+	return func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		if dept == "" {
+			dept = req.DepartmentID
+		}
+		d, err := env.Department(dept)
+		if err != nil {
+			return nil, err
+		}
+		out, err := env.Route(d, noBot)
+		if err != nil {
+			return nil, err
+		}
+		events := []string{tiledesk.EventRequestParticipants}
+		if d.ID != req.DepartmentID {
+			events = append(events, tiledesk.EventRequestDepartment)
+		}
+		req.DepartmentID = d.ID
+		req.SetParticipants(out.Participants, env.Now())
+		return events, nil
+	}
+}
+
+func (s *Server) handleRequestDepartment(w http.ResponseWriter, r *http.Request, c *call) error {
+	dept, noBot, err := routeBody(r)
+	if err != nil {
+		return err
+	}
+	if dept == "" {
+		return invalidField("departmentid", "body", "is required")
+	}
+	return s.change(w, r, c, true, reroute(dept, noBot))
+}
+
+// handleRequestAssign routes a conversation that is waiting; assigned or closed ones stay as they are.
+func (s *Server) handleRequestAssign(w http.ResponseWriter, r *http.Request, c *call) error {
+	dept, noBot, err := routeBody(r)
+	if err != nil {
+		return err
+	}
+	route := reroute(dept, noBot)
+	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		if req.Status == tiledesk.RequestAssigned || req.Status == tiledesk.RequestServed || req.Status == tiledesk.RequestClosed {
+			return nil, nil
+		}
+		return route(req, env)
+	})
+}
+
+// handleRequestAgent hands a conversation to a human of its department.
+func (s *Server) handleRequestAgent(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.change(w, r, c, true, reroute("", true))
+}
+
+func (s *Server) handleNoteAdd(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	text := b.str("text")
+	attrs := b.boundedObject("attributes")
+	if err := b.err(); err != nil {
+		return err
+	}
+	if text == nil || strings.TrimSpace(*text) == "" {
+		return &apiError{status: http.StatusBadRequest, body: map[string]any{"success": false, "error": "Field 'text' is required."}}
+	}
+	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		if err := mustParticipate(c, req); err != nil {
+			return nil, err
+		}
+		now := env.Now()
+		req.Notes = append(slices.Clone(req.Notes), tiledesk.Note{ID: tiledesk.NewIDAt(now), Text: *text, Attributes: attrs,
+			CreatedBy: c.caller.id, CreatedAt: now, UpdatedAt: now})
+		return nil, nil
+	})
+}
+
+// mustParticipate lets agents below admin touch notes only of the conversations they take part in.
+func mustParticipate(c *call, req *tiledesk.Request) error {
+	if tiledesk.HasRole(c.member.Role, tiledesk.RoleAdmin) || slices.Contains(req.ParticipantsAgents, c.caller.id) {
+		return nil
+	}
+	return errMsg(http.StatusForbidden, "You must be among the participants of the conversation.")
+}
+
+func (s *Server) handleNoteDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	noteID := r.PathValue("note")
+	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+		if err := mustParticipate(c, req); err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(req.Notes, func(n tiledesk.Note) bool { return n.ID == noteID })
+		if i < 0 {
+			return nil, errNotFound
+		}
+		req.Notes = slices.Delete(slices.Clone(req.Notes), i, i+1)
+		return nil, nil
+	})
+}
+
+func (s *Server) handleRequestTagAdd(w http.ResponseWriter, r *http.Request, c *call) error {
+	v, err := decodeValue(r)
+	if err != nil {
+		return err
+	}
+	arr, ok := v.([]any)
+	if !ok || len(arr) == 0 {
+		return errNoTag
+	}
+	b := &body{}
+	tags := parseRequestTags(b, "tags", arr)
+	if err := b.err(); err != nil {
+		return err
+	}
+	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+		out := slices.Clone(req.Tags)
+		for _, t := range tags {
+			if !slices.ContainsFunc(out, func(x tiledesk.RequestTag) bool { return x.Tag == t.Tag }) {
+				out = append(out, t)
+			}
+		}
+		if len(out) > maxTags {
+			return nil, invalidField("tags", "body", fmt.Sprintf("a conversation holds at most %d tags", maxTags))
+		}
+		req.Tags = out
+		return []string{tiledesk.EventRequestTags}, nil
+	})
+}
+
+// handleRequestTagRemove removes a tag by its _id (as the original) or by its name.
+func (s *Server) handleRequestTagRemove(w http.ResponseWriter, r *http.Request, c *call) error {
+	key := r.PathValue("tag")
+	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+		req.Tags = slices.DeleteFunc(slices.Clone(req.Tags), func(t tiledesk.RequestTag) bool { return t.ID == key || t.Tag == key })
+		return []string{tiledesk.EventRequestTags}, nil
+	})
+}
+
+// checkFollowers refuses followers that are not active agent-side memberships (project user ids).
+func (s *Server) checkFollowers(r *http.Request, c *call, ids []string) error {
+	for _, id := range ids {
+		if !tiledesk.IsID(id) {
+			return invalidField("member", "body", "followers are project user ids")
+		}
+		pu, err := s.store.FindProjectUserByID(r.Context(), c.project.ID, strings.ToLower(id))
+		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND || err == nil && (!pu.IsActive() || pu.RoleType != tiledesk.RoleTypeAgent) {
+			return invalidField("member", "body", id+" is not an active teammate of the project")
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) handleFollowerAdd(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	m := strings.ToLower(b.requiredStr("member"))
+	if err := b.err(); err != nil {
+		return err
+	}
+	if err := s.checkFollowers(r, c, []string{m}); err != nil {
+		return err
+	}
+	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+		if !slices.Contains(req.Followers, m) {
+			req.Followers = append(slices.Clone(req.Followers), m)
+		}
+		return []string{tiledesk.EventRequestFollowers}, nil
+	})
+}
+
+func (s *Server) handleFollowersSet(w http.ResponseWriter, r *http.Request, c *call) error {
+	ids, err := stringArrayBody(r, "followers")
+	if err != nil {
+		return err
+	}
+	for i := range ids {
+		ids[i] = strings.ToLower(ids[i])
+	}
+	if err := s.checkFollowers(r, c, ids); err != nil {
+		return err
+	}
+	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+		req.Followers = dedupeStrings(ids)
+		return []string{tiledesk.EventRequestFollowers}, nil
+	})
+}
+
+func dedupeStrings(in []string) []string {
+	out := []string{}
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (s *Server) handleFollowerRemove(w http.ResponseWriter, r *http.Request, c *call) error {
+	id := strings.ToLower(r.PathValue("follower"))
+	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+		req.Followers = slices.DeleteFunc(slices.Clone(req.Followers), func(f string) bool { return f == id })
+		return []string{tiledesk.EventRequestFollowers}, nil
+	})
+}
+
+// handleRequestRating lets the requester (or an agent) rate a conversation.
+func (s *Server) handleRequestRating(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	rating := b.integer("rating", 0, 10)
+	msg := b.str("rating_message")
+	if err := b.err(); err != nil {
+		return err
+	}
+	return s.change(w, r, c, true, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+		if !tiledesk.HasRole(c.member.Role, tiledesk.RoleAgent) && req.RequesterID != c.member.ID {
+			return nil, errNotFound // a visitor knows only its own conversations
+		}
+		if rating != nil {
+			req.Rating = rating
+		}
+		set(&req.RatingMessage, msg)
+		return []string{tiledesk.EventRequestSatisfaction}, nil
+	})
+}
+
+// handleRequestDelete removes a conversation and its messages; only the owner may.
+func (s *Server) handleRequestDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	rid, err := requestIDOf(r)
+	if err != nil {
+		return err
+	}
+	if c.member.Role != tiledesk.RoleOwner && !slices.Contains(c.member.Permissions, "request_delete") {
+		return errMsg(http.StatusForbidden, "Unauthorized.")
+	}
+	req, err := s.store.DeleteRequest(r.Context(), c.project.ID, rid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toRequest(req))
+	return nil
+}

@@ -1,0 +1,180 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// batcher is group commit for an engine with one writer (SQLite): the write transactions that
+// queue while one runs are run together in one database transaction, each inside its own savepoint,
+// and committed with one fsync. A caller is answered only after that commit, so a write that
+// returned is durable; a failing write rolls back to its savepoint and leaves the others alone.
+type batcher struct {
+	s      *Store
+	queue  chan *batchOp
+	stop   chan struct{}
+	exited chan struct{} // closed when run has returned: nothing queued will run any more
+	once   sync.Once
+}
+
+type batchOp struct {
+	ctx  context.Context
+	fn   func(*tx) error
+	done chan error
+}
+
+// maxBatch bounds how many writes share a commit, and so how long the first one waits for it.
+const maxBatch = 64
+
+func newBatcher(s *Store) *batcher {
+	b := &batcher{s: s, queue: make(chan *batchOp, 4*maxBatch), stop: make(chan struct{}), exited: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+// do runs fn in the next batch and waits for its commit.
+func (b *batcher) do(ctx context.Context, fn func(*tx) error) error {
+	op := &batchOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case <-b.stop:
+		return errClosed
+	default:
+	}
+	select {
+	case b.queue <- op:
+	case <-b.exited:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, the op runs (unless its context ends before its turn): waiting for the commit
+	// regardless of ctx keeps "answered" and "committed" the same thing.
+	select {
+	case err := <-op.done:
+		return err
+	case <-b.exited:
+		select {
+		case err := <-op.done: // answered just before the runner stopped
+			return err
+		default:
+			return errClosed // queued after the last drain: never run
+		}
+	}
+}
+
+var errClosed = errors.New("store closed")
+
+func (b *batcher) close() {
+	b.once.Do(func() { close(b.stop) })
+	<-b.exited
+}
+
+func (b *batcher) run() {
+	defer close(b.exited)
+	for {
+		var first *batchOp
+		select {
+		case first = <-b.queue:
+		case <-b.stop:
+			for {
+				select {
+				case op := <-b.queue:
+					op.done <- errClosed
+				default:
+					return
+				}
+			}
+		}
+		batch := []*batchOp{first}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-b.queue:
+				batch = append(batch, op)
+			default:
+				break gather
+			}
+		}
+		b.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction.
+func (b *batcher) commit(batch []*batchOp) {
+	// The transaction ignores the callers' contexts: a cancelled statement inside an explicit
+	// SQLite transaction may roll the whole transaction back, and with it the others' writes.
+	ctx := context.Background()
+	results := make([]error, len(batch))
+	var unprepared []string
+	finish := func(commitErr error) {
+		for i, op := range batch {
+			if commitErr != nil && results[i] == nil {
+				results[i] = commitErr
+			}
+			op.done <- results[i]
+		}
+		for _, q := range unprepared {
+			b.s.writeStmts.prepare(ctx, q)
+		}
+	}
+	sqlTx, err := b.s.write.BeginTx(ctx, nil)
+	if err != nil {
+		for i := range results {
+			results[i] = fmt.Errorf("begin: %w", err)
+		}
+		finish(nil)
+		return
+	}
+	for i, op := range batch {
+		if err := op.ctx.Err(); err != nil {
+			results[i] = err // gave up before its turn: not run
+			continue
+		}
+		t := &tx{Tx: sqlTx, s: b.s, now: tiledesk.Now()}
+		if _, err := sqlTx.ExecContext(ctx, `SAVEPOINT write_op`); err != nil {
+			results[i] = fmt.Errorf("savepoint: %w", err)
+			continue
+		}
+		err := runGuarded(t, op.fn)
+		unprepared = append(unprepared, t.unprepared...)
+		if err != nil {
+			if _, rbErr := sqlTx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT write_op`); rbErr != nil {
+				// The transaction is unusable: fail the whole batch.
+				_ = sqlTx.Rollback()
+				for j := range results {
+					if results[j] == nil {
+						results[j] = fmt.Errorf("rollback to savepoint: %w", rbErr)
+					}
+				}
+				results[i] = err
+				finish(nil)
+				return
+			}
+			results[i] = err
+		}
+		if _, err := sqlTx.ExecContext(ctx, `RELEASE SAVEPOINT write_op`); err != nil {
+			_ = sqlTx.Rollback()
+			finish(fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if err := sqlTx.Commit(); err != nil {
+		finish(fmt.Errorf("commit: %w", err))
+		return
+	}
+	finish(nil)
+}
+
+// runGuarded runs fn, turning a panic into an error so that one bad write cannot take the batch down.
+func runGuarded(t *tx, fn func(*tx) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write panicked: %v", p)
+		}
+	}()
+	return fn(t)
+}

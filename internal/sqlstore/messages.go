@@ -1,0 +1,95 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+const messageColumns = `id_project, id, recipient, sender, sender_fullname, recipient_fullname, type, channel_type, text,
+	language, channel, status, attributes, metadata, created_by, created_at, updated_at`
+
+func scanMessage(row scanner) (*tiledesk.Message, error) {
+	var (
+		m                         tiledesk.Message
+		recipName, text, language sql.NullString
+		attrs, meta               sql.NullString
+		channel                   string
+		created, updated          int64
+	)
+	if err := row.Scan(&m.ProjectID, &m.ID, &m.Recipient, &m.Sender, &m.SenderFullname, &recipName, &m.Type, &m.ChannelType,
+		&text, &language, &channel, &m.Status, &attrs, &meta, &m.CreatedBy, &created, &updated); err != nil {
+		return nil, err
+	}
+	m.RecipientFullname, m.Text, m.Language = recipName.String, text.String, language.String
+	m.Channel = tiledesk.Channel{Name: channel}
+	m.CreatedAt, m.UpdatedAt = fromMS(created), fromMS(updated)
+	if err := scanJSON(attrs, &m.Attributes); err != nil {
+		return nil, fmt.Errorf("message %s: %w", m.ID, err)
+	}
+	if err := scanJSON(meta, &m.Metadata); err != nil {
+		return nil, fmt.Errorf("message %s: %w", m.ID, err)
+	}
+	return &m, nil
+}
+
+func (t *tx) insertMessage(ctx context.Context, m *tiledesk.Message) error {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = t.now
+	}
+	if m.UpdatedAt.IsZero() {
+		m.UpdatedAt = m.CreatedAt
+	}
+	attrs, err := jsonArg(m.Attributes)
+	if err != nil {
+		return tiledesk.Invalid("attributes", "attributes cannot be stored as JSON")
+	}
+	meta, err := jsonArg(m.Metadata)
+	if err != nil {
+		return tiledesk.Invalid("metadata", "metadata cannot be stored as JSON")
+	}
+	if _, err := t.exec(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+		$12, $13, $14, $15, $16, $17)`, m.ProjectID, m.ID, m.Recipient, m.Sender, m.SenderFullname,
+		nullString(m.RecipientFullname), m.Type, m.ChannelType, nullString(m.Text), nullString(m.Language), m.Channel.Name,
+		m.Status, attrs, meta, m.CreatedBy, ms(m.CreatedAt), ms(m.UpdatedAt)); err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	return nil
+}
+
+// FindMessages lists a conversation's messages, oldest first.
+func (s *Store) FindMessages(ctx context.Context, projectID, requestID string, f tiledesk.MessageFilter) ([]*tiledesk.Message, *tiledesk.Cursor, error) {
+	q := newQuery(projectID)
+	q.where("recipient = " + q.arg(requestID))
+	if f.After != nil {
+		q.where("(created_at, id) > (" + q.arg(f.After.Value) + ", " + q.arg(f.After.ID) + ")")
+	}
+	text := `SELECT ` + messageColumns + ` FROM messages WHERE ` + q.conditions() + ` ORDER BY created_at, id`
+	if f.Limit > 0 {
+		text += ` LIMIT ` + q.arg(f.Limit+1)
+	}
+	rows, err := s.query(ctx, text, q.args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find messages: %w", err)
+	}
+	msgs, err := collect(rows, scanMessage)
+	if err != nil {
+		return nil, nil, err
+	}
+	msgs = orEmpty(msgs)
+	if f.Limit > 0 && len(msgs) > f.Limit {
+		msgs = msgs[:f.Limit]
+		last := msgs[len(msgs)-1]
+		return msgs, &tiledesk.Cursor{Sort: tiledesk.RequestSortCreatedAt, Value: ms(last.CreatedAt), ID: last.ID}, nil
+	}
+	return msgs, nil, nil
+}
+
+// FindMessage returns one message of a conversation.
+func (s *Store) FindMessage(ctx context.Context, projectID, requestID, id string) (*tiledesk.Message, error) {
+	m, err := scanMessage(s.queryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id_project = $1 AND id = $2
+		AND recipient = $3`, projectID, id, requestID))
+	return m, notFound(err, "message")
+}

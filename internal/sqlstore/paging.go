@@ -1,0 +1,98 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// page describes one page of a sorted list: by column col (then id, which breaks ties), after a
+// cursor or from an offset.
+type page struct {
+	sortKey string
+	col     string
+	desc    bool
+	after   *tiledesk.Cursor
+	limit   int
+	offset  int
+}
+
+// clause adds the cursor condition to q and returns the ORDER BY / LIMIT / OFFSET clause. It asks
+// for one row more than the page, so that next can tell whether another page follows.
+func (p page) clause(q *query) string {
+	cmp, dir := ">", "ASC"
+	if p.desc {
+		cmp, dir = "<", "DESC"
+	}
+	if p.after != nil {
+		if p.col == "id" {
+			q.where("id " + cmp + " " + q.arg(p.after.ID))
+		} else {
+			q.where("(" + p.col + ", id) " + cmp + " (" + q.arg(p.after.Value) + ", " + q.arg(p.after.ID) + ")")
+		}
+	}
+	order := p.col + " " + dir
+	if p.col != "id" {
+		order += ", id " + dir
+	}
+	out := ` ORDER BY ` + order + ` LIMIT ` + q.arg(p.limit+1)
+	if p.after == nil && p.offset > 0 {
+		out += ` OFFSET ` + q.arg(p.offset)
+	}
+	return out
+}
+
+// next trims the extra row clause asked for and returns the cursor after the page's last row, or nil
+// on the last page.
+func next[T any](p page, rows []*T, value func(*T, string) any, id func(*T) string) ([]*T, *tiledesk.Cursor) {
+	if rows == nil {
+		rows = []*T{}
+	}
+	if len(rows) <= p.limit {
+		return rows, nil
+	}
+	rows = rows[:p.limit]
+	last := rows[p.limit-1]
+	return rows, &tiledesk.Cursor{Sort: p.sortKey, Desc: p.desc, Value: value(last, p.sortKey), ID: id(last)}
+}
+
+// newPage resolves the sort of a list: the cursor's when continuing, else the filter's, else the
+// default (newest first).
+func newPage(columns map[string]string, defaultKey, sortKey string, desc bool, after *tiledesk.Cursor, limit, offset int) (page, error) {
+	if after != nil {
+		sortKey, desc = after.Sort, after.Desc
+	}
+	if sortKey == "" {
+		sortKey, desc = defaultKey, true
+	}
+	col, ok := columns[sortKey]
+	if !ok {
+		return page{}, tiledesk.Invalid("sort", "unknown sort key %q", sortKey)
+	}
+	if limit <= 0 {
+		limit = 40
+	}
+	return page{sortKey: sortKey, col: col, desc: desc, after: after, limit: limit, offset: offset}, nil
+}
+
+// count counts a list: from the project's counter column when the filter is the default one,
+// otherwise with COUNT over the filter.
+func (s *Store) count(ctx context.Context, table, counter string, useCounter bool, q *query) (int, error) {
+	var n int
+	var err error
+	if useCounter {
+		err = s.queryRow(ctx, `SELECT `+counter+` FROM project_counters WHERE id_project = $1`, q.args[0]).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil
+		}
+	} else {
+		err = s.queryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE `+q.conditions(), q.args...).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", table, err)
+	}
+	return n, nil
+}

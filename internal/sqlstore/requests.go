@@ -1,0 +1,1035 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+const requestColumns = `id_project, id, request_id, ticket_id, requester, lead, subject, first_text, status, preflight,
+	draft, has_bot, participants, participants_agents, participants_bots, priority, followers, department, transcript,
+	first_response_at, assigned_at, closed_at, waiting_time, duration, closed_by, tags, notes, rating, rating_message,
+	snapshot, source_page, language, user_agent, channel, channel_outbound, attributes, location, smart_assignment,
+	working_status, contact, created_by, created_at, updated_at`
+
+// requestInsertColumns adds the derived columns, which are written but never read back.
+const requestInsertColumns = requestColumns + `, is_open, requester_email, search_text`
+
+// snapshotJSON is how a snapshot is stored: the domain objects as they were at creation.
+type snapshotJSON struct {
+	Department           *tiledesk.Department  `json:"department,omitempty"`
+	Requester            *tiledesk.ProjectUser `json:"requester,omitempty"`
+	Lead                 *tiledesk.Lead        `json:"lead,omitempty"`
+	AvailableAgentsCount int                   `json:"availableAgentsCount"`
+}
+
+func scanRequest(row scanner) (*tiledesk.Request, error) {
+	var (
+		r                                                  tiledesk.Request
+		subject, transcript, closedBy, ratingMsg           sql.NullString
+		sourcePage, language, userAgent                    sql.NullString
+		participants, agents, bots, followers, tags, notes sql.NullString
+		snapshot, attrs, location, contact                 sql.NullString
+		firstResponse, assigned, closed, waiting, duration sql.NullInt64
+		rating                                             sql.NullInt64
+		channel, channelOut                                string
+		created, updated                                   int64
+	)
+	if err := row.Scan(&r.ProjectID, &r.ID, &r.RequestID, &r.TicketID, &r.RequesterID, &r.LeadID, &subject, &r.FirstText,
+		&r.Status, &r.Preflight, &r.Draft, &r.HasBot, &participants, &agents, &bots, &r.Priority, &followers,
+		&r.DepartmentID, &transcript, &firstResponse, &assigned, &closed, &waiting, &duration, &closedBy, &tags, &notes,
+		&rating, &ratingMsg, &snapshot, &sourcePage, &language, &userAgent, &channel, &channelOut, &attrs, &location,
+		&r.SmartAssignment, &r.WorkingStatus, &contact, &r.CreatedBy, &created, &updated); err != nil {
+		return nil, err
+	}
+	r.Subject, r.Transcript, r.ClosedBy, r.RatingMessage = subject.String, transcript.String, closedBy.String, ratingMsg.String
+	r.SourcePage, r.Language, r.UserAgent = sourcePage.String, language.String, userAgent.String
+	r.Channel, r.ChannelOutbound = tiledesk.Channel{Name: channel}, tiledesk.Channel{Name: channelOut}
+	r.FirstResponseAt, r.AssignedAt, r.ClosedAt = timePtr(firstResponse), timePtr(assigned), timePtr(closed)
+	r.WaitingTime, r.Duration = int64Ptr(waiting), int64Ptr(duration)
+	if rating.Valid {
+		v := int(rating.Int64)
+		r.Rating = &v
+	}
+	r.CreatedAt, r.UpdatedAt = fromMS(created), fromMS(updated)
+	var snap snapshotJSON
+	for _, f := range []struct {
+		src sql.NullString
+		dst any
+	}{{participants, &r.Participants}, {agents, &r.ParticipantsAgents}, {bots, &r.ParticipantsBots},
+		{followers, &r.Followers}, {tags, &r.Tags}, {notes, &r.Notes}, {snapshot, &snap}, {attrs, &r.Attributes},
+		{location, &r.Location}, {contact, &r.Contact}} {
+		if err := scanJSON(f.src, f.dst); err != nil {
+			return nil, fmt.Errorf("request %s: %w", r.ID, err)
+		}
+	}
+	r.Snapshot = tiledesk.RequestSnapshot{Department: snap.Department, Requester: snap.Requester, Lead: snap.Lead,
+		AvailableAgentsCount: snap.AvailableAgentsCount}
+	return &r, nil
+}
+
+func timePtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+func int64Ptr(v sql.NullInt64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	n := v.Int64
+	return &n
+}
+
+func msPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ms(*t)
+}
+
+func intPtrArg[T int | int64](v *T) any {
+	if v == nil {
+		return nil
+	}
+	return int64(*v)
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func requestArgs(r *tiledesk.Request) ([]any, error) {
+	attrs, err := jsonArg(r.Attributes)
+	if err != nil {
+		return nil, tiledesk.Invalid("attributes", "attributes cannot be stored as JSON")
+	}
+	location, err := jsonArg(r.Location)
+	if err != nil {
+		return nil, tiledesk.Invalid("location", "location cannot be stored as JSON")
+	}
+	notes, err := jsonArg(orEmpty(r.Notes))
+	if err != nil {
+		return nil, tiledesk.Invalid("notes", "notes cannot be stored as JSON")
+	}
+	tags, err := jsonArg(orEmpty(r.Tags))
+	if err != nil {
+		return nil, tiledesk.Invalid("tags", "tags cannot be stored as JSON")
+	}
+	var requester *tiledesk.ProjectUser
+	if r.Snapshot.Requester != nil {
+		cp := *r.Snapshot.Requester
+		cp.User = nil // the snapshot keeps id_user as an id
+		requester = &cp
+	}
+	snapshot, err := jsonArg(snapshotJSON{Department: r.Snapshot.Department, Requester: requester, Lead: r.Snapshot.Lead,
+		AvailableAgentsCount: r.Snapshot.AvailableAgentsCount})
+	if err != nil {
+		return nil, tiledesk.Invalid("snapshot", "the snapshot cannot be stored as JSON")
+	}
+	var contact any
+	if r.Contact != nil {
+		contact = mustJSON(r.Contact)
+	}
+	leadEmail, leadName := "", ""
+	if r.Snapshot.Lead != nil {
+		leadEmail, leadName = r.Snapshot.Lead.Email, r.Snapshot.Lead.Fullname
+	}
+	return []any{r.ProjectID, r.ID, r.RequestID, r.TicketID, r.RequesterID, r.LeadID, nullString(r.Subject), r.FirstText,
+		r.Status, r.Preflight, r.Draft, r.HasBot, mustJSON(orEmpty(r.Participants)), mustJSON(orEmpty(r.ParticipantsAgents)),
+		mustJSON(orEmpty(r.ParticipantsBots)), r.Priority, mustJSON(orEmpty(r.Followers)), r.DepartmentID,
+		nullString(r.Transcript), msPtr(r.FirstResponseAt), msPtr(r.AssignedAt), msPtr(r.ClosedAt), intPtrArg(r.WaitingTime),
+		intPtrArg(r.Duration), nullString(r.ClosedBy), tags, notes, intPtrArg(r.Rating), nullString(r.RatingMessage),
+		snapshot, nullString(r.SourcePage), nullString(r.Language), nullString(r.UserAgent), r.Channel.Name,
+		r.ChannelOutbound.Name, attrs, location, r.SmartAssignment, r.WorkingStatus, contact, r.CreatedBy,
+		ms(r.CreatedAt), ms(r.UpdatedAt), r.IsOpen(), strings.ToLower(leadEmail),
+		tiledesk.SearchText(r.FirstText, r.Subject, leadName, leadEmail)}, nil
+}
+
+func placeholders(from, n int) string {
+	ph := make([]string, n)
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", from+i)
+	}
+	return strings.Join(ph, ", ")
+}
+
+var requestUpdateSQL = func() string {
+	cols := strings.Split(requestInsertColumns, ",")
+	var sets []string
+	for i, c := range cols {
+		c = strings.TrimSpace(c)
+		if i < 2 { // id_project, id identify the row
+			continue
+		}
+		sets = append(sets, fmt.Sprintf("%s = $%d", c, i+1))
+	}
+	return `UPDATE requests SET ` + strings.Join(sets, ", ") + ` WHERE id_project = $1 AND id = $2`
+}()
+
+// lockProject takes the project's counter row for the rest of the transaction. Every transaction that
+// writes a project's leads, conversations or messages takes it first, before any other row: one lock
+// order, so writers queue instead of deadlocking.
+func (t *tx) lockProject(ctx context.Context, projectID string) error {
+	_, err := t.exec(ctx, `UPDATE project_counters SET ticket_seq = ticket_seq WHERE id_project = $1`, projectID)
+	return err
+}
+
+// requestClock advances the project's request clock and open count, and numbers a ticket when asked;
+// it returns the stamp for the change and the ticket number.
+func (t *tx) requestClock(ctx context.Context, projectID string, openDelta int, newTicket bool) (time.Time, int, error) {
+	ticket := 0
+	if newTicket {
+		ticket = 1
+	}
+	var clock int64
+	var seq int
+	err := t.queryRow(ctx, `INSERT INTO project_counters (id_project, requests_clock, requests_open, ticket_seq)
+		VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id_project) DO UPDATE SET
+			requests_clock = CASE WHEN project_counters.requests_clock + 1 > excluded.requests_clock
+				THEN project_counters.requests_clock + 1 ELSE excluded.requests_clock END,
+			requests_open = project_counters.requests_open + excluded.requests_open,
+			ticket_seq = project_counters.ticket_seq + excluded.ticket_seq
+		RETURNING requests_clock, ticket_seq`, projectID, ms(t.now), openDelta, ticket).Scan(&clock, &seq)
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("advance request clock: %w", err)
+	}
+	return fromMS(clock), seq, nil
+}
+
+func boolDelta(before, after bool) int {
+	switch {
+	case before && !after:
+		return -1
+	case !before && after:
+		return 1
+	}
+	return 0
+}
+
+// adjustAssigned moves the number_assigned_requests of agents (by user id) by delta, never below 0.
+func (t *tx) adjustAssigned(ctx context.Context, projectID string, userIDs []string, delta int) error {
+	for _, uid := range userIDs {
+		if _, err := t.exec(ctx, `UPDATE project_users SET number_assigned_requests = CASE
+				WHEN number_assigned_requests + $3 < 0 THEN 0 ELSE number_assigned_requests + $3 END, updated_at = $4
+			WHERE id_project = $1 AND id_user = $2`, projectID, uid, delta, ms(t.now)); err != nil {
+			return fmt.Errorf("adjust assigned requests: %w", err)
+		}
+	}
+	return nil
+}
+
+// openAgents are the agents a request counts against: its human participants while it is not closed.
+func openAgents(r *tiledesk.Request) []string {
+	if r.Status == tiledesk.RequestClosed {
+		return nil
+	}
+	return r.ParticipantsAgents
+}
+
+// writeSet replaces the rows of a side table (participants, followers, tags) of a request.
+func (t *tx) writeSet(ctx context.Context, table, column, projectID, requestID string, values []string) error {
+	if _, err := t.exec(ctx, `DELETE FROM `+table+` WHERE id_project = $1 AND request = $2`, projectID, requestID); err != nil {
+		return fmt.Errorf("clear %s: %w", table, err)
+	}
+	for _, v := range values {
+		if _, err := t.exec(ctx, `INSERT INTO `+table+` (id_project, `+column+`, request) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, projectID, v, requestID); err != nil {
+			return fmt.Errorf("insert %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+func tagNames(tags []tiledesk.RequestTag) []string {
+	out := []string{}
+	for _, t := range tags {
+		out = append(out, t.Tag)
+	}
+	return out
+}
+
+// requestState is what saveRequest compares to keep side tables and counters in step.
+type requestState struct {
+	open         bool
+	agents       []string
+	participants []string
+	followers    []string
+	tags         []string
+}
+
+func stateOf(r *tiledesk.Request) requestState {
+	return requestState{open: r.IsOpen(), agents: slices.Clone(openAgents(r)), participants: slices.Clone(r.Participants),
+		followers: slices.Clone(r.Followers), tags: tagNames(r.Tags)}
+}
+
+// diff returns the elements of a missing from b.
+func diff(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// saveRequest writes a changed request: side tables, assignment counters, open count, a new clock
+// stamp, the row, then request.update and the extra events.
+func (t *tx) saveRequest(ctx context.Context, before requestState, r *tiledesk.Request, events []string) error {
+	after := stateOf(r)
+	if !slices.Equal(before.participants, after.participants) {
+		if err := t.writeSet(ctx, "request_participants", "participant", r.ProjectID, r.ID, r.Participants); err != nil {
+			return err
+		}
+	}
+	if !slices.Equal(before.followers, after.followers) {
+		if err := t.writeSet(ctx, "request_followers", "follower", r.ProjectID, r.ID, r.Followers); err != nil {
+			return err
+		}
+	}
+	if !slices.Equal(before.tags, after.tags) {
+		if err := t.writeSet(ctx, "request_tags", "tag", r.ProjectID, r.ID, after.tags); err != nil {
+			return err
+		}
+	}
+	if err := t.adjustAssigned(ctx, r.ProjectID, diff(before.agents, after.agents), -1); err != nil {
+		return err
+	}
+	if err := t.adjustAssigned(ctx, r.ProjectID, diff(after.agents, before.agents), 1); err != nil {
+		return err
+	}
+	clock, _, err := t.requestClock(ctx, r.ProjectID, boolDelta(before.open, after.open), false)
+	if err != nil {
+		return err
+	}
+	r.UpdatedAt = clock
+	args, err := requestArgs(r)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, requestUpdateSQL, args...); err != nil {
+		return fmt.Errorf("update request: %w", err)
+	}
+	for _, name := range append([]string{tiledesk.EventRequestUpdate}, events...) {
+		if err := t.event(ctx, r.ProjectID, name, r.ID, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findRequestForUpdate loads a request by its request_id inside t.
+func (t *tx) findRequestForUpdate(ctx context.Context, projectID, requestID string) (*tiledesk.Request, error) {
+	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id_project = $1 AND request_id = $2`+
+		t.s.dialect.ForUpdate(), projectID, requestID))
+	return r, notFound(err, "request")
+}
+
+// requestEnv is the RequestEnv of one transaction.
+type requestEnv struct {
+	t       *tx
+	ctx     context.Context
+	project string
+	request string // the request's ObjectId, for Messages
+	recip   string // its request_id
+}
+
+func (e *requestEnv) Now() time.Time { return e.t.now }
+
+func (e *requestEnv) Department(id string) (*tiledesk.Department, error) {
+	var d *tiledesk.Department
+	var err error
+	if id == "" {
+		d, err = scanDepartment(e.t.queryRow(e.ctx, `SELECT `+departmentColumns+` FROM departments
+			WHERE id_project = $1 AND is_default = TRUE ORDER BY id LIMIT 1`, e.project))
+	} else {
+		d, err = scanDepartment(e.t.queryRow(e.ctx, `SELECT `+departmentColumns+` FROM departments
+			WHERE id_project = $1 AND id = $2`, e.project, id))
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		if id == "" {
+			return nil, tiledesk.Invalid("departmentid", "the project has no default department")
+		}
+		return nil, tiledesk.Invalid("departmentid", "no department %s in this project", id)
+	}
+	return d, err
+}
+
+// Route routes with the project's agents and remembers whom it chose, for the next rotation.
+func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing, error) {
+	p, err := scanProject(e.t.queryRow(e.ctx, `SELECT `+projectColumns+` FROM projects WHERE id = $1`, e.project))
+	if err != nil {
+		return tiledesk.Routing{}, fmt.Errorf("routing project: %w", err)
+	}
+	rows, err := e.t.query(e.ctx, `SELECT `+projectUserColumns+` FROM project_users
+		WHERE id_project = $1 AND role_type = $2 AND status = $3 AND trashed = FALSE AND id_user IS NOT NULL`,
+		e.project, tiledesk.RoleTypeAgent, tiledesk.MemberActive)
+	if err != nil {
+		return tiledesk.Routing{}, fmt.Errorf("routing agents: %w", err)
+	}
+	pus, err := collect(rows, scanProjectUser)
+	if err != nil {
+		return tiledesk.Routing{}, err
+	}
+	agents := make([]tiledesk.Agent, 0, len(pus))
+	for _, pu := range pus {
+		agents = append(agents, tiledesk.Agent{UserID: pu.UserID, Available: pu.UserAvailable && !tiledesk.IsBusy(p, pu)})
+	}
+	var last string
+	if err := e.t.queryRow(e.ctx, `SELECT last_assigned FROM project_counters WHERE id_project = $1`, e.project).Scan(&last); err != nil &&
+		!errors.Is(err, sql.ErrNoRows) {
+		return tiledesk.Routing{}, fmt.Errorf("routing rotation: %w", err)
+	}
+	out := tiledesk.Route(d, agents, last, noBot)
+	if len(out.Participants) == 1 && !strings.HasPrefix(out.Participants[0], tiledesk.BotPrefix) {
+		if _, err := e.t.exec(e.ctx, `UPDATE project_counters SET last_assigned = $2 WHERE id_project = $1`,
+			e.project, out.Participants[0]); err != nil {
+			return tiledesk.Routing{}, fmt.Errorf("routing rotation: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (e *requestEnv) Messages() ([]*tiledesk.Message, error) {
+	rows, err := e.t.query(e.ctx, `SELECT `+messageColumns+` FROM messages WHERE id_project = $1 AND recipient = $2
+		ORDER BY created_at, id`, e.project, e.recip)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanMessage)
+}
+
+func (e *requestEnv) Member(id string) (*tiledesk.ProjectUser, error) {
+	pu, err := scanProjectUser(e.t.queryRow(e.ctx, `SELECT `+projectUserColumns+` FROM project_users
+		WHERE id_project = $1 AND (id_user = $2 OR uuid_user = $2 OR id = $2) AND status = $3 AND trashed = FALSE
+		ORDER BY id LIMIT 1`, e.project, id, tiledesk.MemberActive))
+	return pu, notFound(err, "project user")
+}
+
+// errRequestRace reports that another transaction created the same request_id first.
+var errRequestRace = errors.New("request_id created concurrently")
+
+// createRequest creates a conversation inside t; the project must be locked (lockProject) and the
+// request_id known to be free.
+func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiledesk.Request, error) {
+	r := in.Request
+	env := &requestEnv{t: t, ctx: ctx, project: r.ProjectID, request: r.ID, recip: r.RequestID}
+	lead, err := t.findOrCreateLead(ctx, r.ProjectID, in.Lead)
+	if err != nil {
+		return nil, err
+	}
+	dept, err := env.Department(in.DepartmentID)
+	if err != nil {
+		return nil, err
+	}
+	routing := tiledesk.Routing{Participants: in.Participants}
+	if len(in.Participants) == 0 {
+		if routing, err = env.Route(dept, in.NoBot); err != nil {
+			return nil, err
+		}
+	} else if routing.AvailableAgentsCount, err = t.countAvailable(env, dept); err != nil {
+		return nil, err
+	}
+	requester, err := scanProjectUser(t.queryRow(ctx, `SELECT `+projectUserColumns+` FROM project_users
+		WHERE id_project = $1 AND id = $2`, r.ProjectID, r.RequesterID))
+	if err != nil {
+		return nil, fmt.Errorf("requester %s: %w", r.RequesterID, notFound(err, "project user"))
+	}
+	_, ticket, err := t.requestClock(ctx, r.ProjectID, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	r.TicketID = ticket
+	r.LeadID = lead.ID
+	r.DepartmentID = dept.ID
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = t.now
+	}
+	r.Status = tiledesk.RequestUnassigned
+	r.SetParticipants(routing.Participants, t.now)
+	r.Snapshot = tiledesk.RequestSnapshot{Department: dept, Requester: requester, Lead: lead,
+		AvailableAgentsCount: routing.AvailableAgentsCount}
+	for _, f := range []*[]string{&r.Followers} {
+		*f = orEmpty(*f)
+	}
+	r.Tags, r.Notes = orEmpty(r.Tags), orEmpty(r.Notes)
+	clock, _, err := t.requestClock(ctx, r.ProjectID, boolDelta(false, r.IsOpen()), false)
+	if err != nil {
+		return nil, err
+	}
+	r.UpdatedAt = clock
+	args, err := requestArgs(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.exec(ctx, `INSERT INTO requests (`+requestInsertColumns+`) VALUES (`+placeholders(1, len(args))+`)`,
+		args...); err != nil {
+		if t.s.dialect.IsUniqueViolation(err) {
+			return nil, errRequestRace
+		}
+		return nil, fmt.Errorf("insert request: %w", err)
+	}
+	if err := t.writeSet(ctx, "request_participants", "participant", r.ProjectID, r.ID, r.Participants); err != nil {
+		return nil, err
+	}
+	if err := t.writeSet(ctx, "request_followers", "follower", r.ProjectID, r.ID, r.Followers); err != nil {
+		return nil, err
+	}
+	if err := t.writeSet(ctx, "request_tags", "tag", r.ProjectID, r.ID, tagNames(r.Tags)); err != nil {
+		return nil, err
+	}
+	if err := t.adjustAssigned(ctx, r.ProjectID, openAgents(r), 1); err != nil {
+		return nil, err
+	}
+	return r, t.event(ctx, r.ProjectID, tiledesk.EventRequestCreate, r.ID, r)
+}
+
+// countAvailable counts the agents routing would consider, for the snapshot of a request whose
+// participants the client chose: routing a pooled copy of the department assigns nobody.
+func (t *tx) countAvailable(env *requestEnv, d *tiledesk.Department) (int, error) {
+	pooled := *d
+	pooled.Routing, pooled.IDBot = tiledesk.RoutingPooled, ""
+	out, err := env.Route(&pooled, true)
+	return out.AvailableAgentsCount, err
+}
+
+// findOrCreateLead returns the newest lead with ref.LeadID, giving it ref's newer fullname and email,
+// or creates it (createdBy "system").
+func (t *tx) findOrCreateLead(ctx context.Context, projectID string, ref tiledesk.LeadRef) (*tiledesk.Lead, error) {
+	l, err := scanLead(t.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND lead_id = $2
+		ORDER BY id DESC LIMIT 1`, projectID, ref.LeadID))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		l = &tiledesk.Lead{ID: tiledesk.NewIDAt(t.now), ProjectID: projectID, LeadID: ref.LeadID, Fullname: ref.Fullname,
+			Email: ref.Email, Attributes: ref.Attributes, Tags: []string{}, Status: tiledesk.LeadActive, CreatedBy: "system"}
+		if err := t.insertLead(ctx, l); err != nil {
+			return nil, err
+		}
+		return l, t.event(ctx, projectID, tiledesk.EventLeadCreate, l.ID, l)
+	case err != nil:
+		return nil, fmt.Errorf("find lead: %w", err)
+	}
+	if (ref.Email != "" && ref.Email != l.Email) || (ref.Fullname != "" && ref.Fullname != l.Fullname) {
+		before, tags := l.Status, slices.Clone(l.Tags)
+		if ref.Email != "" {
+			l.Email = ref.Email
+		}
+		if ref.Fullname != "" {
+			l.Fullname = ref.Fullname
+		}
+		if err := t.saveLead(ctx, l, before, tags, tiledesk.EventLeadUpdate); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// withRequestRetry runs fn in a transaction, again when another transaction created the same
+// request_id between our look-up and our insert (PostgreSQL; SQLite serialises writers).
+func (s *Store) withRequestRetry(ctx context.Context, fn func(t *tx) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = s.inTx(ctx, fn); !errors.Is(err, errRequestRace) {
+			return err
+		}
+	}
+	return tiledesk.Errorf(tiledesk.ECONFLICT, "The conversation was created concurrently; retry.")
+}
+
+// CreateRequest creates a conversation.
+func (s *Store) CreateRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiledesk.Request, error) {
+	var out *tiledesk.Request
+	err := s.withRequestRetry(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, in.Request.ProjectID); err != nil {
+			return err
+		}
+		var n int
+		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM requests WHERE id_project = $1 AND request_id = $2`,
+			in.Request.ProjectID, in.Request.RequestID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return tiledesk.Errorf(tiledesk.ECONFLICT, "A conversation with request_id %q already exists.", in.Request.RequestID)
+		}
+		r, err := t.createRequest(ctx, in)
+		out = r
+		return err
+	})
+	return out, err
+}
+
+// PostMessage adds a message, creating its conversation when needed.
+func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*tiledesk.Request, *tiledesk.Message, bool, bool, error) {
+	var (
+		outR              *tiledesk.Request
+		outM              *tiledesk.Message
+		created, replayed bool
+	)
+	m := in.Message
+	err := s.withRequestRetry(ctx, func(t *tx) error {
+		created, replayed = false, false
+		if err := t.lockProject(ctx, m.ProjectID); err != nil {
+			return err
+		}
+		if in.Idempotency != nil {
+			first, err := t.claimIdempotency(ctx, m.ProjectID, "message.create", in.Idempotency, m.ID)
+			if err != nil {
+				return err
+			}
+			if first != "" {
+				replayed = true
+				if outM, err = scanMessage(t.queryRow(ctx, `SELECT `+messageColumns+` FROM messages
+					WHERE id_project = $1 AND id = $2`, m.ProjectID, first)); err != nil {
+					return notFound(err, "message")
+				}
+				outR, err = scanRequest(t.queryRow(ctx, `SELECT `+requestColumns+` FROM requests
+					WHERE id_project = $1 AND request_id = $2`, m.ProjectID, outM.Recipient))
+				return notFound(err, "request")
+			}
+		}
+		r, err := t.findRequestForUpdate(ctx, m.ProjectID, m.Recipient)
+		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND && in.Create != nil {
+			if r, err = t.createRequest(ctx, in.Create); err != nil {
+				return err
+			}
+			created = true
+		}
+		if err != nil {
+			return err
+		}
+		if !created && in.RequesterOnly != "" && r.RequesterID != in.RequesterOnly {
+			return tiledesk.Errorf(tiledesk.EFORBIDDEN, "You can only write in your own conversations.")
+		}
+		if err := t.insertMessage(ctx, m); err != nil {
+			return err
+		}
+		if !created {
+			noteMessage(r, m, in.LastMessage)
+			if err := t.touchRequest(ctx, r); err != nil {
+				return err
+			}
+		}
+		outR, outM = r, m
+		return t.event(ctx, m.ProjectID, tiledesk.EventMessageCreate, m.ID, m)
+	})
+	return outR, outM, created, replayed, err
+}
+
+// touchRequest writes what a new message changes on its conversation (last message, first response,
+// working status) with a new clock stamp. It records no request.update: message.create says it.
+func (t *tx) touchRequest(ctx context.Context, r *tiledesk.Request) error {
+	clock, _, err := t.requestClock(ctx, r.ProjectID, 0, false)
+	if err != nil {
+		return err
+	}
+	r.UpdatedAt = clock
+	attrs, err := jsonArg(r.Attributes)
+	if err != nil {
+		return tiledesk.Invalid("attributes", "attributes cannot be stored as JSON")
+	}
+	if _, err := t.exec(ctx, `UPDATE requests SET attributes = $3, first_response_at = $4, waiting_time = $5,
+		working_status = $6, updated_at = $7 WHERE id_project = $1 AND id = $2`, r.ProjectID, r.ID, attrs,
+		msPtr(r.FirstResponseAt), intPtrArg(r.WaitingTime), r.WorkingStatus, ms(r.UpdatedAt)); err != nil {
+		return fmt.Errorf("update request: %w", err)
+	}
+	return nil
+}
+
+// noteMessage records a new message on its existing conversation: the last message, the first
+// response of an agent, and the working status going from pending back to open when the requester
+// writes.
+func noteMessage(r *tiledesk.Request, m *tiledesk.Message, last map[string]any) {
+	if last != nil {
+		attrs := make(map[string]any, len(r.Attributes)+1)
+		for k, v := range r.Attributes {
+			attrs[k] = v
+		}
+		attrs["last_message"] = last
+		r.Attributes = attrs
+	}
+	if r.FirstResponseAt == nil && slices.Contains(r.ParticipantsAgents, m.Sender) {
+		t := m.CreatedAt
+		r.FirstResponseAt = &t
+		w := m.CreatedAt.Sub(r.CreatedAt).Milliseconds()
+		r.WaitingTime = &w
+	}
+	if r.WorkingStatus == "pending" && r.Snapshot.Lead != nil && m.Sender == r.Snapshot.Lead.LeadID {
+		r.WorkingStatus = "open"
+	}
+}
+
+// AddMessages appends messages to an existing conversation.
+func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, msgs []*tiledesk.Message, last map[string]any) (*tiledesk.Request, error) {
+	var out *tiledesk.Request
+	err := s.inTx(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, projectID); err != nil {
+			return err
+		}
+		r, err := t.findRequestForUpdate(ctx, projectID, requestID)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if err := t.insertMessage(ctx, m); err != nil {
+				return err
+			}
+			noteMessage(r, m, nil)
+			if err := t.event(ctx, projectID, tiledesk.EventMessageCreate, m.ID, m); err != nil {
+				return err
+			}
+		}
+		noteMessage(r, msgs[len(msgs)-1], last)
+		out = r
+		return t.touchRequest(ctx, r)
+	})
+	return out, err
+}
+
+// FindRequest returns a conversation by its request_id.
+func (s *Store) FindRequest(ctx context.Context, projectID, requestID string) (*tiledesk.Request, error) {
+	r, err := scanRequest(s.queryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id_project = $1 AND request_id = $2`,
+		projectID, requestID))
+	return r, notFound(err, "request")
+}
+
+// ChangeRequest applies change in one transaction.
+func (s *Store) ChangeRequest(ctx context.Context, projectID, requestID string, change tiledesk.RequestChange, check func(*tiledesk.Request) error) (*tiledesk.Request, error) {
+	var out *tiledesk.Request
+	err := s.inTx(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, projectID); err != nil {
+			return err
+		}
+		r, err := t.findRequestForUpdate(ctx, projectID, requestID)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(r); err != nil {
+				return err
+			}
+		}
+		before := stateOf(r)
+		events, err := change(r, &requestEnv{t: t, ctx: ctx, project: projectID, request: r.ID, recip: r.RequestID})
+		if err != nil {
+			return err
+		}
+		out = r
+		return t.saveRequest(ctx, before, r, events)
+	})
+	return out, err
+}
+
+// DeleteRequest removes a conversation and everything that hangs on it.
+func (s *Store) DeleteRequest(ctx context.Context, projectID, requestID string) (*tiledesk.Request, error) {
+	var out *tiledesk.Request
+	err := s.inTx(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, projectID); err != nil {
+			return err
+		}
+		r, err := t.findRequestForUpdate(ctx, projectID, requestID)
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM messages WHERE id_project = $1 AND recipient = $2`,
+			`DELETE FROM requests WHERE id_project = $1 AND request_id = $2`,
+		} {
+			if _, err := t.exec(ctx, q, projectID, requestID); err != nil {
+				return fmt.Errorf("delete request: %w", err)
+			}
+		}
+		for _, table := range []string{"request_participants", "request_followers", "request_tags"} {
+			if _, err := t.exec(ctx, `DELETE FROM `+table+` WHERE id_project = $1 AND request = $2`, projectID, r.ID); err != nil {
+				return fmt.Errorf("delete request: %w", err)
+			}
+		}
+		if err := t.adjustAssigned(ctx, projectID, openAgents(r), -1); err != nil {
+			return err
+		}
+		if _, _, err := t.requestClock(ctx, projectID, boolDelta(r.IsOpen(), false), false); err != nil {
+			return err
+		}
+		out = r
+		return t.event(ctx, projectID, tiledesk.EventRequestDelete, r.ID, r)
+	})
+	return out, err
+}
+
+var requestSortColumn = map[string]string{
+	tiledesk.RequestSortCreatedAt: "created_at",
+	tiledesk.RequestSortUpdatedAt: "updated_at",
+	tiledesk.RequestSortTicketID:  "ticket_id",
+	tiledesk.RequestSortID:        "id",
+}
+
+func requestSortValue(r *tiledesk.Request, key string) any {
+	switch key {
+	case tiledesk.RequestSortCreatedAt:
+		return ms(r.CreatedAt)
+	case tiledesk.RequestSortUpdatedAt:
+		return ms(r.UpdatedAt)
+	case tiledesk.RequestSortTicketID:
+		return int64(r.TicketID)
+	}
+	return r.ID
+}
+
+// hasGroupedDepartments reports whether some department restricts its conversations to a group; when
+// none does, every agent sees every conversation and visibility needs no condition.
+func (s *Store) hasGroupedDepartments(ctx context.Context, projectID string) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM departments WHERE id_project = $1 AND id_group IS NOT NULL
+		LIMIT 1) AS g`, projectID).Scan(&n)
+	return n > 0, err
+}
+
+// visibility adds the condition of what an agent may see.
+func visibility(q *query, v *tiledesk.Visibility) {
+	q.where(`(id IN (SELECT request FROM request_participants WHERE id_project = $1 AND participant = ` + q.arg(v.UserID) + `)
+		OR id IN (SELECT request FROM request_followers WHERE id_project = $1 AND follower = ` + q.arg(v.ProjectUserID) + `)
+		OR department NOT IN (SELECT id FROM departments WHERE id_project = $1 AND id_group IS NOT NULL))`)
+}
+
+// FindRequests lists conversations.
+func (s *Store) FindRequests(ctx context.Context, projectID string, f tiledesk.RequestFilter) (*tiledesk.RequestPage, error) {
+	pg, err := newPage(requestSortColumn, tiledesk.RequestSortCreatedAt, f.Sort, f.Desc, f.After, f.Limit, f.Offset)
+	if err != nil {
+		return nil, err
+	}
+	q := newQuery(projectID)
+	defaultList := len(f.Statuses) == 0 && !f.AllStatuses && !f.Preflight
+	switch {
+	case defaultList:
+		q.where("is_open = TRUE")
+	case len(f.Statuses) > 0:
+		var ph []string
+		for _, st := range f.Statuses {
+			ph = append(ph, q.arg(st))
+		}
+		q.where("status IN (" + strings.Join(ph, ", ") + ")")
+	case !f.AllStatuses:
+		q.where("status < 1000 AND status NOT IN (50, 150)")
+	}
+	if !f.Preflight && !defaultList {
+		q.where("preflight = FALSE")
+	}
+	base := len(q.conds)
+	if f.DepartmentID != "" {
+		q.where("department = " + q.arg(f.DepartmentID))
+	}
+	if f.Participant != "" {
+		q.where("id IN (SELECT request FROM request_participants WHERE id_project = $1 AND participant = " + q.arg(f.Participant) + ")")
+	}
+	if f.LeadID != "" {
+		q.where("lead = " + q.arg(f.LeadID))
+	}
+	if f.RequesterID != "" {
+		q.where("requester = " + q.arg(f.RequesterID))
+	}
+	if f.RequesterEmail != "" {
+		q.where("requester_email = " + q.arg(strings.ToLower(f.RequesterEmail)))
+	}
+	for _, tag := range f.Tags {
+		q.where("id IN (SELECT request FROM request_tags WHERE id_project = $1 AND tag = " + q.arg(tag) + ")")
+	}
+	if f.Text != "" {
+		words := tiledesk.SearchTerms(f.Text)
+		if len(words) == 0 {
+			return &tiledesk.RequestPage{Requests: []*tiledesk.Request{}}, nil
+		}
+		q.where(s.dialect.TextMatch("requests", q.arg(s.dialect.TextQuery(words))))
+	}
+	if f.HasBot != nil {
+		q.where("has_bot = " + q.arg(*f.HasBot))
+	}
+	switch f.Channel {
+	case "":
+	case "offline":
+		q.where("channel IN ('email', 'form')")
+	case "online":
+		q.where("channel NOT IN ('email', 'form')")
+	default:
+		q.where("channel = " + q.arg(f.Channel))
+	}
+	if f.TicketID != nil {
+		q.where("ticket_id = " + q.arg(*f.TicketID))
+	}
+	if f.Priority != "" {
+		q.where("priority = " + q.arg(f.Priority))
+	}
+	if ws := f.WorkingStatus; ws != nil {
+		var ph []string
+		for _, v := range ws.Values {
+			ph = append(ph, q.arg(v))
+		}
+		switch ws.Op {
+		case "eq":
+			q.where("working_status = " + ph[0])
+		case "ne":
+			q.where("working_status <> " + ph[0])
+		case "in":
+			q.where("working_status IN (" + strings.Join(ph, ", ") + ")")
+		case "nin":
+			q.where("working_status NOT IN (" + strings.Join(ph, ", ") + ")")
+		}
+	}
+	if f.ExcludeDrafts {
+		q.where("draft = FALSE")
+	}
+	if f.From != nil {
+		q.where("created_at >= " + q.arg(ms(*f.From)))
+	}
+	if f.To != nil {
+		q.where("created_at < " + q.arg(ms(*f.To)))
+	}
+	if f.UpdatedSince != nil {
+		q.where("updated_at > " + q.arg(ms(*f.UpdatedSince)))
+	}
+	seesAll := f.VisibleTo == nil
+	if !seesAll {
+		grouped, err := s.hasGroupedDepartments(ctx, projectID)
+		if err != nil {
+			return nil, fmt.Errorf("find requests: %w", err)
+		}
+		if grouped {
+			visibility(q, f.VisibleTo)
+		} else {
+			seesAll = true
+		}
+	}
+	count := 0
+	if !f.NoCount {
+		if count, err = s.count(ctx, "requests", "requests_open", defaultList && seesAll && len(q.conds) == base, q); err != nil {
+			return nil, err
+		}
+	}
+	tail := pg.clause(q) // adds the cursor condition: before q.conditions()
+	rows, err := s.query(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+q.conditions()+tail, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("find requests: %w", err)
+	}
+	reqs, err := collect(rows, scanRequest)
+	if err != nil {
+		return nil, err
+	}
+	out := &tiledesk.RequestPage{Count: count}
+	out.Requests, out.Next = next(pg, reqs, requestSortValue, func(r *tiledesk.Request) string { return r.ID })
+	return out, nil
+}
+
+// CountRequests counts the open conversations by kind.
+func (s *Store) CountRequests(ctx context.Context, projectID string, v *tiledesk.Visibility) (*tiledesk.RequestCounts, error) {
+	q := newQuery(projectID)
+	q.where("status IN (100, 200) AND preflight = FALSE")
+	if v != nil {
+		grouped, err := s.hasGroupedDepartments(ctx, projectID)
+		if err != nil {
+			return nil, err
+		}
+		if grouped {
+			visibility(q, v)
+		}
+	}
+	rows, err := s.query(ctx, `SELECT status, has_bot, COUNT(*) FROM requests WHERE `+q.conditions()+` GROUP BY status, has_bot`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("count requests: %w", err)
+	}
+	defer rows.Close()
+	out := &tiledesk.RequestCounts{}
+	for rows.Next() {
+		var status, n int
+		var bot bool
+		if err := rows.Scan(&status, &bot, &n); err != nil {
+			return nil, err
+		}
+		switch {
+		case status == tiledesk.RequestUnassigned:
+			out.Unassigned += n
+		case bot:
+			out.BotAssigned += n
+		default:
+			out.Assigned += n
+		}
+	}
+	return out, rows.Err()
+}
+
+// findByIDs loads rows of table whose id is in ids, keyed by id.
+func findByIDs[T any](ctx context.Context, s *Store, table, columns, projectID string, ids []string, scan func(scanner) (*T, error), key func(*T) string) (map[string]*T, error) {
+	out := make(map[string]*T, len(ids))
+	uniq := dedupe(ids)
+	if len(uniq) == 0 {
+		return out, nil
+	}
+	args := []any{}
+	cond := ""
+	if projectID != "" {
+		args = append(args, projectID)
+		cond = "id_project = $1 AND "
+	}
+	for _, id := range uniq {
+		args = append(args, id)
+	}
+	rows, err := s.query(ctx, `SELECT `+columns+` FROM `+table+` WHERE `+cond+`id IN (`+
+		placeholders(len(args)-len(uniq)+1, len(uniq))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find %s: %w", table, err)
+	}
+	items, err := collect(rows, scan)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		out[key(it)] = it
+	}
+	return out, nil
+}
+
+// FindLeadsByIDs loads leads by ObjectId.
+func (s *Store) FindLeadsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*tiledesk.Lead, error) {
+	return findByIDs(ctx, s, "leads", leadColumns, projectID, ids, scanLead, func(l *tiledesk.Lead) string { return l.ID })
+}
+
+// FindDepartmentsByIDs loads departments.
+func (s *Store) FindDepartmentsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*tiledesk.Department, error) {
+	return findByIDs(ctx, s, "departments", departmentColumns, projectID, ids, scanDepartment, func(d *tiledesk.Department) string { return d.ID })
+}
+
+// FindProjectUsersByIDs loads memberships with their users.
+func (s *Store) FindProjectUsersByIDs(ctx context.Context, projectID string, ids []string) (map[string]*tiledesk.ProjectUser, error) {
+	m, err := findByIDs(ctx, s, "project_users", projectUserColumns, projectID, ids, scanProjectUser,
+		func(pu *tiledesk.ProjectUser) string { return pu.ID })
+	if err != nil {
+		return nil, err
+	}
+	pus := make([]*tiledesk.ProjectUser, 0, len(m))
+	for _, pu := range m {
+		pus = append(pus, pu)
+	}
+	return m, s.populateUsers(ctx, pus)
+}
+
+// FindUsersByIDs loads active users.
+func (s *Store) FindUsersByIDs(ctx context.Context, ids []string) (map[string]*tiledesk.User, error) {
+	var valid []string
+	for _, id := range ids {
+		if tiledesk.IsID(id) {
+			valid = append(valid, id)
+		}
+	}
+	return findByIDs(ctx, s, "users", userColumns, "", valid, scanUser, func(u *tiledesk.User) string { return u.ID })
+}

@@ -1,0 +1,412 @@
+package tiledesk
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Request statuses (the original's requestConstants).
+const (
+	RequestTemp       = 50   // created by flows before a real first message; hidden from lists
+	RequestUnassigned = 100  // waiting in the pool
+	RequestAbandoned  = 150  // abandoned by every agent
+	RequestAssigned   = 200  // has participants (bots count)
+	RequestServed     = 300  // defined by the original, unused
+	RequestClosed     = 1000 // closed
+)
+
+// IsRequestStatus reports whether s is a request status.
+func IsRequestStatus(s int) bool {
+	switch s {
+	case RequestTemp, RequestUnassigned, RequestAbandoned, RequestAssigned, RequestServed, RequestClosed:
+		return true
+	}
+	return false
+}
+
+// BotPrefix marks bot participants: "bot_<bot id>".
+const BotPrefix = "bot_"
+
+// Request is a conversation. RequestID is the client's string id (the widget makes
+// "support-group-<project>-<uuid>"); ID is the ObjectId.
+type Request struct {
+	ID                 string
+	ProjectID          string
+	RequestID          string
+	TicketID           int
+	RequesterID        string // the requester's project user id
+	LeadID             string // the lead's ObjectId
+	Subject            string
+	FirstText          string
+	Status             int
+	Preflight          bool
+	Draft              bool
+	HasBot             bool
+	Participants       []string // user ids and "bot_<id>"
+	ParticipantsAgents []string
+	ParticipantsBots   []string // bot ids without the prefix
+	Priority           string
+	Followers          []string // project user ids
+	DepartmentID       string
+	Transcript         string
+	FirstResponseAt    *time.Time
+	AssignedAt         *time.Time
+	ClosedAt           *time.Time
+	WaitingTime        *int64 // ms from creation to the first agent reply
+	Duration           *int64 // ms from creation to closing
+	ClosedBy           string
+	Tags               []RequestTag
+	Notes              []Note
+	Rating             *int
+	RatingMessage      string
+	Snapshot           RequestSnapshot
+	SourcePage         string
+	Language           string
+	UserAgent          string
+	Channel            Channel
+	ChannelOutbound    Channel
+	Attributes         map[string]any
+	Location           map[string]any
+	SmartAssignment    bool
+	WorkingStatus      string
+	Contact            *Contact
+	CreatedBy          string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time // strictly increasing per project in commit order, as for leads
+}
+
+// RequestTag is a tag of a conversation.
+type RequestTag struct {
+	ID         string         `json:"_id"`
+	Tag        string         `json:"tag"`
+	Color      string         `json:"color,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+}
+
+// Note is an agents' note on a conversation.
+type Note struct {
+	ID         string         `json:"_id"`
+	Text       string         `json:"text"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+	CreatedBy  string         `json:"createdBy"`
+	CreatedAt  time.Time      `json:"createdAt"`
+	UpdatedAt  time.Time      `json:"updatedAt"`
+}
+
+// Contact is how to reach the requester, set for conversations created by a message.
+type Contact struct {
+	Phone      string `json:"phone,omitempty"`
+	Email      string `json:"email,omitempty"`
+	ExternalID string `json:"external_id,omitempty"`
+}
+
+// RequestSnapshot is the copy of the department, requester and lead taken when the conversation was
+// created, as the original keeps it.
+type RequestSnapshot struct {
+	Department           *Department
+	Requester            *ProjectUser
+	Lead                 *Lead
+	AvailableAgentsCount int
+}
+
+// IsOpen reports whether a request appears in the default lists: not closed, not temporary, not
+// abandoned, not a preflight.
+func (r *Request) IsOpen() bool {
+	return r.Status < RequestClosed && r.Status != RequestTemp && r.Status != RequestAbandoned && !r.Preflight
+}
+
+// SetParticipants replaces the participants, derives the agent and bot lists and hasBot, and
+// recomputes the status (200 with participants, 100 without) unless the request is closed.
+func (r *Request) SetParticipants(ids []string, now time.Time) {
+	out := []string{}
+	for _, id := range ids {
+		if id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	r.Participants = out
+	r.ParticipantsAgents, r.ParticipantsBots = []string{}, []string{}
+	for _, p := range out {
+		if bot, ok := strings.CutPrefix(p, BotPrefix); ok {
+			r.ParticipantsBots = append(r.ParticipantsBots, bot)
+		} else {
+			r.ParticipantsAgents = append(r.ParticipantsAgents, p)
+		}
+	}
+	r.HasBot = len(r.ParticipantsBots) > 0
+	if r.Status == RequestClosed {
+		return
+	}
+	if len(out) > 0 {
+		r.Status = RequestAssigned
+		if r.AssignedAt == nil {
+			t := now
+			r.AssignedAt = &t
+		}
+	} else {
+		r.Status = RequestUnassigned
+	}
+}
+
+// AddParticipant adds one participant.
+func (r *Request) AddParticipant(id string, now time.Time) {
+	r.SetParticipants(append(slices.Clone(r.Participants), id), now)
+}
+
+// RemoveParticipant removes one participant; it reports whether it was there.
+func (r *Request) RemoveParticipant(id string, now time.Time) bool {
+	if !slices.Contains(r.Participants, id) {
+		return false
+	}
+	r.SetParticipants(slices.DeleteFunc(slices.Clone(r.Participants), func(p string) bool { return p == id }), now)
+	return true
+}
+
+// Close closes the request at now, by closedBy, keeping transcript.
+func (r *Request) Close(closedBy string, now time.Time, transcript string) {
+	r.Status = RequestClosed
+	t := now
+	r.ClosedAt = &t
+	r.ClosedBy = closedBy
+	d := now.Sub(r.CreatedAt).Milliseconds()
+	r.Duration = &d
+	r.Transcript = transcript
+}
+
+// Reopen reopens a closed request: assigned with participants, unassigned without.
+func (r *Request) Reopen(now time.Time) {
+	r.Status = RequestUnassigned
+	r.SetParticipants(r.Participants, now)
+}
+
+// Transcript renders messages as the original does on close: "DD/MM/YYYY, HH:MM:SS name: text" lines
+// joined by CRLF (times in UTC).
+func Transcript(msgs []*Message) string {
+	lines := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		lines = append(lines, m.CreatedAt.UTC().Format("02/01/2006, 15:04:05")+" "+m.SenderFullname+": "+m.Text)
+	}
+	return strings.Join(lines, "\r\n")
+}
+
+// Agent is a candidate for routing: an agent-side membership and whether it may take a conversation.
+type Agent struct {
+	UserID    string
+	Available bool // active, user_available and below its chat limit
+}
+
+// Routing is the outcome of routing a new or rerouted conversation.
+type Routing struct {
+	Participants         []string
+	AvailableAgentsCount int
+}
+
+// Route decides who gets a conversation of department d. A department with a bot gives it to the bot
+// (unless noBot); "assigned" routing gives it to an available agent, round robin after the agent who
+// got the previous one (lastAssigned); "pooled" routing, or nobody available, leaves it unassigned.
+// Agents come sorted by user id, so the rotation is stable.
+func Route(d *Department, agents []Agent, lastAssigned string, noBot bool) Routing {
+	var available []string
+	for _, a := range agents {
+		if a.Available {
+			available = append(available, a.UserID)
+		}
+	}
+	slices.Sort(available)
+	out := Routing{Participants: []string{}, AvailableAgentsCount: len(available)}
+	switch {
+	case d.IDBot != "" && !noBot:
+		out.Participants = []string{BotPrefix + d.IDBot}
+	case d.Routing == RoutingAssigned && len(available) > 0:
+		next := available[0]
+		if i, found := slices.BinarySearch(available, lastAssigned); lastAssigned != "" {
+			if found {
+				i++
+			}
+			next = available[i%len(available)]
+		}
+		out.Participants = []string{next}
+	}
+	return out
+}
+
+// Message is one message of a conversation (Recipient is the request_id).
+type Message struct {
+	ID                string
+	ProjectID         string
+	Sender            string
+	SenderFullname    string
+	Recipient         string
+	RecipientFullname string
+	Type              string
+	ChannelType       string
+	Text              string
+	Language          string
+	Channel           Channel
+	Status            int
+	Attributes        map[string]any
+	Metadata          map[string]any
+	CreatedBy         string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// LeadRef describes the lead of a new conversation: found by LeadID, created when missing, and given
+// the newer fullname and email when they changed.
+type LeadRef struct {
+	LeadID     string
+	Fullname   string
+	Email      string
+	Attributes map[string]any
+}
+
+// NewRequest is a conversation to create. Request carries what the client chose (ids, texts, channel,
+// requester...); the store fills lead, ticket, department, routing, snapshot and status.
+type NewRequest struct {
+	Request      *Request
+	Lead         LeadRef
+	DepartmentID string   // "" for the project's default department
+	Participants []string // explicit participants skip routing
+	NoBot        bool
+}
+
+// MessagePost is a message for a conversation that may not exist yet.
+type MessagePost struct {
+	Message *Message
+	// LastMessage is the message as clients read it, kept in the request's attributes.last_message.
+	LastMessage map[string]any
+	// Create describes the conversation to create when Message.Recipient names none.
+	Create *NewRequest
+	// RequesterOnly, when set, restricts posting into an existing conversation to its requester
+	// (the project user id of a guest).
+	RequesterOnly string
+	Idempotency   *Idempotency
+}
+
+// RequestFilter selects and orders requests.
+type RequestFilter struct {
+	Statuses       []int // empty: the default (open) list
+	AllStatuses    bool
+	DepartmentID   string
+	Participant    string
+	LeadID         string
+	RequesterID    string
+	RequesterEmail string
+	Text           string
+	Tags           []string
+	HasBot         *bool
+	Channel        string // "offline" (email, form), "online" (anything else) or a channel name
+	TicketID       *int
+	Priority       string
+	WorkingStatus  *StringMatch
+	Preflight      bool // include preflight requests
+	ExcludeDrafts  bool
+	From, To       *time.Time // createdAt range, To exclusive
+	UpdatedSince   *time.Time
+	// VisibleTo, when set, limits the list to what an agent may see: the conversations it takes part
+	// in or follows, and those of departments without a group restriction.
+	VisibleTo *Visibility
+	Sort      string
+	Desc      bool
+	Limit     int
+	Offset    int
+	After     *Cursor
+	NoCount   bool
+}
+
+// StringMatch is a workingStatus condition: equal, not equal, in or not in a set.
+type StringMatch struct {
+	Op     string // "eq", "ne", "in", "nin"
+	Values []string
+}
+
+// Visibility names an agent: its user id and its membership id.
+type Visibility struct {
+	UserID        string
+	ProjectUserID string
+}
+
+// Sort keys of request lists.
+const (
+	RequestSortCreatedAt = "createdAt"
+	RequestSortUpdatedAt = "updatedAt"
+	RequestSortTicketID  = "ticket_id"
+	RequestSortID        = "_id"
+)
+
+// IsRequestSort reports whether s is a sort key of request lists.
+func IsRequestSort(s string) bool {
+	switch s {
+	case RequestSortCreatedAt, RequestSortUpdatedAt, RequestSortTicketID, RequestSortID:
+		return true
+	}
+	return false
+}
+
+// RequestPage is a page of requests.
+type RequestPage struct {
+	Requests []*Request
+	Count    int
+	Next     *Cursor
+}
+
+// RequestCounts are the counters of GET /requests/count.
+type RequestCounts struct {
+	Unassigned, Assigned, BotAssigned, Closed int
+}
+
+// RequestEnv gives a change what it may need to read inside the request's transaction.
+type RequestEnv interface {
+	// Department returns a department of the project ("" for the default one); EINVALID naming
+	// departmentid when there is none.
+	Department(id string) (*Department, error)
+	// Route routes the request to department d.
+	Route(d *Department, noBot bool) (Routing, error)
+	// Messages returns the request's messages, oldest first.
+	Messages() ([]*Message, error)
+	// Member returns an active membership of the project by user id, uuid or membership id.
+	Member(id string) (*ProjectUser, error)
+	Now() time.Time
+}
+
+// RequestChange changes r inside its transaction and returns the names of the events it caused
+// besides request.update.
+type RequestChange func(r *Request, env RequestEnv) (events []string, err error)
+
+// MessageFilter pages the messages of a conversation, oldest first.
+type MessageFilter struct {
+	Limit int // 0: every message
+	After *Cursor
+}
+
+// RequestStore keeps conversations and their messages. Every method is scoped by project.
+type RequestStore interface {
+	// CreateRequest creates a conversation in one transaction: lead found or created, ticket id,
+	// routing, snapshot, events lead.create (if new) and request.create.
+	CreateRequest(ctx context.Context, in *NewRequest) (*Request, error)
+	// PostMessage adds a message to its conversation, creating the conversation (as CreateRequest)
+	// when it does not exist, in one transaction with the events (message.create, and request.create
+	// etc. when created). Concurrent first messages to one request_id create one conversation.
+	PostMessage(ctx context.Context, in *MessagePost) (r *Request, m *Message, created, replayed bool, err error)
+	// AddMessages appends messages to an existing conversation (ENOTFOUND when missing).
+	AddMessages(ctx context.Context, projectID, requestID string, msgs []*Message, lastMessage map[string]any) (*Request, error)
+	FindRequest(ctx context.Context, projectID, requestID string) (*Request, error)
+	FindRequests(ctx context.Context, projectID string, f RequestFilter) (*RequestPage, error)
+	CountRequests(ctx context.Context, projectID string, visibleTo *Visibility) (*RequestCounts, error)
+	// ChangeRequest applies change to a conversation in one transaction, keeping participants,
+	// assignment counters and counts in step, and records request.update plus the change's events.
+	// check, when given, may refuse the change after seeing the current request (If-Match).
+	ChangeRequest(ctx context.Context, projectID, requestID string, change RequestChange, check func(*Request) error) (*Request, error)
+	// DeleteRequest removes a conversation with its messages, in one transaction.
+	DeleteRequest(ctx context.Context, projectID, requestID string) (*Request, error)
+	FindMessages(ctx context.Context, projectID, requestID string, f MessageFilter) ([]*Message, *Cursor, error)
+	FindMessage(ctx context.Context, projectID, requestID, id string) (*Message, error)
+
+	// Population of request lists, one query per kind.
+	FindLeadsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*Lead, error)
+	FindDepartmentsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*Department, error)
+	FindProjectUsersByIDs(ctx context.Context, projectID string, ids []string) (map[string]*ProjectUser, error)
+	FindUsersByIDs(ctx context.Context, ids []string) (map[string]*User, error)
+}
