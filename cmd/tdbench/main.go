@@ -80,8 +80,8 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	var serverArgs stringList
 	fs.StringVar(&o.db, "db", "", "database: empty for a temporary SQLite file, or a postgres:// URL (a fresh database is created beside it and dropped)")
 	fs.IntVar(&o.leads, "leads", 100_000, "leads seeded in the benchmark project")
-	fs.IntVar(&o.requests, "requests", 0, "requests seeded (conversations are not implemented yet: must be 0)")
-	fs.IntVar(&o.messages, "messages", 0, "messages seeded (conversations are not implemented yet: must be 0)")
+	fs.IntVar(&o.requests, "requests", 10_000, "conversations seeded (0 skips the conversation scenarios)")
+	fs.IntVar(&o.messages, "messages", 100_000, "messages seeded in all, spread evenly over the conversations")
 	fs.StringVar(&conc, "concurrency", "32", "comma-separated numbers of concurrent clients; every scenario runs at each")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario and concurrency")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each measurement")
@@ -106,8 +106,8 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	if o.leads < 1000 {
 		return nil, errors.New("--leads: seed at least 1000 leads")
 	}
-	if o.requests > 0 || o.messages > 0 {
-		return nil, errors.New("--requests/--messages: the server has no conversations yet (issue 4); their scenarios are pending")
+	if o.requests < 0 || o.messages < o.requests {
+		return nil, errors.New("--requests must not be negative, and --messages at least --requests (each conversation has a message)")
 	}
 	if o.duration <= 0 || o.warmup < 0 {
 		return nil, errors.New("--duration must be positive and --warmup not negative")
@@ -135,6 +135,8 @@ type report struct {
 	Machine     map[string]string `json:"machine"`
 	Engine      string            `json:"engine"`
 	Leads       int               `json:"leads"`
+	Requests    int               `json:"requests"`
+	Messages    int               `json:"messages"`
 	SeedSeconds float64           `json:"seed_seconds"`
 	Duration    string            `json:"duration"`
 	Warmup      string            `json:"warmup"`
@@ -198,6 +200,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.requests > 0 {
+		fmt.Fprintf(out, "tdbench: seeding %d conversations with %d messages\n", o.requests, o.messages)
+		if err := seedConversations(ctx, store, f, f.ownerID, o.requests, o.messages); err != nil {
+			return err
+		}
+	}
 	seedSeconds := time.Since(seedStart).Seconds()
 	fmt.Fprintf(out, "tdbench: seeded in %.1fs\n", seedSeconds)
 
@@ -209,7 +217,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer srv.stop()
 	f.api = srv.url + "/v1"
-	leadJSON, err := f.prepare(ctx)
+	leadJSON, err := f.prepare(ctx, o.requests > 0)
 	if err != nil {
 		return fmt.Errorf("%w\nserver logs:\n%s", err, srv.logs)
 	}
@@ -234,12 +242,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if load := loadAverage(); load >= 0.5 {
 		fmt.Fprintf(out, "tdbench: WARNING: the machine was already busy (load average %.2f): expect noisy figures\n", load)
 	}
-	rep := &report{Machine: machine(), Engine: engine, Leads: o.leads, SeedSeconds: seedSeconds,
+	rep := &report{Machine: machine(), Engine: engine, Leads: o.leads, Requests: o.requests, Messages: o.messages, SeedSeconds: seedSeconds,
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Command: "go run ./cmd/tdbench " + strings.Join(args, " "),
 		Pending: map[string]string{}}
 	for _, s := range scenarios {
 		if s.pending != "" && (o.scenarios == nil || o.scenarios[s.name]) {
 			rep.Pending[s.name] = s.pending
+		}
+		if s.conversations && o.requests == 0 && (o.scenarios == nil || o.scenarios[s.name]) {
+			rep.Pending[s.name] = "skipped: --requests 0 seeds no conversations"
 		}
 	}
 	for _, c := range o.concurrency {
@@ -256,7 +267,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return writeBaseline(ctx, store.WriteDB(), engine, leadJSON, cfg)
 		}
 		for _, s := range scenarios {
-			if s.pending != "" || o.scenarios != nil && !o.scenarios[s.name] {
+			if s.pending != "" || o.scenarios != nil && !o.scenarios[s.name] || s.conversations && o.requests == 0 {
 				continue
 			}
 			var b result
@@ -322,7 +333,7 @@ func seedData(ctx context.Context, store *sqlstore.Store, n int) (*fixture, erro
 	if err := store.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
 		return nil, fmt.Errorf("seed project: %w", err)
 	}
-	f.pid = p.ID
+	f.pid, f.ownerID = p.ID, owner.ID
 	base := now.Add(-time.Duration(n+1000) * time.Millisecond)
 	for i := 0; i < n; i += 10_000 {
 		batch := seed.Leads(p.ID, owner.ID, i, min(10_000, n-i), base)
@@ -345,7 +356,7 @@ func seedData(ctx context.Context, store *sqlstore.Store, n int) (*fixture, erro
 
 // prepare signs in, checks that the cursors the fixture makes are the server's own, and returns a
 // lead's JSON as the server serves it (the read baseline serves the same bytes).
-func (f *fixture) prepare(ctx context.Context) ([]byte, error) {
+func (f *fixture) prepare(ctx context.Context, visitors bool) ([]byte, error) {
 	var signin struct {
 		Token string `json:"token"`
 	}
@@ -355,15 +366,28 @@ func (f *fixture) prepare(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("sign in: %w", err)
 	}
 	f.token = signin.Token
+	for i := 0; visitors && i < 64; i++ { // visitors who send first messages
+		body, _ := json.Marshal(map[string]string{"id_project": f.pid, "firstname": fmt.Sprintf("Visitor %d", i)})
+		req, _ := f.post(f.api+"/auth/signinAnonymously", body, nil)
+		if err := fetchJSON(ctx, req, &signin); err != nil {
+			return nil, fmt.Errorf("visitor sign-in: %w", err)
+		}
+		f.guests = append(f.guests, signin.Token)
+	}
+	// The cursor the harness makes for seeded lead k must make the server continue at lead k-1.
 	var page struct {
-		NextCursor string `json:"next_cursor"`
+		Leads []struct {
+			ID string `json:"_id"`
+		} `json:"leads"`
 	}
-	req, _ = f.get("/leads", f.jwt)
+	k := len(f.leadIDs) / 2
+	req, _ = f.get("/leads?limit=1&no_count=true&cursor="+f.cursorAt(k), f.jwt)
 	if err := fetchJSON(ctx, req, &page); err != nil {
-		return nil, fmt.Errorf("first page: %w", err)
+		return nil, fmt.Errorf("cursor page: %w", err)
 	}
-	if want := f.cursorAt(len(f.leadIDs) - 40); page.NextCursor != want {
-		return nil, fmt.Errorf("the server's cursor after the first page is %q, the harness makes %q: update fixture.cursorAt", page.NextCursor, want)
+	if len(page.Leads) != 1 || page.Leads[0].ID != f.leadIDs[k-1] {
+		return nil, fmt.Errorf("the server read the harness's cursor after lead %s as %+v, not as the position before %s: update fixture.cursorAt",
+			f.leadIDs[k], page.Leads, f.leadIDs[k-1])
 	}
 	req, _ = f.get("/leads/"+f.leadIDs[len(f.leadIDs)/2], f.jwt)
 	req = req.WithContext(ctx)

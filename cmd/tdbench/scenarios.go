@@ -18,11 +18,16 @@ import (
 type fixture struct {
 	api      string // server URL + "/v1"
 	pid      string
+	ownerID  string
 	email    string
 	password string
 	token    string   // "JWT ..."
 	leadIDs  []string // newest last, as seeded
 	leadMS   []int64  // their createdAt in Unix milliseconds
+	// requestIDs are the seeded conversations (--requests); guests are visitor tokens ("JWT ...")
+	// for first messages.
+	requestIDs []string
+	guests     []string
 }
 
 // target is what an issue asks of a scenario at targetConcurrency clients.
@@ -36,14 +41,16 @@ type target struct {
 const targetConcurrency = 32
 
 // scenario is one kind of request. A scenario whose routes do not exist yet has pending set and no
-// build; adding it later is writing build.
+// build; adding it later is writing build. conversations marks those that need seeded
+// conversations (--requests), skipped without them.
 type scenario struct {
-	name     string
-	what     string
-	baseline string // "read", "write" or "" (no matching baseline)
-	target   *target
-	pending  string
-	build    func(f *fixture) requestFunc
+	name          string
+	what          string
+	baseline      string // "read", "write" or "" (no matching baseline)
+	target        *target
+	pending       string
+	conversations bool
+	build         func(f *fixture) requestFunc
 }
 
 var scenarios = []scenario{
@@ -105,18 +112,36 @@ var scenarios = []scenario{
 			body, _ := json.Marshal(map[string]string{"email": f.email, "password": f.password})
 			return func(*rand.Rand) (*http.Request, error) { return f.post(f.api+"/auth/signin", body, nil) }
 		}},
-	// Conversations (issue 4). Each needs its routes and a seeded set of requests and messages
-	// (--requests, --messages) before it can run.
+	// Conversations (issue 4), on --requests conversations holding --messages messages in all.
 	{name: "requests-page", what: "GET /v1/{pid}/requests (a page of 40, default filters, populated)", baseline: "read",
-		target:  &target{source: "issue 4", minRatio: 0.2, maxP99ms: 10},
-		pending: "GET /{pid}/requests does not exist yet (issue 4)"},
-	{name: "request-by-id", what: "GET /v1/{pid}/requests/{request_id}", baseline: "read",
-		pending: "GET /{pid}/requests/{request_id} does not exist yet (issue 4)"},
-	{name: "message-post", what: "POST /v1/{pid}/requests/{request_id}/messages into an existing request", baseline: "write",
-		target:  &target{source: "issue 4", minRatio: 1.0 / 3, minRPS: 2000},
-		pending: "POST /{pid}/requests/{request_id}/messages does not exist yet (issue 4)"},
-	{name: "message-first", what: "POST /v1/{pid}/requests/{new request_id}/messages (creates the request)", baseline: "write",
-		pending: "POST /{pid}/requests/{request_id}/messages does not exist yet (issue 4)"},
+		target: &target{source: "issue 4", minRatio: 0.2, maxP99ms: 10}, conversations: true,
+		build: func(f *fixture) requestFunc {
+			return func(*rand.Rand) (*http.Request, error) { return f.get("/requests", f.jwt) }
+		}},
+	{name: "request-by-id", what: "GET /v1/{pid}/requests/{request_id}", baseline: "read", conversations: true,
+		build: func(f *fixture) requestFunc {
+			return func(rng *rand.Rand) (*http.Request, error) {
+				return f.get("/requests/"+f.requestIDs[rng.IntN(len(f.requestIDs))], f.jwt)
+			}
+		}},
+	{name: "message-post", what: "POST /v1/{pid}/requests/{request_id}/messages into an existing request (agent)", baseline: "write",
+		target: &target{source: "issue 4", minRatio: 1.0 / 3, minRPS: 2000}, conversations: true,
+		build: func(f *fixture) requestFunc {
+			body := []byte(`{"text":"A reply from the benchmark"}`)
+			return func(rng *rand.Rand) (*http.Request, error) {
+				return f.post(f.api+"/"+f.pid+"/requests/"+f.requestIDs[rng.IntN(len(f.requestIDs))]+"/messages", body, f.jwt)
+			}
+		}},
+	{name: "message-first", what: "POST /v1/{pid}/requests/{new request_id}/messages by a visitor (creates the request)", baseline: "write",
+		conversations: true,
+		build: func(f *fixture) requestFunc {
+			body := []byte(`{"text":"Hello, I have a question"}`)
+			return func(rng *rand.Rand) (*http.Request, error) {
+				guest := f.guests[rng.IntN(len(f.guests))]
+				rid := fmt.Sprintf("support-group-%s-%016x", f.pid, rng.Uint64())
+				return f.post(f.api+"/"+f.pid+"/requests/"+rid+"/messages", body, func(r *http.Request) { r.Header.Set("Authorization", guest) })
+			}
+		}},
 }
 
 func (f *fixture) jwt(r *http.Request)   { r.Header.Set("Authorization", f.token) }

@@ -76,7 +76,8 @@ func TestVerdicts(t *testing.T) {
 // TestScenarioRegistry keeps the registry honest: a scenario either builds requests or says what it
 // waits for, and names are unique.
 func TestScenarioRegistry(t *testing.T) {
-	f := &fixture{api: "http://x/v1", pid: "p", leadIDs: make([]string, 2000), leadMS: make([]int64, 2000), token: "JWT t"}
+	f := &fixture{api: "http://x/v1", pid: "p", leadIDs: make([]string, 2000), leadMS: make([]int64, 2000), token: "JWT t",
+		requestIDs: []string{"support-group-p-1"}, guests: []string{"JWT g"}}
 	seen := map[string]bool{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, s := range scenarios {
