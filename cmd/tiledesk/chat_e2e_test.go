@@ -1,15 +1,12 @@
 package main
 
 import (
-	"database/sql"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/tiledesk-go/tiledesk/internal/pgtest"
 )
 
 // engines returns the --db values to run end-to-end tests on: SQLite always, PostgreSQL when
@@ -21,24 +18,7 @@ func engines(t *testing.T) map[string]string {
 		t.Log("TILEDESK_TEST_POSTGRES is not set: the PostgreSQL run of this test is skipped")
 		return dbs
 	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	schema := fmt.Sprintf("tde2e_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema on TILEDESK_TEST_POSTGRES: %v", err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	dbs["postgres"] = u.String()
+	dbs["postgres"] = pgtest.FreshSchema(t)
 	return dbs
 }
 
