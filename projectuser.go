@@ -141,6 +141,13 @@ type ProjectUserStore interface {
 	// FindProjectUserByUUID returns the membership of a guest or external user, or ENOTFOUND.
 	FindProjectUserByUUID(ctx context.Context, projectID, uuid string) (*ProjectUser, error)
 
+	// FindMember returns the membership a caller acts with in a project: by user id for registered
+	// users, by uuid for guests and external users (guest true), any status, or ENOTFOUND. It answers
+	// the access check of every request, so implementations may serve it from a cache: role and status
+	// changes made through the same store are seen at once, others within a few seconds, and its
+	// counters (number_assigned_requests) may lag. Use FindProjectUserByID for exact data.
+	FindMember(ctx context.Context, projectID, who string, guest bool) (*ProjectUser, error)
+
 	// FindProjectUsers lists memberships, oldest first, users populated.
 	FindProjectUsers(ctx context.Context, projectID string, f ProjectUserFilter) ([]*ProjectUser, error)
 

@@ -32,6 +32,7 @@ import (
 	"github.com/tiledesk-go/tiledesk/internal/dbopen"
 	"github.com/tiledesk-go/tiledesk/internal/ratelimit"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
+	"github.com/tiledesk-go/tiledesk/internal/storecache"
 )
 
 // version is set at link time (-ldflags "-X main.version=v1.2.3"); otherwise the VCS revision.
@@ -73,6 +74,7 @@ type config struct {
 	logFormat     string
 	logLevel      string
 	maxBody       int64
+	cacheTTL      time.Duration
 	shutdownGrace time.Duration
 	shutdownDelay time.Duration
 
@@ -125,7 +127,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return def
 	}
 	var cfg config
-	var lifetime, grace, maxBody string
+	var lifetime, grace, maxBody, cacheTTL string
 	fs.StringVar(&cfg.addr, "addr", env("TILEDESK_ADDR", ":3000"), "listen address (TILEDESK_ADDR)")
 	fs.StringVar(&cfg.db, "db", env("TILEDESK_DB", "./tiledesk.db"),
 		"database: a file path or sqlite: URL (embedded SQLite), or a postgres:// URL (TILEDESK_DB)")
@@ -137,6 +139,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&cfg.logFormat, "log-format", env("TILEDESK_LOG_FORMAT", "text"), "log format: text or json (TILEDESK_LOG_FORMAT)")
 	fs.StringVar(&cfg.logLevel, "log-level", env("TILEDESK_LOG_LEVEL", "info"), "debug, info, warn or error (TILEDESK_LOG_LEVEL)")
 	fs.StringVar(&maxBody, "max-body", env("TILEDESK_MAX_BODY", "1048576"), "largest request body in bytes (TILEDESK_MAX_BODY)")
+	fs.StringVar(&cacheTTL, "cache-ttl", env("TILEDESK_CACHE_TTL", "2s"),
+		"how long projects, users and memberships checked by every request are kept in memory; changes made by another server process on the same database are seen within it; 0 disables (TILEDESK_CACHE_TTL)")
 	fs.StringVar(&grace, "shutdown-grace", env("TILEDESK_SHUTDOWN_GRACE", "15s"),
 		"how long shutdown waits for in-flight requests (TILEDESK_SHUTDOWN_GRACE)")
 	var delay, rateLimit, signinLimit, failLimit, failIPLimit, maintenanceRetry string
@@ -197,6 +201,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if cfg.shutdownGrace, err = time.ParseDuration(grace); err != nil || cfg.shutdownGrace < 0 {
 		return nil, fmt.Errorf("--shutdown-grace: %q is not a duration such as 15s", grace)
+	}
+	if cfg.cacheTTL, err = time.ParseDuration(cacheTTL); err != nil || cfg.cacheTTL < 0 || cfg.cacheTTL > time.Minute {
+		return nil, fmt.Errorf("--cache-ttl: %q is not a duration from 0 to 1m, such as 2s", cacheTTL)
 	}
 	if cfg.maxBody, err = strconv.ParseInt(maxBody, 10, 64); err != nil || cfg.maxBody < 1024 {
 		return nil, fmt.Errorf("--max-body: %q is not a byte count of at least 1024", maxBody)
@@ -340,7 +347,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	limits := cfg.limits
 	limits.Limiter = limiter
-	handler := api.New(api.Config{Store: store, Tokens: tokens, Logger: log, Version: buildVersion(), MaxBodyBytes: cfg.maxBody,
+	handler := api.New(api.Config{Store: storecache.New(store, cfg.cacheTTL), Tokens: tokens, Logger: log, Version: buildVersion(), MaxBodyBytes: cfg.maxBody,
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
 		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry})
 	for pattern := range cfg.limits.Routes {

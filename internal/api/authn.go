@@ -118,10 +118,7 @@ func (s *Server) resolveProject(r *http.Request, pid string) (*tiledesk.Project,
 
 // membership returns the caller's membership of a project, whatever its status.
 func (s *Server) membership(r *http.Request, c *caller, projectID string) (*tiledesk.ProjectUser, error) {
-	if c.user != nil {
-		return s.store.FindProjectUserByUserID(r.Context(), projectID, c.user.ID)
-	}
-	return s.store.FindProjectUserByUUID(r.Context(), projectID, c.id)
+	return s.store.FindMember(r.Context(), projectID, c.id, c.user == nil)
 }
 
 // checkRole requires an active membership with at least role ("" admits any member).

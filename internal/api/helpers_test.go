@@ -24,6 +24,7 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
 	"github.com/tiledesk-go/tiledesk/internal/sqlite"
+	"github.com/tiledesk-go/tiledesk/internal/storecache"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -57,7 +58,10 @@ func newEnvWith(t *testing.T, adjust func(*Config)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Store: store, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	// Through the identity cache, as the binary runs: every test that changes a membership and
+	// expects the next call to see it also checks the cache's invalidation.
+	cachedStore := storecache.New(store, 2*time.Second)
+	cfg := Config{Store: cachedStore, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxBodyBytes: 64 << 10, PasswordCost: bcrypt.MinCost}
 	if adjust != nil {
 		adjust(&cfg)
@@ -65,7 +69,7 @@ func newEnvWith(t *testing.T, adjust func(*Config)) *testEnv {
 	srv := New(cfg)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); store.Close() })
-	return &testEnv{t: t, srv: srv, http: hs, store: store, tokens: tokens}
+	return &testEnv{t: t, srv: srv, http: hs, store: cachedStore, tokens: tokens}
 }
 
 // resp is a recorded response.

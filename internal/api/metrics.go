@@ -2,6 +2,7 @@ package api
 
 import (
 	"database/sql"
+	"github.com/tiledesk-go/tiledesk"
 	"strconv"
 	"time"
 
@@ -45,7 +46,11 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 			Help: "1 while the shared limiter store is unreachable and limits are kept per process."},
 			func() float64 { return b2f(d.Degraded()) }))
 	}
-	if p, ok := s.store.(poolStats); ok {
+	store := s.store
+	if w, ok := store.(interface{ Unwrap() tiledesk.Store }); ok {
+		store = w.Unwrap() // a caching layer has no pool of its own
+	}
+	if p, ok := store.(poolStats); ok {
 		reg.MustRegister(dbCollector{p})
 	}
 	return m

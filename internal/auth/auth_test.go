@@ -158,3 +158,27 @@ func TestBasicCache(t *testing.T) {
 		t.Fatalf("cache grew to %d entries, max 3", c.Len())
 	}
 }
+
+func TestVerifiedTokensAreRememberedUntilTheyExpire(t *testing.T) {
+	tk := newTokens(t)
+	now := time.Now()
+	tk.SetClock(func() time.Time { return now })
+	tok, _ := tk.Issue(Claims{ID: "u1", Subject: SubjectUser})
+	first, err := tk.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := tk.Verify(tok)
+	if err != nil || second != first {
+		t.Fatalf("a verified token was parsed again (%v)", err)
+	}
+	// A token differing in one signature character is not the remembered one.
+	forged := tok[:len(tok)-2] + string('A'+(tok[len(tok)-2]-'A'+1)%26) + tok[len(tok)-1:]
+	if _, err := tk.Verify(forged); err == nil {
+		t.Fatal("a token with another signature passed")
+	}
+	now = now.Add(time.Hour + time.Minute)
+	if _, err := tk.Verify(tok); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("an expired remembered token passed: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -64,7 +65,16 @@ type Tokens struct {
 	secret   []byte
 	lifetime time.Duration
 	now      func() time.Time
+
+	// verified remembers tokens that passed Verify, by their full text (signature included, so no
+	// entry can be made for a token we did not sign), until they expire: parsing a token's JSON
+	// costs more than the rest of authenticating a request.
+	mu       sync.RWMutex
+	verified map[string]*Claims
 }
+
+// maxVerified bounds the verified-token memory; past it the memory is emptied.
+const maxVerified = 50_000
 
 // MinSecretBytes is the shortest secret accepted: HS256 is only as strong as its key.
 const MinSecretBytes = 16
@@ -77,7 +87,7 @@ func NewTokens(secret []byte, lifetime time.Duration) (*Tokens, error) {
 	if lifetime <= 0 {
 		return nil, errors.New("token lifetime must be positive")
 	}
-	return &Tokens{secret: secret, lifetime: lifetime, now: time.Now}, nil
+	return &Tokens{secret: secret, lifetime: lifetime, now: time.Now, verified: map[string]*Claims{}}, nil
 }
 
 // SetClock replaces the clock, for tests.
@@ -102,8 +112,34 @@ func (t *Tokens) Issue(c Claims) (string, error) {
 // ErrInvalidToken is returned for every token that does not verify; the cause is wrapped for logs.
 var ErrInvalidToken = errors.New("invalid token")
 
-// Verify checks the signature (HS256 only), expiry (required) and the presence of _id and sub.
+// Verify checks the signature (HS256 only), expiry (required) and the presence of _id and sub. The
+// claims returned are shared between callers: read them, do not change them.
 func (t *Tokens) Verify(token string) (*Claims, error) {
+	t.mu.RLock()
+	c, ok := t.verified[token]
+	t.mu.RUnlock()
+	if ok {
+		if t.now().Unix() < c.ExpiresAt+30 { // the leeway Verify grants
+			return c, nil
+		}
+		t.mu.Lock()
+		delete(t.verified, token)
+		t.mu.Unlock()
+	}
+	c, err := t.parse(token)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	if len(t.verified) >= maxVerified {
+		t.verified = map[string]*Claims{}
+	}
+	t.verified[token] = c
+	t.mu.Unlock()
+	return c, nil
+}
+
+func (t *Tokens) parse(token string) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithTimeFunc(t.now),

@@ -129,6 +129,14 @@ func (s *Store) FindProjectUserByUUID(ctx context.Context, projectID, uuid strin
 	return s.findProjectUser(ctx, `id_project = $1 AND uuid_user = $2`, projectID, uuid)
 }
 
+// FindMember returns the membership a caller acts with.
+func (s *Store) FindMember(ctx context.Context, projectID, who string, guest bool) (*tiledesk.ProjectUser, error) {
+	if guest {
+		return s.FindProjectUserByUUID(ctx, projectID, who)
+	}
+	return s.FindProjectUserByUserID(ctx, projectID, who)
+}
+
 // FindProjectUsers lists memberships, oldest first.
 func (s *Store) FindProjectUsers(ctx context.Context, projectID string, f tiledesk.ProjectUserFilter) ([]*tiledesk.ProjectUser, error) {
 	where := []string{`id_project = $1`}

@@ -349,9 +349,14 @@ func mustJSON(v any) any {
 	return a
 }
 
-// scanJSON decodes a JSON column into dst; NULL leaves dst untouched.
+// scanJSON decodes a JSON column into dst; NULL, null and empty containers leave dst untouched
+// (most rows have no tags, notes or properties, and decoding is the cost of a list page).
 func scanJSON(src sql.NullString, dst any) error {
-	if !src.Valid || src.String == "" {
+	switch src.String {
+	case "", "null", "[]", "{}":
+		return nil
+	}
+	if !src.Valid {
 		return nil
 	}
 	return json.Unmarshal([]byte(src.String), dst)

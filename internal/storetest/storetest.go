@@ -331,6 +331,15 @@ func testProjectUsers(t *testing.T, s tiledesk.Store) {
 	if g, err := s.FindProjectUserByUUID(ctx, p.ID, "visitor-1"); err != nil || g.RoleType != tiledesk.RoleTypeUser {
 		t.Fatalf("FindProjectUserByUUID = %+v, %v", g, err)
 	}
+	if g, err := s.FindMember(ctx, p.ID, "visitor-1", true); err != nil || g.ID != guest.ID {
+		t.Fatalf("FindMember(guest) = %+v, %v", g, err)
+	}
+	if m, err := s.FindMember(ctx, p.ID, agent.ID, false); err != nil || m.ID != pu.ID {
+		t.Fatalf("FindMember(user) = %+v, %v", m, err)
+	}
+	if _, err := s.FindMember(ctx, p.ID, agent.ID, true); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("a user id looked up as a guest uuid: %v", err)
+	}
 
 	list, err := s.FindProjectUsers(ctx, p.ID, tiledesk.ProjectUserFilter{})
 	if err != nil {

@@ -1,0 +1,194 @@
+// Package storecache keeps the lookups every authenticated request makes (its project, the user of
+// its token or Basic credentials, and the caller's membership) in memory for a moment, in front of a
+// tiledesk.Store. They cost three queries per request otherwise, more than the request's own work.
+//
+// Writes that go through this process drop the entries they change at once. Writes made by another
+// process sharing the database (several servers on one PostgreSQL) are seen when the entry expires:
+// TTL bounds how long a revoked membership or a deleted project can still be used there. Only found
+// objects are kept, so a new membership or project is visible immediately everywhere.
+package storecache
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// Store is a tiledesk.Store whose identity lookups are cached.
+type Store struct {
+	tiledesk.Store
+	ttl time.Duration
+	now func() time.Time
+
+	projects    *table[*tiledesk.Project]     // by project id
+	usersByID   *table[*tiledesk.User]        // by user id
+	usersByMail *table[*tiledesk.User]        // by lower-cased email
+	members     *table[*tiledesk.ProjectUser] // by project id + "\x00" + user id or uuid
+}
+
+var _ tiledesk.Store = (*Store)(nil)
+
+// maxEntries bounds each table; past it, the table is emptied (it is only a cache).
+const maxEntries = 100_000
+
+// New wraps s. A ttl of zero or less disables caching.
+func New(s tiledesk.Store, ttl time.Duration) *Store {
+	return &Store{Store: s, ttl: ttl, now: time.Now, projects: newTable[*tiledesk.Project](),
+		usersByID: newTable[*tiledesk.User](), usersByMail: newTable[*tiledesk.User](),
+		members: newTable[*tiledesk.ProjectUser]()}
+}
+
+// Unwrap returns the store underneath, for what only it offers (pool statistics).
+func (s *Store) Unwrap() tiledesk.Store { return s.Store }
+
+// SetClock replaces the clock, for tests.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+type entry[T any] struct {
+	v       T
+	expires time.Time
+}
+
+type table[T any] struct {
+	mu sync.RWMutex
+	m  map[string]entry[T]
+}
+
+func newTable[T any]() *table[T] { return &table[T]{m: map[string]entry[T]{}} }
+
+func (t *table[T]) get(key string, now time.Time) (T, bool) {
+	t.mu.RLock()
+	e, ok := t.m[key]
+	t.mu.RUnlock()
+	if !ok || now.After(e.expires) {
+		var zero T
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (t *table[T]) put(key string, v T, expires time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.m) >= maxEntries {
+		t.m = map[string]entry[T]{}
+	}
+	t.m[key] = entry[T]{v: v, expires: expires}
+}
+
+func (t *table[T]) drop(key string) {
+	t.mu.Lock()
+	delete(t.m, key)
+	t.mu.Unlock()
+}
+
+// dropPrefix drops the keys that start with prefix (the memberships of one project).
+func (t *table[T]) dropPrefix(prefix string) {
+	t.mu.Lock()
+	for k := range t.m {
+		if strings.HasPrefix(k, prefix) {
+			delete(t.m, k)
+		}
+	}
+	t.mu.Unlock()
+}
+
+func (t *table[T]) clear() {
+	t.mu.Lock()
+	t.m = map[string]entry[T]{}
+	t.mu.Unlock()
+}
+
+// cached answers from table when it can, else from load, keeping what load found. Callers get
+// copies, so nothing they change reaches the cache.
+func cached[T any](s *Store, t *table[*T], key string, load func() (*T, error)) (*T, error) {
+	if s.ttl > 0 {
+		if v, ok := t.get(key, s.now()); ok {
+			cp := *v
+			return &cp, nil
+		}
+	}
+	v, err := load()
+	if err != nil || s.ttl <= 0 {
+		return v, err
+	}
+	cp := *v
+	t.put(key, &cp, s.now().Add(s.ttl))
+	return v, nil
+}
+
+func memberKey(projectID, who string) string { return projectID + "\x00" + who }
+
+// FindProjectByID is cached.
+func (s *Store) FindProjectByID(ctx context.Context, id string) (*tiledesk.Project, error) {
+	return cached(s, s.projects, id, func() (*tiledesk.Project, error) { return s.Store.FindProjectByID(ctx, id) })
+}
+
+// FindUserByID is cached.
+func (s *Store) FindUserByID(ctx context.Context, id string) (*tiledesk.User, error) {
+	return cached(s, s.usersByID, id, func() (*tiledesk.User, error) { return s.Store.FindUserByID(ctx, id) })
+}
+
+// FindUserByEmail is cached.
+func (s *Store) FindUserByEmail(ctx context.Context, email string) (*tiledesk.User, error) {
+	key := strings.ToLower(email)
+	return cached(s, s.usersByMail, key, func() (*tiledesk.User, error) { return s.Store.FindUserByEmail(ctx, email) })
+}
+
+// FindMember is cached; the exact FindProjectUserBy* lookups are not (their counters move with every
+// conversation).
+func (s *Store) FindMember(ctx context.Context, projectID, who string, guest bool) (*tiledesk.ProjectUser, error) {
+	key := memberKey(projectID, who)
+	if guest {
+		key += "\x00guest" // a uuid and a user id are looked up in different columns
+	}
+	return cached(s, s.members, key, func() (*tiledesk.ProjectUser, error) {
+		return s.Store.FindMember(ctx, projectID, who, guest)
+	})
+}
+
+// UpdateProject drops the project's entry.
+func (s *Store) UpdateProject(ctx context.Context, id string, upd tiledesk.ProjectUpdate) (*tiledesk.Project, error) {
+	defer s.projects.drop(id)
+	return s.Store.UpdateProject(ctx, id, upd)
+}
+
+// DeleteProject drops the project's entry and its memberships.
+func (s *Store) DeleteProject(ctx context.Context, id string) (*tiledesk.Project, error) {
+	defer s.projects.drop(id)
+	defer s.members.dropPrefix(memberKey(id, ""))
+	return s.Store.DeleteProject(ctx, id)
+}
+
+// UpdateUser drops the user's entries.
+func (s *Store) UpdateUser(ctx context.Context, id string, upd tiledesk.UserUpdate) (*tiledesk.User, error) {
+	defer s.dropUser()
+	return s.Store.UpdateUser(ctx, id, upd)
+}
+
+// SetUserPassword drops the user's entries.
+func (s *Store) SetUserPassword(ctx context.Context, id, hash string) error {
+	defer s.dropUser()
+	return s.Store.SetUserPassword(ctx, id, hash)
+}
+
+// dropUser empties both user tables: user writes are rare, and the email of an id is not at hand.
+func (s *Store) dropUser() {
+	s.usersByID.clear()
+	s.usersByMail.clear()
+}
+
+// UpdateProjectUser drops the membership's entry.
+func (s *Store) UpdateProjectUser(ctx context.Context, projectID, id string, upd tiledesk.ProjectUserUpdate) (*tiledesk.ProjectUser, error) {
+	defer s.members.dropPrefix(memberKey(projectID, ""))
+	return s.Store.UpdateProjectUser(ctx, projectID, id, upd)
+}
+
+// DeleteProjectUser drops the project's membership entries.
+func (s *Store) DeleteProjectUser(ctx context.Context, projectID, id string) error {
+	defer s.members.dropPrefix(memberKey(projectID, ""))
+	return s.Store.DeleteProjectUser(ctx, projectID, id)
+}

@@ -1,0 +1,158 @@
+package storecache_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/sqlite"
+	"github.com/tiledesk-go/tiledesk/internal/storecache"
+	"github.com/tiledesk-go/tiledesk/internal/storetest"
+)
+
+func open(t *testing.T) tiledesk.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), sqlite.Options{Synchronous: "OFF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// The cached store is still a Store: it passes the whole conformance suite.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) tiledesk.Store { return storecache.New(open(t), time.Minute) })
+}
+
+type fixture struct {
+	raw, cached tiledesk.Store
+	clock       *time.Time
+	user        *tiledesk.User
+	project     *tiledesk.Project
+	owner       *tiledesk.ProjectUser
+	agent       *tiledesk.ProjectUser
+}
+
+func setup(t *testing.T) *fixture {
+	ctx := context.Background()
+	raw := open(t)
+	now := time.Now()
+	c := storecache.New(raw, 2*time.Second)
+	c.SetClock(func() time.Time { return now })
+	f := &fixture{raw: raw, cached: c, clock: &now}
+	ts := tiledesk.Now()
+	f.user = &tiledesk.User{ID: tiledesk.NewID(), Email: "a@example.com", PasswordHash: "h", Firstname: "A", Status: 100, CreatedAt: ts, UpdatedAt: ts}
+	if err := c.CreateUser(ctx, f.user); err != nil {
+		t.Fatal(err)
+	}
+	f.project = tiledesk.NewProject("P", f.user.ID, ts)
+	f.owner = tiledesk.NewProjectUser(f.project.ID, tiledesk.RoleOwner, f.user.ID, ts)
+	f.owner.UserID = f.user.ID
+	if err := c.CreateProject(ctx, f.project, f.owner, tiledesk.NewDefaultDepartment(f.project.ID, f.user.ID, ts)); err != nil {
+		t.Fatal(err)
+	}
+	agent := &tiledesk.User{ID: tiledesk.NewID(), Email: "b@example.com", PasswordHash: "h", Status: 100, CreatedAt: ts, UpdatedAt: ts}
+	if err := c.CreateUser(ctx, agent); err != nil {
+		t.Fatal(err)
+	}
+	f.agent = tiledesk.NewProjectUser(f.project.ID, tiledesk.RoleAgent, f.user.ID, ts)
+	f.agent.UserID = agent.ID
+	if err := c.CreateProjectUser(ctx, f.agent); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Changes made through the cache are seen at once.
+func TestOwnWritesAreSeenAtOnce(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	c := f.cached
+	// Warm every table.
+	c.FindProjectByID(ctx, f.project.ID)
+	c.FindUserByID(ctx, f.user.ID)
+	c.FindUserByEmail(ctx, f.user.Email)
+	c.FindMember(ctx, f.project.ID, f.agent.UserID, false)
+
+	disabled := tiledesk.MemberDisabled
+	if _, err := c.UpdateProjectUser(ctx, f.project.ID, f.agent.ID, tiledesk.ProjectUserUpdate{Status: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	if pu, _ := c.FindMember(ctx, f.project.ID, f.agent.UserID, false); pu.IsActive() {
+		t.Fatal("a disabled membership is still active through the cache")
+	}
+	if err := c.DeleteProjectUser(ctx, f.project.ID, f.agent.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.FindMember(ctx, f.project.ID, f.agent.UserID, false); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("a deleted membership is still found: %v", err)
+	}
+	name := "Renamed"
+	if _, err := c.UpdateUser(ctx, f.user.ID, tiledesk.UserUpdate{Firstname: &name}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := c.FindUserByID(ctx, f.user.ID); u.Firstname != "Renamed" {
+		t.Fatal("a renamed user is stale by id")
+	}
+	if u, _ := c.FindUserByEmail(ctx, f.user.Email); u.Firstname != "Renamed" {
+		t.Fatal("a renamed user is stale by email")
+	}
+	if err := c.SetUserPassword(ctx, f.user.ID, "new-hash"); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := c.FindUserByEmail(ctx, f.user.Email); u.PasswordHash != "new-hash" {
+		t.Fatal("a changed password hash is stale")
+	}
+	pname := "New name"
+	if _, err := c.UpdateProject(ctx, f.project.ID, tiledesk.ProjectUpdate{Name: &pname}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := c.FindProjectByID(ctx, f.project.ID); p.Name != "New name" {
+		t.Fatal("a renamed project is stale")
+	}
+	c.FindMember(ctx, f.project.ID, f.user.ID, false)
+	if _, err := c.DeleteProject(ctx, f.project.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.FindProjectByID(ctx, f.project.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("a deleted project is still found: %v", err)
+	}
+}
+
+// Changes made by another process (here: straight to the database) are seen once the entry expires,
+// and not before: the TTL is the bound on staleness.
+func TestOtherWritesAreSeenWithinTTL(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	if pu, _ := f.cached.FindMember(ctx, f.project.ID, f.agent.UserID, false); !pu.IsActive() {
+		t.Fatal("setup: the agent is not active")
+	}
+	disabled := tiledesk.MemberDisabled
+	if _, err := f.raw.UpdateProjectUser(ctx, f.project.ID, f.agent.ID, tiledesk.ProjectUserUpdate{Status: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	if pu, _ := f.cached.FindMember(ctx, f.project.ID, f.agent.UserID, false); !pu.IsActive() {
+		t.Fatal("the cache did not answer from memory within its TTL")
+	}
+	*f.clock = f.clock.Add(2*time.Second + time.Millisecond)
+	if pu, _ := f.cached.FindMember(ctx, f.project.ID, f.agent.UserID, false); pu.IsActive() {
+		t.Fatal("a membership disabled elsewhere is still active after the TTL")
+	}
+}
+
+// Callers get copies: changing what the cache returned does not change the cache.
+func TestCallersGetCopies(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	p, _ := f.cached.FindProjectByID(ctx, f.project.ID)
+	p.Name = "mutated"
+	if again, _ := f.cached.FindProjectByID(ctx, f.project.ID); again.Name == "mutated" {
+		t.Fatal("a caller's change reached the cache")
+	}
+}
