@@ -2,6 +2,7 @@ package tiledesk
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -275,8 +276,9 @@ type NewRequest struct {
 // MessagePost is a message for a conversation that may not exist yet.
 type MessagePost struct {
 	Message *Message
-	// LastMessage is the message as clients read it, kept in the request's attributes.last_message.
-	LastMessage map[string]any
+	// LastMessage is the message as clients read it (a JSON object), kept in the request's
+	// attributes.last_message. Encoded by the caller, outside the store's write path.
+	LastMessage json.RawMessage
 	// Create describes the conversation to create when Message.Recipient names none.
 	Create *NewRequest
 	// RequesterOnly, when set, restricts posting into an existing conversation to its requester
@@ -391,7 +393,7 @@ type RequestStore interface {
 	// etc. when created). Concurrent first messages to one request_id create one conversation.
 	PostMessage(ctx context.Context, in *MessagePost) (r *Request, m *Message, created, replayed bool, err error)
 	// AddMessages appends messages to an existing conversation (ENOTFOUND when missing).
-	AddMessages(ctx context.Context, projectID, requestID string, msgs []*Message, lastMessage map[string]any) (*Request, error)
+	AddMessages(ctx context.Context, projectID, requestID string, msgs []*Message, lastMessage json.RawMessage) (*Request, error)
 	FindRequest(ctx context.Context, projectID, requestID string) (*Request, error)
 	FindRequests(ctx context.Context, projectID string, f RequestFilter) (*RequestPage, error)
 	CountRequests(ctx context.Context, projectID string, visibleTo *Visibility) (*RequestCounts, error)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -82,7 +83,7 @@ func seedConversation(ctx context.Context, store *sqlstore.Store, f *fixture, ow
 			Recipient: rid, Type: "text", ChannelType: "group", Text: fmt.Sprintf("message %d of conversation %d", k, i),
 			Channel: tiledesk.Channel{Name: "chat21"}, CreatedBy: sender, CreatedAt: at, UpdatedAt: at}
 	}
-	last := map[string]any{"text": msgs[len(msgs)-1].Text, "sender": msgs[len(msgs)-1].Sender}
+	last, _ := json.Marshal(map[string]any{"text": msgs[len(msgs)-1].Text, "sender": msgs[len(msgs)-1].Sender})
 	if _, err := store.AddMessages(ctx, f.pid, rid, msgs, last); err != nil {
 		return fmt.Errorf("seed messages of request %d: %w", i, err)
 	}

@@ -68,11 +68,9 @@ func newMessage(c *call, rid, sender, fullname string, f messageFields) *tiledes
 }
 
 // lastMessage is a message as attributes.last_message keeps it.
-func lastMessage(m *tiledesk.Message) map[string]any {
+func lastMessage(m *tiledesk.Message) json.RawMessage {
 	raw, _ := encodeJSON(toMessage(m))
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return out
+	return raw
 }
 
 // handleMessageCreate posts a message; to a request_id that does not exist yet it creates the

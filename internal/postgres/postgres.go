@@ -95,3 +95,8 @@ func Redact(dsn string) string {
 	}
 	return u.Redacted()
 }
+
+// JSONSet sets key of the JSON object in col to the JSON text in ph.
+func (Dialect) JSONSet(col, key, ph string) string {
+	return "jsonb_set(COALESCE(" + col + ", '{}'::jsonb), '{" + key + "}', CAST(" + ph + " AS jsonb))"
+}

@@ -39,8 +39,17 @@ var (
 
 func (Dialect) Name() string { return "sqlite" }
 
-// Rebind turns $N into ?N, SQLite's numbered parameter, which binds the same argument as $N.
-func (Dialect) Rebind(q string) string { return strings.ReplaceAll(q, "$", "?") }
+// Rebind turns $N into ?N, SQLite's numbered parameter, which binds the same argument as $N. A $
+// not followed by a digit (a JSON path such as '$.key') is left alone.
+func (Dialect) Rebind(q string) string {
+	b := []byte(q)
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == '$' && b[i+1] >= '0' && b[i+1] <= '9' {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
 
 func (Dialect) Migrations() fs.FS {
 	sub, err := fs.Sub(migrations, "migrations")
@@ -125,7 +134,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error)
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	// Readers map the file (no copy into each connection's cache) and keep a larger page cache: a
+	// page of a list deep in a large table otherwise re-reads cold pages on every request.
+	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)&_pragma=mmap_size(1073741824)&_pragma=cache_size(-32768)")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -191,4 +202,9 @@ func (Dialect) AfterMigrate(ctx context.Context, db *sql.DB) error {
 	}
 	_, err := db.ExecContext(ctx, `ANALYZE sqlite_schema`) // reloads the statistics
 	return err
+}
+
+// JSONSet sets key of the JSON object in col to the JSON text in ph.
+func (Dialect) JSONSet(col, key, ph string) string {
+	return "json_set(COALESCE(" + col + ", '{}'), '$." + key + "', json(" + ph + "))"
 }

@@ -120,6 +120,8 @@ func TestQueryPlans(t *testing.T) {
 		`SELECT COUNT(*) FROM leads WHERE id_project = 'p' AND status <> 1000 AND seq IN
 			(SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*')`: "USING INTEGER PRIMARY KEY",
 		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_created",
+		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 AND (created_at, id) < (5, 'x')
+			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_created (id_project=? AND (created_at,id)<(?,?))",
 	} {
 		rows, err := db.Query(`EXPLAIN QUERY PLAN ` + q)
 		if err != nil {
@@ -138,5 +140,12 @@ func TestQueryPlans(t *testing.T) {
 		if !strings.Contains(strings.Join(plan, "\n"), want) {
 			t.Errorf("plan of\n%s\nis\n  %s\nwant a step %q", q, strings.Join(plan, "\n  "), want)
 		}
+	}
+}
+
+func TestRebind(t *testing.T) {
+	got := sqlite.Dialect{}.Rebind(`SELECT json_set(a, '$.k', json($1)) FROM t WHERE x = $12 AND y = '$'`)
+	if want := `SELECT json_set(a, '$.k', json(?1)) FROM t WHERE x = ?12 AND y = '$'`; got != want {
+		t.Fatalf("Rebind = %s\nwant %s", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -183,6 +184,9 @@ var requestUpdateSQL = func() string {
 // writes a project's leads, conversations or messages takes it first, before any other row: one lock
 // order, so writers queue instead of deadlocking.
 func (t *tx) lockProject(ctx context.Context, projectID string) error {
+	if t.s.dialect.SingleWriter() {
+		return nil // one writer at a time already: nothing to order
+	}
 	_, err := t.exec(ctx, `UPDATE project_counters SET ticket_seq = ticket_seq WHERE id_project = $1`, projectID)
 	return err
 }
@@ -572,7 +576,9 @@ func (s *Store) CreateRequest(ctx context.Context, in *tiledesk.NewRequest) (*ti
 	return out, err
 }
 
-// PostMessage adds a message, creating its conversation when needed.
+// PostMessage adds a message, creating its conversation when needed. Inside the transaction an
+// existing conversation is read only for what a message changes; the whole of it is read after the
+// commit, off the write path (on SQLite that path is one goroutine for every writer).
 func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*tiledesk.Request, *tiledesk.Message, bool, bool, error) {
 	var (
 		outR              *tiledesk.Request
@@ -581,7 +587,7 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 	)
 	m := in.Message
 	err := s.withRequestRetry(ctx, func(t *tx) error {
-		created, replayed = false, false
+		created, replayed, outR = false, false, nil
 		if err := t.lockProject(ctx, m.ProjectID); err != nil {
 			return err
 		}
@@ -592,21 +598,17 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 			}
 			if first != "" {
 				replayed = true
-				if outM, err = scanMessage(t.queryRow(ctx, `SELECT `+messageColumns+` FROM messages
-					WHERE id_project = $1 AND id = $2`, m.ProjectID, first)); err != nil {
-					return notFound(err, "message")
-				}
-				outR, err = scanRequest(t.queryRow(ctx, `SELECT `+requestColumns+` FROM requests
-					WHERE id_project = $1 AND request_id = $2`, m.ProjectID, outM.Recipient))
-				return notFound(err, "request")
+				outM, err = scanMessage(t.queryRow(ctx, `SELECT `+messageColumns+` FROM messages
+					WHERE id_project = $1 AND id = $2`, m.ProjectID, first))
+				return notFound(err, "message")
 			}
 		}
-		r, err := t.findRequestForUpdate(ctx, m.ProjectID, m.Recipient)
+		r, err := t.findMessageTarget(ctx, m.ProjectID, m.Recipient)
 		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND && in.Create != nil {
 			if r, err = t.createRequest(ctx, in.Create); err != nil {
 				return err
 			}
-			created = true
+			created, outR = true, r
 		}
 		if err != nil {
 			return err
@@ -618,68 +620,95 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 			return err
 		}
 		if !created {
-			noteMessage(r, m, in.LastMessage)
-			if err := t.touchRequest(ctx, r); err != nil {
+			noteMessage(r, m)
+			if err := t.touchRequest(ctx, r, in.LastMessage); err != nil {
 				return err
 			}
 		}
-		outR, outM = r, m
+		outM = m
 		return t.event(ctx, m.ProjectID, tiledesk.EventMessageCreate, m.ID, m)
 	})
-	return outR, outM, created, replayed, err
+	if err != nil {
+		return nil, nil, false, false, err
+	}
+	if outR == nil {
+		if outR, err = s.FindRequest(ctx, m.ProjectID, outM.Recipient); err != nil {
+			return nil, nil, false, false, err
+		}
+	}
+	return outR, outM, created, replayed, nil
+}
+
+// messageTargetColumns are what a new message reads of its conversation.
+const messageTargetColumns = `id_project, id, request_id, requester, participants_agents, first_response_at, working_status,
+	created_at`
+
+// findMessageTarget reads the part of a conversation a new message changes.
+func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string) (*tiledesk.Request, error) {
+	var (
+		r       tiledesk.Request
+		agents  sql.NullString
+		first   sql.NullInt64
+		created int64
+	)
+	err := t.queryRow(ctx, `SELECT `+messageTargetColumns+` FROM requests WHERE id_project = $1 AND request_id = $2`+
+		t.s.dialect.ForUpdate(), projectID, requestID).Scan(&r.ProjectID, &r.ID, &r.RequestID, &r.RequesterID, &agents,
+		&first, &r.WorkingStatus, &created)
+	if err != nil {
+		return nil, notFound(err, "request")
+	}
+	r.FirstResponseAt, r.CreatedAt = timePtr(first), fromMS(created)
+	if err := scanJSON(agents, &r.ParticipantsAgents); err != nil {
+		return nil, fmt.Errorf("request %s: %w", r.ID, err)
+	}
+	return &r, nil
 }
 
 // touchRequest writes what a new message changes on its conversation (last message, first response,
-// working status) with a new clock stamp. It records no request.update: message.create says it.
-func (t *tx) touchRequest(ctx context.Context, r *tiledesk.Request) error {
+// working status) with a new clock stamp. It records no request.update: message.create says it. The
+// last message is set by the database's JSON functions, so the conversation's attributes are neither
+// decoded nor encoded here.
+func (t *tx) touchRequest(ctx context.Context, r *tiledesk.Request, last json.RawMessage) error {
 	clock, _, err := t.requestClock(ctx, r.ProjectID, 0, false)
 	if err != nil {
 		return err
 	}
 	r.UpdatedAt = clock
-	attrs, err := jsonArg(r.Attributes)
-	if err != nil {
-		return tiledesk.Invalid("attributes", "attributes cannot be stored as JSON")
+	attrs := "attributes"
+	args := []any{r.ProjectID, r.ID, msPtr(r.FirstResponseAt), intPtrArg(r.WaitingTime), r.WorkingStatus, ms(r.UpdatedAt)}
+	if len(last) > 0 {
+		args = append(args, string(last))
+		attrs = t.s.dialect.JSONSet("attributes", "last_message", "$7")
 	}
-	if _, err := t.exec(ctx, `UPDATE requests SET attributes = $3, first_response_at = $4, waiting_time = $5,
-		working_status = $6, updated_at = $7 WHERE id_project = $1 AND id = $2`, r.ProjectID, r.ID, attrs,
-		msPtr(r.FirstResponseAt), intPtrArg(r.WaitingTime), r.WorkingStatus, ms(r.UpdatedAt)); err != nil {
+	if _, err := t.exec(ctx, `UPDATE requests SET attributes = `+attrs+`, first_response_at = $3, waiting_time = $4,
+		working_status = $5, updated_at = $6 WHERE id_project = $1 AND id = $2`, args...); err != nil {
 		return fmt.Errorf("update request: %w", err)
 	}
 	return nil
 }
 
-// noteMessage records a new message on its existing conversation: the last message, the first
-// response of an agent, and the working status going from pending back to open when the requester
-// writes.
-func noteMessage(r *tiledesk.Request, m *tiledesk.Message, last map[string]any) {
-	if last != nil {
-		attrs := make(map[string]any, len(r.Attributes)+1)
-		for k, v := range r.Attributes {
-			attrs[k] = v
-		}
-		attrs["last_message"] = last
-		r.Attributes = attrs
-	}
-	if r.FirstResponseAt == nil && slices.Contains(r.ParticipantsAgents, m.Sender) {
+// noteMessage records a new message on its existing conversation: the first response of an agent,
+// and the working status going from pending back to open when the requester side writes.
+func noteMessage(r *tiledesk.Request, m *tiledesk.Message) {
+	fromAgent := slices.Contains(r.ParticipantsAgents, m.Sender)
+	if r.FirstResponseAt == nil && fromAgent {
 		t := m.CreatedAt
 		r.FirstResponseAt = &t
 		w := m.CreatedAt.Sub(r.CreatedAt).Milliseconds()
 		r.WaitingTime = &w
 	}
-	if r.WorkingStatus == "pending" && r.Snapshot.Lead != nil && m.Sender == r.Snapshot.Lead.LeadID {
+	if r.WorkingStatus == "pending" && !fromAgent {
 		r.WorkingStatus = "open"
 	}
 }
 
 // AddMessages appends messages to an existing conversation.
-func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, msgs []*tiledesk.Message, last map[string]any) (*tiledesk.Request, error) {
-	var out *tiledesk.Request
+func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, msgs []*tiledesk.Message, last json.RawMessage) (*tiledesk.Request, error) {
 	err := s.inTx(ctx, func(t *tx) error {
 		if err := t.lockProject(ctx, projectID); err != nil {
 			return err
 		}
-		r, err := t.findRequestForUpdate(ctx, projectID, requestID)
+		r, err := t.findMessageTarget(ctx, projectID, requestID)
 		if err != nil {
 			return err
 		}
@@ -687,16 +716,17 @@ func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, ms
 			if err := t.insertMessage(ctx, m); err != nil {
 				return err
 			}
-			noteMessage(r, m, nil)
+			noteMessage(r, m)
 			if err := t.event(ctx, projectID, tiledesk.EventMessageCreate, m.ID, m); err != nil {
 				return err
 			}
 		}
-		noteMessage(r, msgs[len(msgs)-1], last)
-		out = r
-		return t.touchRequest(ctx, r)
+		return t.touchRequest(ctx, r, last)
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return s.FindRequest(ctx, projectID, requestID)
 }
 
 // FindRequest returns a conversation by its request_id.

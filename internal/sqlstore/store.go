@@ -37,6 +37,9 @@ type Dialect interface {
 	TextMatch(table, ph string) string
 	// TextQuery turns normalised words into the engine's query: every word must match as a prefix.
 	TextQuery(words []string) string
+	// JSONSet is an expression: the JSON object in col with key set to the JSON text in placeholder
+	// ph (key is a plain identifier).
+	JSONSet(col, key, ph string) string
 	// SingleWriter reports whether the engine writes through one connection, so that concurrent
 	// write transactions are better committed together (group commit).
 	SingleWriter() bool

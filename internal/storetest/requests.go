@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -271,7 +272,7 @@ func testRequestPostMessage(t *testing.T, s tiledesk.Store) {
 	// The agent answers: first response time.
 	reply := c.message(rid, c.owner.ID, "how can I help?")
 	reply.CreatedAt = reply.CreatedAt.Add(1500 * time.Millisecond)
-	r, _, created, _, err = s.PostMessage(ctx, &tiledesk.MessagePost{Message: reply, LastMessage: map[string]any{"text": "how can I help?"}})
+	r, _, created, _, err = s.PostMessage(ctx, &tiledesk.MessagePost{Message: reply, LastMessage: json.RawMessage(`{"text":"how can I help?"}`)})
 	if err != nil || created {
 		t.Fatalf("reply: created %v err %v", created, err)
 	}
@@ -296,7 +297,7 @@ func testRequestPostMessage(t *testing.T, s tiledesk.Store) {
 	_, err = s.FindMessage(ctx, c.p.ID, "other", m1.ID)
 	wantCode(t, err, tiledesk.ENOTFOUND)
 	more := []*tiledesk.Message{c.message(rid, g.UUIDUser, "a"), c.message(rid, g.UUIDUser, "b")}
-	r, err = s.AddMessages(ctx, c.p.ID, rid, more, map[string]any{"text": "b"})
+	r, err = s.AddMessages(ctx, c.p.ID, rid, more, json.RawMessage(`{"text":"b"}`))
 	if err != nil || r.Attributes["last_message"].(map[string]any)["text"] != "b" {
 		t.Fatalf("AddMessages = %v", err)
 	}
