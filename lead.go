@@ -100,6 +100,22 @@ type LeadPage struct {
 	Next  *Cursor
 }
 
+// Version names an object and the instant of its latest change. For leads and requests that instant
+// identifies the content: every change of a project's leads (and of its requests) is stamped by the
+// project's clock with a distinct, increasing updated_at, so a copy rendered at a Version stays
+// current for as long as the object's Version is the same.
+type Version struct {
+	ID        string
+	UpdatedAt time.Time
+}
+
+// VersionPage is a page of Versions, with the count and cursor of the matching page of objects.
+type VersionPage struct {
+	Versions []Version
+	Count    int
+	Next     *Cursor
+}
+
 // LeadUpdate lists lead changes; nil means unchanged.
 type LeadUpdate struct {
 	Fullname, Email, Phone, Company, Note         *string
@@ -130,6 +146,9 @@ type LeadStore interface {
 	// FindLeadByLeadID returns the newest lead with that lead_id.
 	FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*Lead, error)
 	FindLeads(ctx context.Context, projectID string, f LeadFilter) (*LeadPage, error)
+	// FindLeadVersions is FindLeads that returns only which leads, and the version of each: a list
+	// renders the ones it has not rendered at that version yet (FindLeadsByIDs) and reuses the rest.
+	FindLeadVersions(ctx context.Context, projectID string, f LeadFilter) (*VersionPage, error)
 	// UpdateLead applies upd and records lead.update. check, when given, sees the current lead inside
 	// the transaction and may refuse the change (If-Match).
 	UpdateLead(ctx context.Context, projectID, id string, upd LeadUpdate, check func(*Lead) error) (*Lead, error)

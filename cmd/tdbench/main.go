@@ -65,6 +65,7 @@ type options struct {
 	keep        bool
 	serverArgs  []string
 	list        bool
+	profileDir  string
 }
 
 type stringList []string
@@ -90,6 +91,7 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binary, SQLite file, logs)")
 	fs.Var(&serverArgs, "server-arg", "an extra flag for the server (repeatable), e.g. --server-arg=--log-level=debug")
 	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
+	fs.StringVar(&o.profileDir, "profile", "", "write the server's CPU profile of each measured scenario into this directory (SCENARIO-CLIENTS.pprof; go tool pprof reads them)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -211,6 +213,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	secret := auth.NewSecret()
 	srvArgs := append([]string{"--db", dsn, "--jwt-secret", secret, "--log-level", "warn"}, serverFlags(bin)...)
+	debugAddr := ""
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return fmt.Errorf("--profile: %w", err)
+		}
+		if debugAddr, err = freePort(); err != nil {
+			return err
+		}
+		srvArgs = append(srvArgs, "--debug-addr", debugAddr)
+	}
 	srv, err := start(bin, append(srvArgs, o.serverArgs...), "/v1/")
 	if err != nil {
 		return err
@@ -277,7 +289,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				}
 				rep.add(out, b)
 			}
+			profiled := make(chan error, 1)
+			if debugAddr != "" {
+				go func() {
+					profiled <- profileServer(ctx, debugAddr, cfg, filepath.Join(o.profileDir, fmt.Sprintf("%s-%d.pprof", s.name, c)))
+				}()
+			} else {
+				profiled <- nil
+			}
 			r := drive(ctx, client, s.build(f), cfg, srv.pid())
+			if err := <-profiled; err != nil {
+				return fmt.Errorf("--profile: %s: %w", s.name, err)
+			}
 			r.Scenario = s.name
 			if b.RPS > 0 {
 				r.Baseline, r.BaselineRPS, r.Ratio = b.Scenario, b.RPS, r.RPS/b.RPS
@@ -449,4 +472,36 @@ func loadAverage() float64 {
 		return -1
 	}
 	return v
+}
+
+// profileServer records the server's CPU profile over the measured part of a scenario (whole
+// seconds, as the profiler counts them) into file.
+func profileServer(ctx context.Context, addr string, cfg loadConfig, file string) error {
+	select {
+	case <-time.After(cfg.warmup):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	secs := max(1, int(cfg.duration/time.Second))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("the profiler answered %s", resp.Status)
+	}
+	out, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, resp.Body); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

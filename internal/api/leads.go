@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/csv"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,30 +124,82 @@ func decodeCursor(s string) (*tiledesk.Cursor, error) {
 	return c, nil
 }
 
-type leadList struct {
-	PerPage    int         `json:"perPage"`
-	Count      int         `json:"count"`
-	Leads      []*leadJSON `json:"leads"`
-	NextCursor *string     `json:"next_cursor"`
-}
-
 func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call) error {
 	f, limit, err := leadListQuery(r)
 	if err != nil {
 		return err
 	}
-	page, err := s.store.FindLeads(r.Context(), c.project.ID, f)
+	page, err := s.store.FindLeadVersions(r.Context(), c.project.ID, f)
 	if err != nil {
 		return err
 	}
-	out := leadList{PerPage: limit, Count: page.Count, Leads: make([]*leadJSON, 0, len(page.Leads)),
-		NextCursor: encodeCursor(page.Next)}
-	for _, l := range page.Leads {
-		out.Leads = append(out.Leads, toLead(l))
+	leads, err := s.renderLeads(r.Context(), c.project.ID, page.Versions)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	// {"perPage","count","leads","next_cursor"}, assembled from the leads' rendered JSON.
+	buf := make([]byte, 0, 128+listBytes(leads))
+	buf = append(buf, `{"perPage":`...)
+	buf = strconv.AppendInt(buf, int64(limit), 10)
+	buf = append(buf, `,"count":`...)
+	buf = strconv.AppendInt(buf, int64(page.Count), 10)
+	buf = append(buf, `,"leads":`...)
+	buf = appendList(buf, leads)
+	buf = append(buf, `,"next_cursor":`...)
+	buf = appendCursor(buf, page.Next)
+	buf = append(buf, '}')
+	writeRaw(w, http.StatusOK, buf)
 	return nil
 }
+
+// renderLeads returns the JSON of the leads at the given versions, in their order: from the render
+// cache, or read (in one query for all the others) and rendered. A lead deleted since the versions
+// were read is left out; one changed since is rendered as it is now.
+func (s *Server) renderLeads(ctx context.Context, projectID string, versions []tiledesk.Version) ([][]byte, error) {
+	out := make([][]byte, len(versions))
+	var missing []string
+	for i, v := range versions {
+		var ok bool
+		if out[i], ok = s.renders.get(leadKey(projectID, v.ID), v.UpdatedAt); !ok {
+			missing = append(missing, v.ID)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	leads, err := s.store.FindLeadsByIDs(ctx, projectID, missing)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range versions {
+		if out[i] != nil {
+			continue
+		}
+		l := leads[v.ID]
+		if l == nil {
+			continue
+		}
+		if out[i], err = s.renderLead(l); err != nil {
+			return nil, err
+		}
+	}
+	return slices.DeleteFunc(out, func(b []byte) bool { return b == nil }), nil
+}
+
+// renderLead encodes a lead and keeps its JSON for the next list.
+func (s *Server) renderLead(l *tiledesk.Lead) ([]byte, error) {
+	if b, ok := s.renders.get(leadKey(l.ProjectID, l.ID), l.UpdatedAt); ok {
+		return b, nil
+	}
+	b, err := encodeJSON(toLead(l))
+	if err != nil {
+		return nil, err
+	}
+	s.renders.put(leadKey(l.ProjectID, l.ID), l.UpdatedAt, b)
+	return b, nil
+}
+
+func leadKey(projectID, id string) string { return "lead\x00" + projectID + "\x00" + id }
 
 var leadCSVHeader = []string{"_id", "lead_id", "fullname", "email", "phone", "company", "note", "streetAddress", "city",
 	"region", "zipcode", "country", "tags", "status", "id_project", "createdBy", "createdAt", "updatedAt"}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -33,6 +34,46 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// writeRaw answers with body, JSON the caller assembled.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// listBytes is the length of items joined as a JSON array.
+func listBytes(items [][]byte) int {
+	n := 2 + len(items)
+	for _, b := range items {
+		n += len(b)
+	}
+	return n
+}
+
+// appendList appends items, each a JSON value, as a JSON array.
+func appendList(buf []byte, items [][]byte) []byte {
+	buf = append(buf, '[')
+	for i, b := range items {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, b...)
+	}
+	return append(buf, ']')
+}
+
+// appendCursor appends the opaque cursor after c as a JSON string, or null on the last page.
+func appendCursor(buf []byte, c *tiledesk.Cursor) []byte {
+	s := encodeCursor(c)
+	if s == nil {
+		return append(buf, "null"...)
+	}
+	b, _ := json.Marshal(*s) // a string always encodes
+	return append(buf, b...)
 }
 
 // msgBody is the original's most common error body.

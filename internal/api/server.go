@@ -47,6 +47,9 @@ type Config struct {
 	// Metrics is the registry /metrics serves, shared with other components that register their own
 	// series (websocket clients, webhook queue); nil makes a private one.
 	Metrics *prometheus.Registry
+	// RenderCacheBytes bounds the JSON of leads and requests kept to answer lists (see renderCache);
+	// 0 means the default, 64 MiB; a negative value keeps nothing.
+	RenderCacheBytes int
 }
 
 // Server is the API's http.Handler.
@@ -70,6 +73,7 @@ type Server struct {
 	readyChecks      []readyCheck
 	metrics          *metrics
 	patterns         []string // every registered route pattern
+	renders          *renderCache
 
 	root    *http.ServeMux // routes whose first segment is fixed: /auth, /users, /projects, ...
 	project *http.ServeMux // routes under /{pid}/
@@ -115,6 +119,11 @@ func New(cfg Config) *Server {
 		}
 	}
 	s.maintenance.Store(cfg.Maintenance)
+	renderBytes := cfg.RenderCacheBytes
+	if renderBytes == 0 {
+		renderBytes = 64 << 20
+	}
+	s.renders = newRenderCache(renderBytes)
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {
 		ttl = 5 * time.Minute

@@ -228,6 +228,54 @@ func leadSortValue(l *tiledesk.Lead, key string) any {
 
 // FindLeads lists leads by filter, with offset or keyset paging.
 func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.LeadPage, error) {
+	lq, err := s.leadQuery(ctx, projectID, f)
+	if err != nil || lq.empty {
+		return &tiledesk.LeadPage{Leads: []*tiledesk.Lead{}}, err
+	}
+	rows, err := s.query(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+lq.where, lq.q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("find leads: %w", err)
+	}
+	leads, err := collect(rows, scanLead)
+	if err != nil {
+		return nil, err
+	}
+	out := &tiledesk.LeadPage{Count: lq.count}
+	out.Leads, out.Next = next(lq.pg, leads, leadSortValue, func(l *tiledesk.Lead) string { return l.ID })
+	return out, nil
+}
+
+// FindLeadVersions lists the same leads as FindLeads, reading only their ids, versions and sort
+// values.
+func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.VersionPage, error) {
+	lq, err := s.leadQuery(ctx, projectID, f)
+	if err != nil || lq.empty {
+		return &tiledesk.VersionPage{Versions: []tiledesk.Version{}}, err
+	}
+	rows, err := s.query(ctx, `SELECT id, updated_at, `+lq.pg.col+` FROM leads WHERE `+lq.where, lq.q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("find leads: %w", err)
+	}
+	vs, err := collectVersions(rows, lq.pg)
+	if err != nil {
+		return nil, err
+	}
+	out := &tiledesk.VersionPage{Count: lq.count}
+	out.Versions, out.Next = vs.page(lq.pg)
+	return out, nil
+}
+
+// leadQuery is what FindLeads and FindLeadVersions share: the conditions, order and count of a
+// filter. empty means no lead can match (a search without a single word).
+type leadQuery struct {
+	q     *query
+	pg    page
+	where string // conditions, ORDER BY and LIMIT
+	count int
+	empty bool
+}
+
+func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*leadQuery, error) {
 	pg, err := newPage(leadSortColumn, tiledesk.LeadSortCreatedAt, f.Sort, f.Desc, f.After, f.Limit, f.Offset)
 	if err != nil {
 		return nil, err
@@ -258,7 +306,7 @@ func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.Lead
 	if f.Text != "" {
 		words := tiledesk.SearchTerms(f.Text)
 		if len(words) == 0 {
-			return &tiledesk.LeadPage{Leads: []*tiledesk.Lead{}}, nil
+			return &leadQuery{empty: true}, nil
 		}
 		q.where(s.dialect.TextMatch("leads", q.arg(s.dialect.TextQuery(words))))
 	}
@@ -267,23 +315,14 @@ func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.Lead
 	}
 	defaultFilter = defaultFilter && len(q.conds) == 2 // project and "not deleted" only
 
-	count := 0
+	out := &leadQuery{q: q, pg: pg}
 	if !f.NoCount {
-		if count, err = s.count(ctx, "leads", "leads_active", defaultFilter, q); err != nil {
+		if out.count, err = s.count(ctx, "leads", "leads_active", defaultFilter, q); err != nil {
 			return nil, err
 		}
 	}
 	tail := pg.clause(q) // adds the cursor condition: before q.conditions()
-	rows, err := s.query(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+q.conditions()+tail, q.args...)
-	if err != nil {
-		return nil, fmt.Errorf("find leads: %w", err)
-	}
-	leads, err := collect(rows, scanLead)
-	if err != nil {
-		return nil, err
-	}
-	out := &tiledesk.LeadPage{Count: count}
-	out.Leads, out.Next = next(pg, leads, leadSortValue, func(l *tiledesk.Lead) string { return l.ID })
+	out.where = q.conditions() + tail
 	return out, nil
 }
 

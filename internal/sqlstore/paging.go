@@ -96,3 +96,44 @@ func (s *Store) count(ctx context.Context, table, counter string, useCounter boo
 	}
 	return n, nil
 }
+
+// versionRow is a row of a versions query: id, updated_at and the value of the page's sort column.
+type versionRow struct {
+	id      string
+	updated int64
+	sort    any
+}
+
+type versionRows []*versionRow
+
+// collectVersions reads the rows of "SELECT id, updated_at, <sort column>". The sort value is read
+// as the type cursors carry for that column: milliseconds for times, text otherwise.
+func collectVersions(rows *sql.Rows, p page) (versionRows, error) {
+	timeSort := p.col == "created_at" || p.col == "updated_at"
+	return collect(rows, func(row scanner) (*versionRow, error) {
+		v := &versionRow{}
+		var err error
+		switch {
+		case timeSort:
+			var n int64
+			err = row.Scan(&v.id, &v.updated, &n)
+			v.sort = n
+		default:
+			var t string
+			err = row.Scan(&v.id, &v.updated, &t)
+			v.sort = t
+		}
+		return v, err
+	})
+}
+
+// page trims the extra row asked for and returns the versions and the cursor after them, as next
+// does for objects.
+func (vs versionRows) page(p page) ([]tiledesk.Version, *tiledesk.Cursor) {
+	rows, c := next(p, vs, func(v *versionRow, _ string) any { return v.sort }, func(v *versionRow) string { return v.id })
+	out := make([]tiledesk.Version, 0, len(rows))
+	for _, v := range rows {
+		out = append(out, tiledesk.Version{ID: v.id, UpdatedAt: fromMS(v.updated)})
+	}
+	return out, c
+}

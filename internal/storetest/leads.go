@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +22,7 @@ var leadTests = []struct {
 	{"LeadFilters", testLeadFilters},
 	{"LeadSearch", testLeadSearch},
 	{"LeadSortAndCursor", testLeadSortAndCursor},
+	{"LeadVersions", testLeadVersions},
 	{"LeadCursorWhileWriting", testLeadCursorWhileWriting},
 	{"LeadSyncFeedWhileWriting", testLeadSyncFeedWhileWriting},
 	{"LeadUpdate", testLeadUpdate},
@@ -553,5 +555,64 @@ func testLeadTenantIsolation(t *testing.T, s tiledesk.Store) {
 	}
 	if got, _ := s.FindLeadByID(ctx, pa.ID, l.ID); got.Fullname != "Secret" || got.Status != tiledesk.LeadActive {
 		t.Fatalf("A's lead changed: %+v", got)
+	}
+}
+
+// testLeadVersions holds FindLeadVersions to FindLeads: the same leads, order, counts and cursors
+// (a cursor of one continues in the other), and a version that changes with every change of a lead.
+func testLeadVersions(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, _ := project(t, s)
+	for _, n := range []string{"delta", "alpha", "echo", "charlie", "bravo", "alpha", "Mário Rossi"} {
+		mustCreateLead(t, s, newLead(p, n, strings.ToLower(strings.Fields(n)[0])+"@x.io"))
+	}
+	filters := []tiledesk.LeadFilter{{Email: "ALPHA@x.io"}, {Text: "mar ros"}, {Text: "!!"}, {NoCount: true}, {Offset: 2, Limit: 3}}
+	for _, sortKey := range []string{tiledesk.LeadSortCreatedAt, tiledesk.LeadSortUpdatedAt, tiledesk.LeadSortFullname,
+		tiledesk.LeadSortEmail, tiledesk.LeadSortLeadID, tiledesk.LeadSortID} {
+		for _, desc := range []bool{false, true} {
+			filters = append(filters, tiledesk.LeadFilter{Sort: sortKey, Desc: desc, Limit: 3})
+		}
+	}
+	for _, f := range filters {
+		fromVersions := false
+		for i := 0; ; i++ {
+			want := findLeads(t, s, p.ID, f)
+			got, err := s.FindLeadVersions(ctx, p.ID, f)
+			if err != nil {
+				t.Fatalf("FindLeadVersions(%+v): %v", f, err)
+			}
+			if len(got.Versions) != len(want.Leads) || got.Count != want.Count || fmt.Sprint(got.Next) != fmt.Sprint(want.Next) {
+				t.Fatalf("filter %+v: versions %+v (count %d, next %v), leads %v (count %d, next %v)", f, got.Versions,
+					got.Count, got.Next, leadNames(want.Leads), want.Count, want.Next)
+			}
+			for k, l := range want.Leads {
+				if v := got.Versions[k]; v.ID != l.ID || !v.UpdatedAt.Equal(l.UpdatedAt) {
+					t.Fatalf("filter %+v: version %d = %+v, lead %s updated %s", f, k, v, l.ID, l.UpdatedAt)
+				}
+			}
+			if want.Next == nil {
+				break
+			}
+			// Continue alternately from each one's cursor: they are interchangeable.
+			if fromVersions {
+				f.After = got.Next
+			} else {
+				f.After = want.Next
+			}
+			fromVersions = !fromVersions
+			if i > 10 {
+				t.Fatal("cursor never ends")
+			}
+		}
+	}
+	l := findLeads(t, s, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"}).Leads[0]
+	before, _ := s.FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"})
+	name := "Echo Changed"
+	if _, err := s.UpdateLead(ctx, p.ID, l.ID, tiledesk.LeadUpdate{Fullname: &name}, nil); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := s.FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"})
+	if !after.Versions[0].UpdatedAt.After(before.Versions[0].UpdatedAt) {
+		t.Fatalf("an update left the version at %s (was %s)", after.Versions[0].UpdatedAt, before.Versions[0].UpdatedAt)
 	}
 }

@@ -1,0 +1,77 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+func TestRenderCacheVersionAndBudget(t *testing.T) {
+	c := newRenderCache(renderShards * 1000)
+	at := time.UnixMilli(1_700_000_000_000)
+	c.put("a", at, []byte(`{"v":1}`))
+	if b, ok := c.get("a", at); !ok || string(b) != `{"v":1}` {
+		t.Fatalf("get at the version put = %q, %v", b, ok)
+	}
+	if _, ok := c.get("a", at.Add(time.Millisecond)); ok {
+		t.Fatal("an entry served at another version")
+	}
+	c.put("a", at.Add(time.Millisecond), []byte(`{"v":2}`))
+	if b, _ := c.get("a", at.Add(time.Millisecond)); string(b) != `{"v":2}` {
+		t.Fatalf("replaced entry = %q", b)
+	}
+	for i := range 5000 {
+		c.put(fmt.Sprint("key-", i), at, []byte(strings.Repeat("x", 100)))
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		total := 0
+		for k, r := range s.m {
+			total += len(k) + len(r.body)
+		}
+		if s.bytes != total || s.bytes > c.limit {
+			t.Fatalf("shard %d accounts %d bytes, holds %d, budget %d", i, s.bytes, total, c.limit)
+		}
+	}
+	off := newRenderCache(-1)
+	off.put("a", at, []byte("{}"))
+	if _, ok := off.get("a", at); ok {
+		t.Fatal("a disabled cache kept an entry")
+	}
+}
+
+// TestLeadListNeverStale changes leads through the API and, as another server process would,
+// directly in the store: every list shows them as they are now, although the list renders from
+// the cache.
+func TestLeadListNeverStale(t *testing.T) {
+	e := newLeadsEnv(t)
+	id := e.lead(`{"fullname":"Before","email":"x@example.com"}`)["_id"].(string)
+	list := func() map[string]any {
+		leads := e.do("GET", "/"+e.pid+"/leads", nil, e.agent.jwt()).want(t, 200).json(t)["leads"].([]any)
+		return leads[0].(map[string]any)
+	}
+	if got := list()["fullname"]; got != "Before" {
+		t.Fatalf("first list: %v", got)
+	}
+	e.do("PUT", "/"+e.pid+"/leads/"+id, `{"fullname":"Through the API"}`, e.agent.jwt()).want(t, 200)
+	if got := list()["fullname"]; got != "Through the API" {
+		t.Fatalf("after a PUT the list shows %v", got)
+	}
+	for i := range 3 { // changes within one millisecond still get distinct versions
+		name := fmt.Sprint("Elsewhere ", i)
+		if _, err := e.store.UpdateLead(context.Background(), e.pid, id, tiledesk.LeadUpdate{Fullname: &name}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := list()["fullname"]; got != name {
+			t.Fatalf("after a change in the store the list shows %v, want %s", got, name)
+		}
+	}
+	e.do("DELETE", "/"+e.pid+"/leads/"+id, nil, e.owner.jwt()).want(t, 200)
+	if n := len(e.do("GET", "/"+e.pid+"/leads", nil, e.agent.jwt()).want(t, 200).json(t)["leads"].([]any)); n != 0 {
+		t.Fatalf("a deleted lead is still listed (%d leads)", n)
+	}
+}
