@@ -383,6 +383,26 @@ type MessageFilter struct {
 	After *Cursor
 }
 
+// RequestRef is what a list needs to assemble a conversation: its version, and the ids (and, for
+// the lead, the version) of the objects it is populated with.
+type RequestRef struct {
+	Version
+	LeadID             string
+	LeadUpdatedAt      *time.Time // nil when the lead no longer exists
+	DepartmentID       string
+	RequesterID        string
+	ParticipantsAgents []string
+	ParticipantsBots   []string
+}
+
+// RequestRefPage is a page of RequestRefs, with the count and cursor of the same page of
+// conversations.
+type RequestRefPage struct {
+	Refs  []RequestRef
+	Count int
+	Next  *Cursor
+}
+
 // RequestStore keeps conversations and their messages. Every method is scoped by project.
 type RequestStore interface {
 	// CreateRequest creates a conversation in one transaction: lead found or created, ticket id,
@@ -396,6 +416,12 @@ type RequestStore interface {
 	AddMessages(ctx context.Context, projectID, requestID string, msgs []*Message, lastMessage json.RawMessage) (*Request, error)
 	FindRequest(ctx context.Context, projectID, requestID string) (*Request, error)
 	FindRequests(ctx context.Context, projectID string, f RequestFilter) (*RequestPage, error)
+	// FindRequestRefs is FindRequests that returns only which conversations, at which version, and
+	// what each is populated with; a list renders the ones it has not rendered at that version
+	// (FindRequestsByIDs) and reuses the rest.
+	FindRequestRefs(ctx context.Context, projectID string, f RequestFilter) (*RequestRefPage, error)
+	// FindRequestsByIDs loads conversations by ObjectId.
+	FindRequestsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*Request, error)
 	CountRequests(ctx context.Context, projectID string, visibleTo *Visibility) (*RequestCounts, error)
 	// ChangeRequest applies change to a conversation in one transaction, keeping participants,
 	// assignment counters and counts in step, and records request.update plus the change's events.

@@ -75,3 +75,61 @@ func TestLeadListNeverStale(t *testing.T) {
 		t.Fatalf("a deleted lead is still listed (%d leads)", n)
 	}
 }
+
+// TestRequestListNeverStale changes a listed conversation, its lead, its department and its
+// requester, through the API and behind its back: every list shows them as they are now.
+func TestRequestListNeverStale(t *testing.T) {
+	e := newChatEnv(t)
+	ctx := context.Background()
+	rid := e.rid("stale")
+	e.post(rid, `{"text":"Hello","senderFullname":"First Name"}`, e.owner.jwt()).want(t, 200)
+	first := func() map[string]any {
+		list := e.do("GET", "/"+e.pid+"/requests", nil, e.owner.jwt()).want(t, 200).json(t)["requests"].([]any)
+		if len(list) != 1 {
+			t.Fatalf("%d conversations listed", len(list))
+		}
+		return list[0].(map[string]any)
+	}
+	r := first()
+	leadID := r["lead"].(map[string]any)["_id"].(string)
+	deptID := r["department"].(map[string]any)["_id"].(string)
+
+	e.do("PATCH", "/"+e.pid+"/requests/"+rid, `{"subject":"Through the API"}`, e.owner.jwt()).want(t, 200)
+	if got := first()["subject"]; got != "Through the API" {
+		t.Fatalf("after a PATCH the list shows subject %v", got)
+	}
+	if _, err := e.store.ChangeRequest(ctx, e.pid, rid, func(r *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+		r.Subject = "Elsewhere"
+		return nil, nil
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := first()["subject"]; got != "Elsewhere" {
+		t.Fatalf("after a change in the store the list shows subject %v", got)
+	}
+	name := "Lead Renamed"
+	if _, err := e.store.UpdateLead(ctx, e.pid, leadID, tiledesk.LeadUpdate{Fullname: &name}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := first()["lead"].(map[string]any)["fullname"]; got != name {
+		t.Fatalf("after a change of its lead the list shows %v", got)
+	}
+	e.do("PUT", "/"+e.pid+"/departments/"+deptID, `{"name":"Renamed Department"}`, e.owner.jwt()).want(t, 200)
+	if got := first()["department"].(map[string]any)["name"]; got != "Renamed Department" {
+		t.Fatalf("after a change of its department the list shows %v", got)
+	}
+	e.do("PUT", "/"+e.pid+"/project_users", `{"user_available":false}`, e.owner.jwt()).want(t, 200)
+	if got := first()["requester"].(map[string]any)["user_available"]; got != false {
+		t.Fatalf("after a change of its requester the list shows user_available %v", got)
+	}
+	e.do("PUT", "/users", `{"firstname":"Renamed"}`, e.owner.jwt()).want(t, 200)
+	if got := first()["participatingAgents"].([]any)[0].(map[string]any)["firstname"]; got != "Renamed" {
+		t.Fatalf("after a change of its agent the list shows %v", got)
+	}
+	if _, err := e.store.DeleteLeadPermanently(ctx, e.pid, leadID); err != nil {
+		t.Fatal(err)
+	}
+	if got := first()["lead"]; got != leadID {
+		t.Fatalf("with its lead gone the list shows lead %v, want its id", got)
+	}
+}

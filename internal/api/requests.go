@@ -55,37 +55,13 @@ func badDepartment(err error) error {
 
 // populate renders conversations with their lead, department, requester and agents, loading each
 // kind of object once for the whole page.
-func (s *Server) populate(ctx context.Context, projectID string, reqs []*tiledesk.Request) ([]*requestJSON, error) {
-	var leadIDs, deptIDs, puIDs, userIDs []string
-	for _, r := range reqs {
-		leadIDs = append(leadIDs, r.LeadID)
-		deptIDs = append(deptIDs, r.DepartmentID)
-		puIDs = append(puIDs, r.RequesterID)
-		userIDs = append(userIDs, r.ParticipantsAgents...)
-	}
-	var p population
-	var err error
-	if p.leads, err = s.store.FindLeadsByIDs(ctx, projectID, leadIDs); err != nil {
-		return nil, err
-	}
-	if p.departments, err = s.store.FindDepartmentsByIDs(ctx, projectID, deptIDs); err != nil {
-		return nil, err
-	}
-	if p.requesters, err = s.store.FindProjectUsersByIDs(ctx, projectID, puIDs); err != nil {
-		return nil, err
-	}
-	if p.users, err = s.store.FindUsersByIDs(ctx, userIDs); err != nil {
-		return nil, err
-	}
-	out := make([]*requestJSON, 0, len(reqs))
-	for _, r := range reqs {
-		out = append(out, p.populated(r))
-	}
-	return out, nil
-}
-
-func (s *Server) populateOne(ctx context.Context, r *tiledesk.Request) (*requestJSON, error) {
-	out, err := s.populate(ctx, r.ProjectID, []*tiledesk.Request{r})
+// populateOne renders a conversation populated. It reads the objects it is populated with, and
+// reuses what the render cache holds at their current versions.
+func (s *Server) populateOne(ctx context.Context, r *tiledesk.Request) ([]byte, error) {
+	ref := tiledesk.RequestRef{Version: tiledesk.Version{ID: r.ID, UpdatedAt: r.UpdatedAt}, LeadID: r.LeadID,
+		DepartmentID: r.DepartmentID, RequesterID: r.RequesterID, ParticipantsAgents: r.ParticipantsAgents,
+		ParticipantsBots: r.ParticipantsBots}
+	out, err := s.renderPopulated(ctx, r.ProjectID, []tiledesk.RequestRef{ref}, map[string]*tiledesk.Request{r.ID: r})
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +77,7 @@ func (s *Server) writeRequest(w http.ResponseWriter, r *http.Request, req *tiled
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeRaw(w, http.StatusOK, out)
 	return nil
 }
 
@@ -411,29 +387,45 @@ func dateRange(q map[string][]string, f *tiledesk.RequestFilter) error {
 	return nil
 }
 
-type requestList struct {
-	PerPage    int     `json:"perPage"`
-	Count      int     `json:"count"`
-	Requests   any     `json:"requests"`
-	NextCursor *string `json:"next_cursor"`
-}
-
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f tiledesk.RequestFilter, limit int) error {
-	page, err := s.store.FindRequests(r.Context(), c.project.ID, f)
-	if err != nil {
-		return err
-	}
-	out := requestList{PerPage: limit, Count: page.Count, NextCursor: encodeCursor(page.Next)}
+	var items [][]byte
+	var count int
+	var next *tiledesk.Cursor
 	if r.URL.Query().Get("no_populate") == "true" {
-		plain := make([]*requestJSON, 0, len(page.Requests))
-		for _, req := range page.Requests {
-			plain = append(plain, toRequest(req))
+		page, err := s.store.FindRequests(r.Context(), c.project.ID, f)
+		if err != nil {
+			return err
 		}
-		out.Requests = plain
-	} else if out.Requests, err = s.populate(r.Context(), c.project.ID, page.Requests); err != nil {
-		return err
+		for _, req := range page.Requests {
+			b, err := encodeJSON(toRequest(req))
+			if err != nil {
+				return err
+			}
+			items = append(items, b)
+		}
+		count, next = page.Count, page.Next
+	} else {
+		page, err := s.store.FindRequestRefs(r.Context(), c.project.ID, f)
+		if err != nil {
+			return err
+		}
+		if items, err = s.renderPopulated(r.Context(), c.project.ID, page.Refs, nil); err != nil {
+			return err
+		}
+		count, next = page.Count, page.Next
 	}
-	writeJSON(w, http.StatusOK, out)
+	// {"perPage","count","requests","next_cursor"}
+	buf := make([]byte, 0, 128+listBytes(items))
+	buf = append(buf, `{"perPage":`...)
+	buf = strconv.AppendInt(buf, int64(limit), 10)
+	buf = append(buf, `,"count":`...)
+	buf = strconv.AppendInt(buf, int64(count), 10)
+	buf = append(buf, `,"requests":`...)
+	buf = appendList(buf, items)
+	buf = append(buf, `,"next_cursor":`...)
+	buf = appendCursor(buf, next)
+	buf = append(buf, '}')
+	writeRaw(w, http.StatusOK, buf)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -78,7 +79,7 @@ type requestJSON struct {
 	Draft               bool              `json:"draft,omitempty"`
 	RequesterID         *string           `json:"requester_id"`
 	ParticipatingAgents []*userJSON       `json:"participatingAgents,omitempty"`
-	ParticipatingBots   []botJSON         `json:"participatingBots"`
+	ParticipatingBots   any               `json:"participatingBots,omitempty"` // []botJSON; nil only in a core (see renderCore)
 	IDVirtual           string            `json:"id"`
 }
 
@@ -134,39 +135,6 @@ func toRequest(r *tiledesk.Request) *requestJSON {
 	return out
 }
 
-// population holds what a page of conversations refers to, loaded once for the page.
-type population struct {
-	leads       map[string]*tiledesk.Lead
-	departments map[string]*tiledesk.Department
-	requesters  map[string]*tiledesk.ProjectUser
-	users       map[string]*tiledesk.User
-}
-
-// populated renders a conversation with its lead, department, requester (and its user) and
-// participating agents as objects.
-func (p *population) populated(r *tiledesk.Request) *requestJSON {
-	out := toRequest(r)
-	if l := p.leads[r.LeadID]; l != nil {
-		out.Lead = toLead(l)
-	}
-	if d := p.departments[r.DepartmentID]; d != nil {
-		out.Department = toDepartment(d)
-	}
-	if pu := p.requesters[r.RequesterID]; pu != nil {
-		out.Requester = toProjectUser(pu, nil)
-	}
-	out.ParticipatingAgents = []*userJSON{}
-	for _, id := range r.ParticipantsAgents {
-		if u := p.users[id]; u != nil {
-			out.ParticipatingAgents = append(out.ParticipatingAgents, toUser(u))
-		}
-	}
-	for _, id := range r.ParticipantsBots {
-		out.ParticipatingBots = append(out.ParticipatingBots, botJSON{ID: id})
-	}
-	return out
-}
-
 type messageJSON struct {
 	SenderFullname    string           `json:"senderFullname"`
 	Type              string           `json:"type"`
@@ -186,7 +154,7 @@ type messageJSON struct {
 	CreatedAt         jsTime           `json:"createdAt"`
 	UpdatedAt         jsTime           `json:"updatedAt"`
 	V                 int              `json:"__v"`
-	Request           *requestJSON     `json:"request,omitempty"`
+	Request           json.RawMessage  `json:"request,omitempty"`
 }
 
 func toMessage(m *tiledesk.Message) *messageJSON {

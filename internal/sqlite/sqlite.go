@@ -90,6 +90,12 @@ func (Dialect) TextQuery(words []string) string {
 	return strings.Join(q, " ")
 }
 
+// AfterBulkLoad merges the full-text indexes into one segment each: a bulk load leaves many, and a
+// prefix query seeks in every one of them.
+func (Dialect) AfterBulkLoad() []string {
+	return []string{`INSERT INTO leads_fts (leads_fts) VALUES ('optimize')`}
+}
+
 // Options tune Open; the zero value is the production setting.
 type Options struct {
 	// Synchronous overrides PRAGMA synchronous (FULL by default).

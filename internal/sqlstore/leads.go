@@ -246,21 +246,40 @@ func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.Lead
 }
 
 // FindLeadVersions lists the same leads as FindLeads, reading only their ids, versions and sort
-// values.
+// values. A search counts its matches in the same statement (a window count): its plan reads every
+// match to sort them anyway, and the full-text query is evaluated once instead of twice.
 func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.VersionPage, error) {
+	windowCount := f.Text != "" && !f.NoCount && f.After == nil // a cursor's condition would narrow the window
+	if windowCount {
+		f.NoCount = true
+	}
 	lq, err := s.leadQuery(ctx, projectID, f)
 	if err != nil || lq.empty {
 		return &tiledesk.VersionPage{Versions: []tiledesk.Version{}}, err
 	}
-	rows, err := s.query(ctx, `SELECT id, updated_at, `+lq.pg.col+` FROM leads WHERE `+lq.where, lq.q.args...)
+	cols := `id, updated_at, ` + lq.pg.col + ` AS sort_value`
+	if windowCount {
+		cols += `, COUNT(*) OVER () AS total`
+	}
+	rows, err := s.query(ctx, `SELECT `+cols+` FROM leads WHERE `+lq.where, lq.q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("find leads: %w", err)
 	}
-	vs, err := collectVersions(rows, lq.pg)
+	vs, err := collectVersions(rows, lq.pg, windowCount)
 	if err != nil {
 		return nil, err
 	}
 	out := &tiledesk.VersionPage{Count: lq.count}
+	if windowCount {
+		if len(vs) > 0 {
+			out.Count = vs[0].total
+		} else if lq.pg.offset > 0 {
+			// Past the last match the window counts nothing: count the matches themselves.
+			if out.Count, err = s.count(ctx, "leads", "", false, lq.countQ); err != nil {
+				return nil, err
+			}
+		}
+	}
 	out.Versions, out.Next = vs.page(lq.pg)
 	return out, nil
 }
@@ -268,7 +287,8 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 // leadQuery is what FindLeads and FindLeadVersions share: the conditions, order and count of a
 // filter. empty means no lead can match (a search without a single word).
 type leadQuery struct {
-	q     *query
+	q      *query
+	countQ *query // the conditions without the cursor's
 	pg    page
 	where string // conditions, ORDER BY and LIMIT
 	count int
@@ -315,7 +335,9 @@ func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.Lead
 	}
 	defaultFilter = defaultFilter && len(q.conds) == 2 // project and "not deleted" only
 
-	out := &leadQuery{q: q, pg: pg}
+	countQ := *q
+	countQ.conds, countQ.args = slices.Clone(q.conds), slices.Clone(q.args)
+	out := &leadQuery{q: q, countQ: &countQ, pg: pg}
 	if !f.NoCount {
 		if out.count, err = s.count(ctx, "leads", "leads_active", defaultFilter, q); err != nil {
 			return nil, err

@@ -97,33 +97,45 @@ func (s *Store) count(ctx context.Context, table, counter string, useCounter boo
 	return n, nil
 }
 
+// intSort reports whether the page's sort column holds integers (milliseconds, ticket numbers), as
+// cursors carry them; the others hold text.
+func (p page) intSort() bool {
+	return p.col == "created_at" || p.col == "updated_at" || p.col == "ticket_id"
+}
+
 // versionRow is a row of a versions query: id, updated_at and the value of the page's sort column.
 type versionRow struct {
 	id      string
 	updated int64
 	sort    any
+	total   int // with a window count
 }
 
 type versionRows []*versionRow
 
 // collectVersions reads the rows of "SELECT id, updated_at, <sort column>". The sort value is read
 // as the type cursors carry for that column: milliseconds for times, text otherwise.
-func collectVersions(rows *sql.Rows, p page) (versionRows, error) {
-	timeSort := p.col == "created_at" || p.col == "updated_at"
+func collectVersions(rows *sql.Rows, p page, withTotal bool) (versionRows, error) {
+	intSort := p.intSort()
 	return collect(rows, func(row scanner) (*versionRow, error) {
 		v := &versionRow{}
-		var err error
-		switch {
-		case timeSort:
-			var n int64
-			err = row.Scan(&v.id, &v.updated, &n)
-			v.sort = n
-		default:
-			var t string
-			err = row.Scan(&v.id, &v.updated, &t)
-			v.sort = t
+		var n int64
+		var t string
+		dest := []any{&v.id, &v.updated, &t}
+		if intSort {
+			dest[2] = &n
 		}
-		return v, err
+		if withTotal {
+			dest = append(dest, &v.total)
+		}
+		if err := row.Scan(dest...); err != nil {
+			return nil, err
+		}
+		v.sort = t
+		if intSort {
+			v.sort = n
+		}
+		return v, nil
 	})
 }
 

@@ -836,6 +836,99 @@ func visibility(q *query, v *tiledesk.Visibility) {
 
 // FindRequests lists conversations.
 func (s *Store) FindRequests(ctx context.Context, projectID string, f tiledesk.RequestFilter) (*tiledesk.RequestPage, error) {
+	rq, err := s.requestQuery(ctx, projectID, f)
+	if err != nil || rq.empty {
+		return &tiledesk.RequestPage{Requests: []*tiledesk.Request{}}, err
+	}
+	rows, err := s.query(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+rq.where, rq.q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("find requests: %w", err)
+	}
+	reqs, err := collect(rows, scanRequest)
+	if err != nil {
+		return nil, err
+	}
+	out := &tiledesk.RequestPage{Count: rq.count}
+	out.Requests, out.Next = next(rq.pg, reqs, requestSortValue, func(r *tiledesk.Request) string { return r.ID })
+	return out, nil
+}
+
+// FindRequestRefs lists the same conversations as FindRequests, reading only their versions, sort
+// values and the ids they are populated with (and their lead's version, by its primary key).
+func (s *Store) FindRequestRefs(ctx context.Context, projectID string, f tiledesk.RequestFilter) (*tiledesk.RequestRefPage, error) {
+	rq, err := s.requestQuery(ctx, projectID, f)
+	if err != nil || rq.empty {
+		return &tiledesk.RequestRefPage{Refs: []tiledesk.RequestRef{}}, err
+	}
+	rows, err := s.query(ctx, `SELECT id, updated_at, `+rq.pg.col+` AS sort_value, lead, department, requester, participants_agents,
+		participants_bots, (SELECT l.updated_at FROM leads l WHERE l.id_project = requests.id_project AND l.id = requests.lead) AS lead_updated_at
+		FROM requests WHERE `+rq.where, rq.q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("find requests: %w", err)
+	}
+	refs, err := collect(rows, func(row scanner) (*requestRefRow, error) {
+		var (
+			ref          requestRefRow
+			updated      int64
+			agents, bots sql.NullString
+			leadUpdated  sql.NullInt64
+			intSort      int64
+			textSort     string
+			sortDst      any = &textSort
+		)
+		if rq.pg.intSort() {
+			sortDst = &intSort
+		}
+		if err := row.Scan(&ref.ID, &updated, sortDst, &ref.LeadID, &ref.DepartmentID, &ref.RequesterID, &agents, &bots,
+			&leadUpdated); err != nil {
+			return nil, err
+		}
+		ref.UpdatedAt, ref.LeadUpdatedAt = fromMS(updated), timePtr(leadUpdated)
+		ref.sort = textSort
+		if rq.pg.intSort() {
+			ref.sort = intSort
+		}
+		if err := scanJSON(agents, &ref.ParticipantsAgents); err != nil {
+			return nil, fmt.Errorf("request %s: %w", ref.ID, err)
+		}
+		if err := scanJSON(bots, &ref.ParticipantsBots); err != nil {
+			return nil, fmt.Errorf("request %s: %w", ref.ID, err)
+		}
+		return &ref, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	page, after := next(rq.pg, refs, func(r *requestRefRow, _ string) any { return r.sort },
+		func(r *requestRefRow) string { return r.ID })
+	out := &tiledesk.RequestRefPage{Count: rq.count, Next: after, Refs: make([]tiledesk.RequestRef, 0, len(page))}
+	for _, r := range page {
+		out.Refs = append(out.Refs, r.RequestRef)
+	}
+	return out, nil
+}
+
+type requestRefRow struct {
+	tiledesk.RequestRef
+	sort any
+}
+
+// FindRequestsByIDs loads conversations by ObjectId.
+func (s *Store) FindRequestsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*tiledesk.Request, error) {
+	return findByIDs(ctx, s, "requests", requestColumns, projectID, ids, scanRequest, func(r *tiledesk.Request) string { return r.ID })
+}
+
+// requestQuery is what FindRequests and FindRequestRefs share: the conditions, order and count of a
+// filter. empty means nothing can match (a search without a single word).
+type requestQuery struct {
+	q     *query
+	pg    page
+	where string // conditions, ORDER BY and LIMIT
+	count int
+	empty bool
+}
+
+func (s *Store) requestQuery(ctx context.Context, projectID string, f tiledesk.RequestFilter) (*requestQuery, error) {
 	pg, err := newPage(requestSortColumn, tiledesk.RequestSortCreatedAt, f.Sort, f.Desc, f.After, f.Limit, f.Offset)
 	if err != nil {
 		return nil, err
@@ -879,7 +972,7 @@ func (s *Store) FindRequests(ctx context.Context, projectID string, f tiledesk.R
 	if f.Text != "" {
 		words := tiledesk.SearchTerms(f.Text)
 		if len(words) == 0 {
-			return &tiledesk.RequestPage{Requests: []*tiledesk.Request{}}, nil
+			return &requestQuery{empty: true}, nil
 		}
 		q.where(s.dialect.TextMatch("requests", q.arg(s.dialect.TextQuery(words))))
 	}
@@ -941,23 +1034,14 @@ func (s *Store) FindRequests(ctx context.Context, projectID string, f tiledesk.R
 			seesAll = true
 		}
 	}
-	count := 0
+	out := &requestQuery{q: q, pg: pg}
 	if !f.NoCount {
-		if count, err = s.count(ctx, "requests", "requests_open", defaultList && seesAll && len(q.conds) == base, q); err != nil {
+		if out.count, err = s.count(ctx, "requests", "requests_open", defaultList && seesAll && len(q.conds) == base, q); err != nil {
 			return nil, err
 		}
 	}
 	tail := pg.clause(q) // adds the cursor condition: before q.conditions()
-	rows, err := s.query(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+q.conditions()+tail, q.args...)
-	if err != nil {
-		return nil, fmt.Errorf("find requests: %w", err)
-	}
-	reqs, err := collect(rows, scanRequest)
-	if err != nil {
-		return nil, err
-	}
-	out := &tiledesk.RequestPage{Count: count}
-	out.Requests, out.Next = next(pg, reqs, requestSortValue, func(r *tiledesk.Request) string { return r.ID })
+	out.where = q.conditions() + tail
 	return out, nil
 }
 

@@ -82,6 +82,11 @@ func (s *Store) SeedLeads(ctx context.Context, leads []*tiledesk.Lead) error {
 				return fmt.Errorf("seed lead counters: %w", err)
 			}
 		}
+		for _, stmt := range s.dialect.AfterBulkLoad() {
+			if _, err := t.exec(ctx, stmt); err != nil {
+				return fmt.Errorf("after seeding leads: %w", err)
+			}
+		}
 		return nil
 	})
 }

@@ -43,6 +43,9 @@ type Dialect interface {
 	// SingleWriter reports whether the engine writes through one connection, so that concurrent
 	// write transactions are better committed together (group commit).
 	SingleWriter() bool
+	// AfterBulkLoad are statements that tidy the indexes after a bulk load (SeedLeads), as an import
+	// would run them: merging the full-text index's segments, refreshing the planner's statistics.
+	AfterBulkLoad() []string
 }
 
 // Store is the SQL implementation of tiledesk.Store.

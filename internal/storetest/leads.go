@@ -566,7 +566,8 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 	for _, n := range []string{"delta", "alpha", "echo", "charlie", "bravo", "alpha", "Mário Rossi"} {
 		mustCreateLead(t, s, newLead(p, n, strings.ToLower(strings.Fields(n)[0])+"@x.io"))
 	}
-	filters := []tiledesk.LeadFilter{{Email: "ALPHA@x.io"}, {Text: "mar ros"}, {Text: "!!"}, {NoCount: true}, {Offset: 2, Limit: 3}}
+	filters := []tiledesk.LeadFilter{{Email: "ALPHA@x.io"}, {Text: "mar ros"}, {Text: "!!"}, {NoCount: true}, {Offset: 2, Limit: 3},
+		{Text: "alpha", Limit: 1}, {Text: "alpha", Offset: 5}, {Text: "alpha", NoCount: true}}
 	for _, sortKey := range []string{tiledesk.LeadSortCreatedAt, tiledesk.LeadSortUpdatedAt, tiledesk.LeadSortFullname,
 		tiledesk.LeadSortEmail, tiledesk.LeadSortLeadID, tiledesk.LeadSortID} {
 		for _, desc := range []bool{false, true} {

@@ -24,6 +24,7 @@ var requestTests = []struct {
 	{"RequestLifecycle", testRequestLifecycle},
 	{"RequestFilters", testRequestFilters},
 	{"RequestCursor", testRequestCursor},
+	{"RequestRefs", testRequestRefs},
 	{"RequestVisibility", testRequestVisibility},
 	{"RequestDeleteCascades", testRequestDelete},
 	{"RequestTenantIsolation", testRequestTenantIsolation},
@@ -694,5 +695,88 @@ func testRequestTenantIsolation(t *testing.T, s tiledesk.Store) {
 	wantCode(t, err, tiledesk.EINVALID)
 	if got, _ := s.FindRequest(ctx, a.p.ID, rid); got.Priority != "medium" {
 		t.Fatal("A's request changed")
+	}
+}
+
+// testRequestRefs holds FindRequestRefs to FindRequests: the same conversations, order, counts and
+// cursors (interchangeable), the ids they are populated with, their lead's version, and
+// FindRequestsByIDs returning them whole.
+func testRequestRefs(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	c := newChat(t, s)
+	_, apu := c.agent(t, true)
+	for i := 0; i < 7; i++ {
+		g := c.guest(t)
+		in := c.newRequest(g, g.UUIDUser, fmt.Sprint("r", i))
+		if i == 3 {
+			in.Participants = []string{"bot_" + tiledesk.NewID(), apu.UserID}
+		}
+		c.create(t, in)
+	}
+	var filters []tiledesk.RequestFilter
+	for _, key := range []string{tiledesk.RequestSortCreatedAt, tiledesk.RequestSortUpdatedAt, tiledesk.RequestSortTicketID, tiledesk.RequestSortID} {
+		for _, desc := range []bool{true, false} {
+			filters = append(filters, tiledesk.RequestFilter{Sort: key, Desc: desc, Limit: 3})
+		}
+	}
+	filters = append(filters, tiledesk.RequestFilter{AllStatuses: true, NoCount: true}, tiledesk.RequestFilter{Text: "!!"},
+		tiledesk.RequestFilter{VisibleTo: &tiledesk.Visibility{UserID: apu.UserID, ProjectUserID: apu.ID}})
+	for _, f := range filters {
+		fromRefs := false
+		for i := 0; ; i++ {
+			want := find(t, s, c.p.ID, f)
+			got, err := s.FindRequestRefs(ctx, c.p.ID, f)
+			if err != nil {
+				t.Fatalf("FindRequestRefs(%+v): %v", f, err)
+			}
+			if len(got.Refs) != len(want.Requests) || got.Count != want.Count || fmt.Sprint(got.Next) != fmt.Sprint(want.Next) {
+				t.Fatalf("filter %+v: %d refs (count %d, next %v), %d requests (count %d, next %v)", f, len(got.Refs),
+					got.Count, got.Next, len(want.Requests), want.Count, want.Next)
+			}
+			var ids []string
+			for k, r := range want.Requests {
+				ref := got.Refs[k]
+				ids = append(ids, ref.ID)
+				if ref.ID != r.ID || !ref.UpdatedAt.Equal(r.UpdatedAt) || ref.LeadID != r.LeadID || ref.DepartmentID != r.DepartmentID ||
+					ref.RequesterID != r.RequesterID || fmt.Sprint(ref.ParticipantsAgents) != fmt.Sprint(r.ParticipantsAgents) ||
+					fmt.Sprint(ref.ParticipantsBots) != fmt.Sprint(r.ParticipantsBots) {
+					t.Fatalf("ref %+v of request %+v", ref, r)
+				}
+				lead, err := s.FindLeadByID(ctx, c.p.ID, r.LeadID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ref.LeadUpdatedAt == nil || !ref.LeadUpdatedAt.Equal(lead.UpdatedAt) {
+					t.Fatalf("ref lead version %v, lead updated %s", ref.LeadUpdatedAt, lead.UpdatedAt)
+				}
+			}
+			whole, err := s.FindRequestsByIDs(ctx, c.p.ID, append(ids, tiledesk.NewID()))
+			if err != nil || len(whole) != len(ids) {
+				t.Fatalf("FindRequestsByIDs = %d requests, %v; want %d", len(whole), err, len(ids))
+			}
+			for _, r := range want.Requests {
+				if w := whole[r.ID]; w == nil || w.RequestID != r.RequestID || w.FirstText != r.FirstText {
+					t.Fatalf("FindRequestsByIDs[%s] = %+v", r.ID, w)
+				}
+			}
+			if want.Next == nil {
+				break
+			}
+			if fromRefs {
+				f.After = got.Next
+			} else {
+				f.After = want.Next
+			}
+			fromRefs = !fromRefs
+			if i > 10 {
+				t.Fatal("cursor never ends")
+			}
+		}
+	}
+	// Another project's conversations are not found by id.
+	other := newChat(t, s)
+	any1 := find(t, s, c.p.ID, tiledesk.RequestFilter{Limit: 1}).Requests[0]
+	if got, err := s.FindRequestsByIDs(ctx, other.p.ID, []string{any1.ID}); err != nil || len(got) != 0 {
+		t.Fatalf("a conversation found through another project: %v, %v", got, err)
 	}
 }
