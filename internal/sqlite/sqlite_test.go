@@ -117,6 +117,9 @@ func TestQueryPlans(t *testing.T) {
 			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_email",
 		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 AND seq IN
 			(SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*') ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INTEGER PRIMARY KEY",
+		`SELECT id, updated_at, created_at AS sort_value, COUNT(*) OVER () AS total FROM leads WHERE id_project = 'p'
+			AND status <> 1000 AND seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*')
+			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INTEGER PRIMARY KEY",
 		`SELECT COUNT(*) FROM leads WHERE id_project = 'p' AND status <> 1000 AND seq IN
 			(SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*')`: "USING INTEGER PRIMARY KEY",
 		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_created",
