@@ -387,12 +387,16 @@ type MessageFilter struct {
 // the lead, the version) of the objects it is populated with.
 type RequestRef struct {
 	Version
-	LeadID             string
-	LeadUpdatedAt      *time.Time // nil when the lead no longer exists
-	DepartmentID       string
-	RequesterID        string
-	ParticipantsAgents []string
-	ParticipantsBots   []string
+	LeadID        string
+	LeadUpdatedAt *time.Time // nil when the lead no longer exists
+	DepartmentID  string
+	RequesterID   string
+	// The versions of the requester's membership and of its user (nil: gone, or a visitor
+	// without a user). Every change of a membership or a user stamps it with a new updated_at.
+	RequesterUpdatedAt     *time.Time
+	RequesterUserUpdatedAt *time.Time
+	ParticipantsAgents     []string
+	ParticipantsBots       []string
 }
 
 // RequestRefPage is a page of RequestRefs, with the count and cursor of the same page of

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -152,54 +151,34 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 	return nil
 }
 
-// renderLeads returns the JSON of the leads at the given versions, in their order: from the render
-// cache, or read (in one query for all the others) and rendered. A lead deleted since the versions
-// were read is left out; one changed since is rendered as it is now.
+// renderLeads returns the JSON of the leads at the given versions, in their order (see
+// renderCached). A lead deleted since the versions were read is left out; one changed since is
+// rendered as it is now.
 func (s *Server) renderLeads(ctx context.Context, projectID string, versions []tiledesk.Version) ([][]byte, error) {
-	out := make([][]byte, len(versions))
-	var missing []string
+	wants := make([]wanted, len(versions))
 	for i, v := range versions {
-		var ok bool
-		if out[i], ok = s.renders.get(leadKey(projectID, v.ID), v.UpdatedAt); !ok {
-			missing = append(missing, v.ID)
-		}
+		wants[i] = wanted{id: v.ID, v: versionOf(v.UpdatedAt), known: true}
 	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	leads, err := s.store.FindLeadsByIDs(ctx, projectID, missing)
+	byID, err := s.renderLeadsByID(ctx, projectID, wants)
 	if err != nil {
 		return nil, err
 	}
-	for i, v := range versions {
-		if out[i] != nil {
-			continue
-		}
-		l := leads[v.ID]
-		if l == nil {
-			continue
-		}
-		if out[i], err = s.renderLead(l); err != nil {
-			return nil, err
+	out := make([][]byte, 0, len(versions))
+	for _, v := range versions {
+		if b := byID[v.ID]; b != nil {
+			out = append(out, b)
 		}
 	}
-	return slices.DeleteFunc(out, func(b []byte) bool { return b == nil }), nil
+	return out, nil
 }
 
-// renderLead encodes a lead and keeps its JSON for the next list.
-func (s *Server) renderLead(l *tiledesk.Lead) ([]byte, error) {
-	if b, ok := s.renders.get(leadKey(l.ProjectID, l.ID), l.UpdatedAt); ok {
-		return b, nil
-	}
-	b, err := encodeJSON(toLead(l))
-	if err != nil {
-		return nil, err
-	}
-	s.renders.put(leadKey(l.ProjectID, l.ID), l.UpdatedAt, b)
-	return b, nil
+func (s *Server) renderLeadsByID(ctx context.Context, projectID string, wants []wanted) (map[string][]byte, error) {
+	return renderCached(s.renders, "lead", projectID, wants,
+		func(ids []string) (map[string]*tiledesk.Lead, error) {
+			return s.store.FindLeadsByIDs(ctx, projectID, ids)
+		},
+		func(l *tiledesk.Lead) (any, version) { return toLead(l), versionOf(l.UpdatedAt) })
 }
-
-func leadKey(projectID, id string) string { return "lead\x00" + projectID + "\x00" + id }
 
 var leadCSVHeader = []string{"_id", "lead_id", "fullname", "email", "phone", "company", "note", "streetAddress", "city",
 	"region", "zipcode", "country", "tags", "status", "id_project", "createdBy", "createdAt", "updatedAt"}

@@ -22,16 +22,15 @@ func (s *Server) renderPopulated(ctx context.Context, projectID string, refs []t
 	if err != nil {
 		return nil, err
 	}
-	var deptIDs, requesterIDs, agentIDs []string
-	for _, ref := range refs {
-		deptIDs, requesterIDs = append(deptIDs, ref.DepartmentID), append(requesterIDs, ref.RequesterID)
-		agentIDs = append(agentIDs, ref.ParticipantsAgents...)
-	}
-	departments, err := s.store.FindDepartmentsByIDs(ctx, projectID, deptIDs)
+	requesterJSON, err := s.requestersOf(ctx, projectID, refs)
 	if err != nil {
 		return nil, err
 	}
-	requesters, err := s.store.FindProjectUsersByIDs(ctx, projectID, requesterIDs)
+	var deptIDs, agentIDs []string
+	for _, ref := range refs {
+		deptIDs, agentIDs = append(deptIDs, ref.DepartmentID), append(agentIDs, ref.ParticipantsAgents...)
+	}
+	departments, err := s.store.FindDepartmentsByIDs(ctx, projectID, deptIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -40,10 +39,6 @@ func (s *Server) renderPopulated(ctx context.Context, projectID string, refs []t
 		return nil, err
 	}
 	deptJSON, err := renderEach(departments, func(d *tiledesk.Department) any { return toDepartment(d) })
-	if err != nil {
-		return nil, err
-	}
-	requesterJSON, err := renderEach(requesters, func(pu *tiledesk.ProjectUser) any { return toProjectUser(pu, nil) })
 	if err != nil {
 		return nil, err
 	}
@@ -91,74 +86,125 @@ func (s *Server) renderPopulated(ctx context.Context, projectID string, refs []t
 // renderCores returns the JSON of each conversation without the members renderPopulated adds
 // (lead, department, requester, participatingAgents, participatingBots), keyed by id.
 func (s *Server) renderCores(ctx context.Context, projectID string, refs []tiledesk.RequestRef, have map[string]*tiledesk.Request) (map[string][]byte, error) {
-	out := make(map[string][]byte, len(refs))
+	wants := make([]wanted, len(refs))
+	for i, ref := range refs {
+		wants[i] = wanted{id: ref.ID, v: versionOf(ref.UpdatedAt), known: true}
+	}
+	read := func(ids []string) (map[string]*tiledesk.Request, error) {
+		var unread []string
+		for _, id := range ids {
+			if have[id] == nil {
+				unread = append(unread, id)
+			}
+		}
+		out := map[string]*tiledesk.Request{}
+		if len(unread) > 0 {
+			var err error
+			if out, err = s.store.FindRequestsByIDs(ctx, projectID, unread); err != nil {
+				return nil, err
+			}
+		}
+		for _, id := range ids {
+			if r := have[id]; r != nil {
+				out[id] = r
+			}
+		}
+		return out, nil
+	}
+	return renderCached(s.renders, "request", projectID, wants, read, func(r *tiledesk.Request) (any, version) {
+		core := toRequest(r)
+		core.Requester, core.Lead, core.Department, core.ParticipatingBots = nil, nil, nil, nil
+		return core, versionOf(r.UpdatedAt)
+	})
+}
+
+// leadsOf returns the JSON of the leads of refs, keyed by lead id.
+func (s *Server) leadsOf(ctx context.Context, projectID string, refs []tiledesk.RequestRef) (map[string][]byte, error) {
+	wants := make([]wanted, len(refs))
+	for i, ref := range refs {
+		wants[i] = wanted{id: ref.LeadID}
+		if ref.LeadUpdatedAt != nil {
+			wants[i].v, wants[i].known = versionOf(*ref.LeadUpdatedAt), true
+		}
+	}
+	return s.renderLeadsByID(ctx, projectID, wants)
+}
+
+// requestersOf returns the JSON of the requesters of refs (memberships, with their users), keyed by
+// membership id.
+func (s *Server) requestersOf(ctx context.Context, projectID string, refs []tiledesk.RequestRef) (map[string][]byte, error) {
+	wants := make([]wanted, len(refs))
+	for i, ref := range refs {
+		wants[i] = wanted{id: ref.RequesterID}
+		if ref.RequesterUpdatedAt != nil {
+			wants[i].v, wants[i].known = version{ref.RequesterUpdatedAt.UnixMilli()}, true
+			if ref.RequesterUserUpdatedAt != nil {
+				wants[i].v[1] = ref.RequesterUserUpdatedAt.UnixMilli()
+			}
+		}
+	}
+	return renderCached(s.renders, "requester", projectID, wants,
+		func(ids []string) (map[string]*tiledesk.ProjectUser, error) {
+			return s.store.FindProjectUsersByIDs(ctx, projectID, ids)
+		},
+		func(pu *tiledesk.ProjectUser) (any, version) {
+			v := version{pu.UpdatedAt.UnixMilli()}
+			if pu.User != nil {
+				v[1] = pu.User.UpdatedAt.UnixMilli()
+			}
+			return toProjectUser(pu, nil), v
+		})
+}
+
+// wanted is an object a response needs rendered, at version v when known.
+type wanted struct {
+	id    string
+	v     version
+	known bool
+}
+
+// renderCached returns the JSON of the wanted objects of a kind, keyed by id: from the render cache
+// when it holds them at the wanted version, otherwise read (one read for all of them) and rendered,
+// and kept at the version they were read at. An object that is no longer there is left out.
+func renderCached[T any](c *renderCache, kind, projectID string, wants []wanted, read func(ids []string) (map[string]*T, error),
+	render func(*T) (any, version)) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(wants))
 	var missing []string
-	for _, ref := range refs {
-		if b, ok := s.renders.get(requestKey(projectID, ref.ID), ref.UpdatedAt); ok {
-			out[ref.ID] = b
-		} else if have[ref.ID] == nil {
-			missing = append(missing, ref.ID)
+	for _, w := range wants {
+		if w.id == "" || out[w.id] != nil {
+			continue
 		}
+		if w.known {
+			if b, ok := c.get(renderKey(kind, projectID, w.id), w.v); ok {
+				out[w.id] = b
+				continue
+			}
+		}
+		missing = append(missing, w.id)
 	}
-	read := have
-	if len(missing) > 0 {
-		var err error
-		if read, err = s.store.FindRequestsByIDs(ctx, projectID, missing); err != nil {
-			return nil, err
-		}
-		for id, r := range have {
-			read[id] = r
-		}
+	if len(missing) == 0 {
+		return out, nil
 	}
-	for id, r := range read {
+	objects, err := read(missing)
+	if err != nil {
+		return nil, err
+	}
+	for id, o := range objects {
 		if out[id] != nil {
 			continue
 		}
-		core := toRequest(r)
-		core.Requester, core.Lead, core.Department, core.ParticipatingBots = nil, nil, nil, nil
-		b, err := encodeJSON(core)
+		wire, v := render(o)
+		b, err := encodeJSON(wire)
 		if err != nil {
 			return nil, err
 		}
-		s.renders.put(requestKey(projectID, id), r.UpdatedAt, b)
+		c.put(renderKey(kind, projectID, id), v, b)
 		out[id] = b
 	}
 	return out, nil
 }
 
-// leadsOf returns the JSON of the leads of refs, keyed by lead id: from the render cache at the
-// version the ref carries, or read and rendered.
-func (s *Server) leadsOf(ctx context.Context, projectID string, refs []tiledesk.RequestRef) (map[string][]byte, error) {
-	out := make(map[string][]byte, len(refs))
-	var missing []string
-	for _, ref := range refs {
-		if ref.LeadID == "" || out[ref.LeadID] != nil {
-			continue
-		}
-		if ref.LeadUpdatedAt != nil {
-			if b, ok := s.renders.get(leadKey(projectID, ref.LeadID), *ref.LeadUpdatedAt); ok {
-				out[ref.LeadID] = b
-				continue
-			}
-		}
-		missing = append(missing, ref.LeadID)
-	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	leads, err := s.store.FindLeadsByIDs(ctx, projectID, missing)
-	if err != nil {
-		return nil, err
-	}
-	for id, l := range leads {
-		if out[id], err = s.renderLead(l); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func requestKey(projectID, id string) string { return "request\x00" + projectID + "\x00" + id }
+func renderKey(kind, projectID, id string) string { return kind + "\x00" + projectID + "\x00" + id }
 
 // renderEach encodes each object once.
 func renderEach[T any](objects map[string]*T, render func(*T) any) (map[string][]byte, error) {

@@ -26,9 +26,15 @@ type renderShard struct {
 }
 
 type rendered struct {
-	version int64 // milliseconds of updated_at
+	version version
 	body    []byte
 }
+
+// version identifies what a rendering was made from: the milliseconds of the updated_at of the
+// object, and of the one object it embeds, if any (a requester embeds its user).
+type version [2]int64
+
+func versionOf(t time.Time) version { return version{t.UnixMilli()} }
 
 // newRenderCache holds up to about limit bytes of rendered JSON; 0 or less caches nothing.
 func newRenderCache(limit int) *renderCache {
@@ -44,7 +50,7 @@ func (c *renderCache) shard(key string) *renderShard {
 }
 
 // get returns the JSON of key rendered at version, if kept.
-func (c *renderCache) get(key string, version time.Time) ([]byte, bool) {
+func (c *renderCache) get(key string, v version) ([]byte, bool) {
 	if c == nil || c.limit <= 0 {
 		return nil, false
 	}
@@ -52,7 +58,7 @@ func (c *renderCache) get(key string, version time.Time) ([]byte, bool) {
 	s.mu.Lock()
 	r, ok := s.m[key]
 	s.mu.Unlock()
-	if !ok || r.version != version.UnixMilli() {
+	if !ok || r.version != v {
 		return nil, false
 	}
 	return r.body, true
@@ -61,7 +67,7 @@ func (c *renderCache) get(key string, version time.Time) ([]byte, bool) {
 // put keeps body as the JSON of key at version. Past the shard's budget it drops entries in the
 // map's (random) order: which ones go matters little, as any of them is rendered again on demand.
 // body must not be changed afterwards.
-func (c *renderCache) put(key string, version time.Time, body []byte) {
+func (c *renderCache) put(key string, v version, body []byte) {
 	if c == nil || c.limit <= 0 || len(body) > c.limit {
 		return
 	}
@@ -79,6 +85,6 @@ func (c *renderCache) put(key string, version time.Time, body []byte) {
 		delete(s.m, k)
 		s.bytes -= len(k) + len(old.body)
 	}
-	s.m[key] = rendered{version: version.UnixMilli(), body: body}
+	s.m[key] = rendered{version: v, body: body}
 	s.bytes += size
 }

@@ -13,19 +13,22 @@ import (
 func TestRenderCacheVersionAndBudget(t *testing.T) {
 	c := newRenderCache(renderShards * 1000)
 	at := time.UnixMilli(1_700_000_000_000)
-	c.put("a", at, []byte(`{"v":1}`))
-	if b, ok := c.get("a", at); !ok || string(b) != `{"v":1}` {
+	c.put("a", versionOf(at), []byte(`{"v":1}`))
+	if b, ok := c.get("a", versionOf(at)); !ok || string(b) != `{"v":1}` {
 		t.Fatalf("get at the version put = %q, %v", b, ok)
 	}
-	if _, ok := c.get("a", at.Add(time.Millisecond)); ok {
+	if _, ok := c.get("a", versionOf(at.Add(time.Millisecond))); ok {
 		t.Fatal("an entry served at another version")
 	}
-	c.put("a", at.Add(time.Millisecond), []byte(`{"v":2}`))
-	if b, _ := c.get("a", at.Add(time.Millisecond)); string(b) != `{"v":2}` {
+	if _, ok := c.get("a", version{at.UnixMilli(), 1}); ok {
+		t.Fatal("an entry served at another version of what it embeds")
+	}
+	c.put("a", versionOf(at.Add(time.Millisecond)), []byte(`{"v":2}`))
+	if b, _ := c.get("a", versionOf(at.Add(time.Millisecond))); string(b) != `{"v":2}` {
 		t.Fatalf("replaced entry = %q", b)
 	}
 	for i := range 5000 {
-		c.put(fmt.Sprint("key-", i), at, []byte(strings.Repeat("x", 100)))
+		c.put(fmt.Sprint("key-", i), versionOf(at), []byte(strings.Repeat("x", 100)))
 	}
 	for i := range c.shards {
 		s := &c.shards[i]
@@ -38,8 +41,8 @@ func TestRenderCacheVersionAndBudget(t *testing.T) {
 		}
 	}
 	off := newRenderCache(-1)
-	off.put("a", at, []byte("{}"))
-	if _, ok := off.get("a", at); ok {
+	off.put("a", versionOf(at), []byte("{}"))
+	if _, ok := off.get("a", versionOf(at)); ok {
 		t.Fatal("a disabled cache kept an entry")
 	}
 }
@@ -123,8 +126,22 @@ func TestRequestListNeverStale(t *testing.T) {
 		t.Fatalf("after a change of its requester the list shows user_available %v", got)
 	}
 	e.do("PUT", "/users", `{"firstname":"Renamed"}`, e.owner.jwt()).want(t, 200)
-	if got := first()["participatingAgents"].([]any)[0].(map[string]any)["firstname"]; got != "Renamed" {
+	r = first()
+	if got := r["participatingAgents"].([]any)[0].(map[string]any)["firstname"]; got != "Renamed" {
 		t.Fatalf("after a change of its agent the list shows %v", got)
+	}
+	if got := r["requester"].(map[string]any)["id_user"].(map[string]any)["firstname"]; got != "Renamed" {
+		t.Fatalf("after a change of its requester's user the list shows %v", got)
+	}
+	puID := r["requester"].(map[string]any)["_id"].(string)
+	for i := range 3 { // within one millisecond, behind the API's back
+		n := 10 + i
+		if _, err := e.store.UpdateProjectUser(ctx, e.pid, puID, tiledesk.ProjectUserUpdate{NumberAssignedRequests: &n}); err != nil {
+			t.Fatal(err)
+		}
+		if got := first()["requester"].(map[string]any)["number_assigned_requests"]; got != float64(n) {
+			t.Fatalf("after a change of its requester in the store the list shows %v, want %d", got, n)
+		}
 	}
 	if _, err := e.store.DeleteLeadPermanently(ctx, e.pid, leadID); err != nil {
 		t.Fatal(err)

@@ -289,10 +289,10 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 type leadQuery struct {
 	q      *query
 	countQ *query // the conditions without the cursor's
-	pg    page
-	where string // conditions, ORDER BY and LIMIT
-	count int
-	empty bool
+	pg     page
+	where  string // conditions, ORDER BY and LIMIT
+	count  int
+	empty  bool
 }
 
 func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*leadQuery, error) {

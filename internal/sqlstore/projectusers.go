@@ -239,7 +239,7 @@ func (s *Store) UpdateProjectUser(ctx context.Context, projectID, id string, upd
 		if upd.Tags != nil {
 			pu.Tags = upd.Tags
 		}
-		pu.UpdatedAt = t.now
+		pu.UpdatedAt = nextStamp(t.now, pu.UpdatedAt)
 		args, err := projectUserArgs(pu)
 		if err != nil {
 			return err

@@ -228,7 +228,8 @@ func boolDelta(before, after bool) int {
 func (t *tx) adjustAssigned(ctx context.Context, projectID string, userIDs []string, delta int) error {
 	for _, uid := range userIDs {
 		if _, err := t.exec(ctx, `UPDATE project_users SET number_assigned_requests = CASE
-				WHEN number_assigned_requests + $3 < 0 THEN 0 ELSE number_assigned_requests + $3 END, updated_at = $4
+				WHEN number_assigned_requests + $3 < 0 THEN 0 ELSE number_assigned_requests + $3 END,
+				updated_at = `+nextStampSQL("$4")+`
 			WHERE id_project = $1 AND id_user = $2`, projectID, uid, delta, ms(t.now)); err != nil {
 			return fmt.Errorf("adjust assigned requests: %w", err)
 		}
@@ -861,29 +862,34 @@ func (s *Store) FindRequestRefs(ctx context.Context, projectID string, f tiledes
 		return &tiledesk.RequestRefPage{Refs: []tiledesk.RequestRef{}}, err
 	}
 	rows, err := s.query(ctx, `SELECT id, updated_at, `+rq.pg.col+` AS sort_value, lead, department, requester, participants_agents,
-		participants_bots, (SELECT l.updated_at FROM leads l WHERE l.id_project = requests.id_project AND l.id = requests.lead) AS lead_updated_at
+		participants_bots, (SELECT l.updated_at FROM leads l WHERE l.id_project = requests.id_project AND l.id = requests.lead) AS lead_updated_at,
+		(SELECT p.updated_at FROM project_users p WHERE p.id_project = requests.id_project AND p.id = requests.requester) AS requester_updated_at,
+		(SELECT u.updated_at FROM project_users p JOIN users u ON u.id = p.id_user
+			WHERE p.id_project = requests.id_project AND p.id = requests.requester) AS requester_user_updated_at
 		FROM requests WHERE `+rq.where, rq.q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("find requests: %w", err)
 	}
 	refs, err := collect(rows, func(row scanner) (*requestRefRow, error) {
 		var (
-			ref          requestRefRow
-			updated      int64
-			agents, bots sql.NullString
-			leadUpdated  sql.NullInt64
-			intSort      int64
-			textSort     string
-			sortDst      any = &textSort
+			ref                    requestRefRow
+			updated                int64
+			agents, bots           sql.NullString
+			leadUpdated            sql.NullInt64
+			puUpdated, userUpdated sql.NullInt64
+			intSort                int64
+			textSort               string
+			sortDst                any = &textSort
 		)
 		if rq.pg.intSort() {
 			sortDst = &intSort
 		}
 		if err := row.Scan(&ref.ID, &updated, sortDst, &ref.LeadID, &ref.DepartmentID, &ref.RequesterID, &agents, &bots,
-			&leadUpdated); err != nil {
+			&leadUpdated, &puUpdated, &userUpdated); err != nil {
 			return nil, err
 		}
 		ref.UpdatedAt, ref.LeadUpdatedAt = fromMS(updated), timePtr(leadUpdated)
+		ref.RequesterUpdatedAt, ref.RequesterUserUpdatedAt = timePtr(puUpdated), timePtr(userUpdated)
 		ref.sort = textSort
 		if rq.pg.intSort() {
 			ref.sort = intSort

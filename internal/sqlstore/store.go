@@ -368,6 +368,22 @@ func scanJSON(src sql.NullString, dst any) error {
 	return json.Unmarshal([]byte(src.String), dst)
 }
 
+// nextStamp is the updated_at of a change of a row last stamped prev: now, or a millisecond after
+// prev when now is not later. Every change of a row thus carries a new stamp, which is what
+// renderings of the row are cached by.
+func nextStamp(now, prev time.Time) time.Time {
+	if now.After(prev) {
+		return now
+	}
+	return prev.Add(time.Millisecond)
+}
+
+// nextStampSQL is nextStamp in SQL, for updates that do not read the row first: the expression to
+// assign to updated_at, given the placeholder of now (in milliseconds).
+func nextStampSQL(now string) string {
+	return `CASE WHEN updated_at >= ` + now + ` THEN updated_at + 1 ELSE ` + now + ` END`
+}
+
 // nullString stores "" as NULL, so optional columns and partial unique indexes agree.
 func nullString(s string) any {
 	if s == "" {

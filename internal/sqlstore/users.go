@@ -124,7 +124,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd tiledesk.UserUpda
 		if upd.Attributes != nil {
 			u.Attributes = upd.Attributes
 		}
-		u.UpdatedAt = t.now
+		u.UpdatedAt = nextStamp(t.now, u.UpdatedAt)
 		attrs, err := jsonArg(u.Attributes)
 		if err != nil {
 			return tiledesk.Invalid("attributes", "attributes must be a JSON object")
@@ -144,7 +144,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd tiledesk.UserUpda
 // SetUserPassword replaces the password hash of an active user.
 func (s *Store) SetUserPassword(ctx context.Context, id, hash string) error {
 	return s.inTx(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND status = $4`,
+		res, err := t.exec(ctx, `UPDATE users SET password_hash = $2, updated_at = `+nextStampSQL("$3")+`
+			WHERE id = $1 AND status = $4`,
 			id, hash, ms(t.now), tiledesk.UserActive)
 		if err != nil {
 			return fmt.Errorf("update password: %w", err)

@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ConcurrentSignups", testConcurrentSignups},
 		{"Meta", testMeta},
 		{"TimestampsMillisecondUTC", testTimestamps},
+		{"EveryChangeNewStamp", testEveryChangeNewStamp},
 	}
 	tests = append(tests, leadTests...)
 	tests = append(tests, requestTests...)
@@ -643,5 +644,54 @@ func testTimestamps(t *testing.T, s tiledesk.Store) {
 	got, _ := s.FindUserByID(ctx, u.ID)
 	if !got.CreatedAt.Equal(u.CreatedAt) || got.CreatedAt.Location() != time.UTC {
 		t.Fatalf("CreatedAt = %v, want %v in UTC", got.CreatedAt, u.CreatedAt)
+	}
+}
+
+// testEveryChangeNewStamp: every change of a membership or a user carries a new, later updated_at,
+// even several within one millisecond; lists cache renderings by it.
+func testEveryChangeNewStamp(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	owner := mustCreateUser(t, s, "stamps")
+	p, pu, _ := mustCreateProject(t, s, owner, "Stamps")
+	last := pu.UpdatedAt
+	for i := range 5 {
+		n := i + 1
+		got, err := s.UpdateProjectUser(ctx, p.ID, pu.ID, tiledesk.ProjectUserUpdate{NumberAssignedRequests: &n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := s.FindProjectUserByUserID(ctx, p.ID, owner.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.UpdatedAt.After(last) || !stored.UpdatedAt.Equal(got.UpdatedAt) {
+			t.Fatalf("membership change %d stamped %s (stored %s) after %s", i, got.UpdatedAt, stored.UpdatedAt, last)
+		}
+		last = got.UpdatedAt
+	}
+	last = owner.UpdatedAt
+	for i := range 5 {
+		name := fmt.Sprint("Name ", i)
+		got, err := s.UpdateUser(ctx, owner.ID, tiledesk.UserUpdate{Firstname: &name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.UpdatedAt.After(last) {
+			t.Fatalf("user change %d stamped %s after %s", i, got.UpdatedAt, last)
+		}
+		last = got.UpdatedAt
+	}
+	for i := range 3 {
+		if err := s.SetUserPassword(ctx, owner.ID, fmt.Sprint("hash-", i)); err != nil {
+			t.Fatal(err)
+		}
+		u, err := s.FindUserByID(ctx, owner.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !u.UpdatedAt.After(last) {
+			t.Fatalf("password change %d stamped %s after %s", i, u.UpdatedAt, last)
+		}
+		last = u.UpdatedAt
 	}
 }
