@@ -285,6 +285,10 @@ type MessagePost struct {
 	// (the project user id of a guest).
 	RequesterOnly string
 	Idempotency   *Idempotency
+	// Ref, when set, receives the versions of the objects the conversation is populated with, as
+	// the transaction that added the message saw them (see FindRequestRefs), so that the answer can
+	// be assembled from renderings already made; left zero where PostMessage does not read them.
+	Ref *RequestRef
 }
 
 // RequestFilter selects and orders requests.

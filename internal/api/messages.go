@@ -120,7 +120,8 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 	if err := s.checkParticipants(r, c, create.Participants); err != nil {
 		return err
 	}
-	post := &tiledesk.MessagePost{Message: m, LastMessage: lastMessage(m), Create: create, Idempotency: idem}
+	post := &tiledesk.MessagePost{Message: m, LastMessage: lastMessage(m), Create: create, Idempotency: idem,
+		Ref: &tiledesk.RequestRef{}}
 	if !tiledesk.HasRole(c.member.Role, tiledesk.RoleAgent) {
 		post.RequesterOnly = c.member.ID // visitors write only in their own conversations
 	}
@@ -132,7 +133,7 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	out := toMessage(stored)
-	if out.Request, err = s.populateOne(r.Context(), req); err != nil {
+	if out.Request, err = s.populateOne(r.Context(), req, post.Ref); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)

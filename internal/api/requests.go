@@ -55,12 +55,15 @@ func badDepartment(err error) error {
 
 // populate renders conversations with their lead, department, requester and agents, loading each
 // kind of object once for the whole page.
-// populateOne renders a conversation populated. It reads the objects it is populated with, and
-// reuses what the render cache holds at their current versions.
-func (s *Server) populateOne(ctx context.Context, r *tiledesk.Request) ([]byte, error) {
+// populateOne renders a conversation populated. known, when it describes r, gives the versions of
+// what r is populated with (renderings of them are reused); otherwise they are read.
+func (s *Server) populateOne(ctx context.Context, r *tiledesk.Request, known *tiledesk.RequestRef) ([]byte, error) {
 	ref := tiledesk.RequestRef{Version: tiledesk.Version{ID: r.ID, UpdatedAt: r.UpdatedAt}, LeadID: r.LeadID,
 		DepartmentID: r.DepartmentID, RequesterID: r.RequesterID, ParticipantsAgents: r.ParticipantsAgents,
 		ParticipantsBots: r.ParticipantsBots}
+	if known != nil && known.ID == r.ID && known.UpdatedAt.Equal(r.UpdatedAt) {
+		ref = *known
+	}
 	out, err := s.renderPopulated(ctx, r.ProjectID, []tiledesk.RequestRef{ref}, map[string]*tiledesk.Request{r.ID: r})
 	if err != nil {
 		return nil, err
@@ -73,7 +76,7 @@ func (s *Server) writeRequest(w http.ResponseWriter, r *http.Request, req *tiled
 		writeJSON(w, http.StatusOK, toRequest(req))
 		return nil
 	}
-	out, err := s.populateOne(r.Context(), req)
+	out, err := s.populateOne(r.Context(), req, nil)
 	if err != nil {
 		return err
 	}

@@ -625,6 +625,13 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 			if err := t.touchRequest(ctx, r, in.LastMessage); err != nil {
 				return err
 			}
+			if in.Ref != nil {
+				// Read here, where the writer's page cache is warm, rather than after the commit
+				// from a reader whose cache the commit has just invalidated.
+				if outR, err = t.findRequestWithRef(ctx, r.ProjectID, r.ID, in.Ref); err != nil {
+					return err
+				}
+			}
 		}
 		outM = m
 		return t.event(ctx, m.ProjectID, tiledesk.EventMessageCreate, m.ID, m)
@@ -639,6 +646,37 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 	}
 	return outR, outM, created, replayed, nil
 }
+
+// populationVersions are the columns of FindRequestRefs that give the versions of what a
+// conversation is populated with.
+const populationVersions = `(SELECT l.updated_at FROM leads l WHERE l.id_project = requests.id_project AND l.id = requests.lead) AS lead_updated_at,
+	(SELECT p.updated_at FROM project_users p WHERE p.id_project = requests.id_project AND p.id = requests.requester) AS requester_updated_at,
+	(SELECT u.updated_at FROM project_users p JOIN users u ON u.id = p.id_user
+		WHERE p.id_project = requests.id_project AND p.id = requests.requester) AS requester_user_updated_at`
+
+// findRequestWithRef reads a whole conversation and fills ref with it and the versions of what it
+// is populated with.
+func (t *tx) findRequestWithRef(ctx context.Context, projectID, id string, ref *tiledesk.RequestRef) (*tiledesk.Request, error) {
+	var lead, requester, user sql.NullInt64
+	r, err := scanRequest(extraScan{t.queryRow(ctx, `SELECT `+requestColumns+`, `+populationVersions+`
+		FROM requests WHERE id_project = $1 AND id = $2`, projectID, id), []any{&lead, &requester, &user}})
+	if err != nil {
+		return nil, notFound(err, "request")
+	}
+	*ref = tiledesk.RequestRef{Version: tiledesk.Version{ID: r.ID, UpdatedAt: r.UpdatedAt}, LeadID: r.LeadID,
+		LeadUpdatedAt: timePtr(lead), DepartmentID: r.DepartmentID, RequesterID: r.RequesterID,
+		RequesterUpdatedAt: timePtr(requester), RequesterUserUpdatedAt: timePtr(user),
+		ParticipantsAgents: r.ParticipantsAgents, ParticipantsBots: r.ParticipantsBots}
+	return r, nil
+}
+
+// extraScan scans a row whose columns are those a scan function reads followed by extra ones.
+type extraScan struct {
+	scanner
+	extra []any
+}
+
+func (e extraScan) Scan(dest ...any) error { return e.scanner.Scan(append(dest, e.extra...)...) }
 
 // messageTargetColumns are what a new message reads of its conversation.
 const messageTargetColumns = `id_project, id, request_id, requester, participants_agents, first_response_at, working_status,
@@ -862,11 +900,7 @@ func (s *Store) FindRequestRefs(ctx context.Context, projectID string, f tiledes
 		return &tiledesk.RequestRefPage{Refs: []tiledesk.RequestRef{}}, err
 	}
 	rows, err := s.query(ctx, `SELECT id, updated_at, `+rq.pg.col+` AS sort_value, lead, department, requester, participants_agents,
-		participants_bots, (SELECT l.updated_at FROM leads l WHERE l.id_project = requests.id_project AND l.id = requests.lead) AS lead_updated_at,
-		(SELECT p.updated_at FROM project_users p WHERE p.id_project = requests.id_project AND p.id = requests.requester) AS requester_updated_at,
-		(SELECT u.updated_at FROM project_users p JOIN users u ON u.id = p.id_user
-			WHERE p.id_project = requests.id_project AND p.id = requests.requester) AS requester_user_updated_at
-		FROM requests WHERE `+rq.where, rq.q.args...)
+		participants_bots, `+populationVersions+` FROM requests WHERE `+rq.where, rq.q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("find requests: %w", err)
 	}

@@ -773,6 +773,25 @@ func testRequestRefs(t *testing.T, s tiledesk.Store) {
 			}
 		}
 	}
+	// A message's Ref is what FindRequestRefs says of its conversation after the commit.
+	target := find(t, s, c.p.ID, tiledesk.RequestFilter{Limit: 1}).Requests[0]
+	var posted tiledesk.RequestRef
+	r, _, _, _, err := s.PostMessage(ctx, &tiledesk.MessagePost{Message: c.message(target.RequestID, c.owner.ID, "reply"), Ref: &posted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := s.FindRequestRefs(ctx, c.p.ID, tiledesk.RequestFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range listed.Refs {
+		if ref.ID == target.ID && (fmt.Sprintf("%+v", ref) != fmt.Sprintf("%+v", posted) || !r.UpdatedAt.Equal(posted.UpdatedAt)) {
+			t.Fatalf("PostMessage's ref %+v, FindRequestRefs' %+v (request updated %s)", posted, ref, r.UpdatedAt)
+		}
+	}
+	if posted.ID != target.ID || posted.RequesterUpdatedAt == nil || posted.LeadUpdatedAt == nil {
+		t.Fatalf("PostMessage's ref = %+v", posted)
+	}
 	// Another project's conversations are not found by id.
 	other := newChat(t, s)
 	any1 := find(t, s, c.p.ID, tiledesk.RequestFilter{Limit: 1}).Requests[0]
