@@ -98,7 +98,8 @@ type config struct {
 	maintenance      bool
 	maintenanceRetry time.Duration
 
-	debugAddr string
+	debugAddr   string
+	renderCache int // bytes; negative: none
 }
 
 // listFlag is a flag that may be repeated; its environment twin separates values with sep.
@@ -156,6 +157,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		"how long shutdown waits for in-flight requests (TILEDESK_SHUTDOWN_GRACE)")
 	var delay, rateLimit, signinLimit, failLimit, failIPLimit, maintenanceRetry string
 	var envErr error
+	envInt := func(name string, def int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil && envErr == nil {
+			envErr = fmt.Errorf("%s: %q is not a whole number", name, v)
+		}
+		return n
+	}
 	envBool := func(name string) bool {
 		v := getenv(name)
 		if v == "" {
@@ -197,6 +209,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		"start in maintenance mode: API calls answer 503; SIGUSR1 toggles it at run time (TILEDESK_MAINTENANCE)")
 	fs.StringVar(&maintenanceRetry, "maintenance-retry-after", env("TILEDESK_MAINTENANCE_RETRY_AFTER", "5m"),
 		"the Retry-After of maintenance answers (TILEDESK_MAINTENANCE_RETRY_AFTER)")
+	var renderCacheMB int
+	fs.IntVar(&renderCacheMB, "render-cache-mb", envInt("TILEDESK_RENDER_CACHE_MB", 64),
+		"memory for the JSON of leads and conversations kept to answer lists, in MiB; 0 keeps none (TILEDESK_RENDER_CACHE_MB)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", env("TILEDESK_DEBUG_ADDR", ""),
 		"serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; never expose it (TILEDESK_DEBUG_ADDR)")
 	if envErr != nil {
@@ -209,6 +224,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, fmt.Errorf("unexpected argument %q (commands: version)", fs.Arg(0))
 	}
 	var err error
+	if renderCacheMB < 0 || renderCacheMB > 1<<20 {
+		return nil, fmt.Errorf("--render-cache-mb: %d is not a size from 0 to 1048576 MiB", renderCacheMB)
+	}
+	cfg.renderCache = renderCacheMB << 20
+	if renderCacheMB == 0 {
+		cfg.renderCache = -1
+	}
 	if cfg.jwtLifetime, err = time.ParseDuration(lifetime); err != nil || cfg.jwtLifetime <= 0 {
 		return nil, fmt.Errorf("--jwt-lifetime: %q is not a positive duration such as 720h", lifetime)
 	}
@@ -362,7 +384,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	limits.Limiter = limiter
 	handler := api.New(api.Config{Store: storecache.New(store, cfg.cacheTTL), Tokens: tokens, Logger: log, Version: buildVersion(), MaxBodyBytes: cfg.maxBody,
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
-		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry})
+		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry,
+		RenderCacheBytes: cfg.renderCache})
 	for pattern := range cfg.limits.Routes {
 		if !slices.Contains(handler.Routes(), pattern) {
 			return fmt.Errorf("--rate-limit-route: no route %q; routes are written as in routes.go, e.g. %q", pattern, handler.Routes()[1])

@@ -185,7 +185,7 @@ func parseDSN(dsn string) (string, url.Values, error) {
 // replaces them with measured ones.
 var fixedStats = [][3]string{
 	{"leads", "leads_key", "1000000 100000 1"},
-	{"leads", "leads_created", "1000000 100000 1 1"},
+	{"leads", "leads_created_covering", "1000000 100000 1 1 1 1"},
 	{"leads", "leads_updated", "1000000 100000 1 1"},
 	{"leads", "leads_fullname", "1000000 100000 2 1"},
 	{"leads", "leads_email", "1000000 100000 1 1"},

@@ -122,9 +122,11 @@ func TestQueryPlans(t *testing.T) {
 			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INTEGER PRIMARY KEY",
 		`SELECT COUNT(*) FROM leads WHERE id_project = 'p' AND status <> 1000 AND seq IN
 			(SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*')`: "USING INTEGER PRIMARY KEY",
-		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_created",
+		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering",
+		`SELECT id, updated_at, created_at AS sort_value FROM leads WHERE id_project = 'p' AND status <> 1000
+			AND (created_at, id) < (5, 'x') ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering",
 		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 AND (created_at, id) < (5, 'x')
-			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_created (id_project=? AND (created_at,id)<(?,?))",
+			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering (id_project=? AND (created_at,id)<(?,?))",
 	} {
 		rows, err := db.Query(`EXPLAIN QUERY PLAN ` + q)
 		if err != nil {
