@@ -247,11 +247,19 @@ func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	l, err := s.store.FindLeadByID(r.Context(), c.project.ID, id)
+	// The version first: most reads find the lead's JSON in the render cache at that version.
+	v, err := s.store.FindLeadVersion(r.Context(), c.project.ID, id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toLead(l))
+	byID, err := s.renderLeadsByID(r.Context(), c.project.ID, []wanted{{id: id, v: versionOf(v.UpdatedAt), known: true}})
+	if err != nil {
+		return err
+	}
+	if byID[id] == nil {
+		return tiledesk.NotFound("lead") // deleted since its version was read
+	}
+	writeRaw(w, http.StatusOK, byID[id])
 	return nil
 }
 

@@ -72,6 +72,9 @@ func TestLeadListNeverStale(t *testing.T) {
 		if got := list()["fullname"]; got != name {
 			t.Fatalf("after a change in the store the list shows %v, want %s", got, name)
 		}
+		if got := e.do("GET", "/"+e.pid+"/leads/"+id, nil, e.agent.jwt()).want(t, 200).json(t)["fullname"]; got != name {
+			t.Fatalf("after a change in the store the lead reads %v, want %s", got, name)
+		}
 	}
 	e.do("DELETE", "/"+e.pid+"/leads/"+id, nil, e.owner.jwt()).want(t, 200)
 	if n := len(e.do("GET", "/"+e.pid+"/leads", nil, e.agent.jwt()).want(t, 200).json(t)["leads"].([]any)); n != 0 {
