@@ -143,9 +143,6 @@ type LeadStore interface {
 	// request is ECONFLICT.
 	CreateLead(ctx context.Context, l *Lead, idem *Idempotency) (stored *Lead, replayed bool, err error)
 	FindLeadByID(ctx context.Context, projectID, id string) (*Lead, error)
-	// FindLeadVersion returns the version of a lead (deleted ones included), which is all a reader
-	// holding a rendering of it needs to know whether that rendering is current.
-	FindLeadVersion(ctx context.Context, projectID, id string) (Version, error)
 	// FindLeadByLeadID returns the newest lead with that lead_id.
 	FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*Lead, error)
 	FindLeads(ctx context.Context, projectID string, f LeadFilter) (*LeadPage, error)

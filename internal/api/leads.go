@@ -247,17 +247,17 @@ func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	// The version first: most reads find the lead's JSON in the render cache at that version.
-	v, err := s.store.FindLeadVersion(r.Context(), c.project.ID, id)
+	l, err := s.store.FindLeadByID(r.Context(), c.project.ID, id)
 	if err != nil {
 		return err
 	}
-	byID, err := s.renderLeadsByID(r.Context(), c.project.ID, []wanted{{id: id, v: versionOf(v.UpdatedAt), known: true}})
+	// One read either way (each read is a transaction, and a lock, on SQLite); the rendering at the
+	// lead's version spares encoding it again.
+	byID, err := renderCached(s.renders, "lead", c.project.ID, []wanted{{id: id, v: versionOf(l.UpdatedAt), known: true}},
+		func([]string) (map[string]*tiledesk.Lead, error) { return map[string]*tiledesk.Lead{id: l}, nil },
+		func(l *tiledesk.Lead) (any, version) { return toLead(l), versionOf(l.UpdatedAt) })
 	if err != nil {
 		return err
-	}
-	if byID[id] == nil {
-		return tiledesk.NotFound("lead") // deleted since its version was read
 	}
 	writeRaw(w, http.StatusOK, byID[id])
 	return nil

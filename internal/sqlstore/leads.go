@@ -192,16 +192,6 @@ func (s *Store) FindLeadByID(ctx context.Context, projectID, id string) (*tilede
 	return l, notFound(err, "lead")
 }
 
-// FindLeadVersion returns the id and updated_at of a lead of the project.
-func (s *Store) FindLeadVersion(ctx context.Context, projectID, id string) (tiledesk.Version, error) {
-	var updated int64
-	err := s.queryRow(ctx, `SELECT updated_at FROM leads WHERE id_project = $1 AND id = $2`, projectID, id).Scan(&updated)
-	if err != nil {
-		return tiledesk.Version{}, notFound(err, "lead")
-	}
-	return tiledesk.Version{ID: id, UpdatedAt: fromMS(updated)}, nil
-}
-
 // FindLeadByLeadID returns the newest lead with that lead_id.
 func (s *Store) FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*tiledesk.Lead, error) {
 	l, err := scanLead(s.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND lead_id = $2

@@ -607,14 +607,6 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 		}
 	}
 	l := findLeads(t, s, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"}).Leads[0]
-	if v, err := s.FindLeadVersion(ctx, p.ID, l.ID); err != nil || v.ID != l.ID || !v.UpdatedAt.Equal(l.UpdatedAt) {
-		t.Fatalf("FindLeadVersion = %+v, %v; lead updated %s", v, err, l.UpdatedAt)
-	}
-	other, _ := project(t, s)
-	_, err := s.FindLeadVersion(ctx, other.ID, l.ID)
-	wantCode(t, err, tiledesk.ENOTFOUND)
-	_, err = s.FindLeadVersion(ctx, p.ID, tiledesk.NewID())
-	wantCode(t, err, tiledesk.ENOTFOUND)
 	before, _ := s.FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"})
 	name := "Echo Changed"
 	if _, err := s.UpdateLead(ctx, p.ID, l.ID, tiledesk.LeadUpdate{Fullname: &name}, nil); err != nil {
