@@ -177,8 +177,11 @@ func (s *Server) renderLeadsByID(ctx context.Context, projectID string, wants []
 		func(ids []string) (map[string]*tiledesk.Lead, error) {
 			return s.store.FindLeadsByIDs(ctx, projectID, ids)
 		},
-		func(l *tiledesk.Lead) (any, version) { return toLead(l), versionOf(l.UpdatedAt) })
+		renderLead)
 }
+
+// renderLead is a lead's wire form and the version it is cached at.
+func renderLead(l *tiledesk.Lead) (any, version) { return toLead(l), versionOf(l.UpdatedAt) }
 
 var leadCSVHeader = []string{"_id", "lead_id", "fullname", "email", "phone", "company", "note", "streetAddress", "city",
 	"region", "zipcode", "country", "tags", "status", "id_project", "createdBy", "createdAt", "updatedAt"}
@@ -254,8 +257,7 @@ func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) 
 	// One read either way (each read is a transaction, and a lock, on SQLite); the rendering at the
 	// lead's version spares encoding it again.
 	byID, err := renderCached(s.renders, "lead", c.project.ID, []wanted{{id: id, v: versionOf(l.UpdatedAt), known: true}},
-		func([]string) (map[string]*tiledesk.Lead, error) { return map[string]*tiledesk.Lead{id: l}, nil },
-		func(l *tiledesk.Lead) (any, version) { return toLead(l), versionOf(l.UpdatedAt) })
+		func([]string) (map[string]*tiledesk.Lead, error) { return map[string]*tiledesk.Lead{id: l}, nil }, renderLead)
 	if err != nil {
 		return err
 	}

@@ -275,9 +275,12 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 			out.Count = vs[0].total
 		} else if lq.pg.offset > 0 {
 			// Past the last match the window counts nothing: count the matches themselves.
-			if out.Count, err = s.count(ctx, "leads", "", false, lq.countQ); err != nil {
+			f.NoCount = false
+			counted, err := s.leadQuery(ctx, projectID, f)
+			if err != nil {
 				return nil, err
 			}
+			out.Count = counted.count
 		}
 	}
 	out.Versions, out.Next = vs.page(lq.pg)
@@ -287,12 +290,11 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 // leadQuery is what FindLeads and FindLeadVersions share: the conditions, order and count of a
 // filter. empty means no lead can match (a search without a single word).
 type leadQuery struct {
-	q      *query
-	countQ *query // the conditions without the cursor's
-	pg     page
-	where  string // conditions, ORDER BY and LIMIT
-	count  int
-	empty  bool
+	q     *query
+	pg    page
+	where string // conditions, ORDER BY and LIMIT
+	count int
+	empty bool
 }
 
 func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*leadQuery, error) {
@@ -335,9 +337,7 @@ func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.Lead
 	}
 	defaultFilter = defaultFilter && len(q.conds) == 2 // project and "not deleted" only
 
-	countQ := *q
-	countQ.conds, countQ.args = slices.Clone(q.conds), slices.Clone(q.args)
-	out := &leadQuery{q: q, countQ: &countQ, pg: pg}
+	out := &leadQuery{q: q, pg: pg}
 	if !f.NoCount {
 		if out.count, err = s.count(ctx, "leads", "leads_active", defaultFilter, q); err != nil {
 			return nil, err
