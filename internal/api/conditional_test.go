@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -98,5 +99,39 @@ func TestConditionalGet(t *testing.T) {
 	// Errors carry no tag.
 	if r := e.do("GET", list+"/000000000000000000000000", nil); r.status != 404 || r.header.Get("ETag") != "" {
 		t.Fatalf("404 = %d ETag %q", r.status, r.header.Get("ETag"))
+	}
+}
+
+// TestEtagWriterWholeThenMore checks that a body handed over whole and then extended is sent and
+// tagged as the concatenation, and that the whole body is not copied before that.
+func TestEtagWriterWholeThenMore(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		parts []string
+		whole bool
+	}{
+		{"whole", []string{`{"a":1}`}, true},
+		{"whole then more", []string{`{"a":`, `1}`}, true},
+		{"written", []string{`{"a":`, `1}`}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			w := &etagWriter{ResponseWriter: rec, r: httptest.NewRequest("GET", "/", nil)}
+			w.Header().Set("Content-Type", "application/json")
+			for i, p := range tc.parts {
+				if i == 0 && tc.whole {
+					if !w.writeWhole([]byte(p)) {
+						t.Fatal("writeWhole refused the first body")
+					}
+					continue
+				}
+				_, _ = w.Write([]byte(p))
+			}
+			w.flush()
+			want := strings.Join(tc.parts, "")
+			if rec.Body.String() != want || rec.Header().Get("ETag") != etagOf([]byte(want)) {
+				t.Fatalf("sent %q with ETag %s, want %q with %s", rec.Body.String(), rec.Header().Get("ETag"), want, etagOf([]byte(want)))
+			}
+		})
 	}
 }

@@ -93,6 +93,29 @@ type etagWriter struct {
 	status    int
 	buffering bool
 	buf       bytes.Buffer
+	whole     []byte // a complete body handed over by writeWhole, held without a copy
+}
+
+// writeWhole takes body as the complete answer without copying it (a page of conversations is
+// 100 KB and more); body must not change afterwards. It reports false when the answer is not held
+// back or already has bytes, and the caller writes as usual.
+func (w *etagWriter) writeWhole(body []byte) bool {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.buffering || w.buf.Len() > 0 || w.whole != nil {
+		return false
+	}
+	w.whole = body
+	return true
+}
+
+// held is the held-back body.
+func (w *etagWriter) held() []byte {
+	if w.whole != nil {
+		return w.whole
+	}
+	return w.buf.Bytes()
 }
 
 func (w *etagWriter) WriteHeader(code int) {
@@ -113,6 +136,10 @@ func (w *etagWriter) Write(p []byte) (int, error) {
 	if !w.buffering {
 		return w.ResponseWriter.Write(p)
 	}
+	if w.whole != nil { // more after a whole body: hold both, copied
+		w.buf.Write(w.whole)
+		w.whole = nil
+	}
 	return w.buf.Write(p)
 }
 
@@ -131,7 +158,8 @@ func (w *etagWriter) flush() {
 	if !w.buffering {
 		return
 	}
-	tag := etagOf(w.buf.Bytes())
+	body := w.held()
+	tag := etagOf(body)
 	h := w.ResponseWriter.Header()
 	h.Set("ETag", tag)
 	if noneMatch(w.r, tag) {
@@ -141,5 +169,5 @@ func (w *etagWriter) flush() {
 		return
 	}
 	w.ResponseWriter.WriteHeader(http.StatusOK)
-	_, _ = w.ResponseWriter.Write(w.buf.Bytes())
+	_, _ = w.ResponseWriter.Write(body)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"database/sql"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -35,6 +36,7 @@ type testEnv struct {
 	srv    *Server
 	http   *httptest.Server
 	store  tiledesk.Store
+	db     *sql.DB // the SQLite file's write pool, for changes behind the store's back
 	tokens *auth.Tokens
 }
 
@@ -69,7 +71,7 @@ func newEnvWith(t *testing.T, adjust func(*Config)) *testEnv {
 	srv := New(cfg)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); store.Close() })
-	return &testEnv{t: t, srv: srv, http: hs, store: cachedStore, tokens: tokens}
+	return &testEnv{t: t, srv: srv, http: hs, store: cachedStore, db: store.WriteDB(), tokens: tokens}
 }
 
 // resp is a recorded response.

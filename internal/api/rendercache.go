@@ -31,8 +31,9 @@ type rendered struct {
 }
 
 // version identifies what a rendering was made from: the milliseconds of the updated_at of the
-// object, and of the one object it embeds, if any (a requester embeds its user).
-type version [2]int64
+// object, and of the one object it embeds, if any (a requester embeds its user); for a whole page
+// of conversations, the clocks it was read at (tiledesk.ListClock).
+type version [4]int64
 
 func versionOf(t time.Time) version { return version{t.UnixMilli()} }
 

@@ -146,10 +146,51 @@ func TestRequestListNeverStale(t *testing.T) {
 			t.Fatalf("after a change of its requester in the store the list shows %v, want %d", got, n)
 		}
 	}
+	// Behind the store's back, in SQL as another process could: the schema's triggers move the
+	// clocks the kept page is checked against.
+	if _, err := e.db.Exec(`UPDATE departments SET name = 'Renamed In SQL' WHERE id = ?`, deptID); err != nil {
+		t.Fatal(err)
+	}
+	if got := first()["department"].(map[string]any)["name"]; got != "Renamed In SQL" {
+		t.Fatalf("after a change of its department in SQL the list shows %v", got)
+	}
+	if _, err := e.db.Exec(`UPDATE users SET firstname = 'Sql' WHERE id = ?`, e.owner.id); err != nil {
+		t.Fatal(err)
+	}
+	if got := first()["participatingAgents"].([]any)[0].(map[string]any)["firstname"]; got != "Sql" {
+		t.Fatalf("after a change of its agent in SQL the list shows %v", got)
+	}
 	if _, err := e.store.DeleteLeadPermanently(ctx, e.pid, leadID); err != nil {
 		t.Fatal(err)
 	}
 	if got := first()["lead"]; got != leadID {
 		t.Fatalf("with its lead gone the list shows lead %v, want its id", got)
+	}
+}
+
+// TestRequestPageKept shows that an unchanged page is served whole from the render cache: with the
+// trigger that moves the clock on a department's change dropped, such a change stays unseen.
+func TestRequestPageKept(t *testing.T) {
+	e := newChatEnv(t)
+	rid := e.rid("kept")
+	e.post(rid, `{"text":"Hello"}`, e.owner.jwt()).want(t, 200)
+	name := func() any {
+		list := e.do("GET", "/"+e.pid+"/requests", nil, e.owner.jwt()).want(t, 200).json(t)["requests"].([]any)
+		return list[0].(map[string]any)["department"].(map[string]any)["name"]
+	}
+	before := name()
+	if _, err := e.db.Exec(`DROP TRIGGER departments_clock_update`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(`UPDATE departments SET name = 'Unseen' WHERE id_project = ?`, e.pid); err != nil {
+		t.Fatal(err)
+	}
+	if got := name(); got != before {
+		t.Fatalf("the kept page was not served: department %v, want %v", got, before)
+	}
+	// Any other change of the project moves a clock, and the page is read again.
+	e.do("PATCH", "/"+e.pid+"/requests/"+rid, `{"subject":"moved"}`, e.owner.jwt()).want(t, 200)
+	if got := name(); got != "Unseen" {
+		t.Fatalf("after a change the list still shows department %v", got)
 	}
 }

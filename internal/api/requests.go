@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -338,6 +339,21 @@ func requestListQuery(r *http.Request) (tiledesk.RequestFilter, int, error) {
 // dateRange reads start_date/end_date (DD/MM/YYYY or YYYY/MM/DD, optionally with HH:mm[:ss]) in
 // the timezone parameter (default Europe/Rome, as the original); an end date without a time is
 // exclusive of the next day.
+// locations caches time zones by name: time.LoadLocation reads and parses the zone file each time.
+var locations sync.Map
+
+func loadLocation(name string) (*time.Location, error) {
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, loc)
+	return loc, nil
+}
+
 func dateRange(q map[string][]string, f *tiledesk.RequestFilter) error {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
@@ -346,10 +362,13 @@ func dateRange(q map[string][]string, f *tiledesk.RequestFilter) error {
 		return ""
 	}
 	tzName := get("timezone")
+	if tzName == "" && get("start_date") == "" && get("start_date_time") == "" && get("end_date") == "" && get("end_date_time") == "" {
+		return nil
+	}
 	if tzName == "" {
 		tzName = "Europe/Rome"
 	}
-	loc, err := time.LoadLocation(tzName)
+	loc, err := loadLocation(tzName)
 	if err != nil {
 		return invalidQuery("timezone", "must be an IANA time zone such as Europe/Rome", tzName)
 	}
@@ -391,14 +410,12 @@ func dateRange(q map[string][]string, f *tiledesk.RequestFilter) error {
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f tiledesk.RequestFilter, limit int) error {
-	var items [][]byte
-	var count int
-	var next *tiledesk.Cursor
 	if r.URL.Query().Get("no_populate") == "true" {
 		page, err := s.store.FindRequests(r.Context(), c.project.ID, f)
 		if err != nil {
 			return err
 		}
+		items := make([][]byte, 0, len(page.Requests))
 		for _, req := range page.Requests {
 			b, err := encodeJSON(toRequest(req))
 			if err != nil {
@@ -406,18 +423,45 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 			}
 			items = append(items, b)
 		}
-		count, next = page.Count, page.Next
-	} else {
-		page, err := s.store.FindRequestRefs(r.Context(), c.project.ID, f)
+		writeRaw(w, http.StatusOK, requestListBody(limit, page.Count, items, page.Next))
+		return nil
+	}
+	// A caller who sees every conversation gets the same page for the same query: kept whole, it is
+	// served again for as long as nothing it shows has changed. The clock is read before the page,
+	// so a page is never kept under a clock newer than what it shows.
+	var pageKey string
+	var clock tiledesk.ListClock
+	if f.VisibleTo == nil && s.renders != nil {
+		at, ok, err := s.store.PopulationClock(r.Context(), c.project.ID)
 		if err != nil {
 			return err
 		}
-		if items, err = s.renderPopulated(r.Context(), c.project.ID, page.Refs, nil); err != nil {
-			return err
+		if ok {
+			clock, pageKey = at, renderKey("requests-page", c.project.ID, r.URL.RawQuery)
+			if body, hit := s.renders.get(pageKey, version(clock)); hit {
+				writeRaw(w, http.StatusOK, body)
+				return nil
+			}
 		}
-		count, next = page.Count, page.Next
 	}
-	// {"perPage","count","requests","next_cursor"}
+	page, err := s.store.FindRequestRefs(r.Context(), c.project.ID, f)
+	if err != nil {
+		return err
+	}
+	items, err := s.renderPopulated(r.Context(), c.project.ID, page.Refs, nil)
+	if err != nil {
+		return err
+	}
+	body := requestListBody(limit, page.Count, items, page.Next)
+	if pageKey != "" {
+		s.renders.put(pageKey, version(clock), body)
+	}
+	writeRaw(w, http.StatusOK, body)
+	return nil
+}
+
+// requestListBody is {"perPage","count","requests","next_cursor"}.
+func requestListBody(limit, count int, items [][]byte, next *tiledesk.Cursor) []byte {
 	buf := make([]byte, 0, 128+listBytes(items))
 	buf = append(buf, `{"perPage":`...)
 	buf = strconv.AppendInt(buf, int64(limit), 10)
@@ -427,9 +471,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 	buf = appendList(buf, items)
 	buf = append(buf, `,"next_cursor":`...)
 	buf = appendCursor(buf, next)
-	buf = append(buf, '}')
-	writeRaw(w, http.StatusOK, buf)
-	return nil
+	return append(buf, '}')
 }
 
 func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request, c *call) error {

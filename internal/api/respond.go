@@ -29,19 +29,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		body = []byte(`{"success":false,"msg":"Internal error."}`)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	writeRaw(w, status, body)
 }
 
-// writeRaw answers with body, JSON the caller assembled.
+// writeRaw sends body as the JSON answer. body must not change afterwards: it may be held until the
+// handler returns (etagWriter) or kept (the render cache).
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
+	if ww, ok := w.(interface{ writeWhole([]byte) bool }); ok && ww.writeWhole(body) {
+		return
+	}
 	_, _ = w.Write(body)
 }
 

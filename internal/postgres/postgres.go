@@ -54,6 +54,10 @@ func (Dialect) IsUniqueViolation(err error) bool {
 
 func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 
+// PopulationClock: no triggers keep one on PostgreSQL, where a trigger bumping a per-project row
+// from every membership write would add a row lock to transactions that take locks in other orders.
+func (Dialect) PopulationClock() bool { return false }
+
 // SingleWriter: PostgreSQL runs many writers at once and group-commits on its own.
 func (Dialect) SingleWriter() bool { return false }
 

@@ -73,6 +73,9 @@ func (Dialect) IsUniqueViolation(err error) bool {
 
 func (Dialect) ForUpdate() string { return "" }
 
+// PopulationClock: migration 0006's triggers keep the clocks.
+func (Dialect) PopulationClock() bool { return true }
+
 // SingleWriter: SQLite has one writer at a time; writes are group-committed.
 func (Dialect) SingleWriter() bool { return true }
 
@@ -127,7 +130,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error)
 	}
 	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(" + opt.Synchronous + ")"
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	// The writer checkpoints nothing itself (a checkpointer beside it does) and caches pages and
+	// maps the file as readers do: a reply rewrites a random conversation and its index entries.
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)"+
+		"&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)&_pragma=journal_size_limit(67108864)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -151,7 +157,17 @@ func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error)
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	read.SetConnMaxLifetime(0)
-	return sqlstore.New(Dialect{}, write, read, path), nil
+	ckpt, err := sql.Open("sqlite", base)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	ckpt.SetConnMaxLifetime(0)
+	st := sqlstore.New(Dialect{}, write, read, path)
+	st.OnClose(startCheckpointer(ckpt).close)
+	return st, nil
 }
 
 // parseDSN accepts a plain path or a sqlite: URL and returns the file path and the URL's parameters.

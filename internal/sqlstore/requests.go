@@ -587,7 +587,17 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 		created, replayed bool
 	)
 	m := in.Message
-	err := s.withRequestRetry(ctx, func(t *tx) error {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = tiledesk.Now()
+	}
+	if m.UpdatedAt.IsZero() {
+		m.UpdatedAt = m.CreatedAt
+	}
+	event, err := json.Marshal(m)
+	if err != nil {
+		return nil, nil, false, false, fmt.Errorf("encode message.create event: %w", err)
+	}
+	err = s.withRequestRetry(ctx, func(t *tx) error {
 		created, replayed, outR = false, false, nil
 		if err := t.lockProject(ctx, m.ProjectID); err != nil {
 			return err
@@ -625,24 +635,24 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 			if err := t.touchRequest(ctx, r, in.LastMessage); err != nil {
 				return err
 			}
-			if in.Ref != nil {
-				// Read here, where the writer's page cache is warm, rather than after the commit
-				// from a reader whose cache the commit has just invalidated.
-				if outR, err = t.findRequestWithRef(ctx, r.ProjectID, r.ID, in.Ref); err != nil {
-					return err
-				}
-			}
 		}
 		outM = m
-		return t.event(ctx, m.ProjectID, tiledesk.EventMessageCreate, m.ID, m)
+		return t.event(ctx, m.ProjectID, tiledesk.EventMessageCreate, m.ID, json.RawMessage(event))
 	})
 	if err != nil {
 		return nil, nil, false, false, err
 	}
-	if outR == nil {
-		if outR, err = s.FindRequest(ctx, m.ProjectID, outM.Recipient); err != nil {
-			return nil, nil, false, false, err
-		}
+	// The conversation is read after the commit, from a reader: on SQLite the transaction runs on the
+	// one writer every write waits for, and this read is as costly as the rest of the reply.
+	switch {
+	case outR != nil:
+	case in.Ref != nil:
+		outR, err = s.findRequestWithRef(ctx, m.ProjectID, outM.Recipient, in.Ref)
+	default:
+		outR, err = s.FindRequest(ctx, m.ProjectID, outM.Recipient)
+	}
+	if err != nil {
+		return nil, nil, false, false, err
 	}
 	return outR, outM, created, replayed, nil
 }
@@ -654,12 +664,12 @@ const populationVersions = `(SELECT l.updated_at FROM leads l WHERE l.id_project
 	(SELECT u.updated_at FROM project_users p JOIN users u ON u.id = p.id_user
 		WHERE p.id_project = requests.id_project AND p.id = requests.requester) AS requester_user_updated_at`
 
-// findRequestWithRef reads a whole conversation and fills ref with it and the versions of what it
-// is populated with.
-func (t *tx) findRequestWithRef(ctx context.Context, projectID, id string, ref *tiledesk.RequestRef) (*tiledesk.Request, error) {
+// findRequestWithRef reads a whole conversation by its request_id and fills ref with it and the
+// versions of what it is populated with.
+func (s *Store) findRequestWithRef(ctx context.Context, projectID, requestID string, ref *tiledesk.RequestRef) (*tiledesk.Request, error) {
 	var lead, requester, user sql.NullInt64
-	r, err := scanRequest(extraScan{t.queryRow(ctx, `SELECT `+requestColumns+`, `+populationVersions+`
-		FROM requests WHERE id_project = $1 AND id = $2`, projectID, id), []any{&lead, &requester, &user}})
+	r, err := scanRequest(extraScan{s.queryRow(ctx, `SELECT `+requestColumns+`, `+populationVersions+`
+		FROM requests WHERE id_project = $1 AND request_id = $2`, projectID, requestID), []any{&lead, &requester, &user}})
 	if err != nil {
 		return nil, notFound(err, "request")
 	}
@@ -946,6 +956,24 @@ func (s *Store) FindRequestRefs(ctx context.Context, projectID string, f tiledes
 		out.Refs = append(out.Refs, r.RequestRef)
 	}
 	return out, nil
+}
+
+// PopulationClock reads the clocks of everything a populated list shows. Read it before the list:
+// a list read after a clock is at least as new as the clock, never older.
+func (s *Store) PopulationClock(ctx context.Context, projectID string) (tiledesk.ListClock, bool, error) {
+	var c tiledesk.ListClock
+	if !s.dialect.PopulationClock() {
+		return c, false, nil
+	}
+	err := s.queryRow(ctx, `SELECT requests_clock, leads_clock, members_clock,
+		(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'users_clock') FROM project_counters WHERE id_project = $1`, projectID).
+		Scan(&c[0], &c[1], &c[2], &c[3])
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, false, nil
+	} else if err != nil {
+		return c, false, fmt.Errorf("population clock: %w", err)
+	}
+	return c, true, nil
 }
 
 type requestRefRow struct {

@@ -43,6 +43,9 @@ type Dialect interface {
 	// SingleWriter reports whether the engine writes through one connection, so that concurrent
 	// write transactions are better committed together (group commit).
 	SingleWriter() bool
+	// PopulationClock reports whether the engine's schema keeps project_counters.members_clock and
+	// the users_clock setting moving (triggers), for Store.PopulationClock.
+	PopulationClock() bool
 	// AfterBulkLoad are statements that tidy the indexes after a bulk load (SeedLeads), as an import
 	// would run them: merging the full-text index's segments, refreshing the planner's statistics.
 	AfterBulkLoad() []string
@@ -58,6 +61,7 @@ type Store struct {
 	writeStmts *stmtCache
 	readStmts  *stmtCache
 	batch      *batcher // group commit; nil when the engine has many writers
+	closers    []func() error
 }
 
 var _ tiledesk.Store = (*Store)(nil)
@@ -152,12 +156,20 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
+// OnClose registers fn to run when the store closes, after the last write and before the pools
+// close: an engine's background work (SQLite's checkpointer) ends with the store.
+func (s *Store) OnClose(fn func() error) { s.closers = append(s.closers, fn) }
+
 // Close closes the pools.
 func (s *Store) Close() error {
 	if s.batch != nil {
 		s.batch.close()
 	}
-	err := errors.Join(s.writeStmts.close(), s.readStmts.close(), s.write.Close())
+	var err error
+	for _, fn := range s.closers {
+		err = errors.Join(err, fn())
+	}
+	err = errors.Join(err, s.writeStmts.close(), s.readStmts.close(), s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -248,17 +260,20 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	return t.Tx.QueryContext(ctx, q, args...)
 }
 
-// event appends an outbox row in this transaction.
+// event appends an outbox row in this transaction. A payload already encoded (json.RawMessage) is
+// stored as it is: encoding outside the transaction keeps the work off the single SQLite writer.
 func (t *tx) event(ctx context.Context, projectID, name, objectID string, payload any) error {
-	raw, err := json.Marshal(payload)
-	if err != nil {
-		return fmt.Errorf("encode %s event: %w", name, err)
+	raw, ok := payload.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(payload); err != nil {
+			return fmt.Errorf("encode %s event: %w", name, err)
+		}
 	}
 	ev := &tiledesk.Event{ID: tiledesk.NewIDAt(t.now), ProjectID: projectID, Name: name, ObjectID: objectID,
 		Payload: raw, CreatedAt: t.now}
-	_, err = t.exec(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, ev.ProjectID, ev.ID, ev.Name, ev.ObjectID, string(raw), ms(ev.CreatedAt))
-	if err != nil {
+	if _, err := t.exec(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, ev.ProjectID, ev.ID, ev.Name, ev.ObjectID, string(raw), ms(ev.CreatedAt)); err != nil {
 		return fmt.Errorf("insert %s event: %w", name, err)
 	}
 	t.events = append(t.events, ev)
