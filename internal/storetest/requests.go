@@ -28,6 +28,7 @@ var requestTests = []struct {
 	{"RequestVisibility", testRequestVisibility},
 	{"RequestDeleteCascades", testRequestDelete},
 	{"RequestTenantIsolation", testRequestTenantIsolation},
+	{"WritesUnderLoad", testWritesUnderLoad},
 }
 
 // chat is a project with an owner (an available agent) and helpers to open conversations.

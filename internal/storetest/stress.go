@@ -1,0 +1,93 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime/pprof"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// testWritesUnderLoad runs more concurrent first messages, replies and reads than a store has
+// connections, as a busy widget does, and fails (with every goroutine's stack) when they do not all
+// finish in time: a transaction that waits inside the process for something another transaction
+// holds stalls every writer of the project behind the project's lock, and no database sees it.
+func testWritesUnderLoad(t *testing.T, s tiledesk.Store) {
+	if testing.Short() {
+		t.Skip("-short: the load test takes seconds")
+	}
+	c := newChat(t, s)
+	guests := make([]*tiledesk.ProjectUser, 8)
+	for i := range guests {
+		guests[i] = c.guest(t)
+	}
+	const writers, readers, rounds = 48, 8, 25
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var writing, reading sync.WaitGroup
+	errs := make(chan error, writers+readers)
+	for w := 0; w < writers; w++ {
+		writing.Add(1)
+		go func(w int) {
+			defer writing.Done()
+			g := guests[w%len(guests)]
+			for i := 0; i < rounds; i++ {
+				in := c.newRequest(g, g.UUIDUser, fmt.Sprintf("hello %d/%d", w, i))
+				rid := in.Request.RequestID
+				if _, _, _, _, err := s.PostMessage(ctx, &tiledesk.MessagePost{Message: c.message(rid, g.UUIDUser, "first"), Create: in}); err != nil {
+					errs <- fmt.Errorf("first message: %w", err)
+					return
+				}
+				reply := &tiledesk.MessagePost{Message: c.message(rid, c.owner.ID, "reply"), Ref: &tiledesk.RequestRef{}}
+				if _, _, _, _, err := s.PostMessage(ctx, reply); err != nil {
+					errs <- fmt.Errorf("reply: %w", err)
+					return
+				}
+			}
+		}(w)
+	}
+	stop := make(chan struct{})
+	for r := 0; r < readers; r++ {
+		reading.Add(1)
+		go func() {
+			defer reading.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.FindRequestRefs(ctx, c.p.ID, tiledesk.RequestFilter{Limit: 40}); err != nil {
+					errs <- fmt.Errorf("list: %w", err)
+					return
+				}
+			}
+		}()
+	}
+	finished := make(chan struct{})
+	go func() {
+		writing.Wait()
+		close(stop)
+		reading.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-time.After(90 * time.Second):
+		var stacks bytes.Buffer
+		_ = pprof.Lookup("goroutine").WriteTo(&stacks, 2)
+		t.Fatalf("%d writers and %d readers did not finish in 90 s: a stall\n%s", writers, readers, stacks.String())
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	page := find(t, s, c.p.ID, tiledesk.RequestFilter{AllStatuses: true, Limit: 1})
+	if page.Count != writers*rounds {
+		t.Fatalf("conversations = %d, want %d", page.Count, writers*rounds)
+	}
+}
