@@ -58,6 +58,11 @@ func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 // from every membership write would add a row lock to transactions that take locks in other orders.
 func (Dialect) PopulationClock() bool { return false }
 
+// PreparesItself: pgx prepares every statement once per connection and keeps it (its default
+// statement cache). database/sql's prepared statements on top only doubled that, and closing them
+// runs a DEALLOCATE round trip while holding the pool's lock, which stalls every other query.
+func (Dialect) PreparesItself() bool { return true }
+
 // SingleWriter: PostgreSQL runs many writers at once and group-commits on its own.
 func (Dialect) SingleWriter() bool { return false }
 

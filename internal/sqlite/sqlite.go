@@ -76,6 +76,9 @@ func (Dialect) ForUpdate() string { return "" }
 // PopulationClock: migration 0006's triggers keep the clocks.
 func (Dialect) PopulationClock() bool { return true }
 
+// PreparesItself: modernc's driver prepares a statement anew for every call.
+func (Dialect) PreparesItself() bool { return false }
+
 // SingleWriter: SQLite has one writer at a time; writes are group-committed.
 func (Dialect) SingleWriter() bool { return true }
 

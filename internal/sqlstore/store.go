@@ -40,6 +40,9 @@ type Dialect interface {
 	// JSONSet is an expression: the JSON object in col with key set to the JSON text in placeholder
 	// ph (key is a plain identifier).
 	JSONSet(col, key, ph string) string
+	// PreparesItself reports whether the driver already prepares and caches statements per
+	// connection (pgx does), so that the store keeps no prepared statements of its own.
+	PreparesItself() bool
 	// SingleWriter reports whether the engine writes through one connection, so that concurrent
 	// write transactions are better committed together (group commit).
 	SingleWriter() bool
@@ -71,10 +74,13 @@ func New(d Dialect, write, read *sql.DB, location string) *Store {
 	if read == nil {
 		read = write
 	}
-	st := &Store{dialect: d, write: write, read: read, location: location, writeStmts: newStmtCache(write)}
-	st.readStmts = st.writeStmts
-	if read != write {
-		st.readStmts = newStmtCache(read)
+	st := &Store{dialect: d, write: write, read: read, location: location}
+	if !d.PreparesItself() {
+		st.writeStmts = newStmtCache(write)
+		st.readStmts = st.writeStmts
+		if read != write {
+			st.readStmts = newStmtCache(read)
+		}
 	}
 	if d.SingleWriter() {
 		st.batch = newBatcher(st)
@@ -102,6 +108,9 @@ func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[stri
 
 // lookup returns the prepared statement of query, or nil.
 func (c *stmtCache) lookup(query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.m[query]
@@ -111,6 +120,9 @@ func (c *stmtCache) lookup(query string) *sql.Stmt {
 // The caller must not hold a connection of the pool; the cache's lock is not held while preparing,
 // which may wait for a connection that a transaction (itself looking up statements) holds.
 func (c *stmtCache) prepare(ctx context.Context, query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
 	if st := c.lookup(query); st != nil {
 		return st
 	}
@@ -135,6 +147,9 @@ func (c *stmtCache) prepare(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (c *stmtCache) close() error {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var err error
@@ -228,6 +243,9 @@ type tx struct {
 // stmt returns the prepared statement of q bound to this transaction, or nil to run the text (and
 // prepare it after the transaction).
 func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if t.s.writeStmts == nil {
+		return nil // the driver prepares
+	}
 	st := t.s.writeStmts.lookup(q)
 	if st == nil {
 		t.unprepared = append(t.unprepared, q)
