@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -281,4 +282,25 @@ func FuzzVerifyToken(f *testing.F) {
 			t.Fatalf("Verify(%q) accepted claims without an id or subject: %+v", s, c)
 		}
 	})
+}
+
+// TestCursorEncodingUnchanged pins the cursor's bytes to what cursorJSON encodes through
+// encoding/json, so that cursors handed out before the hand-written encoder stay the same.
+func TestCursorEncodingUnchanged(t *testing.T) {
+	for _, c := range []*tiledesk.Cursor{
+		{Sort: tiledesk.LeadSortCreatedAt, Desc: true, Value: int64(1716559344512), ID: "6650a1b2c3d4e5f601234567"},
+		{Sort: tiledesk.LeadSortFullname, Value: "Mário <&> \"quoted\"", ID: "6650a1b2c3d4e5f601234567"},
+		{Sort: tiledesk.LeadSortID, ID: "6650a1b2c3d4e5f601234567"},
+	} {
+		v, _ := json.Marshal(c.Value)
+		raw, _ := json.Marshal(cursorJSON{Sort: c.Sort, Desc: c.Desc, Value: v, ID: c.ID})
+		want := base64.RawURLEncoding.EncodeToString(raw)
+		if got := *encodeCursor(c); got != want {
+			t.Errorf("cursor %+v encodes as %s, want %s", c, got, want)
+		}
+		quoted, _ := json.Marshal(want)
+		if got := string(appendCursor(nil, c)); got != string(quoted) {
+			t.Errorf("cursor %+v appends as %s, want %s", c, got, quoted)
+		}
+	}
 }

@@ -86,10 +86,31 @@ func encodeCursor(c *tiledesk.Cursor) *string {
 	if c == nil {
 		return nil
 	}
-	v, _ := json.Marshal(c.Value)
-	raw, _ := json.Marshal(cursorJSON{Sort: c.Sort, Desc: c.Desc, Value: v, ID: c.ID})
-	s := base64.RawURLEncoding.EncodeToString(raw)
+	s := string(base64.RawURLEncoding.AppendEncode(nil, appendCursorJSON(make([]byte, 0, 96), c)))
 	return &s
+}
+
+// appendCursorJSON appends c as cursorJSON encodes it, without reflection: every page of every list
+// ends with a cursor.
+func appendCursorJSON(b []byte, c *tiledesk.Cursor) []byte {
+	b = append(b, `{"s":`...)
+	b = appendString(b, c.Sort)
+	if c.Desc {
+		b = append(b, `,"d":true`...)
+	}
+	b = append(b, `,"v":`...)
+	switch v := c.Value.(type) {
+	case int64:
+		b = strconv.AppendInt(b, v, 10)
+	case string:
+		b = appendString(b, v)
+	default:
+		raw, _ := json.Marshal(v) // nil gives null, as cursorJSON has always written it
+		b = append(b, raw...)
+	}
+	b = append(b, `,"i":`...)
+	b = appendString(b, c.ID)
+	return append(b, '}')
 }
 
 func decodeCursor(s string) (*tiledesk.Cursor, error) {
@@ -173,7 +194,7 @@ func (s *Server) renderLeads(ctx context.Context, projectID string, versions []t
 }
 
 func (s *Server) renderLeadsByID(ctx context.Context, projectID string, wants []wanted) (map[string][]byte, error) {
-	return renderCached(s.renders, "lead", projectID, wants,
+	return renderCached(s.renders, kindLead, projectID, wants,
 		func(ids []string) (map[string]*tiledesk.Lead, error) {
 			return s.store.FindLeadsByIDs(ctx, projectID, ids)
 		},
@@ -256,7 +277,7 @@ func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	// One read either way (each read is a transaction, and a lock, on SQLite); the rendering at the
 	// lead's version spares encoding it again.
-	byID, err := renderCached(s.renders, "lead", c.project.ID, []wanted{{id: id, v: versionOf(l.UpdatedAt), known: true}},
+	byID, err := renderCached(s.renders, kindLead, c.project.ID, []wanted{{id: id, v: versionOf(l.UpdatedAt), known: true}},
 		func([]string) (map[string]*tiledesk.Lead, error) { return map[string]*tiledesk.Lead{id: l}, nil }, renderLead)
 	if err != nil {
 		return err

@@ -111,7 +111,7 @@ func (s *Server) renderCores(ctx context.Context, projectID string, refs []tiled
 		}
 		return out, nil
 	}
-	return renderCached(s.renders, "request", projectID, wants, read, func(r *tiledesk.Request) (any, version) {
+	return renderCached(s.renders, kindRequest, projectID, wants, read, func(r *tiledesk.Request) (any, version) {
 		core := toRequest(r)
 		core.Requester, core.Lead, core.Department, core.ParticipatingBots = nil, nil, nil, nil
 		return core, versionOf(r.UpdatedAt)
@@ -143,7 +143,7 @@ func (s *Server) requestersOf(ctx context.Context, projectID string, refs []tile
 			}
 		}
 	}
-	return renderCached(s.renders, "requester", projectID, wants,
+	return renderCached(s.renders, kindRequester, projectID, wants,
 		func(ids []string) (map[string]*tiledesk.ProjectUser, error) {
 			return s.store.FindProjectUsersByIDs(ctx, projectID, ids)
 		},
@@ -166,7 +166,7 @@ type wanted struct {
 // renderCached returns the JSON of the wanted objects of a kind, keyed by id: from the render cache
 // when it holds them at the wanted version, otherwise read (one read for all of them) and rendered,
 // and kept at the version they were read at. An object that is no longer there is left out.
-func renderCached[T any](c *renderCache, kind, projectID string, wants []wanted, read func(ids []string) (map[string]*T, error),
+func renderCached[T any](c *renderCache, kind renderKind, projectID string, wants []wanted, read func(ids []string) (map[string]*T, error),
 	render func(*T) (any, version)) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(wants))
 	var missing []string
@@ -175,7 +175,7 @@ func renderCached[T any](c *renderCache, kind, projectID string, wants []wanted,
 			continue
 		}
 		if w.known {
-			if b, ok := c.get(renderKey(kind, projectID, w.id), w.v); ok {
+			if b, ok := c.get(renderKeyOf(kind, projectID, w.id), w.v); ok {
 				out[w.id] = b
 				continue
 			}
@@ -198,13 +198,11 @@ func renderCached[T any](c *renderCache, kind, projectID string, wants []wanted,
 		if err != nil {
 			return nil, err
 		}
-		c.put(renderKey(kind, projectID, id), v, b)
+		c.put(renderKeyOf(kind, projectID, id), v, b)
 		out[id] = b
 	}
 	return out, nil
 }
-
-func renderKey(kind, projectID, id string) string { return kind + "\x00" + projectID + "\x00" + id }
 
 // renderEach encodes each object once.
 func renderEach[T any](objects map[string]*T, render func(*T) any) (map[string][]byte, error) {

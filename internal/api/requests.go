@@ -429,7 +429,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 	// A caller who sees every conversation gets the same page for the same query: kept whole, it is
 	// served again for as long as nothing it shows has changed. The clock is read before the page,
 	// so a page is never kept under a clock newer than what it shows.
-	var pageKey string
+	var pageKey renderKey
 	var clock tiledesk.ListClock
 	if f.VisibleTo == nil && s.renders != nil {
 		at, ok, err := s.store.PopulationClock(r.Context(), c.project.ID)
@@ -437,7 +437,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 			return err
 		}
 		if ok {
-			clock, pageKey = at, renderKey("requests-page", c.project.ID, r.URL.RawQuery)
+			clock, pageKey = at, renderKeyOf(kindRequestsPage, c.project.ID, r.URL.RawQuery)
 			if body, hit := s.renders.get(pageKey, version(clock)); hit {
 				writeRaw(w, http.StatusOK, body)
 				return nil
@@ -453,7 +453,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 		return err
 	}
 	body := requestListBody(limit, page.Count, items, page.Next)
-	if pageKey != "" {
+	if pageKey.kind != 0 {
 		s.renders.put(pageKey, version(clock), body)
 	}
 	writeRaw(w, http.StatusOK, body)

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"encoding/json"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -68,12 +68,13 @@ func appendList(buf []byte, items [][]byte) []byte {
 
 // appendCursor appends the opaque cursor after c as a JSON string, or null on the last page.
 func appendCursor(buf []byte, c *tiledesk.Cursor) []byte {
-	s := encodeCursor(c)
-	if s == nil {
+	if c == nil {
 		return append(buf, "null"...)
 	}
-	b, _ := json.Marshal(*s) // a string always encodes
-	return append(buf, b...)
+	// base64url needs no escaping inside a JSON string.
+	buf = append(buf, '"')
+	buf = base64.RawURLEncoding.AppendEncode(buf, appendCursorJSON(make([]byte, 0, 96), c))
+	return append(buf, '"')
 }
 
 // msgBody is the original's most common error body.
