@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"flag"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/sqlite"
@@ -152,5 +155,50 @@ func TestRebind(t *testing.T) {
 	got := sqlite.Dialect{}.Rebind(`SELECT json_set(a, '$.k', json($1)) FROM t WHERE x = $12 AND y = '$'`)
 	if want := `SELECT json_set(a, '$.k', json(?1)) FROM t WHERE x = ?12 AND y = '$'`; got != want {
 		t.Fatalf("Rebind = %s\nwant %s", got, want)
+	}
+}
+
+// TestCheckpointer checks that committed WAL frames reach the database file without a commit doing
+// it (the writer never checkpoints) and that closing the store leaves an empty WAL.
+func TestCheckpointer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	w := s.WriteDB()
+	var auto int
+	if err := w.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("the writer checkpoints every %d pages (%v), want never", auto, err)
+	}
+	size := func(name string) int64 {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size(path)
+	const rows, rowBytes = 1000, 4000 // about 4 MB, a thousand pages
+	for i := 0; i < rows; i++ {
+		if _, err := w.Exec(`INSERT INTO meta (key, value) VALUES (?, ?)`, fmt.Sprint("bulk-", i), strings.Repeat("x", rowBytes)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for size(path) < before+rows*rowBytes {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file is %d bytes 5 s after the writes (%d before): nothing checkpointed", size(path), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() != 0 {
+		t.Fatalf("the WAL holds %d bytes after close, want none", fi.Size())
 	}
 }
