@@ -89,6 +89,10 @@ func TestGuestConversation(t *testing.T) {
 	if len(msgs) != 2 {
 		t.Fatalf("the visitor reads %d messages of its conversation", len(msgs))
 	}
+	// The owner's page of every conversation, kept whole, is not the visitor's page of its own.
+	if all := e.do("GET", "/"+e.pid+"/requests", nil, e.owner.jwt()).want(t, 200).json(t); all["count"] != 2.0 {
+		t.Fatalf("the owner lists %v conversations, want 2", all["count"])
+	}
 	me := e.do("GET", "/"+e.pid+"/requests/me", nil, g).want(t, 200).json(t)
 	if me["count"] != 1.0 || me["requests"].([]any)[0].(map[string]any)["request_id"] != rid {
 		t.Fatalf("/requests/me = %v", me)

@@ -409,7 +409,10 @@ func dateRange(q map[string][]string, f *tiledesk.RequestFilter) error {
 	return nil
 }
 
-func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f tiledesk.RequestFilter, limit int) error {
+// listRequests answers a list of conversations. shared says that the list is the same for every
+// caller who asks for it with the same query (GET /requests by an owner or admin), so that it may be
+// kept whole; a list narrowed to its caller (visibility, /requests/me) never is.
+func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f tiledesk.RequestFilter, limit int, shared bool) error {
 	if r.URL.Query().Get("no_populate") == "true" {
 		page, err := s.store.FindRequests(r.Context(), c.project.ID, f)
 		if err != nil {
@@ -426,12 +429,11 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 		writeRaw(w, http.StatusOK, requestListBody(limit, page.Count, items, page.Next))
 		return nil
 	}
-	// A caller who sees every conversation gets the same page for the same query: kept whole, it is
-	// served again for as long as nothing it shows has changed. The clock is read before the page,
-	// so a page is never kept under a clock newer than what it shows.
+	// A shared list is kept whole and served again for as long as nothing it shows has changed. The
+	// clock is read before the page, so a page is never kept under a clock newer than what it shows.
 	var pageKey renderKey
 	var clock tiledesk.ListClock
-	if f.VisibleTo == nil && s.renders != nil {
+	if shared && f.VisibleTo == nil && f.RequesterID == "" && s.renders != nil {
 		at, ok, err := s.store.PopulationClock(r.Context(), c.project.ID)
 		if err != nil {
 			return err
@@ -480,7 +482,7 @@ func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request, c *ca
 		return err
 	}
 	f.VisibleTo = visibilityOf(c)
-	return s.listRequests(w, r, c, f, limit)
+	return s.listRequests(w, r, c, f, limit, f.VisibleTo == nil)
 }
 
 // handleRequestMe lists the conversations the caller asked for (the widget's history).
@@ -490,7 +492,7 @@ func (s *Server) handleRequestMe(w http.ResponseWriter, r *http.Request, c *call
 		return err
 	}
 	f.RequesterID = c.member.ID
-	return s.listRequests(w, r, c, f, limit)
+	return s.listRequests(w, r, c, f, limit, false)
 }
 
 func (s *Server) handleRequestCount(w http.ResponseWriter, r *http.Request, c *call) error {
