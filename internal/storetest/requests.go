@@ -29,6 +29,7 @@ var requestTests = []struct {
 	{"RequestDeleteCascades", testRequestDelete},
 	{"RequestTenantIsolation", testRequestTenantIsolation},
 	{"WritesUnderLoad", testWritesUnderLoad},
+	{"PopulationClock", testPopulationClock},
 }
 
 // chat is a project with an owner (an available agent) and helpers to open conversations.
@@ -798,5 +799,73 @@ func testRequestRefs(t *testing.T, s tiledesk.Store) {
 	any1 := find(t, s, c.p.ID, tiledesk.RequestFilter{Limit: 1}).Requests[0]
 	if got, err := s.FindRequestsByIDs(ctx, other.p.ID, []string{any1.ID}); err != nil || len(got) != 0 {
 		t.Fatalf("a conversation found through another project: %v, %v", got, err)
+	}
+}
+
+// testPopulationClock checks that the clock a kept list of conversations is checked against moves
+// with every change of what such a list shows, and only then.
+func testPopulationClock(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	c := newChat(t, s)
+	g := c.guest(t)
+	r := c.create(t, c.newRequest(g, g.UUIDUser, "hello"))
+	clock := func() tiledesk.ListClock {
+		t.Helper()
+		at, ok, err := s.PopulationClock(ctx, c.p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			t.Skip("this engine keeps no population clock: its lists are always read")
+		}
+		return at
+	}
+	before := clock()
+	if again := clock(); again != before {
+		t.Fatalf("the clock moved without a change: %v then %v", before, again)
+	}
+	name, first := "Renamed", "Changed"
+	changes := []struct {
+		what   string
+		change func() error
+	}{
+		{"a conversation", func() error {
+			_, err := s.ChangeRequest(ctx, c.p.ID, r.RequestID, func(r *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+				r.Subject = "changed"
+				return nil, nil
+			}, nil)
+			return err
+		}},
+		{"a message", func() error {
+			_, _, _, _, err := s.PostMessage(ctx, &tiledesk.MessagePost{Message: c.message(r.RequestID, c.owner.ID, "reply")})
+			return err
+		}},
+		{"a lead", func() error {
+			_, err := s.UpdateLead(ctx, c.p.ID, r.LeadID, tiledesk.LeadUpdate{Fullname: &name}, nil)
+			return err
+		}},
+		{"a membership", func() error {
+			off := false
+			_, err := s.UpdateProjectUser(ctx, c.p.ID, c.ownerPU.ID, tiledesk.ProjectUserUpdate{UserAvailable: &off})
+			return err
+		}},
+		{"a department", func() error {
+			_, err := s.UpdateDepartment(ctx, c.p.ID, c.dept.ID, tiledesk.DepartmentUpdate{Name: &name})
+			return err
+		}},
+		{"a user", func() error {
+			_, err := s.UpdateUser(ctx, c.owner.ID, tiledesk.UserUpdate{Firstname: &first})
+			return err
+		}},
+	}
+	for _, ch := range changes {
+		if err := ch.change(); err != nil {
+			t.Fatalf("change %s: %v", ch.what, err)
+		}
+		after := clock()
+		if after == before {
+			t.Fatalf("a change of %s left the clock at %v", ch.what, before)
+		}
+		before = after
 	}
 }
