@@ -11,8 +11,9 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 )
@@ -84,12 +85,23 @@ func (Dialect) TextQuery(words []string) string {
 	return strings.Join(q, " & ")
 }
 
+// idleInTransactionTimeout ends a session that holds a transaction open without sending anything.
+// The store's transactions run their statements back to back, so such a session is stuck in the
+// server between two statements, and it may hold the project's counter row that every writer of the
+// project waits for: PostgreSQL then ends it, its transaction fails and the others go on, instead of
+// all of them waiting for as long as the stuck one does.
+const idleInTransactionTimeout = "15s"
+
 // Open connects to the database at a postgres:// URL.
 func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, fmt.Errorf("postgres: %s: %w", Redact(dsn), err)
 	}
+	if _, set := cfg.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTransactionTimeout
+	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
 	if err := db.PingContext(ctx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/pgtest"
@@ -76,6 +77,34 @@ func TestRefusesNewerSchema(t *testing.T) {
 	defer s2.Close()
 	if err := s2.Migrate(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "newer than this server knows") {
 		t.Fatalf("Migrate on a newer schema = %v, want a refusal", err)
+	}
+}
+
+// TestIdleTransactionsEnd checks that a session idle inside a transaction is ended by the database
+// (the default the store sets, which a URL parameter overrides), so that one stuck transaction
+// cannot hold its project's counter row, and every writer of the project, for ever.
+func TestIdleTransactionsEnd(t *testing.T) {
+	dsn := freshSchema(t)
+	s := open(t, dsn)
+	var timeout string
+	if err := s.WriteDB().QueryRow(`SHOW idle_in_transaction_session_timeout`).Scan(&timeout); err != nil {
+		t.Fatal(err)
+	}
+	if timeout != "15s" {
+		t.Fatalf("idle_in_transaction_session_timeout = %s, want 15s", timeout)
+	}
+	short := open(t, dsn+"&idle_in_transaction_session_timeout=200ms")
+	tx, err := short.WriteDB().Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`SELECT 1`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond)
+	if _, err := tx.Exec(`SELECT 1`); err == nil {
+		t.Fatal("a transaction idle past the timeout went on")
 	}
 }
 
