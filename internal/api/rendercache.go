@@ -109,9 +109,13 @@ func (c *renderCache) shard(key renderKey) *renderShard {
 	return &c.shards[maphash.String(c.seed, key.text)%renderShards]
 }
 
+// enabled reports whether the cache keeps anything, so that callers can skip the work of
+// preparing an entry (reading a clock) when it does not.
+func (c *renderCache) enabled() bool { return c != nil && c.limit > 0 }
+
 // get returns the JSON of key rendered at version, if kept.
 func (c *renderCache) get(key renderKey, v version) ([]byte, bool) {
-	if c == nil || c.limit <= 0 {
+	if !c.enabled() {
 		return nil, false
 	}
 	s := c.shard(key)
@@ -128,7 +132,7 @@ func (c *renderCache) get(key renderKey, v version) ([]byte, bool) {
 // map's (random) order: which ones go matters little, as any of them is rendered again on demand.
 // body must not be changed afterwards.
 func (c *renderCache) put(key renderKey, v version, body []byte) {
-	if c == nil || c.limit <= 0 || len(body) > c.limit {
+	if !c.enabled() || len(body) > c.limit {
 		return
 	}
 	s := c.shard(key)

@@ -433,7 +433,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 	// clock is read before the page, so a page is never kept under a clock newer than what it shows.
 	var pageKey renderKey
 	var clock tiledesk.ListClock
-	if shared && f.VisibleTo == nil && f.RequesterID == "" && s.renders != nil {
+	if shared && s.renders.enabled() {
 		at, ok, err := s.store.PopulationClock(r.Context(), c.project.ID)
 		if err != nil {
 			return err
