@@ -143,6 +143,10 @@ type LeadStore interface {
 	// request is ECONFLICT.
 	CreateLead(ctx context.Context, l *Lead, idem *Idempotency) (stored *Lead, replayed bool, err error)
 	FindLeadByID(ctx context.Context, projectID, id string) (*Lead, error)
+	// FindLeadUnlessKept is FindLeadByID for a caller that keeps leads rendered at some version: it
+	// returns the lead's version (its UpdatedAt) and, unless kept reports a rendering at that version
+	// (when it returns a nil lead), the lead.
+	FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(updated time.Time) bool) (*Lead, time.Time, error)
 	// FindLeadByLeadID returns the newest lead with that lead_id.
 	FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*Lead, error)
 	FindLeads(ctx context.Context, projectID string, f LeadFilter) (*LeadPage, error)

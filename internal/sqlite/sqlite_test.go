@@ -13,6 +13,7 @@ import (
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/sqlite"
+	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"github.com/tiledesk-go/tiledesk/internal/storetest"
 )
 
@@ -126,6 +127,11 @@ func TestQueryPlans(t *testing.T) {
 		`SELECT COUNT(*) FROM leads WHERE id_project = 'p' AND status <> 1000 AND seq IN
 			(SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*')`: "USING INTEGER PRIMARY KEY",
 		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering",
+		`SELECT id, updated_at, created_at AS sort_value, (SELECT leads_active FROM project_counters WHERE id_project = 'p') AS total
+			FROM leads WHERE id_project = 'p' AND status <> 1000 AND (created_at, id) < (5, 'x')
+			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering (id_project=? AND (created_at,id)<(?,?))",
+		`SELECT id, updated_at, created_at AS sort_value, COUNT(*) OVER () AS total FROM leads WHERE id_project = 'p'
+			AND status <> 1000 AND email_key = 'a@b.c' ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_email",
 		`SELECT id, updated_at, created_at AS sort_value FROM leads WHERE id_project = 'p' AND status <> 1000
 			AND (created_at, id) < (5, 'x') ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering",
 		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 AND (created_at, id) < (5, 'x')
@@ -200,5 +206,56 @@ func TestCheckpointer(t *testing.T) {
 	}
 	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() != 0 {
 		t.Fatalf("the WAL holds %d bytes after close, want none", fi.Size())
+	}
+}
+
+// TestLeadSearchIndexUpgrade upgrades a database whose full-text index predates the 4-letter
+// prefixes (migration 0007) and checks that the rebuilt index holds the leads written before.
+func TestLeadSearchIndexUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "upgrade.db")
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, owner := storetest.NewProject(t, s)
+	now := tiledesk.Now()
+	for _, name := range []string{"Mario Rossi", "Giulia Rossetti", "Luca Russo"} {
+		if _, _, err := s.CreateLead(ctx, &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, Fullname: name,
+			Status: tiledesk.LeadActive, CreatedBy: owner.ID, CreatedAt: now, UpdatedAt: now}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Put the index back as migration 0002 made it, and the schema at version 6.
+	if _, err := s.WriteDB().Exec(`DROP TABLE leads_fts;
+		CREATE VIRTUAL TABLE leads_fts USING fts5(search_text, content = 'leads', content_rowid = 'seq',
+			tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+		INSERT INTO leads_fts (leads_fts) VALUES ('rebuild');
+		DELETE FROM schema_migrations WHERE version >= 7`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open(t, path).(*sqlstore.Store)
+	var ddl string
+	if err := s.WriteDB().QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'leads_fts'`).Scan(&ddl); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ddl, "prefix = '2 3 4'") {
+		t.Fatalf("after the upgrade the index is %s", ddl)
+	}
+	for q, want := range map[string]int{"ross": 2, "giu ross": 1, "rus": 1, "r": 3, "rossetti": 1} {
+		page, err := s.FindLeads(ctx, p.ID, tiledesk.LeadFilter{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Count != want || len(page.Leads) != want {
+			t.Errorf("search %q after the upgrade: %d leads (count %d), want %d", q, len(page.Leads), page.Count, want)
+		}
 	}
 }

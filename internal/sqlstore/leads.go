@@ -16,23 +16,43 @@ const leadColumns = `id_project, id, lead_id, fullname, email, phone, company, n
 	zipcode, country, tags, attributes, properties, status, created_by, created_at, updated_at`
 
 func scanLead(row scanner) (*tiledesk.Lead, error) {
+	r, err := scanLeadRow(row)
+	if err != nil {
+		return nil, err
+	}
+	return r.lead()
+}
+
+// leadRow is a scanned lead whose JSON columns are not decoded yet.
+type leadRow struct {
+	l                  tiledesk.Lead
+	tags, attrs, props sql.NullString
+}
+
+func scanLeadRow(row scanner) (*leadRow, error) {
 	var (
-		l                                                        tiledesk.Lead
+		r                                                        leadRow
+		l                                                        = &r.l
 		phone, company, note, street, city, region, zip, country sql.NullString
-		tags, attrs, props                                       sql.NullString
 		created, updated                                         int64
 	)
 	if err := row.Scan(&l.ProjectID, &l.ID, &l.LeadID, &l.Fullname, &l.Email, &phone, &company, &note, &street,
-		&city, &region, &zip, &country, &tags, &attrs, &props, &l.Status, &l.CreatedBy, &created, &updated); err != nil {
+		&city, &region, &zip, &country, &r.tags, &r.attrs, &r.props, &l.Status, &l.CreatedBy, &created, &updated); err != nil {
 		return nil, err
 	}
 	l.Phone, l.Company, l.Note, l.StreetAddress = phone.String, company.String, note.String, street.String
 	l.City, l.Region, l.Zipcode, l.Country = city.String, region.String, zip.String, country.String
 	l.CreatedAt, l.UpdatedAt = fromMS(created), fromMS(updated)
+	return &r, nil
+}
+
+// lead decodes the JSON columns and returns the lead.
+func (r *leadRow) lead() (*tiledesk.Lead, error) {
+	l := &r.l
 	for _, f := range []struct {
 		src sql.NullString
 		dst any
-	}{{tags, &l.Tags}, {attrs, &l.Attributes}, {props, &l.Properties}} {
+	}{{r.tags, &l.Tags}, {r.attrs, &l.Attributes}, {r.props, &l.Properties}} {
 		if err := scanJSON(f.src, f.dst); err != nil {
 			return nil, fmt.Errorf("lead %s: %w", l.ID, err)
 		}
@@ -40,7 +60,7 @@ func scanLead(row scanner) (*tiledesk.Lead, error) {
 	if l.Tags == nil {
 		l.Tags = []string{}
 	}
-	return &l, nil
+	return l, nil
 }
 
 func leadArgs(l *tiledesk.Lead) ([]any, error) {
@@ -192,6 +212,21 @@ func (s *Store) FindLeadByID(ctx context.Context, projectID, id string) (*tilede
 	return l, notFound(err, "lead")
 }
 
+// FindLeadUnlessKept returns the version (updated_at) of a lead of the project and, unless kept
+// reports a rendering of the lead at that version, the lead itself: a kept lead's JSON columns are
+// not decoded.
+func (s *Store) FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(updated time.Time) bool) (*tiledesk.Lead, time.Time, error) {
+	r, err := scanLeadRow(s.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND id = $2`, projectID, id))
+	if err != nil {
+		return nil, time.Time{}, notFound(err, "lead")
+	}
+	if kept(r.l.UpdatedAt) {
+		return nil, r.l.UpdatedAt, nil
+	}
+	l, err := r.lead()
+	return l, r.l.UpdatedAt, err
+}
+
 // FindLeadByLeadID returns the newest lead with that lead_id.
 func (s *Store) FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*tiledesk.Lead, error) {
 	l, err := scanLead(s.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND lead_id = $2
@@ -246,42 +281,48 @@ func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.Lead
 }
 
 // FindLeadVersions lists the same leads as FindLeads, reading only their ids, versions and sort
-// values. A search counts its matches in the same statement (a window count): its plan reads every
-// match to sort them anyway, and the full-text query is evaluated once instead of twice.
+// values. The count comes in the same statement whenever it can, saving a query (and, on SQLite, a
+// read transaction) per page, and reading the count and the page from one snapshot: the default
+// list reads the project's counter in a scalar subquery, evaluated once; a search or an email
+// filter, whose matches are few and all read to be sorted anyway, counts them with a window.
 func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.VersionPage, error) {
-	windowCount := f.Text != "" && !f.NoCount && f.After == nil // a cursor's condition would narrow the window
-	if windowCount {
-		f.NoCount = true
-	}
+	wantCount := !f.NoCount
+	f.NoCount = true
 	lq, err := s.leadQuery(ctx, projectID, f)
 	if err != nil || lq.empty {
 		return &tiledesk.VersionPage{Versions: []tiledesk.Version{}}, err
 	}
 	cols := `id, updated_at, ` + lq.pg.col + ` AS sort_value`
-	if windowCount {
+	total := wantCount
+	switch {
+	case !wantCount:
+	case lq.counter:
+		cols += `, (SELECT leads_active FROM project_counters WHERE id_project = $1) AS total`
+	case (f.Text != "" || f.Email != "") && f.After == nil: // a cursor's condition would narrow the window
 		cols += `, COUNT(*) OVER () AS total`
+	default:
+		total = false
 	}
 	rows, err := s.query(ctx, `SELECT `+cols+` FROM leads WHERE `+lq.where, lq.q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("find leads: %w", err)
 	}
-	vs, err := collectVersions(rows, lq.pg, windowCount)
+	vs, err := collectVersions(rows, lq.pg, total)
 	if err != nil {
 		return nil, err
 	}
-	out := &tiledesk.VersionPage{Count: lq.count}
-	if windowCount {
-		if len(vs) > 0 {
-			out.Count = vs[0].total
-		} else if lq.pg.offset > 0 {
-			// Past the last match the window counts nothing: count the matches themselves.
-			f.NoCount = false
-			counted, err := s.leadQuery(ctx, projectID, f)
-			if err != nil {
-				return nil, err
-			}
-			out.Count = counted.count
+	out := &tiledesk.VersionPage{}
+	switch {
+	case total && len(vs.rows) > 0:
+		out.Count = vs.rows[0].total
+	case wantCount:
+		// No row carried the count (an empty page, or a filter counted apart): count the matches.
+		f.NoCount, f.After, f.Offset = false, nil, 0
+		counted, err := s.leadQuery(ctx, projectID, f)
+		if err != nil {
+			return nil, err
 		}
+		out.Count = counted.count
 	}
 	out.Versions, out.Next = vs.page(lq.pg)
 	return out, nil
@@ -290,11 +331,12 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 // leadQuery is what FindLeads and FindLeadVersions share: the conditions, order and count of a
 // filter. empty means no lead can match (a search without a single word).
 type leadQuery struct {
-	q     *query
-	pg    page
-	where string // conditions, ORDER BY and LIMIT
-	count int
-	empty bool
+	q       *query
+	pg      page
+	where   string // conditions, ORDER BY and LIMIT
+	count   int
+	counter bool // the filter is the default one, which the project's counter counts
+	empty   bool
 }
 
 func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*leadQuery, error) {
@@ -337,7 +379,7 @@ func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.Lead
 	}
 	defaultFilter = defaultFilter && len(q.conds) == 2 // project and "not deleted" only
 
-	out := &leadQuery{q: q, pg: pg}
+	out := &leadQuery{q: q, pg: pg, counter: defaultFilter}
 	if !f.NoCount {
 		if out.count, err = s.count(ctx, "leads", "leads_active", defaultFilter, q); err != nil {
 			return nil, err

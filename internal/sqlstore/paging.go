@@ -103,49 +103,60 @@ func (p page) intSort() bool {
 	return p.col == "created_at" || p.col == "updated_at" || p.col == "ticket_id"
 }
 
-// versionRow is a row of a versions query: id, updated_at and the value of the page's sort column.
+// versionRow is a row of a versions query: id, updated_at and the value of the page's sort column,
+// held as the type cursors carry for that column (milliseconds for times, text otherwise).
 type versionRow struct {
-	id      string
-	updated int64
-	sort    any
-	total   int // with a window count
+	id       string
+	updated  int64
+	sortInt  int64
+	sortText string
+	total    int // with a count column
 }
 
-type versionRows []*versionRow
+type versionRows struct {
+	rows    []versionRow
+	intSort bool
+}
 
-// collectVersions reads the rows of "SELECT id, updated_at, <sort column>". The sort value is read
-// as the type cursors carry for that column: milliseconds for times, text otherwise.
+// collectVersions reads the rows of "SELECT id, updated_at, <sort column>[, total]" into one slice,
+// scanning each row into the same destinations: a page is 41 rows and this loop is a fifth of it.
 func collectVersions(rows *sql.Rows, p page, withTotal bool) (versionRows, error) {
-	intSort := p.intSort()
-	return collect(rows, func(row scanner) (*versionRow, error) {
-		v := &versionRow{}
-		var n int64
-		var t string
-		dest := []any{&v.id, &v.updated, &t}
-		if intSort {
-			dest[2] = &n
+	defer rows.Close()
+	vs := versionRows{rows: make([]versionRow, 0, p.limit+1), intSort: p.intSort()}
+	var v versionRow
+	dest := []any{&v.id, &v.updated, &v.sortText}
+	if vs.intSort {
+		dest[2] = &v.sortInt
+	}
+	if withTotal {
+		dest = append(dest, &v.total)
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return versionRows{}, err
 		}
-		if withTotal {
-			dest = append(dest, &v.total)
-		}
-		if err := row.Scan(dest...); err != nil {
-			return nil, err
-		}
-		v.sort = t
-		if intSort {
-			v.sort = n
-		}
-		return v, nil
-	})
+		vs.rows = append(vs.rows, v)
+	}
+	return vs, rows.Err()
 }
 
 // page trims the extra row asked for and returns the versions and the cursor after them, as next
 // does for objects.
 func (vs versionRows) page(p page) ([]tiledesk.Version, *tiledesk.Cursor) {
-	rows, c := next(p, vs, func(v *versionRow, _ string) any { return v.sort }, func(v *versionRow) string { return v.id })
-	out := make([]tiledesk.Version, 0, len(rows))
-	for _, v := range rows {
-		out = append(out, tiledesk.Version{ID: v.id, UpdatedAt: fromMS(v.updated)})
+	rows := vs.rows
+	var c *tiledesk.Cursor
+	if len(rows) > p.limit {
+		rows = rows[:p.limit]
+		last := rows[p.limit-1]
+		var value any = last.sortText
+		if vs.intSort {
+			value = last.sortInt
+		}
+		c = &tiledesk.Cursor{Sort: p.sortKey, Desc: p.desc, Value: value, ID: last.id}
+	}
+	out := make([]tiledesk.Version, len(rows))
+	for i, v := range rows {
+		out[i] = tiledesk.Version{ID: v.id, UpdatedAt: fromMS(v.updated)}
 	}
 	return out, c
 }

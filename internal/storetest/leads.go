@@ -31,6 +31,9 @@ var leadTests = []struct {
 	{"SeedLeads", testSeedLeads},
 }
 
+// NewProject returns a fresh project of a fresh owner, for an engine's own tests.
+func NewProject(t *testing.T, s tiledesk.Store) (*tiledesk.Project, *tiledesk.User) { return project(t, s) }
+
 // project returns a fresh project of a fresh owner.
 func project(t *testing.T, s tiledesk.Store) (*tiledesk.Project, *tiledesk.User) {
 	t.Helper()
@@ -90,6 +93,17 @@ func testLeadCreateFind(t *testing.T, s tiledesk.Store) {
 		!got.UpdatedAt.Equal(l.UpdatedAt) || !got.CreatedAt.Equal(l.CreatedAt) {
 		t.Fatalf("FindLeadByID = %+v", got)
 	}
+	// FindLeadUnlessKept: the lead when the caller keeps nothing at its version, only the version when it does.
+	var asked time.Time
+	full, v, err := s.FindLeadUnlessKept(ctx, p.ID, l.ID, func(u time.Time) bool { asked = u; return false })
+	if err != nil || full == nil || full.Attributes["plan"] != "gold" || len(full.Tags) != 1 || !v.Equal(l.UpdatedAt) || !asked.Equal(l.UpdatedAt) {
+		t.Fatalf("FindLeadUnlessKept (not kept) = %+v, %v, %v; asked about %v", full, v, err, asked)
+	}
+	if none, v, err := s.FindLeadUnlessKept(ctx, p.ID, l.ID, func(time.Time) bool { return true }); err != nil || none != nil || !v.Equal(l.UpdatedAt) {
+		t.Fatalf("FindLeadUnlessKept (kept) = %+v, %v, %v", none, v, err)
+	}
+	_, _, err = s.FindLeadUnlessKept(ctx, p.ID, tiledesk.NewID(), func(time.Time) bool { return true })
+	wantCode(t, err, tiledesk.ENOTFOUND)
 	byLeadID, err := s.FindLeadByLeadID(ctx, p.ID, l.LeadID)
 	if err != nil || byLeadID.ID != l.ID {
 		t.Fatalf("FindLeadByLeadID = %+v, %v", byLeadID, err)
@@ -533,6 +547,9 @@ func testLeadTenantIsolation(t *testing.T, s tiledesk.Store) {
 	if _, err := s.FindLeadByID(ctx, pb.ID, l.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("A's lead through B: %v", err)
 	}
+	if _, _, err := s.FindLeadUnlessKept(ctx, pb.ID, l.ID, func(time.Time) bool { return true }); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("A's lead through B, kept: %v", err)
+	}
 	if _, err := s.FindLeadByLeadID(ctx, pb.ID, l.LeadID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("A's lead_id through B: %v", err)
 	}
@@ -567,7 +584,10 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 		mustCreateLead(t, s, newLead(p, n, strings.ToLower(strings.Fields(n)[0])+"@x.io"))
 	}
 	filters := []tiledesk.LeadFilter{{Email: "ALPHA@x.io"}, {Text: "mar ros"}, {Text: "!!"}, {NoCount: true}, {Offset: 2, Limit: 3},
-		{Text: "alpha", Limit: 1}, {Text: "alpha", Offset: 5}, {Text: "alpha", NoCount: true}}
+		{Text: "alpha", Limit: 1}, {Text: "alpha", Offset: 5}, {Text: "alpha", NoCount: true},
+		// Each way of counting: the project's counter (also on an empty page), a window (also past the
+		// last match), and a count apart when a cursor narrows the page.
+		{Offset: 10}, {Email: "alpha@x.io", Limit: 1}, {Email: "alpha@x.io", Offset: 5}, {Tags: []string{"none"}}}
 	for _, sortKey := range []string{tiledesk.LeadSortCreatedAt, tiledesk.LeadSortUpdatedAt, tiledesk.LeadSortFullname,
 		tiledesk.LeadSortEmail, tiledesk.LeadSortLeadID, tiledesk.LeadSortID} {
 		for _, desc := range []bool{false, true} {
