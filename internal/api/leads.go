@@ -158,7 +158,7 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	// {"perPage","count","leads","next_cursor"}, assembled from the leads' rendered JSON.
-	buf := make([]byte, 0, 128+listBytes(leads))
+	buf := make([]byte, 0, listHeadroom+listBytes(leads))
 	buf = append(buf, `{"perPage":`...)
 	buf = strconv.AppendInt(buf, int64(limit), 10)
 	buf = append(buf, `,"count":`...)
@@ -202,7 +202,13 @@ func (s *Server) renderLeadsByID(ctx context.Context, projectID string, wants []
 }
 
 // renderLead is a lead's wire form and the version it is cached at.
-func renderLead(l *tiledesk.Lead) (any, version) { return toLead(l), versionOf(l.UpdatedAt) }
+func renderLead(l *tiledesk.Lead) (any, version) {
+	b, err := appendLeadJSON(make([]byte, 0, 512), l)
+	if err != nil {
+		return toLead(l), versionOf(l.UpdatedAt) // encodeJSON reports the error
+	}
+	return preEncoded(b), versionOf(l.UpdatedAt)
+}
 
 var leadCSVHeader = []string{"_id", "lead_id", "fullname", "email", "phone", "company", "note", "streetAddress", "city",
 	"region", "zipcode", "country", "tags", "status", "id_project", "createdBy", "createdAt", "updatedAt"}
@@ -271,13 +277,23 @@ func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	l, err := s.store.FindLeadByID(r.Context(), c.project.ID, id)
+	// One read either way (each read is a transaction, and a lock, on SQLite); the rendering at the
+	// lead's version spares decoding the lead and encoding it again.
+	key := renderKeyOf(kindLead, c.project.ID, id)
+	var kept []byte
+	l, updated, err := s.store.FindLeadUnlessKept(r.Context(), c.project.ID, id, func(updated time.Time) bool {
+		var ok bool
+		kept, ok = s.renders.get(key, versionOf(updated))
+		return ok
+	})
 	if err != nil {
 		return err
 	}
-	// One read either way (each read is a transaction, and a lock, on SQLite); the rendering at the
-	// lead's version spares encoding it again.
-	byID, err := renderCached(s.renders, kindLead, c.project.ID, []wanted{{id: id, v: versionOf(l.UpdatedAt), known: true}},
+	if l == nil {
+		writeRaw(w, http.StatusOK, kept)
+		return nil
+	}
+	byID, err := renderCached(s.renders, kindLead, c.project.ID, []wanted{{id: id, v: versionOf(updated), known: true}},
 		func([]string) (map[string]*tiledesk.Lead, error) { return map[string]*tiledesk.Lead{id: l}, nil }, renderLead)
 	if err != nil {
 		return err

@@ -194,9 +194,12 @@ func renderCached[T any](c *renderCache, kind renderKind, projectID string, want
 			continue
 		}
 		wire, v := render(o)
-		b, err := encodeJSON(wire)
-		if err != nil {
-			return nil, err
+		b, ok := wire.(preEncoded)
+		if !ok {
+			var err error
+			if b, err = encodeJSON(wire); err != nil {
+				return nil, err
+			}
 		}
 		c.put(renderKeyOf(kind, projectID, id), v, b)
 		out[id] = b

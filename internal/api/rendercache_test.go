@@ -214,3 +214,30 @@ func TestRenderKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestLeadKept proves that a lead read again at the same version is served from its kept
+// rendering (a change made behind the server's back that keeps the version is not seen), and that
+// any new version is read and rendered again.
+func TestLeadKept(t *testing.T) {
+	e := newLeadsEnv(t)
+	id := e.lead(`{"fullname":"Kept","attributes":{"plan":"gold"}}`)["_id"].(string)
+	get := func() map[string]any {
+		return e.do("GET", "/"+e.pid+"/leads/"+id, nil, e.agent.jwt()).want(t, 200).json(t)
+	}
+	if got := get()["fullname"]; got != "Kept" {
+		t.Fatalf("first read: %v", got)
+	}
+	if _, err := e.db.Exec(`UPDATE leads SET fullname = 'Unseen' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	if got := get()["fullname"]; got != "Kept" {
+		t.Fatalf("the kept rendering was not served: %v", got)
+	}
+	if _, err := e.db.Exec(`UPDATE leads SET updated_at = updated_at + 1 WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	got := get()
+	if got["fullname"] != "Unseen" || got["attributes"].(map[string]any)["plan"] != "gold" {
+		t.Fatalf("after a new version the lead reads %v", got)
+	}
+}

@@ -464,7 +464,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 
 // requestListBody is {"perPage","count","requests","next_cursor"}.
 func requestListBody(limit, count int, items [][]byte, next *tiledesk.Cursor) []byte {
-	buf := make([]byte, 0, 128+listBytes(items))
+	buf := make([]byte, 0, listHeadroom+listBytes(items))
 	buf = append(buf, `{"perPage":`...)
 	buf = strconv.AppendInt(buf, int64(limit), 10)
 	buf = append(buf, `,"count":`...)

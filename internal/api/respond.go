@@ -45,6 +45,10 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
+// listHeadroom is what a list's envelope adds to its items: the counts and the next cursor (about
+// 150 bytes of base64). Short of it, appending the cursor copies the whole page into a larger buffer.
+const listHeadroom = 512
+
 // listBytes is the length of items joined as a JSON array.
 func listBytes(items [][]byte) int {
 	n := 2 + len(items)
