@@ -246,7 +246,7 @@ func TestLeadSearchIndexUpgrade(t *testing.T) {
 	if err := s.WriteDB().QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'leads_fts'`).Scan(&ddl); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(ddl, "prefix = '2 3 4'") {
+	if !strings.Contains(ddl, "prefix = '1 2 3 4'") {
 		t.Fatalf("after the upgrade the index is %s", ddl)
 	}
 	for q, want := range map[string]int{"ross": 2, "giu ross": 1, "rus": 1, "r": 3, "rossetti": 1} {
