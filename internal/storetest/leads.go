@@ -32,7 +32,9 @@ var leadTests = []struct {
 }
 
 // NewProject returns a fresh project of a fresh owner, for an engine's own tests.
-func NewProject(t *testing.T, s tiledesk.Store) (*tiledesk.Project, *tiledesk.User) { return project(t, s) }
+func NewProject(t *testing.T, s tiledesk.Store) (*tiledesk.Project, *tiledesk.User) {
+	return project(t, s)
+}
 
 // project returns a fresh project of a fresh owner.
 func project(t *testing.T, s tiledesk.Store) (*tiledesk.Project, *tiledesk.User) {
