@@ -121,17 +121,19 @@ func TestQueryPlans(t *testing.T) {
 			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_email",
 		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 AND seq IN
 			(SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*') ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INTEGER PRIMARY KEY",
-		`SELECT id, updated_at, created_at AS sort_value, COUNT(*) OVER () AS total FROM leads WHERE id_project = 'p'
-			AND status <> 1000 AND seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*')
+		`WITH m AS MATERIALIZED (SELECT id, updated_at, created_at FROM leads WHERE id_project = 'p' AND status <> 1000
+			AND seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*'))
+			SELECT id, updated_at, created_at AS sort_value, (SELECT COUNT(*) FROM m) AS total FROM m
 			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INTEGER PRIMARY KEY",
 		`SELECT COUNT(*) FROM leads WHERE id_project = 'p' AND status <> 1000 AND seq IN
 			(SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*')`: "USING INTEGER PRIMARY KEY",
 		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering",
-		`SELECT id, updated_at, created_at AS sort_value, (SELECT leads_active FROM project_counters WHERE id_project = 'p') AS total
+		`SELECT id, updated_at, created_at AS sort_value, COALESCE((SELECT leads_active FROM project_counters WHERE id_project = 'p'), 0) AS total
 			FROM leads WHERE id_project = 'p' AND status <> 1000 AND (created_at, id) < (5, 'x')
 			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering (id_project=? AND (created_at,id)<(?,?))",
-		`SELECT id, updated_at, created_at AS sort_value, COUNT(*) OVER () AS total FROM leads WHERE id_project = 'p'
-			AND status <> 1000 AND email_key = 'a@b.c' ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_email",
+		`WITH m AS MATERIALIZED (SELECT id, updated_at, created_at FROM leads WHERE id_project = 'p' AND status <> 1000
+			AND email_key = 'a@b.c') SELECT id, updated_at, created_at AS sort_value, (SELECT COUNT(*) FROM m) AS total
+			FROM m ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_email",
 		`SELECT id, updated_at, created_at AS sort_value FROM leads WHERE id_project = 'p' AND status <> 1000
 			AND (created_at, id) < (5, 'x') ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering",
 		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 AND (created_at, id) < (5, 'x')

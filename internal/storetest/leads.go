@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
@@ -589,7 +590,10 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 		{Text: "alpha", Limit: 1}, {Text: "alpha", Offset: 5}, {Text: "alpha", NoCount: true},
 		// Each way of counting: the project's counter (also on an empty page), a window (also past the
 		// last match), and a count apart when a cursor narrows the page.
-		{Offset: 10}, {Email: "alpha@x.io", Limit: 1}, {Email: "alpha@x.io", Offset: 5}, {Tags: []string{"none"}}}
+		{Offset: 10}, {Email: "alpha@x.io", Limit: 1}, {Email: "alpha@x.io", Offset: 5}, {Tags: []string{"none"}},
+		// A counted set of matches sorted by each kind of column: another one, the id, the version.
+		{Text: "a", Sort: tiledesk.LeadSortFullname}, {Text: "a", Sort: tiledesk.LeadSortID, Desc: true},
+		{Text: "a", Sort: tiledesk.LeadSortUpdatedAt, Limit: 2}}
 	for _, sortKey := range []string{tiledesk.LeadSortCreatedAt, tiledesk.LeadSortUpdatedAt, tiledesk.LeadSortFullname,
 		tiledesk.LeadSortEmail, tiledesk.LeadSortLeadID, tiledesk.LeadSortID} {
 		for _, desc := range []bool{false, true} {
@@ -637,5 +641,17 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 	after, _ := s.FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"})
 	if !after.Versions[0].UpdatedAt.After(before.Versions[0].UpdatedAt) {
 		t.Fatalf("an update left the version at %s (was %s)", after.Versions[0].UpdatedAt, before.Versions[0].UpdatedAt)
+	}
+	// Leads whose project has no counter row (written by another path): the list counts none, as
+	// FindLeads does, instead of failing on the missing count.
+	if db, ok := s.(interface{ WriteDB() *sql.DB }); ok {
+		if _, err := db.WriteDB().ExecContext(ctx, `DELETE FROM project_counters WHERE id_project = '`+p.ID+`'`); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{})
+		if want := findLeads(t, s, p.ID, tiledesk.LeadFilter{}); err != nil || got.Count != want.Count || len(got.Versions) != len(want.Leads) {
+			t.Fatalf("without a counter row: %d versions, count %d, %v; FindLeads: %d leads, count %d", len(got.Versions), got.Count, err,
+				len(want.Leads), want.Count)
+		}
 	}
 }
