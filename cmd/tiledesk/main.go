@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -100,6 +101,7 @@ type config struct {
 
 	debugAddr   string
 	renderCache int // bytes; negative: none
+	activeReads int // -1: by engine (see activeReadsFor)
 }
 
 // listFlag is a flag that may be repeated; its environment twin separates values with sep.
@@ -212,6 +214,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	var renderCacheMB int
 	fs.IntVar(&renderCacheMB, "render-cache-mb", envInt("TILEDESK_RENDER_CACHE_MB", 64),
 		"memory for the JSON of leads and conversations kept to answer lists, in MiB; 0 keeps none (TILEDESK_RENDER_CACHE_MB)")
+	fs.IntVar(&cfg.activeReads, "max-active-reads", envInt("TILEDESK_MAX_ACTIVE_READS", -1),
+		"reads (GET) run at once, the others wait in arrival order; -1 picks by engine: one per core on SQLite, "+
+			"no bound on PostgreSQL; 0 no bound (TILEDESK_MAX_ACTIVE_READS)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", env("TILEDESK_DEBUG_ADDR", ""),
 		"serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; never expose it (TILEDESK_DEBUG_ADDR)")
 	if envErr != nil {
@@ -226,6 +231,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	var err error
 	if renderCacheMB < 0 || renderCacheMB > 1<<20 {
 		return nil, fmt.Errorf("--render-cache-mb: %d is not a size from 0 to 1048576 MiB", renderCacheMB)
+	}
+	if cfg.activeReads < -1 || cfg.activeReads > 1<<16 {
+		return nil, fmt.Errorf("--max-active-reads: %d is not -1 (by engine), 0 (no bound) or a number up to 65536", cfg.activeReads)
 	}
 	cfg.renderCache = renderCacheMB << 20
 	if renderCacheMB == 0 {
@@ -385,7 +393,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	handler := api.New(api.Config{Store: storecache.New(store, cfg.cacheTTL), Tokens: tokens, Logger: log, Version: buildVersion(), MaxBodyBytes: cfg.maxBody,
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
 		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry,
-		RenderCacheBytes: cfg.renderCache})
+		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store)})
 	for pattern := range cfg.limits.Routes {
 		if !slices.Contains(handler.Routes(), pattern) {
 			return fmt.Errorf("--rate-limit-route: no route %q; routes are written as in routes.go, e.g. %q", pattern, handler.Routes()[1])
@@ -523,4 +531,16 @@ func displayAddr(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// activeReadsFor resolves --max-active-reads: -1 picks one read per core on SQLite, whose reads are
+// CPU work over mapped pages, and no bound on PostgreSQL, whose reads mostly wait on the database.
+func activeReadsFor(n int, store interface{ Engine() (string, string) }) int {
+	if n >= 0 {
+		return n
+	}
+	if engine, _ := store.Engine(); engine == "sqlite" {
+		return runtime.GOMAXPROCS(0)
+	}
+	return 0
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -185,6 +186,7 @@ func TestConfigErrors(t *testing.T) {
 		"unknown flag":    {"--nope"},
 		"short secret":    {"--jwt-secret", "short", "--db", filepath.Join(t.TempDir(), "x.db"), "--addr", "127.0.0.1:0"},
 		"bad sqlite sync": {"--db", "sqlite:" + filepath.Join(t.TempDir(), "y.db") + "?synchronous=maybe"},
+		"bad read bound":  {"--max-active-reads", "-2"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard)
@@ -199,6 +201,28 @@ func TestConfigErrors(t *testing.T) {
 	}, io.Discard)
 	if err != nil || cfg.addr != ":4000" || cfg.db != "env.db" {
 		t.Fatalf("cfg = %+v, %v", cfg, err)
+	}
+}
+
+type engineName string
+
+func (e engineName) Engine() (string, string) { return string(e), "" }
+
+func TestActiveReadsByEngine(t *testing.T) {
+	for _, c := range []struct {
+		flag   int
+		engine string
+		want   int
+	}{{-1, "sqlite", runtime.GOMAXPROCS(0)}, {-1, "postgres", 0}, {0, "sqlite", 0}, {3, "postgres", 3}} {
+		if got := activeReadsFor(c.flag, engineName(c.engine)); got != c.want {
+			t.Errorf("--max-active-reads %d on %s = %d, want %d", c.flag, c.engine, got, c.want)
+		}
+	}
+	cfg, err := parseConfig(nil, func(k string) string {
+		return map[string]string{"TILEDESK_MAX_ACTIVE_READS": "7"}[k]
+	}, io.Discard)
+	if err != nil || cfg.activeReads != 7 {
+		t.Fatalf("TILEDESK_MAX_ACTIVE_READS=7: cfg.activeReads = %d, %v", cfg.activeReads, err)
 	}
 }
 

@@ -39,6 +39,8 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 			Help: "Requests refused with 429, by limit name."}, []string{"limit"}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inFlight, m.rejected,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiledesk_http_reads_waiting",
+			Help: "Reads (GET, HEAD) waiting for their turn to run (see --max-active-reads)."}, s.reads.waitingNow),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiledesk_maintenance",
 			Help: "1 while maintenance mode is on."}, func() float64 { return b2f(s.maintenance.Load()) }))
 	if d, ok := s.limits.Limiter.(degradable); ok {

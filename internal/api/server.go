@@ -50,6 +50,9 @@ type Config struct {
 	// RenderCacheBytes bounds the JSON of leads and requests kept to answer lists (see renderCache);
 	// 0 means the default, 64 MiB; a negative value keeps nothing.
 	RenderCacheBytes int
+	// MaxActiveReads bounds the reads (GET, HEAD) that run at once; the others wait in arrival order
+	// (see readGate). 0 runs every read at once.
+	MaxActiveReads int
 }
 
 // Server is the API's http.Handler.
@@ -74,6 +77,7 @@ type Server struct {
 	metrics          *metrics
 	patterns         []string // every registered route pattern
 	renders          *renderCache
+	reads            *readGate // nil: reads are not gated
 
 	root    *http.ServeMux // routes whose first segment is fixed: /auth, /users, /projects, ...
 	project *http.ServeMux // routes under /{pid}/
@@ -124,6 +128,7 @@ func New(cfg Config) *Server {
 		renderBytes = 64 << 20
 	}
 	s.renders = newRenderCache(renderBytes)
+	s.reads = newReadGate(cfg.MaxActiveReads)
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {
 		ttl = 5 * time.Minute
@@ -206,7 +211,8 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 	projectRoute := strings.Contains(pattern, "{pid}")
 	s.table = append(s.table, routeInfo(pattern, acc))
 	// The greeting (plain text) and the CSV exports do not answer JSON: the Accept rule is not theirs.
-	textRoute := pattern == "GET /{$}" || strings.HasSuffix(pattern, "/csv")
+	streamed := strings.HasSuffix(pattern, "/csv")
+	textRoute := pattern == "GET /{$}" || streamed
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -228,7 +234,11 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 		if err == nil && acc.member {
 			c.member, err = s.checkRole(r, c.caller, c.project.ID, acc.role)
 		}
-		if err == nil {
+		switch {
+		case err != nil:
+		case s.reads.gated(r, streamed):
+			err = s.reads.run(r.Context(), func() error { return h(w, r, c) })
+		default:
 			err = h(w, r, c)
 		}
 		if err != nil {
