@@ -147,6 +147,9 @@ type LeadStore interface {
 	// returns the lead's version (its UpdatedAt) and, unless kept reports a rendering at that version
 	// (when it returns a nil lead), the lead.
 	FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(updated time.Time) bool) (*Lead, time.Time, error)
+	// LeadVersion returns only a lead's version (its UpdatedAt, deleted leads included), for a caller
+	// that already holds a rendering of it and needs nothing else when that is current.
+	LeadVersion(ctx context.Context, projectID, id string) (time.Time, error)
 	// FindLeadByLeadID returns the newest lead with that lead_id.
 	FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*Lead, error)
 	FindLeads(ctx context.Context, projectID string, f LeadFilter) (*LeadPage, error)

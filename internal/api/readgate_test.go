@@ -10,7 +10,7 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 )
 
-// heldLeads holds every lead lookup by id, while hold is set, until release lets it go, and reports
+// heldLeads holds every lead lookup by id (whole or its version), while hold is set, until release lets it go, and reports
 // the ids in the order the lookups reach the store.
 type heldLeads struct {
 	tiledesk.Store
@@ -20,11 +20,20 @@ type heldLeads struct {
 }
 
 func (h *heldLeads) FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(time.Time) bool) (*tiledesk.Lead, time.Time, error) {
+	h.wait(id)
+	return h.Store.FindLeadUnlessKept(ctx, projectID, id, kept)
+}
+
+func (h *heldLeads) LeadVersion(ctx context.Context, projectID, id string) (time.Time, error) {
+	h.wait(id)
+	return h.Store.LeadVersion(ctx, projectID, id)
+}
+
+func (h *heldLeads) wait(id string) {
 	if h.hold.Load() {
 		h.arrived <- id
 		<-h.release
 	}
-	return h.Store.FindLeadUnlessKept(ctx, projectID, id, kept)
 }
 
 func TestReadGate(t *testing.T) {

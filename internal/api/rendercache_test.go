@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,4 +241,50 @@ func TestLeadKept(t *testing.T) {
 	if got["fullname"] != "Unseen" || got["attributes"].(map[string]any)["plan"] != "gold" {
 		t.Fatalf("after a new version the lead reads %v", got)
 	}
+}
+
+// versionCounter counts how a lead is read: whole or only its version.
+type versionCounter struct {
+	tiledesk.Store
+	whole, versions atomic.Int32
+}
+
+func (v *versionCounter) FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(time.Time) bool) (*tiledesk.Lead, time.Time, error) {
+	v.whole.Add(1)
+	return v.Store.FindLeadUnlessKept(ctx, projectID, id, kept)
+}
+
+func (v *versionCounter) LeadVersion(ctx context.Context, projectID, id string) (time.Time, error) {
+	v.versions.Add(1)
+	return v.Store.LeadVersion(ctx, projectID, id)
+}
+
+func TestLeadReadsOnlyItsVersionWhenKept(t *testing.T) {
+	counter := &versionCounter{}
+	e := newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
+	owner := e.signup("Owner")
+	pid := e.createProject(owner, "Versions")
+	id := e.do("POST", "/"+pid+"/leads", `{"fullname":"Counted"}`, owner.jwt()).want(t, 200).json(t)["_id"].(string)
+	reads := func(wantWhole, wantVersions int32) {
+		t.Helper()
+		if w, v := counter.whole.Swap(0), counter.versions.Swap(0); w != wantWhole || v != wantVersions {
+			t.Fatalf("read whole %d times and by version %d times, want %d and %d", w, v, wantWhole, wantVersions)
+		}
+	}
+	get := func(status int) { e.do("GET", "/"+pid+"/leads/"+id, nil, owner.jwt()).want(t, status) }
+	get(200) // rendered now, or already at the create
+	counter.whole.Store(0)
+	counter.versions.Store(0)
+	get(200)
+	reads(0, 1)
+	e.do("PUT", "/"+pid+"/leads/"+id, `{"fullname":"Changed"}`, owner.jwt()).want(t, 200)
+	if got := e.do("GET", "/"+pid+"/leads/"+id, nil, owner.jwt()).want(t, 200).json(t)["fullname"]; got != "Changed" {
+		t.Fatalf("after a change the lead reads %v", got)
+	}
+	if w, v := counter.whole.Swap(0), counter.versions.Swap(0); v != 1 || w > 1 {
+		t.Fatalf("a changed lead: read whole %d times and by version %d times", w, v)
+	}
+	e.do("DELETE", "/"+pid+"/leads/"+id+"/physical", nil, owner.jwt()).want(t, 200)
+	get(404) // its rendering is still kept, its row is gone
+	reads(0, 1)
 }

@@ -227,6 +227,16 @@ func (s *Store) FindLeadUnlessKept(ctx context.Context, projectID, id string, ke
 	return l, r.l.UpdatedAt, err
 }
 
+// LeadVersion returns a lead's updated_at: one column instead of twenty, whose scanning cost more
+// than the lookup.
+func (s *Store) LeadVersion(ctx context.Context, projectID, id string) (time.Time, error) {
+	var updated int64
+	if err := s.queryRow(ctx, `SELECT updated_at FROM leads WHERE id_project = $1 AND id = $2`, projectID, id).Scan(&updated); err != nil {
+		return time.Time{}, notFound(err, "lead")
+	}
+	return fromMS(updated), nil
+}
+
 // FindLeadByLeadID returns the newest lead with that lead_id.
 func (s *Store) FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*tiledesk.Lead, error) {
 	l, err := scanLead(s.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND lead_id = $2

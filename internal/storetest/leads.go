@@ -107,6 +107,11 @@ func testLeadCreateFind(t *testing.T, s tiledesk.Store) {
 	}
 	_, _, err = s.FindLeadUnlessKept(ctx, p.ID, tiledesk.NewID(), func(time.Time) bool { return true })
 	wantCode(t, err, tiledesk.ENOTFOUND)
+	if v, err := s.LeadVersion(ctx, p.ID, l.ID); err != nil || !v.Equal(l.UpdatedAt) {
+		t.Fatalf("LeadVersion = %v, %v; want %v", v, err, l.UpdatedAt)
+	}
+	_, err = s.LeadVersion(ctx, p.ID, tiledesk.NewID())
+	wantCode(t, err, tiledesk.ENOTFOUND)
 	byLeadID, err := s.FindLeadByLeadID(ctx, p.ID, l.LeadID)
 	if err != nil || byLeadID.ID != l.ID {
 		t.Fatalf("FindLeadByLeadID = %+v, %v", byLeadID, err)
@@ -476,6 +481,9 @@ func testLeadUpdate(t *testing.T, s tiledesk.Store) {
 		fmt.Sprint(got.Tags) != "[x y]" || !got.UpdatedAt.After(l.UpdatedAt) {
 		t.Fatalf("merged update = %+v", got)
 	}
+	if v, err := s.LeadVersion(ctx, p.ID, l.ID); err != nil || !v.Equal(got.UpdatedAt) {
+		t.Fatalf("LeadVersion after an update = %v, %v; want %v", v, err, got.UpdatedAt)
+	}
 	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{Tags: []string{"y"}}); len(page.Leads) != 1 {
 		t.Fatal("an added tag is not filterable")
 	}
@@ -552,6 +560,9 @@ func testLeadTenantIsolation(t *testing.T, s tiledesk.Store) {
 	}
 	if _, _, err := s.FindLeadUnlessKept(ctx, pb.ID, l.ID, func(time.Time) bool { return true }); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("A's lead through B, kept: %v", err)
+	}
+	if _, err := s.LeadVersion(ctx, pb.ID, l.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("A's lead's version through B: %v", err)
 	}
 	if _, err := s.FindLeadByLeadID(ctx, pb.ID, l.LeadID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("A's lead_id through B: %v", err)
