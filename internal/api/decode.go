@@ -132,8 +132,8 @@ func invalidQuery(param, msg string, value string) error {
 }
 
 // queryBool reads a true/false query parameter.
-func queryBool(r *http.Request, name string) (bool, error) {
-	v := r.URL.Query().Get(name)
+func queryBool(q url.Values, name string) (bool, error) {
+	v := q.Get(name)
 	if v == "" {
 		return false, nil
 	}

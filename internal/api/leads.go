@@ -33,11 +33,11 @@ const (
 
 // leadListQuery parses the list parameters shared by the JSON list and the CSV export.
 func leadListQuery(r *http.Request) (tiledesk.LeadFilter, int, error) {
-	q := r.URL.Query()
 	p, err := parseListParams(r, leadsList)
 	if err != nil {
 		return tiledesk.LeadFilter{}, 0, err
 	}
+	q := p.query
 	f := tiledesk.LeadFilter{Limit: p.limit, Offset: p.offset, Sort: p.sort, Desc: p.desc, After: p.after,
 		UpdatedSince: p.updatedSince, NoCount: p.noCount}
 	f.Text = q.Get("full_text")
@@ -48,10 +48,10 @@ func leadListQuery(r *http.Request) (tiledesk.LeadFilter, int, error) {
 		return f, 0, invalidQuery("full_text", "must be at most 500 characters", "")
 	}
 	f.Email = q.Get("email")
-	if f.WithEmail, err = queryBool(r, "with_email"); err != nil {
+	if f.WithEmail, err = queryBool(q, "with_email"); err != nil {
 		return f, 0, err
 	}
-	if f.WithFullname, err = queryBool(r, "with_fullname"); err != nil {
+	if f.WithFullname, err = queryBool(q, "with_fullname"); err != nil {
 		return f, 0, err
 	}
 	for _, tag := range q["tags"] {

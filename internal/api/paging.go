@@ -29,6 +29,7 @@ type listParams struct {
 	after         *tiledesk.Cursor
 	updatedSince  *time.Time
 	noCount       bool
+	query         url.Values // the whole query, parsed once for the route's other parameters
 }
 
 // parseListParams reads page, limit, sort, direction, updated_since, cursor and no_count, each
@@ -42,6 +43,7 @@ func parseListParams(r *http.Request, spec listSpec) (listParams, error) {
 	if err != nil {
 		return p, invalidQuery("query", "is not a valid query string (a ';' or a bad % escape)", "")
 	}
+	p.query = q
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n == 0 && !spec.zeroIsMax {
@@ -87,7 +89,7 @@ func parseListParams(r *http.Request, spec listSpec) (listParams, error) {
 			return p, invalidQuery("direction", "must be 1, -1, asc or desc", v)
 		}
 	}
-	if p.noCount, err = queryBool(r, "no_count"); err != nil {
+	if p.noCount, err = queryBool(q, "no_count"); err != nil {
 		return p, err
 	}
 	if v := q.Get("updated_since"); v != "" {

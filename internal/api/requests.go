@@ -258,11 +258,11 @@ func (s *Server) checkParticipants(r *http.Request, c *call, ids []string) error
 
 // requestListQuery parses the list parameters of GET /requests, /requests/me and the CSV export.
 func requestListQuery(r *http.Request) (tiledesk.RequestFilter, int, error) {
-	q := r.URL.Query()
 	p, err := parseListParams(r, requestsList)
 	if err != nil {
 		return tiledesk.RequestFilter{}, 0, err
 	}
+	q := p.query
 	f := tiledesk.RequestFilter{Limit: p.limit, Offset: p.offset, Sort: p.sort, Desc: p.desc, After: p.after,
 		UpdatedSince: p.updatedSince, NoCount: p.noCount}
 	if v := q.Get("status"); v != "" {
@@ -317,7 +317,7 @@ func requestListQuery(r *http.Request) (tiledesk.RequestFilter, int, error) {
 			f.WorkingStatus = &tiledesk.StringMatch{Op: op, Values: strings.Split(v, ",")}
 		}
 	}
-	if f.Preflight, err = queryBool(r, "preflight"); err != nil {
+	if f.Preflight, err = queryBool(q, "preflight"); err != nil {
 		return f, 0, err
 	}
 	if v := q.Get("draft"); v != "" {
@@ -500,7 +500,7 @@ func (s *Server) handleRequestCount(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	if merge, err := queryBool(r, "merge_assigned"); err != nil {
+	if merge, err := queryBool(r.URL.Query(), "merge_assigned"); err != nil {
 		return err
 	} else if merge {
 		writeJSON(w, http.StatusOK, map[string]int{"unassigned": counts.Unassigned, "assigned": counts.Assigned + counts.BotAssigned})
