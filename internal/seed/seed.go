@@ -63,6 +63,6 @@ func Leads(projectID, createdBy string, first, n int, base time.Time) []*tiledes
 // prefix, as a person types them ("giu ros").
 func SearchQuery(i int) string {
 	first := []rune(FirstNames[i%len(FirstNames)])
-	last := []rune(LastNames[(i/3)%len(LastNames)])
+	last := []rune(LastNames[(i/len(FirstNames))%len(LastNames)])
 	return string(first[:3]) + " " + string(last[:min(4, len(last))])
 }
