@@ -28,10 +28,11 @@ func newReadGate(n int) *readGate {
 	return &readGate{sem: semaphore.NewWeighted(int64(n))}
 }
 
-// gated reports whether r waits at the gate: reads do, except streamed exports, which would hold
-// their place for as long as the client takes to download them.
+// gated reports whether r waits at the gate: reads do, except streamed exports and connection
+// upgrades (websockets), which would hold their place for as long as the client stays.
 func (g *readGate) gated(r *http.Request, streamed bool) bool {
-	return g != nil && !streamed && (r.Method == http.MethodGet || r.Method == http.MethodHead)
+	return g != nil && !streamed && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		r.Header.Get("Upgrade") == ""
 }
 
 // run waits for a place, runs fn and gives the place back. A caller that goes away while waiting

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -114,5 +115,30 @@ func TestReadGate(t *testing.T) {
 	case id := <-held.arrived:
 		t.Fatalf("lead %s reached the store after its client gave up", id)
 	default:
+	}
+}
+
+func TestReadGateAdmits(t *testing.T) {
+	g := newReadGate(2)
+	upgrade := httptest.NewRequest("GET", "/ws", nil)
+	upgrade.Header.Set("Upgrade", "websocket")
+	for _, c := range []struct {
+		gate     *readGate
+		r        *http.Request
+		streamed bool
+		want     bool
+	}{
+		{g, httptest.NewRequest("GET", "/x", nil), false, true},
+		{g, httptest.NewRequest("HEAD", "/x", nil), false, true},
+		{g, httptest.NewRequest("POST", "/x", nil), false, false},
+		{g, httptest.NewRequest("DELETE", "/x", nil), false, false},
+		{g, httptest.NewRequest("GET", "/x/csv", nil), true, false},
+		{g, upgrade, false, false},
+		{newReadGate(0), httptest.NewRequest("GET", "/x", nil), false, false},
+	} {
+		if got := c.gate.gated(c.r, c.streamed); got != c.want {
+			t.Errorf("%s %s (streamed %v, upgrade %q, gate %v): gated = %v, want %v", c.r.Method, c.r.URL.Path,
+				c.streamed, c.r.Header.Get("Upgrade"), c.gate != nil, got, c.want)
+		}
 	}
 }
