@@ -390,7 +390,7 @@ func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.Lead
 		q.where("id IN (SELECT lead FROM lead_tags WHERE id_project = $1 AND tag = " + q.arg(tag) + ")")
 	}
 	if f.Text != "" {
-		words := tiledesk.SearchTerms(f.Text)
+		words := impliedWordsDropped(tiledesk.SearchTerms(f.Text))
 		if len(words) == 0 {
 			return &leadQuery{empty: true}, nil
 		}

@@ -1038,7 +1038,7 @@ func (s *Store) requestQuery(ctx context.Context, projectID string, f tiledesk.R
 		q.where("id IN (SELECT request FROM request_tags WHERE id_project = $1 AND tag = " + q.arg(tag) + ")")
 	}
 	if f.Text != "" {
-		words := tiledesk.SearchTerms(f.Text)
+		words := impliedWordsDropped(tiledesk.SearchTerms(f.Text))
 		if len(words) == 0 {
 			return &requestQuery{empty: true}, nil
 		}

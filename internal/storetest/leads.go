@@ -245,6 +245,9 @@ func testLeadSearch(t *testing.T, s tiledesk.Store) {
 		"rossi":               1,
 		"example":             3, // email words
 		"example com":         2, // every word must match
+		"mar mari":            2, // a word that begins another is implied by it: "mari"
+		"m mario ma":          1,
+		"rossi rossi":         1,
 		"m.rossi@example.com": 1,
 		"zzz":                 0,
 		"!!!":                 0,
