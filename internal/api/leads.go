@@ -281,13 +281,13 @@ func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) 
 	// more to scan than to find); a lead whose rendering is stale or missing is read whole, and its
 	// rendering at the version read is still used if another request just made it.
 	key := renderKeyOf(kindLead, c.project.ID, id)
-	if s.renders.holds(key) {
+	if kept, ok := s.renders.lookup(key); ok {
 		updated, err := s.store.LeadVersion(r.Context(), c.project.ID, id)
 		if err != nil {
 			return err
 		}
-		if body, ok := s.renders.get(key, versionOf(updated)); ok {
-			writeRaw(w, http.StatusOK, body)
+		if kept.version == versionOf(updated) {
+			writeRaw(w, http.StatusOK, kept.body)
 			return nil
 		}
 	}

@@ -235,6 +235,9 @@ func appendMember(b []byte, name string, object []byte, id string) []byte {
 	return appendString(b, id)
 }
 
+// appendString appends s as json.Marshal writes it, HTML characters escaped. Cursors are built with
+// it and their bytes must not change (TestCursorEncodingUnchanged); a lead's fields go through
+// appendJSONString, which writes strings as encodeJSON does.
 func appendString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s) // a string always encodes
 	return append(b, q...)

@@ -113,27 +113,21 @@ func (c *renderCache) shard(key renderKey) *renderShard {
 // preparing an entry (reading a clock) when it does not.
 func (c *renderCache) enabled() bool { return c != nil && c.limit > 0 }
 
-// holds reports whether a rendering of key is kept, at any version.
-func (c *renderCache) holds(key renderKey) bool {
+// lookup returns the rendering of key that is kept, at whatever version it was made.
+func (c *renderCache) lookup(key renderKey) (rendered, bool) {
 	if !c.enabled() {
-		return false
-	}
-	s := c.shard(key)
-	s.mu.Lock()
-	_, ok := s.m[key]
-	s.mu.Unlock()
-	return ok
-}
-
-// get returns the JSON of key rendered at version, if kept.
-func (c *renderCache) get(key renderKey, v version) ([]byte, bool) {
-	if !c.enabled() {
-		return nil, false
+		return rendered{}, false
 	}
 	s := c.shard(key)
 	s.mu.Lock()
 	r, ok := s.m[key]
 	s.mu.Unlock()
+	return r, ok
+}
+
+// get returns the JSON of key rendered at version, if kept.
+func (c *renderCache) get(key renderKey, v version) ([]byte, bool) {
+	r, ok := c.lookup(key)
 	if !ok || r.version != v {
 		return nil, false
 	}
