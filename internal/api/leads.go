@@ -277,8 +277,8 @@ func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	// A lead rendered before needs only its version read (one column instead of twenty, which cost
-	// more to scan than to find); a lead whose rendering is stale or missing is read whole, and its
+	// A lead rendered before needs only its version read (one column instead of twenty, each read
+	// and converted by the driver); a lead whose rendering is stale or missing is read whole, and its
 	// rendering at the version read is still used if another request just made it.
 	key := renderKeyOf(kindLead, c.project.ID, id)
 	if kept, ok := s.renders.lookup(key); ok {

@@ -227,8 +227,7 @@ func (s *Store) FindLeadUnlessKept(ctx context.Context, projectID, id string, ke
 	return l, r.l.UpdatedAt, err
 }
 
-// LeadVersion returns a lead's updated_at: one column instead of twenty, whose scanning cost more
-// than the lookup.
+// LeadVersion returns a lead's updated_at: one column to read and scan instead of twenty.
 func (s *Store) LeadVersion(ctx context.Context, projectID, id string) (time.Time, error) {
 	var updated int64
 	if err := s.queryRow(ctx, `SELECT updated_at FROM leads WHERE id_project = $1 AND id = $2`, projectID, id).Scan(&updated); err != nil {
