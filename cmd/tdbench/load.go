@@ -31,11 +31,17 @@ type result struct {
 	// CPUPer1k is the server process's CPU seconds (user+system) per 1,000 requests; PeakRSSMB its
 	// peak resident memory during the scenario (VmHWM after a reset, or since start where the kernel
 	// cannot reset it).
-	CPUPer1k    float64 `json:"server_cpu_s_per_1k"`
-	PeakRSSMB   float64 `json:"server_peak_rss_mb"`
-	Baseline    string  `json:"baseline,omitempty"`
-	BaselineRPS float64 `json:"baseline_rps,omitempty"` // measured right before this scenario
-	Ratio       float64 `json:"ratio_to_baseline,omitempty"`
+	CPUPer1k  float64 `json:"server_cpu_s_per_1k"`
+	PeakRSSMB float64 `json:"server_peak_rss_mb"`
+	// AllocKBPerReq is what the server's Go code allocated per request, and GCPerSec the garbage
+	// collections it ran per second, over the measured time (from its /metrics; 0 for the baseline,
+	// which has none). Every collection's marking slows the answers in flight: the slowest ones
+	// wait behind it.
+	AllocKBPerReq float64 `json:"server_alloc_kb_per_req,omitempty"`
+	GCPerSec      float64 `json:"server_gc_per_s,omitempty"`
+	Baseline      string  `json:"baseline,omitempty"`
+	BaselineRPS   float64 `json:"baseline_rps,omitempty"` // measured right before this scenario
+	Ratio         float64 `json:"ratio_to_baseline,omitempty"`
 	// FirstErrors are a few failures verbatim, so that a failed run says why.
 	FirstErrors []string `json:"first_errors,omitempty"`
 }
@@ -46,6 +52,7 @@ type loadConfig struct {
 	warmup      time.Duration
 	duration    time.Duration
 	timeout     time.Duration
+	goStats     func() (goStats, bool) // the server's runtime totals; nil when it has none
 }
 
 // newClient returns a keep-alive client with one idle connection per worker.
@@ -71,12 +78,17 @@ func drive(ctx context.Context, client *http.Client, next requestFunc, cfg loadC
 	measureFrom := start.Add(cfg.warmup)
 	end := measureFrom.Add(cfg.duration)
 	var cpuBefore float64
+	var statsBefore goStats
+	statsOK := false
 	var before = make(chan struct{})
 	go func() {
 		time.Sleep(time.Until(measureFrom))
 		if pid > 0 {
 			resetPeakRSS(pid)
 			cpuBefore = cpuSeconds(pid)
+		}
+		if cfg.goStats != nil {
+			statsBefore, statsOK = cfg.goStats()
 		}
 		close(before)
 	}()
@@ -131,6 +143,12 @@ func drive(ctx context.Context, client *http.Client, next requestFunc, cfg loadC
 			res.CPUPer1k = cpu / float64(len(latencies)) * 1000
 		}
 		res.PeakRSSMB = peakRSSMB(pid)
+	}
+	if statsOK && len(latencies) > 0 {
+		if after, ok := cfg.goStats(); ok {
+			res.AllocKBPerReq = (after.allocBytes - statsBefore.allocBytes) / 1024 / float64(len(latencies))
+			res.GCPerSec = (after.gcCycles - statsBefore.gcCycles) / elapsed.Seconds()
+		}
 	}
 	res.Requests = len(latencies)
 	res.Seconds = elapsed.Seconds()

@@ -297,7 +297,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			} else {
 				profiled <- nil
 			}
-			r := drive(ctx, client, s.build(f), cfg, srv.pid())
+			measured := cfg
+			measured.goStats = goStatsReader(srv.url)
+			r := drive(ctx, client, s.build(f), measured, srv.pid())
 			if err := <-profiled; err != nil {
 				return fmt.Errorf("--profile: %s: %w", s.name, err)
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -99,4 +100,26 @@ func TestScenarioRegistry(t *testing.T) {
 		}
 	}
 	var _ http.Handler = baselineHandler(nil, nil)
+}
+
+// TestGoStatsReader reads the two totals out of a Prometheus text page, and reports a server
+// without /metrics (the baseline) or without the totals as having none.
+func TestGoStatsReader(t *testing.T) {
+	page := "# HELP go_gc_duration_seconds A summary.\n# TYPE go_gc_duration_seconds summary\n" +
+		"go_gc_duration_seconds{quantile=\"0.5\"} 0.0001\ngo_gc_duration_seconds_sum 0.25\ngo_gc_duration_seconds_count 42\n" +
+		"go_memstats_alloc_bytes 1.5e+06\ngo_memstats_alloc_bytes_total 7.340032e+07\n"
+	mux := http.NewServeMux()
+	mux.HandleFunc("/full/metrics", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, page) })
+	mux.HandleFunc("/partial/metrics", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "go_gc_duration_seconds_count 3\n") })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	got, ok := goStatsReader(srv.URL + "/full")()
+	if !ok || got.gcCycles != 42 || got.allocBytes != 73400320 {
+		t.Fatalf("read %+v ok=%v, want 42 collections and 73400320 bytes", got, ok)
+	}
+	for _, base := range []string{srv.URL + "/partial", srv.URL + "/none"} {
+		if got, ok := goStatsReader(base)(); ok {
+			t.Fatalf("%s: read %+v as complete", base, got)
+		}
+	}
 }
