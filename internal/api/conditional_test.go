@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -120,7 +121,7 @@ func TestEtagWriterWholeThenMore(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			for i, p := range tc.parts {
 				if i == 0 && tc.whole {
-					if !w.writeWhole([]byte(p)) {
+					if !w.writeWhole([]byte(p), nil) {
 						t.Fatal("writeWhole refused the first body")
 					}
 					continue
@@ -131,6 +132,59 @@ func TestEtagWriterWholeThenMore(t *testing.T) {
 			want := strings.Join(tc.parts, "")
 			if rec.Body.String() != want || rec.Header().Get("ETag") != etagOf([]byte(want)) {
 				t.Fatalf("sent %q with ETag %s, want %q with %s", rec.Body.String(), rec.Header().Get("ETag"), want, etagOf([]byte(want)))
+			}
+		})
+	}
+}
+
+// TestReusedBodyGivenBackAfterSending checks that a reused buffer is given back only once its bytes
+// are sent (or dropped for a 304), whichever way the answer goes out: held back and tagged, written
+// straight through (an error status, a write), or not sent at all. Given back earlier, the next
+// answer assembled in it would overwrite this one before it left.
+func TestReusedBodyGivenBackAfterSending(t *testing.T) {
+	body := `{"leads":[1,2,3]}`
+	for _, tc := range []struct {
+		name        string
+		method      string
+		status      int
+		ifNoneMatch bool
+		wantStatus  int
+		wantBody    string
+	}{
+		{"held back and sent", "GET", 200, false, 200, body},
+		{"held back, client has it", "GET", 200, true, 304, ""},
+		{"held back, error status written through", "GET", 404, false, 404, body},
+		{"not held back", "POST", 200, false, 200, body},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			r := httptest.NewRequest(tc.method, "/", nil)
+			if tc.ifNoneMatch {
+				r.Header.Set("If-None-Match", etagOf([]byte(body)))
+			}
+			var w http.ResponseWriter = rec
+			var ew *etagWriter
+			if tc.method == "GET" {
+				ew = &etagWriter{ResponseWriter: rec, r: r}
+				w = ew
+			}
+			rb := takeBody()
+			rb.b = append(rb.b, body...)
+			given := 0
+			sentBefore := ""
+			writeRawThen(w, tc.status, rb.b, func() {
+				given++
+				sentBefore = rec.Body.String()
+				rb.give()
+			})
+			if ew != nil {
+				ew.flush()
+			}
+			if given != 1 {
+				t.Fatalf("given back %d times, want once", given)
+			}
+			if rec.Code != tc.wantStatus || rec.Body.String() != tc.wantBody || sentBefore != tc.wantBody {
+				t.Fatalf("status %d body %q (%q when given back), want %d %q", rec.Code, rec.Body.String(), sentBefore, tc.wantStatus, tc.wantBody)
 			}
 		})
 	}

@@ -94,19 +94,21 @@ type etagWriter struct {
 	buffering bool
 	buf       bytes.Buffer
 	whole     []byte // a complete body handed over by writeWhole, held without a copy
+	sent      func() // called once the held-back body is sent or dropped
 }
 
 // writeWhole takes body as the complete answer without copying it (a page of conversations is
 // 100 KB and more); body must not change afterwards. It reports false when the answer is not held
-// back or already has bytes, and the caller writes as usual.
-func (w *etagWriter) writeWhole(body []byte) bool {
+// back or already has bytes, and the caller writes as usual. sent, when not nil, is called once the
+// body is sent or dropped, after which its bytes may be reused.
+func (w *etagWriter) writeWhole(body []byte, sent func()) bool {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
 	if !w.buffering || w.buf.Len() > 0 || w.whole != nil {
 		return false
 	}
-	w.whole = body
+	w.whole, w.sent = body, sent
 	return true
 }
 
@@ -155,6 +157,9 @@ func (w *etagWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // flush sends the held-back 200 with its ETag, or 304 when If-None-Match has it.
 func (w *etagWriter) flush() {
+	if w.sent != nil {
+		defer w.sent()
+	}
 	if !w.buffering {
 		return
 	}

@@ -332,8 +332,8 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 	}
 	out := &tiledesk.VersionPage{}
 	switch {
-	case total && len(vs.rows) > 0:
-		out.Count = vs.rows[0].total
+	case total && len(vs.versions) > 0:
+		out.Count = vs.total
 	case wantCount:
 		// No row carried the count (an empty page, or a filter counted apart): count the matches.
 		f.NoCount, f.After, f.Offset = false, nil, 0
