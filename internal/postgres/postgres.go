@@ -67,6 +67,10 @@ func (Dialect) PreparesItself() bool { return true }
 // SingleWriter: PostgreSQL runs many writers at once and group-commits on its own.
 func (Dialect) SingleWriter() bool { return false }
 
+// JoinRows is not used: pgx reads rows without SQLite's per-column locking, and joining them was
+// not measured here.
+func (Dialect) JoinRows(string) string { return "" }
+
 // AfterBulkLoad refreshes the planner's statistics of the loaded table, as autovacuum would later.
 func (Dialect) AfterBulkLoad() []string { return []string{`ANALYZE leads`} }
 

@@ -96,6 +96,10 @@ func (Dialect) TextQuery(words []string) string {
 	return strings.Join(q, " ")
 }
 
+// JoinRows joins rows with group_concat: reading a page of versions as one row of text skips a
+// step and several locked column calls per row, the larger part of such a query's time here.
+func (Dialect) JoinRows(expr string) string { return "group_concat(" + expr + ", ',')" }
+
 // AfterBulkLoad merges the full-text indexes into one segment each: a bulk load leaves many, and a
 // prefix query seeks in every one of them.
 func (Dialect) AfterBulkLoad() []string {

@@ -12,3 +12,15 @@ func (s *Store) InTxForTest(ctx context.Context, fn func(exec func(query string,
 		})
 	})
 }
+
+// PreparedReadsForTest lists the texts of the read statements the store keeps prepared, as run
+// (rebound), so that a test can tell which form of a query ran.
+func (s *Store) PreparedReadsForTest() []string {
+	s.readStmts.mu.RLock()
+	defer s.readStmts.mu.RUnlock()
+	out := make([]string, 0, len(s.readStmts.m))
+	for q := range s.readStmts.m {
+		out = append(out, q)
+	}
+	return out
+}

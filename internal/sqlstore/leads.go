@@ -293,7 +293,8 @@ func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.Lead
 // values. The count comes in the same statement whenever it can, saving a query (and, on SQLite, a
 // read transaction) per page, and reading the count and the page from one snapshot: the default
 // list reads the project's counter in a scalar subquery, evaluated once; a search or an email
-// filter, whose matches are all read to be sorted anyway, counts the set it sorts.
+// filter, whose matches are all read to be sorted anyway, counts the set it sorts. Where it can,
+// the page comes back as one row of joined text (packedVersions).
 func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.VersionPage, error) {
 	wantCount := !f.NoCount
 	f.NoCount = true
@@ -302,7 +303,7 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 		return &tiledesk.VersionPage{Versions: []tiledesk.Version{}}, err
 	}
 	cols := `id, updated_at, ` + lq.pg.col + ` AS sort_value`
-	stmt := `SELECT ` + cols + ` FROM leads WHERE ` + lq.where
+	with, stmt := "", `SELECT `+cols+` FROM leads WHERE `+lq.where
 	total := wantCount
 	switch {
 	case !wantCount:
@@ -317,18 +318,23 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 		if lq.pg.col != "id" && lq.pg.col != "updated_at" {
 			matched += `, ` + lq.pg.col
 		}
-		stmt = `WITH m AS MATERIALIZED (SELECT ` + matched + ` FROM leads WHERE ` + lq.conds + `)
-			SELECT ` + cols + `, (SELECT COUNT(*) FROM m) AS total FROM m` + lq.tail
+		with = `WITH m AS MATERIALIZED (SELECT ` + matched + ` FROM leads WHERE ` + lq.conds + `) `
+		stmt = `SELECT ` + cols + `, (SELECT COUNT(*) FROM m) AS total FROM m` + lq.tail
 	default:
 		total = false
 	}
-	rows, err := s.query(ctx, stmt, lq.q.args...)
-	if err != nil {
-		return nil, fmt.Errorf("find leads: %w", err)
-	}
-	vs, err := collectVersions(rows, lq.pg, total)
+	vs, packed, err := s.packedVersions(ctx, with, stmt, lq.pg, total, lq.q.args)
 	if err != nil {
 		return nil, err
+	}
+	if !packed {
+		rows, err := s.query(ctx, with+stmt, lq.q.args...)
+		if err != nil {
+			return nil, fmt.Errorf("find leads: %w", err)
+		}
+		if vs, err = collectVersions(rows, lq.pg, total); err != nil {
+			return nil, err
+		}
 	}
 	out := &tiledesk.VersionPage{}
 	switch {

@@ -1,10 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -161,4 +164,86 @@ func (vs versionRows) page(p page) ([]tiledesk.Version, *tiledesk.Cursor) {
 	}
 	rows := vs.versions[:p.limit]
 	return rows, &tiledesk.Cursor{Sort: p.sortKey, Desc: p.desc, Value: value, ID: rows[p.limit-1].ID}
+}
+
+// packedVersions runs the versions query stmt (after with, its WITH clause) as one row on engines
+// that can join rows into text (Dialect.JoinRows): the count of rows, each row's updated_at, sort
+// value and id joined into one string, and the count column. On SQLite each row read through
+// database/sql costs a step and two to three locked calls per column; one row of text instead
+// read a page of 41 at a random cursor in 22 us instead of 36 (one connection, 100,000 leads, a
+// throwaway benchmark). It reports false, and the caller reads the rows, when
+// the engine cannot join rows, the sort column holds text (which could hold the separators),
+// or the text does not read back as exactly the rows counted, in order (an id holding a comma,
+// or an engine that joined rows in another order).
+func (s *Store) packedVersions(ctx context.Context, with, stmt string, p page, withTotal bool, args []any) (versionRows, bool, error) {
+	var packed string
+	switch {
+	case p.col == "id":
+		packed = `updated_at || ' ' || id`
+	case p.intSort():
+		packed = `updated_at || ' ' || sort_value || ' ' || id`
+	default:
+		return versionRows{}, false, nil
+	}
+	joined := s.dialect.JoinRows(packed)
+	if joined == "" {
+		return versionRows{}, false, nil
+	}
+	total := `0`
+	if withTotal {
+		total = `MAX(total)`
+	}
+	var (
+		n   int
+		all string
+		tot sql.NullInt64
+	)
+	err := s.queryRow(ctx, with+`SELECT COUNT(*), COALESCE(`+joined+`, ''), `+total+` FROM (`+stmt+`) AS page`, args...).Scan(&n, &all, &tot)
+	if err != nil {
+		return versionRows{}, false, fmt.Errorf("find leads: %w", err)
+	}
+	vs, ok := unpackVersions(all, n, p)
+	vs.total = int(tot.Int64)
+	return vs, ok, nil
+}
+
+// unpackVersions reads the text packedVersions joins: rows separated by commas, each
+// "updated_at sort_value id" ("updated_at id" when the sort is the id). ok is false unless it
+// holds exactly n rows in the page's order (sort value, then id; strictly, as ids are unique).
+func unpackVersions(all string, n int, p page) (vs versionRows, ok bool) {
+	vs = versionRows{versions: make([]tiledesk.Version, 0, n), intSort: p.intSort()}
+	var prevSort int64
+	prevID := ""
+	for rest := all; rest != ""; {
+		var row, field string
+		row, rest, _ = strings.Cut(rest, ",")
+		field, row, _ = strings.Cut(row, " ")
+		updated, err := strconv.ParseInt(field, 10, 64)
+		if err != nil {
+			return vs, false
+		}
+		var sortInt int64
+		if p.col != "id" {
+			field, row, _ = strings.Cut(row, " ")
+			if sortInt, err = strconv.ParseInt(field, 10, 64); err != nil {
+				return vs, false
+			}
+		}
+		id := row
+		if len(vs.versions) > 0 {
+			c := cmp.Compare(sortInt, prevSort)
+			if c == 0 {
+				c = strings.Compare(id, prevID)
+			}
+			if c == 0 || (c < 0) != p.desc {
+				return vs, false
+			}
+		}
+		prevSort, prevID = sortInt, id
+		if len(vs.versions) == p.limit-1 {
+			vs.lastInt, vs.lastText = sortInt, id
+		}
+		vs.versions = append(vs.versions, tiledesk.Version{ID: id, UpdatedAt: fromMS(updated)})
+	}
+	return vs, len(vs.versions) == n
 }

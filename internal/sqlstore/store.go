@@ -49,6 +49,10 @@ type Dialect interface {
 	// PopulationClock reports whether the engine's schema keeps project_counters.members_clock and
 	// the users_clock setting moving (triggers), for Store.PopulationClock.
 	PopulationClock() bool
+	// JoinRows is an aggregate joining the text expr of every row with commas, in the order the
+	// rows come, or "" where the store should read rows one by one (the engine reads many rows as
+	// cheaply as one text, or was not measured doing otherwise).
+	JoinRows(expr string) string
 	// AfterBulkLoad are statements that tidy the indexes after a bulk load (SeedLeads), as an import
 	// would run them: merging the full-text index's segments, refreshing the planner's statistics.
 	AfterBulkLoad() []string

@@ -600,6 +600,12 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 	for _, n := range []string{"delta", "alpha", "echo", "charlie", "bravo", "alpha", "Mário Rossi"} {
 		mustCreateLead(t, s, newLead(p, n, strings.ToLower(strings.Fields(n)[0])+"@x.io"))
 	}
+	// Ids the API never makes, which a store reading a page as joined text must still carry.
+	for _, id := range []string{"odd,id", "odd id"} {
+		l := newLead(p, "odd", "odd@x.io")
+		l.ID = id
+		mustCreateLead(t, s, l)
+	}
 	filters := []tiledesk.LeadFilter{{Email: "ALPHA@x.io"}, {Text: "mar ros"}, {Text: "!!"}, {NoCount: true}, {Offset: 2, Limit: 3},
 		{Text: "alpha", Limit: 1}, {Text: "alpha", Offset: 5}, {Text: "alpha", NoCount: true},
 		// Each way of counting: the project's counter (also on an empty page), a window (also past the
