@@ -150,6 +150,11 @@ type LeadStore interface {
 	// LeadVersion returns only a lead's version (its UpdatedAt, deleted leads included), for a caller
 	// that already holds a rendering of it and needs nothing else when that is current.
 	LeadVersion(ctx context.Context, projectID, id string) (time.Time, error)
+	// LeadListClock returns a number that increases with every change of any of the project's leads
+	// (a create, an update, a tag, a deletion of either kind, a bulk load), so that a list rendered
+	// after reading it is current for as long as it reads the same; 0 before the project's first
+	// lead.
+	LeadListClock(ctx context.Context, projectID string) (int64, error)
 	// FindLeadByLeadID returns the newest lead with that lead_id.
 	FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*Lead, error)
 	FindLeads(ctx context.Context, projectID string, f LeadFilter) (*LeadPage, error)

@@ -150,6 +150,20 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
+	// The head of a list is kept whole under the project's lead clock, read before the page so
+	// that a page is never kept under a clock newer than what it shows.
+	var pageKey renderKey
+	var clock int64
+	if keptWhole(f) && s.renders.enabled() {
+		if clock, err = s.store.LeadListClock(r.Context(), c.project.ID); err != nil {
+			return err
+		}
+		pageKey = renderKeyOf(kindLeadsPage, c.project.ID, r.URL.RawQuery)
+		if body, hit := s.renders.get(pageKey, version{clock}); hit {
+			writeRaw(w, http.StatusOK, body)
+			return nil
+		}
+	}
 	page, err := s.store.FindLeadVersions(r.Context(), c.project.ID, f)
 	if err != nil {
 		return err
@@ -158,9 +172,30 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	// {"perPage","count","leads","next_cursor"}, assembled from the leads' rendered JSON.
+	size := listHeadroom + listBytes(leads)
+	if pageKey.kind != 0 {
+		body := appendLeadList(make([]byte, 0, size), limit, page, leads)
+		s.renders.put(pageKey, version{clock}, body)
+		writeRaw(w, http.StatusOK, body)
+		return nil
+	}
 	rb := takeBody()
-	buf := slices.Grow(rb.b, listHeadroom+listBytes(leads))
+	rb.b = appendLeadList(slices.Grow(rb.b, size), limit, page, leads)
+	writeReused(w, http.StatusOK, rb)
+	return nil
+}
+
+// keptWhole reports whether a list's page is kept whole: the head of a list (no cursor, no
+// offset) filtered by nothing a client varies from one request to the next (an email, a search,
+// a sync instant). That is what consoles poll; a page at a depth or of a one-off filter is seldom
+// asked for twice, and keeping it would crowd out the leads' own renderings.
+func keptWhole(f tiledesk.LeadFilter) bool {
+	return f.After == nil && f.Offset == 0 && f.Text == "" && f.Email == "" && f.UpdatedSince == nil
+}
+
+// appendLeadList appends {"perPage","count","leads","next_cursor"}, assembled from the leads'
+// rendered JSON.
+func appendLeadList(buf []byte, limit int, page *tiledesk.VersionPage, leads [][]byte) []byte {
 	buf = append(buf, `{"perPage":`...)
 	buf = strconv.AppendInt(buf, int64(limit), 10)
 	buf = append(buf, `,"count":`...)
@@ -169,10 +204,7 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 	buf = appendList(buf, leads)
 	buf = append(buf, `,"next_cursor":`...)
 	buf = appendCursor(buf, page.Next)
-	buf = append(buf, '}')
-	rb.b = buf
-	writeReused(w, http.StatusOK, rb)
-	return nil
+	return append(buf, '}')
 }
 
 // renderLeads returns the JSON of the leads at the given versions, in their order (see

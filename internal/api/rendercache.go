@@ -33,6 +33,7 @@ const (
 	kindRequest
 	kindRequester
 	kindRequestsPage
+	kindLeadsPage
 )
 
 // renderKey names a rendering. ObjectIds are held as their 12 bytes, so that building a key
@@ -88,7 +89,8 @@ type rendered struct {
 
 // version identifies what a rendering was made from: the milliseconds of the updated_at of the
 // object, and of the one object it embeds, if any (a requester embeds its user); for a whole page
-// of conversations, the clocks it was read at (tiledesk.ListClock).
+// of conversations, the clocks it was read at (tiledesk.ListClock); for a whole page of leads, the
+// project's lead clock.
 type version [4]int64
 
 func versionOf(t time.Time) version { return version{t.UnixMilli()} }

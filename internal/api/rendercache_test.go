@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -287,4 +288,65 @@ func TestLeadReadsOnlyItsVersionWhenKept(t *testing.T) {
 	e.do("DELETE", "/"+pid+"/leads/"+id+"/physical", nil, owner.jwt()).want(t, 200)
 	get(404) // its rendering is still kept, its row is gone
 	reads(0, 1)
+}
+
+// pageCounter counts the lead pages read from the store.
+type pageCounter struct {
+	tiledesk.Store
+	pages atomic.Int32
+}
+
+func (p *pageCounter) FindLeadVersions(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.VersionPage, error) {
+	p.pages.Add(1)
+	return p.Store.FindLeadVersions(ctx, projectID, f)
+}
+
+// TestLeadPageKept proves that the head of a lead list is served again whole while no lead of the
+// project changes, that any change (through the API or behind the server's back) is shown at
+// once, and that pages at a depth or of one-off filters are always read.
+func TestLeadPageKept(t *testing.T) {
+	counter := &pageCounter{}
+	e := newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
+	owner := e.signup("Owner")
+	pid := e.createProject(owner, "Kept pages")
+	other := e.createProject(owner, "Other")
+	for i := range 3 {
+		e.do("POST", "/"+pid+"/leads", fmt.Sprintf(`{"fullname":"Lead %d","email":"lead%d@example.com"}`, i, i), owner.jwt()).want(t, 200)
+	}
+	reads := func(path string, want int32) *resp {
+		t.Helper()
+		counter.pages.Store(0)
+		r := e.do("GET", path, nil, owner.jwt()).want(t, 200)
+		if got := counter.pages.Load(); got != want {
+			t.Fatalf("GET %s read %d pages from the store, want %d", path, got, want)
+		}
+		return r
+	}
+	list := "/" + pid + "/leads?limit=2"
+	first := reads(list, 1)
+	if again := reads(list, 0); !bytes.Equal(again.body, first.body) || again.header.Get("ETag") != first.header.Get("ETag") {
+		t.Fatalf("the kept page differs:\n%s\n%s", again.body, first.body)
+	}
+	if r := reads("/"+other+"/leads?limit=2", 1); r.json(t)["count"].(float64) != 0 {
+		t.Fatalf("another project's head shows %s", r.body)
+	}
+	e.do("POST", "/"+pid+"/leads", `{"fullname":"Newest"}`, owner.jwt()).want(t, 200)
+	if r := reads(list, 1); r.json(t)["leads"].([]any)[0].(map[string]any)["fullname"] != "Newest" || r.json(t)["count"].(float64) != 4 {
+		t.Fatalf("after a create the head shows %s", r.body)
+	}
+	reads(list, 0)
+	newest := first.json(t)["leads"].([]any)[0].(map[string]any)["_id"].(string)
+	renamed := "Renamed elsewhere"
+	if _, err := e.store.UpdateLead(context.Background(), pid, newest, tiledesk.LeadUpdate{Fullname: &renamed}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := reads(list, 1); !bytes.Contains(r.body, []byte(renamed)) {
+		t.Fatalf("after a change behind the server's back the head shows %s", r.body)
+	}
+	next := reads(list, 0).json(t)["next_cursor"].(string)
+	for _, path := range []string{list + "&cursor=" + next, list + "&page=1", list + "&email=lead1@example.com",
+		list + "&full_text=lead", list + "&updated_since=2020-01-01T00:00:00Z"} {
+		reads(path, 1)
+		reads(path, 1)
+	}
 }

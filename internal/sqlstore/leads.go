@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -234,6 +235,19 @@ func (s *Store) LeadVersion(ctx context.Context, projectID, id string) (time.Tim
 		return time.Time{}, notFound(err, "lead")
 	}
 	return fromMS(updated), nil
+}
+
+// LeadListClock reads the project's leads_clock, which every lead write advances in its
+// transaction (leadClock) and a bulk load advances too.
+func (s *Store) LeadListClock(ctx context.Context, projectID string) (int64, error) {
+	var clock int64
+	err := s.queryRow(ctx, `SELECT leads_clock FROM project_counters WHERE id_project = $1`, projectID).Scan(&clock)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("lead list clock: %w", err)
+	}
+	return clock, nil
 }
 
 // FindLeadByLeadID returns the newest lead with that lead_id.

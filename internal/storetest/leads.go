@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/seed"
 )
 
 var leadTests = []struct {
@@ -24,6 +25,7 @@ var leadTests = []struct {
 	{"LeadSearch", testLeadSearch},
 	{"LeadSortAndCursor", testLeadSortAndCursor},
 	{"LeadVersions", testLeadVersions},
+	{"LeadListClock", testLeadListClock},
 	{"LeadCursorWhileWriting", testLeadCursorWhileWriting},
 	{"LeadSyncFeedWhileWriting", testLeadSyncFeedWhileWriting},
 	{"LeadUpdate", testLeadUpdate},
@@ -673,5 +675,76 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 			t.Fatalf("without a counter row: %d versions, count %d, %v; FindLeads: %d leads, count %d", len(got.Versions), got.Count, err,
 				len(want.Leads), want.Count)
 		}
+	}
+}
+
+// testLeadListClock holds LeadListClock to its promise: it moves on every kind of lead change,
+// create, update, tag, soft and physical deletion, a retried create that creates nothing does not
+// move it, and one project's changes never move another's.
+func testLeadListClock(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, _ := project(t, s)
+	other, _ := project(t, s)
+	clock := func(pid string) int64 {
+		t.Helper()
+		c, err := s.LeadListClock(ctx, pid)
+		if err != nil {
+			t.Fatalf("LeadListClock: %v", err)
+		}
+		return c
+	}
+	if c := clock(p.ID); c != 0 {
+		t.Fatalf("clock before any lead = %d, want 0", c)
+	}
+	last := clock(p.ID)
+	otherAt := clock(other.ID)
+	moved := func(what string) {
+		t.Helper()
+		now := clock(p.ID)
+		if now <= last {
+			t.Fatalf("after %s the clock reads %d, was %d", what, now, last)
+		}
+		last = now
+		if c := clock(other.ID); c != otherAt {
+			t.Fatalf("after %s in one project another's clock moved %d -> %d", what, otherAt, c)
+		}
+	}
+	idem := &tiledesk.Idempotency{Key: "clock-key", Hash: "h"}
+	l, _, err := s.CreateLead(ctx, newLead(p, "Clocked", "clocked@x.io"), idem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved("a create")
+	if _, replayed, err := s.CreateLead(ctx, newLead(p, "Clocked", "clocked@x.io"), idem); err != nil || !replayed {
+		t.Fatalf("retried create: replayed %v, %v", replayed, err)
+	}
+	if c := clock(p.ID); c != last {
+		t.Fatalf("a retried create that created nothing moved the clock %d -> %d", last, c)
+	}
+	for i := range 3 { // several changes within one millisecond still move it
+		name := fmt.Sprint("Renamed ", i)
+		if _, err := s.UpdateLead(ctx, p.ID, l.ID, tiledesk.LeadUpdate{Fullname: &name}, nil); err != nil {
+			t.Fatal(err)
+		}
+		moved("an update")
+	}
+	if _, err := s.UpdateLead(ctx, p.ID, l.ID, tiledesk.LeadUpdate{AddTags: []string{"vip"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	moved("a tag")
+	if _, err := s.DeleteLead(ctx, p.ID, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	moved("a deletion")
+	if _, err := s.DeleteLeadPermanently(ctx, p.ID, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	moved("a physical deletion")
+	if sd, ok := s.(Seeder); ok {
+		// A bulk load of leads stamped in the past still moves it.
+		if err := sd.SeedLeads(ctx, seed.Leads(p.ID, p.CreatedBy, 900000, 3, tiledesk.Now().Add(-24*time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+		moved("a bulk load of older leads")
 	}
 }
