@@ -158,7 +158,7 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 		if clock, err = s.store.LeadListClock(r.Context(), c.project.ID); err != nil {
 			return err
 		}
-		pageKey = renderKeyOf(kindLeadsPage, c.project.ID, r.URL.RawQuery)
+		pageKey = renderKeyOf(kindLeadsPage, c.project.ID, headKey(f))
 		if body, hit := s.renders.get(pageKey, version{clock}); hit {
 			writeRaw(w, http.StatusOK, body)
 			return nil
@@ -191,6 +191,29 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 // asked for twice, and keeping it would crowd out the leads' own renderings.
 func keptWhole(f tiledesk.LeadFilter) bool {
 	return f.After == nil && f.Offset == 0 && f.Text == "" && f.Email == "" && f.UpdatedSince == nil
+}
+
+// headKey names a kept head by what it shows, not by its query string, so that parameters that
+// change nothing (a client's cache-busting "_=" stamp, another order) share it instead of each
+// keeping a copy.
+func headKey(f tiledesk.LeadFilter) string {
+	b := make([]byte, 0, 64)
+	b = strconv.AppendInt(b, int64(f.Limit), 10)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, f.Sort)
+	b = append(b, ' ')
+	for _, on := range []bool{f.Desc, f.NoCount, f.WithEmail, f.WithFullname, f.AllStatuses} {
+		b = strconv.AppendBool(b, on)
+		b = append(b, ' ')
+	}
+	if f.Status != nil {
+		b = strconv.AppendInt(b, int64(*f.Status), 10)
+	}
+	for _, tag := range f.Tags {
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, tag)
+	}
+	return string(b)
 }
 
 // appendLeadList appends {"perPage","count","leads","next_cursor"}, assembled from the leads'

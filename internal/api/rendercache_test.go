@@ -327,6 +327,11 @@ func TestLeadPageKept(t *testing.T) {
 	if again := reads(list, 0); !bytes.Equal(again.body, first.body) || again.header.Get("ETag") != first.header.Get("ETag") {
 		t.Fatalf("the kept page differs:\n%s\n%s", again.body, first.body)
 	}
+	if again := reads(list+"&_=1700000000000", 0); !bytes.Equal(again.body, first.body) {
+		t.Fatalf("a cache-busting parameter changed the kept page:\n%s", again.body)
+	}
+	reads(list+"&tags=vip", 1) // another filter is another page
+	reads("/"+pid+"/leads?limit=3", 1)
 	if r := reads("/"+other+"/leads?limit=2", 1); r.json(t)["count"].(float64) != 0 {
 		t.Fatalf("another project's head shows %s", r.body)
 	}
@@ -348,5 +353,26 @@ func TestLeadPageKept(t *testing.T) {
 		list + "&full_text=lead", list + "&updated_since=2020-01-01T00:00:00Z"} {
 		reads(path, 1)
 		reads(path, 1)
+	}
+}
+
+// TestHeadKey: filters that show different heads never share a key; the same filter always does.
+func TestHeadKey(t *testing.T) {
+	active, deleted := tiledesk.LeadActive, tiledesk.LeadDeleted
+	filters := []tiledesk.LeadFilter{{Limit: 40}, {Limit: 41}, {Limit: 40, Sort: tiledesk.LeadSortFullname},
+		{Limit: 40, Desc: true}, {Limit: 40, NoCount: true}, {Limit: 40, WithEmail: true}, {Limit: 40, WithFullname: true},
+		{Limit: 40, AllStatuses: true}, {Limit: 40, Status: &active}, {Limit: 40, Status: &deleted},
+		{Limit: 40, Tags: []string{"a b"}}, {Limit: 40, Tags: []string{"a", "b"}}, {Limit: 40, Tags: []string{`a" "b`}},
+		{Limit: 40, Tags: []string{"b", "a"}}}
+	seen := map[string]int{}
+	for i, f := range filters {
+		k := headKey(f)
+		if j, dup := seen[k]; dup {
+			t.Fatalf("filters %d and %d share the key %q", j, i, k)
+		}
+		seen[k] = i
+		if headKey(f) != k {
+			t.Fatalf("filter %d has two keys", i)
+		}
 	}
 }

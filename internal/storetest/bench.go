@@ -69,12 +69,30 @@ func Bench(b *testing.B, s tiledesk.Store, n int) {
 	b.Run("FindLeads/first-page", func(b *testing.B) {
 		find(b, func(int) tiledesk.LeadFilter { return tiledesk.LeadFilter{Limit: 40} })
 	})
-	b.Run("FindLeads/deep-cursor", func(b *testing.B) {
-		find(b, func(i int) tiledesk.LeadFilter {
-			l := leads[len(leads)/10+(i*7919)%(len(leads)/10+1)] // a page 80-90% down the newest-first list
-			return tiledesk.LeadFilter{Limit: 40, After: &tiledesk.Cursor{Sort: tiledesk.LeadSortCreatedAt, Desc: true,
-				Value: l.CreatedAt.UnixMilli(), ID: l.ID}}
-		})
+	deep := func(i int) tiledesk.LeadFilter {
+		l := leads[len(leads)/10+(i*7919)%(len(leads)/10+1)] // a page 80-90% down the newest-first list
+		return tiledesk.LeadFilter{Limit: 40, After: &tiledesk.Cursor{Sort: tiledesk.LeadSortCreatedAt, Desc: true,
+			Value: l.CreatedAt.UnixMilli(), ID: l.ID}}
+	}
+	// What the API's lists read: the versions of a page, whose leads it renders or reuses.
+	versions := func(b *testing.B, f func(i int) tiledesk.LeadFilter) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.FindLeadVersions(ctx, p.ID, f(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("FindLeads/deep-cursor", func(b *testing.B) { find(b, deep) })
+	b.Run("FindLeadVersions/first-page", func(b *testing.B) {
+		versions(b, func(int) tiledesk.LeadFilter { return tiledesk.LeadFilter{Limit: 40} })
+	})
+	b.Run("FindLeadVersions/deep-cursor", func(b *testing.B) { versions(b, deep) })
+	b.Run("LeadListClock", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.LeadListClock(ctx, p.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 	b.Run("FindLeads/deep-offset", func(b *testing.B) {
 		find(b, func(int) tiledesk.LeadFilter { return tiledesk.LeadFilter{Limit: 40, Offset: n * 9 / 10} })
