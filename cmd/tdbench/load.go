@@ -35,8 +35,7 @@ type result struct {
 	PeakRSSMB float64 `json:"server_peak_rss_mb"`
 	// AllocKBPerReq is what the server's Go code allocated per request, and GCPerSec the garbage
 	// collections it ran per second, over the measured time (from its /metrics; 0 for the baseline,
-	// which has none). Every collection's marking slows the answers in flight: the slowest ones
-	// wait behind it.
+	// which has none). A collection's marking takes CPU from the answers in flight.
 	AllocKBPerReq float64 `json:"server_alloc_kb_per_req,omitempty"`
 	GCPerSec      float64 `json:"server_gc_per_s,omitempty"`
 	Baseline      string  `json:"baseline,omitempty"`

@@ -244,24 +244,30 @@ func TestLeadKept(t *testing.T) {
 	}
 }
 
-// versionCounter counts how a lead is read: whole or only its version.
-type versionCounter struct {
+// readCounter counts how leads are read from the store: a lead whole or only its version, and
+// pages of lead versions.
+type readCounter struct {
 	tiledesk.Store
-	whole, versions atomic.Int32
+	whole, versions, pages atomic.Int32
 }
 
-func (v *versionCounter) FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(time.Time) bool) (*tiledesk.Lead, time.Time, error) {
-	v.whole.Add(1)
-	return v.Store.FindLeadUnlessKept(ctx, projectID, id, kept)
+func (c *readCounter) FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(time.Time) bool) (*tiledesk.Lead, time.Time, error) {
+	c.whole.Add(1)
+	return c.Store.FindLeadUnlessKept(ctx, projectID, id, kept)
 }
 
-func (v *versionCounter) LeadVersion(ctx context.Context, projectID, id string) (time.Time, error) {
-	v.versions.Add(1)
-	return v.Store.LeadVersion(ctx, projectID, id)
+func (c *readCounter) LeadVersion(ctx context.Context, projectID, id string) (time.Time, error) {
+	c.versions.Add(1)
+	return c.Store.LeadVersion(ctx, projectID, id)
+}
+
+func (c *readCounter) FindLeadVersions(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.VersionPage, error) {
+	c.pages.Add(1)
+	return c.Store.FindLeadVersions(ctx, projectID, f)
 }
 
 func TestLeadReadsOnlyItsVersionWhenKept(t *testing.T) {
-	counter := &versionCounter{}
+	counter := &readCounter{}
 	e := newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
 	owner := e.signup("Owner")
 	pid := e.createProject(owner, "Versions")
@@ -290,22 +296,11 @@ func TestLeadReadsOnlyItsVersionWhenKept(t *testing.T) {
 	reads(0, 1)
 }
 
-// pageCounter counts the lead pages read from the store.
-type pageCounter struct {
-	tiledesk.Store
-	pages atomic.Int32
-}
-
-func (p *pageCounter) FindLeadVersions(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.VersionPage, error) {
-	p.pages.Add(1)
-	return p.Store.FindLeadVersions(ctx, projectID, f)
-}
-
 // TestLeadPageKept proves that the head of a lead list is served again whole while no lead of the
 // project changes, that any change (through the API or behind the server's back) is shown at
 // once, and that pages at a depth or of one-off filters are always read.
 func TestLeadPageKept(t *testing.T) {
-	counter := &pageCounter{}
+	counter := &readCounter{}
 	e := newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
 	owner := e.signup("Owner")
 	pid := e.createProject(owner, "Kept pages")

@@ -55,7 +55,7 @@ func writeRawThen(w http.ResponseWriter, status int, body []byte, sent func()) {
 
 // A reusedBody is a buffer an answer is assembled in, given back once the answer is sent. A page of
 // 40 leads is about 20 KB: allocating it afresh was almost half of what serving the page allocated,
-// and so of the collector's work, whose cycles are what the slowest answers wait behind.
+// and so of the collector's work.
 type reusedBody struct{ b []byte }
 
 var reusedBodies = sync.Pool{New: func() any { return &reusedBody{b: make([]byte, 0, 32<<10)} }}
