@@ -243,7 +243,7 @@ func (s *Server) renderLeads(ctx context.Context, projectID string, versions []t
 			out[i] = b
 			continue
 		}
-		missing = append(missing, wanted{id: v.ID, v: versionOf(v.UpdatedAt), known: true})
+		missing = append(missing, wanted{id: v.ID}) // not kept at its version: read, not looked up again
 	}
 	if len(missing) == 0 {
 		return out, nil

@@ -15,14 +15,7 @@ import (
 // that fail, or panic, halfway leave nothing behind; every one that succeeded is committed.
 func TestGroupCommitIsolatesWrites(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "batch.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLite(t)
 	if _, err := s.WriteDB().Exec(`CREATE TABLE scratch (k TEXT PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}

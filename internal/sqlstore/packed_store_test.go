@@ -3,12 +3,10 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tiledesk-go/tiledesk"
-	"github.com/tiledesk-go/tiledesk/internal/sqlite"
 )
 
 // TestLeadPagesReadAsOneRow checks that on SQLite a page of lead versions sorted by a number or by
@@ -16,14 +14,7 @@ import (
 // id holding a comma) is read row by row with the same result.
 func TestLeadPagesReadAsOneRow(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "packed.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLite(t)
 	now := tiledesk.Now()
 	owner := &tiledesk.User{ID: tiledesk.NewID(), Email: "owner@example.com", PasswordHash: "$2a$10$hash",
 		Firstname: "O", Lastname: "W", Status: tiledesk.UserActive, CreatedAt: now, UpdatedAt: now}

@@ -1,0 +1,25 @@
+package sqlstore_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/tiledesk-go/tiledesk/internal/sqlite"
+	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
+)
+
+// openSQLite opens a migrated SQLite store in a temporary file, closed when the test ends.
+func openSQLite(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "store.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
