@@ -96,8 +96,9 @@ func runBaselineServer(args []string) error {
 }
 
 // writeBaseline inserts one lead-sized row per transaction, as fast as concurrency goroutines can, on
-// the same engine, database and settings as the server (the write pool of a store opened like the
-// server opens it): the most durable single-row writes the engine can do.
+// the same engine and settings as the server (the write pool of a store opened like the server
+// opens it; on PostgreSQL the server's database, on SQLite a file beside the server's): the most
+// durable single-row writes the engine can do.
 func writeBaseline(ctx context.Context, db *sql.DB, engine string, row []byte, cfg loadConfig) (result, error) {
 	ph := func(n int) string {
 		if engine == "sqlite" {

@@ -25,6 +25,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -195,7 +196,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	closeStore := sync.OnceValue(store.Close)
+	defer closeStore()
 	fmt.Fprintf(out, "tdbench: seeding %d leads into %s\n", o.leads, engine)
 	seedStart := time.Now()
 	f, err := seedData(ctx, store, o.leads)
@@ -210,6 +212,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	seedSeconds := time.Since(seedStart).Seconds()
 	fmt.Fprintf(out, "tdbench: seeded in %.1fs\n", seedSeconds)
+	// The write baseline inserts into the server's own PostgreSQL database, but beside a SQLite
+	// file, in one of its own opened the same way: the server holds its SQLite file alone.
+	writeDB := store.WriteDB()
+	if engine == "sqlite" {
+		if err := closeStore(); err != nil {
+			return err
+		}
+		own, err := dbopen.Open(ctx, filepath.Join(dir, "write-baseline.db"))
+		if err != nil {
+			return err
+		}
+		defer own.Close()
+		writeDB = own.WriteDB()
+	}
 
 	secret := auth.NewSecret()
 	srvArgs := append([]string{"--db", dsn, "--jwt-secret", secret, "--log-level", "warn"}, serverFlags(bin)...)
@@ -276,7 +292,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				r.Scenario = "baseline-read"
 				return r, nil
 			}
-			return writeBaseline(ctx, store.WriteDB(), engine, leadJSON, cfg)
+			return writeBaseline(ctx, writeDB, engine, leadJSON, cfg)
 		}
 		for _, s := range scenarios {
 			if s.pending != "" || o.scenarios != nil && !o.scenarios[s.name] || s.conversations && o.requests == 0 {

@@ -1,11 +1,14 @@
 package sqlite_test
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -265,4 +268,63 @@ func TestLeadSearchIndexUpgrade(t *testing.T) {
 			t.Errorf("search %q after the upgrade: %d leads (count %d), want %d", q, len(page.Leads), page.Count, want)
 		}
 	}
+}
+
+// TestHeldByOneProcess: the server holds its database file alone. A second process that opens the
+// same file is refused, promptly and saying why, instead of sharing it: the WAL index lives in the
+// first process's memory, where the second could not see it.
+func TestHeldByOneProcess(t *testing.T) {
+	if path := os.Getenv("TILEDESK_TEST_HOLD_DB"); path != "" {
+		// The child: open, say so, and hold the file until the parent closes our stdin.
+		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+		if err != nil {
+			fmt.Println("open failed:", err)
+			os.Exit(1)
+		}
+		fmt.Println("holding")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		s.Close()
+		os.Exit(0)
+	}
+	path := filepath.Join(t.TempDir(), "held.db")
+	open(t, path).Close()
+
+	child := exec.Command(os.Args[0], "-test.run=^TestHeldByOneProcess$")
+	child.Env = append(os.Environ(), "TILEDESK_TEST_HOLD_DB="+path)
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); _ = child.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "holding\n" {
+		t.Fatalf("the holding process said %q (%v)", line, err)
+	}
+
+	began := time.Now()
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("a second process opened a database another process holds")
+	}
+	if !strings.Contains(err.Error(), "in use by another process") {
+		t.Errorf("error = %q, want it to say the file is in use by another process", err)
+	}
+	if waited := time.Since(began); waited > 3*time.Second {
+		t.Errorf("refusing took %v: it should not wait out the busy timeout", waited)
+	}
+
+	// Once the holder has gone, the file opens.
+	stdin.Close()
+	if err := child.Wait(); err != nil {
+		t.Fatalf("holding process: %v", err)
+	}
+	open(t, path)
 }
