@@ -25,9 +25,11 @@ import (
 )
 
 // The read baseline is the least a server can do for "lead by id": check an HMAC-signed token and
-// write a lead's JSON held in memory, with net/http and nothing else. It runs as a separate process
-// (this binary, re-executed with the baseline-server command) so that its CPU and memory are
-// measured the same way as the real server's.
+// write a lead's JSON held in memory, with net/http and nothing else. The page floor is the same for
+// a list: it writes a page of 40 leads held in memory (the bytes the server answers for the first
+// page), so that a page's figures can be set beside what writing that much costs on the machine.
+// Both run as a separate process (this binary, re-executed with the baseline-server command) so
+// that their CPU and memory are measured the same way as the real server's.
 
 // baselineToken signs claims the way the baseline checks them: base64url(payload) "." base64url(HMAC-SHA256).
 func baselineToken(secret []byte, userID string, exp time.Time) string {
@@ -37,33 +39,38 @@ func baselineToken(secret []byte, userID string, exp time.Time) string {
 	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// baselineHandler serves body for GET /v1/{pid}/leads/{id} to holders of a valid token.
-func baselineHandler(secret, body []byte) http.Handler {
+// baselineHandler serves lead for GET /v1/{pid}/leads/{id} and page for GET /v1/{pid}/leads (any
+// query) to holders of a valid token.
+func baselineHandler(secret, lead, page []byte) http.Handler {
+	answer := func(body []byte, validID func(r *http.Request) bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "JWT ")
+			p64, s64, ok2 := strings.Cut(tok, ".")
+			payload, err1 := base64.RawURLEncoding.DecodeString(p64)
+			sig, err2 := base64.RawURLEncoding.DecodeString(s64)
+			if !ok || !ok2 || err1 != nil || err2 != nil {
+				http.Error(w, `{"success":false,"msg":"Unauthorized"}`, http.StatusUnauthorized)
+				return
+			}
+			mac := hmac.New(sha256.New, secret)
+			mac.Write(payload)
+			var claims struct {
+				ID  string `json:"_id"`
+				Exp int64  `json:"exp"`
+			}
+			if !hmac.Equal(sig, mac.Sum(nil)) || json.Unmarshal(payload, &claims) != nil || claims.Exp < time.Now().Unix() ||
+				!validID(r) {
+				http.Error(w, `{"success":false,"msg":"Unauthorized"}`, http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			_, _ = w.Write(body)
+		}
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/{pid}/leads/{id}", func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "JWT ")
-		p64, s64, ok2 := strings.Cut(tok, ".")
-		payload, err1 := base64.RawURLEncoding.DecodeString(p64)
-		sig, err2 := base64.RawURLEncoding.DecodeString(s64)
-		if !ok || !ok2 || err1 != nil || err2 != nil {
-			http.Error(w, `{"success":false,"msg":"Unauthorized"}`, http.StatusUnauthorized)
-			return
-		}
-		mac := hmac.New(sha256.New, secret)
-		mac.Write(payload)
-		var claims struct {
-			ID  string `json:"_id"`
-			Exp int64  `json:"exp"`
-		}
-		if !hmac.Equal(sig, mac.Sum(nil)) || json.Unmarshal(payload, &claims) != nil || claims.Exp < time.Now().Unix() ||
-			!tiledesk.IsID(r.PathValue("id")) {
-			http.Error(w, `{"success":false,"msg":"Unauthorized"}`, http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	})
+	mux.HandleFunc("GET /v1/{pid}/leads/{id}", answer(lead, func(r *http.Request) bool { return tiledesk.IsID(r.PathValue("id")) }))
+	mux.HandleFunc("GET /v1/{pid}/leads", answer(page, func(*http.Request) bool { return true }))
 	return mux
 }
 
@@ -72,7 +79,8 @@ func runBaselineServer(args []string) error {
 	fs := flag.NewFlagSet("baseline-server", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	secret := fs.String("secret", "", "HMAC secret")
-	bodyFile := fs.String("body", "", "file holding the JSON to serve")
+	bodyFile := fs.String("body", "", "file holding the lead's JSON to serve")
+	pageFile := fs.String("page", "", "file holding the page's JSON to serve")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,11 +88,15 @@ func runBaselineServer(args []string) error {
 	if err != nil {
 		return err
 	}
+	page, err := os.ReadFile(*pageFile)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: baselineHandler([]byte(*secret), body), ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: baselineHandler([]byte(*secret), body, page), ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

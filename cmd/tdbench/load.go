@@ -41,6 +41,11 @@ type result struct {
 	Baseline      string  `json:"baseline,omitempty"`
 	BaselineRPS   float64 `json:"baseline_rps,omitempty"` // measured right before this scenario
 	Ratio         float64 `json:"ratio_to_baseline,omitempty"`
+	// Floor is the bare server writing the same size of answer (a page of 40 leads from memory),
+	// measured right before a page scenario: what the machine and the load generator allow.
+	Floor      string  `json:"floor,omitempty"`
+	FloorRPS   float64 `json:"floor_rps,omitempty"`
+	FloorP99ms float64 `json:"floor_p99_ms,omitempty"`
 	// FirstErrors are a few failures verbatim, so that a failed run says why.
 	FirstErrors []string `json:"first_errors,omitempty"`
 }

@@ -245,7 +245,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer srv.stop()
 	f.api = srv.url + "/v1"
-	leadJSON, err := f.prepare(ctx, o.requests > 0)
+	leadJSON, pageJSON, err := f.prepare(ctx, o.requests > 0)
 	if err != nil {
 		return fmt.Errorf("%w\nserver logs:\n%s", err, srv.logs)
 	}
@@ -256,15 +256,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	bodyFile := filepath.Join(dir, "lead.json")
+	pageFile := filepath.Join(dir, "page.json")
 	if err := os.WriteFile(bodyFile, leadJSON, 0o600); err != nil {
 		return err
 	}
-	base, err := start(self, []string{"baseline-server", "--secret", secret, "--body", bodyFile}, "/")
+	if err := os.WriteFile(pageFile, pageJSON, 0o600); err != nil {
+		return err
+	}
+	base, err := start(self, []string{"baseline-server", "--secret", secret, "--body", bodyFile, "--page", pageFile}, "/")
 	if err != nil {
 		return err
 	}
 	defer base.stop()
-	baseFixture := &fixture{api: base.url + "/v1", pid: f.pid, leadIDs: f.leadIDs,
+	baseFixture := &fixture{api: base.url + "/v1", pid: f.pid, leadIDs: f.leadIDs, leadMS: f.leadMS,
 		token: "JWT " + baselineToken([]byte(secret), "bench", time.Now().Add(time.Hour))}
 
 	if load := loadAverage(); load >= 0.5 {
@@ -305,6 +309,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				}
 				rep.add(out, b)
 			}
+			var floor result
+			if s.pageFloor {
+				floor = drive(ctx, client, s.build(baseFixture), cfg, base.pid())
+				floor.Scenario = "floor-page"
+				rep.add(out, floor)
+			}
 			profiled := make(chan error, 1)
 			if debugAddr != "" {
 				go func() {
@@ -322,6 +332,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			r.Scenario = s.name
 			if b.RPS > 0 {
 				r.Baseline, r.BaselineRPS, r.Ratio = b.Scenario, b.RPS, r.RPS/b.RPS
+			}
+			if floor.RPS > 0 {
+				r.Floor, r.FloorRPS, r.FloorP99ms = floor.Scenario, floor.RPS, floor.P99ms
 			}
 			rep.add(out, r)
 			if ctx.Err() != nil {
@@ -396,52 +409,69 @@ func seedData(ctx context.Context, store *sqlstore.Store, n int) (*fixture, erro
 }
 
 // prepare signs in, checks that the cursors the fixture makes are the server's own, and returns a
-// lead's JSON as the server serves it (the read baseline serves the same bytes).
-func (f *fixture) prepare(ctx context.Context, visitors bool) ([]byte, error) {
+// lead's JSON and its first page of leads as the server serves them (the baselines serve the same
+// bytes).
+func (f *fixture) prepare(ctx context.Context, visitors bool) (lead, page []byte, err error) {
 	var signin struct {
 		Token string `json:"token"`
 	}
 	body, _ := json.Marshal(map[string]string{"email": f.email, "password": f.password})
 	req, _ := f.post(f.api+"/auth/signin", body, nil)
 	if err := fetchJSON(ctx, req, &signin); err != nil {
-		return nil, fmt.Errorf("sign in: %w", err)
+		return nil, nil, fmt.Errorf("sign in: %w", err)
 	}
 	f.token = signin.Token
 	for i := 0; visitors && i < 64; i++ { // visitors who send first messages
 		body, _ := json.Marshal(map[string]string{"id_project": f.pid, "firstname": fmt.Sprintf("Visitor %d", i)})
 		req, _ := f.post(f.api+"/auth/signinAnonymously", body, nil)
 		if err := fetchJSON(ctx, req, &signin); err != nil {
-			return nil, fmt.Errorf("visitor sign-in: %w", err)
+			return nil, nil, fmt.Errorf("visitor sign-in: %w", err)
 		}
 		f.guests = append(f.guests, signin.Token)
 	}
 	// The cursor the harness makes for seeded lead k must make the server continue at lead k-1.
-	var page struct {
+	var one struct {
 		Leads []struct {
 			ID string `json:"_id"`
 		} `json:"leads"`
 	}
 	k := len(f.leadIDs) / 2
 	req, _ = f.get("/leads?limit=1&no_count=true&cursor="+f.cursorAt(k), f.jwt)
-	if err := fetchJSON(ctx, req, &page); err != nil {
-		return nil, fmt.Errorf("cursor page: %w", err)
+	if err := fetchJSON(ctx, req, &one); err != nil {
+		return nil, nil, fmt.Errorf("cursor page: %w", err)
 	}
-	if len(page.Leads) != 1 || page.Leads[0].ID != f.leadIDs[k-1] {
-		return nil, fmt.Errorf("the server read the harness's cursor after lead %s as %+v, not as the position before %s: update fixture.cursorAt",
-			f.leadIDs[k], page.Leads, f.leadIDs[k-1])
+	if len(one.Leads) != 1 || one.Leads[0].ID != f.leadIDs[k-1] {
+		return nil, nil, fmt.Errorf("the server read the harness's cursor after lead %s as %+v, not as the position before %s: update fixture.cursorAt",
+			f.leadIDs[k], one.Leads, f.leadIDs[k-1])
 	}
-	req, _ = f.get("/leads/"+f.leadIDs[len(f.leadIDs)/2], f.jwt)
-	req = req.WithContext(ctx)
-	resp, err := http.DefaultClient.Do(req)
+	if lead, err = f.fetch(ctx, "/leads/"+f.leadIDs[len(f.leadIDs)/2]); err != nil {
+		return nil, nil, fmt.Errorf("get a lead: %w", err)
+	}
+	if page, err = f.fetch(ctx, "/leads"); err != nil {
+		return nil, nil, fmt.Errorf("get the first page of leads: %w", err)
+	}
+	return lead, page, nil
+}
+
+// fetch returns the body of a GET of path (under the project) as the owner, which must answer 200.
+func (f *fixture) fetch(ctx context.Context, path string) ([]byte, error) {
+	req, err := f.get(path, f.jwt)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	lead, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("get a lead: %d %s %v", resp.StatusCode, lead, err)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
 	}
-	return lead, nil
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%d %s", resp.StatusCode, body)
+	}
+	return body, nil
 }
 
 func fetchJSON(ctx context.Context, req *http.Request, v any) error {

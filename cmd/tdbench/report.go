@@ -61,7 +61,11 @@ func verdicts(results []result) []verdict {
 			}
 			if t.maxP99ms > 0 {
 				want = append(want, fmt.Sprintf("p99 < %g ms", t.maxP99ms))
-				got = append(got, fmt.Sprintf("p99 %.2f ms", r.P99ms))
+				p99 := fmt.Sprintf("p99 %.2f ms", r.P99ms)
+				if r.Floor != "" {
+					p99 += fmt.Sprintf(" (%s p99 %.2f ms)", r.Floor, r.FloorP99ms)
+				}
+				got = append(got, p99)
 				met = met && r.P99ms < t.maxP99ms
 			}
 			if t.minRPS > 0 {

@@ -25,13 +25,17 @@ func TestPercentiles(t *testing.T) {
 	}
 }
 
-// TestLoadCountsErrors drives the read baseline with a good and a forged token: the forged run must
-// report every request as an error, so that a benchmark of failures can never pass as a fast one.
+// TestLoadCountsErrors drives the read baseline and the page floor with a good and a forged token:
+// the forged run must report every request as an error, so that a benchmark of failures can never
+// pass as a fast one.
 func TestLoadCountsErrors(t *testing.T) {
 	secret := []byte("secret")
-	srv := httptest.NewServer(baselineHandler(secret, []byte(`{"_id":"x"}`)))
+	srv := httptest.NewServer(baselineHandler(secret, []byte(`{"_id":"x"}`), []byte(`{"perPage":40,"count":1,"leads":[]}`)))
 	defer srv.Close()
-	ids := []string{"6650a1b2c3d4e5f601234567"}
+	ids, ms := make([]string, 80), make([]int64, 80) // enough for a page number
+	for i := range ids {
+		ids[i], ms[i] = "6650a1b2c3d4e5f601234567", int64(i)
+	}
 	cfg := loadConfig{concurrency: 4, duration: 200 * time.Millisecond, timeout: 5 * time.Second}
 	for _, tc := range []struct {
 		name   string
@@ -42,19 +46,42 @@ func TestLoadCountsErrors(t *testing.T) {
 		{"forged", baselineToken([]byte("other"), "u", time.Now().Add(time.Hour)), true},
 		{"expired", baselineToken(secret, "u", time.Now().Add(-time.Hour)), true},
 	} {
-		f := &fixture{api: srv.URL + "/v1", pid: "p", leadIDs: ids, token: "JWT " + tc.token}
-		r := drive(context.Background(), newClient(4, time.Second), scenarios[0].build(f), cfg, os.Getpid())
-		if r.Requests == 0 {
-			t.Fatalf("%s: no requests measured", tc.name)
+		f := &fixture{api: srv.URL + "/v1", pid: "p", leadIDs: ids, leadMS: ms, token: "JWT " + tc.token}
+		for _, s := range scenarios {
+			if s.name != "lead-by-id-jwt" && !s.pageFloor {
+				continue
+			}
+			r := drive(context.Background(), newClient(4, time.Second), s.build(f), cfg, os.Getpid())
+			if r.Requests == 0 {
+				t.Fatalf("%s: no requests measured", tc.name)
+			}
+			if got := r.Errors > 0; got != tc.errors || tc.errors && r.Errors != r.Requests {
+				t.Fatalf("%s: %d errors in %d requests (%v)", tc.name, r.Errors, r.Requests, r.FirstErrors)
+			}
+			if tc.errors && !strings.Contains(r.FirstErrors[0], "401") {
+				t.Fatalf("%s: the error does not say what the server answered: %v", tc.name, r.FirstErrors)
+			}
+			if r.P50ms <= 0 || r.P99ms < r.P50ms || r.CPUPer1k < 0 {
+				t.Fatalf("%s: implausible figures %+v", tc.name, r)
+			}
 		}
-		if got := r.Errors > 0; got != tc.errors || tc.errors && r.Errors != r.Requests {
-			t.Fatalf("%s: %d errors in %d requests (%v)", tc.name, r.Errors, r.Requests, r.FirstErrors)
-		}
-		if tc.errors && !strings.Contains(r.FirstErrors[0], "401") {
-			t.Fatalf("%s: the error does not say what the server answered: %v", tc.name, r.FirstErrors)
-		}
-		if r.P50ms <= 0 || r.P99ms < r.P50ms || r.CPUPer1k < 0 {
-			t.Fatalf("%s: implausible figures %+v", tc.name, r)
+	}
+}
+
+// TestPageFloorAnswersThePage: the floor serves the page it was given, whatever the query, and the
+// lead on its own route.
+func TestPageFloorAnswersThePage(t *testing.T) {
+	secret := []byte("secret")
+	lead, page := `{"_id":"x"}`, `{"perPage":40,"count":1,"leads":[{"_id":"x"}]}`
+	srv := httptest.NewServer(baselineHandler(secret, []byte(lead), []byte(page)))
+	defer srv.Close()
+	f := &fixture{api: srv.URL + "/v1", pid: "p", token: "JWT " + baselineToken(secret, "u", time.Now().Add(time.Hour))}
+	for path, want := range map[string]string{
+		"/leads": page, "/leads?cursor=abc": page, "/leads?page=7": page, "/leads/6650a1b2c3d4e5f601234567": lead,
+	} {
+		got, err := f.fetch(context.Background(), path)
+		if err != nil || string(got) != want {
+			t.Errorf("GET %s = %q, %v; want %q", path, got, err, want)
 		}
 	}
 }
@@ -63,14 +90,19 @@ func TestVerdicts(t *testing.T) {
 	rs := []result{
 		{Scenario: "lead-by-id-jwt", Concurrency: 32, Ratio: 0.6, Baseline: "baseline-read"},
 		{Scenario: "leads-email", Concurrency: 32, Ratio: 0.3, P99ms: 7, Baseline: "baseline-read"},
+		{Scenario: "leads-page-first", Concurrency: 32, Ratio: 0.5, P99ms: 6.5, Baseline: "baseline-read",
+			Floor: "floor-page", FloorP99ms: 5.75},
 		{Scenario: "leads-email", Concurrency: 8, Ratio: 0.1, P99ms: 70}, // not the stated concurrency
 	}
 	got := map[string]bool{}
 	for _, v := range verdicts(rs) {
 		got[v.Scenario] = v.Met
+		if v.Scenario == "leads-page-first" && v.Measured != "0.50, p99 6.50 ms (floor-page p99 5.75 ms)" {
+			t.Errorf("a page's verdict reads %q: it should give the floor's p99 beside its own", v.Measured)
+		}
 	}
-	if len(got) != 2 || !got["lead-by-id-jwt"] || got["leads-email"] {
-		t.Fatalf("verdicts = %v: want lead-by-id met, email missed on p99 (8 clients ignored)", got)
+	if len(got) != 3 || !got["lead-by-id-jwt"] || got["leads-email"] || got["leads-page-first"] {
+		t.Fatalf("verdicts = %v: want lead-by-id met, email and first page missed on p99 (8 clients ignored)", got)
 	}
 }
 
@@ -98,8 +130,10 @@ func TestScenarioRegistry(t *testing.T) {
 		if s.baseline != "" && s.baseline != "read" && s.baseline != "write" {
 			t.Fatalf("scenario %s: unknown baseline %q", s.name, s.baseline)
 		}
+		if s.pageFloor && s.conversations {
+			t.Fatalf("scenario %s: the page floor serves a page of leads, not of conversations", s.name)
+		}
 	}
-	var _ http.Handler = baselineHandler(nil, nil)
 }
 
 // TestGoStatsReader reads the two totals out of a Prometheus text page, and reports a server
