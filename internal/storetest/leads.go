@@ -613,6 +613,8 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 		// Each way of counting: the project's counter (also on an empty page), a window (also past the
 		// last match), and a count apart when a cursor narrows the page.
 		{Offset: 10}, {Email: "alpha@x.io", Limit: 1}, {Email: "alpha@x.io", Offset: 5}, {Tags: []string{"none"}},
+		// A first page that holds every match counts itself; a full one is counted apart.
+		{WithEmail: true, Limit: 100}, {WithEmail: true, Limit: 2}, {WithEmail: true, Limit: 9}, {WithEmail: true, Limit: 8},
 		// A counted set of matches sorted by each kind of column: another one, the id, the version.
 		{Text: "a", Sort: tiledesk.LeadSortFullname}, {Text: "a", Sort: tiledesk.LeadSortID, Desc: true},
 		{Text: "a", Sort: tiledesk.LeadSortUpdatedAt, Limit: 2}}
