@@ -318,13 +318,11 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 		return &tiledesk.VersionPage{Versions: []tiledesk.Version{}}, err
 	}
 	cols := `id, updated_at, ` + lq.pg.col + ` AS sort_value`
-	with, stmt := "", `SELECT `+cols+` FROM leads WHERE `+lq.where
-	total := wantCount
+	with, from, total := "", ` FROM leads WHERE `+lq.where, ""
 	switch {
 	case !wantCount:
 	case lq.counter:
-		stmt = `SELECT ` + cols + `, COALESCE((SELECT leads_active FROM project_counters WHERE id_project = $1), 0) AS total
-			FROM leads WHERE ` + lq.where
+		total = `COALESCE((SELECT leads_active FROM project_counters WHERE id_project = $1), 0)`
 	case f.Text != "" && f.After == nil: // a cursor's condition would narrow the count
 		// The matches are read once into m, then counted and sorted: cheaper than a window count,
 		// which sorts a copy of every match with its count (a search matching 2,500 leads of
@@ -334,26 +332,28 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 			matched += `, ` + lq.pg.col
 		}
 		with = `WITH m AS MATERIALIZED (SELECT ` + matched + ` FROM leads WHERE ` + lq.conds + `) `
-		stmt = `SELECT ` + cols + `, (SELECT COUNT(*) FROM m) AS total FROM m` + lq.tail
-	default:
-		total = false
+		from = ` FROM m` + lq.tail
+		total = `(SELECT COUNT(*) FROM m)`
 	}
-	vs, packed, err := s.packedVersions(ctx, with, stmt, lq.pg, total, lq.q.args)
+	vs, packed, err := s.packedVersions(ctx, with, `SELECT `+cols+from, lq.pg, total, lq.q.args)
 	if err != nil {
 		return nil, err
 	}
 	if !packed {
-		rows, err := s.query(ctx, with+stmt, lq.q.args...)
+		if total != "" {
+			cols += `, ` + total + ` AS total`
+		}
+		rows, err := s.query(ctx, with+`SELECT `+cols+from, lq.q.args...)
 		if err != nil {
 			return nil, fmt.Errorf("find leads: %w", err)
 		}
-		if vs, err = collectVersions(rows, lq.pg, total); err != nil {
+		if vs, err = collectVersions(rows, lq.pg, total != ""); err != nil {
 			return nil, err
 		}
 	}
 	out := &tiledesk.VersionPage{}
 	switch {
-	case total && len(vs.versions) > 0:
+	case total != "" && len(vs.versions) > 0:
 		out.Count = vs.total
 	case wantCount && f.After == nil && f.Offset == 0 && len(vs.versions) <= lq.pg.limit:
 		out.Count = len(vs.versions) // the whole list fits on this page
