@@ -155,6 +155,11 @@ type LeadStore interface {
 	// after reading it is current for as long as it reads the same; 0 before the project's first
 	// lead.
 	LeadListClock(ctx context.Context, projectID string) (int64, error)
+	// LeadOrder reads the project's default lead list (every lead but the deleted ones) ordered by
+	// creation, then id, calling each with every lead's id, creation and version. It reads the
+	// list's clock (LeadListClock) first and returns it: the order read is at least as new. It
+	// stops, reporting ok=false, past max leads.
+	LeadOrder(ctx context.Context, projectID string, max int, each func(id string, created, updated time.Time) error) (clock int64, ok bool, err error)
 	// FindLeadByLeadID returns the newest lead with that lead_id.
 	FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*Lead, error)
 	FindLeads(ctx context.Context, projectID string, f LeadFilter) (*LeadPage, error)

@@ -164,9 +164,20 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 			return nil
 		}
 	}
-	page, err := s.store.FindLeadVersions(r.Context(), c.project.ID, f)
-	if err != nil {
-		return err
+	var page *tiledesk.VersionPage
+	if desc, ordered := orderedList(f); ordered && s.leadOrders != nil && pageKey.kind == 0 {
+		// A page deeper than the head: from the project's lead order when it is current.
+		if clock, err = s.store.LeadListClock(r.Context(), c.project.ID); err != nil {
+			return err
+		}
+		if order := s.leadOrders.get(c.project.ID, clock); order != nil {
+			page = order.page(f, desc)
+		}
+	}
+	if page == nil {
+		if page, err = s.store.FindLeadVersions(r.Context(), c.project.ID, f); err != nil {
+			return err
+		}
 	}
 	leads, err := s.renderLeads(r.Context(), c.project.ID, page.Versions)
 	if err != nil {

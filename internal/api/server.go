@@ -77,7 +77,8 @@ type Server struct {
 	metrics          *metrics
 	patterns         []string // every registered route pattern
 	renders          *renderCache
-	reads            *readGate // nil: reads are not gated
+	leadOrders       *leadOrders // nil: none kept
+	reads            *readGate   // nil: reads are not gated
 
 	root    *http.ServeMux // routes whose first segment is fixed: /auth, /users, /projects, ...
 	project *http.ServeMux // routes under /{pid}/
@@ -128,6 +129,10 @@ func New(cfg Config) *Server {
 		renderBytes = 64 << 20
 	}
 	s.renders = newRenderCache(renderBytes)
+	if s.renders.enabled() {
+		// Orders of lead lists take a quarter again of the renderings' budget.
+		s.leadOrders = newLeadOrders(renderBytes/4, s.readLeadOrder)
+	}
 	s.reads = newReadGate(cfg.MaxActiveReads)
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {

@@ -250,6 +250,47 @@ func (s *Store) LeadListClock(ctx context.Context, projectID string) (int64, err
 	return clock, nil
 }
 
+func (s *Store) LeadOrder(ctx context.Context, projectID string, max int,
+	each func(id string, created, updated time.Time) error) (clock int64, ok bool, err error) {
+	if clock, err = s.LeadListClock(ctx, projectID); err != nil {
+		return 0, false, err
+	}
+	// The counter spares reading a list only to find it too long.
+	var active int
+	err = s.queryRow(ctx, `SELECT leads_active FROM project_counters WHERE id_project = $1`, projectID).Scan(&active)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("lead order: %w", err)
+	}
+	if active > max {
+		return clock, false, nil
+	}
+	rows, err := s.query(ctx, `SELECT id, created_at, updated_at FROM leads WHERE id_project = $1 AND status <> $2
+		ORDER BY created_at, id`, projectID, tiledesk.LeadDeleted)
+	if err != nil {
+		return 0, false, fmt.Errorf("lead order: %w", err)
+	}
+	defer rows.Close()
+	var (
+		id               string
+		created, updated int64
+	)
+	for n := 0; rows.Next(); n++ {
+		if n == max {
+			return clock, false, nil
+		}
+		if err := rows.Scan(&id, &created, &updated); err != nil {
+			return 0, false, fmt.Errorf("lead order: %w", err)
+		}
+		if err := each(id, fromMS(created), fromMS(updated)); err != nil {
+			return 0, false, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, fmt.Errorf("lead order: %w", err)
+	}
+	return clock, true, nil
+}
+
 // FindLeadByLeadID returns the newest lead with that lead_id.
 func (s *Store) FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*tiledesk.Lead, error) {
 	l, err := scanLead(s.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND lead_id = $2

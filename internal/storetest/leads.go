@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ var leadTests = []struct {
 	{"LeadSortAndCursor", testLeadSortAndCursor},
 	{"LeadVersions", testLeadVersions},
 	{"LeadListClock", testLeadListClock},
+	{"LeadOrder", testLeadOrder},
 	{"LeadCursorWhileWriting", testLeadCursorWhileWriting},
 	{"LeadSyncFeedWhileWriting", testLeadSyncFeedWhileWriting},
 	{"LeadUpdate", testLeadUpdate},
@@ -748,5 +750,82 @@ func testLeadListClock(t *testing.T, s tiledesk.Store) {
 			t.Fatal(err)
 		}
 		moved("a bulk load of older leads")
+	}
+}
+
+// testLeadOrder: LeadOrder reads exactly the default list of one project (no deleted lead, no other
+// project's), by creation then id (ties included), each lead at its version, after the clock it
+// returns; it stops past max, and an error of each stops it.
+func testLeadOrder(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, owner := project(t, s)
+	other, _ := project(t, s)
+	type entry struct {
+		id               string
+		created, updated time.Time
+	}
+	read := func(pid string, max int) ([]entry, int64, bool) {
+		t.Helper()
+		var got []entry
+		clock, ok, err := s.LeadOrder(ctx, pid, max, func(id string, created, updated time.Time) error {
+			got = append(got, entry{id, created, updated})
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("LeadOrder: %v", err)
+		}
+		return got, clock, ok
+	}
+	if got, clock, ok := read(p.ID, 10); len(got) != 0 || clock != 0 || !ok {
+		t.Fatalf("a project without leads: %v, clock %d, ok %v", got, clock, ok)
+	}
+	var leads []*tiledesk.Lead
+	for i := range 6 {
+		leads = append(leads, mustCreateLead(t, s, newLead(p, fmt.Sprint("Ordered ", i), "")))
+	}
+	mustCreateLead(t, s, newLead(other, "Elsewhere", ""))
+	if _, err := s.DeleteLead(ctx, p.ID, leads[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteLeadPermanently(ctx, p.ID, leads[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	if sd, ok := s.(Seeder); ok { // leads created in the same millisecond are ordered by id
+		twins := seed.Leads(p.ID, owner.ID, 900, 3, tiledesk.Now().Add(-time.Minute))
+		for _, l := range twins {
+			l.CreatedAt = twins[0].CreatedAt
+		}
+		if err := sd.SeedLeads(ctx, twins); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := "Renamed"
+	if _, err := s.UpdateLead(ctx, p.ID, leads[4].ID, tiledesk.LeadUpdate{Fullname: &name}, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	want := findLeads(t, s, p.ID, tiledesk.LeadFilter{Sort: tiledesk.LeadSortCreatedAt, Limit: 100})
+	clockBefore, err := s.LeadListClock(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, clock, ok := read(p.ID, len(want.Leads))
+	if !ok || clock != clockBefore {
+		t.Fatalf("LeadOrder: ok %v, clock %d; want ok and the list's clock %d", ok, clock, clockBefore)
+	}
+	if len(got) != len(want.Leads) {
+		t.Fatalf("LeadOrder read %d leads, the default list holds %d", len(got), len(want.Leads))
+	}
+	for i, l := range want.Leads {
+		if e := got[i]; e.id != l.ID || !e.created.Equal(l.CreatedAt) || !e.updated.Equal(l.UpdatedAt) {
+			t.Fatalf("entry %d = %+v, want lead %s created %v updated %v", i, e, l.ID, l.CreatedAt, l.UpdatedAt)
+		}
+	}
+	if _, _, ok := read(p.ID, len(want.Leads)-1); ok {
+		t.Fatal("LeadOrder read past max")
+	}
+	stop := errors.New("enough")
+	if _, _, err := s.LeadOrder(ctx, p.ID, 100, func(string, time.Time, time.Time) error { return stop }); !errors.Is(err, stop) {
+		t.Fatalf("an error of each came back as %v", err)
 	}
 }

@@ -1,0 +1,230 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/seed"
+	"github.com/tiledesk-go/tiledesk/internal/sqlite"
+	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
+	"github.com/tiledesk-go/tiledesk/internal/storetest"
+)
+
+// readInline makes the orders read in the request that starts a reading, so that tests know when
+// an order is there.
+func (o *leadOrders) readInline() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.spawn = func(read func()) { read() }
+}
+
+func openOrderStore(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "order.db"), sqlite.Options{Synchronous: "OFF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestLeadOrderPagesMatchTheStore: every page an order answers, by cursor (at a lead, at a deleted
+// lead, between leads, in a run of leads created in the same millisecond) or by offset, in either
+// direction, of any size, with or without the count, is the page the store reads: the same
+// versions in the same order, the same count and the same next cursor.
+func TestLeadOrderPagesMatchTheStore(t *testing.T) {
+	ctx := context.Background()
+	st := openOrderStore(t)
+	p, owner := storetest.NewProject(t, st)
+	other, _ := storetest.NewProject(t, st)
+	leads := seed.Leads(p.ID, owner.ID, 0, 97, tiledesk.Now().Add(-time.Hour))
+	// Five leads of one millisecond whose ids run against their insertion.
+	for k := 40; k < 45; k++ {
+		leads[k].CreatedAt = leads[40].CreatedAt
+	}
+	for a, b := 40, 44; a < b; a, b = a+1, b-1 {
+		leads[a].ID, leads[b].ID = leads[b].ID, leads[a].ID
+	}
+	deleted := map[int]bool{0: true, 13: true, 41: true, 96: true}
+	for k := range deleted {
+		leads[k].Status = tiledesk.LeadDeleted
+	}
+	if err := st.SeedLeads(ctx, append(leads, seed.Leads(other.ID, owner.ID, 500, 9, tiledesk.Now())...)); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{store: st}
+	order, err := s.readLeadOrder(ctx, p.ID, 1000)
+	if err != nil || order == nil {
+		t.Fatalf("readLeadOrder = %v, %v", order, err)
+	}
+	if order.len() != 97-len(deleted) {
+		t.Fatalf("the order holds %d leads, want %d", order.len(), 97-len(deleted))
+	}
+
+	var filters []tiledesk.LeadFilter
+	for _, sortKey := range []string{"", tiledesk.LeadSortCreatedAt} {
+		for _, desc := range []bool{false, true} {
+			for _, limit := range []int{1, 3, 40, 200} {
+				for _, offset := range []int{0, 1, 39, 40, 41, 92, 93, 94, 120} {
+					filters = append(filters, tiledesk.LeadFilter{Sort: sortKey, Desc: desc, Limit: limit, Offset: offset},
+						tiledesk.LeadFilter{Sort: sortKey, Desc: desc, Limit: limit, Offset: offset, NoCount: true})
+				}
+			}
+		}
+	}
+	ms := func(k int) int64 { return leads[k].CreatedAt.UnixMilli() }
+	for _, desc := range []bool{false, true} {
+		for _, at := range []struct {
+			value int64
+			id    string
+		}{
+			{ms(20), leads[20].ID}, {ms(13), leads[13].ID}, {ms(42), leads[42].ID}, {ms(40), leads[44].ID},
+			{ms(41), leads[41].ID}, {ms(0), leads[0].ID}, {ms(96), leads[96].ID}, {ms(50), "000000000000000000000000"},
+			{ms(50), "ffffffffffffffffffffffff"}, {ms(0) - 5, leads[3].ID}, {ms(96) + 5, leads[3].ID},
+		} {
+			for _, limit := range []int{1, 4, 40} {
+				filters = append(filters, tiledesk.LeadFilter{Limit: limit,
+					After: &tiledesk.Cursor{Sort: tiledesk.LeadSortCreatedAt, Desc: desc, Value: at.value, ID: at.id}})
+			}
+		}
+	}
+	for _, f := range filters {
+		desc, ok := orderedList(f)
+		if !ok {
+			t.Fatalf("orderedList refused %+v", f)
+		}
+		// Follow each list to its end, from the order's cursors, against the store's pages.
+		for range 100 {
+			want, err := st.FindLeadVersions(ctx, p.ID, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := order.page(f, desc)
+			if fmt.Sprint(got.Versions) != fmt.Sprint(want.Versions) || got.Count != want.Count ||
+				fmt.Sprint(got.Next) != fmt.Sprint(want.Next) {
+				t.Fatalf("filter %+v after %+v:\norder %v (count %d, next %v)\nstore %v (count %d, next %v)", f, f.After,
+					got.Versions, got.Count, got.Next, want.Versions, want.Count, want.Next)
+			}
+			if got.Next == nil || f.Offset > 0 {
+				break
+			}
+			f.After = got.Next
+		}
+	}
+}
+
+// TestOrderedList: only the default list by creation is answered from an order.
+func TestOrderedList(t *testing.T) {
+	active := tiledesk.LeadActive
+	since := time.Now()
+	cursor := func(sortKey string, v any) *tiledesk.Cursor {
+		return &tiledesk.Cursor{Sort: sortKey, Value: v, ID: "6650a1b2c3d4e5f601234567"}
+	}
+	for _, f := range []tiledesk.LeadFilter{{Status: &active}, {AllStatuses: true}, {Email: "a@b.c"}, {WithEmail: true},
+		{WithFullname: true}, {Tags: []string{"vip"}}, {Text: "mar"}, {UpdatedSince: &since},
+		{Sort: tiledesk.LeadSortUpdatedAt}, {Sort: tiledesk.LeadSortFullname}, {Sort: tiledesk.LeadSortID},
+		{After: cursor(tiledesk.LeadSortUpdatedAt, int64(5))}, {After: cursor(tiledesk.LeadSortCreatedAt, "5")}} {
+		if _, ok := orderedList(f); ok {
+			t.Errorf("orderedList accepted %+v", f)
+		}
+	}
+	for _, f := range []tiledesk.LeadFilter{{}, {Offset: 40}, {Sort: tiledesk.LeadSortCreatedAt}, {NoCount: true},
+		{After: cursor(tiledesk.LeadSortCreatedAt, int64(5))}} {
+		if _, ok := orderedList(f); !ok {
+			t.Errorf("orderedList refused %+v", f)
+		}
+	}
+}
+
+// TestLeadOrderNeedsObjectIDs: a project holding an id of another kind is paged by the store.
+func TestLeadOrderNeedsObjectIDs(t *testing.T) {
+	ctx := context.Background()
+	st := openOrderStore(t)
+	p, owner := storetest.NewProject(t, st)
+	l := seed.Leads(p.ID, owner.ID, 0, 3, tiledesk.Now())
+	l[1].ID = "imported-7"
+	if err := st.SeedLeads(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{store: st}
+	if order, err := s.readLeadOrder(ctx, p.ID, 100); !errors.Is(err, errNotOrdered) || order != nil {
+		t.Fatalf("readLeadOrder = %v, %v; want errNotOrdered", order, err)
+	}
+	if order, err := s.readLeadOrder(ctx, p.ID, 2); err != nil || order != nil {
+		t.Fatalf("past max: readLeadOrder = %v, %v; want none", order, err)
+	}
+}
+
+// TestLeadOrderReadings: an order is used only at the clock it was read at; a stale one starts one
+// reading at a time, no sooner than twenty times the last reading's length (a minute after a
+// failure); orders past the budget push out the least recently used; a project past it has none.
+func TestLeadOrderReadings(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	sizes := map[string]int{"a": 6, "b": 6, "huge": 11}
+	clocks := map[string]int64{"a": 1, "b": 1, "huge": 1}
+	var reads []string
+	var fail error
+	o := newLeadOrders(10*leadOrderBytes, func(_ context.Context, pid string, max int) (*leadOrder, error) {
+		reads = append(reads, pid)
+		now = now.Add(200 * time.Millisecond) // the reading takes 200 ms
+		if fail != nil {
+			return nil, fail
+		}
+		if sizes[pid] > max {
+			return nil, nil
+		}
+		return &leadOrder{clock: clocks[pid], created: make([]int64, sizes[pid]), updated: make([]int64, sizes[pid])}, nil
+	})
+	o.now = func() time.Time { return now }
+	o.readInline()
+	get := func(pid string, clock int64) bool { return o.get(pid, clock) != nil }
+
+	if get("a", 1) || len(reads) != 1 {
+		t.Fatalf("the first page found an order, or started %d readings", len(reads))
+	}
+	if !get("a", 1) || len(reads) != 1 {
+		t.Fatalf("the order read at clock 1 was not used at clock 1 (%d readings)", len(reads))
+	}
+	clocks["a"] = 2
+	if get("a", 2) || len(reads) != 1 {
+		t.Fatalf("a stale order was used, or read again within 20 x 200 ms (%d readings)", len(reads))
+	}
+	now = now.Add(4 * time.Second)
+	if get("a", 2) || len(reads) != 2 || !get("a", 2) {
+		t.Fatalf("after 4 s the order was not read again at the new clock (%d readings)", len(reads))
+	}
+
+	// b fits only if a goes: a, the least recently used, goes.
+	now = now.Add(time.Second)
+	get("b", 1)
+	if !get("b", 1) || get("a", 2) || o.held != 6 {
+		t.Fatalf("b: %v, a kept: %v, held %d; want b in, a out, 6 held", get("b", 1), get("a", 2), o.held)
+	}
+	// A project past the budget has none, and is not read again for a minute.
+	get("huge", 1)
+	now = now.Add(30 * time.Second)
+	if get("huge", 1) || len(reads) != 4 {
+		t.Fatalf("a project past the budget: %d readings, want 4 (none again within a minute)", len(reads))
+	}
+	if !get("b", 1) {
+		t.Fatal("a project past the budget pushed out another's order")
+	}
+	// A failed reading is not retried for a minute either.
+	fail = errors.New("database down")
+	clocks["b"] = 2
+	now = now.Add(time.Hour)
+	get("b", 2)
+	now = now.Add(30 * time.Second)
+	if get("b", 2) || len(reads) != 5 || o.held != 0 {
+		t.Fatalf("after a failed reading: %d readings (want 5), %d held (want 0: the stale order is dropped)", len(reads), o.held)
+	}
+}
