@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ type leadOrders struct {
 	maxLeads int // in all orders together; a project with more has none
 	read     func(ctx context.Context, projectID string, max int) (*leadOrder, error)
 	now      func() time.Time
+	log      *slog.Logger
 
 	mu    sync.Mutex
 	spawn func(func()) // runs a reading; tests run it at once
@@ -54,11 +56,12 @@ type leadOrder struct {
 var errNotOrdered = errors.New("lead order: ids that are not ObjectIds, or not in byte order")
 
 // newLeadOrders keeps orders of up to budget bytes in all (nil: none).
-func newLeadOrders(budget int, read func(ctx context.Context, projectID string, max int) (*leadOrder, error)) *leadOrders {
+func newLeadOrders(budget int, read func(ctx context.Context, projectID string, max int) (*leadOrder, error),
+	log *slog.Logger) *leadOrders {
 	if budget <= 0 {
 		return nil
 	}
-	return &leadOrders{maxLeads: budget / leadOrderBytes, read: read, now: time.Now,
+	return &leadOrders{maxLeads: budget / leadOrderBytes, read: read, now: time.Now, log: log,
 		spawn: func(f func()) { go f() }, slots: map[string]*orderSlot{}}
 }
 
@@ -110,8 +113,10 @@ func (o *leadOrders) refresh(projectID string) {
 	slot.order = nil
 	if err != nil || order == nil { // too many leads, ids of another kind, or the database failed
 		slot.notBefore = o.now().Add(time.Minute)
+		o.log.Debug("lead order not kept", "project", projectID, "took", took, "err", err)
 		return
 	}
+	o.log.Debug("lead order read", "project", projectID, "leads", order.len(), "took", took)
 	for o.held+order.len() > o.maxLeads {
 		var oldest *orderSlot
 		for _, other := range o.slots {

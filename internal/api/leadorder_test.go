@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -183,7 +185,7 @@ func TestLeadOrderReadings(t *testing.T) {
 			return nil, nil
 		}
 		return &leadOrder{clock: clocks[pid], created: make([]int64, sizes[pid]), updated: make([]int64, sizes[pid])}, nil
-	})
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	o.now = func() time.Time { return now }
 	o.readInline()
 	get := func(pid string, clock int64) bool { return o.get(pid, clock) != nil }

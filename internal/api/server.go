@@ -131,7 +131,7 @@ func New(cfg Config) *Server {
 	s.renders = newRenderCache(renderBytes)
 	if s.renders.enabled() {
 		// Orders of lead lists take a quarter again of the renderings' budget.
-		s.leadOrders = newLeadOrders(renderBytes/4, s.readLeadOrder)
+		s.leadOrders = newLeadOrders(renderBytes/4, s.readLeadOrder, s.log)
 	}
 	s.reads = newReadGate(cfg.MaxActiveReads)
 	ttl := cfg.BasicCacheTTL

@@ -94,6 +94,13 @@ func Bench(b *testing.B, s tiledesk.Store, n int) {
 			}
 		}
 	})
+	b.Run("LeadOrder", func(b *testing.B) { // the whole default list, as a lead order reads it
+		for b.Loop() {
+			if _, ok, err := s.LeadOrder(ctx, p.ID, n, func(string, time.Time, time.Time) error { return nil }); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
 	b.Run("FindLeads/deep-offset", func(b *testing.B) {
 		find(b, func(int) tiledesk.LeadFilter { return tiledesk.LeadFilter{Limit: 40, Offset: n * 9 / 10} })
 	})
