@@ -130,8 +130,9 @@ func New(cfg Config) *Server {
 	}
 	s.renders = newRenderCache(renderBytes)
 	if s.renders.enabled() {
-		// Orders of lead lists take a quarter again of the renderings' budget.
-		s.leadOrders = newLeadOrders(renderBytes/4, s.readLeadOrder, s.log)
+		// Orders of lead lists take as much again as the renderings: 40 bytes a lead against some
+		// 500 for a rendering, so that the default 64 MiB keep the order of 1,600,000 leads.
+		s.leadOrders = newLeadOrders(renderBytes, s.readLeadOrder, s.log)
 	}
 	s.reads = newReadGate(cfg.MaxActiveReads)
 	ttl := cfg.BasicCacheTTL
