@@ -25,6 +25,7 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
 	"github.com/tiledesk-go/tiledesk/internal/sqlite"
+	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"github.com/tiledesk-go/tiledesk/internal/storecache"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -36,7 +37,7 @@ type testEnv struct {
 	srv    *Server
 	http   *httptest.Server
 	store  tiledesk.Store
-	db     *sql.DB // the SQLite file's write pool, for changes behind the store's back
+	engine *sqlstore.Store
 	tokens *auth.Tokens
 }
 
@@ -71,8 +72,12 @@ func newEnvWith(t *testing.T, adjust func(*Config)) *testEnv {
 	srv := New(cfg)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); store.Close() })
-	return &testEnv{t: t, srv: srv, http: hs, store: cachedStore, db: store.WriteDB(), tokens: tokens}
+	return &testEnv{t: t, srv: srv, http: hs, store: cachedStore, engine: store, tokens: tokens}
 }
+
+// db is the SQLite file's write pool, for changes behind the store's back. Handing it out makes the
+// store stop keeping what it read (it can no longer count every write), as it would in production.
+func (e *testEnv) db() *sql.DB { return e.engine.WriteDB() }
 
 // resp is a recorded response.
 type resp struct {

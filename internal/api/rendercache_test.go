@@ -150,13 +150,13 @@ func TestRequestListNeverStale(t *testing.T) {
 	}
 	// Behind the store's back, in SQL as another process could: the schema's triggers move the
 	// clocks the kept page is checked against.
-	if _, err := e.db.Exec(`UPDATE departments SET name = 'Renamed In SQL' WHERE id = ?`, deptID); err != nil {
+	if _, err := e.db().Exec(`UPDATE departments SET name = 'Renamed In SQL' WHERE id = ?`, deptID); err != nil {
 		t.Fatal(err)
 	}
 	if got := first()["department"].(map[string]any)["name"]; got != "Renamed In SQL" {
 		t.Fatalf("after a change of its department in SQL the list shows %v", got)
 	}
-	if _, err := e.db.Exec(`UPDATE users SET firstname = 'Sql' WHERE id = ?`, e.owner.id); err != nil {
+	if _, err := e.db().Exec(`UPDATE users SET firstname = 'Sql' WHERE id = ?`, e.owner.id); err != nil {
 		t.Fatal(err)
 	}
 	if got := first()["participatingAgents"].([]any)[0].(map[string]any)["firstname"]; got != "Sql" {
@@ -181,10 +181,10 @@ func TestRequestPageKept(t *testing.T) {
 		return list[0].(map[string]any)["department"].(map[string]any)["name"]
 	}
 	before := name()
-	if _, err := e.db.Exec(`DROP TRIGGER departments_clock_update`); err != nil {
+	if _, err := e.db().Exec(`DROP TRIGGER departments_clock_update`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.Exec(`UPDATE departments SET name = 'Unseen' WHERE id_project = ?`, e.pid); err != nil {
+	if _, err := e.db().Exec(`UPDATE departments SET name = 'Unseen' WHERE id_project = ?`, e.pid); err != nil {
 		t.Fatal(err)
 	}
 	if got := name(); got != before {
@@ -229,13 +229,13 @@ func TestLeadKept(t *testing.T) {
 	if got := get()["fullname"]; got != "Kept" {
 		t.Fatalf("first read: %v", got)
 	}
-	if _, err := e.db.Exec(`UPDATE leads SET fullname = 'Unseen' WHERE id = ?`, id); err != nil {
+	if _, err := e.db().Exec(`UPDATE leads SET fullname = 'Unseen' WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
 	if got := get()["fullname"]; got != "Kept" {
 		t.Fatalf("the kept rendering was not served: %v", got)
 	}
-	if _, err := e.db.Exec(`UPDATE leads SET updated_at = updated_at + 1 WHERE id = ?`, id); err != nil {
+	if _, err := e.db().Exec(`UPDATE leads SET updated_at = updated_at + 1 WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
 	got := get()

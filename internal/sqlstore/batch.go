@@ -162,7 +162,9 @@ func (b *batcher) commit(batch []*batchOp) {
 			return
 		}
 	}
-	if err := sqlTx.Commit(); err != nil {
+	err = sqlTx.Commit()
+	b.s.committed() // before the writers hear of it
+	if err != nil {
 		finish(fmt.Errorf("commit: %w", err))
 		return
 	}

@@ -240,12 +240,21 @@ func (s *Store) LeadVersion(ctx context.Context, projectID, id string) (time.Tim
 // LeadListClock reads the project's leads_clock, which every lead write advances in its
 // transaction (leadClock) and a bulk load advances too.
 func (s *Store) LeadListClock(ctx context.Context, projectID string) (int64, error) {
+	// The count of commits is read before the clock: a clock kept under it is at least that new.
+	keep := s.keepsClocks()
+	at := s.commits.Load()
+	if keep {
+		if k, ok := s.leadClocks.Load(projectID); ok && k.(keptClock).at == at {
+			return k.(keptClock).clock, nil
+		}
+	}
 	var clock int64
 	err := s.queryRow(ctx, `SELECT leads_clock FROM project_counters WHERE id_project = $1`, projectID).Scan(&clock)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	} else if err != nil {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("lead list clock: %w", err)
+	}
+	if keep {
+		s.leadClocks.Store(projectID, keptClock{at: at, clock: clock})
 	}
 	return clock, nil
 }

@@ -106,6 +106,7 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 			return fmt.Errorf("after migrations: %w", err)
 		}
 	}
+	s.committed() // migrations write outside inTx
 	return nil
 }
 

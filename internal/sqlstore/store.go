@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -69,7 +70,24 @@ type Store struct {
 	readStmts  *stmtCache
 	batch      *batcher // group commit; nil when the engine has many writers
 	closers    []func() error
+
+	// commits counts this store's write transactions. Where no other process can write the
+	// database (Dialect.SingleWriter: SQLite, held by one process) a lead clock read while it
+	// stays the same is still current, and is kept (leadClocks: project id -> keptClock) until it
+	// moves. Once WriteDB hands the pool out, writes may bypass the count, and nothing is kept.
+	commits    atomic.Int64
+	handedOut  atomic.Bool
+	leadClocks sync.Map
 }
+
+// keptClock is a clock read while commits read at.
+type keptClock struct{ at, clock int64 }
+
+// committed counts a write transaction; call it after its commit, before its caller learns of it.
+func (s *Store) committed() { s.commits.Add(1) }
+
+// keepsClocks reports whether clocks read from the database may be kept (see commits).
+func (s *Store) keepsClocks() bool { return s.dialect.SingleWriter() && !s.handedOut.Load() }
 
 var _ tiledesk.Store = (*Store)(nil)
 
@@ -196,7 +214,10 @@ func (s *Store) Close() error {
 }
 
 // WriteDB exposes the write pool, for benchmarks and torture tests that need the bare engine.
-func (s *Store) WriteDB() *sql.DB { return s.write }
+func (s *Store) WriteDB() *sql.DB {
+	s.handedOut.Store(true)
+	return s.write
+}
 
 // Stats returns the connection pools' statistics by pool name ("write", and "read" when reads have a
 // pool of their own), for metrics.
@@ -322,7 +343,9 @@ func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
 		_ = sqlTx.Rollback()
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	err = sqlTx.Commit()
+	s.committed() // also when the commit failed: the count only ever errs towards reading again
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

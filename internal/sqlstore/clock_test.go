@@ -1,0 +1,76 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// TestLeadClockKeptBetweenWrites: on SQLite a lead clock is read from the database once per write
+// of the store, not once per call. The test proves the clock was not read again by changing it
+// behind the store's back (a plain connection of the same process, which the store cannot count):
+// the store answers what it kept until its own next write, and once WriteDB has handed its pool
+// out, which lets writes bypass the count, it reads the clock on every call.
+func TestLeadClockKeptBetweenWrites(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	now := tiledesk.Now()
+	owner := &tiledesk.User{ID: tiledesk.NewID(), Email: "clock@example.com", PasswordHash: "$2a$10$hash",
+		Firstname: "C", Lastname: "K", Status: tiledesk.UserActive, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateUser(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	p := tiledesk.NewProject("Clock", owner.ID, now)
+	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, owner.ID, now)
+	pu.UserID = owner.ID
+	if err := s.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
+		t.Fatal(err)
+	}
+	create := func() {
+		t.Helper()
+		l := &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, LeadID: tiledesk.NewID(), Tags: []string{},
+			Status: tiledesk.LeadActive, CreatedBy: owner.ID}
+		if _, _, err := s.CreateLead(ctx, l, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock := func() int64 {
+		t.Helper()
+		c, err := s.LeadListClock(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	_, path := s.Engine()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	behindItsBack := func() {
+		t.Helper()
+		if _, err := raw.Exec(`UPDATE project_counters SET leads_clock = leads_clock + 100 WHERE id_project = ?`, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	create()
+	first := clock()
+	behindItsBack()
+	if c := clock(); c != first {
+		t.Fatalf("with no write of its own the store read the clock again: %d, kept %d", c, first)
+	}
+	create()
+	if c := clock(); c <= first+100 {
+		t.Fatalf("after a write of its own the store answered %d, not the database's clock (past %d)", c, first+100)
+	}
+	afterWrite := clock()
+	_ = s.WriteDB()
+	behindItsBack()
+	if c := clock(); c != afterWrite+100 {
+		t.Fatalf("with its pool handed out the store answered %d, not the database's %d", c, afterWrite+100)
+	}
+}
