@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/storetest"
 )
 
 // TestLeadClockKeptBetweenWrites: on SQLite a lead clock is read from the database once per write
@@ -16,18 +17,7 @@ import (
 func TestLeadClockKeptBetweenWrites(t *testing.T) {
 	ctx := context.Background()
 	s := openSQLite(t)
-	now := tiledesk.Now()
-	owner := &tiledesk.User{ID: tiledesk.NewID(), Email: "clock@example.com", PasswordHash: "$2a$10$hash",
-		Firstname: "C", Lastname: "K", Status: tiledesk.UserActive, CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateUser(ctx, owner); err != nil {
-		t.Fatal(err)
-	}
-	p := tiledesk.NewProject("Clock", owner.ID, now)
-	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, owner.ID, now)
-	pu.UserID = owner.ID
-	if err := s.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
-		t.Fatal(err)
-	}
+	p, owner := storetest.NewProject(t, s)
 	create := func() {
 		t.Helper()
 		l := &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, LeadID: tiledesk.NewID(), Tags: []string{},

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/storetest"
 )
 
 // TestLeadPagesReadAsOneRow checks that on SQLite a page of lead versions sorted by a number or by
@@ -15,18 +16,7 @@ import (
 func TestLeadPagesReadAsOneRow(t *testing.T) {
 	ctx := context.Background()
 	s := openSQLite(t)
-	now := tiledesk.Now()
-	owner := &tiledesk.User{ID: tiledesk.NewID(), Email: "owner@example.com", PasswordHash: "$2a$10$hash",
-		Firstname: "O", Lastname: "W", Status: tiledesk.UserActive, CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateUser(ctx, owner); err != nil {
-		t.Fatal(err)
-	}
-	p := tiledesk.NewProject("Packed", owner.ID, now)
-	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, owner.ID, now)
-	pu.UserID = owner.ID
-	if err := s.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
-		t.Fatal(err)
-	}
+	p, owner := storetest.NewProject(t, s)
 	create := func(id, name string) {
 		t.Helper()
 		l := &tiledesk.Lead{ID: id, ProjectID: p.ID, LeadID: "lead-" + name, Fullname: name, Tags: []string{},
