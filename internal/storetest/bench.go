@@ -110,6 +110,9 @@ func Bench(b *testing.B, s tiledesk.Store, n int) {
 	b.Run("FindLeadVersions/email", func(b *testing.B) {
 		versions(b, func(i int) tiledesk.LeadFilter { return tiledesk.LeadFilter{Limit: 40, Email: pick(i).Email} })
 	})
+	b.Run("FindLeadVersions/text", func(b *testing.B) {
+		versions(b, func(i int) tiledesk.LeadFilter { return tiledesk.LeadFilter{Limit: 40, Text: seed.SearchQuery(i)} })
+	})
 	b.Run("FindLeads/text", func(b *testing.B) {
 		find(b, func(i int) tiledesk.LeadFilter {
 			return tiledesk.LeadFilter{Limit: 40, Text: seed.SearchQuery(i)}
