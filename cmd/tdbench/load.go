@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // requestFunc builds the next request of a scenario; each worker has its own rng.
@@ -59,19 +61,94 @@ type loadConfig struct {
 	goStats     func() (goStats, bool) // the server's runtime totals; nil when it has none
 }
 
-// newClient returns a keep-alive client with one idle connection per worker.
-func newClient(concurrency int, timeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout, Transport: &http.Transport{
-		MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2, IdleConnTimeout: time.Minute,
-		DisableCompression: true, ForceAttemptHTTP2: false,
-	}}
+// loadClient sends one scenario request and says what went wrong ("" for a 2xx answer read to its
+// end). Every worker calls it concurrently.
+type loadClient interface {
+	send(req *http.Request) string
+	closeIdle()
+}
+
+// newClient returns the load generator's keep-alive client with a connection per worker: "fasthttp"
+// (the default) or "net/http". On a machine shared with the server the generator's own CPU time
+// is taken from the server and its scheduling delays land in every latency; fasthttp's client
+// reads and writes on the worker's goroutine without allocating, where net/http's runs two more
+// goroutines per connection and hands every answer across them.
+func newClient(kind string, concurrency int, timeout time.Duration) loadClient {
+	if kind == "net/http" {
+		return stdClient{&http.Client{Timeout: timeout, Transport: &http.Transport{
+			MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2, IdleConnTimeout: time.Minute,
+			DisableCompression: true, ForceAttemptHTTP2: false,
+		}}}
+	}
+	return fastClient{c: &fasthttp.Client{
+		MaxConnsPerHost: concurrency * 2, MaxIdleConnDuration: time.Minute,
+		ReadTimeout: timeout, WriteTimeout: timeout, MaxConnWaitTimeout: timeout,
+		NoDefaultUserAgentHeader: true, DisableHeaderNamesNormalizing: true, DisablePathNormalizing: true,
+	}, timeout: timeout}
+}
+
+type stdClient struct{ c *http.Client }
+
+func (s stdClient) closeIdle() { s.c.CloseIdleConnections() }
+
+func (s stdClient) send(req *http.Request) string {
+	resp, err := s.c.Do(req)
+	if err != nil {
+		return req.Method + " " + req.URL.RequestURI() + ": " + err.Error()
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		return fmt.Sprintf("%s %s: %d %s", req.Method, req.URL.RequestURI(), resp.StatusCode, body)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return req.Method + " " + req.URL.RequestURI() + ": reading the body: " + err.Error()
+	}
+	return ""
+}
+
+type fastClient struct {
+	c       *fasthttp.Client
+	timeout time.Duration
+}
+
+func (f fastClient) closeIdle() { f.c.CloseIdleConnections() }
+
+// send copies the scenario's request (built once with net/http's types, so that scenarios do not
+// depend on the client) and reads the whole answer.
+func (f fastClient) send(req *http.Request) string {
+	freq, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(freq)
+	defer fasthttp.ReleaseResponse(resp)
+	freq.Header.SetMethod(req.Method)
+	freq.SetRequestURI(req.URL.String())
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			freq.Header.Add(k, v)
+		}
+	}
+	if req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return req.Method + " " + req.URL.RequestURI() + ": reading the request body: " + err.Error()
+		}
+		freq.SetBodyRaw(body)
+	}
+	if err := f.c.DoTimeout(freq, resp, f.timeout); err != nil {
+		return req.Method + " " + req.URL.RequestURI() + ": " + err.Error()
+	}
+	if code := resp.StatusCode(); code/100 != 2 {
+		body := resp.Body()
+		return fmt.Sprintf("%s %s: %d %s", req.Method, req.URL.RequestURI(), code, body[:min(len(body), 300)])
+	}
+	return ""
 }
 
 // drive runs concurrency workers that send requests back to back for warmup+duration and records
 // the latency and outcome of those that start after the warm-up. Every answer outside 2xx and every
 // transport error counts as an error. pid is the server process to account CPU and memory to (0:
 // none).
-func drive(ctx context.Context, client *http.Client, next requestFunc, cfg loadConfig, pid int) result {
+func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadConfig, pid int) result {
 	res := result{Concurrency: cfg.concurrency}
 	var (
 		mu        sync.Mutex
@@ -113,7 +190,7 @@ func drive(ctx context.Context, client *http.Client, next requestFunc, cfg loadC
 				if err != nil {
 					errText = "build request: " + err.Error()
 				} else {
-					errText = send(client, req)
+					errText = client.send(req)
 				}
 				d := time.Since(t0)
 				if t0.Before(measureFrom) {
@@ -160,23 +237,6 @@ func drive(ctx context.Context, client *http.Client, next requestFunc, cfg loadC
 	slices.Sort(latencies)
 	res.P50ms, res.P90ms, res.P99ms = pct(latencies, 50), pct(latencies, 90), pct(latencies, 99)
 	return res
-}
-
-// send performs one request and returns "" or what went wrong.
-func send(client *http.Client, req *http.Request) string {
-	resp, err := client.Do(req)
-	if err != nil {
-		return req.Method + " " + req.URL.RequestURI() + ": " + err.Error()
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-		return fmt.Sprintf("%s %s: %d %s", req.Method, req.URL.RequestURI(), resp.StatusCode, body)
-	}
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return req.Method + " " + req.URL.RequestURI() + ": reading the body: " + err.Error()
-	}
-	return ""
 }
 
 // pct returns the p-th percentile of sorted latencies, in milliseconds (nearest rank).

@@ -66,6 +66,7 @@ type options struct {
 	keep        bool
 	serverArgs  []string
 	list        bool
+	client      string
 	profileDir  string
 }
 
@@ -91,6 +92,7 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binary, SQLite file, logs)")
 	fs.Var(&serverArgs, "server-arg", "an extra flag for the server (repeatable), e.g. --server-arg=--log-level=debug")
+	fs.StringVar(&o.client, "client", "fasthttp", `the load generator's HTTP client: "fasthttp" or "net/http" (costs the server more of the shared CPU)`)
 	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
 	fs.StringVar(&o.profileDir, "profile", "", "write the server's CPU profile of each measured scenario into this directory (SCENARIO-CLIENTS.pprof; go tool pprof reads them)")
 	if err := fs.Parse(args); err != nil {
@@ -111,6 +113,9 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	}
 	if o.requests < 0 || o.messages < o.requests {
 		return nil, errors.New("--requests must not be negative, and --messages at least --requests (each conversation has a message)")
+	}
+	if o.client != "fasthttp" && o.client != "net/http" {
+		return nil, fmt.Errorf(`--client: %q is neither "fasthttp" nor "net/http"`, o.client)
 	}
 	if o.duration <= 0 || o.warmup < 0 {
 		return nil, errors.New("--duration must be positive and --warmup not negative")
@@ -143,6 +148,7 @@ type report struct {
 	SeedSeconds float64           `json:"seed_seconds"`
 	Duration    string            `json:"duration"`
 	Warmup      string            `json:"warmup"`
+	Client      string            `json:"client"` // the load generator's HTTP client (--client)
 	Command     string            `json:"command"`
 	Results     []result          `json:"results"`
 	Pending     map[string]string `json:"pending_scenarios"`
@@ -275,7 +281,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "tdbench: WARNING: the machine was already busy (load average %.2f): expect noisy figures\n", load)
 	}
 	rep := &report{Machine: machine(), Engine: engine, Leads: o.leads, Requests: o.requests, Messages: o.messages, SeedSeconds: seedSeconds,
-		Duration: o.duration.String(), Warmup: o.warmup.String(), Command: "go run ./cmd/tdbench " + strings.Join(args, " "),
+		Duration: o.duration.String(), Warmup: o.warmup.String(), Client: o.client, Command: "go run ./cmd/tdbench " + strings.Join(args, " "),
 		Pending: map[string]string{}}
 	for _, s := range scenarios {
 		if s.pending != "" && (o.scenarios == nil || o.scenarios[s.name]) {
@@ -287,7 +293,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	for _, c := range o.concurrency {
 		cfg := loadConfig{concurrency: c, warmup: o.warmup, duration: o.duration, timeout: 30 * time.Second}
-		client := newClient(c, cfg.timeout)
+		client := newClient(o.client, c, cfg.timeout)
 		// The baselines run beside every scenario, right before it, so that a machine whose speed
 		// drifts (other processes, thermal limits, a noisy neighbour) drifts for both.
 		baseline := func(kind string) (result, error) {
@@ -341,7 +347,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				return ctx.Err()
 			}
 		}
-		client.CloseIdleConnections()
+		client.closeIdle()
 	}
 	rep.Targets = verdicts(rep.Results)
 	printTargets(out, rep)

@@ -9,8 +9,8 @@ import (
 // add records a result and prints its table row (the header first).
 func (rep *report) add(out io.Writer, r result) {
 	if len(rep.Results) == 0 {
-		fmt.Fprintf(out, "\nengine %s, %d leads, %d conversations, %d messages, %s per scenario after %s warm-up, %s CPUs (%s)\n", rep.Engine, rep.Leads,
-			rep.Requests, rep.Messages, rep.Duration, rep.Warmup, rep.Machine["cpus"], rep.Machine["cpu"])
+		fmt.Fprintf(out, "\nengine %s, %d leads, %d conversations, %d messages, %s per scenario after %s warm-up, %s CPUs (%s), %s client\n", rep.Engine, rep.Leads,
+			rep.Requests, rep.Messages, rep.Duration, rep.Warmup, rep.Machine["cpus"], rep.Machine["cpu"], rep.Client)
 		fmt.Fprintf(out, "%-18s %5s %9s %8s %8s %8s %6s %9s %8s %7s %5s %s\n", "scenario", "conc", "req/s", "p50 ms", "p90 ms",
 			"p99 ms", "errors", "cpu s/1k", "rss MB", "KB/req", "GC/s", "ratio")
 	}

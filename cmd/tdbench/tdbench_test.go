@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -47,24 +48,57 @@ func TestLoadCountsErrors(t *testing.T) {
 		{"expired", baselineToken(secret, "u", time.Now().Add(-time.Hour)), true},
 	} {
 		f := &fixture{api: srv.URL + "/v1", pid: "p", leadIDs: ids, leadMS: ms, token: "JWT " + tc.token}
-		for _, s := range scenarios {
-			if s.name != "lead-by-id-jwt" && !s.pageFloor {
-				continue
-			}
-			r := drive(context.Background(), newClient(4, time.Second), s.build(f), cfg, os.Getpid())
-			if r.Requests == 0 {
-				t.Fatalf("%s: no requests measured", tc.name)
-			}
-			if got := r.Errors > 0; got != tc.errors || tc.errors && r.Errors != r.Requests {
-				t.Fatalf("%s: %d errors in %d requests (%v)", tc.name, r.Errors, r.Requests, r.FirstErrors)
-			}
-			if tc.errors && !strings.Contains(r.FirstErrors[0], "401") {
-				t.Fatalf("%s: the error does not say what the server answered: %v", tc.name, r.FirstErrors)
-			}
-			if r.P50ms <= 0 || r.P99ms < r.P50ms || r.CPUPer1k < 0 {
-				t.Fatalf("%s: implausible figures %+v", tc.name, r)
+		for _, kind := range []string{"fasthttp", "net/http"} {
+			for _, s := range scenarios {
+				if s.name != "lead-by-id-jwt" && !s.pageFloor {
+					continue
+				}
+				r := drive(context.Background(), newClient(kind, 4, time.Second), s.build(f), cfg, os.Getpid())
+				if r.Requests == 0 {
+					t.Fatalf("%s, %s: no requests measured", tc.name, kind)
+				}
+				if got := r.Errors > 0; got != tc.errors || tc.errors && r.Errors != r.Requests {
+					t.Fatalf("%s, %s: %d errors in %d requests (%v)", tc.name, kind, r.Errors, r.Requests, r.FirstErrors)
+				}
+				if tc.errors && !strings.Contains(r.FirstErrors[0], "401") {
+					t.Fatalf("%s, %s: the error does not say what the server answered: %v", tc.name, kind, r.FirstErrors)
+				}
+				if r.P50ms <= 0 || r.P99ms < r.P50ms || r.CPUPer1k < 0 {
+					t.Fatalf("%s, %s: implausible figures %+v", tc.name, kind, r)
+				}
 			}
 		}
+	}
+}
+
+// TestClientsSendTheRequest: both load clients send a scenario's method, URI, headers and body as
+// built, and report an answer outside 2xx with its status and body.
+func TestClientsSendTheRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got := r.Method + " " + r.URL.RequestURI() + " " + r.Header.Get("Authorization") + " " + r.Header.Get("Content-Type") + " " + string(body)
+		if got != `POST /v1/p/leads?x=1 JWT t application/json {"fullname":"a"}` {
+			http.Error(w, got, http.StatusTeapot)
+		}
+	}))
+	defer srv.Close()
+	for _, kind := range []string{"fasthttp", "net/http"} {
+		c := newClient(kind, 1, time.Second)
+		for _, tc := range []struct{ path, want string }{
+			{"/v1/p/leads?x=1", ""},
+			{"/v1/p/leads?x=2", `POST /v1/p/leads?x=2: 418 POST /v1/p/leads?x=2 JWT t application/json {"fullname":"a"}`},
+		} {
+			req, err := http.NewRequest(http.MethodPost, srv.URL+tc.path, strings.NewReader(`{"fullname":"a"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "JWT t")
+			req.Header.Set("Content-Type", "application/json")
+			if got := strings.TrimSpace(c.send(req)); got != tc.want {
+				t.Errorf("%s %s: got %q, want %q", kind, tc.path, got, tc.want)
+			}
+		}
+		c.closeIdle()
 	}
 }
 
