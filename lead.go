@@ -155,6 +155,10 @@ type LeadStore interface {
 	// after reading it is current for as long as it reads the same; 0 before the project's first
 	// lead.
 	LeadListClock(ctx context.Context, projectID string) (int64, error)
+	// KeptLeadListClock is LeadListClock for a store that keeps the clock between its writes (the
+	// only writer of its database), which reads it at most once per write; elsewhere every reading
+	// would be a query, and it answers ok=false without one.
+	KeptLeadListClock(ctx context.Context, projectID string) (clock int64, ok bool, err error)
 	// LeadOrder reads the project's default lead list (every lead but the deleted ones) ordered by
 	// creation, then id, calling each with every lead's id, creation and version. It reads the
 	// list's clock (LeadListClock) first and returns it: the order read is at least as new. It

@@ -361,15 +361,29 @@ func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	// A lead rendered before needs only its version read (one column instead of twenty, each read
-	// and converted by the driver); a lead whose rendering is stale or missing is read whole, and its
-	// rendering at the version read is still used if another request just made it.
+	// and converted by the driver), and not even that while the project's lead clock is kept and
+	// reads what it read when that version was last found current; a lead whose rendering is stale
+	// or missing is read whole, and its rendering at the version read is still used if another
+	// request just made it. The clock is read before the lead, so that a rendering is never
+	// confirmed under a clock newer than the row it was checked against.
 	key := renderKeyOf(kindLead, c.project.ID, id)
+	clock, clockKept, err := s.store.KeptLeadListClock(r.Context(), c.project.ID)
+	if err != nil {
+		return err
+	}
 	if kept, ok := s.renders.lookup(key); ok {
+		if clockKept && clock != 0 && kept.clock == clock {
+			writeRaw(w, http.StatusOK, kept.body)
+			return nil
+		}
 		updated, err := s.store.LeadVersion(r.Context(), c.project.ID, id)
 		if err != nil {
 			return err
 		}
 		if kept.version == versionOf(updated) {
+			if clockKept {
+				s.renders.confirm(key, kept.version, clock)
+			}
 			writeRaw(w, http.StatusOK, kept.body)
 			return nil
 		}
@@ -382,6 +396,9 @@ func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) 
 	})
 	if err != nil {
 		return err
+	}
+	if clockKept {
+		defer s.renders.confirm(key, versionOf(updated), clock)
 	}
 	if l == nil {
 		writeRaw(w, http.StatusOK, kept)

@@ -85,6 +85,10 @@ func (k renderKey) keyBytes() int { return 32 + len(k.text) }
 type rendered struct {
 	version version
 	body    []byte
+	// clock is the project's lead clock (tiledesk.LeadStore.KeptLeadListClock) read before the
+	// database last showed version to be current (0: never): while the clock reads the same, no
+	// lead of the project has changed since, and the rendering is current without a query.
+	clock int64
 }
 
 // version identifies what a rendering was made from: the milliseconds of the updated_at of the
@@ -134,6 +138,21 @@ func (c *renderCache) get(key renderKey, v version) ([]byte, bool) {
 		return nil, false
 	}
 	return r.body, true
+}
+
+// confirm records that key's rendering at v was current when the project's lead clock read clock
+// (or later).
+func (c *renderCache) confirm(key renderKey, v version, clock int64) {
+	if !c.enabled() {
+		return
+	}
+	s := c.shard(key)
+	s.mu.Lock()
+	if r, ok := s.m[key]; ok && r.version == v && r.clock < clock {
+		r.clock = clock
+		s.m[key] = r
+	}
+	s.mu.Unlock()
 }
 
 // put keeps body as the JSON of key at version. Past the shard's budget it drops entries in the

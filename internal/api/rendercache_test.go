@@ -266,34 +266,80 @@ func (c *readCounter) FindLeadVersions(ctx context.Context, projectID string, f 
 	return c.Store.FindLeadVersions(ctx, projectID, f)
 }
 
+// clocksNotKept is a store that cannot keep the lead clock, as PostgreSQL's.
+type clocksNotKept struct{ tiledesk.Store }
+
+func (clocksNotKept) KeptLeadListClock(context.Context, string) (int64, bool, error) {
+	return 0, false, nil
+}
+
+// TestLeadReadsOnlyItsVersionWhenKept: a kept lead costs one read of its version, and none at all
+// while the store keeps the project's lead clock and no lead of the project has changed; any
+// change of one of them, or of the lead itself, is seen at once.
 func TestLeadReadsOnlyItsVersionWhenKept(t *testing.T) {
-	counter := &readCounter{}
-	e := newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
-	owner := e.signup("Owner")
-	pid := e.createProject(owner, "Versions")
-	id := e.do("POST", "/"+pid+"/leads", `{"fullname":"Counted"}`, owner.jwt()).want(t, 200).json(t)["_id"].(string)
-	reads := func(wantWhole, wantVersions int32) {
-		t.Helper()
-		if w, v := counter.whole.Swap(0), counter.versions.Swap(0); w != wantWhole || v != wantVersions {
-			t.Fatalf("read whole %d times and by version %d times, want %d and %d", w, v, wantWhole, wantVersions)
-		}
+	for _, keepsClock := range []bool{true, false} {
+		t.Run(fmt.Sprintf("clock kept %v", keepsClock), func(t *testing.T) {
+			counter := &readCounter{}
+			e := newEnvWith(t, func(c *Config) {
+				counter.Store = c.Store
+				if !keepsClock {
+					counter.Store = clocksNotKept{c.Store}
+				}
+				c.Store = counter
+			})
+			owner := e.signup("Owner")
+			pid := e.createProject(owner, "Versions")
+			otherPid := e.createProject(owner, "Elsewhere")
+			id := e.do("POST", "/"+pid+"/leads", `{"fullname":"Counted"}`, owner.jwt()).want(t, 200).json(t)["_id"].(string)
+			reads := func(wantWhole, wantVersions int32) {
+				t.Helper()
+				if w, v := counter.whole.Swap(0), counter.versions.Swap(0); w != wantWhole || v != wantVersions {
+					t.Fatalf("read whole %d times and by version %d times, want %d and %d", w, v, wantWhole, wantVersions)
+				}
+			}
+			// unchanged is what a read of an unchanged kept lead costs: nothing while the clock
+			// is kept.
+			unchanged := int32(1)
+			if keepsClock {
+				unchanged = 0
+			}
+			get := func(status int, fullname string) {
+				t.Helper()
+				got := e.do("GET", "/"+pid+"/leads/"+id, nil, owner.jwt()).want(t, status).json(t)
+				if status == 200 && got["fullname"] != fullname {
+					t.Fatalf("the lead reads %v, want %q", got["fullname"], fullname)
+				}
+			}
+			get(200, "Counted") // rendered now or at the create, and confirmed under the clock
+			counter.whole.Store(0)
+			counter.versions.Store(0)
+			get(200, "Counted")
+			reads(0, unchanged)
+
+			e.do("PUT", "/"+pid+"/leads/"+id, `{"fullname":"Changed"}`, owner.jwt()).want(t, 200)
+			get(200, "Changed")
+			if w, v := counter.whole.Swap(0), counter.versions.Swap(0); v != 1 || w > 1 {
+				t.Fatalf("a changed lead: read whole %d times and by version %d times", w, v)
+			}
+			get(200, "Changed")
+			reads(0, unchanged)
+
+			// Another lead of the project moves the clock: the version is read again, once.
+			e.do("POST", "/"+pid+"/leads", `{"fullname":"Neighbour"}`, owner.jwt()).want(t, 200)
+			get(200, "Changed")
+			reads(0, 1)
+			get(200, "Changed")
+			reads(0, unchanged)
+			// A lead of another project does not.
+			e.do("POST", "/"+otherPid+"/leads", `{"fullname":"Stranger"}`, owner.jwt()).want(t, 200)
+			get(200, "Changed")
+			reads(0, unchanged)
+
+			e.do("DELETE", "/"+pid+"/leads/"+id+"/physical", nil, owner.jwt()).want(t, 200)
+			get(404, "") // its rendering is still kept, its row is gone
+			reads(0, 1)
+		})
 	}
-	get := func(status int) { e.do("GET", "/"+pid+"/leads/"+id, nil, owner.jwt()).want(t, status) }
-	get(200) // rendered now, or already at the create
-	counter.whole.Store(0)
-	counter.versions.Store(0)
-	get(200)
-	reads(0, 1)
-	e.do("PUT", "/"+pid+"/leads/"+id, `{"fullname":"Changed"}`, owner.jwt()).want(t, 200)
-	if got := e.do("GET", "/"+pid+"/leads/"+id, nil, owner.jwt()).want(t, 200).json(t)["fullname"]; got != "Changed" {
-		t.Fatalf("after a change the lead reads %v", got)
-	}
-	if w, v := counter.whole.Swap(0), counter.versions.Swap(0); v != 1 || w > 1 {
-		t.Fatalf("a changed lead: read whole %d times and by version %d times", w, v)
-	}
-	e.do("DELETE", "/"+pid+"/leads/"+id+"/physical", nil, owner.jwt()).want(t, 200)
-	get(404) // its rendering is still kept, its row is gone
-	reads(0, 1)
 }
 
 // TestLeadPageKept proves that the head of a lead list is served again whole while no lead of the

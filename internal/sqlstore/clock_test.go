@@ -26,11 +26,17 @@ func TestLeadClockKeptBetweenWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// clock reads LeadListClock, and KeptLeadListClock must agree with it while the store keeps it.
+	keeps := true
 	clock := func() int64 {
 		t.Helper()
 		c, err := s.LeadListClock(ctx, p.ID)
 		if err != nil {
 			t.Fatal(err)
+		}
+		kept, ok, err := s.KeptLeadListClock(ctx, p.ID)
+		if err != nil || ok != keeps || ok && kept != c {
+			t.Fatalf("KeptLeadListClock = %d, %v, %v; LeadListClock %d, kept expected: %v", kept, ok, err, c, keeps)
 		}
 		return c
 	}
@@ -59,6 +65,7 @@ func TestLeadClockKeptBetweenWrites(t *testing.T) {
 	}
 	afterWrite := clock()
 	_ = s.WriteDB()
+	keeps = false
 	behindItsBack()
 	if c := clock(); c != afterWrite+100 {
 		t.Fatalf("with its pool handed out the store answered %d, not the database's %d", c, afterWrite+100)

@@ -237,6 +237,15 @@ func (s *Store) LeadVersion(ctx context.Context, projectID, id string) (time.Tim
 	return fromMS(updated), nil
 }
 
+// KeptLeadListClock: see tiledesk.LeadStore.
+func (s *Store) KeptLeadListClock(ctx context.Context, projectID string) (int64, bool, error) {
+	if !s.keepsClocks() {
+		return 0, false, nil
+	}
+	clock, err := s.LeadListClock(ctx, projectID)
+	return clock, err == nil, err
+}
+
 // LeadListClock reads the project's leads_clock, which every lead write advances in its
 // transaction (leadClock) and a bulk load advances too.
 func (s *Store) LeadListClock(ctx context.Context, projectID string) (int64, error) {

@@ -695,6 +695,10 @@ func testLeadListClock(t *testing.T, s tiledesk.Store) {
 		if err != nil {
 			t.Fatalf("LeadListClock: %v", err)
 		}
+		// Where the store keeps the clock, what it keeps is the clock.
+		if kept, ok, err := s.KeptLeadListClock(ctx, pid); err != nil || ok && kept != c {
+			t.Fatalf("KeptLeadListClock = %d, %v, %v; LeadListClock %d", kept, ok, err, c)
+		}
 		return c
 	}
 	if c := clock(p.ID); c != 0 {
