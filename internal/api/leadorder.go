@@ -106,6 +106,7 @@ func (o *leadOrders) refresh(projectID string) {
 	took := o.now().Sub(began)
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.forgetIdle(projectID)
 	slot := o.slots[projectID]
 	slot.reading = false
 	slot.notBefore = o.now().Add(max(20*took, time.Second))
@@ -132,6 +133,19 @@ func (o *leadOrders) refresh(projectID string) {
 	}
 	slot.order = order
 	o.held += order.len()
+}
+
+// forgetIdle drops the slots, other than the project's, that hold nothing any more: no order, no
+// reading under way and no wait still to keep. Every project that ever asked for a deep page has a
+// slot, and a new slot starts a reading, so the map stays as small as the projects with an order
+// or a wait. Called with o.mu held.
+func (o *leadOrders) forgetIdle(projectID string) {
+	now := o.now()
+	for pid, slot := range o.slots {
+		if pid != projectID && slot.order == nil && !slot.reading && !now.Before(slot.notBefore) {
+			delete(o.slots, pid)
+		}
+	}
 }
 
 func (l *leadOrder) len() int {

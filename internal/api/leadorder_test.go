@@ -171,8 +171,8 @@ func TestLeadOrderNeedsObjectIDs(t *testing.T) {
 // failure); orders past the budget push out the least recently used; a project past it has none.
 func TestLeadOrderReadings(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	sizes := map[string]int{"a": 6, "b": 6, "huge": 11}
-	clocks := map[string]int64{"a": 1, "b": 1, "huge": 1}
+	sizes := map[string]int{"a": 6, "b": 6, "c": 1, "huge": 11}
+	clocks := map[string]int64{"a": 1, "b": 1, "c": 1, "huge": 1}
 	var reads []string
 	var fail error
 	o := newLeadOrders(10*leadOrderBytes, func(_ context.Context, pid string, max int) (*leadOrder, error) {
@@ -228,5 +228,16 @@ func TestLeadOrderReadings(t *testing.T) {
 	now = now.Add(30 * time.Second)
 	if get("b", 2) || len(reads) != 5 || o.held != 0 {
 		t.Fatalf("after a failed reading: %d readings (want 5), %d held (want 0: the stale order is dropped)", len(reads), o.held)
+	}
+
+	// Slots that hold nothing (a, pushed out; huge, past its wait) go at the next reading; b
+	// keeps its wait, and b is not read again before it ends.
+	fail = nil
+	get("c", 1)
+	if _, ok := o.slots["b"]; len(o.slots) != 2 || !ok || len(reads) != 6 {
+		t.Fatalf("after another project's reading %d slots are kept (want b's and c's), %d readings", len(o.slots), len(reads))
+	}
+	if get("b", 2) || len(reads) != 6 {
+		t.Fatalf("b was read again within its wait: %d readings", len(reads))
 	}
 }
