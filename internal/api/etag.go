@@ -94,21 +94,23 @@ type etagWriter struct {
 	buffering bool
 	buf       bytes.Buffer
 	whole     []byte // a complete body handed over by writeWhole, held without a copy
+	tag       string // whole's ETag when the caller knew it (a kept page), or ""
 	sent      func() // called once the held-back body is sent or dropped
 }
 
 // writeWhole takes body as the complete answer without copying it (a page of conversations is
 // 100 KB and more); body must not change afterwards. It reports false when the answer is not held
 // back or already has bytes, and the caller writes as usual. sent, when not nil, is called once the
-// body is sent or dropped, after which its bytes may be reused.
-func (w *etagWriter) writeWhole(body []byte, sent func()) bool {
+// body is sent or dropped, after which its bytes may be reused. tag, when not "", is etagOf(body),
+// kept with it, which saves hashing the body again.
+func (w *etagWriter) writeWhole(body []byte, sent func(), tag string) bool {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
 	if !w.buffering || w.buf.Len() > 0 || w.whole != nil {
 		return false
 	}
-	w.whole, w.sent = body, sent
+	w.whole, w.sent, w.tag = body, sent, tag
 	return true
 }
 
@@ -140,7 +142,7 @@ func (w *etagWriter) Write(p []byte) (int, error) {
 	}
 	if w.whole != nil { // more after a whole body: hold both, copied
 		w.buf.Write(w.whole)
-		w.whole = nil
+		w.whole, w.tag = nil, ""
 	}
 	return w.buf.Write(p)
 }
@@ -164,7 +166,10 @@ func (w *etagWriter) flush() {
 		return
 	}
 	body := w.held()
-	tag := etagOf(body)
+	tag := w.tag
+	if tag == "" {
+		tag = etagOf(body)
+	}
 	h := w.ResponseWriter.Header()
 	h.Set("ETag", tag)
 	if noneMatch(w.r, tag) {

@@ -159,8 +159,8 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 			return err
 		}
 		pageKey = renderKeyOf(kindLeadsPage, c.project.ID, headKey(f))
-		if body, hit := s.renders.get(pageKey, version{clock}); hit {
-			writeRaw(w, http.StatusOK, body)
+		if body, tag, hit := s.renders.getPage(pageKey, version{clock}); hit {
+			writeKept(w, body, tag)
 			return nil
 		}
 	}
@@ -186,8 +186,7 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 	size := listHeadroom + listBytes(leads)
 	if pageKey.kind != 0 {
 		body := appendLeadList(make([]byte, 0, size), limit, page, leads)
-		s.renders.put(pageKey, version{clock}, body)
-		writeRaw(w, http.StatusOK, body)
+		writeKept(w, body, s.renders.putPage(pageKey, version{clock}, body))
 		return nil
 	}
 	rb := takeBody()

@@ -89,6 +89,9 @@ type rendered struct {
 	// database last showed version to be current (0: never): while the clock reads the same, no
 	// lead of the project has changed since, and the rendering is current without a query.
 	clock int64
+	// tag is the body's ETag, kept with a whole page (putPage): a page of conversations is 100 KB
+	// and more, and hashing it for every answer was a tenth of serving it again.
+	tag string
 }
 
 // version identifies what a rendering was made from: the milliseconds of the updated_at of the
@@ -140,6 +143,22 @@ func (c *renderCache) get(key renderKey, v version) ([]byte, bool) {
 	return r.body, true
 }
 
+// getPage is get of a whole page kept by putPage, with its ETag.
+func (c *renderCache) getPage(key renderKey, v version) (body []byte, tag string, ok bool) {
+	r, ok := c.lookup(key)
+	if !ok || r.version != v {
+		return nil, "", false
+	}
+	return r.body, r.tag, true
+}
+
+// putPage is put of a whole page, keeping its ETag with it, which it returns.
+func (c *renderCache) putPage(key renderKey, v version, body []byte) string {
+	tag := etagOf(body)
+	c.store(key, rendered{version: v, body: body, tag: tag})
+	return tag
+}
+
 // confirm records that key's rendering at v was current when the project's lead clock read clock
 // (or later).
 func (c *renderCache) confirm(key renderKey, v version, clock int64) {
@@ -159,6 +178,11 @@ func (c *renderCache) confirm(key renderKey, v version, clock int64) {
 // map's (random) order: which ones go matters little, as any of them is rendered again on demand.
 // body must not be changed afterwards.
 func (c *renderCache) put(key renderKey, v version, body []byte) {
+	c.store(key, rendered{version: v, body: body})
+}
+
+func (c *renderCache) store(key renderKey, r rendered) {
+	body := r.body
 	if !c.enabled() || len(body) > c.limit {
 		return
 	}
@@ -176,6 +200,6 @@ func (c *renderCache) put(key renderKey, v version, body []byte) {
 		delete(s.m, k)
 		s.bytes -= k.keyBytes() + len(old.body)
 	}
-	s.m[key] = rendered{version: v, body: body}
+	s.m[key] = r
 	s.bytes += size
 }

@@ -197,6 +197,37 @@ func TestRequestPageKept(t *testing.T) {
 	}
 }
 
+// TestKeptPagesCarryTheirTag: a page served again from the cache carries the ETag of the bytes it
+// sends (kept with them, not hashed again), answers 304 to it, and a change gives a new one.
+func TestKeptPagesCarryTheirTag(t *testing.T) {
+	e := newChatEnv(t)
+	rid := e.rid("tagged")
+	e.post(rid, `{"text":"Hello"}`, e.owner.jwt()).want(t, 200)
+	e.do("POST", "/"+e.pid+"/leads", `{"fullname":"Tagged"}`, e.owner.jwt()).want(t, 200)
+	for _, list := range []string{"/" + e.pid + "/requests", "/" + e.pid + "/leads"} {
+		var tag string
+		for i := range 3 { // rendered, then kept
+			r := e.do("GET", list, nil, e.owner.jwt()).want(t, 200)
+			if got := r.header.Get("ETag"); got != etagOf(r.body) || i > 0 && got != tag {
+				t.Fatalf("%s, answer %d: ETag %q, the body's %q, the first answer's %q", list, i, got, etagOf(r.body), tag)
+			}
+			tag = r.header.Get("ETag")
+		}
+		if r := e.do("GET", list, nil, e.owner.jwt(), header("If-None-Match", tag)); r.status != 304 || len(r.body) != 0 {
+			t.Fatalf("%s with its kept tag: %d %q, want an empty 304", list, r.status, r.body)
+		}
+	}
+	e.do("PATCH", "/"+e.pid+"/requests/"+rid, `{"subject":"moved"}`, e.owner.jwt()).want(t, 200)
+	e.do("POST", "/"+e.pid+"/leads", `{"fullname":"Another"}`, e.owner.jwt()).want(t, 200)
+	for _, list := range []string{"/" + e.pid + "/requests", "/" + e.pid + "/leads"} {
+		r := e.do("GET", list, nil, e.owner.jwt()).want(t, 200)
+		again := e.do("GET", list, nil, e.owner.jwt()).want(t, 200)
+		if tag := again.header.Get("ETag"); tag != etagOf(r.body) || tag != etagOf(again.body) || tag != r.header.Get("ETag") {
+			t.Fatalf("%s after a change: ETags %q, %q for bodies tagged %q, %q", list, r.header.Get("ETag"), tag, etagOf(r.body), etagOf(again.body))
+		}
+	}
+}
+
 func testKey(id string) renderKey { return renderKeyOf(kindLead, "project", id) }
 
 func TestRenderKeys(t *testing.T) {

@@ -440,8 +440,8 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 		}
 		if ok {
 			clock, pageKey = at, renderKeyOf(kindRequestsPage, c.project.ID, r.URL.RawQuery)
-			if body, hit := s.renders.get(pageKey, version(clock)); hit {
-				writeRaw(w, http.StatusOK, body)
+			if body, tag, hit := s.renders.getPage(pageKey, version(clock)); hit {
+				writeKept(w, body, tag)
 				return nil
 			}
 		}
@@ -456,7 +456,8 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 	}
 	body := requestListBody(limit, page.Count, items, page.Next)
 	if pageKey.kind != 0 {
-		s.renders.put(pageKey, version(clock), body)
+		writeKept(w, body, s.renders.putPage(pageKey, version(clock), body))
+		return nil
 	}
 	writeRaw(w, http.StatusOK, body)
 	return nil

@@ -35,16 +35,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeRaw sends body as the JSON answer. body must not change afterwards: it may be held until the
 // handler returns (etagWriter) or kept (the render cache).
-func writeRaw(w http.ResponseWriter, status int, body []byte) { writeRawThen(w, status, body, nil) }
+func writeRaw(w http.ResponseWriter, status int, body []byte) { writeRawThen(w, status, body, nil, "") }
+
+// writeKept is writeRaw of a kept body whose ETag (etagOf(body)) was kept with it.
+func writeKept(w http.ResponseWriter, body []byte, tag string) {
+	writeRawThen(w, http.StatusOK, body, nil, tag)
+}
 
 // writeRawThen is writeRaw calling sent (when not nil) once body is sent or dropped, after which the
-// caller may reuse it.
-func writeRawThen(w http.ResponseWriter, status int, body []byte, sent func()) {
+// caller may reuse it; tag is body's ETag when known, or "".
+func writeRawThen(w http.ResponseWriter, status int, body []byte, sent func(), tag string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	if ww, ok := w.(interface{ writeWhole([]byte, func()) bool }); ok && ww.writeWhole(body, sent) {
+	if ww, ok := w.(interface {
+		writeWhole([]byte, func(), string) bool
+	}); ok && ww.writeWhole(body, sent, tag) {
 		return
 	}
 	_, _ = w.Write(body)
@@ -76,7 +83,7 @@ func (rb *reusedBody) give() {
 
 // writeReused sends the buffer's bytes as the JSON answer and gives it back once they are sent.
 func writeReused(w http.ResponseWriter, status int, rb *reusedBody) {
-	writeRawThen(w, status, rb.b, rb.give)
+	writeRawThen(w, status, rb.b, rb.give, "")
 }
 
 // listHeadroom is what a list's envelope adds to its items: the counts and the next cursor (about

@@ -71,3 +71,61 @@ func TestLeadClockKeptBetweenWrites(t *testing.T) {
 		t.Fatalf("with its pool handed out the store answered %d, not the database's %d", c, afterWrite+100)
 	}
 }
+
+// TestPopulationClockKeptBetweenWrites: the clocks of a populated list are kept the same way, each
+// of the four (a requests', a leads', a members' and the users' clock) changed behind the store's
+// back in turn.
+func TestPopulationClockKeptBetweenWrites(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	p, owner := storetest.NewProject(t, s)
+	write := func() {
+		t.Helper()
+		l := &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, LeadID: tiledesk.NewID(), Tags: []string{},
+			Status: tiledesk.LeadActive, CreatedBy: owner.ID}
+		if _, _, err := s.CreateLead(ctx, l, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock := func() tiledesk.ListClock {
+		t.Helper()
+		c, ok, err := s.PopulationClock(ctx, p.ID)
+		if err != nil || !ok {
+			t.Fatalf("PopulationClock: %v, %v", ok, err)
+		}
+		return c
+	}
+	_, path := s.Engine()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for i, change := range []string{
+		`UPDATE project_counters SET requests_clock = requests_clock + 100 WHERE id_project = ?`,
+		`UPDATE project_counters SET leads_clock = leads_clock + 100 WHERE id_project = ?`,
+		`UPDATE project_counters SET members_clock = members_clock + 100 WHERE id_project = ?`,
+		`UPDATE meta SET value = CAST(value AS INTEGER) + 100 WHERE key = 'users_clock' AND ? <> ''`,
+	} {
+		write()
+		kept := clock()
+		if _, err := raw.Exec(change, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if c := clock(); c != kept {
+			t.Fatalf("clock %d: with no write of its own the store read the clocks again: %v, kept %v", i, c, kept)
+		}
+		write()
+		if c := clock(); c[i] < kept[i]+100 {
+			t.Fatalf("clock %d: after a write of its own the store answered %v, not the database's (past %d)", i, c, kept[i]+100)
+		}
+	}
+	_ = s.WriteDB()
+	before := clock()
+	if _, err := raw.Exec(`UPDATE project_counters SET requests_clock = requests_clock + 100 WHERE id_project = ?`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c := clock(); c[0] != before[0]+100 {
+		t.Fatalf("with its pool handed out the store answered %v, not the database's requests clock %d", c, before[0]+100)
+	}
+}

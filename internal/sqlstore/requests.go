@@ -959,21 +959,33 @@ func (s *Store) FindRequestRefs(ctx context.Context, projectID string, f tiledes
 }
 
 // PopulationClock reads the clocks of everything a populated list shows. Read it before the list:
-// a list read after a clock is at least as new as the clock, never older.
+// a list read after a clock is at least as new as the clock, never older. Where the store keeps
+// clocks (keepsClocks) it reads them once per write of its own, as LeadListClock does.
 func (s *Store) PopulationClock(ctx context.Context, projectID string) (tiledesk.ListClock, bool, error) {
 	var c tiledesk.ListClock
 	if !s.dialect.PopulationClock() {
 		return c, false, nil
 	}
+	keep := s.keepsClocks()
+	at := s.commits.Load() // before the clocks: a reading kept under it is at least that new
+	if keep {
+		if k, ok := s.populationClocks.Load(projectID); ok && k.(keptPopulation).at == at {
+			return k.(keptPopulation).clock, k.(keptPopulation).ok, nil
+		}
+	}
 	err := s.queryRow(ctx, `SELECT requests_clock, leads_clock, members_clock,
 		(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'users_clock') FROM project_counters WHERE id_project = $1`, projectID).
 		Scan(&c[0], &c[1], &c[2], &c[3])
+	found := true
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, false, nil
+		found = false
 	} else if err != nil {
 		return c, false, fmt.Errorf("population clock: %w", err)
 	}
-	return c, true, nil
+	if keep {
+		s.populationClocks.Store(projectID, keptPopulation{at: at, clock: c, ok: found})
+	}
+	return c, found, nil
 }
 
 type requestRefRow struct {

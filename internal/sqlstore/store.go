@@ -73,15 +73,24 @@ type Store struct {
 
 	// commits counts this store's write transactions. Where no other process can write the
 	// database (Dialect.SingleWriter: SQLite, held by one process) a lead clock read while it
-	// stays the same is still current, and is kept (leadClocks: project id -> keptClock) until it
-	// moves. Once WriteDB hands the pool out, writes may bypass the count, and nothing is kept.
-	commits    atomic.Int64
-	handedOut  atomic.Bool
-	leadClocks sync.Map
+	// stays the same is still current, and is kept (leadClocks: project id -> keptClock;
+	// populationClocks: project id -> keptPopulation) until it moves. Once WriteDB hands the pool
+	// out, writes may bypass the count, and nothing is kept.
+	commits          atomic.Int64
+	handedOut        atomic.Bool
+	leadClocks       sync.Map
+	populationClocks sync.Map
 }
 
 // keptClock is a clock read while commits read at.
 type keptClock struct{ at, clock int64 }
+
+// keptPopulation is a PopulationClock answer read while commits read at.
+type keptPopulation struct {
+	at    int64
+	clock tiledesk.ListClock
+	ok    bool
+}
 
 // committed counts a write transaction; call it after its commit, before its caller learns of it.
 func (s *Store) committed() { s.commits.Add(1) }
