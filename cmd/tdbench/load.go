@@ -35,6 +35,10 @@ type result struct {
 	// cannot reset it).
 	CPUPer1k  float64 `json:"server_cpu_s_per_1k"`
 	PeakRSSMB float64 `json:"server_peak_rss_mb"`
+	// LoadCPUPer1k is the load generator's own CPU seconds per 1,000 requests (tdbench's process),
+	// so that a run shows which side of the shared machine a scenario's time went to. The write
+	// baseline has none: its loop runs in tdbench, and its CPUPer1k is the loop's.
+	LoadCPUPer1k float64 `json:"load_cpu_s_per_1k,omitempty"`
 	// AllocKBPerReq is what the server's Go code allocated per request, and GCPerSec the garbage
 	// collections it ran per second, over the measured time (from its /metrics; 0 for the baseline,
 	// which has none). A collection's marking takes CPU from the answers in flight.
@@ -107,6 +111,11 @@ func (s stdClient) send(req *http.Request) string {
 	return ""
 }
 
+// answers keeps responses with their body buffers: fasthttp's own pool lets a large body's buffer
+// go, and allocating 100 KB afresh for every page of conversations cost the load generator more CPU
+// than the server spent answering it.
+var answers = sync.Pool{New: func() any { return &fasthttp.Response{KeepBodyBuffer: true} }}
+
 type fastClient struct {
 	c       *fasthttp.Client
 	timeout time.Duration
@@ -117,9 +126,10 @@ func (f fastClient) closeIdle() { f.c.CloseIdleConnections() }
 // send copies the scenario's request (built once with net/http's types, so that scenarios do not
 // depend on the client) and reads the whole answer.
 func (f fastClient) send(req *http.Request) string {
-	freq, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	freq := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(freq)
-	defer fasthttp.ReleaseResponse(resp)
+	resp := answers.Get().(*fasthttp.Response)
+	defer func() { resp.Reset(); answers.Put(resp) }()
 	freq.Header.SetMethod(req.Method)
 	freq.SetRequestURI(req.URL.String())
 	for k, vs := range req.Header {
@@ -158,12 +168,13 @@ func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadCon
 	start := time.Now()
 	measureFrom := start.Add(cfg.warmup)
 	end := measureFrom.Add(cfg.duration)
-	var cpuBefore float64
+	var cpuBefore, loadCPUBefore float64
 	var statsBefore goStats
 	statsOK := false
 	var before = make(chan struct{})
 	go func() {
 		time.Sleep(time.Until(measureFrom))
+		loadCPUBefore = cpuSeconds(os.Getpid())
 		if pid > 0 {
 			resetPeakRSS(pid)
 			cpuBefore = cpuSeconds(pid)
@@ -218,6 +229,9 @@ func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadCon
 	wg.Wait()
 	<-before
 	elapsed := time.Since(measureFrom)
+	if len(latencies) > 0 {
+		res.LoadCPUPer1k = (cpuSeconds(os.Getpid()) - loadCPUBefore) / float64(len(latencies)) * 1000
+	}
 	if pid > 0 {
 		cpu := cpuSeconds(pid) - cpuBefore
 		if len(latencies) > 0 {

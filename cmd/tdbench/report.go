@@ -11,8 +11,8 @@ func (rep *report) add(out io.Writer, r result) {
 	if len(rep.Results) == 0 {
 		fmt.Fprintf(out, "\nengine %s, %d leads, %d conversations, %d messages, %s per scenario after %s warm-up, %s CPUs (%s), %s client\n", rep.Engine, rep.Leads,
 			rep.Requests, rep.Messages, rep.Duration, rep.Warmup, rep.Machine["cpus"], rep.Machine["cpu"], rep.Client)
-		fmt.Fprintf(out, "%-18s %5s %9s %8s %8s %8s %6s %9s %8s %7s %5s %s\n", "scenario", "conc", "req/s", "p50 ms", "p90 ms",
-			"p99 ms", "errors", "cpu s/1k", "rss MB", "KB/req", "GC/s", "ratio")
+		fmt.Fprintf(out, "%-18s %5s %9s %8s %8s %8s %6s %9s %9s %8s %7s %5s %s\n", "scenario", "conc", "req/s", "p50 ms", "p90 ms",
+			"p99 ms", "errors", "cpu s/1k", "load s/1k", "rss MB", "KB/req", "GC/s", "ratio")
 	}
 	rep.Results = append(rep.Results, r)
 	ratio := ""
@@ -27,8 +27,8 @@ func (rep *report) add(out io.Writer, r result) {
 	if r.AllocKBPerReq > 0 {
 		alloc, gcs = fmt.Sprintf("%.1f", r.AllocKBPerReq), fmt.Sprintf("%.1f", r.GCPerSec)
 	}
-	fmt.Fprintf(out, "%-18s %5d %9.0f %8.2f %8.2f %8.2f %6s %9.3f %8.1f %7s %5s %s\n", r.Scenario, r.Concurrency, r.RPS, r.P50ms,
-		r.P90ms, r.P99ms, errs, r.CPUPer1k, r.PeakRSSMB, alloc, gcs, ratio)
+	fmt.Fprintf(out, "%-18s %5d %9.0f %8.2f %8.2f %8.2f %6s %9.3f %9.3f %8.1f %7s %5s %s\n", r.Scenario, r.Concurrency, r.RPS, r.P50ms,
+		r.P90ms, r.P99ms, errs, r.CPUPer1k, r.LoadCPUPer1k, r.PeakRSSMB, alloc, gcs, ratio)
 }
 
 // verdict is a target checked against a result.
