@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"github.com/tiledesk-go/tiledesk/internal/storetest"
 )
 
@@ -18,14 +19,7 @@ func TestLeadClockKeptBetweenWrites(t *testing.T) {
 	ctx := context.Background()
 	s := openSQLite(t)
 	p, owner := storetest.NewProject(t, s)
-	create := func() {
-		t.Helper()
-		l := &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, LeadID: tiledesk.NewID(), Tags: []string{},
-			Status: tiledesk.LeadActive, CreatedBy: owner.ID}
-		if _, _, err := s.CreateLead(ctx, l, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	create := func() { t.Helper(); writeLead(t, s, p.ID, owner.ID) }
 	// clock reads LeadListClock, and KeptLeadListClock must agree with it while the store keeps it.
 	keeps := true
 	clock := func() int64 {
@@ -40,12 +34,7 @@ func TestLeadClockKeptBetweenWrites(t *testing.T) {
 		}
 		return c
 	}
-	_, path := s.Engine()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := behindTheStore(t, s)
 	behindItsBack := func() {
 		t.Helper()
 		if _, err := raw.Exec(`UPDATE project_counters SET leads_clock = leads_clock + 100 WHERE id_project = ?`, p.ID); err != nil {
@@ -79,14 +68,7 @@ func TestPopulationClockKeptBetweenWrites(t *testing.T) {
 	ctx := context.Background()
 	s := openSQLite(t)
 	p, owner := storetest.NewProject(t, s)
-	write := func() {
-		t.Helper()
-		l := &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, LeadID: tiledesk.NewID(), Tags: []string{},
-			Status: tiledesk.LeadActive, CreatedBy: owner.ID}
-		if _, _, err := s.CreateLead(ctx, l, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func() { t.Helper(); writeLead(t, s, p.ID, owner.ID) }
 	clock := func() tiledesk.ListClock {
 		t.Helper()
 		c, ok, err := s.PopulationClock(ctx, p.ID)
@@ -95,12 +77,7 @@ func TestPopulationClockKeptBetweenWrites(t *testing.T) {
 		}
 		return c
 	}
-	_, path := s.Engine()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := behindTheStore(t, s)
 	for i, change := range []string{
 		`UPDATE project_counters SET requests_clock = requests_clock + 100 WHERE id_project = ?`,
 		`UPDATE project_counters SET leads_clock = leads_clock + 100 WHERE id_project = ?`,
@@ -128,4 +105,27 @@ func TestPopulationClockKeptBetweenWrites(t *testing.T) {
 	if c := clock(); c[0] != before[0]+100 {
 		t.Fatalf("with its pool handed out the store answered %v, not the database's requests clock %d", c, before[0]+100)
 	}
+}
+
+// writeLead creates a lead through the store: a write of its own.
+func writeLead(t *testing.T, s *sqlstore.Store, projectID, ownerID string) {
+	t.Helper()
+	l := &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: projectID, LeadID: tiledesk.NewID(), Tags: []string{},
+		Status: tiledesk.LeadActive, CreatedBy: ownerID}
+	if _, _, err := s.CreateLead(context.Background(), l, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// behindTheStore opens a plain connection to the store's SQLite file, in the same process, whose
+// writes the store cannot count.
+func behindTheStore(t *testing.T, s *sqlstore.Store) *sql.DB {
+	t.Helper()
+	_, path := s.Engine()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
 }
