@@ -3,8 +3,12 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -370,6 +374,91 @@ func TestLeadReadsOnlyItsVersionWhenKept(t *testing.T) {
 			get(404, "") // its rendering is still kept, its row is gone
 			reads(0, 1)
 		})
+	}
+}
+
+// TestKeptLeadReadsItsWrites: with the project's lead clock kept (SQLite), a lead served without a
+// statement is never older than a change whose answer came back before the read began, while other
+// clients change other leads of the project and readers keep every lead's rendering confirmed. Each
+// writer owns a lead, and after each PUT of it reads it back.
+func TestKeptLeadReadsItsWrites(t *testing.T) {
+	e := newEnv(t)
+	owner := e.signup("Owner")
+	pid := e.createProject(owner, "Writes")
+	jwt := owner.jwt()
+	const writers, rounds = 4, 40
+	ids := make([]string, writers)
+	for i := range ids {
+		ids[i] = e.do("POST", "/"+pid+"/leads", `{"fullname":"v0"}`, jwt).want(t, 200).json(t)["_id"].(string)
+	}
+	call := func(method, path, body string) (int, []byte, error) {
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, err := http.NewRequest(method, e.http.URL+path, rd)
+		if err != nil {
+			return 0, nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		jwt(req)
+		res, err := e.http.Client().Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		return res.StatusCode, b, err
+	}
+	errs := make(chan error, writers+2)
+	done := make(chan struct{})
+	var wg, readers sync.WaitGroup
+	for r := range 2 { // keep every lead's rendering read and confirmed under the current clock
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if code, body, err := call("GET", "/"+pid+"/leads/"+ids[(i+r)%writers], ""); err != nil || code != 200 {
+					errs <- fmt.Errorf("reader: %d %v %s", code, err, body)
+					return
+				}
+			}
+		}()
+	}
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := "/" + pid + "/leads/" + ids[w]
+			for i := 1; i <= rounds; i++ {
+				want := fmt.Sprintf("v%d", i)
+				if code, body, err := call("PUT", path, `{"fullname":"`+want+`"}`); err != nil || code != 200 {
+					errs <- fmt.Errorf("PUT %s: %d %v %s", want, code, err, body)
+					return
+				}
+				code, body, err := call("GET", path, "")
+				var got struct{ Fullname string }
+				if err == nil {
+					err = json.Unmarshal(body, &got)
+				}
+				if err != nil || code != 200 || got.Fullname != want {
+					errs <- fmt.Errorf("lead %d after its PUT of %s reads %d %q (%v)", w, want, code, got.Fullname, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
 
