@@ -14,8 +14,10 @@ type chatEnv struct {
 	*leadsEnv
 }
 
-func newChatEnv(t *testing.T) *chatEnv {
-	e := newLeadsEnv(t)
+func newChatEnv(t *testing.T) *chatEnv { return newChatEnvWith(t, nil) }
+
+func newChatEnvWith(t *testing.T, adjust func(*Config)) *chatEnv {
+	e := newLeadsEnvWith(t, adjust)
 	// The agent is unavailable, so routing always picks the owner.
 	e.do("PUT", "/"+e.pid+"/project_users", `{"user_available":false}`, e.agent.jwt()).want(t, 200)
 	return &chatEnv{e}

@@ -23,8 +23,10 @@ type leadsEnv struct {
 	pid          string
 }
 
-func newLeadsEnv(t *testing.T) *leadsEnv {
-	e := newEnv(t)
+func newLeadsEnv(t *testing.T) *leadsEnv { return newLeadsEnvWith(t, nil) }
+
+func newLeadsEnvWith(t *testing.T, adjust func(*Config)) *leadsEnv {
+	e := newEnvWith(t, adjust)
 	owner := e.signup("Owner")
 	pid := e.createProject(owner, "Leads")
 	agent := e.signup("Agent")

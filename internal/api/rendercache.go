@@ -34,6 +34,8 @@ const (
 	kindRequester
 	kindRequestsPage
 	kindLeadsPage
+	kindDepartment // under the population clock's members and users clocks (populationParts)
+	kindAgentUser
 )
 
 // renderKey names a rendering. ObjectIds are held as their 12 bytes, so that building a key

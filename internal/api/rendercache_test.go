@@ -194,10 +194,96 @@ func TestRequestPageKept(t *testing.T) {
 	if got := name(); got != before {
 		t.Fatalf("the kept page was not served: department %v, want %v", got, before)
 	}
-	// Any other change of the project moves a clock, and the page is read again.
+	// Any other change of the project moves a clock, and the page is read again; the department's
+	// own rendering is kept under the members' clock, which nothing has moved.
 	e.do("PATCH", "/"+e.pid+"/requests/"+rid, `{"subject":"moved"}`, e.owner.jwt()).want(t, 200)
+	first := e.do("GET", "/"+e.pid+"/requests", nil, e.owner.jwt()).want(t, 200).json(t)["requests"].([]any)[0].(map[string]any)
+	if first["subject"] != "moved" || first["department"].(map[string]any)["name"] != before {
+		t.Fatalf("after a change of the conversation the list shows subject %v, department %v; want moved, %v",
+			first["subject"], first["department"].(map[string]any)["name"], before)
+	}
+	// The members' clock moved (as the dropped trigger would have moved it): the department is read.
+	if _, err := e.db().Exec(`UPDATE project_counters SET members_clock = members_clock + 1 WHERE id_project = ?`, e.pid); err != nil {
+		t.Fatal(err)
+	}
 	if got := name(); got != "Unseen" {
-		t.Fatalf("after a change the list still shows department %v", got)
+		t.Fatalf("after the members' clock moved the list still shows department %v", got)
+	}
+}
+
+// TestPopulationPartsKept: a conversation read again shows its department and agents as rendered
+// under the members' and users' clocks (a change that moves neither is not seen: here one made
+// behind the server's back with the department trigger dropped), and any change that moves one of
+// them, through the API or not, is shown at once.
+func TestPopulationPartsKept(t *testing.T) {
+	e := newChatEnv(t)
+	rid := e.rid("parts")
+	e.post(rid, `{"text":"Hello"}`, e.owner.jwt()).want(t, 200)
+	read := func() (department, agent any) {
+		t.Helper()
+		r := e.do("GET", "/"+e.pid+"/requests/"+rid, nil, e.owner.jwt()).want(t, 200).json(t)
+		agents := r["participatingAgents"].([]any)
+		if len(agents) != 1 {
+			t.Fatalf("participatingAgents = %v", agents)
+		}
+		return r["department"].(map[string]any)["name"], agents[0].(map[string]any)["firstname"]
+	}
+	dept, _ := read()
+	if _, err := e.db().Exec(`DROP TRIGGER departments_clock_update`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db().Exec(`UPDATE departments SET name = 'Unseen' WHERE id_project = ?`, e.pid); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := read(); got != dept {
+		t.Fatalf("the kept department was not served: %v, want %v", got, dept)
+	}
+	// A user's change moves the users' clock: the agent shows it, and the department is read too.
+	e.do("PUT", "/users", `{"firstname":"Renamed"}`, e.owner.jwt()).want(t, 200)
+	if gotDept, gotAgent := read(); gotAgent != "Renamed" || gotDept != "Unseen" {
+		t.Fatalf("after a user's change: department %v, agent %v; want Unseen, Renamed", gotDept, gotAgent)
+	}
+	// A department's change through the API (whose insert trigger still moves the members' clock).
+	e.do("POST", "/"+e.pid+"/departments", `{"name":"Another"}`, e.owner.jwt()).want(t, 200)
+	if got, _ := read(); got != "Unseen" {
+		t.Fatalf("after the members' clock moved the department reads %v, want Unseen", got)
+	}
+	if _, err := e.db().Exec(`UPDATE departments SET name = 'Seen' WHERE id_project = ? AND name = 'Unseen'`, e.pid); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := read(); got != "Unseen" {
+		t.Fatalf("with no clock moved since, the department reads %v, want the kept Unseen", got)
+	}
+	e.do("POST", "/"+e.pid+"/departments", `{"name":"Third"}`, e.owner.jwt()).want(t, 200)
+	if got, _ := read(); got != "Seen" {
+		t.Fatalf("after the members' clock moved the department reads %v, want Seen", got)
+	}
+}
+
+// noPopulationClock is a store without population clocks, as PostgreSQL's.
+type noPopulationClock struct{ tiledesk.Store }
+
+func (noPopulationClock) PopulationClock(context.Context, string) (tiledesk.ListClock, bool, error) {
+	return tiledesk.ListClock{}, false, nil
+}
+
+// TestPopulationPartsReadWithoutClock: without a population clock, a conversation's department is
+// read every time, so that even a change that moves no clock is seen at once.
+func TestPopulationPartsReadWithoutClock(t *testing.T) {
+	e := newChatEnvWith(t, func(c *Config) { c.Store = noPopulationClock{c.Store} })
+	rid := e.rid("unkept")
+	e.post(rid, `{"text":"Hello"}`, e.owner.jwt()).want(t, 200)
+	path := "/" + e.pid + "/requests/" + rid
+	e.do("GET", path, nil, e.owner.jwt()).want(t, 200)
+	if _, err := e.db().Exec(`DROP TRIGGER departments_clock_update`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db().Exec(`UPDATE departments SET name = 'Seen at once' WHERE id_project = ?`, e.pid); err != nil {
+		t.Fatal(err)
+	}
+	got := e.do("GET", path, nil, e.owner.jwt()).want(t, 200).json(t)["department"].(map[string]any)["name"]
+	if got != "Seen at once" {
+		t.Fatalf("without a population clock the department reads %v", got)
 	}
 }
 
