@@ -247,25 +247,17 @@ func (s *Store) KeptLeadListClock(ctx context.Context, projectID string) (int64,
 }
 
 // LeadListClock reads the project's leads_clock, which every lead write advances in its
-// transaction (leadClock) and a bulk load advances too.
+// transaction (leadClock) and a bulk load advances too; where the store keeps clocks, once per
+// write of its own (kept).
 func (s *Store) LeadListClock(ctx context.Context, projectID string) (int64, error) {
-	// The count of commits is read before the clock: a clock kept under it is at least that new.
-	keep := s.keepsClocks()
-	at := s.commits.Load()
-	if keep {
-		if k, ok := s.leadClocks.Load(projectID); ok && k.(keptClock).at == at {
-			return k.(keptClock).clock, nil
+	return kept(s, &s.leadClocks, projectID, func() (int64, error) {
+		var clock int64
+		err := s.queryRow(ctx, `SELECT leads_clock FROM project_counters WHERE id_project = $1`, projectID).Scan(&clock)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("lead list clock: %w", err)
 		}
-	}
-	var clock int64
-	err := s.queryRow(ctx, `SELECT leads_clock FROM project_counters WHERE id_project = $1`, projectID).Scan(&clock)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("lead list clock: %w", err)
-	}
-	if keep {
-		s.leadClocks.Store(projectID, keptClock{at: at, clock: clock})
-	}
-	return clock, nil
+		return clock, nil
+	})
 }
 
 func (s *Store) LeadOrder(ctx context.Context, projectID string, max int,

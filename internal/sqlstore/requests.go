@@ -962,30 +962,26 @@ func (s *Store) FindRequestRefs(ctx context.Context, projectID string, f tiledes
 // a list read after a clock is at least as new as the clock, never older. Where the store keeps
 // clocks (keepsClocks) it reads them once per write of its own, as LeadListClock does.
 func (s *Store) PopulationClock(ctx context.Context, projectID string) (tiledesk.ListClock, bool, error) {
-	var c tiledesk.ListClock
 	if !s.dialect.PopulationClock() {
-		return c, false, nil
+		return tiledesk.ListClock{}, false, nil
 	}
-	keep := s.keepsClocks()
-	at := s.commits.Load() // before the clocks: a reading kept under it is at least that new
-	if keep {
-		if k, ok := s.populationClocks.Load(projectID); ok && k.(keptPopulation).at == at {
-			return k.(keptPopulation).clock, k.(keptPopulation).ok, nil
+	type found struct {
+		clock tiledesk.ListClock
+		ok    bool
+	}
+	f, err := kept(s, &s.populationClocks, projectID, func() (found, error) {
+		var c tiledesk.ListClock
+		err := s.queryRow(ctx, `SELECT requests_clock, leads_clock, members_clock,
+			(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'users_clock') FROM project_counters WHERE id_project = $1`, projectID).
+			Scan(&c[0], &c[1], &c[2], &c[3])
+		if errors.Is(err, sql.ErrNoRows) {
+			return found{}, nil
+		} else if err != nil {
+			return found{}, fmt.Errorf("population clock: %w", err)
 		}
-	}
-	err := s.queryRow(ctx, `SELECT requests_clock, leads_clock, members_clock,
-		(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'users_clock') FROM project_counters WHERE id_project = $1`, projectID).
-		Scan(&c[0], &c[1], &c[2], &c[3])
-	found := true
-	if errors.Is(err, sql.ErrNoRows) {
-		found = false
-	} else if err != nil {
-		return c, false, fmt.Errorf("population clock: %w", err)
-	}
-	if keep {
-		s.populationClocks.Store(projectID, keptPopulation{at: at, clock: c, ok: found})
-	}
-	return c, found, nil
+		return found{c, true}, nil
+	})
+	return f.clock, f.ok, err
 }
 
 type requestRefRow struct {

@@ -73,8 +73,8 @@ type Store struct {
 
 	// commits counts this store's write transactions. Where no other process can write the
 	// database (Dialect.SingleWriter: SQLite, held by one process) a lead clock read while it
-	// stays the same is still current, and is kept (leadClocks: project id -> keptClock;
-	// populationClocks: project id -> keptPopulation) until it moves. Once WriteDB hands the pool
+	// stays the same is still current, and is kept (leadClocks, populationClocks: project id ->
+	// keptValue; see kept) until it moves. Once WriteDB hands the pool
 	// out, writes may bypass the count, and nothing is kept.
 	commits          atomic.Int64
 	handedOut        atomic.Bool
@@ -82,14 +82,29 @@ type Store struct {
 	populationClocks sync.Map
 }
 
-// keptClock is a clock read while commits read at.
-type keptClock struct{ at, clock int64 }
+// keptValue is an answer read while commits read at.
+type keptValue[T any] struct {
+	at int64
+	v  T
+}
 
-// keptPopulation is a PopulationClock answer read while commits read at.
-type keptPopulation struct {
-	at    int64
-	clock tiledesk.ListClock
-	ok    bool
+// kept answers read() for a project, from m (one of the Store's maps of kept clocks) while no write
+// of the store has committed since it was read, where the store keeps clocks; otherwise it reads.
+// The count of commits is read before the answer, so that an answer is never kept under a count
+// older than what it shows.
+func kept[T any](s *Store, m *sync.Map, projectID string, read func() (T, error)) (T, error) {
+	if !s.keepsClocks() {
+		return read()
+	}
+	at := s.commits.Load()
+	if k, ok := m.Load(projectID); ok && k.(keptValue[T]).at == at {
+		return k.(keptValue[T]).v, nil
+	}
+	v, err := read()
+	if err == nil {
+		m.Store(projectID, keptValue[T]{at: at, v: v})
+	}
+	return v, err
 }
 
 // committed counts a write transaction; call it after its commit, before its caller learns of it.
