@@ -138,14 +138,11 @@ func (c *renderCache) lookup(key renderKey) (rendered, bool) {
 
 // get returns the JSON of key rendered at version, if kept.
 func (c *renderCache) get(key renderKey, v version) ([]byte, bool) {
-	r, ok := c.lookup(key)
-	if !ok || r.version != v {
-		return nil, false
-	}
-	return r.body, true
+	body, _, ok := c.getPage(key, v)
+	return body, ok
 }
 
-// getPage is get of a whole page kept by putPage, with its ETag.
+// getPage is get with the ETag kept with a whole page (putPage); "" for other renderings.
 func (c *renderCache) getPage(key renderKey, v version) (body []byte, tag string, ok bool) {
 	r, ok := c.lookup(key)
 	if !ok || r.version != v {
