@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,9 +14,11 @@ import (
 )
 
 // testWritesUnderLoad runs more concurrent first messages, replies and reads than a store has
-// connections, as a busy widget does, and fails (with every goroutine's stack) when they do not all
-// finish in time: a transaction that waits inside the process for something another transaction
-// holds stalls every writer of the project behind the project's lock, and no database sees it.
+// connections, as a busy widget does, and fails (with every goroutine's stack) when no write finishes
+// for stallAfter: a transaction that waits inside the process for something another transaction
+// holds stalls every writer of the project behind the project's lock, and no database sees it. The
+// watch is on progress, not on the whole run's length, which grows with the machine's load (40-50 s
+// under the race detector on a two-core machine alone, more beside other packages' tests).
 func testWritesUnderLoad(t *testing.T, s tiledesk.Store) {
 	if testing.Short() {
 		t.Skip("-short: the load test takes seconds")
@@ -29,6 +32,7 @@ func testWritesUnderLoad(t *testing.T, s tiledesk.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var writing, reading sync.WaitGroup
+	var written atomic.Int64
 	errs := make(chan error, writers+readers)
 	for w := 0; w < writers; w++ {
 		writing.Add(1)
@@ -47,6 +51,7 @@ func testWritesUnderLoad(t *testing.T, s tiledesk.Store) {
 					errs <- fmt.Errorf("reply: %w", err)
 					return
 				}
+				written.Add(1)
 			}
 		}(w)
 	}
@@ -75,12 +80,25 @@ func testWritesUnderLoad(t *testing.T, s tiledesk.Store) {
 		reading.Wait()
 		close(finished)
 	}()
-	select {
-	case <-finished:
-	case <-time.After(90 * time.Second):
-		var stacks bytes.Buffer
-		_ = pprof.Lookup("goroutine").WriteTo(&stacks, 2)
-		t.Fatalf("%d writers and %d readers did not finish in 90 s: a stall\n%s", writers, readers, stacks.String())
+	const stallAfter = 20 * time.Second
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last, lastAt := int64(0), time.Now()
+watch:
+	for {
+		select {
+		case <-finished:
+			break watch
+		case now := <-tick.C:
+			if n := written.Load(); n != last {
+				last, lastAt = n, now
+			} else if now.Sub(lastAt) >= stallAfter {
+				var stacks bytes.Buffer
+				_ = pprof.Lookup("goroutine").WriteTo(&stacks, 2)
+				t.Fatalf("%d writers and %d readers: no conversation written for %v (%d of %d done): a stall\n%s",
+					writers, readers, stallAfter, n, writers*rounds, stacks.String())
+			}
+		}
 	}
 	close(errs)
 	for err := range errs {
