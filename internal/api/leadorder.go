@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -34,6 +35,11 @@ type leadOrders struct {
 	spawn func(func()) // runs a reading; tests run it at once
 	slots map[string]*orderSlot
 	held  int // leads in all orders
+
+	// The renderings the orders hold (leadOrder.keep) take at most bodyBudget bytes in all: they
+	// are mostly the very bytes the render cache holds, but the cache may let them go.
+	bodyBudget int64
+	bodyBytes  atomic.Int64
 }
 
 type orderSlot struct {
@@ -45,10 +51,22 @@ type orderSlot struct {
 
 // leadOrder is one project's default list, ascending: lead i was created at created[i] (Unix
 // milliseconds), has id ids[i*24:i*24+24] and its version is updated[i].
+//
+// bodies[i], once a page has shown lead i, is its JSON rendered at updated[i]: a page from the
+// order then copies 40 pointers read one after another, where looking its leads up in the render
+// cache, a map of hundreds of thousands of entries, took a quarter of a cursor page's CPU (a cache
+// miss or two per lead). The order is used only at its clock, when every lead is at updated[i], so
+// a body kept at its index is current as long as the order is of use.
 type leadOrder struct {
 	clock            int64
 	created, updated []int64
 	ids              string
+	bodies           []atomic.Pointer[[]byte]
+
+	keepMu  sync.Mutex
+	owner   *leadOrders // whose bodyBudget keep spends; nil: keep nothing
+	kept    int64       // bytes of bodies, under keepMu
+	retired bool        // no longer kept by owner: its bodies' bytes are given back, under keepMu
 }
 
 // errNotOrdered: an order holds only lowercase ObjectIds, ascending, compared as the database
@@ -62,11 +80,12 @@ func newLeadOrders(budget int, read func(ctx context.Context, projectID string, 
 		return nil
 	}
 	return &leadOrders{maxLeads: budget / leadOrderBytes, read: read, now: time.Now, log: log,
-		spawn: func(f func()) { go f() }, slots: map[string]*orderSlot{}}
+		spawn: func(f func()) { go f() }, slots: map[string]*orderSlot{}, bodyBudget: int64(budget)}
 }
 
-// leadOrderBytes is what an order holds per lead: creation, version and a 24-digit id.
-const leadOrderBytes = 8 + 8 + 24
+// leadOrderBytes is what an order holds per lead: creation, version, a 24-digit id and the
+// pointer to its rendering.
+const leadOrderBytes = 8 + 8 + 24 + 8
 
 // get returns the project's order if it was read at clock. Otherwise it returns nil and, unless a
 // reading is under way or the last was too recent, starts one.
@@ -111,6 +130,7 @@ func (o *leadOrders) refresh(projectID string) {
 	slot.reading = false
 	slot.notBefore = o.now().Add(max(20*took, time.Second))
 	o.held -= slot.order.len() // older than any clock to come: never of use again
+	slot.order.retire()
 	slot.order = nil
 	if err != nil || order == nil { // too many leads, ids of another kind, or the database failed
 		slot.notBefore = o.now().Add(time.Minute)
@@ -129,8 +149,10 @@ func (o *leadOrders) refresh(projectID string) {
 			break
 		}
 		o.held -= oldest.order.len()
+		oldest.order.retire()
 		oldest.order = nil
 	}
+	order.owner = o
 	slot.order = order
 	o.held += order.len()
 }
@@ -156,6 +178,48 @@ func (l *leadOrder) len() int {
 }
 
 func (l *leadOrder) id(i int) string { return l.ids[i*24 : i*24+24] }
+
+// body is lead i's rendering kept by keep, or nil.
+func (l *leadOrder) body(i int) []byte {
+	if i >= len(l.bodies) {
+		return nil
+	}
+	if b := l.bodies[i].Load(); b != nil {
+		return *b
+	}
+	return nil
+}
+
+// keep holds body, lead i's JSON rendered at updated[i], for the pages to come, within the
+// owner's budget.
+func (l *leadOrder) keep(i int, body []byte) {
+	l.keepMu.Lock()
+	defer l.keepMu.Unlock()
+	if l.owner == nil || l.retired || i >= len(l.bodies) || l.bodies[i].Load() != nil {
+		return
+	}
+	n := int64(len(body))
+	if l.owner.bodyBytes.Add(n) > l.owner.bodyBudget {
+		l.owner.bodyBytes.Add(-n)
+		return
+	}
+	l.bodies[i].Store(&body)
+	l.kept += n
+}
+
+// retire gives the bytes of the order's bodies back to its owner's budget, once it no longer
+// keeps the order. Called with the owner's mu held.
+func (l *leadOrder) retire() {
+	if l == nil {
+		return
+	}
+	l.keepMu.Lock()
+	defer l.keepMu.Unlock()
+	if l.owner != nil && !l.retired {
+		l.owner.bodyBytes.Add(-l.kept)
+	}
+	l.retired = true
+}
 
 // compare orders lead i against the position (created, id).
 func (l *leadOrder) compare(i int, created int64, id string) int {
@@ -187,6 +251,7 @@ func (s *Server) readLeadOrder(ctx context.Context, projectID string, max int) (
 		return nil, err
 	}
 	l.clock, l.ids = clock, ids.String()
+	l.bodies = make([]atomic.Pointer[[]byte], len(l.created))
 	return l, nil
 }
 
@@ -210,8 +275,14 @@ func orderedList(f tiledesk.LeadFilter) (desc, ok bool) {
 	return desc, sortKey == tiledesk.LeadSortCreatedAt
 }
 
-// page is FindLeadVersions of f, which orderedList accepts, answered from the order.
-func (l *leadOrder) page(f tiledesk.LeadFilter, desc bool) *tiledesk.VersionPage {
+// orderSpan places a page in its order: its k-th lead is the order's from + k*step.
+type orderSpan struct{ from, step int }
+
+func (s orderSpan) at(k int) int { return s.from + k*s.step }
+
+// page is FindLeadVersions of f, which orderedList accepts, answered from the order, and where
+// its leads are in the order.
+func (l *leadOrder) page(f tiledesk.LeadFilter, desc bool) (*tiledesk.VersionPage, orderSpan) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 40
@@ -244,5 +315,5 @@ func (l *leadOrder) page(f tiledesk.LeadFilter, desc bool) *tiledesk.VersionPage
 	if !f.NoCount {
 		out.Count = n
 	}
-	return out
+	return out, orderSpan{from, step}
 }

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,11 +112,16 @@ func TestLeadOrderPagesMatchTheStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := order.page(f, desc)
+			got, span := order.page(f, desc)
 			if fmt.Sprint(got.Versions) != fmt.Sprint(want.Versions) || got.Count != want.Count ||
 				fmt.Sprint(got.Next) != fmt.Sprint(want.Next) {
 				t.Fatalf("filter %+v after %+v:\norder %v (count %d, next %v)\nstore %v (count %d, next %v)", f, f.After,
 					got.Versions, got.Count, got.Next, want.Versions, want.Count, want.Next)
+			}
+			for k, v := range got.Versions {
+				if i := span.at(k); order.id(i) != v.ID || order.updated[i] != v.UpdatedAt.UnixMilli() {
+					t.Fatalf("filter %+v: lead %d of the page is %s, its span places it at %d, %s", f, k, v.ID, i, order.id(i))
+				}
 			}
 			if got.Next == nil || f.Offset > 0 {
 				break
@@ -239,5 +246,34 @@ func TestLeadOrderReadings(t *testing.T) {
 	}
 	if get("b", 2) || len(reads) != 6 {
 		t.Fatalf("b was read again within its wait: %d readings", len(reads))
+	}
+}
+
+// TestLeadOrderBodyBudget: the renderings orders keep stay within their owner's budget, one per
+// lead, and an order that is let go gives its bytes back and keeps nothing more.
+func TestLeadOrderBodyBudget(t *testing.T) {
+	o := newLeadOrders(100, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a := &leadOrder{created: make([]int64, 3), updated: make([]int64, 3), bodies: make([]atomic.Pointer[[]byte], 3), owner: o}
+	b := &leadOrder{created: make([]int64, 3), updated: make([]int64, 3), bodies: make([]atomic.Pointer[[]byte], 3), owner: o}
+	body := func(n int) []byte { return bytes.Repeat([]byte("x"), n) }
+	a.keep(0, body(40))
+	a.keep(0, body(30)) // lead 0 is kept already
+	b.keep(1, body(50))
+	b.keep(2, body(20)) // past the budget: 110 > 100
+	if got := o.bodyBytes.Load(); got != 90 || len(a.body(0)) != 40 || b.body(2) != nil || a.body(1) != nil {
+		t.Fatalf("kept %d bytes (want 90), lead 0 of a %d bytes (want 40), lead 2 of b kept: %v", got, len(a.body(0)), b.body(2) != nil)
+	}
+	a.retire()
+	a.retire() // once only
+	if got := o.bodyBytes.Load(); got != 50 {
+		t.Fatalf("after a is let go %d bytes are held, want 50", got)
+	}
+	a.keep(1, body(10))
+	b.keep(2, body(20))
+	if got := o.bodyBytes.Load(); got != 70 || a.body(1) != nil || len(b.body(2)) != 20 {
+		t.Fatalf("%d bytes held (want 70); a let go keeps %v", got, a.body(1) != nil)
+	}
+	if (&leadOrder{}).body(5) != nil {
+		t.Fatal("an order without renderings returned one")
 	}
 }

@@ -165,13 +165,15 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 		}
 	}
 	var page *tiledesk.VersionPage
+	var order *leadOrder
+	var span orderSpan
 	if desc, ordered := orderedList(f); ordered && s.leadOrders != nil && pageKey.kind == 0 {
 		// A page deeper than the head: from the project's lead order when it is current.
 		if clock, err = s.store.LeadListClock(r.Context(), c.project.ID); err != nil {
 			return err
 		}
-		if order := s.leadOrders.get(c.project.ID, clock); order != nil {
-			page = order.page(f, desc)
+		if order = s.leadOrders.get(c.project.ID, clock); order != nil {
+			page, span = order.page(f, desc)
 		}
 	}
 	if page == nil {
@@ -179,7 +181,7 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 			return err
 		}
 	}
-	leads, err := s.renderLeads(r.Context(), c.project.ID, page.Versions)
+	leads, err := s.renderLeads(r.Context(), c.project.ID, page.Versions, order, span)
 	if err != nil {
 		return err
 	}
@@ -244,13 +246,25 @@ func appendLeadList(buf []byte, limit int, page *tiledesk.VersionPage, leads [][
 // renderCached). A lead deleted since the versions were read is left out; one changed since is
 // rendered as it is now. The leads the render cache holds at their version are taken in place,
 // without the map and lists renderCached builds: on a page of 40 those were a sixth of what the
-// page allocated.
-func (s *Server) renderLeads(ctx context.Context, projectID string, versions []tiledesk.Version) ([][]byte, error) {
+// page allocated. When the versions are a page of a current lead order (order is not nil, span
+// places them), the renderings the order keeps are taken first, and the ones found in the cache
+// are kept there for the next page.
+func (s *Server) renderLeads(ctx context.Context, projectID string, versions []tiledesk.Version,
+	order *leadOrder, span orderSpan) ([][]byte, error) {
 	out := make([][]byte, len(versions))
 	var missing []wanted
 	for i, v := range versions {
+		if order != nil {
+			if b := order.body(span.at(i)); b != nil {
+				out[i] = b
+				continue
+			}
+		}
 		if b, ok := s.renders.get(renderKeyOf(kindLead, projectID, v.ID), versionOf(v.UpdatedAt)); ok {
 			out[i] = b
+			if order != nil {
+				order.keep(span.at(i), b)
+			}
 			continue
 		}
 		missing = append(missing, wanted{id: v.ID}) // not kept at its version: read, not looked up again

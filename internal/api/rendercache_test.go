@@ -369,7 +369,12 @@ func TestLeadKept(t *testing.T) {
 // pages of lead versions.
 type readCounter struct {
 	tiledesk.Store
-	whole, versions, pages atomic.Int32
+	whole, versions, pages, byIDs atomic.Int32
+}
+
+func (c *readCounter) FindLeadsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*tiledesk.Lead, error) {
+	c.byIDs.Add(1)
+	return c.Store.FindLeadsByIDs(ctx, projectID, ids)
 }
 
 func (c *readCounter) FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(time.Time) bool) (*tiledesk.Lead, time.Time, error) {
@@ -606,6 +611,57 @@ func TestLeadPageKept(t *testing.T) {
 		list + "&updated_since=2020-01-01T00:00:00Z", list + "&page=1&tags=vip"} {
 		reads(path, 1)
 		reads(path, 1)
+	}
+}
+
+// TestLeadOrderKeepsRenderings: a page from a current lead order is answered with the renderings
+// the order keeps, without the render cache (emptied here) and without reading a lead; a change
+// of any lead is shown at once, and the order that no longer serves gives its bytes back.
+func TestLeadOrderKeepsRenderings(t *testing.T) {
+	counter := &readCounter{}
+	e := newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
+	owner := e.signup("Owner")
+	pid := e.createProject(owner, "Ordered")
+	for i := range 5 {
+		e.do("POST", "/"+pid+"/leads", fmt.Sprintf(`{"fullname":"Lead %d"}`, i), owner.jwt()).want(t, 200)
+	}
+	e.srv.leadOrders.readInline()
+	list := "/" + pid + "/leads?limit=2"
+	next := e.do("GET", list, nil, owner.jwt()).want(t, 200).json(t)["next_cursor"].(string)
+	deep := list + "&cursor=" + next
+	e.do("GET", deep, nil, owner.jwt()).want(t, 200) // reads the order, the page from the store
+	first := e.do("GET", deep, nil, owner.jwt()).want(t, 200)
+	if e.srv.leadOrders.bodyBytes.Load() == 0 {
+		t.Fatal("a page from the order kept none of its renderings")
+	}
+
+	e.srv.renders = newRenderCache(64 << 20)
+	counter.pages.Store(0)
+	counter.byIDs.Store(0)
+	for _, path := range []string{deep, list + "&page=1"} {
+		r := e.do("GET", path, nil, owner.jwt()).want(t, 200)
+		if !bytes.Equal(r.body, first.body) {
+			t.Fatalf("GET %s from the order's renderings:\n%s\nwant\n%s", path, r.body, first.body)
+		}
+	}
+	if p, b := counter.pages.Load(), counter.byIDs.Load(); p != 0 || b != 0 {
+		t.Fatalf("pages from the order read %d pages and %d sets of leads, want none", p, b)
+	}
+
+	shown := first.json(t)["leads"].([]any)[0].(map[string]any)["_id"].(string)
+	renamed := "Renamed elsewhere"
+	if _, err := e.store.UpdateLead(context.Background(), pid, shown, tiledesk.LeadUpdate{Fullname: &renamed}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.leadOrders.now = func() time.Time { return time.Now().Add(time.Hour) } // past the wait between readings
+	if r := e.do("GET", deep, nil, owner.jwt()).want(t, 200); !bytes.Contains(r.body, []byte(renamed)) {
+		t.Fatalf("after a change behind the server's back the page shows %s", r.body)
+	}
+	if n := e.srv.leadOrders.bodyBytes.Load(); n != 0 {
+		t.Fatalf("the stale order, read again, still holds %d bytes of renderings", n)
+	}
+	if r := e.do("GET", deep, nil, owner.jwt()).want(t, 200); !bytes.Contains(r.body, []byte(renamed)) {
+		t.Fatalf("the order read after the change shows %s", r.body)
 	}
 }
 

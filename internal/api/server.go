@@ -130,8 +130,9 @@ func New(cfg Config) *Server {
 	}
 	s.renders = newRenderCache(renderBytes)
 	if s.renders.enabled() {
-		// Orders of lead lists take as much again as the renderings: 40 bytes a lead against some
-		// 500 for a rendering, so that the default 64 MiB keep the order of 1,600,000 leads.
+		// Orders of lead lists take as much again as the renderings: 48 bytes a lead against some
+		// 500 for a rendering, so that the default 64 MiB keep the order of 1,400,000 leads; the
+		// renderings they keep beside their leads, at most as much again.
 		s.leadOrders = newLeadOrders(renderBytes, s.readLeadOrder, s.log)
 	}
 	s.reads = newReadGate(cfg.MaxActiveReads)
