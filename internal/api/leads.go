@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -165,6 +166,18 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 		}
 	}
 	var page *tiledesk.VersionPage
+	// The first page of a lookup by email or of a sync feed is kept as its leads' ids and versions
+	// under the lead clock, read before the page for the same reason.
+	var selectionKey renderKey
+	if keptSelection(f) && s.renders.enabled() {
+		if clock, err = s.store.LeadListClock(r.Context(), c.project.ID); err != nil {
+			return err
+		}
+		selectionKey = renderKeyOf(kindLeadSelection, c.project.ID, selectionKeyText(f))
+		if b, hit := s.renders.get(selectionKey, version{clock}); hit {
+			page = decodeSelection(b)
+		}
+	}
 	var order *leadOrder
 	var span orderSpan
 	if desc, ordered := orderedList(f); ordered && s.leadOrders != nil && pageKey.kind == 0 {
@@ -179,6 +192,11 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 	if page == nil {
 		if page, err = s.store.FindLeadVersions(r.Context(), c.project.ID, f); err != nil {
 			return err
+		}
+		if selectionKey.kind != 0 && page.Next == nil {
+			if b := encodeSelection(page); b != nil {
+				s.renders.put(selectionKey, version{clock}, b)
+			}
 		}
 	}
 	leads, err := s.renderLeads(r.Context(), c.project.ID, page.Versions, order, span)
@@ -203,6 +221,56 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 // asked for twice, and keeping it would crowd out the leads' own renderings.
 func keptWhole(f tiledesk.LeadFilter) bool {
 	return f.After == nil && f.Offset == 0 && f.Text == "" && f.Email == "" && f.UpdatedSince == nil
+}
+
+// keptSelection reports whether a first page is kept as the ids and versions of its leads
+// (encodeSelection): a lookup by email, which integrations make before every create or update and
+// widgets on every visit, and a sync feed, which clients poll with the same instant until
+// something changes. Both select a few leads, so what is kept is small, and their renderings are
+// kept apart. A search is not: every keystroke is another query.
+func keptSelection(f tiledesk.LeadFilter) bool {
+	return f.After == nil && f.Offset == 0 && f.Text == "" && (f.Email != "" || f.UpdatedSince != nil)
+}
+
+// selectionKeyText names a kept selection by its filter: its head's key, the email as the store
+// compares it, and the sync instant.
+func selectionKeyText(f tiledesk.LeadFilter) string {
+	b := append([]byte(headKey(f)), 0)
+	b = append(b, strings.ToLower(f.Email)...)
+	b = append(b, 0)
+	if f.UpdatedSince != nil {
+		b = strconv.AppendInt(b, f.UpdatedSince.UnixNano(), 10)
+	}
+	return string(b)
+}
+
+// encodeSelection packs a whole selection (no next page) as its count, then each lead's 24-byte
+// id and version in Unix milliseconds; decodeSelection unpacks it. Only ids of 24 characters, as
+// ObjectIds are, are packed: for a selection holding another, encodeSelection returns nil.
+func encodeSelection(p *tiledesk.VersionPage) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(p.Versions)*32), uint64(p.Count))
+	for _, v := range p.Versions {
+		if len(v.ID) != 24 {
+			return nil
+		}
+		b = append(b, v.ID...)
+		b = binary.LittleEndian.AppendUint64(b, uint64(v.UpdatedAt.UnixMilli()))
+	}
+	return b
+}
+
+func decodeSelection(b []byte) *tiledesk.VersionPage {
+	count, n := binary.Uvarint(b)
+	if n <= 0 || (len(b)-n)%32 != 0 {
+		return nil
+	}
+	b = b[n:]
+	p := &tiledesk.VersionPage{Count: int(count), Versions: make([]tiledesk.Version, 0, len(b)/32)}
+	for ; len(b) > 0; b = b[32:] {
+		p.Versions = append(p.Versions, tiledesk.Version{ID: string(b[:24]),
+			UpdatedAt: time.UnixMilli(int64(binary.LittleEndian.Uint64(b[24:32]))).UTC()})
+	}
+	return p
 }
 
 // headKey names a kept head by what it shows, not by its query string, so that parameters that

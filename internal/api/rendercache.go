@@ -36,6 +36,7 @@ const (
 	kindLeadsPage
 	kindDepartment // under the population clock's members and users clocks (populationParts)
 	kindAgentUser
+	kindLeadSelection // the ids and versions of a lead list's first page (keptSelection)
 )
 
 // renderKey names a rendering. ObjectIds are held as their 12 bytes, so that building a key
