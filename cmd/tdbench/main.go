@@ -43,6 +43,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "table" {
+		if err := printTables(os.Stdout, os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "tdbench table:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {

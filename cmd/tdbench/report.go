@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -97,4 +99,58 @@ func printTargets(out io.Writer, rep *report) {
 		}
 		fmt.Fprintf(out, "%s %-18s %-32s measured %s (%s)\n", state, v.Scenario, v.Target, v.Measured, v.Source)
 	}
+}
+
+// markdownHeader is the header of the tables docs/performance.md holds.
+const markdownHeader = "| scenario | clients | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU s per 1k | " +
+	"load generator CPU s per 1k | peak RSS MB | server KB allocated per request | GCs per s | " +
+	"baseline req/s (same run, just before) | ratio |\n" +
+	"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+
+// writeMarkdown writes a run's results as a markdown table: the read baselines left out (each
+// scenario names its own in its last columns), the page floor and the write baseline in italics,
+// the write baseline's CPU, which is the loop's in tdbench, marked ¹.
+func writeMarkdown(out io.Writer, rep *report) {
+	io.WriteString(out, markdownHeader)
+	for _, r := range rep.Results {
+		name, cpu, load := r.Scenario, fmt.Sprintf("%.3f", r.CPUPer1k), fmt.Sprintf("%.3f", r.LoadCPUPer1k)
+		rss, alloc, gcs := fmt.Sprintf("%.1f", r.PeakRSSMB), fmt.Sprintf("%.1f", r.AllocKBPerReq), fmt.Sprintf("%.1f", r.GCPerSec)
+		switch r.Scenario {
+		case "baseline-read":
+			continue
+		case "floor-page":
+			name, rss, alloc, gcs = "*page floor*", "", "", ""
+		case "baseline-write":
+			name, cpu, load, rss, alloc, gcs = "*bare durable insert loop*", cpu+"¹", "", "", "", ""
+		}
+		baseline, ratio := "", ""
+		if r.Baseline != "" {
+			kind := strings.TrimPrefix(r.Baseline, "baseline-")
+			baseline, ratio = fmt.Sprintf("%.0f (%s)", r.BaselineRPS, kind), fmt.Sprintf("%.3f", r.Ratio)
+		}
+		fmt.Fprintf(out, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %d | %s | %s | %s | %s | %s | %s | %s |\n", name, r.Concurrency,
+			r.RPS, r.P50ms, r.P90ms, r.P99ms, r.Errors, cpu, load, rss, alloc, gcs, baseline, ratio)
+	}
+}
+
+// printTables writes the markdown table of each run (a --json file) named: tdbench table RUN.json...
+func printTables(out io.Writer, files []string) error {
+	if len(files) == 0 {
+		return fmt.Errorf("usage: tdbench table RUN.json [RUN.json...]")
+	}
+	for i, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		var rep report
+		if err := json.Unmarshal(raw, &rep); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if i > 0 {
+			io.WriteString(out, "\n")
+		}
+		writeMarkdown(out, &rep)
+	}
+	return nil
 }

@@ -191,3 +191,24 @@ func TestGoStatsReader(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownTable: a run's table leaves the read baselines out, shows the floor and the write
+// baseline in italics without the columns they do not have, and carries each scenario's ratio.
+func TestMarkdownTable(t *testing.T) {
+	rep := &report{Results: []result{
+		{Scenario: "baseline-read", Concurrency: 32, RPS: 60000},
+		{Scenario: "floor-page", Concurrency: 32, RPS: 45000, P50ms: 0.5, P90ms: 1.2, P99ms: 4.4, CPUPer1k: 0.021, LoadCPUPer1k: 0.018, PeakRSSMB: 19},
+		{Scenario: "leads-page-cursor", Concurrency: 32, RPS: 26833, P50ms: 0.95, P90ms: 2.11, P99ms: 6.01, CPUPer1k: 0.039,
+			LoadCPUPer1k: 0.024, PeakRSSMB: 591.7, AllocKBPerReq: 9.6, GCPerSec: 0.9, Baseline: "baseline-read", BaselineRPS: 61260, Ratio: 0.438},
+		{Scenario: "baseline-write", Concurrency: 32, RPS: 2000, CPUPer1k: 0.25},
+	}}
+	var b strings.Builder
+	writeMarkdown(&b, rep)
+	want := markdownHeader +
+		"| *page floor* | 32 | 45000 | 0.50 | 1.20 | 4.40 | 0 | 0.021 | 0.018 |  |  |  |  |  |\n" +
+		"| leads-page-cursor | 32 | 26833 | 0.95 | 2.11 | 6.01 | 0 | 0.039 | 0.024 | 591.7 | 9.6 | 0.9 | 61260 (read) | 0.438 |\n" +
+		"| *bare durable insert loop* | 32 | 2000 | 0.00 | 0.00 | 0.00 | 0 | 0.250¹ |  |  |  |  |  |  |\n"
+	if b.String() != want {
+		t.Fatalf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
