@@ -553,19 +553,19 @@ func TestKeptLeadReadsItsWrites(t *testing.T) {
 	}
 }
 
-// TestLeadPageKept proves that the head of a lead list is served again whole while no lead of the
-// project changes, that any change (through the API or behind the server's back) is shown at
-// once, and that pages of one-off filters are always read.
-func TestLeadPageKept(t *testing.T) {
+// newKeptListEnv is a server whose store counts its reads of lead pages, with two projects of one
+// owner and three leads with emails (lead0@example.com...) in the first. reads GETs a path as the
+// owner and fails unless the answer read want pages from the store.
+func newKeptListEnv(t *testing.T) (e *testEnv, owner account, pid, other string, reads func(path string, want int32) *resp) {
 	counter := &readCounter{}
-	e := newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
-	owner := e.signup("Owner")
-	pid := e.createProject(owner, "Kept pages")
-	other := e.createProject(owner, "Other")
+	e = newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
+	owner = e.signup("Owner")
+	pid = e.createProject(owner, "Kept lists")
+	other = e.createProject(owner, "Other")
 	for i := range 3 {
 		e.do("POST", "/"+pid+"/leads", fmt.Sprintf(`{"fullname":"Lead %d","email":"lead%d@example.com"}`, i, i), owner.jwt()).want(t, 200)
 	}
-	reads := func(path string, want int32) *resp {
+	reads = func(path string, want int32) *resp {
 		t.Helper()
 		counter.pages.Store(0)
 		r := e.do("GET", path, nil, owner.jwt()).want(t, 200)
@@ -574,6 +574,14 @@ func TestLeadPageKept(t *testing.T) {
 		}
 		return r
 	}
+	return e, owner, pid, other, reads
+}
+
+// TestLeadPageKept proves that the head of a lead list is served again whole while no lead of the
+// project changes, that any change (through the API or behind the server's back) is shown at
+// once, and that pages of one-off filters are always read.
+func TestLeadPageKept(t *testing.T) {
+	e, owner, pid, other, reads := newKeptListEnv(t)
 	list := "/" + pid + "/leads?limit=2"
 	first := reads(list, 1)
 	if again := reads(list, 0); !bytes.Equal(again.body, first.body) || again.header.Get("ETag") != first.header.Get("ETag") {
@@ -617,24 +625,8 @@ func TestLeadPageKept(t *testing.T) {
 // no lead of the project changes, whatever the email's case; a change anywhere is shown at once;
 // a selection with a next page, another limit or another project is read on its own.
 func TestLeadSelectionKept(t *testing.T) {
-	counter := &readCounter{}
-	e := newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
-	owner := e.signup("Owner")
-	pid := e.createProject(owner, "Kept selections")
-	other := e.createProject(owner, "Other")
-	for i := range 3 {
-		e.do("POST", "/"+pid+"/leads", fmt.Sprintf(`{"fullname":"Lead %d","email":"lead%d@example.com"}`, i, i), owner.jwt()).want(t, 200)
-	}
+	e, owner, pid, other, reads := newKeptListEnv(t)
 	e.do("POST", "/"+other+"/leads", `{"fullname":"Elsewhere","email":"lead1@example.com"}`, owner.jwt()).want(t, 200)
-	reads := func(path string, want int32) *resp {
-		t.Helper()
-		counter.pages.Store(0)
-		r := e.do("GET", path, nil, owner.jwt()).want(t, 200)
-		if got := counter.pages.Load(); got != want {
-			t.Fatalf("GET %s read %d pages from the store, want %d", path, got, want)
-		}
-		return r
-	}
 	names := func(r *resp) (out []string) {
 		for _, l := range r.json(t)["leads"].([]any) {
 			out = append(out, l.(map[string]any)["fullname"].(string))
