@@ -193,6 +193,9 @@ func (l *leadOrder) body(i int) []byte {
 // keep holds body, lead i's JSON rendered at updated[i], for the pages to come, within the
 // owner's budget.
 func (l *leadOrder) keep(i int, body []byte) {
+	if l.owner == nil || l.owner.bodyBytes.Load()+int64(len(body)) > l.owner.bodyBudget {
+		return // without the lock: once the budget is spent, every page of a large list comes here
+	}
 	l.keepMu.Lock()
 	defer l.keepMu.Unlock()
 	if l.owner == nil || l.retired || i >= len(l.bodies) || l.bodies[i].Load() != nil {
