@@ -192,6 +192,30 @@ func (e *testEnv) do(method, path string, body any, creds ...cred) *resp {
 	return &resp{status: res.StatusCode, header: res.Header, body: b}
 }
 
+// send is do for goroutines other than the test's: it reports failures instead of stopping the
+// test. A non-empty body is sent as JSON.
+func (e *testEnv) send(method, path, body string, creds ...cred) (int, []byte, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.http.URL+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for _, c := range creds {
+		c(req)
+	}
+	res, err := e.http.Client().Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
+}
+
 var userSeq atomic.Int64
 
 // account is a signed-up user with its token.
