@@ -27,6 +27,23 @@ func (o *leadOrders) readInline() {
 	o.spawn = func(read func()) { read() }
 }
 
+// orderAt returns the project's order if it is kept and was read at clock.
+func (o *leadOrders) orderAt(projectID string, clock int64) *leadOrder {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if slot := o.slots[projectID]; slot != nil && slot.order != nil && slot.order.clock == clock {
+		return slot.order
+	}
+	return nil
+}
+
+// keptBytes is the size of the renderings the order keeps.
+func (l *leadOrder) keptBytes() int64 {
+	l.keepMu.Lock()
+	defer l.keepMu.Unlock()
+	return l.kept
+}
+
 func openOrderStore(t *testing.T) *sqlstore.Store {
 	t.Helper()
 	ctx := context.Background()
