@@ -131,6 +131,9 @@ func (s *Server) finish(rec *recorder, r *http.Request, in *reqInfo, start time.
 	if in.route == "/healthz" || in.route == "/readyz" || in.route == "/metrics" {
 		level = slog.LevelDebug // probes would drown the log
 	}
+	if !s.log.Enabled(r.Context(), level) {
+		return // the attributes, the redacted path first, cost more than the rest of this
+	}
 	s.log.LogAttrs(r.Context(), level, "request",
 		slog.String("request_id", in.id), slog.String("method", r.Method), slog.String("route", in.route),
 		slog.String("path", redactedURI(r.URL)), slog.String("project", in.project), slog.Int("status", rec.status),
