@@ -24,6 +24,8 @@ import (
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
+	"github.com/tiledesk-go/tiledesk/internal/pgtest"
+	"github.com/tiledesk-go/tiledesk/internal/postgres"
 	"github.com/tiledesk-go/tiledesk/internal/sqlite"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"github.com/tiledesk-go/tiledesk/internal/storecache"
@@ -49,8 +51,35 @@ func newEnv(t *testing.T) *testEnv {
 // newEnvWith is newEnv with the Config adjusted first (rate limits, proxies, maintenance, ...).
 func newEnvWith(t *testing.T, adjust func(*Config)) *testEnv {
 	t.Helper()
+	return newEnvOn(t, "sqlite", adjust)
+}
+
+// engines are the storage engines newEnvOn opens.
+var engines = []string{"sqlite", "postgres"}
+
+// forEachEngine runs test once per engine, as a subtest named after it; PostgreSQL's skips when no
+// server is configured (pgtest.BaseURL), and fails when one is but cannot be reached.
+func forEachEngine(t *testing.T, test func(t *testing.T, engine string)) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) { test(t, engine) })
+	}
+}
+
+// newEnvOn is newEnvWith on the named engine: "sqlite" (a file of its own) or "postgres" (a
+// schema of its own on TILEDESK_TEST_POSTGRES's server).
+func newEnvOn(t *testing.T, engine string, adjust func(*Config)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "api.db"), sqlite.Options{Synchronous: "OFF"})
+	var store *sqlstore.Store
+	var err error
+	switch engine {
+	case "sqlite":
+		store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "api.db"), sqlite.Options{Synchronous: "OFF"})
+	case "postgres":
+		store, err = postgres.Open(ctx, pgtest.FreshSchema(t))
+	default:
+		t.Fatalf("no engine %q", engine)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -540,8 +540,10 @@ func TestKeptLeadReadsItsWrites(t *testing.T) {
 // look a lead up by email, with the project's lead order read again after every change (the wait
 // between readings taken away), a lead changed on that page shows its change on the next read of
 // the page, and of the lookup, every time.
-func TestOrderPagesReadTheirWrites(t *testing.T) {
-	e := newEnv(t)
+func TestOrderPagesReadTheirWrites(t *testing.T) { forEachEngine(t, testOrderPagesReadTheirWrites) }
+
+func testOrderPagesReadTheirWrites(t *testing.T, engine string) {
+	e := newEnvOn(t, engine, nil)
 	owner := e.signup("Owner")
 	pid := e.createProject(owner, "Ordered writes")
 	jwt := owner.jwt()
@@ -664,12 +666,12 @@ func TestOrderPagesReadTheirWrites(t *testing.T) {
 	}
 }
 
-// newKeptListEnv is a server whose store counts its reads of lead pages, with two projects of one
+// newKeptListEnv is a server on engine whose store counts its reads of lead pages, with two projects of one
 // owner and three leads with emails (lead0@example.com...) in the first. reads GETs a path as the
 // owner and fails unless the answer read want pages from the store.
-func newKeptListEnv(t *testing.T) (e *testEnv, owner account, pid, other string, reads func(path string, want int32) *resp) {
+func newKeptListEnv(t *testing.T, engine string) (e *testEnv, owner account, pid, other string, reads func(path string, want int32) *resp) {
 	counter := &readCounter{}
-	e = newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
+	e = newEnvOn(t, engine, func(c *Config) { counter.Store = c.Store; c.Store = counter })
 	owner = e.signup("Owner")
 	pid = e.createProject(owner, "Kept lists")
 	other = e.createProject(owner, "Other")
@@ -691,8 +693,10 @@ func newKeptListEnv(t *testing.T) (e *testEnv, owner account, pid, other string,
 // TestLeadPageKept proves that the head of a lead list is served again whole while no lead of the
 // project changes, that any change (through the API or behind the server's back) is shown at
 // once, and that pages of one-off filters are always read.
-func TestLeadPageKept(t *testing.T) {
-	e, owner, pid, other, reads := newKeptListEnv(t)
+func TestLeadPageKept(t *testing.T) { forEachEngine(t, testLeadPageKept) }
+
+func testLeadPageKept(t *testing.T, engine string) {
+	e, owner, pid, other, reads := newKeptListEnv(t, engine)
 	list := "/" + pid + "/leads?limit=2"
 	first := reads(list, 1)
 	if again := reads(list, 0); !bytes.Equal(again.body, first.body) || again.header.Get("ETag") != first.header.Get("ETag") {
@@ -735,8 +739,10 @@ func TestLeadPageKept(t *testing.T) {
 // TestLeadSelectionKept: the first page of a lookup by email or of a sync feed is read once while
 // no lead of the project changes, whatever the email's case; a change anywhere is shown at once;
 // a selection with a next page, another limit or another project is read on its own.
-func TestLeadSelectionKept(t *testing.T) {
-	e, owner, pid, other, reads := newKeptListEnv(t)
+func TestLeadSelectionKept(t *testing.T) { forEachEngine(t, testLeadSelectionKept) }
+
+func testLeadSelectionKept(t *testing.T, engine string) {
+	e, owner, pid, other, reads := newKeptListEnv(t, engine)
 	e.do("POST", "/"+other+"/leads", `{"fullname":"Elsewhere","email":"lead1@example.com"}`, owner.jwt()).want(t, 200)
 	names := func(r *resp) (out []string) {
 		for _, l := range r.json(t)["leads"].([]any) {
@@ -809,9 +815,11 @@ func TestSelectionEncoding(t *testing.T) {
 // TestLeadOrderKeepsRenderings: a page from a current lead order is answered with the renderings
 // the order keeps, without the render cache (emptied here) and without reading a lead; a change
 // of any lead is shown at once, and the order that no longer serves gives its bytes back.
-func TestLeadOrderKeepsRenderings(t *testing.T) {
+func TestLeadOrderKeepsRenderings(t *testing.T) { forEachEngine(t, testLeadOrderKeepsRenderings) }
+
+func testLeadOrderKeepsRenderings(t *testing.T, engine string) {
 	counter := &readCounter{}
-	e := newEnvWith(t, func(c *Config) { counter.Store = c.Store; c.Store = counter })
+	e := newEnvOn(t, engine, func(c *Config) { counter.Store = c.Store; c.Store = counter })
 	owner := e.signup("Owner")
 	pid := e.createProject(owner, "Ordered")
 	for i := range 5 {
