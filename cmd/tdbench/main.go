@@ -43,6 +43,11 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "on-cpus" {
+		err := execOnCPUs(os.Args[2:]) // returns only on failure
+		fmt.Fprintln(os.Stderr, "tdbench on-cpus:", err)
+		os.Exit(1)
+	}
 	if len(os.Args) > 1 && os.Args[1] == "table" {
 		if err := printTables(os.Stdout, os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "tdbench table:", err)
@@ -75,6 +80,9 @@ type options struct {
 	list        bool
 	client      string
 	profileDir  string
+	serverCPUs  []int // nil: shared
+	loadCPUs    []int
+	cpusNote    string
 }
 
 type stringList []string
@@ -86,7 +94,7 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("tdbench", flag.ContinueOnError)
 	fs.SetOutput(out)
 	o := &options{}
-	var conc, only string
+	var conc, only, cpus string
 	var serverArgs stringList
 	fs.StringVar(&o.db, "db", "", "database: empty for a temporary SQLite file, or a postgres:// URL (a fresh database is created beside it and dropped)")
 	fs.IntVar(&o.leads, "leads", 100_000, "leads seeded in the benchmark project")
@@ -102,8 +110,13 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.client, "client", "fasthttp", `the load generator's HTTP client: "fasthttp" or "net/http" (costs the server more of the shared CPU)`)
 	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
 	fs.StringVar(&o.profileDir, "profile", "", "write the server's CPU profile of each measured scenario into this directory (SCENARIO-CLIENTS.pprof; go tool pprof reads them)")
+	fs.StringVar(&cpus, "cpus", "shared", `where each side runs (Linux): "shared" (both anywhere), "split" (the server and the baselines on the first half of the CPUs, the load generator, once the data is seeded, on the rest), or SERVER/LOAD lists as taskset takes them, e.g. 0/1 or 0-1/2-3`)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	var err error
+	if o.serverCPUs, o.loadCPUs, o.cpusNote, err = splitCPUs(cpus, allowedCPUs()); err != nil {
+		return nil, fmt.Errorf("--cpus: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -156,10 +169,14 @@ type report struct {
 	Duration    string            `json:"duration"`
 	Warmup      string            `json:"warmup"`
 	Client      string            `json:"client"` // the load generator's HTTP client (--client)
-	Command     string            `json:"command"`
-	Results     []result          `json:"results"`
-	Pending     map[string]string `json:"pending_scenarios"`
-	Targets     []verdict         `json:"targets"`
+	// ServerCPUs and LoadCPUs are the CPUs each side was confined to (--server-cpus, --load-cpus);
+	// empty when both shared the whole machine.
+	ServerCPUs string            `json:"server_cpus,omitempty"`
+	LoadCPUs   string            `json:"load_cpus,omitempty"`
+	Command    string            `json:"command"`
+	Results    []result          `json:"results"`
+	Pending    map[string]string `json:"pending_scenarios"`
+	Targets    []verdict         `json:"targets"`
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -185,6 +202,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintln(out, "tdbench: keeping", dir)
 	} else {
 		defer os.RemoveAll(dir)
+	}
+	if o.cpusNote != "" {
+		fmt.Fprintln(out, o.cpusNote)
 	}
 	fmt.Fprintln(out, "tdbench: building the server")
 	bin, err := buildServer(dir)
@@ -252,7 +272,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		srvArgs = append(srvArgs, "--debug-addr", debugAddr)
 	}
-	srv, err := start(bin, append(srvArgs, o.serverArgs...), "/v1/")
+	srv, err := start(bin, append(srvArgs, o.serverArgs...), "/v1/", o.serverCPUs)
 	if err != nil {
 		return err
 	}
@@ -276,7 +296,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := os.WriteFile(pageFile, pageJSON, 0o600); err != nil {
 		return err
 	}
-	base, err := start(self, []string{"baseline-server", "--secret", secret, "--body", bodyFile, "--page", pageFile}, "/")
+	base, err := start(self, []string{"baseline-server", "--secret", secret, "--body", bodyFile, "--page", pageFile}, "/", o.serverCPUs)
 	if err != nil {
 		return err
 	}
@@ -284,11 +304,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	baseFixture := &fixture{api: base.url + "/v1", pid: f.pid, leadIDs: f.leadIDs, leadMS: f.leadMS,
 		token: "JWT " + baselineToken([]byte(secret), "bench", time.Now().Add(time.Hour))}
 
+	if len(o.loadCPUs) > 0 {
+		if err := pinSelf(o.loadCPUs); err != nil {
+			return fmt.Errorf("--load-cpus: %w", err)
+		}
+	}
 	if load := loadAverage(); load >= 0.5 {
 		fmt.Fprintf(out, "tdbench: WARNING: the machine was already busy (load average %.2f): expect noisy figures\n", load)
 	}
 	rep := &report{Machine: machine(), Engine: engine, Leads: o.leads, Requests: o.requests, Messages: o.messages, SeedSeconds: seedSeconds,
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Client: o.client, Command: "go run ./cmd/tdbench " + strings.Join(args, " "),
+		ServerCPUs: formatCPUList(o.serverCPUs), LoadCPUs: formatCPUList(o.loadCPUs),
 		Pending: map[string]string{}}
 	for _, s := range scenarios {
 		if s.pending != "" && (o.scenarios == nil || o.scenarios[s.name]) {
@@ -309,7 +335,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				r.Scenario = "baseline-read"
 				return r, nil
 			}
-			return writeBaseline(ctx, writeDB, engine, leadJSON, cfg)
+			// The write baseline's loop runs in this process: on the server's CPUs, like the
+			// server's own writes.
+			if len(o.serverCPUs) == 0 {
+				return writeBaseline(ctx, writeDB, engine, leadJSON, cfg)
+			}
+			if err := pinSelf(o.serverCPUs); err != nil {
+				return result{}, err
+			}
+			r, err := writeBaseline(ctx, writeDB, engine, leadJSON, cfg)
+			if err := pinSelf(o.loadCPUs); err != nil {
+				return result{}, err
+			}
+			return r, err
 		}
 		for _, s := range scenarios {
 			if s.pending != "" || o.scenarios != nil && !o.scenarios[s.name] || s.conversations && o.requests == 0 {

@@ -11,8 +11,8 @@ import (
 // add records a result and prints its table row (the header first).
 func (rep *report) add(out io.Writer, r result) {
 	if len(rep.Results) == 0 {
-		fmt.Fprintf(out, "\nengine %s, %d leads, %d conversations, %d messages, %s per scenario after %s warm-up, %s CPUs (%s), %s client\n", rep.Engine, rep.Leads,
-			rep.Requests, rep.Messages, rep.Duration, rep.Warmup, rep.Machine["cpus"], rep.Machine["cpu"], rep.Client)
+		fmt.Fprintf(out, "\nengine %s, %d leads, %d conversations, %d messages, %s per scenario after %s warm-up, %s CPUs (%s), %s, %s client\n", rep.Engine, rep.Leads,
+			rep.Requests, rep.Messages, rep.Duration, rep.Warmup, rep.Machine["cpus"], rep.Machine["cpu"], rep.placement(), rep.Client)
 		fmt.Fprintf(out, "%-18s %5s %9s %8s %8s %8s %6s %9s %9s %8s %7s %5s %s\n", "scenario", "conc", "req/s", "p50 ms", "p90 ms",
 			"p99 ms", "errors", "cpu s/1k", "load s/1k", "rss MB", "KB/req", "GC/s", "ratio")
 	}
@@ -35,6 +35,14 @@ func (rep *report) add(out io.Writer, r result) {
 	}
 	fmt.Fprintf(out, "%-18s %5d %9.0f %8.2f %8.2f %8.2f %6s %9.3f %9s %8.1f %7s %5s %s\n", r.Scenario, r.Concurrency, r.RPS, r.P50ms,
 		r.P90ms, r.P99ms, errs, r.CPUPer1k, load, r.PeakRSSMB, alloc, gcs, ratio)
+}
+
+// placement says where the server and the load generator ran.
+func (rep *report) placement() string {
+	if rep.ServerCPUs == "" {
+		return "server and load generator sharing the CPUs"
+	}
+	return fmt.Sprintf("server on CPU %s, load generator on CPU %s", rep.ServerCPUs, rep.LoadCPUs)
 }
 
 // verdict is a target checked against a result.

@@ -102,14 +102,25 @@ func (b *tailBuffer) String() string {
 	return string(b.buf)
 }
 
-// start runs bin with args on a free port (given as --addr) and waits until probe answers.
-func start(bin string, args []string, probe string) (*process, error) {
+// start runs bin with args on a free port (given as --addr) and waits until probe answers. With
+// cpus, bin runs on those CPUs only, through "tdbench on-cpus".
+func start(bin string, args []string, probe string, cpus []int) (*process, error) {
 	addr, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	p := &process{url: "http://" + addr, logs: &tailBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, append(args, "--addr", addr)...)
+	name := filepath.Base(bin)
+	args = append(args, "--addr", addr)
+	if len(cpus) > 0 {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		args = append([]string{"on-cpus", formatCPUList(cpus), bin}, args...)
+		bin = self
+	}
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
@@ -118,7 +129,7 @@ func start(bin string, args []string, probe string) (*process, error) {
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		select {
 		case err := <-p.done:
-			return nil, fmt.Errorf("%s exited during start: %v\n%s", filepath.Base(bin), err, p.logs)
+			return nil, fmt.Errorf("%s exited during start: %v\n%s", name, err, p.logs)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if resp, err := http.Get(p.url + probe); err == nil {
@@ -127,7 +138,7 @@ func start(bin string, args []string, probe string) (*process, error) {
 		}
 	}
 	p.stop()
-	return nil, fmt.Errorf("%s did not answer on %s within 30s\n%s", filepath.Base(bin), addr, p.logs)
+	return nil, fmt.Errorf("%s did not answer on %s within 30s\n%s", name, addr, p.logs)
 }
 
 func (p *process) pid() int { return p.cmd.Process.Pid }
