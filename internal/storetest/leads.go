@@ -24,6 +24,7 @@ var leadTests = []struct {
 	{"LeadIdempotencyConcurrent", testLeadIdempotencyConcurrent},
 	{"LeadFilters", testLeadFilters},
 	{"LeadSearch", testLeadSearch},
+	{"LeadBroadSearch", testLeadBroadSearch},
 	{"LeadSortAndCursor", testLeadSortAndCursor},
 	{"LeadVersions", testLeadVersions},
 	{"LeadListClock", testLeadListClock},
@@ -273,6 +274,60 @@ func testLeadSearch(t *testing.T, s tiledesk.Store) {
 	}
 	if got := findLeads(t, s, p.ID, tiledesk.LeadFilter{Text: "bran"}); len(got.Leads) != 1 {
 		t.Fatalf("the new name does not match: %v", leadNames(got.Leads))
+	}
+}
+
+// testLeadBroadSearch: a search matching thousands of leads (which an engine may page by walking
+// the list's order instead of sorting the matches) lists and counts exactly what the same filter
+// lists through FindLeads, in every order and at an offset, without another project's or a deleted
+// lead; so does a narrower one.
+func testLeadBroadSearch(t *testing.T, s tiledesk.Store) {
+	sd, ok := s.(Seeder)
+	if !ok {
+		t.Skip("this store has no SeedLeads bulk path to load thousands of leads")
+	}
+	ctx := context.Background()
+	p, owner := project(t, s)
+	other, otherOwner := project(t, s)
+	base := tiledesk.Now().Add(-time.Hour)
+	if err := sd.SeedLeads(ctx, seed.Leads(p.ID, owner.ID, 0, 3000, base)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sd.SeedLeads(ctx, seed.Leads(other.ID, otherOwner.ID, 3000, 1500, base)); err != nil {
+		t.Fatal(err)
+	}
+	// The newest leads are deleted: a walk of the list meets them first.
+	newest := findLeads(t, s, p.ID, tiledesk.LeadFilter{Limit: 5})
+	for _, l := range newest.Leads {
+		if _, err := s.DeleteLead(ctx, p.ID, l.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		text  string
+		count int
+	}{{"example", 2995}, {"exam corp", 599}} {
+		for _, f := range []tiledesk.LeadFilter{
+			{Text: c.text},
+			{Text: c.text, Sort: tiledesk.LeadSortFullname},
+			{Text: c.text, Sort: tiledesk.LeadSortCreatedAt, Desc: true, Limit: 100},
+			{Text: c.text, Offset: 80},
+			{Text: c.text, Sort: tiledesk.LeadSortUpdatedAt, Desc: true, Offset: 2990},
+		} {
+			want := findLeads(t, s, p.ID, f)
+			got, err := s.FindLeadVersions(ctx, p.ID, f)
+			if err != nil {
+				t.Fatalf("FindLeadVersions(%+v): %v", f, err)
+			}
+			var gotIDs []string
+			for _, v := range got.Versions {
+				gotIDs = append(gotIDs, v.ID)
+			}
+			if want.Count != c.count || got.Count != c.count || strings.Join(gotIDs, ",") != strings.Join(ids(want.Leads), ",") {
+				t.Errorf("search %+v: versions %d leads, count %d; FindLeads %d leads, count %d; want count %d and the same leads in the same order",
+					f, len(gotIDs), got.Count, len(want.Leads), want.Count, c.count)
+			}
+		}
 	}
 }
 
