@@ -79,10 +79,6 @@ func (Dialect) TextMatch(table, ph string) string {
 	return "to_tsvector('simple', search_text) @@ to_tsquery('simple', " + ph + ")"
 }
 
-// TextFilter is not needed: PostgreSQL's planner weighs the GIN index against walking an order's
-// index from the table's statistics.
-func (Dialect) TextFilter(string, string) string { return "" }
-
 // TextQuery ANDs prefix terms. Words are letters and digits only (tiledesk.SearchTerms), so they
 // cannot carry tsquery operators; quoting guards anyway.
 func (Dialect) TextQuery(words []string) string {

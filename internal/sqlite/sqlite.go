@@ -87,12 +87,6 @@ func (Dialect) TextMatch(table, ph string) string {
 	return "seq IN (SELECT rowid FROM " + table + "_fts WHERE " + table + "_fts MATCH " + ph + ")"
 }
 
-// TextFilter: the unary + keeps SQLite from reading the rows through the full-text index's
-// matches; the IN list is still built once, and each row the plan walks is looked up in it.
-func (Dialect) TextFilter(table, ph string) string {
-	return "+seq IN (SELECT rowid FROM " + table + "_fts WHERE " + table + "_fts MATCH " + ph + ")"
-}
-
 // TextQuery writes each word as a quoted FTS5 prefix query; quoting keeps words out of FTS5 syntax.
 func (Dialect) TextQuery(words []string) string {
 	q := make([]string, len(words))

@@ -139,12 +139,6 @@ func TestQueryPlans(t *testing.T) {
 			FROM m ORDER BY created_at DESC, id DESC LIMIT 41`: "USING INDEX leads_email",
 		`SELECT id, updated_at, created_at AS sort_value FROM leads WHERE id_project = 'p' AND status <> 1000
 			AND (created_at, id) < (5, 'x') ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering",
-		// A broad search's first page walks the list's order, testing each lead against the matches
-		// (the unary + of TextFilter), while its count reads the matches.
-		`SELECT COUNT(*), COALESCE(group_concat(updated_at || ' ' || sort_value || ' ' || id, ','), ''),
-			(SELECT COUNT(*) FROM leads WHERE id_project = 'p' AND status <> 1000 AND seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*'))
-			FROM (SELECT id, updated_at, created_at AS sort_value FROM leads WHERE id_project = 'p' AND status <> 1000
-			AND +seq IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH '"mar"*') ORDER BY created_at DESC, id DESC LIMIT 41) AS page`: "USING COVERING INDEX leads_created_covering (id_project=?)",
 		// A page read as one joined row (packedVersions) still walks the index from the cursor.
 		`SELECT COUNT(*), COALESCE(group_concat(updated_at || ' ' || sort_value || ' ' || id, ','), ''), MAX(total) FROM (
 			SELECT id, updated_at, created_at AS sort_value, COALESCE((SELECT leads_active FROM project_counters WHERE id_project = 'p'), 0) AS total

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -359,8 +358,7 @@ func (s *Store) FindLeads(ctx context.Context, projectID string, f tiledesk.Lead
 // values. The count comes in the same statement whenever it can, saving a query (and, on SQLite, a
 // read transaction) per page, and reading the count and the page from one snapshot: the default
 // list reads the project's counter in a scalar subquery, evaluated once; a search, whose matches
-// are all read to be sorted anyway, counts the set it sorts, unless it matches more than
-// broadSearch leads: then the page walks the list's order. A first page that holds every match
+// are all read to be sorted anyway, counts the set it sorts. A first page that holds every match
 // (an email filter's one or two leads) is its own count. Where it can, the page comes back as one
 // row of joined text (packedVersions).
 func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.VersionPage, error) {
@@ -370,8 +368,8 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 	if err != nil || lq.empty {
 		return &tiledesk.VersionPage{Versions: []tiledesk.Version{}}, err
 	}
+	cols := `id, updated_at, ` + lq.pg.col + ` AS sort_value`
 	with, from, total := "", ` FROM leads WHERE `+lq.where, ""
-	broad := false // m holds at most broadSearch+1 matches; more are read the broad way
 	switch {
 	case !wantCount:
 	case lq.counter:
@@ -384,24 +382,23 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 		if lq.pg.col != "id" && lq.pg.col != "updated_at" {
 			matched += `, ` + lq.pg.col
 		}
-		limit := ""
-		if broad = lq.walkConds != ""; broad {
-			limit = ` LIMIT ` + strconv.Itoa(broadSearch+1)
-		}
-		with = `WITH m AS MATERIALIZED (SELECT ` + matched + ` FROM leads WHERE ` + lq.conds + limit + `) `
+		with = `WITH m AS MATERIALIZED (SELECT ` + matched + ` FROM leads WHERE ` + lq.conds + `) `
 		from = ` FROM m` + lq.tail
 		total = `(SELECT COUNT(*) FROM m)`
 	}
-	vs, err := s.readVersions(ctx, with, from, total, lq)
+	vs, packed, err := s.packedVersions(ctx, with, `SELECT `+cols+from, lq.pg, total, lq.q.args)
 	if err != nil {
 		return nil, err
 	}
-	if broad && vs.total > broadSearch {
-		// A broad search ("mar" in 100,000 leads): sorting every match for a page of 40 costs more
-		// than walking the list's order until 40 match, and the count needs no more than the
-		// matches' rows. Both in one statement, from one snapshot.
-		if vs, err = s.readVersions(ctx, "", ` FROM leads WHERE `+lq.walkConds+lq.tail,
-			`(SELECT COUNT(*) FROM leads WHERE `+lq.conds+`)`, lq); err != nil {
+	if !packed {
+		if total != "" {
+			cols += `, ` + total + ` AS total`
+		}
+		rows, err := s.query(ctx, with+`SELECT `+cols+from, lq.q.args...)
+		if err != nil {
+			return nil, fmt.Errorf("find leads: %w", err)
+		}
+		if vs, err = collectVersions(rows, lq.pg, total != ""); err != nil {
 			return nil, err
 		}
 	}
@@ -424,32 +421,6 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 	return out, nil
 }
 
-// broadSearch is the number of matches above which the first page of a search is found by walking
-// the list's order (leadQuery.walkConds) rather than by sorting the matches. Walking reaches 40
-// matches after about 40 * project size / matches leads, and sorting costs about five of those
-// steps per match (SQLite, 100,000 leads): the two meet near 1,000 matches in such a project,
-// where reading the first 1,001 matches to find out costs as much as a search matching that
-// many.
-const broadSearch = 1000
-
-// readVersions reads a page of versions: the columns of FindLeadVersions from from (which ends with
-// the page's order and limit), after with, and total in every row ("" for none).
-func (s *Store) readVersions(ctx context.Context, with, from, total string, lq *leadQuery) (versionRows, error) {
-	cols := `id, updated_at, ` + lq.pg.col + ` AS sort_value`
-	vs, packed, err := s.packedVersions(ctx, with, `SELECT `+cols+from, lq.pg, total, lq.q.args)
-	if err != nil || packed {
-		return vs, err
-	}
-	if total != "" {
-		cols += `, ` + total + ` AS total`
-	}
-	rows, err := s.query(ctx, with+`SELECT `+cols+from, lq.q.args...)
-	if err != nil {
-		return versionRows{}, fmt.Errorf("find leads: %w", err)
-	}
-	return collectVersions(rows, lq.pg, total != "")
-}
-
 // leadQuery is what FindLeads and FindLeadVersions share: the conditions, order and count of a
 // filter. empty means no lead can match (a search without a single word).
 type leadQuery struct {
@@ -461,9 +432,6 @@ type leadQuery struct {
 	count   int
 	counter bool // the filter is the default one, which the project's counter counts
 	empty   bool
-	// walkConds are conds with the text condition in the engine's TextFilter form, "" without a
-	// search or such a form.
-	walkConds string
 }
 
 func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*leadQuery, error) {
@@ -494,15 +462,12 @@ func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.Lead
 	for _, tag := range f.Tags {
 		q.where("id IN (SELECT lead FROM lead_tags WHERE id_project = $1 AND tag = " + q.arg(tag) + ")")
 	}
-	textAt, textFilter := -1, ""
 	if f.Text != "" {
 		words := impliedWordsDropped(tiledesk.SearchTerms(f.Text))
 		if len(words) == 0 {
 			return &leadQuery{empty: true}, nil
 		}
-		ph := q.arg(s.dialect.TextQuery(words))
-		textAt, textFilter = len(q.conds), s.dialect.TextFilter("leads", ph)
-		q.where(s.dialect.TextMatch("leads", ph))
+		q.where(s.dialect.TextMatch("leads", q.arg(s.dialect.TextQuery(words))))
 	}
 	if f.UpdatedSince != nil {
 		q.where("updated_at > " + q.arg(ms(*f.UpdatedSince)))
@@ -518,11 +483,6 @@ func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.Lead
 	out.tail = pg.clause(q) // adds the cursor condition: before q.conditions()
 	out.conds = q.conditions()
 	out.where = out.conds + out.tail
-	if textFilter != "" {
-		walk := slices.Clone(q.conds)
-		walk[textAt] = textFilter
-		out.walkConds = strings.Join(walk, " AND ")
-	}
 	return out, nil
 }
 

@@ -36,11 +36,6 @@ type Dialect interface {
 	// TextMatch is a condition true for the rows of table whose search_text matches the text query in
 	// the placeholder ph (a query made by TextQuery).
 	TextMatch(table, ph string) string
-	// TextFilter is the condition of TextMatch in a form that leaves the plan to the other
-	// conditions and the order (the rows are walked in the list's order, each tested against the
-	// matches), or "" where the engine has no such form. A search matching a large share of a
-	// project finds its first page sooner so than by sorting every match.
-	TextFilter(table, ph string) string
 	// TextQuery turns normalised words into the engine's query: every word must match as a prefix.
 	TextQuery(words []string) string
 	// JSONSet is an expression: the JSON object in col with key set to the JSON text in placeholder

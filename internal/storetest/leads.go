@@ -277,10 +277,10 @@ func testLeadSearch(t *testing.T, s tiledesk.Store) {
 	}
 }
 
-// testLeadBroadSearch: a search matching thousands of leads (which an engine may page by walking
-// the list's order instead of sorting the matches) lists and counts exactly what the same filter
-// lists through FindLeads, in every order and at an offset, without another project's or a deleted
-// lead; so does a narrower one.
+// testLeadBroadSearch: a search matching thousands of leads lists and counts through
+// FindLeadVersions (matches read once, counted and sorted in one statement) exactly what the same
+// filter lists through FindLeads (a page statement and a count), in several orders and at offsets
+// (one past the end), without another project's or a deleted lead; so does a narrower one.
 func testLeadBroadSearch(t *testing.T, s tiledesk.Store) {
 	sd, ok := s.(Seeder)
 	if !ok {
