@@ -282,20 +282,8 @@ func testLeadSearch(t *testing.T, s tiledesk.Store) {
 // filter lists through FindLeads (a page statement and a count), in several orders and at offsets
 // (one past the end), without another project's or a deleted lead; so does a narrower one.
 func testLeadBroadSearch(t *testing.T, s tiledesk.Store) {
-	sd, ok := s.(Seeder)
-	if !ok {
-		t.Skip("this store has no SeedLeads bulk path to load thousands of leads")
-	}
 	ctx := context.Background()
-	p, owner := project(t, s)
-	other, otherOwner := project(t, s)
-	base := tiledesk.Now().Add(-time.Hour)
-	if err := sd.SeedLeads(ctx, seed.Leads(p.ID, owner.ID, 0, 3000, base)); err != nil {
-		t.Fatal(err)
-	}
-	if err := sd.SeedLeads(ctx, seed.Leads(other.ID, otherOwner.ID, 3000, 1500, base)); err != nil {
-		t.Fatal(err)
-	}
+	p, _, _ := seedTwoProjects(t, s, 3000, 1500, nil)
 	// The newest leads are deleted: a walk of the list meets them first.
 	newest := findLeads(t, s, p.ID, tiledesk.LeadFilter{Limit: 5})
 	for _, l := range newest.Leads {

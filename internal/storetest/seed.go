@@ -14,22 +14,33 @@ type Seeder interface {
 	SeedLeads(ctx context.Context, leads []*tiledesk.Lead) error
 }
 
-// testSeedLeads holds the bulk path to the same contract as CreateLead: seeded leads are found by id,
-// filters, tags and search, counted, and a later change is stamped after every seeded one.
-func testSeedLeads(t *testing.T, s tiledesk.Store) {
+// seedTwoProjects bulk-loads n leads into a new project and m into another, created an hour ago a
+// millisecond apart, after adjust (if any) has changed them; it skips the test, saying so, where
+// the store has no bulk path.
+func seedTwoProjects(t *testing.T, s tiledesk.Store, n, m int, adjust func([]*tiledesk.Lead)) (p, other *tiledesk.Project, leads []*tiledesk.Lead) {
+	t.Helper()
 	sd, ok := s.(Seeder)
 	if !ok {
 		t.Skip("this store has no SeedLeads bulk path")
 	}
-	ctx := context.Background()
 	p, owner := project(t, s)
-	other, _ := project(t, s)
+	other, otherOwner := project(t, s)
 	base := tiledesk.Now().Add(-time.Hour)
-	leads := append(seed.Leads(p.ID, owner.ID, 0, 1234, base), seed.Leads(other.ID, owner.ID, 5000, 10, base)...)
-	leads[3].Status = tiledesk.LeadDeleted
-	if err := sd.SeedLeads(ctx, leads); err != nil {
+	leads = append(seed.Leads(p.ID, owner.ID, 0, n, base), seed.Leads(other.ID, otherOwner.ID, n, m, base)...)
+	if adjust != nil {
+		adjust(leads)
+	}
+	if err := sd.SeedLeads(context.Background(), leads); err != nil {
 		t.Fatalf("SeedLeads: %v", err)
 	}
+	return p, other, leads
+}
+
+// testSeedLeads holds the bulk path to the same contract as CreateLead: seeded leads are found by id,
+// filters, tags and search, counted, and a later change is stamped after every seeded one.
+func testSeedLeads(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	p, other, leads := seedTwoProjects(t, s, 1234, 10, func(leads []*tiledesk.Lead) { leads[3].Status = tiledesk.LeadDeleted })
 	got, err := s.FindLeadByID(ctx, p.ID, leads[42].ID)
 	if err != nil || got.Email != seed.Email(42) || got.Fullname != seed.Fullname(42) || got.Attributes["source"] != "email" {
 		t.Fatalf("FindLeadByID(seeded 42) = %+v, %v", got, err)
