@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -110,6 +111,9 @@ func (Dialect) AfterBulkLoad() []string {
 type Options struct {
 	// Synchronous overrides PRAGMA synchronous (FULL by default).
 	Synchronous string
+	// TextMergeEvery is how often the full-text indexes are merged after writes (textMergeEvery
+	// when 0; never when negative).
+	TextMergeEvery time.Duration
 }
 
 // Open opens (creating if needed) the database at path, which may be a plain path or a "sqlite:" URL
@@ -182,6 +186,13 @@ func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error)
 	ckpt.SetMaxOpenConns(1)
 	ckpt.SetConnMaxLifetime(0)
 	st := sqlstore.New(Dialect{}, write, read, path)
+	every := opt.TextMergeEvery
+	if every == 0 {
+		every = textMergeEvery
+	}
+	if every > 0 {
+		st.OnClose(startTextMerger(st, every).close) // before the checkpointer's last checkpoint
+	}
 	st.OnClose(startCheckpointer(ckpt).close)
 	return st, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/seed"
 	"github.com/tiledesk-go/tiledesk/internal/sqlite"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"github.com/tiledesk-go/tiledesk/internal/storetest"
@@ -327,4 +328,82 @@ func TestHeldByOneProcess(t *testing.T) {
 		t.Fatalf("holding process: %v", err)
 	}
 	open(t, path)
+}
+
+// fragmentedLeads opens a store with the given merge interval and writes leads one transaction at
+// a time, each adding a segment to the full-text index; it returns the store, the project and a
+// function counting the index's segments.
+func fragmentedLeads(t *testing.T, every time.Duration, n int) (*sqlstore.Store, *tiledesk.Project, func() int) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "merge.db"), sqlite.Options{TextMergeEvery: every, Synchronous: "OFF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, owner := storetest.NewProject(t, s)
+	// A bulk load first, merged into one large segment as after an import: the small segments of
+	// the later writes then sit on levels of their own below it.
+	if err := s.SeedLeads(ctx, seed.Leads(p.ID, owner.ID, 0, 3000, tiledesk.Now().Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		now := tiledesk.Now()
+		if _, _, err := s.CreateLead(ctx, &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, Fullname: fmt.Sprint("Visitor ", i),
+			Status: tiledesk.LeadActive, CreatedBy: owner.ID, CreatedAt: now, UpdatedAt: now}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segments := func() int {
+		t.Helper()
+		var n int
+		if err := s.WriteDB().QueryRow(`SELECT count(DISTINCT segid) FROM leads_fts_idx`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	return s, p, segments
+}
+
+// TestTextIndexMerge: leads written one at a time after a bulk load leave the full-text index in
+// several segments; MergeTextIndexes leaves at most two (merging as few as two segments of a level:
+// usermerge 2, migration 0008), and every lead is still found.
+func TestTextIndexMerge(t *testing.T) {
+	ctx := context.Background()
+	s, p, segments := fragmentedLeads(t, -1, 300)
+	before := segments()
+	if before < 4 {
+		t.Fatalf("300 single-lead writes left %d segments: the test needs a fragmented index", before)
+	}
+	merged, err := sqlite.MergeTextIndexes(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := segments(); after > 2 || merged == 0 {
+		t.Fatalf("%d segments before, %d after %d merge steps; want at most 2", before, after, merged)
+	}
+	page, err := s.FindLeads(ctx, p.ID, tiledesk.LeadFilter{Text: "visitor", Limit: 100, NoCount: false})
+	if err != nil || page.Count != 300 {
+		t.Fatalf("after merging, a search counts %v leads, err %v; want 300", page.Count, err)
+	}
+	if again, err := sqlite.MergeTextIndexes(ctx, s); err != nil || again != 0 {
+		t.Fatalf("a second round merged %d times (%v); want nothing left to merge", again, err)
+	}
+}
+
+// TestTextMergerRunsAfterWrites: the store merges its full-text index by itself after writes, to
+// at most one segment per level (merged while the writes went on, the levels differ from those of
+// one merge after them); the same writes without it leave six (TestTextIndexMerge).
+func TestTextMergerRunsAfterWrites(t *testing.T) {
+	_, _, segments := fragmentedLeads(t, 20*time.Millisecond, 300)
+	deadline := time.Now().Add(10 * time.Second)
+	for segments() > 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after the writes the index still has %d segments", segments())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -237,6 +237,16 @@ func (s *Store) Close() error {
 	return err
 }
 
+// Upkeep runs fn, an engine's background upkeep of its indexes, in a write transaction of its own
+// turn on the writer (on SQLite within its own savepoint of a group-committed batch).
+func (s *Store) Upkeep(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.inTx(ctx, func(t *tx) error { return fn(ctx, t.Tx) })
+}
+
+// Commits returns how many write transactions this store has committed (a group commit counts
+// once), for background work that runs only after writes.
+func (s *Store) Commits() int64 { return s.commits.Load() }
+
 // WriteDB exposes the write pool, for benchmarks and torture tests that need the bare engine.
 func (s *Store) WriteDB() *sql.DB {
 	s.handedOut.Store(true)
