@@ -107,6 +107,10 @@ func printTargets(out io.Writer, rep *report) {
 		}
 		fmt.Fprintf(out, "%s %-18s %-32s measured %s (%s)\n", state, v.Scenario, v.Target, v.Measured, v.Source)
 	}
+	if rep.ServerCPUs == "" {
+		fmt.Fprintln(out, "placement: shared, where the two runtimes' threads are switched by the kernel and the tails are mostly that"+
+			" (see the page floor's p99); docs/performance.md takes issue 3's targets with --cpus split")
+	}
 }
 
 // markdownHeader is the header of the tables docs/performance.md holds.

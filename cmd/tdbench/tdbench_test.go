@@ -212,3 +212,18 @@ func TestMarkdownTable(t *testing.T) {
 		t.Fatalf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+// TestTargetsSayThePlacement: a shared run's verdicts point at the split placement, in which
+// docs/performance.md takes issue 3's latency targets; a split run's do not need to.
+func TestTargetsSayThePlacement(t *testing.T) {
+	v := []verdict{{Scenario: "leads-page-first", Source: "issue 3", Target: "p99 < 5 ms", Measured: "p99 5.10 ms"}}
+	var shared, split strings.Builder
+	printTargets(&shared, &report{Targets: v})
+	printTargets(&split, &report{Targets: v, ServerCPUs: "0", LoadCPUs: "1"})
+	if !strings.Contains(shared.String(), "--cpus split") || !strings.Contains(shared.String(), "MISSED") {
+		t.Fatalf("shared run's targets:\n%s", shared.String())
+	}
+	if strings.Contains(split.String(), "placement: shared") {
+		t.Fatalf("split run's targets:\n%s", split.String())
+	}
+}
