@@ -407,3 +407,64 @@ func TestTextMergerRunsAfterWrites(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// BenchmarkSearchFragments measures the benchmark's searches (FindLeadVersions, 40 a page, with
+// their count) on a bulk-loaded project, after 1,000 leads written one transaction each (a segment
+// of the full-text index each, as visitors arrive), and after MergeTextIndexes:
+// go test ./internal/sqlite -run '^$' -bench SearchFragments [-bench.leads 100000]
+func BenchmarkSearchFragments(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{TextMergeEvery: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	owner := &tiledesk.User{ID: tiledesk.NewID(), Email: "bench@example.com", Firstname: "Bench"}
+	if err := s.CreateUser(ctx, owner); err != nil {
+		b.Fatal(err)
+	}
+	now := tiledesk.Now()
+	p := tiledesk.NewProject("Bench", owner.ID, now)
+	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, owner.ID, now)
+	pu.UserID = owner.ID
+	if err := s.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < *benchLeads; i += 10000 {
+		if err := s.SeedLeads(ctx, seed.Leads(p.ID, owner.ID, i, min(10000, *benchLeads-i), now.Add(-time.Hour))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	segments := func() int {
+		var n int
+		if err := s.WriteDB().QueryRow(`SELECT count(DISTINCT segid) FROM leads_fts_idx`).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	search := func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{Limit: 40, Text: seed.SearchQuery(i)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(segments()), "segments")
+	}
+	b.Run("bulk-loaded", search)
+	for i := range 1000 {
+		at := tiledesk.Now()
+		if _, _, err := s.CreateLead(ctx, &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, Fullname: fmt.Sprint("Visitor ", i),
+			Email: fmt.Sprintf("visitor-%d@visitors.example", i), Status: tiledesk.LeadActive, CreatedBy: owner.ID,
+			CreatedAt: at, UpdatedAt: at}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("after-1000-single-writes", search)
+	if _, err := sqlite.MergeTextIndexes(ctx, s); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("merged", search)
+}
