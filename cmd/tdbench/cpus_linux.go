@@ -66,7 +66,7 @@ func allowedCPUs() []int {
 		return nil
 	}
 	var cpus []int
-	for c := 0; c < len(set)*64 && len(cpus) < set.Count(); c++ {
+	for c := 0; c < 1024 && len(cpus) < set.Count(); c++ { // a CPUSet holds CPUs 0-1023
 		if set.IsSet(c) {
 			cpus = append(cpus, c)
 		}
