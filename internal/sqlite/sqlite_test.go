@@ -422,17 +422,8 @@ func BenchmarkSearchFragments(b *testing.B) {
 	if err := s.Migrate(ctx, nil); err != nil {
 		b.Fatal(err)
 	}
-	owner := &tiledesk.User{ID: tiledesk.NewID(), Email: "bench@example.com", Firstname: "Bench"}
-	if err := s.CreateUser(ctx, owner); err != nil {
-		b.Fatal(err)
-	}
+	p, owner := storetest.NewProject(b, s)
 	now := tiledesk.Now()
-	p := tiledesk.NewProject("Bench", owner.ID, now)
-	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, owner.ID, now)
-	pu.UserID = owner.ID
-	if err := s.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
-		b.Fatal(err)
-	}
 	for i := 0; i < *benchLeads; i += 10000 {
 		if err := s.SeedLeads(ctx, seed.Leads(p.ID, owner.ID, i, min(10000, *benchLeads-i), now.Add(-time.Hour))); err != nil {
 			b.Fatal(err)

@@ -19,17 +19,8 @@ func Bench(b *testing.B, s tiledesk.Store, n int) {
 	if !ok {
 		b.Skip("this store has no SeedLeads bulk path")
 	}
-	owner := newUser("bench")
-	if err := s.CreateUser(ctx, owner); err != nil {
-		b.Fatal(err)
-	}
+	p, owner := project(b, s)
 	now := tiledesk.Now()
-	p := tiledesk.NewProject("Bench", owner.ID, now)
-	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, owner.ID, now)
-	pu.UserID = owner.ID
-	if err := s.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
-		b.Fatal(err)
-	}
 	base := now.Add(-time.Duration(n+1) * time.Millisecond)
 	var leads []*tiledesk.Lead
 	start := time.Now()

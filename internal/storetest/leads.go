@@ -38,12 +38,12 @@ var leadTests = []struct {
 }
 
 // NewProject returns a fresh project of a fresh owner, for an engine's own tests.
-func NewProject(t *testing.T, s tiledesk.Store) (*tiledesk.Project, *tiledesk.User) {
+func NewProject(t testing.TB, s tiledesk.Store) (*tiledesk.Project, *tiledesk.User) {
 	return project(t, s)
 }
 
 // project returns a fresh project of a fresh owner.
-func project(t *testing.T, s tiledesk.Store) (*tiledesk.Project, *tiledesk.User) {
+func project(t testing.TB, s tiledesk.Store) (*tiledesk.Project, *tiledesk.User) {
 	t.Helper()
 	owner := mustCreateUser(t, s, "owner")
 	p, _, _ := mustCreateProject(t, s, owner, "Leads")

@@ -58,7 +58,7 @@ func newUser(prefix string) *tiledesk.User {
 		Status: tiledesk.UserActive, CreatedAt: now, UpdatedAt: now}
 }
 
-func mustCreateUser(t *testing.T, s tiledesk.Store, prefix string) *tiledesk.User {
+func mustCreateUser(t testing.TB, s tiledesk.Store, prefix string) *tiledesk.User {
 	t.Helper()
 	u := newUser(prefix)
 	if err := s.CreateUser(context.Background(), u); err != nil {
@@ -68,7 +68,7 @@ func mustCreateUser(t *testing.T, s tiledesk.Store, prefix string) *tiledesk.Use
 }
 
 // mustCreateProject creates a project owned by owner, the way POST /projects does.
-func mustCreateProject(t *testing.T, s tiledesk.Store, owner *tiledesk.User, name string) (*tiledesk.Project, *tiledesk.ProjectUser, *tiledesk.Department) {
+func mustCreateProject(t testing.TB, s tiledesk.Store, owner *tiledesk.User, name string) (*tiledesk.Project, *tiledesk.ProjectUser, *tiledesk.Department) {
 	t.Helper()
 	now := tiledesk.Now()
 	p := tiledesk.NewProject(name, owner.ID, now)
