@@ -200,6 +200,13 @@ func malformed(err error) error {
 }
 
 func decodeForm(raw []byte) (*body, error) {
+	// A form key never starts with { or [: such a body is JSON sent with the form type (curl -d
+	// without -H sends one), and read as a form it would be one key named after the whole body,
+	// leaving every field unset, so the call would act on an empty record.
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return nil, errMsg(http.StatusUnsupportedMediaType, "The body is JSON but its Content-Type is "+
+			"application/x-www-form-urlencoded (what curl -d sends): send it with Content-Type: application/json.")
+	}
 	vals, err := url.ParseQuery(string(raw))
 	if err != nil {
 		return nil, errMsg(http.StatusBadRequest, "Malformed form body.")

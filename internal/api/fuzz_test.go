@@ -65,6 +65,7 @@ func FuzzDecodeObject(f *testing.F) {
 	}
 	f.Add([]byte("email=a%40b.c&password=x&tags=1&tags=2"), "application/x-www-form-urlencoded")
 	f.Add([]byte("a=%zz"), "application/x-www-form-urlencoded")
+	f.Add([]byte(` {"email":"a@b.c"}`), "application/x-www-form-urlencoded")
 	f.Add([]byte("{}"), "text/plain")
 	f.Add([]byte("{}"), "application/json; charset=\"")
 	f.Fuzz(func(t *testing.T, data []byte, contentType string) {
