@@ -228,6 +228,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (commands: version)", fs.Arg(0))
 	}
+	if err := dbopen.Check(cfg.db); err != nil {
+		return nil, fmt.Errorf("--db: %w", err)
+	}
 	var err error
 	if renderCacheMB < 0 || renderCacheMB > 1<<20 {
 		return nil, fmt.Errorf("--render-cache-mb: %d is not a size from 0 to 1048576 MiB", renderCacheMB)

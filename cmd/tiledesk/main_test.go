@@ -204,6 +204,23 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// TestUnknownDBScheme: a --db that names a database this server does not speak stops the start
+// with an error naming the flag, instead of serving from a new SQLite file named after it.
+func TestUnknownDBScheme(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, db := range []string{"mysql://root@localhost/tiledesk", "postgress://postgres@127.0.0.1/test", "sqlite3:t.db"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // a server that starts stops
+		err := run(ctx, []string{"--db", db, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, io.Discard, io.Discard)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "--db") || !strings.Contains(err.Error(), "unknown database scheme") {
+			t.Fatalf("--db %s: %v", db, err)
+		}
+	}
+	if names, _ := filepath.Glob("*"); len(names) > 0 {
+		t.Fatalf("refused --db values left files behind: %v", names)
+	}
+}
+
 type engineName string
 
 func (e engineName) Engine() (string, string) { return string(e), "" }
