@@ -52,9 +52,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "tiledesk:", err)
-		}
+		fmt.Fprintln(os.Stderr, "tiledesk:", err)
 		os.Exit(1)
 	}
 }
@@ -131,9 +129,14 @@ func splitList(v, sep string) []string {
 	return out
 }
 
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+// errShown ends a run that only printed something asked for (--help, --version): it exits 0.
+var errShown = errors.New("shown")
+
+// parseConfig reads the configuration. --help prints the flags to stdout and --version the version;
+// both then return errShown.
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("tiledesk", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are returned; help is printed to stdout below
 	env := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
@@ -219,14 +222,22 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 			"no bound on PostgreSQL; 0 no bound (TILEDESK_MAX_ACTIVE_READS)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", env("TILEDESK_DEBUG_ADDR", ""),
 		"serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; never expose it (TILEDESK_DEBUG_ADDR)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		printUsage(fs, stdout)
+		return nil, errShown
+	} else if err != nil {
+		return nil, fmt.Errorf("%w (tiledesk --help lists the flags)", err)
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "tiledesk", buildVersion())
+		return nil, errShown
+	}
 	if envErr != nil {
 		return nil, envErr
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (commands: version)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (commands: help, version)", fs.Arg(0))
 	}
 	if err := dbopen.Check(cfg.db); err != nil {
 		return nil, fmt.Errorf("--db: %w", err)
@@ -341,22 +352,29 @@ func newLogger(cfg *config, w io.Writer) (*slog.Logger, error) {
 // openStore opens and migrates the database a --db value names.
 func openStore(ctx context.Context, db string) (*sqlstore.Store, error) { return dbopen.Open(ctx, db) }
 
-// tokenSecret returns the configured secret, or the one kept with the data, generating it once.
-func tokenSecret(ctx context.Context, cfg *config, store tiledesk.Store) (string, bool, error) {
-	if cfg.jwtSecret != "" {
-		return cfg.jwtSecret, false, nil
-	}
-	s, err := store.SetMetaIfAbsent(ctx, "jwt_secret", auth.NewSecret())
-	return s, true, err
+// printUsage writes --help.
+func printUsage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprint(w, `Usage: tiledesk [flags]    serve the Tiledesk REST API
+       tiledesk version    print the version
+       tiledesk help       print this help
+
+Every flag can also be set by the environment variable in parentheses; a flag wins over its variable.
+
+Flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "version" {
-		fmt.Fprintln(stdout, "tiledesk", buildVersion())
-		return nil
+	if len(args) > 0 && (args[0] == "version" || args[0] == "help") {
+		args = []string{"--" + args[0]}
 	}
-	cfg, err := parseConfig(args, getenv, stderr)
-	if err != nil {
+	cfg, err := parseConfig(args, getenv, stdout)
+	if errors.Is(err, errShown) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	log, err := newLogger(cfg, stderr)
@@ -368,7 +386,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer store.Close()
-	secret, generated, err := tokenSecret(ctx, cfg, store)
+	secret, secretSource, err := tokenSecret(ctx, cfg, store)
 	if err != nil {
 		return fmt.Errorf("token secret: %w", err)
 	}
@@ -425,9 +443,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	version, _ := store.SchemaVersion(ctx)
 	log.Info("tiledesk serving", "url", url, "engine", engine, "data", where, "version", buildVersion(), "schema", version)
 	reportLimiter(ctx)
-	if generated {
-		log.Info("token secret generated and kept with the data; set --jwt-secret to manage it yourself")
-	}
+	logSecretSource(log, secretSource, cfg)
 	if cfg.maintenance {
 		log.Warn("maintenance mode: API calls answer 503 until SIGUSR1 or a restart without --maintenance")
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -157,6 +159,11 @@ func TestEndToEnd(t *testing.T) {
 	if strings.Contains(logs2.String(), "curl -X POST") {
 		t.Fatal("a non-empty database printed the sign-up hint")
 	}
+	// The start log says where the token secret came from: generated the first time, loaded after.
+	if !strings.Contains(logs.String(), "token secret generated") || !strings.Contains(logs2.String(), "token secret loaded") ||
+		strings.Contains(logs2.String(), "token_secret=generated") {
+		t.Fatalf("token secret source in the start logs:\n%s\n---\n%s", logs, logs2)
+	}
 }
 
 func TestConfigFromEnvironment(t *testing.T) {
@@ -169,8 +176,8 @@ func TestConfigFromEnvironment(t *testing.T) {
 	if !strings.Contains(logs.String(), filepath.Join(dir, "env.db")) {
 		t.Fatalf("environment not applied, logs:\n%s", logs)
 	}
-	if strings.Contains(logs.String(), "token secret generated") {
-		t.Fatal("a configured secret was replaced by a generated one")
+	if strings.Contains(logs.String(), "token secret generated") || !strings.Contains(logs.String(), `"token_secret":"configured"`) {
+		t.Fatalf("a configured secret was not logged as configured:\n%s", logs)
 	}
 	if status, _, _ := call(t, "GET", url+"/", "", nil); status != 200 {
 		t.Fatalf("GET / = %d", status)
@@ -250,5 +257,51 @@ func TestVersion(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "tiledesk ") {
 		t.Fatalf("version output = %q", out.String())
+	}
+}
+
+// TestHelpAndVersion: --help, -h, help, --version and version print to stdout, nothing to stderr,
+// and the process exits 0, whatever the environment holds.
+func TestHelpAndVersion(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		help bool
+	}{{[]string{"--help"}, true}, {[]string{"-h"}, true}, {[]string{"help"}, true}, {[]string{"-help"}, true},
+		{[]string{"--addr", ":0", "--help"}, true}, {[]string{"--version"}, false}, {[]string{"version"}, false},
+		{[]string{"-version"}, false}} {
+		args, help := c.args, c.help
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			check := func(stdout, stderr string) {
+				t.Helper()
+				if help && (!strings.Contains(stdout, "Usage: tiledesk") || !strings.Contains(stdout, "-db string") ||
+					!strings.Contains(stdout, "TILEDESK_DB")) || !help && !strings.HasPrefix(stdout, "tiledesk ") {
+					t.Fatalf("stdout = %q", stdout)
+				}
+				if stderr != "" {
+					t.Fatalf("stderr = %q", stderr)
+				}
+			}
+			var out, errOut bytes.Buffer
+			badEnv := func(k string) string { return map[string]string{"TILEDESK_MAX_ACTIVE_READS": "many"}[k] }
+			if err := run(context.Background(), args, badEnv, &out, &errOut); err != nil {
+				t.Fatalf("run = %v", err)
+			}
+			check(out.String(), errOut.String())
+
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "TILEDESK_TEST_SERVE=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			stdout, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("exit: %v; stderr %s", err, stderr.String())
+			}
+			check(string(stdout), stderr.String())
+		})
+	}
+	// A mistake still fails, on stderr, and says where the flags are listed.
+	err := run(context.Background(), []string{"--nope"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--help") {
+		t.Fatalf("--nope: %v", err)
 	}
 }
