@@ -221,7 +221,8 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 	streamed := strings.HasSuffix(pattern, "/csv")
 	textRoute := pattern == "GET /{$}" || streamed
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		body := r.Body
+		r.Body = http.MaxBytesReader(w, body, s.maxBody)
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			ew := &etagWriter{ResponseWriter: w, r: r}
 			defer ew.flush()
@@ -249,7 +250,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 			err = h(w, r, c)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			s.writeFailure(w, r, body, err)
 		}
 	})
 }

@@ -1,10 +1,16 @@
 package api
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -161,4 +167,49 @@ func TestTenancy(t *testing.T) {
 		t.Fatalf("department of A = %v", d)
 	}
 	e.do("GET", "/"+pa+"/project_users", nil, agentA.jwt()).want(t, 200)
+}
+
+// TestOversizedBodySeesThe413: a client that writes its whole body before reading, as curl and most
+// SDKs do, reads the 413 instead of a connection reset, whether the size was announced
+// (Content-Length, refused before reading) or found while reading (chunked).
+func TestOversizedBodySeesThe413(t *testing.T) {
+	e := newEnv(t) // --max-body 64 KiB
+	a := e.signup("Ann")
+	body := `{"name":"` + strings.Repeat("x", 3<<20) + `"}` // far over the limit, within what is drained
+	for _, chunked := range []bool{false, true} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(e.http.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.(*net.TCPConn).SetWriteBuffer(32 << 10) // no large send buffer to hide the body in
+		_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+		var req bytes.Buffer
+		fmt.Fprintf(&req, "POST /projects HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nAuthorization: %s\r\n", a.token)
+		if chunked {
+			req.WriteString("Transfer-Encoding: chunked\r\n\r\n")
+			for rest := body; rest != ""; {
+				n := min(len(rest), 64<<10)
+				fmt.Fprintf(&req, "%x\r\n%s\r\n", n, rest[:n])
+				rest = rest[n:]
+			}
+			req.WriteString("0\r\n\r\n")
+		} else {
+			fmt.Fprintf(&req, "Content-Length: %d\r\n\r\n%s", len(body), body)
+		}
+		if _, err := conn.Write(req.Bytes()); err != nil {
+			t.Fatalf("chunked %v: writing the body: %v", chunked, err)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("chunked %v: reading the answer: %v", chunked, err)
+		}
+		msg, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(msg), "Request entity too large") {
+			t.Fatalf("chunked %v: %d %s", chunked, res.StatusCode, msg)
+		}
+	}
+	if got := e.do("GET", "/projects", nil, a.jwt()).list(t); len(got) != 0 {
+		t.Fatalf("an oversized body created %d projects", len(got))
+	}
 }
