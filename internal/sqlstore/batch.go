@@ -105,8 +105,12 @@ func (b *batcher) run() {
 
 // commit runs a batch in one transaction.
 func (b *batcher) commit(batch []*batchOp) {
-	// The transaction ignores the callers' contexts: a cancelled statement inside an explicit
-	// SQLite transaction may roll the whole transaction back, and with it the others' writes.
+	// The transaction ignores the callers' contexts, and so do the statements the writes run in it
+	// (tx.shared): a cancelled INSERT, UPDATE or DELETE inside an explicit SQLite transaction rolls
+	// the whole transaction back, and with it the others' writes, which were then answered as
+	// committed. The rule for a caller whose context ends: before its turn, its write is not run
+	// and it gets the context's error; once its turn has come, its write runs to the end and it
+	// gets the batch's outcome, as if it had not been cancelled. Either way the answer is true.
 	ctx := context.Background()
 	results := make([]error, len(batch))
 	var unprepared []string
@@ -134,7 +138,7 @@ func (b *batcher) commit(batch []*batchOp) {
 			results[i] = err // gave up before its turn: not run
 			continue
 		}
-		t := &tx{Tx: sqlTx, s: b.s, now: tiledesk.Now()}
+		t := &tx{Tx: sqlTx, s: b.s, now: tiledesk.Now(), shared: ctx}
 		if _, err := sqlTx.ExecContext(ctx, `SAVEPOINT write_op`); err != nil {
 			results[i] = fmt.Errorf("savepoint: %w", err)
 			continue

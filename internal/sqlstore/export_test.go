@@ -24,3 +24,11 @@ func (s *Store) PreparedReadsForTest() []string {
 	}
 	return out
 }
+
+// QueuedWritesForTest is how many writes wait for the group-commit writer (0 without one).
+func (s *Store) QueuedWritesForTest() int {
+	if s.batch == nil {
+		return 0
+	}
+	return len(s.batch.queue)
+}

@@ -240,7 +240,7 @@ func (s *Store) Close() error {
 // Upkeep runs fn, an engine's background upkeep of its indexes, in a write transaction of its own
 // turn on the writer (on SQLite within its own savepoint of a group-committed batch).
 func (s *Store) Upkeep(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	return s.inTx(ctx, func(t *tx) error { return fn(ctx, t.Tx) })
+	return s.inTx(ctx, func(t *tx) error { return fn(t.ctx(ctx), t.Tx) })
 }
 
 // Commits returns how many write transactions this store has committed (a group commit counts
@@ -297,6 +297,20 @@ type tx struct {
 	events []*tiledesk.Event
 	// unprepared are the statements this transaction ran as text, to prepare once it ends.
 	unprepared []string
+	// shared is set when the transaction is a group commit's (batcher): its statements then run
+	// under the batch's context, never under the context its caller passes. On SQLite a statement
+	// cancelled inside an explicit transaction interrupts the connection, which rolls back the
+	// whole transaction: every other caller's write in the batch with it.
+	shared context.Context
+}
+
+// ctx is the context a statement of the transaction runs under: the caller's, unless the
+// transaction is shared.
+func (t *tx) ctx(ctx context.Context) context.Context {
+	if t.shared != nil {
+		return t.shared
+	}
+	return ctx
 }
 
 // stmt returns the prepared statement of q bound to this transaction, or nil to run the text (and
@@ -314,6 +328,7 @@ func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.ctx(ctx)
 	q := t.s.q(query)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -322,6 +337,7 @@ func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = t.ctx(ctx)
 	q := t.s.q(query)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
@@ -330,6 +346,7 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = t.ctx(ctx)
 	q := t.s.q(query)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
