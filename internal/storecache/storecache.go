@@ -6,6 +6,10 @@
 // process sharing the database (several servers on one PostgreSQL) are seen when the entry expires:
 // TTL bounds how long a revoked membership or a deleted project can still be used there. Only found
 // objects are kept, so a new membership or project is visible immediately everywhere.
+//
+// Never back in time: each table counts its invalidations (a generation), and a lookup keeps what
+// it read only when no invalidation came between the start of its read and its put, so a read
+// that raced a local write cannot put the old value back. Entries and answers are deep copies.
 package storecache
 
 import (
@@ -52,9 +56,14 @@ type entry[T any] struct {
 	expires time.Time
 }
 
+// table is one kind of entry. gen counts the table's invalidations: a lookup keeps what it read
+// only if no invalidation happened since it began, so that a read that started before a local
+// write never puts back what the write changed (the write's drop came between the read and its
+// put, and would otherwise be undone for a whole TTL).
 type table[T any] struct {
-	mu sync.RWMutex
-	m  map[string]entry[T]
+	mu  sync.RWMutex
+	m   map[string]entry[T]
+	gen uint64
 }
 
 func newTable[T any]() *table[T] { return &table[T]{m: map[string]entry[T]{}} }
@@ -70,9 +79,20 @@ func (t *table[T]) get(key string, now time.Time) (T, bool) {
 	return e.v, true
 }
 
-func (t *table[T]) put(key string, v T, expires time.Time) {
+// generation is the count of invalidations, to read before a lookup's load.
+func (t *table[T]) generation() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.gen
+}
+
+// put keeps v unless the table was invalidated since generation gen was read.
+func (t *table[T]) put(key string, v T, expires time.Time, gen uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.gen != gen {
+		return
+	}
 	if len(t.m) >= maxEntries {
 		t.m = map[string]entry[T]{}
 	}
@@ -81,6 +101,7 @@ func (t *table[T]) put(key string, v T, expires time.Time) {
 
 func (t *table[T]) drop(key string) {
 	t.mu.Lock()
+	t.gen++
 	delete(t.m, key)
 	t.mu.Unlock()
 }
@@ -88,6 +109,7 @@ func (t *table[T]) drop(key string) {
 // dropPrefix drops the keys that start with prefix (the memberships of one project).
 func (t *table[T]) dropPrefix(prefix string) {
 	t.mu.Lock()
+	t.gen++
 	for k := range t.m {
 		if strings.HasPrefix(k, prefix) {
 			delete(t.m, k)
@@ -98,25 +120,27 @@ func (t *table[T]) dropPrefix(prefix string) {
 
 func (t *table[T]) clear() {
 	t.mu.Lock()
+	t.gen++
 	t.m = map[string]entry[T]{}
 	t.mu.Unlock()
 }
 
-// cached answers from table when it can, else from load, keeping what load found. Callers get
-// copies, so nothing they change reaches the cache.
-func cached[T any](s *Store, t *table[*T], key string, load func() (*T, error)) (*T, error) {
-	if s.ttl > 0 {
-		if v, ok := t.get(key, s.now()); ok {
-			cp := *v
-			return &cp, nil
-		}
+// cached answers from table when it can, else from load, keeping what load found unless the
+// table was invalidated meanwhile. Entries and answers are deep copies (clone), so nothing a
+// caller changes reaches the cache.
+func cached[T any](s *Store, t *table[*T], key string, clone func(*T) *T, load func() (*T, error)) (*T, error) {
+	if s.ttl <= 0 {
+		return load()
 	}
+	if v, ok := t.get(key, s.now()); ok {
+		return clone(v), nil
+	}
+	gen := t.generation()
 	v, err := load()
-	if err != nil || s.ttl <= 0 {
+	if err != nil {
 		return v, err
 	}
-	cp := *v
-	t.put(key, &cp, s.now().Add(s.ttl))
+	t.put(key, clone(v), s.now().Add(s.ttl), gen)
 	return v, nil
 }
 
@@ -124,18 +148,18 @@ func memberKey(projectID, who string) string { return projectID + "\x00" + who }
 
 // FindProjectByID is cached.
 func (s *Store) FindProjectByID(ctx context.Context, id string) (*tiledesk.Project, error) {
-	return cached(s, s.projects, id, func() (*tiledesk.Project, error) { return s.Store.FindProjectByID(ctx, id) })
+	return cached(s, s.projects, id, cloneProject, func() (*tiledesk.Project, error) { return s.Store.FindProjectByID(ctx, id) })
 }
 
 // FindUserByID is cached.
 func (s *Store) FindUserByID(ctx context.Context, id string) (*tiledesk.User, error) {
-	return cached(s, s.usersByID, id, func() (*tiledesk.User, error) { return s.Store.FindUserByID(ctx, id) })
+	return cached(s, s.usersByID, id, cloneUser, func() (*tiledesk.User, error) { return s.Store.FindUserByID(ctx, id) })
 }
 
 // FindUserByEmail is cached.
 func (s *Store) FindUserByEmail(ctx context.Context, email string) (*tiledesk.User, error) {
 	key := strings.ToLower(email)
-	return cached(s, s.usersByMail, key, func() (*tiledesk.User, error) { return s.Store.FindUserByEmail(ctx, email) })
+	return cached(s, s.usersByMail, key, cloneUser, func() (*tiledesk.User, error) { return s.Store.FindUserByEmail(ctx, email) })
 }
 
 // FindMember is cached; the exact FindProjectUserBy* lookups are not (their counters move with every
@@ -145,7 +169,7 @@ func (s *Store) FindMember(ctx context.Context, projectID, who string, guest boo
 	if guest {
 		key += "\x00guest" // a uuid and a user id are looked up in different columns
 	}
-	return cached(s, s.members, key, func() (*tiledesk.ProjectUser, error) {
+	return cached(s, s.members, key, cloneProjectUser, func() (*tiledesk.ProjectUser, error) {
 		return s.Store.FindMember(ctx, projectID, who, guest)
 	})
 }

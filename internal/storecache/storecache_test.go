@@ -156,3 +156,131 @@ func TestCallersGetCopies(t *testing.T) {
 		t.Fatal("a caller's change reached the cache")
 	}
 }
+
+// Callers get deep copies: changing a map, slice or pointer of what the cache returned (on a miss
+// or a hit) changes neither the cache nor another caller's copy.
+func TestCallersGetDeepCopies(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	settings := map[string]any{"chat_limit_on": true, "nested": map[string]any{"k": "v"}}
+	if _, err := f.cached.UpdateProject(ctx, f.project.ID, tiledesk.ProjectUpdate{Settings: settings}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cached.UpdateUser(ctx, f.user.ID, tiledesk.UserUpdate{Attributes: map[string]any{"a": []any{"x"}}}); err != nil {
+		t.Fatal(err)
+	}
+	tags := []string{"t"}
+	if _, err := f.cached.UpdateProjectUser(ctx, f.project.ID, f.agent.ID, tiledesk.ProjectUserUpdate{Tags: tags,
+		Attributes: map[string]any{"a": map[string]any{"b": 1.0}}}); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ { // the first on a miss, the second on a hit
+		p, _ := f.cached.FindProjectByID(ctx, f.project.ID)
+		p.Settings["chat_limit_on"] = false
+		p.Settings["nested"].(map[string]any)["k"] = "mutated"
+		u, _ := f.cached.FindUserByEmail(ctx, f.user.Email)
+		u.Attributes["a"].([]any)[0] = "mutated"
+		pu, _ := f.cached.FindMember(ctx, f.project.ID, f.agent.UserID, false)
+		pu.Tags[0] = "mutated"
+		pu.Attributes["a"].(map[string]any)["b"] = 2.0
+
+		p, _ = f.cached.FindProjectByID(ctx, f.project.ID)
+		if p.Settings["chat_limit_on"] != true || p.Settings["nested"].(map[string]any)["k"] != "v" {
+			t.Fatalf("round %d: a caller's change of the settings reached the cache: %v", round, p.Settings)
+		}
+		u, _ = f.cached.FindUserByEmail(ctx, f.user.Email)
+		if u.Attributes["a"].([]any)[0] != "x" {
+			t.Fatalf("round %d: a caller's change of a user's attributes reached the cache", round)
+		}
+		pu, _ = f.cached.FindMember(ctx, f.project.ID, f.agent.UserID, false)
+		if pu.Tags[0] != "t" || pu.Attributes["a"].(map[string]any)["b"] != 1.0 {
+			t.Fatalf("round %d: a caller's change of a membership reached the cache", round)
+		}
+	}
+}
+
+// gatedStore holds a lookup between its database read and its return, so that a write can be
+// made in between: the read then answers what was true before the write.
+type gatedStore struct {
+	tiledesk.Store
+	loaded, release chan struct{}
+}
+
+func (g *gatedStore) hold() {
+	if g.loaded != nil {
+		g.loaded <- struct{}{}
+		<-g.release
+	}
+}
+
+func (g *gatedStore) FindProjectByID(ctx context.Context, id string) (*tiledesk.Project, error) {
+	p, err := g.Store.FindProjectByID(ctx, id)
+	g.hold()
+	return p, err
+}
+
+func (g *gatedStore) FindUserByEmail(ctx context.Context, email string) (*tiledesk.User, error) {
+	u, err := g.Store.FindUserByEmail(ctx, email)
+	g.hold()
+	return u, err
+}
+
+func (g *gatedStore) FindMember(ctx context.Context, projectID, who string, guest bool) (*tiledesk.ProjectUser, error) {
+	pu, err := g.Store.FindMember(ctx, projectID, who, guest)
+	g.hold()
+	return pu, err
+}
+
+// A read that began before a write made through the cache, and ends after it, must not put back
+// what it read: the next lookup sees the write, not the old value for a whole TTL.
+func TestReadBeforeWriteIsNotKept(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name  string
+		read  func(s tiledesk.Store, f *fixture) string
+		write func(s tiledesk.Store, f *fixture) error
+		want  string
+	}{
+		{"project", func(s tiledesk.Store, f *fixture) string {
+			p, _ := s.FindProjectByID(ctx, f.project.ID)
+			return p.Name
+		}, func(s tiledesk.Store, f *fixture) error {
+			name := "renamed"
+			_, err := s.UpdateProject(ctx, f.project.ID, tiledesk.ProjectUpdate{Name: &name})
+			return err
+		}, "renamed"},
+		{"user", func(s tiledesk.Store, f *fixture) string {
+			u, _ := s.FindUserByEmail(ctx, f.user.Email)
+			return u.PasswordHash
+		}, func(s tiledesk.Store, f *fixture) error { return s.SetUserPassword(ctx, f.user.ID, "new-hash") }, "new-hash"},
+		{"membership", func(s tiledesk.Store, f *fixture) string {
+			pu, _ := s.FindMember(ctx, f.project.ID, f.agent.UserID, false)
+			return pu.Status
+		}, func(s tiledesk.Store, f *fixture) error {
+			disabled := tiledesk.MemberDisabled
+			_, err := s.UpdateProjectUser(ctx, f.project.ID, f.agent.ID, tiledesk.ProjectUserUpdate{Status: &disabled})
+			return err
+		}, tiledesk.MemberDisabled},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := setup(t)
+			gate := &gatedStore{Store: f.raw}
+			cache := storecache.New(gate, time.Minute)
+			gate.loaded, gate.release = make(chan struct{}), make(chan struct{})
+			stale := make(chan string)
+			go func() { stale <- c.read(cache, f) }()
+			<-gate.loaded // the read has its answer from before the write
+			gate.loaded = nil
+			if err := c.write(cache, f); err != nil {
+				t.Fatal(err)
+			}
+			close(gate.release)
+			if got := <-stale; got == c.want {
+				t.Fatalf("setup: the read saw the write")
+			}
+			if got := c.read(cache, f); got != c.want {
+				t.Fatalf("after the write the cache answers %q, want %q: a read older than the write was kept", got, c.want)
+			}
+		})
+	}
+}
