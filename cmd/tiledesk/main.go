@@ -415,6 +415,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
 		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry,
 		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store)})
+	defer handler.Close() // after serving has stopped, before the store closes: background readings end
 	for pattern := range cfg.limits.Routes {
 		if !slices.Contains(handler.Routes(), pattern) {
 			return fmt.Errorf("--rate-limit-route: no route %q; routes are written as in routes.go, e.g. %q", pattern, handler.Routes()[1])

@@ -19,9 +19,10 @@ type maintenanceSwitch interface {
 // and without an HTTP endpoint that would need its own credentials. It returns a stop function.
 func toggleMaintenanceOnSignal(m maintenanceSwitch, log *slog.Logger) func() {
 	sig := make(chan os.Signal, 1)
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	signal.Notify(sig, syscall.SIGUSR1)
 	go func() {
+		defer close(exited)
 		for {
 			select {
 			case <-sig:
@@ -33,5 +34,5 @@ func toggleMaintenanceOnSignal(m maintenanceSwitch, log *slog.Logger) func() {
 			}
 		}
 	}()
-	return func() { signal.Stop(sig); close(done) }
+	return func() { signal.Stop(sig); close(done); <-exited }
 }

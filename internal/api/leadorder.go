@@ -31,10 +31,17 @@ type leadOrders struct {
 	now      func() time.Time
 	log      *slog.Logger
 
-	mu    sync.Mutex
-	spawn func(func()) // runs a reading; tests run it at once
-	slots map[string]*orderSlot
-	held  int // leads in all orders
+	mu     sync.Mutex
+	spawn  func(func()) // runs a reading; tests run it at once
+	slots  map[string]*orderSlot
+	held   int  // leads in all orders
+	closed bool // no reading starts any more
+
+	// Readings run in the background; close cancels them (ctx) and waits for them (running), so
+	// that none outlives the server, or reads a store that is closing.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	running sync.WaitGroup
 
 	// The renderings the orders hold (leadOrder.keep) take at most bodyBudget bytes in all: they
 	// are mostly the very bytes the render cache holds, but the cache may let them go.
@@ -79,8 +86,23 @@ func newLeadOrders(budget int, read func(ctx context.Context, projectID string, 
 	if budget <= 0 {
 		return nil
 	}
-	return &leadOrders{maxLeads: budget / leadOrderBytes, read: read, now: time.Now, log: log,
-		spawn: func(f func()) { go f() }, slots: map[string]*orderSlot{}, bodyBudget: int64(budget)}
+	o := &leadOrders{maxLeads: budget / leadOrderBytes, read: read, now: time.Now, log: log,
+		slots: map[string]*orderSlot{}, bodyBudget: int64(budget)}
+	o.ctx, o.cancel = context.WithCancel(context.Background())
+	o.spawn = func(f func()) { go f() }
+	return o
+}
+
+// close cancels the readings under way, waits for them to end, and starts no other.
+func (o *leadOrders) close() {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	o.closed = true
+	o.mu.Unlock()
+	o.cancel()
+	o.running.Wait()
 }
 
 // leadOrderBytes is what an order holds per lead: creation, version, a 24-digit id and the
@@ -105,12 +127,18 @@ func (o *leadOrders) get(projectID string, clock int64) *leadOrder {
 		o.mu.Unlock()
 		return slot.order
 	}
-	start := !slot.reading && !now.Before(slot.notBefore)
+	start := !o.closed && !slot.reading && !now.Before(slot.notBefore)
 	slot.reading = slot.reading || start
 	spawn := o.spawn
+	if start {
+		o.running.Add(1) // under mu, so that close's Wait cannot begin between the check and the Add
+	}
 	o.mu.Unlock()
 	if start {
-		spawn(func() { o.refresh(projectID) })
+		spawn(func() {
+			defer o.running.Done()
+			o.refresh(projectID)
+		})
 	}
 	return nil
 }
@@ -118,7 +146,7 @@ func (o *leadOrders) get(projectID string, clock int64) *leadOrder {
 // refresh reads the project's order and keeps it, making room by dropping the orders least
 // recently used.
 func (o *leadOrders) refresh(projectID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(o.ctx, time.Minute)
 	defer cancel()
 	began := o.now()
 	order, err := o.read(ctx, projectID, o.maxLeads)

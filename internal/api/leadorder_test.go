@@ -294,3 +294,38 @@ func TestLeadOrderBodyBudget(t *testing.T) {
 		t.Fatal("an order without renderings returned one")
 	}
 }
+
+// TestLeadOrderReadingsStopOnClose: a reading under way when the server closes is cancelled and
+// waited for, and none starts afterwards, so that no reading outlives the server or reads a
+// store that is closing.
+func TestLeadOrderReadingsStopOnClose(t *testing.T) {
+	started, ended := make(chan struct{}), make(chan struct{})
+	var readings atomic.Int32
+	o := newLeadOrders(10*leadOrderBytes, func(ctx context.Context, pid string, max int) (*leadOrder, error) {
+		readings.Add(1)
+		close(started)
+		<-ctx.Done() // a reading that would otherwise take a minute
+		time.Sleep(20 * time.Millisecond)
+		close(ended)
+		return nil, ctx.Err()
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if o.get("p", 1) != nil {
+		t.Fatal("an order before any reading")
+	}
+	<-started
+	closed := make(chan struct{})
+	go func() { o.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("close did not stop the reading under way")
+	}
+	select {
+	case <-ended:
+	default:
+		t.Fatal("close returned while a reading was still running")
+	}
+	if o.get("q", 1) != nil || readings.Load() != 1 {
+		t.Fatalf("a reading started after close (%d readings)", readings.Load())
+	}
+}

@@ -151,6 +151,10 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// Close stops the work the server runs in the background (readings of lead orders), and waits
+// for it to end. Call it once the HTTP server has stopped serving, before the store closes.
+func (s *Server) Close() { s.leadOrders.close() }
+
 // Metrics returns the registry /metrics serves, for components that add their own series.
 func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }
 

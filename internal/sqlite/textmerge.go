@@ -92,9 +92,12 @@ func startTextMerger(st *sqlstore.Store, interval time.Duration) *textMerger {
 
 func (m *textMerger) run() {
 	defer close(m.done)
+	// A merge under way stops with the store: its context ends when stop closes.
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	watching := make(chan struct{})
+	defer func() { cancel(); <-watching }() // the watcher has returned when done closes
 	go func() {
+		defer close(watching)
 		select {
 		case <-m.stop:
 			cancel()
