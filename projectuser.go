@@ -78,6 +78,15 @@ type ProjectUser struct {
 // IsActive reports whether the membership grants access.
 func (pu *ProjectUser) IsActive() bool { return pu.Status == MemberActive && !pu.Trashed }
 
+// IsActiveOwner reports whether the membership is one of those that keep a project owned.
+func (pu *ProjectUser) IsActiveOwner() bool { return pu.Role == RoleOwner && pu.IsActive() }
+
+// ErrLastOwner is the ECONFLICT a store answers to a change that would leave a project without an
+// active owner (an active owner membership of an active user).
+func ErrLastOwner() *Error {
+	return Errorf(ECONFLICT, "The project must keep an active owner: make another member owner first.")
+}
+
 // NewProjectUser returns an active membership with the original's defaults.
 func NewProjectUser(projectID, role, createdBy string, now time.Time) *ProjectUser {
 	return &ProjectUser{
@@ -155,10 +164,14 @@ type ProjectUserStore interface {
 	// projectuser.create (visitors). It returns ECONFLICT if the user or uuid is already a member.
 	CreateProjectUser(ctx context.Context, pu *ProjectUser) error
 
-	// UpdateProjectUser applies upd, records project_user.update and returns the result.
+	// UpdateProjectUser applies upd, records project_user.update and returns the result. A change
+	// of role, status or trashed that would leave the project without an active owner is refused
+	// with ErrLastOwner, decided inside the write's transaction: of two owners demoting each other
+	// at once, one succeeds.
 	UpdateProjectUser(ctx context.Context, projectID, id string, upd ProjectUserUpdate) (*ProjectUser, error)
 
-	// DeleteProjectUser removes a membership for good and records project_user.delete.
+	// DeleteProjectUser removes a membership for good and records project_user.delete. It refuses
+	// with ErrLastOwner, removing nothing, when the membership is the project's last active owner.
 	DeleteProjectUser(ctx context.Context, projectID, id string) error
 
 	// SavePendingInvitation inserts an invitation, or updates the role of the existing one for the

@@ -59,6 +59,7 @@ var matrix = map[string]policy{
 	"PUT /{pid}/project_users":                                {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"user_available": false})},
 	"PUT /{pid}/project_users/{id}":                           {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"user_available": false})},
 	"DELETE /{pid}/project_users/{id}":                        {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/project_users/me":                          {allow: tiledesk.RoleTeammate}, // leaving; the last owner gets 409
 	"GET /{pid}/leads":                                        {allow: tiledesk.RoleAgent},
 	"GET /{pid}/leads/csv":                                    {allow: tiledesk.RoleAgent},
 	"GET /{pid}/leads/{id}":                                   {allow: tiledesk.RoleAgent},

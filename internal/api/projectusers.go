@@ -172,8 +172,10 @@ func (s *Server) handleProjectUserUpdateMe(w http.ResponseWriter, r *http.Reques
 	return nil
 }
 
-// handleProjectUserUpdate lets an admin change a teammate. Only the owner may touch the owner's
-// membership or hand out ownership, so an admin cannot take a project over.
+// handleProjectUserUpdate lets an admin change a teammate. Only an owner may touch an owner's
+// membership or hand out ownership, so an admin cannot take a project over. Whether the change
+// would leave the project without an active owner is the store's to decide, inside its write
+// (409, tiledesk.ErrLastOwner): a check here would race with another owner's change.
 func (s *Server) handleProjectUserUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -197,10 +199,6 @@ func (s *Server) handleProjectUserUpdate(w http.ResponseWriter, r *http.Request,
 	if (target.Role == tiledesk.RoleOwner || (upd.Role != nil && *upd.Role == tiledesk.RoleOwner)) && !callerIsOwner {
 		return errMsg(http.StatusForbidden, "Only the owner may change the owner's membership or grant ownership.")
 	}
-	if target.ID == c.member.ID && target.Role == tiledesk.RoleOwner &&
-		((upd.Role != nil && *upd.Role != tiledesk.RoleOwner) || (upd.Status != nil && *upd.Status != tiledesk.MemberActive)) {
-		return errMsg(http.StatusForbidden, "The owner cannot demote or disable itself.")
-	}
 	if target.RoleType != tiledesk.RoleTypeAgent && upd.Role != nil {
 		return invalidField("role", "body", "visitor memberships keep their role")
 	}
@@ -213,7 +211,7 @@ func (s *Server) handleProjectUserUpdate(w http.ResponseWriter, r *http.Request,
 }
 
 // handleProjectUserDelete disables a membership (default), trashes it (?soft=true) or removes it
-// (?hard=true). The owner's membership stays.
+// (?hard=true). Only an owner may remove an owner, and never the last active one (409).
 func (s *Server) handleProjectUserDelete(w http.ResponseWriter, r *http.Request, c *call) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -223,8 +221,8 @@ func (s *Server) handleProjectUserDelete(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	if target.Role == tiledesk.RoleOwner {
-		return errMsg(http.StatusForbidden, "The owner of the project cannot be removed.")
+	if target.Role == tiledesk.RoleOwner && c.member.Role != tiledesk.RoleOwner {
+		return errMsg(http.StatusForbidden, "Only the owner may remove the owner's membership.")
 	}
 	q := r.URL.Query()
 	if q.Get("hard") == "true" {
@@ -242,6 +240,21 @@ func (s *Server) handleProjectUserDelete(w http.ResponseWriter, r *http.Request,
 	}
 	pu, err := s.store.UpdateProjectUser(r.Context(), c.project.ID, id, upd)
 	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toProjectUser(pu, c.project))
+	return nil
+}
+
+// handleProjectUserLeave removes the caller's own membership: any teammate may leave a project,
+// except its last active owner (409). The original has no such route; the answer is the removed
+// membership, as DELETE /:pid/project_users/:id?hard=true answers.
+func (s *Server) handleProjectUserLeave(w http.ResponseWriter, r *http.Request, c *call) error {
+	pu, err := s.store.FindProjectUserByID(r.Context(), c.project.ID, c.member.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteProjectUser(r.Context(), c.project.ID, c.member.ID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, toProjectUser(pu, c.project))

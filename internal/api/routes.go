@@ -32,6 +32,7 @@ func (s *Server) routes() {
 	s.handle(p, "PUT /{pid}/project_users", member(tiledesk.RoleAgent), s.handleProjectUserUpdateMe)
 	s.handle(p, "PUT /{pid}/project_users/{id}", member(tiledesk.RoleAdmin), s.handleProjectUserUpdate)
 	s.handle(p, "DELETE /{pid}/project_users/{id}", member(tiledesk.RoleAdmin), s.handleProjectUserDelete)
+	s.handle(p, "DELETE /{pid}/project_users/me", member(tiledesk.RoleTeammate), s.handleProjectUserLeave)
 
 	agent := member(tiledesk.RoleAgent)
 	s.handle(p, "GET /{pid}/leads", agent, s.handleLeadList)

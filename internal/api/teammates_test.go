@@ -144,7 +144,7 @@ func TestAdminUpdatesTeammates(t *testing.T) {
 	e.do("PUT", "/"+pid+"/project_users/"+agentPU, `{"role":"owner"}`, admin.jwt()).want(t, 403)
 	e.do("PUT", "/"+pid+"/project_users/"+ownerPU, `{"role":"agent"}`, admin.jwt()).want(t, 403)
 	e.do("DELETE", "/"+pid+"/project_users/"+ownerPU, nil, admin.jwt()).want(t, 403)
-	e.do("PUT", "/"+pid+"/project_users/"+ownerPU, `{"role":"agent"}`, owner.jwt()).want(t, 403)
+	e.do("PUT", "/"+pid+"/project_users/"+ownerPU, `{"role":"agent"}`, owner.jwt()).want(t, 409) // the last owner
 	e.do("PUT", "/"+pid+"/project_users/"+agentPU, `{"role":"admin"}`, agent.jwt()).want(t, 403)
 
 	// Disable, then the agent is out; trash; hard delete.

@@ -209,12 +209,19 @@ func (s *Store) populateUsers(ctx context.Context, pus []*tiledesk.ProjectUser) 
 // UpdateProjectUser applies upd to a membership.
 func (s *Store) UpdateProjectUser(ctx context.Context, projectID, id string, upd tiledesk.ProjectUserUpdate) (*tiledesk.ProjectUser, error) {
 	var out *tiledesk.ProjectUser
+	guarded := touchesOwnership(upd)
 	err := s.inTx(ctx, func(t *tx) error {
+		if guarded {
+			if err := t.lockOwnership(ctx, projectID); err != nil {
+				return err
+			}
+		}
 		pu, err := scanProjectUser(t.queryRow(ctx, `SELECT `+projectUserColumns+` FROM project_users
 			WHERE id_project = $1 AND id = $2`+s.dialect.ForUpdate(), projectID, id))
 		if err != nil {
 			return notFound(err, "project user")
 		}
+		wasOwner := pu.IsActiveOwner()
 		if upd.Role != nil {
 			pu.Role = *upd.Role
 			pu.RoleType = tiledesk.RoleTypeOf(pu.Role)
@@ -238,6 +245,11 @@ func (s *Store) UpdateProjectUser(ctx context.Context, projectID, id string, upd
 		}
 		if upd.Tags != nil {
 			pu.Tags = upd.Tags
+		}
+		if guarded && wasOwner && !pu.IsActiveOwner() {
+			if err := t.keepsAnOwner(ctx, projectID, pu.ID); err != nil {
+				return err
+			}
 		}
 		pu.UpdatedAt = nextStamp(t.now, pu.UpdatedAt)
 		args, err := projectUserArgs(pu)
@@ -263,10 +275,18 @@ func (s *Store) UpdateProjectUser(ctx context.Context, projectID, id string, upd
 // DeleteProjectUser removes a membership for good.
 func (s *Store) DeleteProjectUser(ctx context.Context, projectID, id string) error {
 	return s.inTx(ctx, func(t *tx) error {
+		if err := t.lockOwnership(ctx, projectID); err != nil {
+			return err
+		}
 		pu, err := scanProjectUser(t.queryRow(ctx, `DELETE FROM project_users WHERE id_project = $1 AND id = $2
 			RETURNING `+projectUserColumns, projectID, id))
 		if err != nil {
 			return notFound(err, "project user")
+		}
+		if pu.IsActiveOwner() {
+			if err := t.keepsAnOwner(ctx, projectID, pu.ID); err != nil {
+				return err // the transaction is rolled back: nothing is removed
+			}
 		}
 		return t.event(ctx, projectID, tiledesk.EventProjectUserDelete, pu.ID, pu)
 	})
