@@ -97,7 +97,10 @@ func testOwnersDemotingEachOther(t *testing.T, s tiledesk.Store) {
 		c := addMember(t, s, p.ID, mustCreateUser(t, s, "c"), tiledesk.RoleOwner)
 		agent, disabled := tiledesk.RoleAgent, tiledesk.MemberDisabled
 		changes := []func() error{
-			func() error { _, err := s.UpdateProjectUser(ctx, p.ID, a.ID, tiledesk.ProjectUserUpdate{Role: &agent}); return err },
+			func() error {
+				_, err := s.UpdateProjectUser(ctx, p.ID, a.ID, tiledesk.ProjectUserUpdate{Role: &agent})
+				return err
+			},
 			func() error {
 				_, err := s.UpdateProjectUser(ctx, p.ID, b.ID, tiledesk.ProjectUserUpdate{Status: &disabled})
 				return err
