@@ -18,6 +18,7 @@ const (
 	EventProjectUserUpdate   = "project_user.update"
 	EventProjectUserDelete   = "project_user.delete"
 	EventInvitePending       = "project_user.invite.pending"
+	EventInvitePendingDelete = "project_user.invite.pending.delete"
 	EventDepartmentCreate    = "department.create"
 	EventDepartmentUpdate    = "department.update"
 	EventDepartmentDelete    = "department.delete"

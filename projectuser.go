@@ -126,8 +126,8 @@ type ProjectUserUpdate struct {
 	Trashed                *bool
 }
 
-// PendingInvitation is an invitation to an email that has no account yet. It becomes a membership when
-// that email signs up.
+// PendingInvitation is an invitation to an email that has no account with a verified address yet. It
+// becomes a membership when an account verifies that address.
 type PendingInvitation struct {
 	ID        string
 	ProjectID string
@@ -175,8 +175,18 @@ type ProjectUserStore interface {
 	DeleteProjectUser(ctx context.Context, projectID, id string) error
 
 	// SavePendingInvitation inserts an invitation, or updates the role of the existing one for the
-	// same project and email, and returns the stored invitation.
+	// same project and email, and returns the stored invitation. Emails are kept as their EmailKey.
 	SavePendingInvitation(ctx context.Context, inv *PendingInvitation) (*PendingInvitation, error)
+
+	// FindPendingInvitations lists the project's pending invitations, oldest first.
+	FindPendingInvitations(ctx context.Context, projectID string) ([]*PendingInvitation, error)
+
+	// FindPendingInvitationByID returns a pending invitation of the project, or ENOTFOUND.
+	FindPendingInvitationByID(ctx context.Context, projectID, id string) (*PendingInvitation, error)
+
+	// DeletePendingInvitation revokes a pending invitation, records project_user.invite.pending.delete
+	// and returns what was removed, or ENOTFOUND.
+	DeletePendingInvitation(ctx context.Context, projectID, id string) (*PendingInvitation, error)
 }
 
 // IsBusy reports whether an agent has reached its chat limit: only when the project turns limits on

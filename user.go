@@ -11,8 +11,9 @@ const (
 	UserDeleted = 0
 )
 
-// User is a registered account. Email is kept lower-cased; PasswordHash is a bcrypt hash and never
-// leaves the server.
+// User is a registered account. Email is kept as its EmailKey; PasswordHash is a bcrypt hash and never
+// leaves the server. EmailVerified says that someone proved to hold the mailbox (a verification or
+// password reset link mailed to it was used): only then do invitations to the address apply.
 type User struct {
 	ID            string
 	Email         string
@@ -46,16 +47,23 @@ type UserUpdate struct {
 
 // UserStore keeps accounts.
 type UserStore interface {
-	// CreateUser inserts u (ID, timestamps and status set by the caller) and, in the same
-	// transaction, turns every pending invitation for u.Email into a membership and records the
-	// user.signup event. It returns ECONFLICT when the email is already registered.
+	// CreateUser inserts u (ID, timestamps and status set by the caller) and records the user.signup
+	// event. It returns ECONFLICT when the email is already registered. Pending invitations for the
+	// email stay pending: they apply once the email is verified (VerifyUserEmail), so that signing up
+	// with someone else's address takes none of their invitations.
 	CreateUser(ctx context.Context, u *User) error
+
+	// VerifyUserEmail marks the email of an active user verified, provided it is still email, and in
+	// the same transaction turns every pending invitation for that email into a membership
+	// (project_user.invite each) and records user.update when the flag changed. It returns the user,
+	// or ENOTFOUND when no active user has that id and email.
+	VerifyUserEmail(ctx context.Context, id, email string) (*User, error)
 
 	// FindUserByID returns an active user, or ENOTFOUND.
 	FindUserByID(ctx context.Context, id string) (*User, error)
 
-	// FindUserByEmail returns the active user with that email (compared case-insensitively), or
-	// ENOTFOUND.
+	// FindUserByEmail returns the active user with that email, compared by EmailKey (ASCII letters
+	// case-insensitively, every other character exactly), or ENOTFOUND.
 	FindUserByEmail(ctx context.Context, email string) (*User, error)
 
 	// UpdateUser applies upd to an active user and returns the result, or ENOTFOUND.

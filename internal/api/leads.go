@@ -317,7 +317,7 @@ func keptSelection(f tiledesk.LeadFilter) bool {
 // compares it, and the sync instant.
 func selectionKeyText(f tiledesk.LeadFilter) string {
 	b := append([]byte(headKey(f)), 0)
-	b = append(b, strings.ToLower(f.Email)...)
+	b = append(b, tiledesk.EmailKey(f.Email)...)
 	b = append(b, 0)
 	if f.UpdatedSince != nil {
 		b = strconv.AppendInt(b, f.UpdatedSince.UnixNano(), 10)

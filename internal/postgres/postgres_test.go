@@ -130,3 +130,15 @@ func BenchmarkStore(b *testing.B) {
 	}
 	storetest.Bench(b, s, *benchLeads)
 }
+
+func TestEmailKeyUpgrade(t *testing.T) {
+	dsn := freshSchema(t)
+	s := open(t, dsn)
+	storetest.EmailKeyUpgrade(t, s, func(stmts ...string) {
+		for _, q := range append(stmts, `DELETE FROM schema_migrations WHERE version >= 6`) {
+			if _, err := s.WriteDB().Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}, func() tiledesk.Store { return open(t, dsn) })
+}

@@ -459,3 +459,18 @@ func BenchmarkSearchFragments(b *testing.B) {
 	}
 	b.Run("merged", search)
 }
+
+func TestEmailKeyUpgrade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "upgrade.db")
+	s := open(t, path).(*sqlstore.Store)
+	storetest.EmailKeyUpgrade(t, s, func(stmts ...string) {
+		for _, q := range append(stmts, `DELETE FROM schema_migrations WHERE version >= 9`) {
+			if _, err := s.WriteDB().Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}, func() tiledesk.Store { return open(t, path) })
+}

@@ -80,7 +80,7 @@ func leadArgs(l *tiledesk.Lead) ([]any, error) {
 	return []any{l.ProjectID, l.ID, l.LeadID, l.Fullname, l.Email, nullString(l.Phone), nullString(l.Company),
 		nullString(l.Note), nullString(l.StreetAddress), nullString(l.City), nullString(l.Region),
 		nullString(l.Zipcode), nullString(l.Country), mustJSON(tags), attrs, props, l.Status, l.CreatedBy,
-		ms(l.CreatedAt), ms(l.UpdatedAt), strings.ToLower(l.Email), tiledesk.SearchText(l.Fullname, l.Email)}, nil
+		ms(l.CreatedAt), ms(l.UpdatedAt), tiledesk.EmailKey(l.Email), tiledesk.SearchText(l.Fullname, l.Email)}, nil
 }
 
 // leadClock advances the project's lead clock (and its count of leads that are not deleted by
@@ -328,7 +328,7 @@ func leadSortValue(l *tiledesk.Lead, key string) any {
 	case tiledesk.LeadSortFullname:
 		return l.Fullname
 	case tiledesk.LeadSortEmail:
-		return strings.ToLower(l.Email)
+		return tiledesk.EmailKey(l.Email)
 	case tiledesk.LeadSortLeadID:
 		return l.LeadID
 	}
@@ -451,7 +451,7 @@ func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.Lead
 		q.where("status <> " + q.arg(tiledesk.LeadDeleted))
 	}
 	if f.Email != "" {
-		q.where("email_key = " + q.arg(strings.ToLower(f.Email)))
+		q.where("email_key = " + q.arg(tiledesk.EmailKey(f.Email)))
 	}
 	if f.WithEmail {
 		q.where("email <> ''")
@@ -608,7 +608,7 @@ func (t *tx) saveLead(ctx context.Context, l *tiledesk.Lead, beforeStatus int, b
 	}
 	// Conversations filter on their lead's email (requester_email).
 	if _, err := t.exec(ctx, `UPDATE requests SET requester_email = $3 WHERE id_project = $1 AND lead = $2 AND requester_email <> $3`,
-		l.ProjectID, l.ID, strings.ToLower(l.Email)); err != nil {
+		l.ProjectID, l.ID, tiledesk.EmailKey(l.Email)); err != nil {
 		return fmt.Errorf("update requests of lead: %w", err)
 	}
 	return t.event(ctx, l.ProjectID, event, l.ID, l)

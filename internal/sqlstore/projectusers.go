@@ -291,34 +291,3 @@ func (s *Store) DeleteProjectUser(ctx context.Context, projectID, id string) err
 		return t.event(ctx, projectID, tiledesk.EventProjectUserDelete, pu.ID, pu)
 	})
 }
-
-const invitationColumns = `id_project, id, email, role, created_by, created_at, updated_at`
-
-func scanInvitation(row scanner) (*tiledesk.PendingInvitation, error) {
-	var inv tiledesk.PendingInvitation
-	var created, updated int64
-	if err := row.Scan(&inv.ProjectID, &inv.ID, &inv.Email, &inv.Role, &inv.CreatedBy, &created, &updated); err != nil {
-		return nil, err
-	}
-	inv.CreatedAt, inv.UpdatedAt = fromMS(created), fromMS(updated)
-	return &inv, nil
-}
-
-// SavePendingInvitation inserts an invitation or updates the role of the one for the same email.
-func (s *Store) SavePendingInvitation(ctx context.Context, inv *tiledesk.PendingInvitation) (*tiledesk.PendingInvitation, error) {
-	inv.Email = strings.ToLower(inv.Email)
-	var out *tiledesk.PendingInvitation
-	err := s.inTx(ctx, func(t *tx) error {
-		var err error
-		out, err = scanInvitation(t.queryRow(ctx, `INSERT INTO pending_invitations (`+invitationColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (id_project, email) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at
-			RETURNING `+invitationColumns,
-			inv.ProjectID, inv.ID, inv.Email, inv.Role, inv.CreatedBy, ms(inv.CreatedAt), ms(inv.UpdatedAt)))
-		if err != nil {
-			return fmt.Errorf("save invitation: %w", err)
-		}
-		return t.event(ctx, out.ProjectID, tiledesk.EventInvitePending, out.ID, out)
-	})
-	return out, err
-}

@@ -155,7 +155,7 @@ func requestArgs(r *tiledesk.Request) ([]any, error) {
 		intPtrArg(r.Duration), nullString(r.ClosedBy), tags, notes, intPtrArg(r.Rating), nullString(r.RatingMessage),
 		snapshot, nullString(r.SourcePage), nullString(r.Language), nullString(r.UserAgent), r.Channel.Name,
 		r.ChannelOutbound.Name, attrs, location, r.SmartAssignment, r.WorkingStatus, contact, r.CreatedBy,
-		ms(r.CreatedAt), ms(r.UpdatedAt), r.IsOpen(), strings.ToLower(leadEmail),
+		ms(r.CreatedAt), ms(r.UpdatedAt), r.IsOpen(), tiledesk.EmailKey(leadEmail),
 		tiledesk.SearchText(r.FirstText, r.Subject, leadName, leadEmail)}, nil
 }
 
@@ -1040,7 +1040,7 @@ func (s *Store) requestQuery(ctx context.Context, projectID string, f tiledesk.R
 		q.where("requester = " + q.arg(f.RequesterID))
 	}
 	if f.RequesterEmail != "" {
-		q.where("requester_email = " + q.arg(strings.ToLower(f.RequesterEmail)))
+		q.where("requester_email = " + q.arg(tiledesk.EmailKey(f.RequesterEmail)))
 	}
 	for _, tag := range f.Tags {
 		q.where("id IN (SELECT request FROM request_tags WHERE id_project = $1 AND tag = " + q.arg(tag) + ")")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -30,10 +29,10 @@ func scanUser(row scanner) (*tiledesk.User, error) {
 	return &u, nil
 }
 
-// CreateUser inserts u, converts the pending invitations of its email into memberships and records
-// user.signup, in one transaction.
+// CreateUser inserts u and records user.signup, in one transaction. Invitations for its email wait
+// for VerifyUserEmail.
 func (s *Store) CreateUser(ctx context.Context, u *tiledesk.User) error {
-	u.Email = strings.ToLower(u.Email)
+	u.Email = tiledesk.EmailKey(u.Email)
 	attrs, err := jsonArg(u.Attributes)
 	if err != nil {
 		return tiledesk.Invalid("attributes", "attributes must be a JSON object")
@@ -49,47 +48,8 @@ func (s *Store) CreateUser(ctx context.Context, u *tiledesk.User) error {
 		} else if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
-		if err := t.acceptInvitations(ctx, u); err != nil {
-			return err
-		}
 		return t.event(ctx, "", tiledesk.EventUserSignup, u.ID, u)
 	})
-}
-
-// acceptInvitations turns the pending invitations of u's email into memberships.
-func (t *tx) acceptInvitations(ctx context.Context, u *tiledesk.User) error {
-	rows, err := t.query(ctx, `SELECT `+invitationColumns+` FROM pending_invitations WHERE email = $1`, u.Email)
-	if err != nil {
-		return fmt.Errorf("find invitations: %w", err)
-	}
-	var invs []*tiledesk.PendingInvitation
-	for rows.Next() {
-		inv, err := scanInvitation(rows)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		invs = append(invs, inv)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, inv := range invs {
-		pu := tiledesk.NewProjectUser(inv.ProjectID, inv.Role, inv.CreatedBy, t.now)
-		pu.UserID = u.ID
-		if err := t.insertProjectUser(ctx, pu); err != nil && tiledesk.ErrorCode(err) != tiledesk.ECONFLICT {
-			return err
-		}
-		if _, err := t.exec(ctx, `DELETE FROM pending_invitations WHERE id_project = $1 AND id = $2`,
-			inv.ProjectID, inv.ID); err != nil {
-			return fmt.Errorf("delete invitation: %w", err)
-		}
-		if err := t.event(ctx, pu.ProjectID, tiledesk.EventProjectUserInvite, pu.ID, pu); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // FindUserByID returns an active user.
@@ -102,7 +62,7 @@ func (s *Store) FindUserByID(ctx context.Context, id string) (*tiledesk.User, er
 // FindUserByEmail returns the active user with that email.
 func (s *Store) FindUserByEmail(ctx context.Context, email string) (*tiledesk.User, error) {
 	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1 AND status = $2`,
-		strings.ToLower(email), tiledesk.UserActive))
+		tiledesk.EmailKey(email), tiledesk.UserActive))
 	return u, notFound(err, "user")
 }
 

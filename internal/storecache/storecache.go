@@ -158,7 +158,7 @@ func (s *Store) FindUserByID(ctx context.Context, id string) (*tiledesk.User, er
 
 // FindUserByEmail is cached.
 func (s *Store) FindUserByEmail(ctx context.Context, email string) (*tiledesk.User, error) {
-	key := strings.ToLower(email)
+	key := tiledesk.EmailKey(email)
 	return cached(s, s.usersByMail, key, cloneUser, func() (*tiledesk.User, error) { return s.Store.FindUserByEmail(ctx, email) })
 }
 
@@ -197,6 +197,13 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd tiledesk.UserUpda
 func (s *Store) SetUserPassword(ctx context.Context, id, hash string) error {
 	defer s.dropUser()
 	return s.Store.SetUserPassword(ctx, id, hash)
+}
+
+// VerifyUserEmail drops the user's entries; the memberships it may create are new, so nothing
+// cached shows their absence.
+func (s *Store) VerifyUserEmail(ctx context.Context, id, email string) (*tiledesk.User, error) {
+	defer s.dropUser()
+	return s.Store.VerifyUserEmail(ctx, id, email)
 }
 
 // dropUser empties both user tables: user writes are rare, and the email of an id is not at hand.

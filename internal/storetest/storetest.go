@@ -30,6 +30,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Memberships", testMemberships},
 		{"ProjectUsers", testProjectUsers},
 		{"PendingInvitations", testPendingInvitations},
+		{"InvitationsWaitForVerifiedEmail", testInvitationsWaitForVerifiedEmail},
+		{"EmailsFoldASCIIOnly", testEmailsFoldASCIIOnly},
 		{"Departments", testDepartments},
 		{"DefaultDepartmentIsUnique", testDefaultDepartmentUnique},
 		{"TenantIsolation", testTenantIsolation},
@@ -389,48 +391,6 @@ func testProjectUsers(t *testing.T, s tiledesk.Store) {
 	wantCode(t, err, tiledesk.ENOTFOUND)
 	if evs := events(t, s, p.ID, tiledesk.EventProjectUserDelete); len(evs) != 1 || evs[0].ObjectID != pu.ID {
 		t.Fatalf("project_user.delete events = %+v", evs)
-	}
-}
-
-func testPendingInvitations(t *testing.T, s tiledesk.Store) {
-	ctx := context.Background()
-	owner := mustCreateUser(t, s, "owner")
-	p, _, _ := mustCreateProject(t, s, owner, "Invites")
-	now := tiledesk.Now()
-	inv := &tiledesk.PendingInvitation{ID: tiledesk.NewID(), ProjectID: p.ID, Email: "New.Comer@Example.com",
-		Role: tiledesk.RoleAgent, CreatedBy: owner.ID, CreatedAt: now, UpdatedAt: now}
-	first, err := s.SavePendingInvitation(ctx, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first.Email != "new.comer@example.com" {
-		t.Fatalf("invitation email = %q, want lower case", first.Email)
-	}
-	again := *inv
-	again.ID = tiledesk.NewID()
-	again.Role = tiledesk.RoleAdmin
-	second, err := s.SavePendingInvitation(ctx, &again)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if second.ID != first.ID || second.Role != tiledesk.RoleAdmin {
-		t.Fatalf("re-invite = %+v, want the first invitation with role admin", second)
-	}
-	u := newUser("newcomer")
-	u.Email = "NEW.COMER@example.com"
-	if err := s.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	pu, err := s.FindProjectUserByUserID(ctx, p.ID, u.ID)
-	if err != nil {
-		t.Fatalf("signup did not turn the invitation into a membership: %v", err)
-	}
-	if pu.Role != tiledesk.RoleAdmin || pu.RoleType != tiledesk.RoleTypeAgent || !pu.IsActive() {
-		t.Fatalf("membership from invitation = %+v", pu)
-	}
-	// The invitation is consumed: a second account cannot reuse it (and a re-signup is impossible anyway).
-	if ms, _ := s.FindMemberships(ctx, u.ID); len(ms) != 1 {
-		t.Fatalf("memberships after signup = %d, want 1", len(ms))
 	}
 }
 
