@@ -39,12 +39,12 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	email := b.email("email")
+	email := b.accountEmail("email")
 	password := b.password("password")
 	first := b.requiredStr("firstname")
 	last := b.requiredStr("lastname")
 	phone := b.str("phone")
-	b.boolean("disableEmail") // accepted for compatibility; this server sends no email
+	noMail := b.boolean("disableEmail") // the verification mail can be asked for later (resendverifyemail)
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	now := tiledesk.Millis(s.now())
-	u := &tiledesk.User{ID: tiledesk.NewIDAt(now), Email: strings.ToLower(email), PasswordHash: hash,
+	u := &tiledesk.User{ID: tiledesk.NewIDAt(now), Email: email, PasswordHash: hash,
 		Firstname: first, Lastname: last, Status: tiledesk.UserActive, CreatedAt: now, UpdatedAt: now}
 	if phone != nil {
 		u.Phone = *phone
@@ -66,6 +66,9 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request, c *call) e
 		return &apiError{status: http.StatusForbidden, body: map[string]any{"success": false, "message": "Email already registered"}}
 	} else if err != nil {
 		return err
+	}
+	if noMail == nil || !*noMail {
+		s.sendMail(r, s.verifyMail(u))
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Success bool      `json:"success"`
@@ -88,7 +91,7 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := s.checkLogin(r, email); err != nil {
 		return err
 	}
-	u, err := s.store.FindUserByEmail(r.Context(), email)
+	u, err := s.store.FindUserByEmail(r.Context(), lookupEmail(email))
 	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
 		auth.WasteComparison(password) // the same time as a wrong password
 		s.loginFailed(r, email)
@@ -157,7 +160,7 @@ func (s *Server) handleSigninAnonymously(w http.ResponseWriter, r *http.Request,
 		g.Lastname = *last
 	}
 	if email != nil {
-		g.Email = strings.ToLower(*email)
+		g.Email = tiledesk.EmailKey(*email) // a visitor's address: kept as typed, ASCII letters folded
 	}
 	g.FullName = g.Firstname + " " + g.Lastname
 	pu := tiledesk.NewProjectUser(project.ID, tiledesk.RoleGuest, id, tiledesk.Millis(s.now()))

@@ -58,7 +58,7 @@ func stripScheme(tok string) string {
 // basicCaller verifies Basic credentials. Only the bcrypt path is guarded by the failure budgets: a
 // pair verified recently (cached) keeps working while someone else guesses at the same account.
 func (s *Server) basicCaller(r *http.Request, email, password string) (*caller, error) {
-	u, err := s.store.FindUserByEmail(r.Context(), strings.ToLower(email))
+	u, err := s.store.FindUserByEmail(r.Context(), lookupEmail(email))
 	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
 		if err := s.checkLogin(r, email); err != nil {
 			return nil, err

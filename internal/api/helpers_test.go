@@ -41,6 +41,7 @@ type testEnv struct {
 	store  tiledesk.Store
 	engine *sqlstore.Store
 	tokens *auth.Tokens
+	mails  *mailbox // every mail the server sent
 }
 
 func newEnv(t *testing.T) *testEnv {
@@ -93,15 +94,17 @@ func newEnvOn(t *testing.T, engine string, adjust func(*Config)) *testEnv {
 	// Through the identity cache, as the binary runs: every test that changes a membership and
 	// expects the next call to see it also checks the cache's invalidation.
 	cachedStore := storecache.New(store, 2*time.Second)
+	mails := &mailbox{}
 	cfg := Config{Store: cachedStore, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		MaxBodyBytes: 64 << 10, PasswordCost: bcrypt.MinCost}
+		MaxBodyBytes: 64 << 10, PasswordCost: bcrypt.MinCost, Mailer: mails, PublicURL: "https://desk.example.com",
+		LinkKey: []byte("test link key of sufficient length")}
 	if adjust != nil {
 		adjust(&cfg)
 	}
 	srv := New(cfg)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); store.Close() })
-	return &testEnv{t: t, srv: srv, http: hs, store: cachedStore, engine: store, tokens: tokens}
+	return &testEnv{t: t, srv: srv, http: hs, store: cachedStore, engine: store, tokens: tokens, mails: mails}
 }
 
 // db is the SQLite file's write pool, for changes behind the store's back. Handing it out makes the
@@ -255,7 +258,18 @@ type account struct {
 func (a account) jwt() cred   { return jwtCred(a.token) }
 func (a account) basic() cred { return basicCred(a.email, a.password) }
 
+// signup signs up a user whose address is verified, as if it had followed the mailed link.
 func (e *testEnv) signup(first string) account {
+	e.t.Helper()
+	a := e.signupUnverified(first)
+	if _, err := e.store.VerifyUserEmail(context.Background(), a.id, a.email); err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+// signupUnverified signs up a user that has not confirmed its address.
+func (e *testEnv) signupUnverified(first string) account {
 	e.t.Helper()
 	n := userSeq.Add(1)
 	a := account{email: fmt.Sprintf("%s%d@example.com", strings.ToLower(first), n), password: "Passw0rd!"}

@@ -30,12 +30,16 @@ type RateLimits struct {
 	// attempts answer 429 before any password is compared, so guessing is slowed to the refill rate.
 	LoginFailures   tiledesk.RateLimit
 	LoginFailuresIP tiledesk.RateLimit
+	// Mail limits the messages one address receives (verification, reset, invitation), so that
+	// nobody can use the server to flood a mailbox.
+	Mail tiledesk.RateLimit
 }
 
 // named gives every limit the name that keys, metrics and 429 bodies use.
 func (l RateLimits) named() RateLimits {
 	l.Default.Name, l.SignIn.Name = "default", "signin"
 	l.LoginFailures.Name, l.LoginFailuresIP.Name = "login-email", "login-ip"
+	l.Mail.Name = "mail"
 	routes := make(map[string]tiledesk.RateLimit, len(l.Routes))
 	for pattern, rl := range l.Routes {
 		rl.Name = pattern

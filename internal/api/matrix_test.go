@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -37,10 +38,25 @@ var matrix = map[string]policy{
 	"POST /auth/signin": {allow: "public", body: func(w *world, _ *credential) any {
 		return map[string]string{"email": w.signer.email, "password": w.signer.password}
 	}},
-	"POST /auth/signinAnonymously": {allow: "public", body: func(w *world, _ *credential) any { return map[string]string{"id_project": w.pidA} }},
-	"GET /testauth":                {allow: "authed"},
-	"GET /users":                   {allow: "authed"},
-	"PUT /users":                   {allow: "registered", body: fixed(map[string]string{"lastname": "Changed"})},
+	"POST /auth/signinAnonymously":          {allow: "public", body: func(w *world, _ *credential) any { return map[string]string{"id_project": w.pidA} }},
+	"PUT /auth/verifyemail/{userid}/{code}": {allow: "public"},
+	"POST /auth/verifyemail": {allow: "public", body: func(w *world, _ *credential) any {
+		return map[string]string{"token": w.verifyToken}
+	}},
+	"PUT /auth/requestresetpsw": {allow: "public", body: func(w *world, _ *credential) any {
+		return map[string]string{"email": w.signer.email}
+	}},
+	"GET /auth/checkpswresetkey/{token}":              {allow: "public"},
+	"PUT /auth/resetpsw/{token}":                      {allow: "public", body: fixed(map[string]string{"password": "N3w-passw0rd"})},
+	"GET /auth/pendinginvitationsnoauth/{id}":         {allow: "public"},
+	"GET /users/resendverifyemail":                    {allow: "registered"},
+	"GET /{pid}/pendinginvitations":                   {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/pendinginvitations/{id}":              {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/pendinginvitations/{id}":           {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/pendinginvitations/resendinvite/{id}": {allow: tiledesk.RoleAdmin},
+	"GET /testauth":                                   {allow: "authed"},
+	"GET /users":                                      {allow: "authed"},
+	"PUT /users":                                      {allow: "registered", body: fixed(map[string]string{"lastname": "Changed"})},
 	"PUT /users/changepsw": {allow: "registered", body: func(_ *world, who *credential) any {
 		return map[string]string{"oldpsw": who.password, "newpsw": who.password + "-new"}
 	}},
@@ -138,6 +154,10 @@ type world struct {
 	agentUserA         string
 	deptA              string
 	signer             account
+	verifyToken        string // the signer's address verification token
+	resetToken         string // the signer's password reset token
+	invitationA        string // a pending invitation of A (its address carries the marker)
+	invitationToken    string // its mailed token
 	markers            []string
 	creds              []*credential
 	crossTenant        *credential // B's owner calling through B with A's object ids
@@ -195,6 +215,18 @@ func newWorld(e *testEnv) *world {
 		w.note, _ = notes[len(notes)-1].(map[string]any)["_id"].(string)
 	}
 	e.do("POST", "/"+w.pidA+"/requests/"+w.rid+"/followers", map[string]string{"member": w.teammateA}, w.ownerA.jwt()).want(t, 200)
+	r = e.do("POST", "/"+w.pidA+"/project_users/invite", map[string]string{"email": "pending-" + strings.ToLower(secret) + "@example.com"},
+		w.ownerA.jwt()).want(t, 200)
+	inv := r.json(t)["pendingInvitation"].(map[string]any)
+	w.invitationA = inv["_id"].(string)
+	w.invitationToken = token(t, e.mails.last(t, inv["email"].(string), "handle-invitation").Link, "handle-invitation/")
+	signer, err := e.store.FindUserByID(context.Background(), w.signer.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour)
+	w.verifyToken = e.srv.links.Sign(auth.LinkVerifyEmail, signer.ID, exp, signer.Email)
+	w.resetToken = e.srv.links.Sign(auth.LinkResetPassword, signer.ID, exp, signer.Email, signer.PasswordHash)
 
 	forged, err := mustTokens(t, "a secret this server does not know").Issue(auth.Claims{ID: w.ownerA.id, Email: w.ownerA.email, Subject: auth.SubjectUser})
 	if err != nil {
@@ -242,13 +274,14 @@ var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 func (w *world) path(t *testing.T, pattern, pid string) string {
 	var missing []string
 	segs := strings.Split(pattern, "/")
-	for i, seg := range segs {
+	orig := strings.Split(pattern, "/")
+	for i, seg := range orig {
 		if !pathParam.MatchString(seg) {
 			continue
 		}
 		prev := ""
 		if i > 0 {
-			prev = segs[i-1]
+			prev = orig[i-1]
 		}
 		key := prev + "/" + seg
 		switch {
@@ -276,6 +309,16 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.agentA.id
 		case key == "followers/{follower}":
 			segs[i] = w.teammateA
+		case key == "verifyemail/{userid}":
+			segs[i] = w.signer.id
+		case key == "{userid}/{code}":
+			segs[i] = w.verifyToken
+		case key == "checkpswresetkey/{token}" || key == "resetpsw/{token}":
+			segs[i] = w.resetToken
+		case key == "pendinginvitationsnoauth/{id}":
+			segs[i] = w.invitationToken
+		case key == "pendinginvitations/{id}" || key == "resendinvite/{id}":
+			segs[i] = w.invitationA
 		default:
 			missing = append(missing, key)
 		}

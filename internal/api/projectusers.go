@@ -93,56 +93,6 @@ func (s *Server) handleProjectUserByUser(w http.ResponseWriter, r *http.Request,
 	return nil
 }
 
-func (s *Server) handleProjectUserInvite(w http.ResponseWriter, r *http.Request, c *call) error {
-	b, err := decodeObject(r)
-	if err != nil {
-		return err
-	}
-	email := strings.ToLower(b.email("email"))
-	role := tiledesk.RoleAgent
-	if v := b.oneOf("role", invitableRoles...); v != nil {
-		role = *v
-	}
-	available := b.boolean("user_available")
-	if err := b.err(); err != nil {
-		return err
-	}
-	if c.caller.user != nil && c.caller.user.Email == email {
-		return &apiError{status: http.StatusForbidden, body: map[string]any{"success": false,
-			"msg": "Forbidden. It is not allowed to invite yourself", "code": 4000}}
-	}
-	now := tiledesk.Millis(s.now())
-	u, err := s.store.FindUserByEmail(r.Context(), email)
-	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
-		inv, err := s.store.SavePendingInvitation(r.Context(), &tiledesk.PendingInvitation{ID: tiledesk.NewIDAt(now),
-			ProjectID: c.project.ID, Email: email, Role: role, CreatedBy: c.caller.id, CreatedAt: now, UpdatedAt: now})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, struct {
-			Msg               string         `json:"msg"`
-			PendingInvitation invitationJSON `json:"pendingInvitation"`
-		}{"User not found, save invite in pending ", toInvitation(inv)})
-		return nil
-	} else if err != nil {
-		return err
-	}
-	pu := tiledesk.NewProjectUser(c.project.ID, role, c.caller.id, now)
-	pu.UserID = u.ID
-	if available != nil {
-		pu.UserAvailable = *available
-	}
-	if err := s.store.CreateProjectUser(r.Context(), pu); tiledesk.ErrorCode(err) == tiledesk.ECONFLICT {
-		return &apiError{status: http.StatusForbidden, body: map[string]any{"success": false,
-			"msg": "Forbidden. The user is already a member of the project.", "code": 4001}}
-	} else if err != nil {
-		return err
-	}
-	pu.User = u
-	writeJSON(w, http.StatusOK, toProjectUser(pu, c.project))
-	return nil
-}
-
 // memberUpdate reads the fields every member may change about its own membership.
 func memberUpdate(b *body) tiledesk.ProjectUserUpdate {
 	upd := tiledesk.ProjectUserUpdate{UserAvailable: b.boolean("user_available"), ProfileStatus: b.str("profileStatus"),

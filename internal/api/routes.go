@@ -12,11 +12,18 @@ func (s *Server) routes() {
 	s.handle(r, "POST /auth/signup", signIn, s.handleSignup)
 	s.handle(r, "POST /auth/signin", signIn, s.handleSignin)
 	s.handle(r, "POST /auth/signinAnonymously", public, s.handleSigninAnonymously)
+	s.handle(r, "PUT /auth/verifyemail/{userid}/{code}", signIn, s.handleVerifyEmailCode)
+	s.handle(r, "POST /auth/verifyemail", signIn, s.handleVerifyEmail)
+	s.handle(r, "PUT /auth/requestresetpsw", signIn, s.handleRequestResetPassword)
+	s.handle(r, "GET /auth/checkpswresetkey/{token}", signIn, s.handleCheckResetKey)
+	s.handle(r, "PUT /auth/resetpsw/{token}", signIn, s.handleResetPassword)
+	s.handle(r, "GET /auth/pendinginvitationsnoauth/{id}", signIn, s.handlePendingInvitationNoAuth)
 	s.handle(r, "GET /testauth", authed, s.handleTestAuth)
 
 	s.handle(r, "GET /users", authed, s.handleUserGet)
 	s.handle(r, "PUT /users", registered, s.handleUserUpdate)
 	s.handle(r, "PUT /users/changepsw", registered, s.handleChangePassword)
+	s.handle(r, "GET /users/resendverifyemail", registered, s.handleResendVerifyEmail)
 
 	s.handle(r, "POST /projects", registered, s.handleProjectCreate)
 	s.handle(r, "GET /projects", registered, s.handleProjectList)
@@ -33,6 +40,12 @@ func (s *Server) routes() {
 	s.handle(p, "PUT /{pid}/project_users/{id}", member(tiledesk.RoleAdmin), s.handleProjectUserUpdate)
 	s.handle(p, "DELETE /{pid}/project_users/{id}", member(tiledesk.RoleAdmin), s.handleProjectUserDelete)
 	s.handle(p, "DELETE /{pid}/project_users/me", member(tiledesk.RoleTeammate), s.handleProjectUserLeave)
+
+	admin := member(tiledesk.RoleAdmin)
+	s.handle(p, "GET /{pid}/pendinginvitations", admin, s.handlePendingInvitationList)
+	s.handle(p, "GET /{pid}/pendinginvitations/{id}", admin, s.handlePendingInvitationGet)
+	s.handle(p, "DELETE /{pid}/pendinginvitations/{id}", admin, s.handlePendingInvitationDelete)
+	s.handle(p, "GET /{pid}/pendinginvitations/resendinvite/{id}", admin, s.handlePendingInvitationResend)
 
 	agent := member(tiledesk.RoleAgent)
 	s.handle(p, "GET /{pid}/leads", agent, s.handleLeadList)

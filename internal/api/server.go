@@ -53,6 +53,16 @@ type Config struct {
 	// MaxActiveReads bounds the reads (GET, HEAD) that run at once; the others wait in arrival order
 	// (see readGate). 0 runs every read at once.
 	MaxActiveReads int
+
+	// Mailer sends address verifications, password resets and invitations; nil writes them (with
+	// their links) to the log.
+	Mailer tiledesk.Mailer
+	// PublicURL is where people open the dashboard, without a trailing slash: mailed links start
+	// with it (default http://localhost:3000).
+	PublicURL string
+	// LinkKey signs mailed links (at least 16 bytes; kept with the data so that links survive a
+	// restart and work on every process). Empty: a random key for this process only.
+	LinkKey []byte
 }
 
 // Server is the API's http.Handler.
@@ -79,6 +89,9 @@ type Server struct {
 	renders          *renderCache
 	leadOrders       *leadOrders // nil: none kept
 	reads            *readGate   // nil: reads are not gated
+	mailer           tiledesk.Mailer
+	links            *auth.Links
+	publicURL        string
 
 	root    *http.ServeMux // routes whose first segment is fixed: /auth, /users, /projects, ...
 	project *http.ServeMux // routes under /{pid}/
@@ -136,6 +149,7 @@ func New(cfg Config) *Server {
 		s.leadOrders = newLeadOrders(renderBytes, s.readLeadOrder, s.log)
 	}
 	s.reads = newReadGate(cfg.MaxActiveReads)
+	s.mailer, s.links, s.publicURL = mailSetup(cfg, s.log)
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {
 		ttl = 5 * time.Minute

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -74,7 +75,7 @@ func TestInvite(t *testing.T) {
 	e.do("POST", "/"+pid+"/project_users/invite", map[string]string{"email": "z@y.co"}, agent.jwt()).
 		wantBody(t, 403, `{"success":false,"msg":"you dont have the required role."}`)
 
-	// An unknown email waits as a pending invitation and joins at sign-up.
+	// An unknown email waits as a pending invitation and joins once its owner verifies it.
 	pending := e.do("POST", "/"+pid+"/project_users/invite", map[string]string{"email": "Later@Example.com", "role": "admin"}, owner.jwt()).want(t, 200)
 	golden(t, "invite-pending", pending)
 	if inv := pending.json(t)["pendingInvitation"].(map[string]any); inv["email"] != "later@example.com" || inv["role"] != "admin" {
@@ -82,6 +83,11 @@ func TestInvite(t *testing.T) {
 	}
 	e.do("POST", "/auth/signup", `{"email":"later@example.com","password":"p","firstname":"Late","lastname":"Comer"}`).want(t, 200)
 	later := e.do("POST", "/auth/signin", `{"email":"later@example.com","password":"p"}`).want(t, 200).json(t)["token"].(string)
+	if list := e.do("GET", "/projects", nil, jwtCred(later)).want(t, 200).list(t); len(list) != 0 {
+		t.Fatalf("the invitation applied before the address was verified: %v", list)
+	}
+	link := e.mails.last(t, "later@example.com", "/verify/email/").Link
+	e.do("POST", "/auth/verifyemail", map[string]string{"token": link[strings.LastIndex(link, "/")+1:]}).want(t, 200)
 	list := e.do("GET", "/projects", nil, jwtCred(later)).want(t, 200).list(t)
 	if len(list) != 1 || list[0].(map[string]any)["role"] != "admin" {
 		t.Fatalf("the invited user's projects = %v", list)

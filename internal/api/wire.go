@@ -33,6 +33,30 @@ func toUser(u *tiledesk.User) *userJSON {
 		UpdatedAt: jsTime(u.UpdatedAt)}
 }
 
+// teammateJSON is a user as the members of its projects see it (the id_user of a membership): the
+// original's fields of the teammates list and the public profile, but not the phone or the attributes,
+// which are the user's own. Anyone who can invite an address sees this much of its account.
+type teammateJSON struct {
+	Status        int    `json:"status"`
+	ID            string `json:"_id"`
+	Email         string `json:"email"`
+	Firstname     string `json:"firstname"`
+	Lastname      string `json:"lastname"`
+	EmailVerified bool   `json:"emailverified"`
+	Description   string `json:"description,omitempty"`
+	PublicEmail   string `json:"public_email,omitempty"`
+	PublicWebsite string `json:"public_website,omitempty"`
+	CreatedAt     jsTime `json:"createdAt"`
+	UpdatedAt     jsTime `json:"updatedAt"`
+	V             int    `json:"__v"`
+}
+
+func toTeammate(u *tiledesk.User) *teammateJSON {
+	return &teammateJSON{Status: u.Status, ID: u.ID, Email: u.Email, Firstname: u.Firstname, Lastname: u.Lastname,
+		EmailVerified: u.EmailVerified, Description: u.Description, PublicEmail: u.PublicEmail,
+		PublicWebsite: u.PublicWebsite, CreatedAt: jsTime(u.CreatedAt), UpdatedAt: jsTime(u.UpdatedAt)}
+}
+
 // userBrief is the user as sign-in and GET /users select it.
 type userBrief struct {
 	ID            string `json:"_id"`
@@ -112,8 +136,9 @@ type projectUserJSON struct {
 	IsBusy                 *bool          `json:"isBusy,omitempty"`
 }
 
-// toProjectUser renders a membership with id_user populated when the user is loaded. project, when
-// given, decides isBusy (routes under a project report it; GET /projects does not).
+// toProjectUser renders a membership with id_user populated (as teammates see a user) when the user
+// is loaded. project, when given, decides isBusy (routes under a project report it; GET /projects
+// does not).
 func toProjectUser(pu *tiledesk.ProjectUser, project *tiledesk.Project) *projectUserJSON {
 	out := &projectUserJSON{UserAvailable: pu.UserAvailable, NumberAssignedRequests: pu.NumberAssignedRequests,
 		Permissions: nonNil(pu.Permissions), Status: pu.Status, Trashed: pu.Trashed, ID: pu.ID, IDProject: pu.ProjectID,
@@ -127,7 +152,7 @@ func toProjectUser(pu *tiledesk.ProjectUser, project *tiledesk.Project) *project
 	}
 	switch {
 	case pu.User != nil:
-		out.IDUser = toUser(pu.User)
+		out.IDUser = toTeammate(pu.User)
 	case pu.UserID != "":
 		out.IDUser = pu.UserID
 	}
