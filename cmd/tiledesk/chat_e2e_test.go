@@ -27,7 +27,7 @@ func engines(t *testing.T) map[string]string {
 func TestChatFlowEndToEnd(t *testing.T) {
 	for engine, db := range engines(t) {
 		t.Run(engine, func(t *testing.T) {
-			base, _, stop := start(t, []string{"--addr", "127.0.0.1:0", "--db", db}, nil)
+			base, logs, stop := start(t, []string{"--addr", "127.0.0.1:0", "--db", db}, nil)
 			defer stop()
 			js := map[string]string{"Content-Type": "application/json"}
 			auth := func(tok string) map[string]string {
@@ -47,6 +47,11 @@ func TestChatFlowEndToEnd(t *testing.T) {
 				return m["token"].(string)
 			}
 			owner, agent := signup("owner@example.com"), signup("agent@example.com")
+			// Without a mail server the verification link is in the log; the agent follows it, so
+			// that the invitation below adds it at once.
+			uid, code := linkFromLog(t, logs, "agent@example.com", "/verify/email/")
+			st, _, _ := call(t, "PUT", base+"/auth/verifyemail/"+uid+"/"+code, "", js)
+			must(st, "verify the agent's address")
 			st, p, _ := call(t, "POST", base+"/projects", `{"name":"Shop"}`, auth(owner))
 			must(st, "create project")
 			pid := p["_id"].(string)

@@ -100,6 +100,10 @@ type config struct {
 	debugAddr   string
 	renderCache int // bytes; negative: none
 	activeReads int // -1: by engine (see activeReadsFor)
+
+	smtpURL   string
+	mailFrom  string
+	publicURL string // "" until resolved (see resolvePublicURL)
 }
 
 // listFlag is a flag that may be repeated; its environment twin separates values with sep.
@@ -160,7 +164,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 		"how long projects, users and memberships checked by every request are kept in memory; changes made by another server process on the same database are seen within it; 0 disables (TILEDESK_CACHE_TTL)")
 	fs.StringVar(&grace, "shutdown-grace", env("TILEDESK_SHUTDOWN_GRACE", "15s"),
 		"how long shutdown waits for in-flight requests (TILEDESK_SHUTDOWN_GRACE)")
-	var delay, rateLimit, signinLimit, failLimit, failIPLimit, maintenanceRetry string
+	var delay, rateLimit, signinLimit, failLimit, failIPLimit, mailLimit, maintenanceRetry string
 	var envErr error
 	envInt := func(name string, def int) int {
 		v := getenv(name)
@@ -197,6 +201,15 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 		"failed password checks per email address (sign-in and Basic auth); 0 disables (TILEDESK_LOGIN_FAILURE_LIMIT)")
 	fs.StringVar(&failIPLimit, "login-failure-ip-limit", env("TILEDESK_LOGIN_FAILURE_IP_LIMIT", "50/10m"),
 		"failed password checks per client address; 0 disables (TILEDESK_LOGIN_FAILURE_IP_LIMIT)")
+	fs.StringVar(&mailLimit, "mail-rate-limit", env("TILEDESK_MAIL_RATE_LIMIT", "5/1h"),
+		"messages one address may receive (verification, password reset, invitation); 0 disables (TILEDESK_MAIL_RATE_LIMIT)")
+	fs.StringVar(&cfg.smtpURL, "smtp-url", env("TILEDESK_SMTP_URL", ""),
+		"mail server: smtp://[user:password@]host[:port] (STARTTLS when offered, port 587) or smtps:// (TLS, port 465); "+
+			"unset, mailed links are written to the log (TILEDESK_SMTP_URL)")
+	fs.StringVar(&cfg.mailFrom, "mail-from", env("TILEDESK_MAIL_FROM", ""),
+		`From address of the server's mail, e.g. "Tiledesk <no-reply@example.com>"; required with --smtp-url (TILEDESK_MAIL_FROM)`)
+	fs.StringVar(&cfg.publicURL, "public-url", env("TILEDESK_PUBLIC_URL", ""),
+		"where people open the dashboard; mailed links start with it (default: this server's own address) (TILEDESK_PUBLIC_URL)")
 	fs.StringVar(&cfg.redisURL, "redis-url", env("TILEDESK_REDIS_URL", ""),
 		"redis:// URL: keep rate-limit budgets in Redis, shared by every process using it (TILEDESK_REDIS_URL)")
 	fs.StringVar(&cfg.redisPrefix, "redis-prefix", env("TILEDESK_REDIS_PREFIX", "tiledesk:ratelimit:"),
@@ -272,6 +285,12 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 		return nil, fmt.Errorf("--maintenance-retry-after: %q is not a duration of a second or more", maintenanceRetry)
 	}
 	if err := parseLimits(&cfg, rateLimit, signinLimit, failLimit, failIPLimit, routeLimits.values); err != nil {
+		return nil, err
+	}
+	if cfg.limits.Mail, err = ratelimit.ParseLimit("mail-rate-limit", mailLimit); err != nil {
+		return nil, fmt.Errorf("--mail-rate-limit: %w", err)
+	}
+	if err := checkMailConfig(&cfg); err != nil {
 		return nil, err
 	}
 	for _, p := range proxies.values {
@@ -411,19 +430,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	limits := cfg.limits
 	limits.Limiter = limiter
+	key, err := linkKey(ctx, store)
+	if err != nil {
+		return err
+	}
+	mailer, stopMail, err := newMailer(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopMail(cfg.shutdownGrace)
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
+	publicURL := publicURLFor(cfg, scheme, ln.Addr())
 	handler := api.New(api.Config{Store: storecache.New(store, cfg.cacheTTL), Tokens: tokens, Logger: log, Version: buildVersion(), MaxBodyBytes: cfg.maxBody,
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
 		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry,
-		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store)})
+		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store),
+		Mailer: mailer, PublicURL: publicURL, LinkKey: key})
 	defer handler.Close() // after serving has stopped, before the store closes: background readings end
 	for pattern := range cfg.limits.Routes {
 		if !slices.Contains(handler.Routes(), pattern) {
 			return fmt.Errorf("--rate-limit-route: no route %q; routes are written as in routes.go, e.g. %q", pattern, handler.Routes()[1])
 		}
-	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
 	}
 	srv := &http.Server{
 		Handler:           handler,
@@ -436,15 +471,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	engine, where := store.Engine()
-	scheme := "http://"
-	if tlsConfig != nil {
-		scheme = "https://"
-	}
 	url := scheme + displayAddr(ln.Addr())
 	version, _ := store.SchemaVersion(ctx)
 	log.Info("tiledesk serving", "url", url, "engine", engine, "data", where, "version", buildVersion(), "schema", version)
 	reportLimiter(ctx)
 	logSecretSource(log, secretSource, cfg)
+	reportMail(cfg, publicURL, log)
 	if cfg.maintenance {
 		log.Warn("maintenance mode: API calls answer 503 until SIGUSR1 or a restart without --maintenance")
 	}

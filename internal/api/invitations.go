@@ -139,11 +139,11 @@ func (s *Server) handlePendingInvitationResend(w http.ResponseWriter, r *http.Re
 
 // handlePendingInvitationNoAuth shows an invitation to whoever holds its mailed link, for the
 // dashboard's page that offers to sign up with the invited address. The original took the raw
-// invitation id, which is guessable (ObjectIds count up); here {id} must be the signed token of the
+// invitation id, which is guessable (ObjectIds count up); here the path must hold the signed token of the
 // mail, bound to the invited address: a raw id, a revoked or answered invitation, or an expired link
 // all answer 404.
 func (s *Server) handlePendingInvitationNoAuth(w http.ResponseWriter, r *http.Request, c *call) error {
-	link, err := s.links.Parse(r.PathValue("id"), auth.LinkInvitation)
+	link, err := s.links.Parse(r.PathValue("token"), auth.LinkInvitation)
 	if err != nil {
 		return errNotFound
 	}

@@ -48,7 +48,7 @@ var matrix = map[string]policy{
 	}},
 	"GET /auth/checkpswresetkey/{token}":              {allow: "public"},
 	"PUT /auth/resetpsw/{token}":                      {allow: "public", body: fixed(map[string]string{"password": "N3w-passw0rd"})},
-	"GET /auth/pendinginvitationsnoauth/{id}":         {allow: "public"},
+	"GET /auth/pendinginvitationsnoauth/{token}":      {allow: "public"},
 	"GET /users/resendverifyemail":                    {allow: "registered"},
 	"GET /{pid}/pendinginvitations":                   {allow: tiledesk.RoleAdmin},
 	"GET /{pid}/pendinginvitations/{id}":              {allow: tiledesk.RoleAdmin},
@@ -315,7 +315,7 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.verifyToken
 		case key == "checkpswresetkey/{token}" || key == "resetpsw/{token}":
 			segs[i] = w.resetToken
-		case key == "pendinginvitationsnoauth/{id}":
+		case key == "pendinginvitationsnoauth/{token}":
 			segs[i] = w.invitationToken
 		case key == "pendinginvitations/{id}" || key == "resendinvite/{id}":
 			segs[i] = w.invitationA

@@ -136,7 +136,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, in *reqInfo, start time.
 	}
 	s.log.LogAttrs(r.Context(), level, "request",
 		slog.String("request_id", in.id), slog.String("method", r.Method), slog.String("route", in.route),
-		slog.String("path", redactedURI(r.URL)), slog.String("project", in.project), slog.Int("status", rec.status),
+		slog.String("path", redactedURI(r.URL, in.route)), slog.String("project", in.project), slog.Int("status", rec.status),
 		slog.Int64("bytes", rec.bytes), slog.Duration("duration", elapsed), slog.String("ip", in.ip.String()))
 }
 
@@ -164,21 +164,32 @@ func sensitiveParam(name string) bool {
 	return false
 }
 
-// redactedURI is the request path and query with credentials replaced, for logs.
-func redactedURI(u *url.URL) string {
+// redactedURI is the request path and query with credentials replaced, for logs: query parameters
+// that may hold one, and the path segments of the route's {token} and {code} (mailed links).
+func redactedURI(u *url.URL, route string) string {
+	path := u.Path
+	if strings.Contains(route, "{token}") || strings.Contains(route, "{code}") {
+		segs, pat := strings.Split(path, "/"), strings.Split(route, "/")
+		for i := 1; i <= len(pat) && i <= len(segs); i++ { // from the end: the path may start with /v1
+			if p := pat[len(pat)-i]; p == "{token}" || p == "{code}" {
+				segs[len(segs)-i] = "REDACTED"
+			}
+		}
+		path = strings.Join(segs, "/")
+	}
 	if u.RawQuery == "" {
-		return u.Path
+		return path
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return u.Path + "?(unparsable query)"
+		return path + "?(unparsable query)"
 	}
 	for k := range q {
 		if sensitiveParam(k) {
 			q[k] = []string{"REDACTED"}
 		}
 	}
-	return u.Path + "?" + q.Encode()
+	return path + "?" + q.Encode()
 }
 
 // clientAddr returns the client's address and whether it called over HTTPS. X-Forwarded-For and

@@ -17,7 +17,7 @@ func (s *Server) routes() {
 	s.handle(r, "PUT /auth/requestresetpsw", signIn, s.handleRequestResetPassword)
 	s.handle(r, "GET /auth/checkpswresetkey/{token}", signIn, s.handleCheckResetKey)
 	s.handle(r, "PUT /auth/resetpsw/{token}", signIn, s.handleResetPassword)
-	s.handle(r, "GET /auth/pendinginvitationsnoauth/{id}", signIn, s.handlePendingInvitationNoAuth)
+	s.handle(r, "GET /auth/pendinginvitationsnoauth/{token}", signIn, s.handlePendingInvitationNoAuth)
 	s.handle(r, "GET /testauth", authed, s.handleTestAuth)
 
 	s.handle(r, "GET /users", authed, s.handleUserGet)
