@@ -466,19 +466,6 @@ func mustJSON(v any) any {
 	return a
 }
 
-// scanJSON decodes a JSON column into dst; NULL, null and empty containers leave dst untouched
-// (most rows have no tags, notes or properties, and decoding is the cost of a list page).
-func scanJSON(src sql.NullString, dst any) error {
-	switch src.String {
-	case "", "null", "[]", "{}":
-		return nil
-	}
-	if !src.Valid {
-		return nil
-	}
-	return json.Unmarshal([]byte(src.String), dst)
-}
-
 // nextStamp is the updated_at of a change of a row last stamped prev: now, or a millisecond after
 // prev when now is not later. Every change of a row thus carries a new stamp, which is what
 // renderings of the row are cached by.
