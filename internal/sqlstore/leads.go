@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -488,76 +487,22 @@ func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.Lead
 
 // UpdateLead applies upd to a lead.
 func (s *Store) UpdateLead(ctx context.Context, projectID, id string, upd tiledesk.LeadUpdate, check func(*tiledesk.Lead) error) (*tiledesk.Lead, error) {
-	return s.changeLead(ctx, projectID, id, check, func(l *tiledesk.Lead) string {
-		applyLeadUpdate(l, upd)
-		return tiledesk.EventLeadUpdate
+	return s.changeLead(ctx, projectID, id, check, func(l *tiledesk.Lead) (string, error) {
+		return tiledesk.EventLeadUpdate, applyLeadUpdate(l, upd)
 	})
 }
 
 // DeleteLead marks a lead deleted.
 func (s *Store) DeleteLead(ctx context.Context, projectID, id string) (*tiledesk.Lead, error) {
-	return s.changeLead(ctx, projectID, id, nil, func(l *tiledesk.Lead) string {
+	return s.changeLead(ctx, projectID, id, nil, func(l *tiledesk.Lead) (string, error) {
 		l.Status = tiledesk.LeadDeleted
-		return tiledesk.EventLeadDelete
+		return tiledesk.EventLeadDelete, nil
 	})
-}
-
-func applyLeadUpdate(l *tiledesk.Lead, upd tiledesk.LeadUpdate) {
-	set(&l.Fullname, upd.Fullname)
-	set(&l.Email, upd.Email)
-	set(&l.Phone, upd.Phone)
-	set(&l.Company, upd.Company)
-	set(&l.Note, upd.Note)
-	set(&l.StreetAddress, upd.StreetAddress)
-	set(&l.City, upd.City)
-	set(&l.Region, upd.Region)
-	set(&l.Zipcode, upd.Zipcode)
-	set(&l.Country, upd.Country)
-	set(&l.Status, upd.Status)
-	if upd.Attributes != nil {
-		l.Attributes = upd.Attributes
-	}
-	if upd.MergeAttributes != nil {
-		l.Attributes = merged(l.Attributes, upd.MergeAttributes)
-	}
-	if upd.MergeProperties != nil {
-		l.Properties = merged(l.Properties, upd.MergeProperties)
-	}
-	if upd.Tags != nil {
-		l.Tags = dedupe(upd.Tags)
-	}
-	if upd.AddTags != nil {
-		l.Tags = dedupe(append(slices.Clone(l.Tags), upd.AddTags...))
-	}
-	if upd.RemoveTag != nil {
-		l.Tags = slices.DeleteFunc(slices.Clone(l.Tags), func(t string) bool { return t == *upd.RemoveTag })
-	}
-}
-
-func merged(base, patch map[string]any) map[string]any {
-	out := maps.Clone(base)
-	if out == nil {
-		out = map[string]any{}
-	}
-	maps.Copy(out, patch)
-	return out
-}
-
-func dedupe(tags []string) []string {
-	out := []string{}
-	seen := map[string]bool{}
-	for _, t := range tags {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // changeLead loads a lead for update, lets change modify it and name the event, and saves it with a
 // new clock stamp.
-func (s *Store) changeLead(ctx context.Context, projectID, id string, check func(*tiledesk.Lead) error, change func(*tiledesk.Lead) string) (*tiledesk.Lead, error) {
+func (s *Store) changeLead(ctx context.Context, projectID, id string, check func(*tiledesk.Lead) error, change func(*tiledesk.Lead) (string, error)) (*tiledesk.Lead, error) {
 	var out *tiledesk.Lead
 	err := s.inTx(ctx, func(t *tx) error {
 		if err := t.lockProject(ctx, projectID); err != nil {
@@ -574,7 +519,10 @@ func (s *Store) changeLead(ctx context.Context, projectID, id string, check func
 			}
 		}
 		before, beforeTags := l.Status, slices.Clone(l.Tags)
-		event := change(l)
+		event, err := change(l)
+		if err != nil {
+			return err
+		}
 		if err := t.saveLead(ctx, l, before, beforeTags, event); err != nil {
 			return err
 		}

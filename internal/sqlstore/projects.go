@@ -99,7 +99,7 @@ func (s *Store) FindProjectByID(ctx context.Context, id string) (*tiledesk.Proje
 
 // UpdateProject applies upd to an active project.
 func (s *Store) UpdateProject(ctx context.Context, id string, upd tiledesk.ProjectUpdate) (*tiledesk.Project, error) {
-	return s.changeProject(ctx, id, tiledesk.EventProjectUpdate, func(p *tiledesk.Project) {
+	return s.changeProject(ctx, id, tiledesk.EventProjectUpdate, func(p *tiledesk.Project) error {
 		set(&p.Name, upd.Name)
 		set(&p.ActiveOperatingHours, upd.ActiveOperatingHours)
 		set(&p.OperatingHours, upd.OperatingHours)
@@ -117,6 +117,11 @@ func (s *Store) UpdateProject(ctx context.Context, id string, upd tiledesk.Proje
 		for path, v := range upd.SettingsPaths {
 			tiledesk.SetPath(p.Settings, path, v)
 		}
+		if len(upd.SettingsPaths) > 0 { // each path was checked alone; together they must fit too
+			if err := tiledesk.CheckMergedJSON("settings", p.Settings, tiledesk.MaxProjectJSONBytes); err != nil {
+				return err
+			}
+		}
 		if upd.Widget != nil {
 			p.Widget = upd.Widget
 		}
@@ -129,17 +134,19 @@ func (s *Store) UpdateProject(ctx context.Context, id string, upd tiledesk.Proje
 		if upd.IPFilterDeny != nil {
 			p.IPFilterDeny = upd.IPFilterDeny
 		}
+		return nil
 	})
 }
 
 // DeleteProject marks an active project deleted.
 func (s *Store) DeleteProject(ctx context.Context, id string) (*tiledesk.Project, error) {
-	return s.changeProject(ctx, id, tiledesk.EventProjectDelete, func(p *tiledesk.Project) {
+	return s.changeProject(ctx, id, tiledesk.EventProjectDelete, func(p *tiledesk.Project) error {
 		p.Status = tiledesk.ProjectDeleted
+		return nil
 	})
 }
 
-func (s *Store) changeProject(ctx context.Context, id, event string, change func(*tiledesk.Project)) (*tiledesk.Project, error) {
+func (s *Store) changeProject(ctx context.Context, id, event string, change func(*tiledesk.Project) error) (*tiledesk.Project, error) {
 	var out *tiledesk.Project
 	err := s.inTx(ctx, func(t *tx) error {
 		p, err := scanProject(t.queryRow(ctx, `SELECT `+projectColumns+` FROM projects WHERE id = $1 AND status = $2`+
@@ -147,7 +154,9 @@ func (s *Store) changeProject(ctx context.Context, id, event string, change func
 		if err != nil {
 			return notFound(err, "project")
 		}
-		change(p)
+		if err := change(p); err != nil {
+			return err
+		}
 		p.UpdatedAt = t.now
 		args, err := projectArgs(p)
 		if err != nil {
