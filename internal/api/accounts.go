@@ -140,7 +140,7 @@ func (s *Server) handleSigninAnonymously(w http.ResponseWriter, r *http.Request,
 	}
 	pid := b.requiredStr("id_project")
 	first, last, email := b.str("firstname"), b.str("lastname"), b.str("email")
-	attrs := b.object("attributes")
+	attrs := b.boundedObjectOf("attributes", tiledesk.MaxGuestJSONBytes) // they ride in the token
 	if email != nil && *email != "" && !validEmail(*email) {
 		b.fail("email", "must be a valid email address", *email)
 	}
@@ -197,7 +197,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	upd := tiledesk.UserUpdate{Firstname: b.str("firstname"), Lastname: b.str("lastname"), Phone: b.str("phone"),
 		Description: b.str("description"), PublicEmail: b.str("public_email"), PublicWebsite: b.str("public_website"),
-		Attributes: b.object("attributes")}
+		Attributes: b.boundedObject("attributes")}
 	if upd.Firstname != nil && strings.TrimSpace(*upd.Firstname) == "" {
 		b.fail("firstname", "must not be empty", *upd.Firstname)
 	}

@@ -23,11 +23,9 @@ type body struct {
 	form bool
 	raw  []byte // the bytes as received, for idempotency fingerprints
 	errs []fieldError
-	// tooLarge names a field over its size limit: 413 rather than 422.
-	tooLarge string
 }
 
-// maxStringBytes bounds any single string field; attributes are bounded by the body limit.
+// maxStringBytes bounds any single string field; free-form objects are bounded by bounds.go.
 const maxStringBytes = 64 << 10
 
 // readBody reads the request body within the server's size limit.
@@ -248,9 +246,6 @@ func (b *body) fail(field, msg string, value any) {
 
 // err returns the 422 for every field that failed, or nil.
 func (b *body) err() error {
-	if b.tooLarge != "" {
-		return tooLarge(b.tooLarge)
-	}
 	if len(b.errs) == 0 {
 		return nil
 	}

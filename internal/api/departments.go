@@ -57,7 +57,7 @@ func departmentFields(b *body) tiledesk.DepartmentUpdate {
 	if upd.Name != nil && strings.TrimSpace(*upd.Name) == "" {
 		b.fail("name", "must not be empty", *upd.Name)
 	}
-	if arr := b.array("groups"); arr != nil {
+	if arr := b.boundedArray("groups"); arr != nil {
 		upd.Groups = []tiledesk.DepartmentGroup{}
 		for _, e := range arr {
 			m, ok := e.(map[string]any)

@@ -3,8 +3,10 @@ package api
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -332,4 +334,131 @@ func TestCursorEncodingUnchanged(t *testing.T) {
 			t.Errorf("cursor %+v appends as %s, want %s", c, got, quoted)
 		}
 	}
+}
+
+// storedJSON is a server with one of everything that keeps free-form JSON (a project, its owner's
+// user and membership, a lead, a conversation with a message, a department), driven without a
+// network for FuzzStoredJSON.
+type storedJSON struct {
+	s                              *Server
+	db                             *sql.DB
+	token, pid, lead, rid, msg, pu string
+	dept                           string
+}
+
+func (x *storedJSON) call(method, path, body string) (int, []byte) {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	r.Header.Set("Authorization", x.token)
+	w := httptest.NewRecorder()
+	x.s.ServeHTTP(w, r)
+	return w.Code, w.Body.Bytes()
+}
+
+func newStoredJSON(f *testing.F) *storedJSON {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "stored.db"), sqlite.Options{Synchronous: "OFF"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx, nil); err != nil {
+		f.Fatal(err)
+	}
+	tokens, _ := auth.NewTokens([]byte("fuzz secret of sufficient length"), time.Hour)
+	x := &storedJSON{s: New(Config{Store: store, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		PasswordCost: bcrypt.MinCost, MaxBodyBytes: 1 << 20}), db: store.WriteDB()}
+	must := func(method, path, body string) map[string]any {
+		code, out := x.call(method, path, body)
+		var v any
+		if code != 200 || json.Unmarshal(out, &v) != nil {
+			f.Fatalf("%s %s = %d %s", method, path, code, out)
+		}
+		if l, ok := v.([]any); ok {
+			v = l[0]
+		}
+		return v.(map[string]any)
+	}
+	must("POST", "/auth/signup", `{"email":"owner@example.com","password":"Passw0rd!","firstname":"O","lastname":"W"}`)
+	x.token = must("POST", "/auth/signin", `{"email":"owner@example.com","password":"Passw0rd!"}`)["token"].(string)
+	x.pid = must("POST", "/projects", `{"name":"Fuzz"}`)["_id"].(string)
+	p := "/" + x.pid
+	x.lead = must("POST", p+"/leads", `{"fullname":"Lead"}`)["_id"].(string)
+	x.rid = "support-group-" + x.pid + "-fuzz"
+	x.msg = must("POST", p+"/requests/"+x.rid+"/messages", `{"text":"hello"}`)["_id"].(string)
+	x.pu = must("GET", p+"/project_users/me", "")["_id"].(string)
+	x.dept = must("POST", p+"/departments", `{"name":"Sales"}`)["_id"].(string)
+	return x
+}
+
+// FuzzStoredJSON writes generated JSON through every route that stores free-form JSON (whole
+// fields, merges, dotted settings) and straight into the database, as an older version could have
+// stored it, then reads every list and object back. Writes answer 2xx or 4xx, never 5xx; every
+// read answers 200.
+func FuzzStoredJSON(f *testing.F) {
+	for _, s := range []string{`{"plan":"pro","n":[1,2,{"x":null}]}`, `{"__proto__":{"admin":true}}`, `{"a.b":1,"$set":{}}`,
+		`{"":1}`, `{"n":1e400}`, `{"n":-1e999,"m":1e-400}`, `{"deep":` + nestedJSON(12, "1") + `}`, objectOfKeys(0, 300, "1"),
+		`{"s":"` + strings.Repeat("x", 70<<10) + `"}`, `[1,2]`, `"text"`, `null`, `{"a":`, `{"\u0000":1}`, "{\"\xff\":1}",
+		`{"email":{"notification":{"conversation":{"assigned":{"toyou":false}}}}}`} {
+		f.Add([]byte(s))
+	}
+	x := newStoredJSON(f)
+	p := "/" + x.pid
+	writes := []struct{ method, path, body string }{
+		{"PUT", "/projects/" + x.pid, `{"settings":%s,"widget":%[1]s,"timeSlots":%[1]s}`},
+		{"PUT", "/projects/" + x.pid, `{"settings.fuzz.value":%s}`},
+		{"PUT", "/projects/" + x.pid, `{"operatingHours":%s}`},
+		{"PUT", "/users", `{"attributes":%s}`},
+		{"POST", "/auth/signinAnonymously", `{"id_project":"` + x.pid + `","attributes":%s}`},
+		{"POST", p + "/leads", `{"fullname":"F","attributes":%s,"properties":%[1]s}`},
+		{"PUT", p + "/leads/" + x.lead, `{"attributes":%s}`},
+		{"PATCH", p + "/leads/" + x.lead + "/attributes", `%s`},
+		{"POST", p + "/leads/" + x.lead + "/properties", `%s`},
+		{"PATCH", p + "/leads/" + x.lead + "/properties", `%s`},
+		{"POST", p + "/requests", `{"first_text":"f","attributes":%s,"location":%[1]s}`},
+		{"PATCH", p + "/requests/" + x.rid, `{"location":%s}`},
+		{"PATCH", p + "/requests/" + x.rid + "/attributes", `%s`},
+		{"POST", p + "/requests/" + x.rid + "/notes", `{"text":"n","attributes":%s}`},
+		{"POST", p + "/requests/" + x.rid + "/messages", `{"text":"m","attributes":%s,"metadata":%[1]s}`},
+		{"POST", p + "/requests/" + x.rid + "/messages/multi", `[{"text":"m","attributes":%s}]`},
+		{"PUT", p + "/project_users", `{"attributes":%s,"tags":%[1]s}`},
+		{"PUT", p + "/project_users/" + x.pu, `{"attributes":%s}`},
+		{"PATCH", p + "/departments/" + x.dept, `{"groups":%s}`},
+		{"PUT", "/projects/" + x.pid, `{"ipFilter":%s,"channels":%[1]s}`},
+	}
+	reads := []string{"/projects", "/projects/" + x.pid, "/users", p + "/project_users", p + "/project_users/me",
+		p + "/project_users/" + x.pu, p + "/leads", p + "/leads/" + x.lead, p + "/leads/csv", p + "/requests",
+		p + "/requests/" + x.rid, p + "/requests/csv", p + "/requests/" + x.rid + "/messages",
+		p + "/requests/" + x.rid + "/messages/" + x.msg, p + "/departments", p + "/departments/" + x.dept}
+	f.Fuzz(func(t *testing.T, value []byte) {
+		for _, w := range writes {
+			body := fmt.Sprintf(w.body, value)
+			if code, out := x.call(w.method, w.path, body); code >= 500 {
+				t.Fatalf("%s %s %q = %d %s", w.method, w.path, body, code, out)
+			}
+		}
+		// What an older version could store (any JSON object the decoder takes), behind the store's
+		// back, with new versions so that no rendering kept from before answers for it.
+		if v, err := decodeJSON(value); err == nil {
+			if _, isObject := v.(map[string]any); isObject {
+				for _, q := range []string{
+					`UPDATE leads SET attributes = ?1, properties = ?1, updated_at = updated_at + 1 WHERE id = ?2`,
+					`UPDATE requests SET attributes = ?1, location = ?1, updated_at = updated_at + 1 WHERE request_id = ?3`,
+					`UPDATE messages SET attributes = ?1, metadata = ?1 WHERE id = ?4`,
+					`UPDATE project_counters SET leads_clock = leads_clock + 1, requests_clock = requests_clock + 1`,
+				} {
+					if _, err := x.db.Exec(q, string(value), x.lead, x.rid, x.msg); err != nil {
+						t.Fatalf("%s: %v", q, err)
+					}
+				}
+			}
+		}
+		for _, path := range reads {
+			if code, out := x.call("GET", path, ""); code != 200 {
+				t.Fatalf("after %q: GET %s = %d %s", value, path, code, out)
+			}
+		}
+	})
 }

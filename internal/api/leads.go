@@ -28,10 +28,8 @@ var leadsList = listSpec{defaultLimit: 40, maxLimit: 1000, sortParams: []string{
 	defaultSort: tiledesk.LeadSortCreatedAt, feedSort: tiledesk.LeadSortUpdatedAt}
 
 const (
-	// maxObjectBytes bounds attributes and properties once encoded.
-	maxObjectBytes = 64 << 10
-	maxTags        = 100
-	maxTagBytes    = 128
+	maxTags     = tiledesk.MaxTags
+	maxTagBytes = 128
 )
 
 // leadListQuery parses the list parameters shared by the JSON list and the CSV export.
@@ -592,18 +590,6 @@ func leadFields(b *body) tiledesk.LeadUpdate {
 	return upd
 }
 
-// boundedObject reads an object field no larger than maxObjectBytes once encoded (413 otherwise).
-func (b *body) boundedObject(field string) map[string]any {
-	m := b.object(field)
-	if m != nil {
-		if enc, _ := json.Marshal(m); len(enc) > maxObjectBytes {
-			b.tooLarge = field
-			return nil
-		}
-	}
-	return m
-}
-
 // tags reads an array of tags: strings, trimmed, non-empty, bounded.
 func (b *body) tags(field string) []string {
 	tags := b.strs(field)
@@ -723,27 +709,6 @@ func (s *Server) handleLeadUpdate(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	return s.updateLead(w, r, c, upd)
-}
-
-// mergeBody reads a body that is a JSON object to merge into attributes or properties.
-func mergeBody(r *http.Request, field string) (map[string]any, error) {
-	v, err := decodeValue(r)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, invalidField(field, "body", "the body must be a JSON object of "+field+" to merge")
-	}
-	if enc, _ := json.Marshal(m); len(enc) > maxObjectBytes {
-		return nil, tooLarge(field)
-	}
-	return m, nil
-}
-
-func tooLarge(field string) error {
-	return &apiError{status: http.StatusRequestEntityTooLarge, body: map[string]any{"success": false,
-		"msg": fmt.Sprintf("%s must be at most %d bytes once encoded", field, maxObjectBytes), "param": field}}
 }
 
 func (s *Server) handleLeadAttributes(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -73,9 +73,8 @@ func TestLeadCreate(t *testing.T) {
 	big := `{"attributes":{"blob":"` + strings.Repeat("x", 70<<10) + `"}}`
 	e.srv.maxBody = 1 << 20
 	r = e.do("POST", "/"+e.pid+"/leads", big, e.owner.jwt())
-	r.want(t, 413)
-	if r.json(t)["param"] != "attributes" {
-		t.Fatalf("413 body = %s", r.body)
+	if p := paramsOf(t, r.want(t, 422)); len(p) != 1 || p[0] != "attributes" {
+		t.Fatalf("422 body = %s", r.body)
 	}
 	if n := e.do("GET", "/"+e.pid+"/leads", nil, e.owner.jwt()).json(t)["count"]; n != 4.0 {
 		t.Fatalf("count after rejected creates = %v, want 4", n)

@@ -56,9 +56,11 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, c *
 		return err
 	}
 	upd := tiledesk.ProjectUpdate{Name: b.str("name"), ActiveOperatingHours: b.boolean("activeOperatingHours"),
-		TimeSlots: b.object("timeSlots"), Settings: b.object("settings"), Widget: b.object("widget"),
-		IPFilterEnabled: b.boolean("ipFilterEnabled"), IPFilter: b.strs("ipFilter"),
-		IPFilterDenyEnabled: b.boolean("ipFilterDenyEnabled"), IPFilterDeny: b.strs("ipFilterDeny")}
+		TimeSlots: b.boundedObjectOf("timeSlots", tiledesk.MaxProjectJSONBytes),
+		Settings:  b.boundedObjectOf("settings", tiledesk.MaxProjectJSONBytes), SettingsPaths: b.settingsPaths(),
+		Widget:          b.boundedObjectOf("widget", tiledesk.MaxProjectJSONBytes),
+		IPFilterEnabled: b.boolean("ipFilterEnabled"), IPFilter: b.boundedStrs("ipFilter"),
+		IPFilterDenyEnabled: b.boolean("ipFilterDenyEnabled"), IPFilterDeny: b.boundedStrs("ipFilterDeny")}
 	if upd.Name != nil && strings.TrimSpace(*upd.Name) == "" {
 		b.fail("name", "must not be empty", *upd.Name)
 	}
@@ -68,6 +70,9 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, c *
 		case string:
 			upd.OperatingHours = &x
 		case map[string]any:
+			if !b.within("operatingHours", x, tiledesk.MaxJSONBytes) {
+				break
+			}
 			enc, err := jsonString(x)
 			if err != nil {
 				b.fail("operatingHours", "must be a JSON document", nil)
@@ -77,7 +82,7 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, c *
 			b.fail("operatingHours", "must be a JSON string or object", v)
 		}
 	}
-	if arr := b.array("channels"); arr != nil {
+	if arr := b.boundedArray("channels"); arr != nil {
 		for _, e := range arr {
 			m, ok := e.(map[string]any)
 			name, _ := m["name"].(string)
@@ -86,14 +91,6 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, c *
 				break
 			}
 			upd.Channels = append(upd.Channels, tiledesk.Channel{Name: name})
-		}
-	}
-	for k, v := range b.m {
-		if path, ok := strings.CutPrefix(k, "settings."); ok && path != "" && !strings.Contains(path, "..") {
-			if upd.SettingsPaths == nil {
-				upd.SettingsPaths = map[string]any{}
-			}
-			upd.SettingsPaths[path] = v
 		}
 	}
 	if err := b.err(); err != nil {

@@ -96,7 +96,7 @@ func (s *Server) handleProjectUserByUser(w http.ResponseWriter, r *http.Request,
 // memberUpdate reads the fields every member may change about its own membership.
 func memberUpdate(b *body) tiledesk.ProjectUserUpdate {
 	upd := tiledesk.ProjectUserUpdate{UserAvailable: b.boolean("user_available"), ProfileStatus: b.str("profileStatus"),
-		Attributes: b.object("attributes"), Tags: b.strs("tags")}
+		Attributes: b.boundedObject("attributes"), Tags: b.boundedStrs("tags")}
 	if v, ok := b.m["max_assigned_chat"]; ok && v == nil {
 		upd.ClearMaxAssignedChat = true
 	} else {

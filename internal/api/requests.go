@@ -139,7 +139,7 @@ func readConversationFields(b *body) conversationFields {
 	f := conversationFields{departmentID: b.str("departmentid"), sourcePage: b.str("sourcePage"), userAgent: b.str("userAgent"),
 		subject: b.str("subject"), priority: b.oneOf("priority", "low", "medium", "high", "urgent"), language: b.str("language"),
 		email: b.str("email"), senderFullname: b.str("senderFullname"), attributes: b.boundedObject("attributes"),
-		location: b.object("location"), participants: b.strs("participants"), followers: b.strs("followers"),
+		location: b.boundedObject("location"), participants: b.strs("participants"), followers: b.strs("followers"),
 		preflight: b.boolean("preflight")}
 	if f.senderFullname == nil {
 		f.senderFullname = b.str("sender_fullname")
@@ -629,7 +629,7 @@ func (s *Server) handleRequestPatch(w http.ResponseWriter, r *http.Request, c *c
 	rating := b.integer("rating", -1_000_000, 1_000_000)
 	ratingMsg, sourcePage, language := b.str("rating_message"), b.str("sourcePage"), b.str("language")
 	firstText, subject, priority := b.str("first_text"), b.str("subject"), b.oneOf("priority", "low", "medium", "high", "urgent")
-	location := b.object("location")
+	location := b.boundedObject("location")
 	smart := b.boolean("smartAssignment")
 	working, channelName := b.str("workingStatus"), b.str("channelName")
 	if status != nil && !tiledesk.IsRequestStatus(*status) {
@@ -717,12 +717,10 @@ func (s *Server) handleRequestAttributes(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
-		attrs := make(map[string]any, len(req.Attributes)+len(m))
-		for k, v := range req.Attributes {
-			attrs[k] = v
-		}
-		for k, v := range m {
-			attrs[k] = v
+		// last_message is the server's; a long last message must not block the client's merges.
+		attrs, err := tiledesk.MergeJSON("attributes", req.Attributes, m, tiledesk.MaxJSONBytes, "last_message")
+		if err != nil {
+			return nil, err
 		}
 		req.Attributes = attrs
 		return []string{tiledesk.EventRequestAttributes}, nil
