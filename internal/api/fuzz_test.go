@@ -21,6 +21,7 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
 	"github.com/tiledesk-go/tiledesk/internal/sqlite"
+	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -236,8 +237,8 @@ func FuzzDecodeForm(f *testing.F) {
 	})
 }
 
-// authServer is a server with one user (fuzz@example.com, Passw0rd!) for the authentication target.
-func authServer(f *testing.F) *Server {
+// fuzzStore is a migrated SQLite store of a fuzz target's own.
+func fuzzStore(f *testing.F) *sqlstore.Store {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"), sqlite.Options{Synchronous: "OFF"})
 	if err != nil {
@@ -247,6 +248,13 @@ func authServer(f *testing.F) *Server {
 	if err := store.Migrate(ctx, nil); err != nil {
 		f.Fatal(err)
 	}
+	return store
+}
+
+// authServer is a server with one user (fuzz@example.com, Passw0rd!) for the authentication target.
+func authServer(f *testing.F) *Server {
+	ctx := context.Background()
+	store := fuzzStore(f)
 	hash, _ := auth.HashPassword("Passw0rd!", bcrypt.MinCost)
 	now := tiledesk.Now()
 	if err := store.CreateUser(ctx, &tiledesk.User{ID: "6650a1b2c3d4e5f601234567", Email: "fuzz@example.com",
@@ -340,10 +348,9 @@ func TestCursorEncodingUnchanged(t *testing.T) {
 // user and membership, a lead, a conversation with a message, a department), driven without a
 // network for FuzzStoredJSON.
 type storedJSON struct {
-	s                              *Server
-	db                             *sql.DB
-	token, pid, lead, rid, msg, pu string
-	dept                           string
+	s                                    *Server
+	db                                   *sql.DB
+	token, pid, lead, rid, msg, pu, dept string
 }
 
 func (x *storedJSON) call(method, path, body string) (int, []byte) {
@@ -358,15 +365,7 @@ func (x *storedJSON) call(method, path, body string) (int, []byte) {
 }
 
 func newStoredJSON(f *testing.F) *storedJSON {
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "stored.db"), sqlite.Options{Synchronous: "OFF"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx, nil); err != nil {
-		f.Fatal(err)
-	}
+	store := fuzzStore(f)
 	tokens, _ := auth.NewTokens([]byte("fuzz secret of sufficient length"), time.Hour)
 	x := &storedJSON{s: New(Config{Store: store, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		PasswordCost: bcrypt.MinCost, MaxBodyBytes: 1 << 20}), db: store.WriteDB()}
