@@ -10,6 +10,7 @@ import (
 const (
 	EventUserSignup          = "user.signup"
 	EventUserUpdate          = "user.update"
+	EventUserDelete          = "user.delete"
 	EventProjectCreate       = "project.create"
 	EventProjectUpdate       = "project.update"
 	EventProjectDelete       = "project.delete"

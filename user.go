@@ -27,8 +27,11 @@ type User struct {
 	PublicEmail   string
 	PublicWebsite string
 	Attributes    map[string]any
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// TokenGeneration is carried by every token issued to the user; a token that carries another
+	// (older) generation is refused. Changing the password and deleting the account move it.
+	TokenGeneration int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // FullName is "firstname lastname" as the original builds it (a trailing space when lastname is empty).
@@ -69,6 +72,14 @@ type UserStore interface {
 	// UpdateUser applies upd to an active user and returns the result, or ENOTFOUND.
 	UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error)
 
-	// SetUserPassword replaces the password hash of an active user, or returns ENOTFOUND.
+	// SetUserPassword replaces the password hash of an active user and moves its token generation,
+	// which ends every session opened before, or returns ENOTFOUND.
 	SetUserPassword(ctx context.Context, id, passwordHash string) error
+
+	// DeleteUser anonymises an active user as the original does (status UserDeleted, email
+	// "<uuid>@tiledesk.com", names "anonymized", profile and password cleared), moves its token
+	// generation, disables its memberships (which grant nothing any more) and records
+	// user.delete, in one transaction. It returns the anonymised user, ENOTFOUND, or ErrLastOwner
+	// (changing nothing) when the user is the last active owner of a project.
+	DeleteUser(ctx context.Context, id string) (*User, error)
 }

@@ -93,19 +93,17 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	u, err := s.store.FindUserByEmail(r.Context(), lookupEmail(email))
 	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
-		auth.WasteComparison(password) // the same time as a wrong password
+		auth.WasteComparisonAt(password, s.pwCost) // the same time as a wrong password
 		s.loginFailed(r, email)
-		return errMsg(http.StatusUnauthorized, "Authentication failed. User not found.")
+		return errSigninFailed
 	} else if err != nil {
 		return err
 	}
 	if !auth.CheckPassword(u.PasswordHash, password) {
 		s.loginFailed(r, email)
-		return errMsg(http.StatusUnauthorized, "Authentication failed. Wrong password.")
+		return errSigninFailed
 	}
-	verified := u.EmailVerified
-	token, err := s.tokens.Issue(auth.Claims{ID: u.ID, Email: u.Email, Firstname: u.Firstname, Lastname: u.Lastname,
-		EmailVerified: &verified, Subject: auth.SubjectUser})
+	token, err := s.issueUserToken(u)
 	if err != nil {
 		return err
 	}
@@ -244,6 +242,15 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 		return err
 	}
 	s.basic.Forget(u.ID)
-	writeJSON(w, http.StatusOK, map[string]string{"message": "Password change successful"})
+	// Every token issued before is revoked now, the caller's own included: the answer carries a
+	// new one, so that the session that changed the password goes on.
+	if u, err = s.store.FindUserByID(r.Context(), u.ID); err != nil {
+		return err
+	}
+	token, err := s.issueUserToken(u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"message": "Password change successful", "token": "JWT " + token})
 	return nil
 }

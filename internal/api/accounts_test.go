@@ -102,10 +102,10 @@ func TestSignin(t *testing.T) {
 
 	wrong := e.do("POST", "/auth/signin", `{"email":"sample1@example.com","password":"wrong"}`)
 	matchesOriginal(t, wrong, "06-signin-wrong-password")
-	wrong.wantBody(t, 401, `{"success":false,"msg":"Authentication failed. Wrong password."}`)
+	wrong.wantBody(t, 401, `{"success":false,"msg":"Authentication failed. Wrong email or password."}`)
 	unknown := e.do("POST", "/auth/signin", `{"email":"nobody@example.com","password":"x"}`)
 	matchesOriginal(t, unknown, "07-signin-unknown-user")
-	unknown.wantBody(t, 401, `{"success":false,"msg":"Authentication failed. User not found."}`)
+	unknown.wantBody(t, 401, `{"success":false,"msg":"Authentication failed. Wrong email or password."}`)
 
 	missing := e.do("POST", "/auth/signin", `{}`)
 	missing.want(t, 422)
@@ -188,8 +188,10 @@ func TestChangePassword(t *testing.T) {
 	if p := paramsOf(t, e.do("PUT", "/users/changepsw", `{}`, a.jwt()).want(t, 422)); strings.Join(p, ",") != "oldpsw,newpsw" {
 		t.Fatalf("params = %v", p)
 	}
-	e.do("PUT", "/users/changepsw", `{"oldpsw":"Passw0rd!","newpsw":"N3w-secret"}`, a.jwt()).
-		wantBody(t, 200, `{"message":"Password change successful"}`)
+	changed := e.do("PUT", "/users/changepsw", `{"oldpsw":"Passw0rd!","newpsw":"N3w-secret"}`, a.jwt()).want(t, 200).json(t)
+	if changed["message"] != "Password change successful" || !strings.HasPrefix(changed["token"].(string), "JWT ") {
+		t.Fatalf("password change answered %v", changed)
+	}
 	// The cached old password no longer opens the door; the new one does.
 	e.do("GET", "/users", nil, a.basic()).want(t, 401)
 	e.do("GET", "/users", nil, basicCred(a.email, "N3w-secret")).want(t, 200)

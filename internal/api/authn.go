@@ -63,7 +63,7 @@ func (s *Server) basicCaller(r *http.Request, email, password string) (*caller, 
 		if err := s.checkLogin(r, email); err != nil {
 			return nil, err
 		}
-		auth.WasteComparison(password)
+		auth.WasteComparisonAt(password, s.pwCost)
 		s.loginFailed(r, email)
 		return nil, errUnauthorized
 	} else if err != nil {
@@ -97,6 +97,10 @@ func (s *Server) tokenCaller(r *http.Request, token string) (*caller, error) {
 			return nil, errUnauthorized
 		} else if err != nil {
 			return nil, err
+		}
+		if claims.Generation != u.TokenGeneration { // issued before a password change (revoked)
+			s.log.Debug("token rejected", "err", "token generation", "user", u.ID)
+			return nil, errUnauthorized
 		}
 		return &caller{user: u, claims: claims, subject: auth.SubjectUser, id: u.ID}, nil
 	}

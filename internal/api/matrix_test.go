@@ -57,6 +57,7 @@ var matrix = map[string]policy{
 	"GET /testauth":                                   {allow: "authed"},
 	"GET /users":                                      {allow: "authed"},
 	"PUT /users":                                      {allow: "registered", body: fixed(map[string]string{"lastname": "Changed"})},
+	"DELETE /users":                                   {allow: "registered"}, // owners of a project they alone own get 409
 	"PUT /users/changepsw": {allow: "registered", body: func(_ *world, who *credential) any {
 		return map[string]string{"oldpsw": who.password, "newpsw": who.password + "-new"}
 	}},

@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	s.handle(r, "PUT /users", registered, s.handleUserUpdate)
 	s.handle(r, "PUT /users/changepsw", registered, s.handleChangePassword)
 	s.handle(r, "GET /users/resendverifyemail", registered, s.handleResendVerifyEmail)
+	s.handle(r, "DELETE /users", registered, s.handleUserDelete)
 
 	s.handle(r, "POST /projects", registered, s.handleProjectCreate)
 	s.handle(r, "GET /projects", registered, s.handleProjectList)

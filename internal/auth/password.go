@@ -4,6 +4,7 @@ package auth
 
 import (
 	"errors"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -39,7 +40,30 @@ func CheckPassword(hash, password string) bool {
 // which emails are registered.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), BcryptCost)
 
-// WasteComparison spends the time of one password check.
+// WasteComparison spends the time of one password check against a hash of BcryptCost.
 func WasteComparison(password string) {
 	_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+}
+
+// dummies holds a dummy hash per cost (cost -> []byte), made on first use.
+var dummies sync.Map
+
+// WasteComparisonAt spends the time of one password check against a hash of cost (BcryptCost
+// when 0): the cost of the server's own hashes, so that an unknown email takes as long as a wrong
+// password.
+func WasteComparisonAt(password string, cost int) {
+	if cost == 0 || cost == BcryptCost {
+		WasteComparison(password)
+		return
+	}
+	h, ok := dummies.Load(cost)
+	if !ok {
+		made, err := bcrypt.GenerateFromPassword([]byte("no such user"), cost)
+		if err != nil {
+			WasteComparison(password)
+			return
+		}
+		h, _ = dummies.LoadOrStore(cost, made)
+	}
+	_ = bcrypt.CompareHashAndPassword(h.([]byte), []byte(password))
 }

@@ -38,12 +38,16 @@ type Claims struct {
 	Attributes    map[string]any `json:"attributes,omitempty"`
 	UID           string         `json:"id,omitempty"`       // guests: the same uuid as _id
 	FullName      string         `json:"fullName,omitempty"` // guests
-	IssuedAt      int64          `json:"iat"`
-	ExpiresAt     int64          `json:"exp,omitempty"`
-	Audience      string         `json:"aud"`
-	Issuer        string         `json:"iss"`
-	Subject       string         `json:"sub"`
-	JTI           string         `json:"jti"`
+	// Generation is the user's token generation when the token was issued (users; absent, 0, in
+	// tokens issued before generations existed). A token whose generation is no longer the
+	// user's is refused: changing the password or deleting the account ends older sessions.
+	Generation int64  `json:"tgen,omitempty"`
+	IssuedAt   int64  `json:"iat"`
+	ExpiresAt  int64  `json:"exp,omitempty"`
+	Audience   string `json:"aud"`
+	Issuer     string `json:"iss"`
+	Subject    string `json:"sub"`
+	JTI        string `json:"jti"`
 }
 
 func (c *Claims) GetExpirationTime() (*jwt.NumericDate, error) {

@@ -9,7 +9,7 @@ import (
 )
 
 const userColumns = `id, email, password_hash, firstname, lastname, email_verified, status, phone, description,
-	public_email, public_website, attributes, created_at, updated_at`
+	public_email, public_website, attributes, created_at, updated_at, token_generation`
 
 func scanUser(row scanner) (*tiledesk.User, error) {
 	var (
@@ -18,7 +18,7 @@ func scanUser(row scanner) (*tiledesk.User, error) {
 		created, updated                      int64
 	)
 	if err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Firstname, &u.Lastname, &u.EmailVerified, &u.Status,
-		&phone, &desc, &pubEmail, &pubSite, &attrs, &created, &updated); err != nil {
+		&phone, &desc, &pubEmail, &pubSite, &attrs, &created, &updated, &u.TokenGeneration); err != nil {
 		return nil, err
 	}
 	u.Phone, u.Description, u.PublicEmail, u.PublicWebsite = phone.String, desc.String, pubEmail.String, pubSite.String
@@ -39,10 +39,10 @@ func (s *Store) CreateUser(ctx context.Context, u *tiledesk.User) error {
 	}
 	return s.inTx(ctx, func(t *tx) error {
 		_, err := t.exec(ctx, `INSERT INTO users (`+userColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			u.ID, u.Email, u.PasswordHash, u.Firstname, u.Lastname, u.EmailVerified, u.Status,
 			nullString(u.Phone), nullString(u.Description), nullString(u.PublicEmail), nullString(u.PublicWebsite),
-			attrs, ms(u.CreatedAt), ms(u.UpdatedAt))
+			attrs, ms(u.CreatedAt), ms(u.UpdatedAt), u.TokenGeneration)
 		if s.dialect.IsUniqueViolation(err) {
 			return tiledesk.Errorf(tiledesk.ECONFLICT, "Email already registered")
 		} else if err != nil {
@@ -101,11 +101,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd tiledesk.UserUpda
 	return out, err
 }
 
-// SetUserPassword replaces the password hash of an active user.
+// SetUserPassword replaces the password hash of an active user and moves its token generation.
 func (s *Store) SetUserPassword(ctx context.Context, id, hash string) error {
 	return s.inTx(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `UPDATE users SET password_hash = $2, updated_at = `+nextStampSQL("$3")+`
-			WHERE id = $1 AND status = $4`,
+		res, err := t.exec(ctx, `UPDATE users SET password_hash = $2, token_generation = token_generation + 1,
+			updated_at = `+nextStampSQL("$3")+` WHERE id = $1 AND status = $4`,
 			id, hash, ms(t.now), tiledesk.UserActive)
 		if err != nil {
 			return fmt.Errorf("update password: %w", err)

@@ -206,6 +206,14 @@ func (s *Store) VerifyUserEmail(ctx context.Context, id, email string) (*tiledes
 	return s.Store.VerifyUserEmail(ctx, id, email)
 }
 
+// DeleteUser drops the user's entries, and every membership entry: its memberships, in any
+// project, are disabled with it.
+func (s *Store) DeleteUser(ctx context.Context, id string) (*tiledesk.User, error) {
+	defer s.members.clear()
+	defer s.dropUser()
+	return s.Store.DeleteUser(ctx, id)
+}
+
 // dropUser empties both user tables: user writes are rare, and the email of an id is not at hand.
 func (s *Store) dropUser() {
 	s.usersByID.clear()
