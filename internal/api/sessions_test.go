@@ -137,18 +137,19 @@ func TestSigninFailureSaysNothing(t *testing.T) {
 	if unknown.status != 401 || wrong.status != 401 || string(unknown.body) != string(wrong.body) {
 		t.Fatalf("unknown email: %d %s; wrong password: %d %s", unknown.status, unknown.body, wrong.status, wrong.body)
 	}
-	median := func(body map[string]string) time.Duration {
-		var ds []time.Duration
-		for i := 0; i < 7; i++ {
+	// The fastest of several tries, alternating the two, is each path's own cost: load on a shared
+	// machine only ever adds to it.
+	fastest := map[string]time.Duration{}
+	for i := 0; i < 9; i++ {
+		for _, email := range []string{"nobody@example.com", a.email} {
 			start := time.Now()
-			e.do("POST", "/auth/signin", body).want(t, 401)
-			ds = append(ds, time.Since(start))
+			e.do("POST", "/auth/signin", map[string]string{"email": email, "password": "x"}).want(t, 401)
+			if d := time.Since(start); fastest[email] == 0 || d < fastest[email] {
+				fastest[email] = d
+			}
 		}
-		slices.Sort(ds)
-		return ds[len(ds)/2]
 	}
-	u := median(map[string]string{"email": "nobody@example.com", "password": "x"})
-	w := median(map[string]string{"email": a.email, "password": "x"})
+	u, w := fastest["nobody@example.com"], fastest[a.email]
 	if u > 2*w || w > 2*u {
 		t.Fatalf("an unknown email takes %v, a wrong password %v: the time tells them apart", u, w)
 	}
