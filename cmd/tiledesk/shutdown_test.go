@@ -10,13 +10,14 @@ import (
 )
 
 // TestShutdownLeavesNoGoroutine runs the server with everything that works in the background
-// (the profiler's listener, the SIGUSR1 switch, SQLite's checkpointer and text merger, the group
-// commit writer, lead-order readings started by deep pages), stops it, and checks that every
+// (the profiler's listener, the SIGUSR1 switch, the mail queue, SQLite's checkpointer and text
+// merger, the group commit writer, lead-order readings started by deep pages), stops it, and checks that every
 // goroutine it started has ended by the time run returns.
 func TestShutdownLeavesNoGoroutine(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	url, logs, stop := start(t, []string{"--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "leak.db"),
-		"--debug-addr", "127.0.0.1:0"}, nil)
+		"--debug-addr", "127.0.0.1:0", "--smtp-url", "smtp://127.0.0.1:1", "--mail-from", "server@example.com",
+		"--shutdown-grace", "1s"}, nil) // the mail to the unreachable server is given up after 1 s
 	waitFor(t, logs, "/v1/auth/signup")
 	js := map[string]string{"Content-Type": "application/json"}
 	if status, _, _ := call(t, "POST", url+"/auth/signup", `{"email":"a@example.com","password":"123456","firstname":"A","lastname":"B"}`, js); status != 200 {
