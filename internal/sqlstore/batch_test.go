@@ -145,7 +145,7 @@ func TestGroupCommitSurvivesACancelledCaller(t *testing.T) {
 			close(running)
 			// A write long enough to be cancelled halfway through: SQLite rolls back the whole
 			// transaction of an interrupted INSERT.
-			return exec(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000)
+			return exec(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000)
 				INSERT INTO bulk (x) SELECT x FROM c`)
 		})
 	}()
