@@ -281,10 +281,10 @@ type MessagePost struct {
 	LastMessage json.RawMessage
 	// Create describes the conversation to create when Message.Recipient names none.
 	Create *NewRequest
-	// RequesterOnly, when set, restricts posting into an existing conversation to its requester
-	// (the project user id of a guest).
-	RequesterOnly string
-	Idempotency   *Idempotency
+	// VisibleTo is who writes: posting into an existing conversation it may not see is ENOTFOUND
+	// (nil: anyone). A new request_id creates a conversation whatever it is.
+	VisibleTo   *Visibility
+	Idempotency *Idempotency
 	// Ref, when set, receives the versions of the objects the conversation is populated with, as
 	// read with the returned conversation after the commit (see FindRequestRefs), so that the answer
 	// can be assembled from renderings already made; left zero where PostMessage does not read them.
@@ -315,8 +315,7 @@ type RequestFilter struct {
 	ExcludeDrafts  bool
 	From, To       *time.Time // createdAt range, To exclusive
 	UpdatedSince   *time.Time
-	// VisibleTo, when set, limits the list to what an agent may see: the conversations it takes part
-	// in or follows, and those of departments without a group restriction.
+	// VisibleTo, when set, limits the list to what a member may see (Visibility).
 	VisibleTo *Visibility
 	Sort      string
 	Desc      bool
@@ -330,12 +329,6 @@ type RequestFilter struct {
 type StringMatch struct {
 	Op     string // "eq", "ne", "in", "nin"
 	Values []string
-}
-
-// Visibility names an agent: its user id and its membership id.
-type Visibility struct {
-	UserID        string
-	ProjectUserID string
 }
 
 // Sort keys of request lists.
@@ -424,9 +417,12 @@ type RequestStore interface {
 	// when it does not exist, in one transaction with the events (message.create, and request.create
 	// etc. when created). Concurrent first messages to one request_id create one conversation.
 	PostMessage(ctx context.Context, in *MessagePost) (r *Request, m *Message, created, replayed bool, err error)
-	// AddMessages appends messages to an existing conversation (ENOTFOUND when missing).
-	AddMessages(ctx context.Context, projectID, requestID string, msgs []*Message, lastMessage json.RawMessage) (*Request, error)
-	FindRequest(ctx context.Context, projectID, requestID string) (*Request, error)
+	// AddMessages appends messages to an existing conversation (ENOTFOUND when missing or when v
+	// may not see it).
+	AddMessages(ctx context.Context, projectID, requestID string, v *Visibility, msgs []*Message, lastMessage json.RawMessage) (*Request, error)
+	// FindRequest returns a conversation by its request_id; ENOTFOUND when there is none or v may
+	// not see it (nil: anyone).
+	FindRequest(ctx context.Context, projectID, requestID string, v *Visibility) (*Request, error)
 	FindRequests(ctx context.Context, projectID string, f RequestFilter) (*RequestPage, error)
 	// FindRequestRefs is FindRequests that returns only which conversations, at which version, and
 	// what each is populated with; a list renders the ones it has not rendered at that version
@@ -442,10 +438,12 @@ type RequestStore interface {
 	CountRequests(ctx context.Context, projectID string, visibleTo *Visibility) (*RequestCounts, error)
 	// ChangeRequest applies change to a conversation in one transaction, keeping participants,
 	// assignment counters and counts in step, and records request.update plus the change's events.
-	// check, when given, may refuse the change after seeing the current request (If-Match).
-	ChangeRequest(ctx context.Context, projectID, requestID string, change RequestChange, check func(*Request) error) (*Request, error)
-	// DeleteRequest removes a conversation with its messages, in one transaction.
-	DeleteRequest(ctx context.Context, projectID, requestID string) (*Request, error)
+	// A conversation v may not see is ENOTFOUND, before check runs. check, when given, may refuse
+	// the change after seeing the current request (If-Match).
+	ChangeRequest(ctx context.Context, projectID, requestID string, v *Visibility, change RequestChange, check func(*Request) error) (*Request, error)
+	// DeleteRequest removes a conversation with its messages, in one transaction (ENOTFOUND when v
+	// may not see it).
+	DeleteRequest(ctx context.Context, projectID, requestID string, v *Visibility) (*Request, error)
 	FindMessages(ctx context.Context, projectID, requestID string, f MessageFilter) ([]*Message, *Cursor, error)
 	FindMessage(ctx context.Context, projectID, requestID, id string) (*Message, error)
 

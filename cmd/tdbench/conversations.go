@@ -84,7 +84,7 @@ func seedConversation(ctx context.Context, store *sqlstore.Store, f *fixture, ow
 			Channel: tiledesk.Channel{Name: "chat21"}, CreatedBy: sender, CreatedAt: at, UpdatedAt: at}
 	}
 	last, _ := json.Marshal(map[string]any{"text": msgs[len(msgs)-1].Text, "sender": msgs[len(msgs)-1].Sender})
-	if _, err := store.AddMessages(ctx, f.pid, rid, msgs, last); err != nil {
+	if _, err := store.AddMessages(ctx, f.pid, rid, nil, msgs, last); err != nil {
 		return fmt.Errorf("seed messages of request %d: %w", i, err)
 	}
 	f.requestIDs[i] = rid

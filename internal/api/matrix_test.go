@@ -151,7 +151,10 @@ type world struct {
 	pidA, pidB         string
 	leadA, leadB       string
 	teammateA          string // a membership of A that admins may change and remove
-	rid, mid, note     string // a conversation of A started by a guest, its first message, a note on it
+	teammate           account
+	hiddenAgent        account // an agent of A who may not see the conversation rid
+	agentsOnly         string  // a marker of what only agents may read (the note's text)
+	rid, mid, note     string  // a conversation of A started by a guest, its first message, a note on it
 	agentUserA         string
 	deptA              string
 	signer             account
@@ -186,7 +189,7 @@ func newWorld(e *testEnv) *world {
 	w := &world{e: e, tag: fmt.Sprintf("w%d", worldSeq)}
 	w.ownerA, w.ownerB = e.signup("Owner"), e.signup("Other")
 	w.agentA, w.adminA = e.signup("Agent"), e.signup("Admin")
-	teammate := e.signup("Teammate")
+	w.teammate, w.hiddenAgent = e.signup("Teammate"), e.signup("Hidden")
 	w.signer = e.signup("Signer")
 	secret := "PrivateOfA" + w.tag
 	w.markers = []string{secret}
@@ -194,7 +197,8 @@ func newWorld(e *testEnv) *world {
 	w.pidB = e.createProject(w.ownerB, "Project of B")
 	e.join(w.ownerA, w.agentA, w.pidA, tiledesk.RoleAgent)
 	e.join(w.ownerA, w.adminA, w.pidA, tiledesk.RoleAdmin)
-	w.teammateA = e.join(w.ownerA, teammate, w.pidA, tiledesk.RoleAgent)
+	w.teammateA = e.join(w.ownerA, w.teammate, w.pidA, tiledesk.RoleAgent)
+	e.join(w.ownerA, w.hiddenAgent, w.pidA, tiledesk.RoleAgent)
 	w.agentUserA = w.agentA.id
 	r := e.do("POST", "/"+w.pidA+"/leads", map[string]any{"fullname": "Lead " + secret, "email": strings.ToLower(secret) + "@lead.example",
 		"tags": []string{"vip"}, "attributes": map[string]string{"k": secret}}, w.ownerA.jwt()).want(t, 200)
@@ -205,13 +209,19 @@ func newWorld(e *testEnv) *world {
 	w.deptA = r.json(t)["_id"].(string)
 	w.guestToken, w.guestA = e.guest(w.pidA)
 	requesterToken, _ := e.guest(w.pidA)
+	// The conversation is in a department restricted to a group: among the agents below supervisor,
+	// only its participant (agentA) and its follower (the teammate) see it, not hiddenAgent.
+	r = e.do("POST", "/"+w.pidA+"/departments", map[string]string{"name": "VIP", "id_group": "group-vip"}, w.ownerA.jwt()).want(t, 200)
+	vip := r.json(t)["_id"].(string)
 	w.rid = "support-group-" + w.pidA + "-" + w.tag
-	r = e.do("POST", "/"+w.pidA+"/requests/"+w.rid+"/messages", map[string]string{"text": "Conversation " + secret},
-		header("Authorization", requesterToken)).want(t, 200)
+	r = e.do("POST", "/"+w.pidA+"/requests/"+w.rid+"/messages", map[string]string{"text": "Conversation " + secret,
+		"departmentid": vip}, header("Authorization", requesterToken)).want(t, 200)
 	w.mid = r.json(t)["_id"].(string)
 	e.do("PUT", "/"+w.pidA+"/requests/"+w.rid+"/participants", []string{w.agentA.id}, w.ownerA.jwt()).want(t, 200)
 	e.do("PUT", "/"+w.pidA+"/requests/"+w.rid+"/tag", []map[string]string{{"tag": "vip"}}, w.ownerA.jwt()).want(t, 200)
-	r = e.do("POST", "/"+w.pidA+"/requests/"+w.rid+"/notes", map[string]string{"text": "note " + secret}, w.ownerA.jwt()).want(t, 200)
+	w.agentsOnly = "AgentsOnly" + w.tag
+	r = e.do("POST", "/"+w.pidA+"/requests/"+w.rid+"/notes", map[string]string{"text": "note " + secret + " " + w.agentsOnly},
+		w.ownerA.jwt()).want(t, 200)
 	if notes, _ := r.json(t)["notes"].([]any); len(notes) > 0 {
 		w.note, _ = notes[len(notes)-1].(map[string]any)["_id"].(string)
 	}
@@ -385,6 +395,9 @@ func TestTenancyAndRoleMatrix(t *testing.T) {
 					t.Errorf("%s as %s: the body carries project A's %q: %s", key, c.name, m, r.body)
 				}
 			}
+			if c.role == tiledesk.RoleGuest && strings.Contains(string(r.body), w.agentsOnly) {
+				t.Errorf("%s as %s: a visitor reads what only agents may: %s", key, c.name, r.body)
+			}
 		}
 		// An object of project A asked for through project B, by B's owner: never found, never shown.
 		if strings.HasPrefix(ri.Pattern, "/{pid}/") && strings.Count(ri.Pattern, "{") > 1 {
@@ -406,5 +419,53 @@ func TestTenancyAndRoleMatrix(t *testing.T) {
 		if !seen[key] {
 			t.Errorf("matrix entry %s names no registered route: remove it", key)
 		}
+	}
+}
+
+// TestConversationVisibilityMatrix holds every route of one conversation to the visibility rule
+// (tiledesk.Visibility): an agent who may not see the conversation (restricted department, neither
+// participant nor follower) gets 404, as for an id of another project, whatever the route; a guest
+// gets 404 for another visitor's conversation on every route a guest may call; an agent who sees it
+// by following it gets the route's normal answer.
+func TestConversationVisibilityMatrix(t *testing.T) {
+	e := newEnv(t)
+	n := 0
+	for _, ri := range e.srv.RouteTable() {
+		key := ri.Method + " " + ri.Pattern
+		if !strings.HasPrefix(ri.Pattern, "/{pid}/requests/{rid}") {
+			continue
+		}
+		n++
+		p := matrix[key]
+		w := newWorld(e)
+		hidden := &credential{name: "hidden-agent", role: tiledesk.RoleAgent, user: true, valid: true, auth: w.hiddenAgent.token}
+		follower := &credential{name: "follower", role: tiledesk.RoleAgent, user: true, valid: true, auth: w.teammate.token}
+		var guest *credential
+		for _, c := range w.creds {
+			if c.name == "guest" {
+				guest = c
+			}
+		}
+		r := w.call(ri, p, hidden, w.pidA)
+		switch {
+		case p.allowed(hidden) && r.status != http.StatusNotFound:
+			t.Errorf("%s by an agent who may not see the conversation: %d, want 404 %s", key, r.status, r.body)
+		case !p.allowed(hidden) && r.status != http.StatusForbidden && r.status != http.StatusNotFound:
+			t.Errorf("%s by an agent who may not see the conversation: %d, want 403 or 404 %s", key, r.status, r.body)
+		}
+		if m := w.leaks(r); m != "" {
+			t.Errorf("%s by an agent who may not see the conversation: the body carries %q: %s", key, m, r.body)
+		}
+		if ri.Role == "" { // open to any member: another visitor's conversation is not found
+			if r := w.call(ri, p, guest, w.pidA); r.status != http.StatusNotFound || w.leaks(r) != "" {
+				t.Errorf("%s by a guest on another visitor's conversation: %d, want 404 %s", key, r.status, r.body)
+			}
+		}
+		if r := w.call(ri, p, follower, w.pidA); r.status == http.StatusNotFound || r.status >= 500 {
+			t.Errorf("%s by an agent who follows the conversation: %d %s", key, r.status, r.body)
+		}
+	}
+	if n < 25 {
+		t.Fatalf("%d conversation routes; the route table has at least 25", n)
 	}
 }

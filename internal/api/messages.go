@@ -89,6 +89,9 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 	if mf.text != nil && len(*mf.text) > maxMessageText {
 		b.fail("text", fmt.Sprintf("must be at most %d bytes", maxMessageText), nil)
 	}
+	if visibilityOf(c).IsVisitor() && tiledesk.IsInternal(mf.attributes) {
+		b.fail("attributes."+tiledesk.InternalKey, "only agents write internal messages", nil)
+	}
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -121,10 +124,7 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 		return err
 	}
 	post := &tiledesk.MessagePost{Message: m, LastMessage: lastMessage(m), Create: create, Idempotency: idem,
-		Ref: &tiledesk.RequestRef{}}
-	if !tiledesk.HasRole(c.member.Role, tiledesk.RoleAgent) {
-		post.RequesterOnly = c.member.ID // visitors write only in their own conversations
-	}
+		VisibleTo: visibilityOf(c), Ref: &tiledesk.RequestRef{}}
 	req, stored, _, replayed, err := s.store.PostMessage(r.Context(), post)
 	if err != nil {
 		return badDepartment(err)
@@ -132,10 +132,22 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	out := toMessage(stored)
-	if out.Request, err = s.populateOne(r.Context(), req, post.Ref); err != nil {
+	view := viewOf(c)
+	populated, err := s.populateOne(r.Context(), view, req, post.Ref)
+	if err != nil {
 		return err
 	}
+	if view == visitorView {
+		out := toVisitorMessage(stored)
+		if out == nil { // an agent's note replayed by a visitor's Idempotency-Key
+			return errNotFound
+		}
+		out.Request = populated
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	out := toMessage(stored)
+	out.Request = populated
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -175,7 +187,7 @@ func (s *Server) handleMessagesMulti(w http.ResponseWriter, r *http.Request, c *
 		m := newMessage(c, rid, rq.leadID, rq.fullname, mf)
 		msgs = append(msgs, m)
 	}
-	if _, err := s.store.AddMessages(r.Context(), c.project.ID, rid, msgs, lastMessage(msgs[len(msgs)-1])); tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+	if _, err := s.store.AddMessages(r.Context(), c.project.ID, rid, visibilityOf(c), msgs, lastMessage(msgs[len(msgs)-1])); tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
 		return errMsg(http.StatusNotFound, "Request doesn't exist.")
 	} else if err != nil {
 		return err
@@ -188,27 +200,10 @@ func (s *Server) handleMessagesMulti(w http.ResponseWriter, r *http.Request, c *
 	return nil
 }
 
-// readableRequest loads the conversation of the path for reading its messages: agents read any,
-// visitors only their own (others are not found).
-func (s *Server) readableRequest(r *http.Request, c *call) (*tiledesk.Request, error) {
-	rid, err := requestIDOf(r)
-	if err != nil {
-		return nil, err
-	}
-	req, err := s.store.FindRequest(r.Context(), c.project.ID, rid)
-	if err != nil {
-		return nil, err
-	}
-	if !tiledesk.HasRole(c.member.Role, tiledesk.RoleAgent) && req.RequesterID != c.member.ID {
-		return nil, errNotFound
-	}
-	return req, nil
-}
-
 // handleMessageList answers every message, oldest first, as the original; with limit (and then
 // cursor) it answers a page, the next page's cursor in the X-Next-Cursor header.
 func (s *Server) handleMessageList(w http.ResponseWriter, r *http.Request, c *call) error {
-	req, err := s.readableRequest(r, c)
+	req, err := s.visibleRequest(r, c)
 	if err != nil {
 		return err
 	}
@@ -238,16 +233,19 @@ func (s *Server) handleMessageList(w http.ResponseWriter, r *http.Request, c *ca
 	if next != nil {
 		w.Header().Set("X-Next-Cursor", *encodeCursor(next))
 	}
-	out := make([]*messageJSON, 0, len(msgs))
+	view := viewOf(c)
+	out := make([]any, 0, len(msgs))
 	for _, m := range msgs {
-		out = append(out, toMessage(m))
+		if o := messageView(view, m); o != nil {
+			out = append(out, o)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 func (s *Server) handleMessageGet(w http.ResponseWriter, r *http.Request, c *call) error {
-	req, err := s.readableRequest(r, c)
+	req, err := s.visibleRequest(r, c)
 	if err != nil {
 		return err
 	}
@@ -259,13 +257,17 @@ func (s *Server) handleMessageGet(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toMessage(m))
+	out := messageView(viewOf(c), m)
+	if out == nil {
+		return errNotFound
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // handleMessageCSV streams a conversation's messages as ';'-separated CSV, a page at a time.
 func (s *Server) handleMessageCSV(w http.ResponseWriter, r *http.Request, c *call) error {
-	req, err := s.readableRequest(r, c)
+	req, err := s.visibleRequest(r, c)
 	if err != nil {
 		return err
 	}
@@ -279,8 +281,12 @@ func (s *Server) handleMessageCSV(w http.ResponseWriter, r *http.Request, c *cal
 	cw := csv.NewWriter(w)
 	cw.Comma = ';'
 	_ = cw.Write([]string{"_id", "sender", "senderFullname", "recipient", "type", "text", "status", "createdAt"})
+	visitor := visibilityOf(c).IsVisitor()
 	for {
 		for _, m := range msgs {
+			if visitor && tiledesk.IsInternal(m.Attributes) {
+				continue
+			}
 			_ = cw.Write(csvSafe([]string{m.ID, m.Sender, m.SenderFullname, m.Recipient, m.Type, m.Text,
 				strconv.Itoa(m.Status), jsDate(m.CreatedAt)}))
 		}

@@ -7,22 +7,52 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 )
 
+// conversationView is how a populated conversation is rendered for one kind of reader: agents get
+// the original's document (agentView), visitors their own view of it (visitorView). Each view keeps
+// its renderings under render kinds of its own, so that one reader's rendering is never served to
+// the other; both are kept at the same versions.
+type conversationView struct {
+	core, lead, requester, department, agent renderKind
+	// renderCore renders a conversation without the members renderPopulated adds (lead,
+	// department, requester, participatingAgents, participatingBots).
+	renderCore       func(*tiledesk.Request) any
+	renderLead       func(*tiledesk.Lead) any
+	renderRequester  func(*tiledesk.ProjectUser) any
+	renderDepartment func(*tiledesk.Department) any
+	renderAgent      func(*tiledesk.User) any
+}
+
+// agentView is the original's populated conversation, for the members who work the project.
+var agentView = &conversationView{core: kindRequest, lead: kindLead, requester: kindRequester, department: kindDepartment,
+	agent: kindAgentUser,
+	renderCore: func(r *tiledesk.Request) any {
+		core := toRequest(r)
+		core.Requester, core.Lead, core.Department, core.ParticipatingBots = nil, nil, nil, nil
+		return core
+	},
+	renderLead:       func(l *tiledesk.Lead) any { wire, _ := renderLead(l); return wire },
+	renderRequester:  func(pu *tiledesk.ProjectUser) any { return toProjectUser(pu, nil) },
+	renderDepartment: func(d *tiledesk.Department) any { return toDepartment(d) },
+	renderAgent:      func(u *tiledesk.User) any { return toUser(u) },
+}
+
 // renderPopulated renders conversations as the original populates them: lead, department and
-// requester (with its user) as objects, participatingAgents and participatingBots. Each is
-// assembled from pieces: the conversation's own JSON and each lead's come from the render cache
-// when it holds them at their current versions, and are read (one query per kind) and rendered
-// otherwise; departments, requesters and agents are read once for the page and rendered once each.
-// have holds conversations the caller already read whole.
-func (s *Server) renderPopulated(ctx context.Context, projectID string, refs []tiledesk.RequestRef, have map[string]*tiledesk.Request) ([][]byte, error) {
-	cores, err := s.renderCores(ctx, projectID, refs, have)
+// requester (with its user) as objects, participatingAgents and participatingBots, each as view
+// renders it. Each is assembled from pieces: the conversation's own JSON and each lead's come from
+// the render cache when it holds them at their current versions, and are read (one query per kind)
+// and rendered otherwise; departments, requesters and agents are read once for the page and
+// rendered once each. have holds conversations the caller already read whole.
+func (s *Server) renderPopulated(ctx context.Context, view *conversationView, projectID string, refs []tiledesk.RequestRef,
+	have map[string]*tiledesk.Request) ([][]byte, error) {
+	cores, err := s.renderCores(ctx, view, projectID, refs, have)
 	if err != nil {
 		return nil, err
 	}
-	leads, err := s.leadsOf(ctx, projectID, refs)
+	leads, err := s.leadsOf(ctx, view, projectID, refs)
 	if err != nil {
 		return nil, err
 	}
-	requesterJSON, err := s.requestersOf(ctx, projectID, refs)
+	requesterJSON, err := s.requestersOf(ctx, view, projectID, refs)
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +60,7 @@ func (s *Server) renderPopulated(ctx context.Context, projectID string, refs []t
 	for _, ref := range refs {
 		deptIDs, agentIDs = append(deptIDs, ref.DepartmentID), append(agentIDs, ref.ParticipantsAgents...)
 	}
-	deptJSON, userJSON, err := s.populationParts(ctx, projectID, deptIDs, agentIDs)
+	deptJSON, userJSON, err := s.populationParts(ctx, view, projectID, deptIDs, agentIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +107,7 @@ func (s *Server) renderPopulated(ctx context.Context, projectID string, refs []t
 // conversation read again then reads neither, where it read both every time (a tenth of a reply's
 // CPU). The clock is read before them, so that nothing is kept under a clock newer than itself.
 // Elsewhere, where reading the clock would be a query of its own, both are read every time.
-func (s *Server) populationParts(ctx context.Context, projectID string, deptIDs, agentIDs []string) (depts, users map[string][]byte, err error) {
+func (s *Server) populationParts(ctx context.Context, view *conversationView, projectID string, deptIDs, agentIDs []string) (depts, users map[string][]byte, err error) {
 	clock, ok, err := s.store.PopulationClock(ctx, projectID)
 	if err != nil {
 		return nil, nil, err
@@ -95,10 +125,10 @@ func (s *Server) populationParts(ctx context.Context, projectID string, deptIDs,
 		if err != nil {
 			return nil, nil, err
 		}
-		if depts, err = renderEach(departments, func(d *tiledesk.Department) any { return toDepartment(d) }); err != nil {
+		if depts, err = renderEach(departments, view.renderDepartment); err != nil {
 			return nil, nil, err
 		}
-		users, err = renderEach(agents, func(u *tiledesk.User) any { return toUser(u) })
+		users, err = renderEach(agents, view.renderAgent)
 		return depts, users, err
 	}
 	v := version{clock[2], clock[3]}
@@ -109,18 +139,19 @@ func (s *Server) populationParts(ctx context.Context, projectID string, deptIDs,
 		}
 		return wants
 	}
-	if depts, err = renderCached(s.renders, kindDepartment, projectID, at(deptIDs), readDepts,
-		func(d *tiledesk.Department) (any, version) { return toDepartment(d), v }); err != nil {
+	if depts, err = renderCached(s.renders, view.department, projectID, at(deptIDs), readDepts,
+		func(d *tiledesk.Department) (any, version) { return view.renderDepartment(d), v }); err != nil {
 		return nil, nil, err
 	}
-	users, err = renderCached(s.renders, kindAgentUser, projectID, at(agentIDs), readUsers,
-		func(u *tiledesk.User) (any, version) { return toUser(u), v })
+	users, err = renderCached(s.renders, view.agent, projectID, at(agentIDs), readUsers,
+		func(u *tiledesk.User) (any, version) { return view.renderAgent(u), v })
 	return depts, users, err
 }
 
 // renderCores returns the JSON of each conversation without the members renderPopulated adds
 // (lead, department, requester, participatingAgents, participatingBots), keyed by id.
-func (s *Server) renderCores(ctx context.Context, projectID string, refs []tiledesk.RequestRef, have map[string]*tiledesk.Request) (map[string][]byte, error) {
+func (s *Server) renderCores(ctx context.Context, view *conversationView, projectID string, refs []tiledesk.RequestRef,
+	have map[string]*tiledesk.Request) (map[string][]byte, error) {
 	wants := make([]wanted, len(refs))
 	for i, ref := range refs {
 		wants[i] = wanted{id: ref.ID, v: versionOf(ref.UpdatedAt), known: true}
@@ -146,15 +177,13 @@ func (s *Server) renderCores(ctx context.Context, projectID string, refs []tiled
 		}
 		return out, nil
 	}
-	return renderCached(s.renders, kindRequest, projectID, wants, read, func(r *tiledesk.Request) (any, version) {
-		core := toRequest(r)
-		core.Requester, core.Lead, core.Department, core.ParticipatingBots = nil, nil, nil, nil
-		return core, versionOf(r.UpdatedAt)
+	return renderCached(s.renders, view.core, projectID, wants, read, func(r *tiledesk.Request) (any, version) {
+		return view.renderCore(r), versionOf(r.UpdatedAt)
 	})
 }
 
 // leadsOf returns the JSON of the leads of refs, keyed by lead id.
-func (s *Server) leadsOf(ctx context.Context, projectID string, refs []tiledesk.RequestRef) (map[string][]byte, error) {
+func (s *Server) leadsOf(ctx context.Context, view *conversationView, projectID string, refs []tiledesk.RequestRef) (map[string][]byte, error) {
 	wants := make([]wanted, len(refs))
 	for i, ref := range refs {
 		wants[i] = wanted{id: ref.LeadID}
@@ -162,12 +191,17 @@ func (s *Server) leadsOf(ctx context.Context, projectID string, refs []tiledesk.
 			wants[i].v, wants[i].known = versionOf(*ref.LeadUpdatedAt), true
 		}
 	}
-	return s.renderLeadsByID(ctx, projectID, wants)
+	// The agents' view shares its leads' renderings with the lead lists (kindLead, renderLead).
+	return renderCached(s.renders, view.lead, projectID, wants,
+		func(ids []string) (map[string]*tiledesk.Lead, error) {
+			return s.store.FindLeadsByIDs(ctx, projectID, ids)
+		},
+		func(l *tiledesk.Lead) (any, version) { return view.renderLead(l), versionOf(l.UpdatedAt) })
 }
 
 // requestersOf returns the JSON of the requesters of refs (memberships, with their users), keyed by
 // membership id.
-func (s *Server) requestersOf(ctx context.Context, projectID string, refs []tiledesk.RequestRef) (map[string][]byte, error) {
+func (s *Server) requestersOf(ctx context.Context, view *conversationView, projectID string, refs []tiledesk.RequestRef) (map[string][]byte, error) {
 	wants := make([]wanted, len(refs))
 	for i, ref := range refs {
 		wants[i] = wanted{id: ref.RequesterID}
@@ -178,7 +212,7 @@ func (s *Server) requestersOf(ctx context.Context, projectID string, refs []tile
 			}
 		}
 	}
-	return renderCached(s.renders, kindRequester, projectID, wants,
+	return renderCached(s.renders, view.requester, projectID, wants,
 		func(ids []string) (map[string]*tiledesk.ProjectUser, error) {
 			return s.store.FindProjectUsersByIDs(ctx, projectID, ids)
 		},
@@ -187,7 +221,7 @@ func (s *Server) requestersOf(ctx context.Context, projectID string, refs []tile
 			if pu.User != nil {
 				v[1] = pu.User.UpdatedAt.UnixMilli()
 			}
-			return toProjectUser(pu, nil), v
+			return view.renderRequester(pu), v
 		})
 }
 

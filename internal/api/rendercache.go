@@ -37,6 +37,12 @@ const (
 	kindDepartment // under the population clock's members and users clocks (populationParts)
 	kindAgentUser
 	kindLeadSelection // the ids and versions of a lead list's first page (keptSelection)
+	// The visitor's view of a conversation (visitor_view.go), kept apart from the agents'.
+	kindVisitorRequest
+	kindVisitorLead
+	kindVisitorRequester
+	kindVisitorDepartment
+	kindVisitorAgent
 )
 
 // renderKey names a rendering. ObjectIds are held as their 12 bytes, so that building a key

@@ -111,7 +111,7 @@ func TestRequestListNeverStale(t *testing.T) {
 	if got := first()["subject"]; got != "Through the API" {
 		t.Fatalf("after a PATCH the list shows subject %v", got)
 	}
-	if _, err := e.store.ChangeRequest(ctx, e.pid, rid, func(r *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+	if _, err := e.store.ChangeRequest(ctx, e.pid, rid, nil, func(r *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
 		r.Subject = "Elsewhere"
 		return nil, nil
 	}, nil); err != nil {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -32,19 +31,6 @@ func requestIDOf(r *http.Request) (string, error) {
 	return rid, nil
 }
 
-// seesAll reports whether a member sees every conversation of the project (owners, admins and
-// supervisors; and bots and subscriptions, which this server does not issue yet).
-func seesAll(pu *tiledesk.ProjectUser) bool {
-	return tiledesk.HasRole(pu.Role, tiledesk.RoleSupervisor)
-}
-
-func visibilityOf(c *call) *tiledesk.Visibility {
-	if seesAll(c.member) {
-		return nil
-	}
-	return &tiledesk.Visibility{UserID: c.caller.id, ProjectUserID: c.member.ID}
-}
-
 // badDepartment turns the store's "no such department" into the 400 naming departmentid.
 func badDepartment(err error) error {
 	if tiledesk.ErrorCode(err) == tiledesk.EINVALID && tiledesk.ErrorField(err) == "departmentid" {
@@ -52,37 +38,6 @@ func badDepartment(err error) error {
 			Msg: tiledesk.ErrorMessage(err), Param: "departmentid", Location: "body"}}}}
 	}
 	return err
-}
-
-// populate renders conversations with their lead, department, requester and agents, loading each
-// kind of object once for the whole page.
-// populateOne renders a conversation populated. known, when it describes r, gives the versions of
-// what r is populated with (renderings of them are reused); otherwise they are read.
-func (s *Server) populateOne(ctx context.Context, r *tiledesk.Request, known *tiledesk.RequestRef) ([]byte, error) {
-	ref := tiledesk.RequestRef{Version: tiledesk.Version{ID: r.ID, UpdatedAt: r.UpdatedAt}, LeadID: r.LeadID,
-		DepartmentID: r.DepartmentID, RequesterID: r.RequesterID, ParticipantsAgents: r.ParticipantsAgents,
-		ParticipantsBots: r.ParticipantsBots}
-	if known != nil && known.ID == r.ID && known.UpdatedAt.Equal(r.UpdatedAt) {
-		ref = *known
-	}
-	out, err := s.renderPopulated(ctx, r.ProjectID, []tiledesk.RequestRef{ref}, map[string]*tiledesk.Request{r.ID: r})
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
-}
-
-func (s *Server) writeRequest(w http.ResponseWriter, r *http.Request, req *tiledesk.Request, populate bool) error {
-	if !populate || r.URL.Query().Get("no_populate") == "true" {
-		writeJSON(w, http.StatusOK, toRequest(req))
-		return nil
-	}
-	out, err := s.populateOne(r.Context(), req, nil)
-	if err != nil {
-		return err
-	}
-	writeRaw(w, http.StatusOK, out)
-	return nil
 }
 
 // requesterOf resolves who a new conversation is for: the body's sender (an active member of the
@@ -413,6 +368,7 @@ func dateRange(q map[string][]string, f *tiledesk.RequestFilter) error {
 // caller who asks for it with the same query (GET /requests by an owner or admin), so that it may be
 // kept whole; a list narrowed to its caller (visibility, /requests/me) never is.
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f tiledesk.RequestFilter, limit int, shared bool) error {
+	view := viewOf(c)
 	if r.URL.Query().Get("no_populate") == "true" {
 		page, err := s.store.FindRequests(r.Context(), c.project.ID, f)
 		if err != nil {
@@ -420,7 +376,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 		}
 		items := make([][]byte, 0, len(page.Requests))
 		for _, req := range page.Requests {
-			b, err := encodeJSON(toRequest(req))
+			b, err := encodeJSON(unpopulated(view, req))
 			if err != nil {
 				return err
 			}
@@ -450,7 +406,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 	if err != nil {
 		return err
 	}
-	items, err := s.renderPopulated(r.Context(), c.project.ID, page.Refs, nil)
+	items, err := s.renderPopulated(r.Context(), view, c.project.ID, page.Refs, nil)
 	if err != nil {
 		return err
 	}
@@ -590,99 +546,6 @@ func tagNames(tags []tiledesk.RequestTag) []string {
 	return out
 }
 
-func (s *Server) handleRequestGet(w http.ResponseWriter, r *http.Request, c *call) error {
-	rid, err := requestIDOf(r)
-	if err != nil {
-		return err
-	}
-	req, err := s.store.FindRequest(r.Context(), c.project.ID, rid)
-	if err != nil {
-		return err
-	}
-	return s.writeRequest(w, r, req, true)
-}
-
-// change applies a change to the conversation of the path (honouring If-Match) and answers it,
-// populated unless populate is false.
-func (s *Server) change(w http.ResponseWriter, r *http.Request, c *call, populate bool, fn tiledesk.RequestChange) error {
-	rid, err := requestIDOf(r)
-	if err != nil {
-		return err
-	}
-	req, err := s.store.ChangeRequest(r.Context(), c.project.ID, rid, fn,
-		ifMatch(r, func(req *tiledesk.Request) any { return toRequest(req) }))
-	if err != nil {
-		return badDepartment(err)
-	}
-	return s.writeRequest(w, r, req, populate)
-}
-
-// handleRequestPatch sets the fields the original lets PATCH change.
-func (s *Server) handleRequestPatch(w http.ResponseWriter, r *http.Request, c *call) error {
-	b, err := decodeObject(r)
-	if err != nil {
-		return err
-	}
-	lead := b.str("lead")
-	status := b.integer("status", 0, 1000)
-	tags := b.array("tags")
-	rating := b.integer("rating", -1_000_000, 1_000_000)
-	ratingMsg, sourcePage, language := b.str("rating_message"), b.str("sourcePage"), b.str("language")
-	firstText, subject, priority := b.str("first_text"), b.str("subject"), b.oneOf("priority", "low", "medium", "high", "urgent")
-	location := b.boundedObject("location")
-	smart := b.boolean("smartAssignment")
-	working, channelName := b.str("workingStatus"), b.str("channelName")
-	if status != nil && !tiledesk.IsRequestStatus(*status) {
-		b.fail("status", "must be 50, 100, 150, 200, 300 or 1000", strconv.Itoa(*status))
-	}
-	if lead != nil && !tiledesk.IsID(*lead) {
-		b.fail("lead", "must be a lead id", *lead)
-	}
-	if firstText != nil && strings.TrimSpace(*firstText) == "" {
-		b.fail("first_text", "must not be empty", *firstText)
-	}
-	reqTags := parseRequestTags(b, "tags", tags)
-	if err := b.err(); err != nil {
-		return err
-	}
-	if lead != nil {
-		if _, err := s.store.FindLeadByID(r.Context(), c.project.ID, strings.ToLower(*lead)); tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
-			return invalidField("lead", "body", "no lead "+*lead+" in this project")
-		} else if err != nil {
-			return err
-		}
-	}
-	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		if lead != nil {
-			req.LeadID = strings.ToLower(*lead)
-		}
-		if status != nil {
-			req.Status = *status
-		}
-		if tags != nil {
-			req.Tags = reqTags
-		}
-		if rating != nil {
-			req.Rating = rating
-		}
-		set(&req.RatingMessage, ratingMsg)
-		set(&req.SourcePage, sourcePage)
-		set(&req.Language, language)
-		set(&req.FirstText, firstText)
-		set(&req.Subject, subject)
-		set(&req.Priority, priority)
-		set(&req.SmartAssignment, smart)
-		set(&req.WorkingStatus, working)
-		if channelName != nil {
-			req.Channel.Name = *channelName
-		}
-		if location != nil {
-			req.Location = location
-		}
-		return nil, nil
-	})
-}
-
 // parseRequestTags reads tags given as strings or {tag, color} objects, without duplicate names.
 func parseRequestTags(b *body, field string, arr []any) []tiledesk.RequestTag {
 	var out []tiledesk.RequestTag
@@ -724,65 +587,6 @@ func (s *Server) handleRequestAttributes(w http.ResponseWriter, r *http.Request,
 		}
 		req.Attributes = attrs
 		return []string{tiledesk.EventRequestAttributes}, nil
-	})
-}
-
-var errNotParticipant = &apiError{status: http.StatusForbidden, body: map[string]any{"success": false,
-	"error": "You must be among the participants to close a conversation."}}
-
-// close closes a conversation, writing its transcript; already closed ones are left as they are
-// unless force.
-func closeChange(closedBy string, force bool) tiledesk.RequestChange {
-	return func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		if req.Status == tiledesk.RequestClosed && !force {
-			return nil, nil
-		}
-		msgs, err := env.Messages()
-		if err != nil {
-			return nil, err
-		}
-		req.Close(closedBy, env.Now(), tiledesk.Transcript(msgs))
-		return []string{tiledesk.EventRequestClose}, nil
-	}
-}
-
-func (s *Server) handleRequestClose(w http.ResponseWriter, r *http.Request, c *call) error {
-	b, err := decodeObject(r)
-	if err != nil {
-		return err
-	}
-	force := b.boolean("force")
-	if err := b.err(); err != nil {
-		return err
-	}
-	mayCloseAny := tiledesk.HasRole(c.member.Role, tiledesk.RoleAdmin)
-	closer := closeChange(c.caller.id, force != nil && *force)
-	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		if !mayCloseAny && !slices.Contains(req.ParticipantsAgents, c.caller.id) {
-			return nil, errNotParticipant
-		}
-		return closer(req, env)
-	})
-}
-
-// handleRequestCloseByGuest lets a visitor close its own conversation.
-func (s *Server) handleRequestCloseByGuest(w http.ResponseWriter, r *http.Request, c *call) error {
-	closer := closeChange(c.caller.id, false)
-	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		if !tiledesk.HasRole(c.member.Role, tiledesk.RoleAgent) && req.RequesterID != c.member.ID {
-			return nil, errMsg(http.StatusForbidden, "You can only close your own conversations.")
-		}
-		return closer(req, env)
-	})
-}
-
-func (s *Server) handleRequestReopen(w http.ResponseWriter, r *http.Request, c *call) error {
-	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		if req.Status != tiledesk.RequestClosed {
-			return nil, nil
-		}
-		req.Reopen(env.Now())
-		return []string{tiledesk.EventRequestReopen}, nil
 	})
 }
 
@@ -1083,44 +887,4 @@ func (s *Server) handleFollowerRemove(w http.ResponseWriter, r *http.Request, c 
 		req.Followers = slices.DeleteFunc(slices.Clone(req.Followers), func(f string) bool { return f == id })
 		return []string{tiledesk.EventRequestFollowers}, nil
 	})
-}
-
-// handleRequestRating lets the requester (or an agent) rate a conversation.
-func (s *Server) handleRequestRating(w http.ResponseWriter, r *http.Request, c *call) error {
-	b, err := decodeObject(r)
-	if err != nil {
-		return err
-	}
-	rating := b.integer("rating", 0, 10)
-	msg := b.str("rating_message")
-	if err := b.err(); err != nil {
-		return err
-	}
-	return s.change(w, r, c, true, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
-		if !tiledesk.HasRole(c.member.Role, tiledesk.RoleAgent) && req.RequesterID != c.member.ID {
-			return nil, errNotFound // a visitor knows only its own conversations
-		}
-		if rating != nil {
-			req.Rating = rating
-		}
-		set(&req.RatingMessage, msg)
-		return []string{tiledesk.EventRequestSatisfaction}, nil
-	})
-}
-
-// handleRequestDelete removes a conversation and its messages; only the owner may.
-func (s *Server) handleRequestDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	rid, err := requestIDOf(r)
-	if err != nil {
-		return err
-	}
-	if c.member.Role != tiledesk.RoleOwner && !slices.Contains(c.member.Permissions, "request_delete") {
-		return errMsg(http.StatusForbidden, "Unauthorized.")
-	}
-	req, err := s.store.DeleteRequest(r.Context(), c.project.ID, rid)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toRequest(req))
-	return nil
 }

@@ -337,13 +337,6 @@ func (t *tx) saveRequest(ctx context.Context, before requestState, r *tiledesk.R
 	return nil
 }
 
-// findRequestForUpdate loads a request by its request_id inside t.
-func (t *tx) findRequestForUpdate(ctx context.Context, projectID, requestID string) (*tiledesk.Request, error) {
-	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id_project = $1 AND request_id = $2`+
-		t.s.dialect.ForUpdate(), projectID, requestID))
-	return r, notFound(err, "request")
-}
-
 // requestEnv is the RequestEnv of one transaction.
 type requestEnv struct {
 	t       *tx
@@ -609,12 +602,18 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 			}
 			if first != "" {
 				replayed = true
-				outM, err = scanMessage(t.queryRow(ctx, `SELECT `+messageColumns+` FROM messages
-					WHERE id_project = $1 AND id = $2`, m.ProjectID, first))
-				return notFound(err, "message")
+				if outM, err = scanMessage(t.queryRow(ctx, `SELECT `+messageColumns+` FROM messages
+					WHERE id_project = $1 AND id = $2`, m.ProjectID, first)); err != nil {
+					return notFound(err, "message")
+				}
+				r, seen, err := t.findMessageTarget(ctx, m.ProjectID, outM.Recipient, in.VisibleTo)
+				if err != nil {
+					return err
+				}
+				return seen.check(in.VisibleTo, r) // a replay shows nothing its caller may not see
 			}
 		}
-		r, err := t.findMessageTarget(ctx, m.ProjectID, m.Recipient)
+		r, seen, err := t.findMessageTarget(ctx, m.ProjectID, m.Recipient, in.VisibleTo)
 		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND && in.Create != nil {
 			if r, err = t.createRequest(ctx, in.Create); err != nil {
 				return err
@@ -624,8 +623,10 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 		if err != nil {
 			return err
 		}
-		if !created && in.RequesterOnly != "" && r.RequesterID != in.RequesterOnly {
-			return tiledesk.Errorf(tiledesk.EFORBIDDEN, "You can only write in your own conversations.")
+		if !created {
+			if err := seen.check(in.VisibleTo, r); err != nil {
+				return err
+			}
 		}
 		if err := t.insertMessage(ctx, m); err != nil {
 			return err
@@ -649,7 +650,7 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 	case in.Ref != nil:
 		outR, err = s.findRequestWithRef(ctx, m.ProjectID, outM.Recipient, in.Ref)
 	default:
-		outR, err = s.FindRequest(ctx, m.ProjectID, outM.Recipient)
+		outR, err = s.FindRequest(ctx, m.ProjectID, outM.Recipient, nil)
 	}
 	if err != nil {
 		return nil, nil, false, false, err
@@ -688,29 +689,37 @@ type extraScan struct {
 
 func (e extraScan) Scan(dest ...any) error { return e.scanner.Scan(append(dest, e.extra...)...) }
 
-// messageTargetColumns are what a new message reads of its conversation.
-const messageTargetColumns = `id_project, id, request_id, requester, participants_agents, first_response_at, working_status,
-	created_at`
+// messageTargetColumns are what a new message reads of its conversation, followers included for
+// deciding whether the writer may see it.
+const messageTargetColumns = `id_project, id, request_id, requester, participants_agents, followers, first_response_at,
+	working_status, created_at`
 
-// findMessageTarget reads the part of a conversation a new message changes.
-func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string) (*tiledesk.Request, error) {
+// findMessageTarget reads the part of a conversation a new message changes, and what deciding
+// whether v may see it needs (the caller checks: a conversation that does not exist may be created).
+func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility) (*tiledesk.Request, *rowRestricted, error) {
 	var (
-		r       tiledesk.Request
-		agents  sql.NullString
-		first   sql.NullInt64
-		created int64
+		r                 tiledesk.Request
+		agents, followers sql.NullString
+		first             sql.NullInt64
+		created           int64
+		seen              rowRestricted
 	)
-	err := t.queryRow(ctx, `SELECT `+messageTargetColumns+` FROM requests WHERE id_project = $1 AND request_id = $2`+
-		t.s.dialect.ForUpdate(), projectID, requestID).Scan(&r.ProjectID, &r.ID, &r.RequestID, &r.RequesterID, &agents,
-		&first, &r.WorkingStatus, &created)
+	err := t.queryRow(ctx, `SELECT `+messageTargetColumns+visibleColumns(v)+` FROM requests WHERE id_project = $1 AND request_id = $2`+
+		t.s.dialect.ForUpdate(), projectID, requestID).Scan(append([]any{&r.ProjectID, &r.ID, &r.RequestID, &r.RequesterID, &agents,
+		&followers, &first, &r.WorkingStatus, &created}, seen.dest(v)...)...)
 	if err != nil {
-		return nil, notFound(err, "request")
+		return nil, nil, notFound(err, "request")
 	}
 	r.FirstResponseAt, r.CreatedAt = timePtr(first), fromMS(created)
 	if err := scanJSON(agents, &r.ParticipantsAgents); err != nil {
-		return nil, fmt.Errorf("request %s: %w", r.ID, err)
+		return nil, nil, fmt.Errorf("request %s: %w", r.ID, err)
 	}
-	return &r, nil
+	if v.NeedsDepartment() {
+		if err := scanJSON(followers, &r.Followers); err != nil {
+			return nil, nil, fmt.Errorf("request %s: %w", r.ID, err)
+		}
+	}
+	return &r, &seen, nil
 }
 
 // touchRequest writes what a new message changes on its conversation (last message, first response,
@@ -752,13 +761,16 @@ func noteMessage(r *tiledesk.Request, m *tiledesk.Message) {
 }
 
 // AddMessages appends messages to an existing conversation.
-func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, msgs []*tiledesk.Message, last json.RawMessage) (*tiledesk.Request, error) {
+func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility, msgs []*tiledesk.Message, last json.RawMessage) (*tiledesk.Request, error) {
 	err := s.inTx(ctx, func(t *tx) error {
 		if err := t.lockProject(ctx, projectID); err != nil {
 			return err
 		}
-		r, err := t.findMessageTarget(ctx, projectID, requestID)
+		r, seen, err := t.findMessageTarget(ctx, projectID, requestID, v)
 		if err != nil {
+			return err
+		}
+		if err := seen.check(v, r); err != nil {
 			return err
 		}
 		for _, m := range msgs {
@@ -775,24 +787,18 @@ func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, ms
 	if err != nil {
 		return nil, err
 	}
-	return s.FindRequest(ctx, projectID, requestID)
-}
-
-// FindRequest returns a conversation by its request_id.
-func (s *Store) FindRequest(ctx context.Context, projectID, requestID string) (*tiledesk.Request, error) {
-	r, err := scanRequest(s.queryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id_project = $1 AND request_id = $2`,
-		projectID, requestID))
-	return r, notFound(err, "request")
+	return s.FindRequest(ctx, projectID, requestID, nil)
 }
 
 // ChangeRequest applies change in one transaction.
-func (s *Store) ChangeRequest(ctx context.Context, projectID, requestID string, change tiledesk.RequestChange, check func(*tiledesk.Request) error) (*tiledesk.Request, error) {
+func (s *Store) ChangeRequest(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility, change tiledesk.RequestChange,
+	check func(*tiledesk.Request) error) (*tiledesk.Request, error) {
 	var out *tiledesk.Request
 	err := s.inTx(ctx, func(t *tx) error {
 		if err := t.lockProject(ctx, projectID); err != nil {
 			return err
 		}
-		r, err := t.findRequestForUpdate(ctx, projectID, requestID)
+		r, err := s.findRequestAs(ctx, t, projectID, requestID, v)
 		if err != nil {
 			return err
 		}
@@ -813,13 +819,13 @@ func (s *Store) ChangeRequest(ctx context.Context, projectID, requestID string, 
 }
 
 // DeleteRequest removes a conversation and everything that hangs on it.
-func (s *Store) DeleteRequest(ctx context.Context, projectID, requestID string) (*tiledesk.Request, error) {
+func (s *Store) DeleteRequest(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility) (*tiledesk.Request, error) {
 	var out *tiledesk.Request
 	err := s.inTx(ctx, func(t *tx) error {
 		if err := t.lockProject(ctx, projectID); err != nil {
 			return err
 		}
-		r, err := t.findRequestForUpdate(ctx, projectID, requestID)
+		r, err := s.findRequestAs(ctx, t, projectID, requestID, v)
 		if err != nil {
 			return err
 		}
@@ -865,22 +871,6 @@ func requestSortValue(r *tiledesk.Request, key string) any {
 		return int64(r.TicketID)
 	}
 	return r.ID
-}
-
-// hasGroupedDepartments reports whether some department restricts its conversations to a group; when
-// none does, every agent sees every conversation and visibility needs no condition.
-func (s *Store) hasGroupedDepartments(ctx context.Context, projectID string) (bool, error) {
-	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM departments WHERE id_project = $1 AND id_group IS NOT NULL
-		LIMIT 1) AS g`, projectID).Scan(&n)
-	return n > 0, err
-}
-
-// visibility adds the condition of what an agent may see.
-func visibility(q *query, v *tiledesk.Visibility) {
-	q.where(`(id IN (SELECT request FROM request_participants WHERE id_project = $1 AND participant = ` + q.arg(v.UserID) + `)
-		OR id IN (SELECT request FROM request_followers WHERE id_project = $1 AND follower = ` + q.arg(v.ProjectUserID) + `)
-		OR department NOT IN (SELECT id FROM departments WHERE id_project = $1 AND id_group IS NOT NULL))`)
 }
 
 // FindRequests lists conversations.
@@ -1098,17 +1088,9 @@ func (s *Store) requestQuery(ctx context.Context, projectID string, f tiledesk.R
 	if f.UpdatedSince != nil {
 		q.where("updated_at > " + q.arg(ms(*f.UpdatedSince)))
 	}
-	seesAll := f.VisibleTo == nil
-	if !seesAll {
-		grouped, err := s.hasGroupedDepartments(ctx, projectID)
-		if err != nil {
-			return nil, fmt.Errorf("find requests: %w", err)
-		}
-		if grouped {
-			visibility(q, f.VisibleTo)
-		} else {
-			seesAll = true
-		}
+	seesAll, err := s.applyVisibility(ctx, q, projectID, f.VisibleTo)
+	if err != nil {
+		return nil, fmt.Errorf("find requests: %w", err)
 	}
 	out := &requestQuery{q: q, pg: pg}
 	if !f.NoCount {
@@ -1125,14 +1107,8 @@ func (s *Store) requestQuery(ctx context.Context, projectID string, f tiledesk.R
 func (s *Store) CountRequests(ctx context.Context, projectID string, v *tiledesk.Visibility) (*tiledesk.RequestCounts, error) {
 	q := newQuery(projectID)
 	q.where("status IN (100, 200) AND preflight = FALSE")
-	if v != nil {
-		grouped, err := s.hasGroupedDepartments(ctx, projectID)
-		if err != nil {
-			return nil, err
-		}
-		if grouped {
-			visibility(q, v)
-		}
+	if _, err := s.applyVisibility(ctx, q, projectID, v); err != nil {
+		return nil, fmt.Errorf("count requests: %w", err)
 	}
 	rows, err := s.query(ctx, `SELECT status, has_bot, COUNT(*) FROM requests WHERE `+q.conditions()+` GROUP BY status, has_bot`, q.args...)
 	if err != nil {

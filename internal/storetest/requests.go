@@ -26,6 +26,7 @@ var requestTests = []struct {
 	{"RequestCursor", testRequestCursor},
 	{"RequestRefs", testRequestRefs},
 	{"RequestVisibility", testRequestVisibility},
+	{"RequestVisibilityAgrees", testRequestVisibilityAgrees},
 	{"RequestDeleteCascades", testRequestDelete},
 	{"RequestTenantIsolation", testRequestTenantIsolation},
 	{"WritesUnderLoad", testWritesUnderLoad},
@@ -136,7 +137,7 @@ func testRequestCreate(t *testing.T, s tiledesk.Store) {
 	if n := assigned(t, s, c.p.ID, c.owner.ID); n != 1 {
 		t.Fatalf("owner's number_assigned_requests = %d, want 1", n)
 	}
-	got, err := s.FindRequest(ctx, c.p.ID, r.RequestID)
+	got, err := s.FindRequest(ctx, c.p.ID, r.RequestID, nil)
 	if err != nil || got.ID != r.ID || got.Snapshot.Lead == nil || got.Snapshot.Lead.ID != lead.ID || !got.UpdatedAt.Equal(r.UpdatedAt) {
 		t.Fatalf("FindRequest = %+v, %v", got, err)
 	}
@@ -265,7 +266,7 @@ func testRequestPostMessage(t *testing.T, s tiledesk.Store) {
 	in := c.newRequest(g, g.UUIDUser, "first words")
 	rid := in.Request.RequestID
 	m1 := c.message(rid, g.UUIDUser, "first words")
-	r, m, created, replayed, err := s.PostMessage(ctx, &tiledesk.MessagePost{Message: m1, Create: in, RequesterOnly: g.ID})
+	r, m, created, replayed, err := s.PostMessage(ctx, &tiledesk.MessagePost{Message: m1, Create: in, VisibleTo: tiledesk.VisibilityOf(g, g.UUIDUser)})
 	if err != nil || !created || replayed || m.ID != m1.ID || r.RequestID != rid || r.FirstText != "first words" {
 		t.Fatalf("first message: created %v replayed %v err %v r %+v", created, replayed, err, r)
 	}
@@ -283,10 +284,13 @@ func testRequestPostMessage(t *testing.T, s tiledesk.Store) {
 		r.Attributes["last_message"].(map[string]any)["text"] != "how can I help?" || !r.UpdatedAt.After(r.CreatedAt) {
 		t.Fatalf("after the reply: first response %v waiting %v attrs %v", r.FirstResponseAt, r.WaitingTime, r.Attributes)
 	}
-	// Another visitor cannot write into this conversation.
 	other := c.guest(t)
-	_, _, _, _, err = s.PostMessage(ctx, &tiledesk.MessagePost{Message: c.message(rid, other.UUIDUser, "intruder"), RequesterOnly: other.ID})
-	wantCode(t, err, tiledesk.EFORBIDDEN)
+	// Another visitor cannot write into this conversation: it is not found, and not created again.
+	intrusion := c.newRequest(other, other.UUIDUser, "intruder")
+	intrusion.Request.RequestID = rid
+	_, _, _, _, err = s.PostMessage(ctx, &tiledesk.MessagePost{Message: c.message(rid, other.UUIDUser, "intruder"),
+		VisibleTo: tiledesk.VisibilityOf(other, other.UUIDUser), Create: intrusion})
+	wantCode(t, err, tiledesk.ENOTFOUND)
 	_, _, _, _, err = s.PostMessage(ctx, &tiledesk.MessagePost{Message: c.message("nope", c.owner.ID, "x")})
 	wantCode(t, err, tiledesk.ENOTFOUND)
 	msgs, next, err := s.FindMessages(ctx, c.p.ID, rid, tiledesk.MessageFilter{})
@@ -300,11 +304,11 @@ func testRequestPostMessage(t *testing.T, s tiledesk.Store) {
 	_, err = s.FindMessage(ctx, c.p.ID, "other", m1.ID)
 	wantCode(t, err, tiledesk.ENOTFOUND)
 	more := []*tiledesk.Message{c.message(rid, g.UUIDUser, "a"), c.message(rid, g.UUIDUser, "b")}
-	r, err = s.AddMessages(ctx, c.p.ID, rid, more, json.RawMessage(`{"text":"b"}`))
+	r, err = s.AddMessages(ctx, c.p.ID, rid, nil, more, json.RawMessage(`{"text":"b"}`))
 	if err != nil || r.Attributes["last_message"].(map[string]any)["text"] != "b" {
 		t.Fatalf("AddMessages = %v", err)
 	}
-	_, err = s.AddMessages(ctx, c.p.ID, "missing", more, nil)
+	_, err = s.AddMessages(ctx, c.p.ID, "missing", nil, more, nil)
 	wantCode(t, err, tiledesk.ENOTFOUND)
 	all, _, _ := s.FindMessages(ctx, c.p.ID, rid, tiledesk.MessageFilter{})
 	page1, next, _ := s.FindMessages(ctx, c.p.ID, rid, tiledesk.MessageFilter{Limit: 3})
@@ -411,14 +415,14 @@ func testRequestLifecycle(t *testing.T, s tiledesk.Store) {
 	}
 	open := find(t, s, c.p.ID, tiledesk.RequestFilter{}).Count
 	// Add the agent, then close.
-	r, err := s.ChangeRequest(ctx, c.p.ID, rid, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+	r, err := s.ChangeRequest(ctx, c.p.ID, rid, nil, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
 		r.AddParticipant(a.ID, env.Now())
 		return []string{tiledesk.EventRequestParticipants}, nil
 	}, nil)
 	if err != nil || len(r.ParticipantsAgents) != 2 || assigned(t, s, c.p.ID, a.ID) != 1 {
 		t.Fatalf("add participant: %v %v", r.Participants, err)
 	}
-	r, err = s.ChangeRequest(ctx, c.p.ID, rid, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+	r, err = s.ChangeRequest(ctx, c.p.ID, rid, nil, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
 		msgs, err := env.Messages()
 		if err != nil {
 			return nil, err
@@ -441,7 +445,7 @@ func testRequestLifecycle(t *testing.T, s tiledesk.Store) {
 	if got := find(t, s, c.p.ID, tiledesk.RequestFilter{Statuses: []int{tiledesk.RequestClosed}}); got.Count != 1 {
 		t.Fatalf("closed list = %d", got.Count)
 	}
-	r, err = s.ChangeRequest(ctx, c.p.ID, rid, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+	r, err = s.ChangeRequest(ctx, c.p.ID, rid, nil, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
 		r.Reopen(env.Now())
 		return []string{tiledesk.EventRequestReopen}, nil
 	}, nil)
@@ -449,7 +453,7 @@ func testRequestLifecycle(t *testing.T, s tiledesk.Store) {
 		t.Fatalf("reopened = %d, %v", r.Status, err)
 	}
 	// Removing every participant leaves it unassigned.
-	r, _ = s.ChangeRequest(ctx, c.p.ID, rid, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+	r, _ = s.ChangeRequest(ctx, c.p.ID, rid, nil, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
 		r.SetParticipants(nil, env.Now())
 		return nil, nil
 	}, nil)
@@ -460,7 +464,7 @@ func testRequestLifecycle(t *testing.T, s tiledesk.Store) {
 		t.Fatal("participant index not updated")
 	}
 	// Reroute through the env.
-	r, err = s.ChangeRequest(ctx, c.p.ID, rid, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+	r, err = s.ChangeRequest(ctx, c.p.ID, rid, nil, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
 		d, err := env.Department("")
 		if err != nil {
 			return nil, err
@@ -476,15 +480,15 @@ func testRequestLifecycle(t *testing.T, s tiledesk.Store) {
 		t.Fatalf("rerouted = %v %v", r.Participants, err)
 	}
 	refused := tiledesk.Errorf(tiledesk.EPRECONDITION, "changed")
-	_, err = s.ChangeRequest(ctx, c.p.ID, rid, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
+	_, err = s.ChangeRequest(ctx, c.p.ID, rid, nil, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
 		r.Priority = "high"
 		return nil, nil
 	}, func(*tiledesk.Request) error { return refused })
 	wantCode(t, err, tiledesk.EPRECONDITION)
-	if got, _ := s.FindRequest(ctx, c.p.ID, rid); got.Priority != "medium" {
+	if got, _ := s.FindRequest(ctx, c.p.ID, rid, nil); got.Priority != "medium" {
 		t.Fatal("a refused change was written")
 	}
-	_, err = s.ChangeRequest(ctx, c.p.ID, "nope", func(*tiledesk.Request, tiledesk.RequestEnv) ([]string, error) { return nil, nil }, nil)
+	_, err = s.ChangeRequest(ctx, c.p.ID, "nope", nil, func(*tiledesk.Request, tiledesk.RequestEnv) ([]string, error) { return nil, nil }, nil)
 	wantCode(t, err, tiledesk.ENOTFOUND)
 	var names []string
 	for _, ev := range events(t, s, c.p.ID, "") {
@@ -596,39 +600,6 @@ func testRequestCursor(t *testing.T, s tiledesk.Store) {
 	}
 }
 
-func testRequestVisibility(t *testing.T, s tiledesk.Store) {
-	ctx := context.Background()
-	c := newChat(t, s)
-	g := c.guest(t)
-	a, apu := c.agent(t, false)
-	now := tiledesk.Now()
-	grouped := &tiledesk.Department{ID: tiledesk.NewID(), ProjectID: c.p.ID, Name: "VIP", Routing: tiledesk.RoutingPooled,
-		IDGroup: "group-1", Status: 1, CreatedBy: c.owner.ID, CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateDepartment(ctx, grouped); err != nil {
-		t.Fatal(err)
-	}
-	c.create(t, c.newRequest(g, g.UUIDUser, "open to all"))
-	in := c.newRequest(g, g.UUIDUser, "vip only")
-	in.DepartmentID = grouped.ID
-	vip := c.create(t, in)
-	v := &tiledesk.Visibility{UserID: a.ID, ProjectUserID: apu.ID}
-	if got := find(t, s, c.p.ID, tiledesk.RequestFilter{VisibleTo: v}); got.Count != 1 || got.Requests[0].ID == vip.ID {
-		t.Fatalf("an agent outside the group sees %d conversations", got.Count)
-	}
-	if _, err := s.ChangeRequest(ctx, c.p.ID, vip.RequestID, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		r.AddParticipant(a.ID, env.Now())
-		return nil, nil
-	}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got := find(t, s, c.p.ID, tiledesk.RequestFilter{VisibleTo: v}); got.Count != 2 {
-		t.Fatalf("a participant does not see its conversation: %d", got.Count)
-	}
-	if got := find(t, s, c.p.ID, tiledesk.RequestFilter{}); got.Count != 2 {
-		t.Fatalf("an admin sees %d, want 2", got.Count)
-	}
-}
-
 func testRequestDelete(t *testing.T, s tiledesk.Store) {
 	ctx := context.Background()
 	c := newChat(t, s)
@@ -638,11 +609,11 @@ func testRequestDelete(t *testing.T, s tiledesk.Store) {
 		t.Fatal(err)
 	}
 	before := find(t, s, c.p.ID, tiledesk.RequestFilter{}).Count
-	del, err := s.DeleteRequest(ctx, c.p.ID, in.Request.RequestID)
+	del, err := s.DeleteRequest(ctx, c.p.ID, in.Request.RequestID, nil)
 	if err != nil || del.RequestID != in.Request.RequestID {
 		t.Fatalf("DeleteRequest = %v", err)
 	}
-	_, err = s.FindRequest(ctx, c.p.ID, in.Request.RequestID)
+	_, err = s.FindRequest(ctx, c.p.ID, in.Request.RequestID, nil)
 	wantCode(t, err, tiledesk.ENOTFOUND)
 	if msgs, _, _ := s.FindMessages(ctx, c.p.ID, in.Request.RequestID, tiledesk.MessageFilter{}); len(msgs) != 0 {
 		t.Fatalf("%d messages survived their conversation", len(msgs))
@@ -653,7 +624,7 @@ func testRequestDelete(t *testing.T, s tiledesk.Store) {
 	if assigned(t, s, c.p.ID, c.owner.ID) != 0 {
 		t.Fatal("deleting did not release the agent")
 	}
-	_, err = s.DeleteRequest(ctx, c.p.ID, in.Request.RequestID)
+	_, err = s.DeleteRequest(ctx, c.p.ID, in.Request.RequestID, nil)
 	wantCode(t, err, tiledesk.ENOTFOUND)
 	if evs := events(t, s, c.p.ID, tiledesk.EventRequestDelete); len(evs) != 1 {
 		t.Fatalf("request.delete events = %d", len(evs))
@@ -669,18 +640,18 @@ func testRequestTenantIsolation(t *testing.T, s tiledesk.Store) {
 		t.Fatal(err)
 	}
 	rid := in.Request.RequestID
-	if _, err := s.FindRequest(ctx, b.p.ID, rid); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+	if _, err := s.FindRequest(ctx, b.p.ID, rid, nil); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("A's request through B: %v", err)
 	}
 	if msgs, _, _ := s.FindMessages(ctx, b.p.ID, rid, tiledesk.MessageFilter{}); len(msgs) != 0 {
 		t.Fatal("A's messages through B")
 	}
-	_, err := s.ChangeRequest(ctx, b.p.ID, rid, func(r *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+	_, err := s.ChangeRequest(ctx, b.p.ID, rid, nil, func(r *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
 		r.Priority = "pwned"
 		return nil, nil
 	}, nil)
 	wantCode(t, err, tiledesk.ENOTFOUND)
-	_, err = s.DeleteRequest(ctx, b.p.ID, rid)
+	_, err = s.DeleteRequest(ctx, b.p.ID, rid, nil)
 	wantCode(t, err, tiledesk.ENOTFOUND)
 	_, _, _, _, err = s.PostMessage(ctx, &tiledesk.MessagePost{Message: b.message(rid, "x", "into A")})
 	wantCode(t, err, tiledesk.ENOTFOUND)
@@ -695,7 +666,7 @@ func testRequestTenantIsolation(t *testing.T, s tiledesk.Store) {
 	inB.DepartmentID = a.dept.ID
 	_, err = s.CreateRequest(ctx, inB)
 	wantCode(t, err, tiledesk.EINVALID)
-	if got, _ := s.FindRequest(ctx, a.p.ID, rid); got.Priority != "medium" {
+	if got, _ := s.FindRequest(ctx, a.p.ID, rid, nil); got.Priority != "medium" {
 		t.Fatal("A's request changed")
 	}
 }
@@ -830,7 +801,7 @@ func testPopulationClock(t *testing.T, s tiledesk.Store) {
 		change func() error
 	}{
 		{"a conversation", func() error {
-			_, err := s.ChangeRequest(ctx, c.p.ID, r.RequestID, func(r *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+			_, err := s.ChangeRequest(ctx, c.p.ID, r.RequestID, nil, func(r *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
 				r.Subject = "changed"
 				return nil, nil
 			}, nil)

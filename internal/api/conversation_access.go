@@ -1,0 +1,110 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// Every route of one conversation reaches it through the store's by-id methods with the caller's
+// visibility (tiledesk.Visibility, the rule lists apply too): a conversation the caller may not
+// see answers 404, as an id of another project does.
+
+// visibilityOf is what the caller of a member route may see of the project's conversations.
+func visibilityOf(c *call) *tiledesk.Visibility {
+	return tiledesk.VisibilityOf(c.member, c.caller.id)
+}
+
+// populateOne renders a conversation populated for view. known, when it describes r, gives the
+// versions of what r is populated with (renderings of them are reused); otherwise they are read.
+func (s *Server) populateOne(ctx context.Context, view *conversationView, r *tiledesk.Request, known *tiledesk.RequestRef) ([]byte, error) {
+	ref := tiledesk.RequestRef{Version: tiledesk.Version{ID: r.ID, UpdatedAt: r.UpdatedAt}, LeadID: r.LeadID,
+		DepartmentID: r.DepartmentID, RequesterID: r.RequesterID, ParticipantsAgents: r.ParticipantsAgents,
+		ParticipantsBots: r.ParticipantsBots}
+	if known != nil && known.ID == r.ID && known.UpdatedAt.Equal(r.UpdatedAt) {
+		ref = *known
+	}
+	out, err := s.renderPopulated(ctx, view, r.ProjectID, []tiledesk.RequestRef{ref}, map[string]*tiledesk.Request{r.ID: r})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// unpopulated renders a conversation with its requester, lead and department as ids, in view.
+func unpopulated(view *conversationView, req *tiledesk.Request) any {
+	if view == visitorView {
+		return toVisitorRequest(req, true)
+	}
+	return toRequest(req)
+}
+
+// writeRequest answers a conversation in the caller's view, populated unless populate is false or
+// the query says no_populate=true.
+func (s *Server) writeRequest(w http.ResponseWriter, r *http.Request, c *call, req *tiledesk.Request, populate bool) error {
+	view := viewOf(c)
+	if !populate || r.URL.Query().Get("no_populate") == "true" {
+		writeJSON(w, http.StatusOK, unpopulated(view, req))
+		return nil
+	}
+	out, err := s.populateOne(r.Context(), view, req, nil)
+	if err != nil {
+		return err
+	}
+	writeRaw(w, http.StatusOK, out)
+	return nil
+}
+
+// visibleRequest loads the conversation of the path, if the caller may see it.
+func (s *Server) visibleRequest(r *http.Request, c *call) (*tiledesk.Request, error) {
+	rid, err := requestIDOf(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.FindRequest(r.Context(), c.project.ID, rid, visibilityOf(c))
+}
+
+func (s *Server) handleRequestGet(w http.ResponseWriter, r *http.Request, c *call) error {
+	req, err := s.visibleRequest(r, c)
+	if err != nil {
+		return err
+	}
+	return s.writeRequest(w, r, c, req, true)
+}
+
+// change applies a change to the conversation of the path, if the caller may see it (honouring
+// If-Match against the representation the caller reads), and answers it, populated unless populate
+// is false.
+func (s *Server) change(w http.ResponseWriter, r *http.Request, c *call, populate bool, fn tiledesk.RequestChange) error {
+	rid, err := requestIDOf(r)
+	if err != nil {
+		return err
+	}
+	view := viewOf(c)
+	req, err := s.store.ChangeRequest(r.Context(), c.project.ID, rid, visibilityOf(c), fn,
+		ifMatch(r, func(req *tiledesk.Request) any { return unpopulated(view, req) }))
+	if err != nil {
+		return badDepartment(err)
+	}
+	return s.writeRequest(w, r, c, req, populate)
+}
+
+// handleRequestDelete removes a conversation and its messages; only the owner may, or a member
+// with the request_delete permission who may see it.
+func (s *Server) handleRequestDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	rid, err := requestIDOf(r)
+	if err != nil {
+		return err
+	}
+	if c.member.Role != tiledesk.RoleOwner && !slices.Contains(c.member.Permissions, "request_delete") {
+		return errMsg(http.StatusForbidden, "Unauthorized.")
+	}
+	req, err := s.store.DeleteRequest(r.Context(), c.project.ID, rid, visibilityOf(c))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toRequest(req))
+	return nil
+}
