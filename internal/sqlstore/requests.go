@@ -714,7 +714,9 @@ func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string,
 	if err := scanJSON(agents, &r.ParticipantsAgents); err != nil {
 		return nil, nil, fmt.Errorf("request %s: %w", r.ID, err)
 	}
-	if v.NeedsDepartment() {
+	// The followers decide only for an agent outside a restricted conversation: an agent's reply
+	// to its own conversation, the common case, does not decode them.
+	if seen.restricted.Bool && !slices.Contains(r.ParticipantsAgents, v.UserID) {
 		if err := scanJSON(followers, &r.Followers); err != nil {
 			return nil, nil, fmt.Errorf("request %s: %w", r.ID, err)
 		}
