@@ -124,7 +124,7 @@ func internalInside(v any) bool {
 	return false
 }
 
-// signupWithEmail signs up first with an email of its own (before the numbered domain part).
+// signupWithEmail is signup with an address of its own (local, numbered, @example.com).
 func signupWithEmail(e *testEnv, first, local string) account {
 	e.t.Helper()
 	a := account{email: fmt.Sprintf("%s%d@example.com", local, userSeq.Add(1)), password: "Passw0rd!"}
@@ -132,6 +132,9 @@ func signupWithEmail(e *testEnv, first, local string) account {
 		"lastname": "Test"}).want(e.t, 200)
 	a.id = r.json(e.t)["user"].(map[string]any)["_id"].(string)
 	a.token = e.do("POST", "/auth/signin", map[string]string{"email": a.email, "password": a.password}).want(e.t, 200).json(e.t)["token"].(string)
+	if _, err := e.store.VerifyUserEmail(context.Background(), a.id, a.email); err != nil { // as signup does
+		e.t.Fatal(err)
+	}
 	return a
 }
 
