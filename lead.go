@@ -2,11 +2,7 @@ package tiledesk
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // Lead statuses.
@@ -177,25 +173,4 @@ type LeadStore interface {
 	DeleteLead(ctx context.Context, projectID, id string) (*Lead, error)
 	// DeleteLeadPermanently removes a lead and records lead.delete.
 	DeleteLeadPermanently(ctx context.Context, projectID, id string) (*Lead, error)
-}
-
-// SearchText is what full-text search indexes: the words of the given texts, lower-cased, without
-// accents, separated by single spaces ("Mário Rossi", "m.rossi@x.it" -> "mario rossi m rossi x it").
-func SearchText(parts ...string) string {
-	return strings.Join(SearchTerms(strings.Join(parts, " ")), " ")
-}
-
-// SearchTerms splits a query into the words SearchText would index.
-func SearchTerms(q string) []string {
-	var b strings.Builder
-	for _, r := range norm.NFD.String(q) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			b.WriteByte(' ')
-		}
-	}
-	return strings.Fields(b.String())
 }

@@ -74,17 +74,22 @@ func (Dialect) JoinRows(string) string { return "" }
 // AfterBulkLoad refreshes the planner's statistics of the loaded table, as autovacuum would later.
 func (Dialect) AfterBulkLoad() []string { return []string{`ANALYZE leads`} }
 
-// TextMatch uses the GIN index on to_tsvector('simple', search_text).
+// searchVector is the expression of the GIN indexes of migration 0008: a row's words, each behind
+// its project's id, so that a search looks up only its own project's words.
+const searchVector = "to_tsvector('simple', id_project || replace(left(search_text, 65536), ' ', ' ' || id_project))"
+
+// TextMatch uses the GIN index on searchVector.
 func (Dialect) TextMatch(table, ph string) string {
-	return "to_tsvector('simple', search_text) @@ to_tsquery('simple', " + ph + ")"
+	return searchVector + " @@ to_tsquery('simple', " + ph + ")"
 }
 
-// TextQuery ANDs prefix terms. Words are letters and digits only (tiledesk.SearchTerms), so they
-// cannot carry tsquery operators; quoting guards anyway.
-func (Dialect) TextQuery(words []string) string {
+// TextQuery ANDs prefix terms, each behind the project's id as searchVector indexes them. Words are
+// letters and digits only (tiledesk.SearchTerms), so they cannot carry tsquery operators; quoting
+// guards anyway.
+func (Dialect) TextQuery(projectID string, words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {
-		q[i] = "'" + strings.ReplaceAll(w, "'", "''") + "':*"
+		q[i] = "'" + strings.ReplaceAll(projectID+w, "'", "''") + "':*"
 	}
 	return strings.Join(q, " & ")
 }

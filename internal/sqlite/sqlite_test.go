@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -220,9 +221,10 @@ func TestCheckpointer(t *testing.T) {
 	}
 }
 
-// TestLeadSearchIndexUpgrade upgrades a database whose full-text index predates the 4-letter
-// prefixes (migration 0007) and checks that the rebuilt index holds the leads written before.
-func TestLeadSearchIndexUpgrade(t *testing.T) {
+// TestSearchIndexUpgrade upgrades a database whose full-text indexes predate the 4-letter prefixes
+// (migration 0007) and the project's id before each word (0011), and checks that the rebuilt
+// indexes hold the leads and conversations written before, each found by its own project only.
+func TestSearchIndexUpgrade(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "upgrade.db")
 	s, err := sqlite.Open(ctx, path, sqlite.Options{})
@@ -233,6 +235,7 @@ func TestLeadSearchIndexUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, owner := storetest.NewProject(t, s)
+	other, otherOwner := storetest.NewProject(t, s)
 	now := tiledesk.Now()
 	for _, name := range []string{"Mario Rossi", "Giulia Rossetti", "Luca Russo"} {
 		if _, _, err := s.CreateLead(ctx, &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, Fullname: name,
@@ -240,13 +243,42 @@ func TestLeadSearchIndexUpgrade(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Put the index back as migration 0002 made it, and the schema at version 6 (undoing what the
-	// later migrations did, so that they can run again).
-	if _, err := s.WriteDB().Exec(`DROP TABLE leads_fts;
+	if _, _, err := s.CreateLead(ctx, &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: other.ID, Fullname: "Mario Rossi",
+		Status: tiledesk.LeadActive, CreatedBy: otherOwner.ID, CreatedAt: now, UpdatedAt: now}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Put the indexes back as migrations 0002 and 0003 made them, and the schema at version 6
+	// (undoing what the later migrations did, so that they can run again).
+	if _, err := s.WriteDB().Exec(`DROP TRIGGER leads_fts_insert; DROP TRIGGER leads_fts_delete; DROP TRIGGER leads_fts_update;
+		DROP TABLE leads_fts;
 		CREATE VIRTUAL TABLE leads_fts USING fts5(search_text, content = 'leads', content_rowid = 'seq',
 			tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+		CREATE TRIGGER leads_fts_insert AFTER INSERT ON leads BEGIN
+			INSERT INTO leads_fts (rowid, search_text) VALUES (new.seq, new.search_text);
+		END;
+		CREATE TRIGGER leads_fts_delete AFTER DELETE ON leads BEGIN
+			INSERT INTO leads_fts (leads_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text);
+		END;
+		CREATE TRIGGER leads_fts_update AFTER UPDATE OF search_text ON leads BEGIN
+			INSERT INTO leads_fts (leads_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text);
+			INSERT INTO leads_fts (rowid, search_text) VALUES (new.seq, new.search_text);
+		END;
 		INSERT INTO leads_fts (leads_fts) VALUES ('rebuild');
 		ALTER TABLE users DROP COLUMN token_generation;
+		DROP TRIGGER requests_fts_insert; DROP TRIGGER requests_fts_delete; DROP TRIGGER requests_fts_update;
+		DROP TABLE requests_fts;
+		CREATE VIRTUAL TABLE requests_fts USING fts5(search_text, content = 'requests', content_rowid = 'seq',
+			tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+		CREATE TRIGGER requests_fts_insert AFTER INSERT ON requests BEGIN
+			INSERT INTO requests_fts (rowid, search_text) VALUES (new.seq, new.search_text);
+		END;
+		CREATE TRIGGER requests_fts_delete AFTER DELETE ON requests BEGIN
+			INSERT INTO requests_fts (requests_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text);
+		END;
+		CREATE TRIGGER requests_fts_update AFTER UPDATE OF search_text ON requests BEGIN
+			INSERT INTO requests_fts (requests_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text);
+			INSERT INTO requests_fts (rowid, search_text) VALUES (new.seq, new.search_text);
+		END;
 		DELETE FROM schema_migrations WHERE version >= 7`); err != nil {
 		t.Fatal(err)
 	}
@@ -255,14 +287,16 @@ func TestLeadSearchIndexUpgrade(t *testing.T) {
 	}
 
 	s = open(t, path).(*sqlstore.Store)
-	var ddl string
-	if err := s.WriteDB().QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'leads_fts'`).Scan(&ddl); err != nil {
-		t.Fatal(err)
+	for _, index := range []string{"leads_fts", "requests_fts"} {
+		var ddl string
+		if err := s.WriteDB().QueryRow(`SELECT sql FROM sqlite_master WHERE name = ?`, index).Scan(&ddl); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(ddl, "prefix = '25 26 27 28'") || !strings.Contains(ddl, "content = ''") {
+			t.Fatalf("after the upgrade the index is %s", ddl)
+		}
 	}
-	if !strings.Contains(ddl, "prefix = '1 2 3 4'") {
-		t.Fatalf("after the upgrade the index is %s", ddl)
-	}
-	for q, want := range map[string]int{"ross": 2, "giu ross": 1, "rus": 1, "r": 3, "rossetti": 1} {
+	for q, want := range map[string]int{"ross": 2, "giu ross": 1, "rus": 1, "r": 3, "rossetti": 1, "mario rossi": 1} {
 		page, err := s.FindLeads(ctx, p.ID, tiledesk.LeadFilter{Text: q})
 		if err != nil {
 			t.Fatal(err)
@@ -270,6 +304,30 @@ func TestLeadSearchIndexUpgrade(t *testing.T) {
 		if page.Count != want || len(page.Leads) != want {
 			t.Errorf("search %q after the upgrade: %d leads (count %d), want %d", q, len(page.Leads), page.Count, want)
 		}
+	}
+	// Leads written and changed after the upgrade are found, by their new words only.
+	l, _, err := s.CreateLead(ctx, &tiledesk.Lead{ID: tiledesk.NewID(), ProjectID: p.ID, Fullname: "Anna Bianchi",
+		Status: tiledesk.LeadActive, CreatedBy: owner.ID, CreatedAt: now, UpdatedAt: now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "Anna Verdi"
+	if _, err := s.UpdateLead(ctx, p.ID, l.ID, tiledesk.LeadUpdate{Fullname: &name}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]int{"anna verdi": 1, "bianchi": 0} {
+		if page, err := s.FindLeads(ctx, p.ID, tiledesk.LeadFilter{Text: q}); err != nil || page.Count != want {
+			t.Errorf("search %q after an update: count %v (%v), want %d", q, page.Count, err, want)
+		}
+	}
+	if _, err := s.DeleteLeadPermanently(ctx, p.ID, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := s.FindLeads(ctx, p.ID, tiledesk.LeadFilter{Text: "anna", AllStatuses: true}); err != nil || page.Count != 0 {
+		t.Errorf("search of a removed lead: count %v (%v), want 0", page.Count, err)
+	}
+	if _, err := s.WriteDB().Exec(`INSERT INTO leads_fts (leads_fts, rank) VALUES ('integrity-check', 0)`); err != nil {
+		t.Errorf("the lead index fails its integrity check: %v", err)
 	}
 }
 
@@ -439,10 +497,16 @@ func BenchmarkSearchFragments(b *testing.B) {
 		return n
 	}
 	search := func(b *testing.B) {
+		runtime.LockOSThread() // the store runs SQLite on the calling goroutine: its thread's CPU is the searches'
+		defer runtime.UnlockOSThread()
+		began := threadCPU()
 		for i := 0; b.Loop(); i++ {
 			if _, err := s.FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{Limit: 40, Text: seed.SearchQuery(i)}); err != nil {
 				b.Fatal(err)
 			}
+		}
+		if began >= 0 {
+			b.ReportMetric(float64(threadCPU()-began)/1e3/float64(b.N), "cpu-µs/op")
 		}
 		b.ReportMetric(float64(segments()), "segments")
 	}

@@ -1,6 +1,10 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+
+	"github.com/tiledesk-go/tiledesk"
+)
 
 // InTxForTest runs fn in a write transaction as the store's own writes run (batched on SQLite),
 // giving it a way to execute statements.
@@ -31,4 +35,15 @@ func (s *Store) QueuedWritesForTest() int {
 		return 0
 	}
 	return len(s.batch.queue)
+}
+
+// TextMatchesForTest counts the rows of table (leads or requests) that a search's text condition
+// selects on its own, without the project's condition: the rows the index lookup hands to the query
+// of a search in projectID.
+func (s *Store) TextMatchesForTest(ctx context.Context, table, projectID, text string) (int, error) {
+	words := impliedWordsDropped(tiledesk.SearchTerms(text))
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE `+s.dialect.TextMatch(table, "$1"),
+		s.dialect.TextQuery(projectID, words)).Scan(&n)
+	return n, err
 }

@@ -1042,7 +1042,7 @@ func (s *Store) requestQuery(ctx context.Context, projectID string, f tiledesk.R
 		if len(words) == 0 {
 			return &requestQuery{empty: true}, nil
 		}
-		q.where(s.dialect.TextMatch("requests", q.arg(s.dialect.TextQuery(words))))
+		q.where(s.dialect.TextMatch("requests", q.arg(s.dialect.TextQuery(projectID, words))))
 	}
 	if f.HasBot != nil {
 		q.where("has_bot = " + q.arg(*f.HasBot))
