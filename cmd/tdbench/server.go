@@ -54,7 +54,7 @@ func buildServer(dir string) (string, error) {
 func serverFlags(bin string) []string {
 	out, _ := exec.Command(bin, "--help").CombinedOutput() // exits non-zero after printing the usage
 	var flags []string
-	for _, f := range []string{"rate-limit", "signin-rate-limit", "login-failure-limit", "login-failure-ip-limit"} {
+	for _, f := range []string{"rate-limit", "signin-rate-limit", "login-failure-limit", "login-failure-ip-limit", "search-rate-limit"} {
 		if bytes.Contains(out, []byte("-"+f+" ")) || bytes.Contains(out, []byte("-"+f+"\n")) {
 			flags = append(flags, "--"+f+"=0")
 		}

@@ -164,7 +164,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 		"how long projects, users and memberships checked by every request are kept in memory; changes made by another server process on the same database are seen within it; 0 disables (TILEDESK_CACHE_TTL)")
 	fs.StringVar(&grace, "shutdown-grace", env("TILEDESK_SHUTDOWN_GRACE", "15s"),
 		"how long shutdown waits for in-flight requests (TILEDESK_SHUTDOWN_GRACE)")
-	var delay, rateLimit, signinLimit, failLimit, failIPLimit, mailLimit, maintenanceRetry string
+	var delay, rateLimit, signinLimit, failLimit, failIPLimit, mailLimit, searchLimit, maintenanceRetry string
 	var envErr error
 	envInt := func(name string, def int) int {
 		v := getenv(name)
@@ -210,6 +210,8 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 		`From address of the server's mail, e.g. "Tiledesk <no-reply@example.com>"; required with --smtp-url (TILEDESK_MAIL_FROM)`)
 	fs.StringVar(&cfg.publicURL, "public-url", env("TILEDESK_PUBLIC_URL", ""),
 		"where people open the dashboard; mailed links start with it (default: this server's own address) (TILEDESK_PUBLIC_URL)")
+	fs.StringVar(&searchLimit, "search-rate-limit", env("TILEDESK_SEARCH_RATE_LIMIT", "60/1m,burst=20"),
+		"full-text searches (lists and exports with full_text) per credential and project, on top of --rate-limit; 0 disables (TILEDESK_SEARCH_RATE_LIMIT)")
 	fs.StringVar(&cfg.redisURL, "redis-url", env("TILEDESK_REDIS_URL", ""),
 		"redis:// URL: keep rate-limit budgets in Redis, shared by every process using it (TILEDESK_REDIS_URL)")
 	fs.StringVar(&cfg.redisPrefix, "redis-prefix", env("TILEDESK_REDIS_PREFIX", "tiledesk:ratelimit:"),
@@ -284,7 +286,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 	if cfg.maintenanceRetry, err = time.ParseDuration(maintenanceRetry); err != nil || cfg.maintenanceRetry < time.Second {
 		return nil, fmt.Errorf("--maintenance-retry-after: %q is not a duration of a second or more", maintenanceRetry)
 	}
-	if err := parseLimits(&cfg, rateLimit, signinLimit, failLimit, failIPLimit, routeLimits.values); err != nil {
+	if err := parseLimits(&cfg, rateLimit, signinLimit, failLimit, failIPLimit, searchLimit, routeLimits.values); err != nil {
 		return nil, err
 	}
 	if cfg.limits.Mail, err = ratelimit.ParseLimit("mail-rate-limit", mailLimit); err != nil {
@@ -327,13 +329,14 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 }
 
 // parseLimits reads the rate-limit flags.
-func parseLimits(cfg *config, general, signin, fail, failIP string, routes []string) error {
+func parseLimits(cfg *config, general, signin, fail, failIP, search string, routes []string) error {
 	var err error
 	for _, l := range []struct {
 		flag, spec string
 		dst        *tiledesk.RateLimit
 	}{{"rate-limit", general, &cfg.limits.Default}, {"signin-rate-limit", signin, &cfg.limits.SignIn},
-		{"login-failure-limit", fail, &cfg.limits.LoginFailures}, {"login-failure-ip-limit", failIP, &cfg.limits.LoginFailuresIP}} {
+		{"login-failure-limit", fail, &cfg.limits.LoginFailures}, {"login-failure-ip-limit", failIP, &cfg.limits.LoginFailuresIP},
+		{"search-rate-limit", search, &cfg.limits.Search}} {
 		if *l.dst, err = ratelimit.ParseLimit(l.flag, l.spec); err != nil {
 			return fmt.Errorf("--%s: %w", l.flag, err)
 		}

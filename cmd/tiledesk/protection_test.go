@@ -326,6 +326,13 @@ func TestProtectionConfig(t *testing.T) {
 		!defaults.limits.LoginFailures.Enabled() || defaults.corsOrigins != nil || defaults.sslOnly || defaults.maintenance {
 		t.Fatalf("defaults = %+v, %v", defaults, err)
 	}
+	if l := defaults.limits.Search; l.String() != "60/1m0s,burst=20" {
+		t.Errorf("default search limit = %v", l)
+	}
+	search, err := parseConfig(nil, func(k string) string { return map[string]string{"TILEDESK_SEARCH_RATE_LIMIT": "5/10s"}[k] }, io.Discard)
+	if err != nil || search.limits.Search.String() != "5/10s" {
+		t.Errorf("TILEDESK_SEARCH_RATE_LIMIT=5/10s: %+v, %v", search.limits.Search, err)
+	}
 	off, err := parseConfig([]string{"--rate-limit", "0"}, func(string) string { return "" }, io.Discard)
 	if err != nil || off.limits.Default.Enabled() {
 		t.Fatalf("--rate-limit 0 = %+v, %v", off.limits.Default, err)
@@ -338,6 +345,7 @@ func TestProtectionConfig(t *testing.T) {
 		"bad route limit spec": {"--rate-limit-route", "GET /users=fast"},
 		"unknown route":        {"--rate-limit-route", "GET /nosuch=5/1m", "--db", db, "--addr", "127.0.0.1:0"},
 		"bad signin limit":     {"--signin-rate-limit", "-3"},
+		"bad search limit":     {"--search-rate-limit", "often"},
 		"cert without key":     {"--tls-cert", "cert.pem"},
 		"missing cert files":   {"--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem", "--db", db, "--addr", "127.0.0.1:0"},
 		"bad proxy":            {"--trusted-proxy", "proxy.example"},

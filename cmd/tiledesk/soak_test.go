@@ -63,7 +63,7 @@ func TestSoak(t *testing.T) {
 	dur := soakDuration(t)
 	// Rate limits stay on (their per-client state is soaked too) but far above what the soak sends.
 	url, _, stop := start(t, []string{"--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "soak.db"),
-		"--rate-limit", "1000000/1m", "--signin-rate-limit", "1000000/1m"}, nil)
+		"--rate-limit", "1000000/1m", "--signin-rate-limit", "1000000/1m", "--search-rate-limit", "1000000/1m"}, nil)
 	defer stop()
 	setup := &http.Client{Transport: &http.Transport{}}
 	do := func(c *http.Client, method, path, body, token string) (int, []byte, error) {

@@ -45,8 +45,8 @@ func leadListQuery(r *http.Request) (tiledesk.LeadFilter, int, error) {
 	if f.Text == "" {
 		f.Text = q.Get("text")
 	}
-	if len(f.Text) > 500 {
-		return f, 0, invalidQuery("full_text", "must be at most 500 characters", "")
+	if msg := tiledesk.SearchProblem(f.Text); msg != "" {
+		return f, 0, invalidQuery("full_text", msg, f.Text)
 	}
 	f.Email = q.Get("email")
 	if f.WithEmail, err = queryBool(q, "with_email"); err != nil {

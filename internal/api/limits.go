@@ -33,6 +33,9 @@ type RateLimits struct {
 	// Mail limits the messages one address receives (verification, reset, invitation), so that
 	// nobody can use the server to flood a mailbox.
 	Mail tiledesk.RateLimit
+	// Search limits full-text searches (lists and exports with full_text) per credential and
+	// project, on top of the route's budget (see searchRoutes).
+	Search tiledesk.RateLimit
 }
 
 // named gives every limit the name that keys, metrics and 429 bodies use.
@@ -40,6 +43,7 @@ func (l RateLimits) named() RateLimits {
 	l.Default.Name, l.SignIn.Name = "default", "signin"
 	l.LoginFailures.Name, l.LoginFailuresIP.Name = "login-email", "login-ip"
 	l.Mail.Name = "mail"
+	l.Search.Name = "search"
 	routes := make(map[string]tiledesk.RateLimit, len(l.Routes))
 	for pattern, rl := range l.Routes {
 		rl.Name = pattern

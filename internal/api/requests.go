@@ -243,8 +243,8 @@ func requestListQuery(r *http.Request) (tiledesk.RequestFilter, int, error) {
 	f.Participant = q.Get("participant")
 	f.RequesterEmail = q.Get("requester_email")
 	f.Text = q.Get("full_text")
-	if len(f.Text) > 500 {
-		return f, 0, invalidQuery("full_text", "must be at most 500 characters", "")
+	if msg := tiledesk.SearchProblem(f.Text); msg != "" {
+		return f, 0, invalidQuery("full_text", msg, f.Text)
 	}
 	for _, t := range q["tags"] {
 		if t != "" {

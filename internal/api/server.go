@@ -238,6 +238,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 	// The greeting (plain text) and the CSV exports do not answer JSON: the Accept rule is not theirs.
 	streamed := strings.HasSuffix(pattern, "/csv")
 	textRoute := pattern == "GET /{$}" || streamed
+	searchParams := searchRoutes[pattern]
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		body := r.Body
 		r.Body = http.MaxBytesReader(w, body, s.maxBody)
@@ -253,6 +254,9 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 			if lerr := s.limit(w, r, c, s.limits.general(pattern)); lerr != nil {
 				err = lerr // over the limit: 429 whatever identification found
 			}
+		}
+		if err == nil {
+			err = s.limitSearch(w, r, c, searchParams)
 		}
 		if err == nil && acc.signIn {
 			err = s.take(w, r, s.limits.SignIn, clientKey(r), scopeAddress)
