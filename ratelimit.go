@@ -50,7 +50,9 @@ type RateDecision struct {
 
 // RateLimiter keeps request budgets by key. Keys are scoped by the limit's Name, so one key may have
 // a budget under several limits. Implementations are safe for concurrent use and, when they share
-// state between processes, keep the budget exact under concurrent callers.
+// state between processes, keep the budget exact under concurrent callers. They also keep marks,
+// which say which budget applies: the clients that signed in to an account, whose failed
+// attempts are counted apart from strangers'.
 type RateLimiter interface {
 	// Allow takes one request from key's budget under limit, or refuses it (Allowed false) when the
 	// budget is spent. An error means the limiter could not decide (e.g. its store is unreachable);
@@ -59,4 +61,9 @@ type RateLimiter interface {
 	// Peek reports whether Allow would allow a request now, without taking anything. It guards
 	// expensive work (a bcrypt comparison) with a budget that only failures consume.
 	Peek(ctx context.Context, key string, limit RateLimit) (RateDecision, error)
+	// Remember marks key for ttl from now; marking it again starts the ttl again. A ttl of zero
+	// or less marks nothing. Marks and budgets do not share keys.
+	Remember(ctx context.Context, key string, ttl time.Duration) error
+	// Remembers reports whether key is marked: remembered, and its ttl not yet run out.
+	Remembers(ctx context.Context, key string) (bool, error)
 }

@@ -46,19 +46,30 @@ func NewFailover(primary, local tiledesk.RateLimiter, log *slog.Logger, o Failov
 }
 
 func (f *Failover) Allow(ctx context.Context, key string, l tiledesk.RateLimit) (tiledesk.RateDecision, error) {
-	return f.do(ctx, func(lim tiledesk.RateLimiter) (tiledesk.RateDecision, error) { return lim.Allow(ctx, key, l) })
+	return do(f, ctx, func(lim tiledesk.RateLimiter) (tiledesk.RateDecision, error) { return lim.Allow(ctx, key, l) })
 }
 
 func (f *Failover) Peek(ctx context.Context, key string, l tiledesk.RateLimit) (tiledesk.RateDecision, error) {
-	return f.do(ctx, func(lim tiledesk.RateLimiter) (tiledesk.RateDecision, error) { return lim.Peek(ctx, key, l) })
+	return do(f, ctx, func(lim tiledesk.RateLimiter) (tiledesk.RateDecision, error) { return lim.Peek(ctx, key, l) })
 }
 
-func (f *Failover) do(ctx context.Context, call func(tiledesk.RateLimiter) (tiledesk.RateDecision, error)) (tiledesk.RateDecision, error) {
+// Remember marks in Primary, or in Local while Primary is away: a mark made during an outage is
+// known to this process only, and a client marked before it is a stranger until Primary is back.
+func (f *Failover) Remember(ctx context.Context, key string, ttl time.Duration) error {
+	_, err := do(f, ctx, func(lim tiledesk.RateLimiter) (struct{}, error) { return struct{}{}, lim.Remember(ctx, key, ttl) })
+	return err
+}
+
+func (f *Failover) Remembers(ctx context.Context, key string) (bool, error) {
+	return do(f, ctx, func(lim tiledesk.RateLimiter) (bool, error) { return lim.Remembers(ctx, key) })
+}
+
+func do[T any](f *Failover, ctx context.Context, call func(tiledesk.RateLimiter) (T, error)) (T, error) {
 	if f.tryPrimary() {
-		d, err := call(f.primary)
+		v, err := call(f.primary)
 		if err == nil {
 			f.succeeded()
-			return d, nil
+			return v, nil
 		}
 		if ctx.Err() == nil { // a client that went away says nothing about Redis
 			f.failed(err)

@@ -17,6 +17,7 @@ type Memory struct {
 	perShrd int
 	seed    maphash.Seed
 	shards  [shards]memShard
+	marks   [shards]memShard // a mark's expiry in place of a TAT; bounded and swept alike
 }
 
 const shards = 64 // lock striping: concurrent clients rarely wait on each other
@@ -29,7 +30,7 @@ type memShard struct {
 
 // MemoryOptions configures NewMemory.
 type MemoryOptions struct {
-	MaxKeys int              // live keys kept at most (default 262144, about 30 MB)
+	MaxKeys int              // live budgets kept at most, and as many marks (default 262144, about 30 MB each)
 	Now     func() time.Time // the clock (tests)
 }
 
@@ -46,6 +47,7 @@ func NewMemory(o MemoryOptions) *Memory {
 	m := &Memory{now: o.Now, perShrd: max(1, o.MaxKeys/shards), seed: maphash.MakeSeed()}
 	for i := range m.shards {
 		m.shards[i].tat = make(map[string]int64)
+		m.marks[i].tat = make(map[string]int64)
 	}
 	return m
 }
@@ -72,6 +74,26 @@ func (m *Memory) take(key string, l tiledesk.RateLimit, cost int64) tiledesk.Rat
 		sh.store(k, tat, now, m.perShrd)
 	}
 	return d
+}
+
+// Remember stores the mark's expiry. When a shard is full, the mark closest to expiring goes.
+func (m *Memory) Remember(_ context.Context, key string, ttl time.Duration) error {
+	if ttl <= 0 {
+		return nil
+	}
+	sh := &m.marks[maphash.String(m.seed, key)%shards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := m.now().UnixNano()
+	sh.store(key, now+int64(ttl), now, m.perShrd)
+	return nil
+}
+
+func (m *Memory) Remembers(_ context.Context, key string) (bool, error) {
+	sh := &m.marks[maphash.String(m.seed, key)%shards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.tat[key] > m.now().UnixNano(), nil
 }
 
 // store keeps a key's TAT. New keys occasionally trigger a sweep of keys whose budget is full again;
@@ -110,14 +132,16 @@ func (sh *memShard) evictFullest() {
 	delete(sh.tat, victim)
 }
 
-// Len is the number of keys held, for tests and metrics.
+// Len is the number of keys held, budgets and marks, for tests and metrics.
 func (m *Memory) Len() int {
 	n := 0
-	for i := range m.shards {
-		sh := &m.shards[i]
-		sh.mu.Lock()
-		n += len(sh.tat)
-		sh.mu.Unlock()
+	for _, group := range []*[shards]memShard{&m.shards, &m.marks} {
+		for i := range group {
+			sh := &group[i]
+			sh.mu.Lock()
+			n += len(sh.tat)
+			sh.mu.Unlock()
+		}
 	}
 	return n
 }

@@ -147,6 +147,54 @@ func conformance(t *testing.T, newLimiter func(t *testing.T, now func() time.Tim
 			}
 		}
 	})
+	t.Run("marks last their ttl from the latest mark", func(t *testing.T) {
+		c := newClock()
+		l := newLimiter(t, c.Now)
+		remembers := func(key string) bool {
+			t.Helper()
+			ok, err := l.Remembers(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if remembers("k") {
+			t.Fatal("an unmarked key is remembered")
+		}
+		for _, ttl := range []time.Duration{time.Hour, 30 * time.Minute} { // marking again restarts the ttl
+			if err := l.Remember(ctx, "k", ttl); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Remember(ctx, "never", 0); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(29 * time.Minute)
+		if !remembers("k") || remembers("other") || remembers("never") {
+			t.Fatal("a mark within its ttl is not remembered, or another key is")
+		}
+		c.Add(time.Minute)
+		if remembers("k") {
+			t.Fatal("a mark outlived its ttl")
+		}
+	})
+	t.Run("marks and budgets do not share keys", func(t *testing.T) {
+		c := newClock()
+		l := newLimiter(t, c.Now)
+		for _, name := range []string{"mark", "known", "login"} {
+			if err := l.Remember(ctx, "k", time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			rl := lim(name, 2, time.Hour, 0)
+			if d := allow(t, l, "k", rl); !d.Allowed || d.Remaining != 1 {
+				t.Fatalf("a mark spent the budget of limit %q: %+v", name, d)
+			}
+			allow(t, l, "k", rl)
+			if ok, err := l.Remembers(ctx, "k"); err != nil || !ok {
+				t.Fatalf("spending limit %q's budget forgot the mark: %v, %v", name, ok, err)
+			}
+		}
+	})
 	t.Run("concurrent callers share one exact budget", func(t *testing.T) {
 		l := newLimiter(t, nil) // the real clock: nothing refills within an hour's interval
 		rl := lim("conc", 100, 100*time.Hour, 0)
@@ -316,6 +364,13 @@ func TestRedisSharedAcrossClients(t *testing.T) {
 	if allowed.Load() != 60 {
 		t.Fatalf("two clients let %d of 200 requests through a shared budget of 60", allowed.Load())
 	}
+	// A mark made through one client is seen through the other.
+	if err := limiters[0].Remember(ctx, "signed-in", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := limiters[1].Remembers(ctx, "signed-in"); err != nil || !ok {
+		t.Fatalf("a mark made by another client: %v, %v", ok, err)
+	}
 	// The key expires with the budget: Redis keeps nothing that holds no information.
 	ttl, err := c1.PTTL(ctx, prefix+"shared:client").Result()
 	if err != nil || ttl <= 0 || ttl > 60*time.Hour {
@@ -344,6 +399,53 @@ func (f *flaky) Peek(ctx context.Context, key string, l tiledesk.RateLimit) (til
 		return tiledesk.RateDecision{}, errors.New("connection refused")
 	}
 	return f.inner.Peek(ctx, key, l)
+}
+
+func (f *flaky) Remember(ctx context.Context, key string, ttl time.Duration) error {
+	f.calls.Add(1)
+	if f.down.Load() {
+		return errors.New("connection refused")
+	}
+	return f.inner.Remember(ctx, key, ttl)
+}
+
+func (f *flaky) Remembers(ctx context.Context, key string) (bool, error) {
+	f.calls.Add(1)
+	if f.down.Load() {
+		return false, errors.New("connection refused")
+	}
+	return f.inner.Remembers(ctx, key)
+}
+
+// TestFailoverMarks: marks go to the primary while it answers and to local memory while it does not;
+// each is read where it was made.
+func TestFailoverMarks(t *testing.T) {
+	c := newClock()
+	primary := &flaky{inner: NewMemory(MemoryOptions{Now: c.Now})}
+	f := NewFailover(primary, NewMemory(MemoryOptions{Now: c.Now}), slog.New(slog.DiscardHandler), FailoverOptions{Retry: time.Second, Now: c.Now})
+	remembers := func(key string) bool {
+		t.Helper()
+		ok, err := f.Remembers(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if err := f.Remember(ctx, "before", time.Hour); err != nil || !remembers("before") {
+		t.Fatalf("a mark through a healthy primary: %v", err)
+	}
+	if ok, _ := primary.inner.Remembers(ctx, "before"); !ok {
+		t.Fatal("the mark was not kept by the primary")
+	}
+	primary.down.Store(true)
+	if err := f.Remember(ctx, "during", time.Hour); err != nil || !remembers("during") || remembers("before") {
+		t.Fatalf("while the primary is down, marks are local: %v", err)
+	}
+	primary.down.Store(false)
+	c.Add(time.Second)
+	if !remembers("before") || remembers("during") {
+		t.Fatal("once the primary is back its marks answer again")
+	}
 }
 
 func TestFailover(t *testing.T) {

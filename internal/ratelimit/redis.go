@@ -43,6 +43,32 @@ if allowed == 0 then retry = tat + interval - burst * interval - now end
 return {allowed, avail, retry, tat - now}
 `)
 
+// rememberScript stores a mark as its expiry on the limiter's clock (Redis's, as gcraScript's), and
+// lets Redis drop the key then. KEYS[1] the mark; ARGV: ttl (µs), now (µs; 0 = Redis's clock).
+var rememberScript = redis.NewScript(`
+local ttl = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+if now == 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+redis.call('SET', KEYS[1], string.format('%d', now + ttl), 'PX', math.ceil(ttl / 1000))
+return 1
+`)
+
+// remembersScript answers 1 when a mark's expiry is still ahead. ARGV: now (µs; 0 = Redis's clock).
+var remembersScript = redis.NewScript(`
+local until_ = tonumber(redis.call('GET', KEYS[1]))
+if not until_ then return 0 end
+local now = tonumber(ARGV[1])
+if now == 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+if until_ > now then return 1 end
+return 0
+`)
+
 // Redis is a RateLimiter whose budgets live in Redis, shared by every process that uses the same
 // Redis and prefix. Each key expires when its budget is full again, so Redis holds only live keys.
 type Redis struct {
@@ -96,12 +122,8 @@ func (r *Redis) take(ctx context.Context, key string, l tiledesk.RateLimit, cost
 	if !l.Enabled() {
 		return allowAll(l), nil
 	}
-	var now int64
-	if r.now != nil {
-		now = r.now().UnixMicro()
-	}
 	res, err := gcraScript.Run(ctx, r.client, []string{r.prefix + l.Name + ":" + key},
-		l.Interval().Microseconds(), l.MaxBurst(), cost, now).Int64Slice()
+		l.Interval().Microseconds(), l.MaxBurst(), cost, r.nowMicros()).Int64Slice()
 	if err != nil {
 		return tiledesk.RateDecision{}, fmt.Errorf("%w: %w", errNoRedis, err)
 	}
@@ -110,4 +132,34 @@ func (r *Redis) take(ctx context.Context, key string, l tiledesk.RateLimit, cost
 	}
 	return tiledesk.RateDecision{Allowed: res[0] == 1, Limit: l, Remaining: int(res[1]),
 		RetryAfter: time.Duration(res[2]) * time.Microsecond, ResetAfter: time.Duration(res[3]) * time.Microsecond}, nil
+}
+
+// markPrefix keeps marks apart from budgets, whose keys are a limit's name and a colon: no name holds a NUL.
+const markPrefix = "mark\x00"
+
+func (r *Redis) Remember(ctx context.Context, key string, ttl time.Duration) error {
+	if ttl <= 0 {
+		return nil
+	}
+	err := rememberScript.Run(ctx, r.client, []string{r.prefix + markPrefix + key}, ttl.Microseconds(), r.nowMicros()).Err()
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNoRedis, err)
+	}
+	return nil
+}
+
+func (r *Redis) Remembers(ctx context.Context, key string) (bool, error) {
+	n, err := remembersScript.Run(ctx, r.client, []string{r.prefix + markPrefix + key}, r.nowMicros()).Int()
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", errNoRedis, err)
+	}
+	return n == 1, nil
+}
+
+// nowMicros is the test clock's time, or 0 for Redis's own.
+func (r *Redis) nowMicros() int64 {
+	if r.now == nil {
+		return 0
+	}
+	return r.now().UnixMicro()
 }
