@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"io"
 	"log/slog"
@@ -24,11 +23,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/api"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
+	"github.com/tiledesk-go/tiledesk/internal/redistest"
 )
 
 // TestMain lets a test start this test binary as a real server process: with TILEDESK_TEST_SERVE=1
@@ -368,31 +366,6 @@ func TestProtectionConfig(t *testing.T) {
 	}
 }
 
-// redisURL is the Redis for the tests: TILEDESK_TEST_REDIS (CI sets it, and then it must answer),
-// else the local default, skipped when nothing answers there.
-func redisURL(t *testing.T) (string, *redis.Client) {
-	t.Helper()
-	url := os.Getenv("TILEDESK_TEST_REDIS")
-	required := url != ""
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opts)
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		c.Close()
-		if required {
-			t.Fatalf("TILEDESK_TEST_REDIS=%s does not answer: %v", url, err)
-		}
-		t.Skipf("no Redis at %s (%v); set TILEDESK_TEST_REDIS to require one", url, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return url, c
-}
-
 // startProcess runs this test binary as a tiledesk server process and returns its URL.
 func startProcess(t *testing.T, args ...string) string {
 	t.Helper()
@@ -433,15 +406,8 @@ func startProcess(t *testing.T, args ...string) string {
 // TestTwoProcessesShareOneBudget starts two server processes on one Redis and sends one client's
 // requests to both, alternately: together they allow the budget once, not once each.
 func TestTwoProcessesShareOneBudget(t *testing.T) {
-	url, client := redisURL(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "tiledesk-test:" + hex.EncodeToString(b) + ":"
-	t.Cleanup(func() {
-		if keys, _ := client.Keys(context.Background(), prefix+"*").Result(); len(keys) > 0 {
-			client.Del(context.Background(), keys...)
-		}
-	})
+	url := redistest.URL(t)
+	prefix := redistest.Prefix(t, url)
 	dir := t.TempDir()
 	// An hour per 15 requests: nothing refills while the test runs, however slow the machine.
 	common := []string{"--addr", "127.0.0.1:0", "--redis-url", url, "--redis-prefix", prefix, "--rate-limit", "15/1h"}

@@ -3,13 +3,11 @@ package ratelimit
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"hash/maphash"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/redistest"
 )
 
 // clock is a settable test clock.
@@ -294,57 +293,31 @@ func TestParseLimit(t *testing.T) {
 	}
 }
 
-// redisURL is the Redis the tests use: TILEDESK_TEST_REDIS (CI sets it, and then Redis must answer),
-// else a local default that is skipped when nothing listens there.
-func redisClient(t *testing.T) *redis.Client {
+// redisClient connects to the tests' Redis (redistest.URL).
+func redisClient(t *testing.T) (*redis.Client, string) {
 	t.Helper()
-	url := os.Getenv("TILEDESK_TEST_REDIS")
-	required := url != ""
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
+	url := redistest.URL(t)
 	c, err := NewRedisClient(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		if required {
-			t.Fatalf("TILEDESK_TEST_REDIS=%s does not answer: %v", url, err)
-		}
-		t.Skipf("no Redis at %s (%v); set TILEDESK_TEST_REDIS to require one", url, err)
-	}
 	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// testPrefix isolates a test's keys and deletes them afterwards.
-func testPrefix(t *testing.T, c *redis.Client) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	p := "tiledesk-test:" + hex.EncodeToString(b) + ":"
-	t.Cleanup(func() {
-		keys, _ := c.Keys(ctx, p+"*").Result()
-		if len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-	})
-	return p
+	return c, url
 }
 
 func TestRedis(t *testing.T) {
-	c := redisClient(t)
+	c, url := redisClient(t)
 	conformance(t, func(t *testing.T, now func() time.Time) tiledesk.RateLimiter {
-		return NewRedis(c, RedisOptions{Prefix: testPrefix(t, c), Now: now})
+		return NewRedis(c, RedisOptions{Prefix: redistest.Prefix(t, url), Now: now})
 	})
 }
 
 // TestRedisSharedAcrossClients: two clients (as two processes would have) draw on one budget.
 func TestRedisSharedAcrossClients(t *testing.T) {
-	c1 := redisClient(t)
+	c1, url := redisClient(t)
 	c2 := redis.NewClient(&redis.Options{Addr: c1.Options().Addr, DB: c1.Options().DB})
 	defer c2.Close()
-	prefix := testPrefix(t, c1)
+	prefix := redistest.Prefix(t, url)
 	limiters := []tiledesk.RateLimiter{NewRedis(c1, RedisOptions{Prefix: prefix}), NewRedis(c2, RedisOptions{Prefix: prefix})}
 	rl := lim("shared", 60, 60*time.Hour, 0)
 	var allowed atomic.Int64
@@ -494,7 +467,7 @@ func TestFailover(t *testing.T) {
 // TestFailoverRedisUnreachable runs the real Redis client against an address where Redis is down,
 // then up, without any waiting: the dialer decides.
 func TestFailoverRedisUnreachable(t *testing.T) {
-	real := redisClient(t)
+	real, url := redisClient(t)
 	var up atomic.Bool
 	c := redis.NewClient(&redis.Options{Addr: real.Options().Addr, DB: real.Options().DB, MaxRetries: -1,
 		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -507,7 +480,7 @@ func TestFailoverRedisUnreachable(t *testing.T) {
 	defer c.Close()
 	clk := newClock()
 	var logs bytes.Buffer
-	f := NewFailover(NewRedis(c, RedisOptions{Prefix: testPrefix(t, real)}), NewMemory(MemoryOptions{}),
+	f := NewFailover(NewRedis(c, RedisOptions{Prefix: redistest.Prefix(t, url)}), NewMemory(MemoryOptions{}),
 		slog.New(slog.NewTextHandler(&logs, nil)), FailoverOptions{Now: clk.Now})
 	rl := lim("default", 2, time.Hour, 0)
 	for range 2 {
