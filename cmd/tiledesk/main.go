@@ -198,9 +198,9 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 	fs.StringVar(&signinLimit, "signin-rate-limit", env("TILEDESK_SIGNIN_RATE_LIMIT", "20/1m"),
 		"sign-in and sign-up attempts per client address; 0 disables (TILEDESK_SIGNIN_RATE_LIMIT)")
 	fs.StringVar(&failLimit, "login-failure-limit", env("TILEDESK_LOGIN_FAILURE_LIMIT", "10/10m"),
-		"failed password checks per email address (sign-in and Basic auth); 0 disables (TILEDESK_LOGIN_FAILURE_LIMIT)")
+		"failed password checks per email address by clients not known to the account (sign-in and Basic auth); 0 disables (TILEDESK_LOGIN_FAILURE_LIMIT)")
 	fs.StringVar(&failIPLimit, "login-failure-ip-limit", env("TILEDESK_LOGIN_FAILURE_IP_LIMIT", "50/10m"),
-		"failed password checks per client address; 0 disables (TILEDESK_LOGIN_FAILURE_IP_LIMIT)")
+		"failed password checks per client address, on accounts it is not known to; 0 disables (TILEDESK_LOGIN_FAILURE_IP_LIMIT)")
 	fs.StringVar(&mailLimit, "mail-rate-limit", env("TILEDESK_MAIL_RATE_LIMIT", "5/1h"),
 		"messages one address may receive (verification, password reset, invitation); 0 disables (TILEDESK_MAIL_RATE_LIMIT)")
 	fs.StringVar(&cfg.smtpURL, "smtp-url", env("TILEDESK_SMTP_URL", ""),
@@ -237,6 +237,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 			"no bound on PostgreSQL; 0 no bound (TILEDESK_MAX_ACTIVE_READS)")
 	fs.StringVar(&cfg.debugAddr, "debug-addr", env("TILEDESK_DEBUG_ADDR", ""),
 		"serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; never expose it (TILEDESK_DEBUG_ADDR)")
+	readBudgets := budgetFlags(fs, env)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		printUsage(fs, stdout)
@@ -291,6 +292,9 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 	}
 	if cfg.limits.Mail, err = ratelimit.ParseLimit("mail-rate-limit", mailLimit); err != nil {
 		return nil, fmt.Errorf("--mail-rate-limit: %w", err)
+	}
+	if err := readBudgets(&cfg); err != nil {
+		return nil, err
 	}
 	if err := checkMailConfig(&cfg); err != nil {
 		return nil, err

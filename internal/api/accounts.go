@@ -67,6 +67,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request, c *call) e
 	} else if err != nil {
 		return err
 	}
+	s.signedIn(w, r, u.Email)
 	if noMail == nil || !*noMail {
 		s.sendMail(r, s.verifyMail(u))
 	}
@@ -103,6 +104,7 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request, c *call) e
 		s.loginFailed(r, email)
 		return errSigninFailed
 	}
+	s.signedIn(w, r, u.Email)
 	token, err := s.issueUserToken(u)
 	if err != nil {
 		return err
@@ -147,6 +149,9 @@ func (s *Server) handleSigninAnonymously(w http.ResponseWriter, r *http.Request,
 	}
 	project, err := s.resolveProject(r, pid)
 	if err != nil {
+		return err
+	}
+	if err := s.limitAnonymousSignIn(w, r, project.ID); err != nil {
 		return err
 	}
 	id := uuid.NewString()

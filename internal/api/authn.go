@@ -78,6 +78,7 @@ func (s *Server) basicCaller(r *http.Request, email, password string) (*caller, 
 			return nil, errUnauthorized
 		}
 		s.basic.Remember(u.Email, password, u.ID, u.PasswordHash)
+		s.signedIn(nil, r, u.Email)
 	}
 	return &caller{user: u, subject: auth.SubjectUser, id: u.ID}, nil
 }

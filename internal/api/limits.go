@@ -1,16 +1,14 @@
 package api
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/auth"
 )
 
 // RateLimits configures rate limiting. With a nil Limiter nothing is limited and no limit headers
@@ -26,10 +24,21 @@ type RateLimits struct {
 	// SignIn limits sign-in and sign-up attempts per client address, on top of Default.
 	SignIn tiledesk.RateLimit
 	// LoginFailures limits failed password checks (sign-in, Basic authentication, sign-up with a
-	// taken email) per email address; LoginFailuresIP per client address. Once a budget is spent,
-	// attempts answer 429 before any password is compared, so guessing is slowed to the refill rate.
-	LoginFailures   tiledesk.RateLimit
-	LoginFailuresIP tiledesk.RateLimit
+	// taken email) per email address and LoginFailuresIP per client address, for clients not known
+	// to the account; LoginFailuresKnown per account and known client: a device or address that
+	// signed in to the account within KnownFor (0: none is known). Once a budget is spent,
+	// attempts answer 429 before any password is compared, so guessing is slowed to the refill
+	// rate, while strangers who spend theirs on purpose do not lock the owner out (see logins.go).
+	LoginFailures      tiledesk.RateLimit
+	LoginFailuresIP    tiledesk.RateLimit
+	LoginFailuresKnown tiledesk.RateLimit
+	KnownFor           time.Duration
+	// AnonymousSignIns limits guest sign-ins, each a new membership and token, per client address;
+	// AnonymousSignInsProject per project. GuestWrites limits the writes of guest tokens per client
+	// address, on top of each token's own budget: minting tokens buys no budget.
+	AnonymousSignIns        tiledesk.RateLimit
+	AnonymousSignInsProject tiledesk.RateLimit
+	GuestWrites             tiledesk.RateLimit
 	// Mail limits the messages one address receives (verification, reset, invitation), so that
 	// nobody can use the server to flood a mailbox.
 	Mail tiledesk.RateLimit
@@ -41,7 +50,9 @@ type RateLimits struct {
 // named gives every limit the name that keys, metrics and 429 bodies use.
 func (l RateLimits) named() RateLimits {
 	l.Default.Name, l.SignIn.Name = "default", "signin"
-	l.LoginFailures.Name, l.LoginFailuresIP.Name = "login-email", "login-ip"
+	l.LoginFailures.Name, l.LoginFailuresIP.Name, l.LoginFailuresKnown.Name = "login-email", "login-ip", "login-known"
+	l.AnonymousSignIns.Name, l.AnonymousSignInsProject.Name = "signin-anonymous", "signin-anonymous-project"
+	l.GuestWrites.Name = "guest-writes"
 	l.Mail.Name = "mail"
 	l.Search.Name = "search"
 	routes := make(map[string]tiledesk.RateLimit, len(l.Routes))
@@ -66,6 +77,8 @@ const (
 	scopeCredential = "credential"
 	scopeAddress    = "address"
 	scopeEmail      = "email"
+	scopeKnown      = "known-client"
+	scopeProject    = "project"
 )
 
 // clientKey is the budget key of the client's address. IPv6 clients are counted per /64, the
@@ -79,7 +92,8 @@ func clientKey(r *http.Request) string {
 }
 
 // limit takes one request from the caller's budget under rl: per credential (and project) once the
-// caller is identified, else per client address.
+// caller is identified, else per client address. A guest's writes also draw on its address's
+// guest budget: anyone can mint guest tokens, and each has a budget of its own.
 func (s *Server) limit(w http.ResponseWriter, r *http.Request, c *call, rl tiledesk.RateLimit) error {
 	if c.caller == nil {
 		return s.take(w, r, rl, clientKey(r), scopeAddress)
@@ -88,7 +102,22 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, c *call, rl tiled
 	if c.project != nil {
 		key += "@" + c.project.ID
 	}
-	return s.take(w, r, rl, key, scopeCredential)
+	if err := s.take(w, r, rl, key, scopeCredential); err != nil {
+		return err
+	}
+	if c.caller.subject == auth.SubjectGuest && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return s.take(w, r, s.limits.GuestWrites, clientKey(r), scopeAddress)
+	}
+	return nil
+}
+
+// limitAnonymousSignIn takes an anonymous sign-in from the client address's budget and the
+// project's.
+func (s *Server) limitAnonymousSignIn(w http.ResponseWriter, r *http.Request, projectID string) error {
+	if err := s.take(w, r, s.limits.AnonymousSignIns, clientKey(r), scopeAddress); err != nil {
+		return err
+	}
+	return s.take(w, r, s.limits.AnonymousSignInsProject, "project:"+projectID, scopeProject)
 }
 
 // take asks the limiter and answers 429 when the budget is spent. A limiter that cannot decide lets
@@ -113,45 +142,6 @@ func (s *Server) take(w http.ResponseWriter, r *http.Request, rl tiledesk.RateLi
 type budget struct {
 	limit      tiledesk.RateLimit
 	key, scope string
-}
-
-// loginBudgets are the failure budgets a password check draws on. Emails are hashed: the limiter's
-// store (Redis) need not hold addresses.
-func (s *Server) loginBudgets(r *http.Request, email string) [2]budget {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
-	return [2]budget{
-		{s.limits.LoginFailures, "email:" + hex.EncodeToString(sum[:16]), scopeEmail},
-		{s.limits.LoginFailuresIP, clientKey(r), scopeAddress},
-	}
-}
-
-// checkLogin runs before a password comparison: 429 when the email or the client address has spent
-// its failure budget. It takes nothing; only failures do (loginFailed).
-func (s *Server) checkLogin(r *http.Request, email string) error {
-	if s.limits.Limiter == nil {
-		return nil
-	}
-	for _, b := range s.loginBudgets(r, email) {
-		if !b.limit.Enabled() {
-			continue
-		}
-		if d, err := s.limits.Limiter.Peek(r.Context(), b.key, b.limit); err == nil && !d.Allowed {
-			return s.tooMany(d, b.scope)
-		}
-	}
-	return nil
-}
-
-// loginFailed charges a failed password check to the email and to the client address.
-func (s *Server) loginFailed(r *http.Request, email string) {
-	if s.limits.Limiter == nil {
-		return
-	}
-	for _, b := range s.loginBudgets(r, email) {
-		if b.limit.Enabled() {
-			_, _ = s.limits.Limiter.Allow(r.Context(), b.key, b.limit)
-		}
-	}
 }
 
 // rateShown is the decision whose headers a response carries: the one closest to refusal.
@@ -206,16 +196,21 @@ type tooManyBody struct {
 }
 
 var scopePhrase = map[string]string{scopeCredential: "per credential and project", scopeAddress: "per client address",
-	scopeEmail: "per email address"}
+	scopeEmail: "per email address, from clients that have not signed in to it recently",
+	scopeKnown: "per account and client that signed in to it recently", scopeProject: "per project"}
+
+// limitWhat words what a limit counts, in 429 messages; "requests" unless named here.
+var limitWhat = map[string]string{"login-email": "failed sign-ins", "login-ip": "failed sign-ins", "login-known": "failed sign-ins",
+	"signin-anonymous": "anonymous sign-ins", "signin-anonymous-project": "anonymous sign-ins", "guest-writes": "guest writes"}
 
 // tooMany is the 429 for a refused decision: the body says which limit, its size and window, and
 // when it resets; Retry-After and the limit headers travel with it.
 func (s *Server) tooMany(d tiledesk.RateDecision, scope string) error {
 	s.metrics.rejected.WithLabelValues(d.Limit.Name).Inc()
 	retry := max(1, ceilSeconds(d.RetryAfter))
-	what := "requests"
-	if scope == scopeEmail || d.Limit.Name == "login-ip" {
-		what = "failed sign-ins"
+	what := limitWhat[d.Limit.Name]
+	if what == "" {
+		what = "requests"
 	}
 	h := http.Header{}
 	s.limitHeaders(h, d)
