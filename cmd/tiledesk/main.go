@@ -133,9 +133,6 @@ func splitList(v, sep string) []string {
 	return out
 }
 
-// errShown ends a run that only printed something asked for (--help, --version): it exits 0.
-var errShown = errors.New("shown")
-
 // parseConfig reads the configuration. --help prints the flags to stdout and --version the version;
 // both then return errShown.
 func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*config, error) {
@@ -377,21 +374,6 @@ func newLogger(cfg *config, w io.Writer) (*slog.Logger, error) {
 
 // openStore opens and migrates the database a --db value names.
 func openStore(ctx context.Context, db string) (*sqlstore.Store, error) { return dbopen.Open(ctx, db) }
-
-// printUsage writes --help.
-func printUsage(fs *flag.FlagSet, w io.Writer) {
-	fmt.Fprint(w, `Usage: tiledesk [flags]    serve the Tiledesk REST API
-       tiledesk version    print the version
-       tiledesk help       print this help
-
-Every flag can also be set by the environment variable in parentheses; a flag wins over its variable.
-
-Flags:
-`)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-}
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "version" || args[0] == "help") {
