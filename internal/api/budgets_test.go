@@ -148,6 +148,24 @@ func TestFailingOnPurposeDoesNotLockTheOwnerOut(t *testing.T) {
 	signin(victim.password, from("192.0.2.99")).want(t, 200)
 }
 
+// TestKnownClientsBySpelling: every spelling of an account's address (case, a domain in Unicode or
+// punycode) is the same account, for the strangers' budget and for the clients it knows.
+func TestKnownClientsBySpelling(t *testing.T) {
+	e, _ := limitedEnv(t, loginLimits())
+	e.do("POST", "/auth/signup", map[string]string{"email": "Ann@bücher.example", "password": "Passw0rd!",
+		"firstname": "Ann", "lastname": "B"}, from("192.0.2.1")).want(t, 200)
+	home := from("203.0.113.10")
+	signin := func(email, password string, c ...cred) *resp {
+		return e.do("POST", "/auth/signin", map[string]string{"email": email, "password": password}, c...)
+	}
+	signin("ANN@bücher.example", "Passw0rd!", home).want(t, 200)
+	for _, spelling := range []string{"ann@xn--bcher-kva.example", "ANN@XN--BCHER-KVA.EXAMPLE", "Ann@bücher.example"} {
+		signin(spelling, "guess", from("192.0.2.66")).want(t, 401)
+	}
+	want429(t, signin("ann@bücher.example", "Passw0rd!", from("192.0.2.99")), "login-email", scopeEmail)
+	signin("ann@xn--bcher-kva.example", "Passw0rd!", home).want(t, 200)
+}
+
 // TestKnownClientsExpire: an address is known for KnownFor after its latest sign-in, then it is a
 // stranger again.
 func TestKnownClientsExpire(t *testing.T) {

@@ -26,8 +26,10 @@ type loginClient struct {
 	known   string // the known device ("dev:<id>") or address ("ip:..."); "" for a stranger
 }
 
+// accountKey is the account an email names, as sign-in looks it up: every spelling of one account's
+// address (case, a domain in Unicode or punycode) shares its budgets and its known clients.
 func accountKey(email string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	sum := sha256.Sum256([]byte(lookupEmail(strings.TrimSpace(email))))
 	return hex.EncodeToString(sum[:16])
 }
 
