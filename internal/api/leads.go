@@ -278,7 +278,10 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 			}
 		}
 	}
-	leads, err := s.renderLeads(r.Context(), c.project.ID, page.Versions, order, span)
+	leads, shown, err := s.renderLeads(r.Context(), c.project.ID, page.Versions, order, span, maxPageBytes)
+	if err == nil && shown < len(page.Versions) {
+		page, err = s.cutLeadPage(r.Context(), c.project.ID, f, page, shown)
+	}
 	if err != nil {
 		return err
 	}
@@ -387,53 +390,6 @@ func appendLeadList(buf []byte, limit int, page *tiledesk.VersionPage, leads [][
 	buf = append(buf, `,"next_cursor":`...)
 	buf = appendCursor(buf, page.Next)
 	return append(buf, '}')
-}
-
-// renderLeads returns the JSON of the leads at the given versions, in their order (see
-// renderCached). A lead deleted since the versions were read is left out; one changed since is
-// rendered as it is now. The leads the render cache holds at their version are taken in place,
-// without the map and lists renderCached builds: on a page of 40 those were a sixth of what the
-// page allocated. When the versions are a page of a current lead order (order is not nil, span
-// places them), the renderings the order keeps are taken first, and the ones found in the cache
-// are kept there for the next page.
-func (s *Server) renderLeads(ctx context.Context, projectID string, versions []tiledesk.Version,
-	order *leadOrder, span orderSpan) ([][]byte, error) {
-	out := make([][]byte, len(versions))
-	var missing []wanted
-	for i, v := range versions {
-		if order != nil {
-			if b := order.body(span.at(i)); b != nil {
-				out[i] = b
-				continue
-			}
-		}
-		if b, ok := s.renders.get(renderKeyOf(kindLead, projectID, v.ID), versionOf(v.UpdatedAt)); ok {
-			out[i] = b
-			if order != nil {
-				order.keep(span.at(i), b)
-			}
-			continue
-		}
-		missing = append(missing, wanted{id: v.ID}) // not kept at its version: read, not looked up again
-	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	byID, err := s.renderLeadsByID(ctx, projectID, missing)
-	if err != nil {
-		return nil, err
-	}
-	kept := out[:0]
-	for i, v := range versions {
-		b := out[i]
-		if b == nil {
-			b = byID[v.ID]
-		}
-		if b != nil {
-			kept = append(kept, b)
-		}
-	}
-	return kept, nil
 }
 
 func (s *Server) renderLeadsByID(ctx context.Context, projectID string, wants []wanted) (map[string][]byte, error) {

@@ -44,6 +44,23 @@ var agentView = &conversationView{core: kindRequest, lead: kindLead, requester: 
 // rendered once each. have holds conversations the caller already read whole.
 func (s *Server) renderPopulated(ctx context.Context, view *conversationView, projectID string, refs []tiledesk.RequestRef,
 	have map[string]*tiledesk.Request) ([][]byte, error) {
+	out, err := s.renderPopulatedEach(ctx, view, projectID, refs, have)
+	if err != nil {
+		return nil, err
+	}
+	kept := out[:0]
+	for _, b := range out {
+		if b != nil {
+			kept = append(kept, b)
+		}
+	}
+	return kept, nil
+}
+
+// renderPopulatedEach is renderPopulated with one rendering per ref, in their order: nil for a
+// conversation deleted since its ref was read.
+func (s *Server) renderPopulatedEach(ctx context.Context, view *conversationView, projectID string, refs []tiledesk.RequestRef,
+	have map[string]*tiledesk.Request) ([][]byte, error) {
 	cores, err := s.renderCores(ctx, view, projectID, refs, have)
 	if err != nil {
 		return nil, err
@@ -65,8 +82,8 @@ func (s *Server) renderPopulated(ctx context.Context, view *conversationView, pr
 		return nil, err
 	}
 
-	out := make([][]byte, 0, len(refs))
-	for _, ref := range refs {
+	out := make([][]byte, len(refs))
+	for i, ref := range refs {
 		core := cores[ref.ID]
 		if core == nil {
 			continue // deleted since its ref was read
@@ -96,7 +113,7 @@ func (s *Server) renderPopulated(ctx context.Context, view *conversationView, pr
 			b = append(b, '}')
 		}
 		b = append(b, "]}"...)
-		out = append(out, b)
+		out[i] = b
 	}
 	return out, nil
 }

@@ -182,8 +182,13 @@ func (c *renderCache) confirm(key renderKey, v version, clock int64) {
 
 // put keeps body as the JSON of key at version. Past the shard's budget it drops entries in the
 // map's (random) order: which ones go matters little, as any of them is rendered again on demand.
-// body must not be changed afterwards.
+// An object's rendering larger than a sixteenth of a shard (256 KB of the default 64 MiB) is not
+// kept: it would push out hundreds of others, and rendering it again costs little next to sending
+// it. body must not be changed afterwards.
 func (c *renderCache) put(key renderKey, v version, body []byte) {
+	if len(body) > c.limit/16 {
+		return
+	}
 	c.store(key, rendered{version: v, body: body})
 }
 

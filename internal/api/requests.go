@@ -370,19 +370,11 @@ func dateRange(q map[string][]string, f *tiledesk.RequestFilter) error {
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f tiledesk.RequestFilter, limit int, shared bool) error {
 	view := viewOf(c)
 	if r.URL.Query().Get("no_populate") == "true" {
-		page, err := s.store.FindRequests(r.Context(), c.project.ID, f)
+		items, count, next, err := s.unpopulatedPage(r.Context(), view, c.project.ID, f, maxPageBytes)
 		if err != nil {
 			return err
 		}
-		items := make([][]byte, 0, len(page.Requests))
-		for _, req := range page.Requests {
-			b, err := encodeJSON(unpopulated(view, req))
-			if err != nil {
-				return err
-			}
-			items = append(items, b)
-		}
-		writeRaw(w, http.StatusOK, requestListBody(limit, page.Count, items, page.Next))
+		writeRaw(w, http.StatusOK, requestListBody(limit, count, items, next))
 		return nil
 	}
 	// A shared list is kept whole and served again for as long as nothing it shows has changed. The
@@ -406,7 +398,10 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f
 	if err != nil {
 		return err
 	}
-	items, err := s.renderPopulated(r.Context(), view, c.project.ID, page.Refs, nil)
+	items, shown, err := s.renderPopulatedWithin(r.Context(), view, c.project.ID, page.Refs, maxPageBytes)
+	if err == nil && shown < len(page.Refs) {
+		page, err = s.cutRequestPage(r.Context(), c.project.ID, f, page, shown)
+	}
 	if err != nil {
 		return err
 	}

@@ -89,6 +89,7 @@ type Server struct {
 	renders          *renderCache
 	leadOrders       *leadOrders // nil: none kept
 	reads            *readGate   // nil: reads are not gated
+	sizes            *sizeHints  // the rows' sizes of lists and exports, to read about what fits
 	mailer           tiledesk.Mailer
 	links            *auth.Links
 	publicURL        string
@@ -149,6 +150,7 @@ func New(cfg Config) *Server {
 		s.leadOrders = newLeadOrders(renderBytes, s.readLeadOrder, s.log)
 	}
 	s.reads = newReadGate(cfg.MaxActiveReads)
+	s.sizes = &sizeHints{}
 	s.mailer, s.links, s.publicURL = mailSetup(cfg, s.log)
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {
