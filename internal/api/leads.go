@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/uuid"
 
@@ -407,68 +405,6 @@ func renderLead(l *tiledesk.Lead) (any, version) {
 		return toLead(l), versionOf(l.UpdatedAt) // encodeJSON reports the error
 	}
 	return preEncoded(b), versionOf(l.UpdatedAt)
-}
-
-var leadCSVHeader = []string{"_id", "lead_id", "fullname", "email", "phone", "company", "note", "streetAddress", "city",
-	"region", "zipcode", "country", "tags", "status", "id_project", "createdBy", "createdAt", "updatedAt"}
-
-// handleLeadCSV streams the filtered leads as ';'-separated CSV, a page at a time, so memory does not
-// grow with the number of rows.
-func (s *Server) handleLeadCSV(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, _, err := leadListQuery(r)
-	if err != nil {
-		return err
-	}
-	f.Limit, f.NoCount = 500, true
-	page, err := s.store.FindLeads(r.Context(), c.project.ID, f) // the first page before any byte is sent
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="leads.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
-	_ = cw.Write(leadCSVHeader)
-	flusher, _ := w.(http.Flusher)
-	for {
-		for _, l := range page.Leads {
-			_ = cw.Write(csvSafe([]string{l.ID, l.LeadID, l.Fullname, l.Email, l.Phone, l.Company, l.Note,
-				l.StreetAddress, l.City, l.Region, l.Zipcode, l.Country, strings.Join(l.Tags, ","), strconv.Itoa(l.Status),
-				l.ProjectID, l.CreatedBy, jsDate(l.CreatedAt), jsDate(l.UpdatedAt)}))
-		}
-		cw.Flush()
-		if flusher != nil {
-			flusher.Flush()
-		}
-		if cw.Error() != nil || page.Next == nil {
-			return nil // a write error means the client went away; the status is already sent
-		}
-		f.After, f.Offset = page.Next, 0
-		if page, err = s.store.FindLeads(r.Context(), c.project.ID, f); err != nil {
-			s.log.Error("lead export interrupted", "project", c.project.ID, "err", err)
-			return nil
-		}
-	}
-}
-
-func jsDate(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-// csvSafe defuses cells a spreadsheet would run as formulas, keeping phone numbers like +39 06 1234.
-func csvSafe(cells []string) []string {
-	for i, c := range cells {
-		if c == "" {
-			continue
-		}
-		switch c[0] {
-		case '=', '@', '\t', '\r':
-			cells[i] = "'" + c
-		case '+', '-':
-			if strings.IndexFunc(c[1:], func(r rune) bool { return !unicode.IsDigit(r) && !strings.ContainsRune(" ().-/", r) }) >= 0 {
-				cells[i] = "'" + c
-			}
-		}
-	}
-	return cells
 }
 
 func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) error {

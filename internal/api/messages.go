@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -265,42 +264,12 @@ func (s *Server) handleMessageGet(w http.ResponseWriter, r *http.Request, c *cal
 	return nil
 }
 
-// handleMessageCSV streams a conversation's messages as ';'-separated CSV, a page at a time.
+// handleMessageCSV streams a conversation's messages (streamCSV).
 func (s *Server) handleMessageCSV(w http.ResponseWriter, r *http.Request, c *call) error {
 	req, err := s.visibleRequest(r, c)
 	if err != nil {
 		return err
 	}
-	f := tiledesk.MessageFilter{Limit: 500}
-	msgs, next, err := s.store.FindMessages(r.Context(), c.project.ID, req.RequestID, f)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="messages.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
-	_ = cw.Write([]string{"_id", "sender", "senderFullname", "recipient", "type", "text", "status", "createdAt"})
-	visitor := visibilityOf(c).IsVisitor()
-	for {
-		for _, m := range msgs {
-			if visitor && tiledesk.IsInternal(m.Attributes) {
-				continue
-			}
-			_ = cw.Write(csvSafe([]string{m.ID, m.Sender, m.SenderFullname, m.Recipient, m.Type, m.Text,
-				strconv.Itoa(m.Status), jsDate(m.CreatedAt)}))
-		}
-		cw.Flush()
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
-		}
-		if cw.Error() != nil || next == nil {
-			return nil
-		}
-		f.After = next
-		if msgs, next, err = s.store.FindMessages(r.Context(), c.project.ID, req.RequestID, f); err != nil {
-			s.log.Error("message export interrupted", "project", c.project.ID, "err", err)
-			return nil
-		}
-	}
+	return s.streamCSV(w, r, c, "messages.csv", messageCSVHeader,
+		s.messageCSVBatch(c.project.ID, req.RequestID, visibilityOf(c).IsVisitor()))
 }

@@ -28,8 +28,9 @@ func newReadGate(n int) *readGate {
 	return &readGate{sem: semaphore.NewWeighted(int64(n))}
 }
 
-// gated reports whether r waits at the gate: reads do, except streamed exports and connection
-// upgrades (websockets), which would hold their place for as long as the client stays.
+// gated reports whether r waits at the gate: reads do, except streamed exports, whose batches
+// wait each in turn (inLine), and connection upgrades (websockets), which would hold their place
+// for as long as the client stays.
 func (g *readGate) gated(r *http.Request, streamed bool) bool {
 	return g != nil && !streamed && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
 		r.Header.Get("Upgrade") == ""
@@ -46,6 +47,15 @@ func (g *readGate) run(ctx context.Context, fn func() error) error {
 	}
 	defer g.sem.Release(1)
 	return fn()
+}
+
+// inLine runs fn as run does, or at once where reads are not gated (a nil gate): an export's
+// batches wait their turn as other reads do, each holding a place only while it reads.
+func (g *readGate) inLine(ctx context.Context, fn func() error) error {
+	if g == nil {
+		return fn()
+	}
+	return g.run(ctx, fn)
 }
 
 // errGaveUp answers a read whose client went away before its turn; nobody reads it but the log.

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"slices"
@@ -464,73 +463,6 @@ func (s *Server) handleRequestCount(w http.ResponseWriter, r *http.Request, c *c
 		BotAssigned int `json:"bot_assigned"`
 	}{counts.Unassigned, counts.Assigned, counts.BotAssigned})
 	return nil
-}
-
-var requestCSVHeader = []string{"_id", "request_id", "ticket_id", "status", "first_text", "subject", "requester", "lead",
-	"lead_fullname", "lead_email", "department", "department_name", "participants", "tags", "channel_name", "priority",
-	"createdAt", "updatedAt", "closed_at"}
-
-// handleRequestCSV streams the filtered conversations, 500 at a time.
-func (s *Server) handleRequestCSV(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, _, err := requestListQuery(r)
-	if err != nil {
-		return err
-	}
-	f.Limit, f.NoCount, f.VisibleTo = 500, true, visibilityOf(c)
-	page, err := s.store.FindRequests(r.Context(), c.project.ID, f)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="requests.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
-	_ = cw.Write(requestCSVHeader)
-	flusher, _ := w.(http.Flusher)
-	for {
-		var leadIDs, deptIDs []string
-		for _, req := range page.Requests {
-			leadIDs, deptIDs = append(leadIDs, req.LeadID), append(deptIDs, req.DepartmentID)
-		}
-		leads, err := s.store.FindLeadsByIDs(r.Context(), c.project.ID, leadIDs)
-		if err != nil {
-			s.log.Error("request export interrupted", "project", c.project.ID, "err", err)
-			return nil
-		}
-		depts, err := s.store.FindDepartmentsByIDs(r.Context(), c.project.ID, deptIDs)
-		if err != nil {
-			s.log.Error("request export interrupted", "project", c.project.ID, "err", err)
-			return nil
-		}
-		for _, req := range page.Requests {
-			var leadName, leadEmail, deptName, closed string
-			if l := leads[req.LeadID]; l != nil {
-				leadName, leadEmail = l.Fullname, l.Email
-			}
-			if d := depts[req.DepartmentID]; d != nil {
-				deptName = d.Name
-			}
-			if req.ClosedAt != nil {
-				closed = jsDate(*req.ClosedAt)
-			}
-			_ = cw.Write(csvSafe([]string{req.ID, req.RequestID, strconv.Itoa(req.TicketID), strconv.Itoa(req.Status),
-				req.FirstText, req.Subject, req.RequesterID, req.LeadID, leadName, leadEmail, req.DepartmentID, deptName,
-				strings.Join(req.Participants, ","), strings.Join(tagNames(req.Tags), ","), req.Channel.Name, req.Priority,
-				jsDate(req.CreatedAt), jsDate(req.UpdatedAt), closed}))
-		}
-		cw.Flush()
-		if flusher != nil {
-			flusher.Flush()
-		}
-		if cw.Error() != nil || page.Next == nil {
-			return nil
-		}
-		f.After, f.Offset = page.Next, 0
-		if page, err = s.store.FindRequests(r.Context(), c.project.ID, f); err != nil {
-			s.log.Error("request export interrupted", "project", c.project.ID, "err", err)
-			return nil
-		}
-	}
 }
 
 func tagNames(tags []tiledesk.RequestTag) []string {
