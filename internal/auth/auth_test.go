@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +181,48 @@ func TestVerifiedTokensAreRememberedUntilTheyExpire(t *testing.T) {
 	now = now.Add(time.Hour + time.Minute)
 	if _, err := tk.Verify(tok); !errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("an expired remembered token passed: %v", err)
+	}
+}
+
+// TestVerifiedTokensHoldBoundedBytes: thousands of tokens with large claims (a visitor signs in
+// with whatever attributes it likes) leave the verified-token memory within its bytes, and a token
+// in use meanwhile stays remembered.
+func TestVerifiedTokensHoldBoundedBytes(t *testing.T) {
+	tk := newTokens(t)
+	const limit = 4 << 20
+	tk.verified = newVerifiedCache(limit)
+	inUse, _ := tk.Issue(Claims{ID: "agent", Subject: SubjectUser})
+	first, err := tk.Verify(inUse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := map[string]any{"notes": strings.Repeat("x", 20<<10)}
+	for i := range 2000 {
+		tok, _ := tk.Issue(Claims{ID: fmt.Sprint("guest-", i), Subject: SubjectGuest, Attributes: attrs})
+		if _, err := tk.Verify(tok); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 0 {
+			if again, err := tk.Verify(inUse); err != nil || again != first {
+				t.Fatalf("after %d other tokens the token in use was parsed again (%v)", i+1, err)
+			}
+		}
+	}
+	held := 0
+	for _, gen := range []map[string]*Claims{tk.verified.cur, tk.verified.prev} {
+		for token := range gen {
+			held += verifiedEntryBytes(token)
+		}
+	}
+	if held > limit || tk.verified.bytes() != held {
+		t.Fatalf("the verified tokens hold %d bytes (counted %d), more than %d", held, tk.verified.bytes(), limit)
+	}
+	// A token larger than half the memory is verified every time, never kept.
+	huge, _ := tk.Issue(Claims{ID: "huge", Subject: SubjectGuest, Attributes: map[string]any{"x": strings.Repeat("y", limit)}})
+	if _, err := tk.Verify(huge); err != nil {
+		t.Fatal(err)
+	}
+	if _, kept := tk.verified.get(huge, time.Now()); kept {
+		t.Fatal("a token larger than the memory was kept")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -70,15 +69,9 @@ type Tokens struct {
 	lifetime time.Duration
 	now      func() time.Time
 
-	// verified remembers tokens that passed Verify, by their full text (signature included, so no
-	// entry can be made for a token we did not sign), until they expire: parsing a token's JSON
-	// costs more than the rest of authenticating a request.
-	mu       sync.RWMutex
-	verified map[string]*Claims
+	// verified remembers tokens that passed Verify (verifiedCache).
+	verified *verifiedCache
 }
-
-// maxVerified bounds the verified-token memory; past it the memory is emptied.
-const maxVerified = 50_000
 
 // MinSecretBytes is the shortest secret accepted: HS256 is only as strong as its key.
 const MinSecretBytes = 16
@@ -91,7 +84,7 @@ func NewTokens(secret []byte, lifetime time.Duration) (*Tokens, error) {
 	if lifetime <= 0 {
 		return nil, errors.New("token lifetime must be positive")
 	}
-	return &Tokens{secret: secret, lifetime: lifetime, now: time.Now, verified: map[string]*Claims{}}, nil
+	return &Tokens{secret: secret, lifetime: lifetime, now: time.Now, verified: newVerifiedCache(maxVerifiedBytes)}, nil
 }
 
 // SetClock replaces the clock, for tests.
@@ -119,27 +112,14 @@ var ErrInvalidToken = errors.New("invalid token")
 // Verify checks the signature (HS256 only), expiry (required) and the presence of _id and sub. The
 // claims returned are shared between callers: read them, do not change them.
 func (t *Tokens) Verify(token string) (*Claims, error) {
-	t.mu.RLock()
-	c, ok := t.verified[token]
-	t.mu.RUnlock()
-	if ok {
-		if t.now().Unix() < c.ExpiresAt+30 { // the leeway Verify grants
-			return c, nil
-		}
-		t.mu.Lock()
-		delete(t.verified, token)
-		t.mu.Unlock()
+	if c, ok := t.verified.get(token, t.now()); ok {
+		return c, nil
 	}
 	c, err := t.parse(token)
 	if err != nil {
 		return nil, err
 	}
-	t.mu.Lock()
-	if len(t.verified) >= maxVerified {
-		t.verified = map[string]*Claims{}
-	}
-	t.verified[token] = c
-	t.mu.Unlock()
+	t.verified.put(token, c)
 	return c, nil
 }
 
