@@ -10,10 +10,12 @@ import (
 )
 
 // goStats are the Go runtime's running totals as the server's /metrics reports them (Prometheus'
-// Go collector): bytes allocated since start and garbage collections completed.
+// Go collector): bytes allocated since start and garbage collections completed, and the heap in
+// use.
 type goStats struct {
 	allocBytes float64
 	gcCycles   float64
+	heapInuse  float64 // bytes in spans holding objects now (0 when not reported)
 }
 
 // goStatsReader returns a reader of url's /metrics that reports ok=false when the server has no
@@ -47,6 +49,11 @@ func goStatsReader(url string) func() (goStats, bool) {
 				dst = &s.allocBytes
 			case "go_gc_duration_seconds_count":
 				dst = &s.gcCycles
+			case "go_memstats_heap_inuse_bytes":
+				if v, err := strconv.ParseFloat(value, 64); err == nil {
+					s.heapInuse = v
+				}
+				continue
 			default:
 				continue
 			}

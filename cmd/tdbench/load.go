@@ -35,6 +35,9 @@ type result struct {
 	// cannot reset it).
 	CPUPer1k  float64 `json:"server_cpu_s_per_1k"`
 	PeakRSSMB float64 `json:"server_peak_rss_mb"`
+	// PeakHeapMB is the most heap in use (Go's HeapInuse) of the samples taken every
+	// heapSampleEvery while measuring, for the scenarios that sample it.
+	PeakHeapMB float64 `json:"server_peak_heap_mb,omitempty"`
 	// LoadCPUPer1k is the load generator's own CPU seconds per 1,000 requests (tdbench's process),
 	// so that a run shows which side of the shared machine a scenario's time went to. The write
 	// baseline has none: its loop runs in tdbench, and its CPUPer1k is the loop's.
@@ -63,7 +66,11 @@ type loadConfig struct {
 	duration    time.Duration
 	timeout     time.Duration
 	goStats     func() (goStats, bool) // the server's runtime totals; nil when it has none
+	sampleHeap  bool                   // sample the server's heap in use every heapSampleEvery (goStats)
 }
+
+// heapSampleEvery is how often a scenario that samples the server's heap reads it.
+const heapSampleEvery = 100 * time.Millisecond
 
 // loadClient sends one scenario request and says what went wrong ("" for a 2xx answer read to its
 // end). Every worker calls it concurrently.
@@ -226,8 +233,15 @@ func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadCon
 			mu.Unlock()
 		}(w)
 	}
+	peakHeap := make(chan float64, 1)
+	if cfg.sampleHeap && cfg.goStats != nil {
+		go func() { peakHeap <- sampleHeap(ctx, cfg.goStats, measureFrom, end) }()
+	} else {
+		peakHeap <- 0
+	}
 	wg.Wait()
 	<-before
+	res.PeakHeapMB = <-peakHeap / (1 << 20)
 	elapsed := time.Since(measureFrom)
 	if len(latencies) > 0 {
 		res.LoadCPUPer1k = (cpuSeconds(os.Getpid()) - loadCPUBefore) / float64(len(latencies)) * 1000
@@ -302,4 +316,20 @@ func peakRSSMB(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// sampleHeap reads the server's heap in use every heapSampleEvery from from to end and returns the
+// most it saw, in bytes.
+func sampleHeap(ctx context.Context, stats func() (goStats, bool), from, end time.Time) float64 {
+	time.Sleep(time.Until(from))
+	t := time.NewTicker(heapSampleEvery)
+	defer t.Stop()
+	peak := 0.0
+	for ctx.Err() == nil && time.Now().Before(end) {
+		if s, ok := stats(); ok {
+			peak = max(peak, s.heapInuse)
+		}
+		<-t.C
+	}
+	return peak
 }

@@ -28,11 +28,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
 	"github.com/tiledesk-go/tiledesk/internal/dbopen"
-	"github.com/tiledesk-go/tiledesk/internal/seed"
-	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 )
 
 func main() {
@@ -243,6 +240,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
+	if err := seedLargeLeadsIfNamed(ctx, out, store, f, o.scenarios); err != nil {
+		return err
+	}
 	seedSeconds := time.Since(seedStart).Seconds()
 	fmt.Fprintf(out, "tdbench: seeded in %.1fs\n", seedSeconds)
 	// The write baseline inserts into the server's own PostgreSQL database, but beside a SQLite
@@ -323,6 +323,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if s.conversations && o.requests == 0 && (o.scenarios == nil || o.scenarios[s.name]) {
 			rep.Pending[s.name] = "skipped: --requests 0 seeds no conversations"
 		}
+		if s.largeLeads && f.large == nil && o.scenarios == nil {
+			rep.Pending[s.name] = "skipped: runs only when --scenarios names it (it seeds 600 MB)"
+		}
 	}
 	for _, c := range o.concurrency {
 		cfg := loadConfig{concurrency: c, warmup: o.warmup, duration: o.duration, timeout: 30 * time.Second}
@@ -350,7 +353,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return r, err
 		}
 		for _, s := range scenarios {
-			if s.pending != "" || o.scenarios != nil && !o.scenarios[s.name] || s.conversations && o.requests == 0 {
+			if s.pending != "" || o.scenarios != nil && !o.scenarios[s.name] || s.conversations && o.requests == 0 || s.largeLeads && f.large == nil {
 				continue
 			}
 			var b result
@@ -375,7 +378,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				profiled <- nil
 			}
 			measured := cfg
-			measured.goStats = goStatsReader(srv.url)
+			measured.goStats, measured.sampleHeap = goStatsReader(srv.url), s.largeLeads
 			r := drive(ctx, client, s.build(f), measured, srv.pid())
 			if err := <-profiled; err != nil {
 				return fmt.Errorf("--profile: %s: %w", s.name, err)
@@ -417,46 +420,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			strings.Join(failed, "\n  "), srv.logs)
 	}
 	return nil
-}
-
-// seedData creates the owner and project through the store and bulk-loads n leads.
-func seedData(ctx context.Context, store *sqlstore.Store, n int) (*fixture, error) {
-	f := &fixture{email: "bench.owner@example.com", password: "bench-password"}
-	hash, err := auth.HashPassword(f.password, auth.BcryptCost)
-	if err != nil {
-		return nil, err
-	}
-	now := tiledesk.Now()
-	owner := &tiledesk.User{ID: tiledesk.NewIDAt(now), Email: f.email, PasswordHash: hash, Firstname: "Bench",
-		Lastname: "Owner", Status: tiledesk.UserActive, CreatedAt: now, UpdatedAt: now}
-	if err := store.CreateUser(ctx, owner); err != nil {
-		return nil, fmt.Errorf("seed owner: %w", err)
-	}
-	p := tiledesk.NewProject("Benchmark", owner.ID, now)
-	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, owner.ID, now)
-	pu.UserID = owner.ID
-	if err := store.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
-		return nil, fmt.Errorf("seed project: %w", err)
-	}
-	f.pid, f.ownerID = p.ID, owner.ID
-	base := now.Add(-time.Duration(n+1000) * time.Millisecond)
-	for i := 0; i < n; i += 10_000 {
-		batch := seed.Leads(p.ID, owner.ID, i, min(10_000, n-i), base)
-		if err := store.SeedLeads(ctx, batch); err != nil {
-			return nil, err
-		}
-		for _, l := range batch {
-			f.leadIDs = append(f.leadIDs, l.ID)
-			f.leadMS = append(f.leadMS, l.CreatedAt.UnixMilli())
-		}
-	}
-	if name, _ := store.Engine(); name == "postgres" {
-		// A bulk load leaves PostgreSQL's statistics behind until autovacuum's next pass.
-		if _, err := store.WriteDB().ExecContext(ctx, `ANALYZE`); err != nil {
-			return nil, err
-		}
-	}
-	return f, nil
 }
 
 // prepare signs in, checks that the cursors the fixture makes are the server's own, and returns a

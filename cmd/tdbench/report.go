@@ -35,6 +35,9 @@ func (rep *report) add(out io.Writer, r result) {
 	}
 	fmt.Fprintf(out, "%-18s %5d %9.0f %8.2f %8.2f %8.2f %6s %9.3f %9s %8.1f %7s %5s %s\n", r.Scenario, r.Concurrency, r.RPS, r.P50ms,
 		r.P90ms, r.P99ms, errs, r.CPUPer1k, load, r.PeakRSSMB, alloc, gcs, ratio)
+	if r.PeakHeapMB > 0 {
+		fmt.Fprintf(out, "%-18s the server's heap in use peaked at %.1f MB (sampled every %v)\n", "", r.PeakHeapMB, heapSampleEvery)
+	}
 }
 
 // placement says where the server and the load generator ran.

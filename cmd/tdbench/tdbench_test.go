@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -144,7 +145,8 @@ func TestVerdicts(t *testing.T) {
 // waits for, and names are unique.
 func TestScenarioRegistry(t *testing.T) {
 	f := &fixture{api: "http://x/v1", pid: "p", leadIDs: make([]string, 2000), leadMS: make([]int64, 2000), token: "JWT t",
-		requestIDs: []string{"support-group-p-1"}, guests: []string{"JWT g"}}
+		requestIDs: []string{"support-group-p-1"}, guests: []string{"JWT g"},
+		large: &largeFixture{pid: "q", leadIDs: make([]string, 10), leadMS: make([]int64, 10)}}
 	seen := map[string]bool{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, s := range scenarios {
@@ -175,15 +177,15 @@ func TestScenarioRegistry(t *testing.T) {
 func TestGoStatsReader(t *testing.T) {
 	page := "# HELP go_gc_duration_seconds A summary.\n# TYPE go_gc_duration_seconds summary\n" +
 		"go_gc_duration_seconds{quantile=\"0.5\"} 0.0001\ngo_gc_duration_seconds_sum 0.25\ngo_gc_duration_seconds_count 42\n" +
-		"go_memstats_alloc_bytes 1.5e+06\ngo_memstats_alloc_bytes_total 7.340032e+07\n"
+		"go_memstats_alloc_bytes 1.5e+06\ngo_memstats_alloc_bytes_total 7.340032e+07\ngo_memstats_heap_inuse_bytes 2.5e+07\n"
 	mux := http.NewServeMux()
 	mux.HandleFunc("/full/metrics", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, page) })
 	mux.HandleFunc("/partial/metrics", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "go_gc_duration_seconds_count 3\n") })
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	got, ok := goStatsReader(srv.URL + "/full")()
-	if !ok || got.gcCycles != 42 || got.allocBytes != 73400320 {
-		t.Fatalf("read %+v ok=%v, want 42 collections and 73400320 bytes", got, ok)
+	if !ok || got.gcCycles != 42 || got.allocBytes != 73400320 || got.heapInuse != 25e6 {
+		t.Fatalf("read %+v ok=%v, want 42 collections, 73400320 bytes and 25 MB of heap", got, ok)
 	}
 	for _, base := range []string{srv.URL + "/partial", srv.URL + "/none"} {
 		if got, ok := goStatsReader(base)(); ok {
@@ -225,5 +227,24 @@ func TestTargetsSayThePlacement(t *testing.T) {
 	}
 	if strings.Contains(split.String(), "placement: shared") {
 		t.Fatalf("split run's targets:\n%s", split.String())
+	}
+}
+
+// TestSampleHeap: the peak of the heap samples taken while a scenario is measured, not after.
+func TestSampleHeap(t *testing.T) {
+	var mu sync.Mutex
+	n := 0.0
+	stats := func() (goStats, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return goStats{heapInuse: 1000 * n}, true
+	}
+	start := time.Now()
+	peak := sampleHeap(context.Background(), stats, start.Add(50*time.Millisecond), start.Add(50*time.Millisecond+3*heapSampleEvery))
+	mu.Lock()
+	defer mu.Unlock()
+	if n < 2 || peak != 1000*n {
+		t.Fatalf("peak %v after %v samples, want the last and largest", peak, n)
 	}
 }
