@@ -82,7 +82,20 @@ func (h *sizeHints) note(k sizeHintKey, size, rows int) {
 func (s *Server) renderLeads(ctx context.Context, projectID string, versions []tiledesk.Version,
 	order *leadOrder, span orderSpan, budget int) (out [][]byte, used int, err error) {
 	out = make([][]byte, len(versions)) // out[:shown] the renderings shown; out[used:] those found kept
-	shown, size, read := 0, 0, false
+	// The usual page: every rendering kept, all within the budget.
+	size := 0
+	for i, v := range versions {
+		b := s.keptLead(projectID, v, order, span.at(i))
+		if b == nil {
+			break
+		}
+		out[i], size = b, size+len(b)
+		if i == len(versions)-1 && size <= budget {
+			return out, len(versions), nil
+		}
+	}
+	shown, read := 0, false
+	size = 0
 	list := sizeHintKey{"leads", projectID}
 	defer func() {
 		if read {
@@ -94,7 +107,11 @@ func (s *Server) renderLeads(ctx context.Context, projectID string, versions []t
 		var missing []wanted
 		end, stretch, seen, want := used, size, shown, 0
 		for ; end < len(versions) && (want == 0 || len(missing) < want) && (stretch <= budget || end == used); end++ {
-			if b := s.keptLead(projectID, versions[end], order, span.at(end)); b != nil {
+			b := out[end]
+			if b == nil {
+				b = s.keptLead(projectID, versions[end], order, span.at(end))
+			}
+			if b != nil {
 				out[end], stretch, seen = b, stretch+len(b), seen+1
 				continue
 			}
