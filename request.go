@@ -183,14 +183,49 @@ func (r *Request) Reopen(now time.Time) {
 }
 
 // Transcript renders messages as the original does on close: "DD/MM/YYYY, HH:MM:SS name: text" lines
-// joined by CRLF (times in UTC).
+// joined by CRLF (times in UTC), within MaxTranscriptBytes (see TranscriptBuilder).
 func Transcript(msgs []*Message) string {
-	lines := make([]string, 0, len(msgs))
+	var tb TranscriptBuilder
 	for _, m := range msgs {
-		lines = append(lines, m.CreatedAt.UTC().Format("02/01/2006, 15:04:05")+" "+m.SenderFullname+": "+m.Text)
+		if !tb.Add(m) {
+			break
+		}
 	}
-	return strings.Join(lines, "\r\n")
+	return tb.String()
 }
+
+// TranscriptBuilder builds a transcript one message at a time, oldest first. The first line that
+// would take it past MaxTranscriptBytes ends it with TranscriptCut instead, so that its reader can
+// stop reading messages there.
+type TranscriptBuilder struct {
+	b    strings.Builder
+	full bool
+}
+
+// transcriptStamp is the layout of a line's time.
+const transcriptStamp = "02/01/2006, 15:04:05"
+
+// Add adds m's line, and reports false once the transcript is full.
+func (t *TranscriptBuilder) Add(m *Message) bool {
+	if t.full {
+		return false
+	}
+	sep := ""
+	if t.b.Len() > 0 {
+		sep = "\r\n"
+	}
+	n := len(sep) + len(transcriptStamp) + 1 + len(m.SenderFullname) + 2 + len(m.Text)
+	if t.b.Len()+n > MaxTranscriptBytes-len("\r\n"+TranscriptCut) {
+		t.b.WriteString(sep + TranscriptCut)
+		t.full = true
+		return false
+	}
+	t.b.WriteString(sep + m.CreatedAt.UTC().Format(transcriptStamp) + " " + m.SenderFullname + ": " + m.Text)
+	return true
+}
+
+// String returns the transcript.
+func (t *TranscriptBuilder) String() string { return t.b.String() }
 
 // Agent is a candidate for routing: an agent-side membership and whether it may take a conversation.
 type Agent struct {
@@ -367,8 +402,9 @@ type RequestEnv interface {
 	Department(id string) (*Department, error)
 	// Route routes the request to department d.
 	Route(d *Department, noBot bool) (Routing, error)
-	// Messages returns the request's messages, oldest first.
-	Messages() ([]*Message, error)
+	// Transcript returns the transcript of the request's messages (Transcript), reading no more
+	// of them than it keeps: a conversation may hold any number of messages.
+	Transcript() (string, error)
 	// Member returns an active membership of the project by user id, uuid or membership id.
 	Member(id string) (*ProjectUser, error)
 	Now() time.Time

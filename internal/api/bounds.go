@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -99,4 +100,24 @@ func (b *body) settingsPaths() map[string]any {
 		paths[path] = v
 	}
 	return paths
+}
+
+// strOf is str for a field that needs less than maxStringBytes (a language, a name, a URL).
+func (b *body) strOf(field string, maxBytes int) *string {
+	s := b.str(field)
+	if s != nil && len(*s) > maxBytes {
+		b.failOnce(field, fmt.Sprintf("must be at most %d bytes", maxBytes))
+		return nil
+	}
+	return s
+}
+
+// channelNameFits reports whether name, read from the object field ({"name": ...}), is short
+// enough for a channel's name, recording a 422 naming field.name otherwise.
+func (b *body) channelNameFits(field, name string) bool {
+	if len(name) > tiledesk.MaxChannelNameBytes {
+		b.failOnce(field+".name", fmt.Sprintf("must be at most %d bytes", tiledesk.MaxChannelNameBytes))
+		return false
+	}
+	return true
 }

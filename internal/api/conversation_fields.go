@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -17,13 +19,20 @@ type conversationFields struct {
 }
 
 func readConversationFields(b *body) conversationFields {
-	f := conversationFields{departmentID: b.str("departmentid"), sourcePage: b.str("sourcePage"), userAgent: b.str("userAgent"),
-		subject: b.str("subject"), priority: b.oneOf("priority", "low", "medium", "high", "urgent"), language: b.str("language"),
-		email: b.str("email"), senderFullname: b.str("senderFullname"), attributes: b.boundedObject("attributes"),
+	f := conversationFields{departmentID: b.str("departmentid"),
+		sourcePage: b.strOf("sourcePage", tiledesk.MaxSourcePageBytes), userAgent: b.strOf("userAgent", tiledesk.MaxUserAgentBytes),
+		subject: b.strOf("subject", tiledesk.MaxSubjectBytes), priority: b.oneOf("priority", "low", "medium", "high", "urgent"),
+		language: b.strOf("language", tiledesk.MaxLanguageBytes), email: b.str("email"),
+		senderFullname: b.strOf("senderFullname", tiledesk.MaxFullnameBytes), attributes: b.boundedObject("attributes"),
 		location: b.boundedObject("location"), participants: b.strs("participants"), followers: b.strs("followers"),
 		preflight: b.boolean("preflight")}
 	if f.senderFullname == nil {
-		f.senderFullname = b.str("sender_fullname")
+		f.senderFullname = b.strOf("sender_fullname", tiledesk.MaxFullnameBytes)
+	}
+	if len(f.followers) > tiledesk.MaxFollowers {
+		b.fail("followers", fmt.Sprintf("a conversation holds at most %d followers", tiledesk.MaxFollowers), nil)
+	} else if slices.ContainsFunc(f.followers, func(id string) bool { return !tiledesk.IsID(id) }) {
+		b.fail("followers", "followers are project user ids", nil)
 	}
 	if f.departmentID != nil && *f.departmentID != "" && !tiledesk.IsID(*f.departmentID) {
 		b.fail("departmentid", "must be a department id", *f.departmentID)
@@ -35,7 +44,7 @@ func readConversationFields(b *body) conversationFields {
 		name, _ := ch["name"].(string)
 		if name == "" {
 			b.fail("channel", `must be {"name": string}`, nil)
-		} else {
+		} else if b.channelNameFits("channel", name) {
 			f.channel = &tiledesk.Channel{Name: name}
 		}
 	}

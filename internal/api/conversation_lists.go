@@ -13,9 +13,16 @@ import (
 // Each item is checked here as it arrives; how many a conversation holds is checked where the
 // stored list is known, in the store's transaction (tiledesk.CheckRequestGrowth).
 
-// checkParticipants refuses participants that are neither bots nor active agents of the project.
+// checkParticipants refuses participants that are neither bots nor active agents of the project,
+// and more of them than a conversation holds before looking any up.
 func (s *Server) checkParticipants(r *http.Request, c *call, ids []string) error {
+	if len(ids) > tiledesk.MaxParticipants {
+		return invalidField("participants", "body", fmt.Sprintf("a conversation holds at most %d participants", tiledesk.MaxParticipants))
+	}
 	for _, id := range ids {
+		if len(id) > tiledesk.MaxParticipantBytes {
+			return invalidField("participants", "body", fmt.Sprintf("a participant is at most %d bytes", tiledesk.MaxParticipantBytes))
+		}
 		if strings.HasPrefix(id, tiledesk.BotPrefix) && len(id) > len(tiledesk.BotPrefix) {
 			continue
 		}
@@ -43,6 +50,10 @@ func parseRequestTags(b *body, field string, arr []any) []tiledesk.RequestTag {
 		case map[string]any:
 			tag, _ = x["tag"].(string)
 			color, _ = x["color"].(string)
+		}
+		if len(color) > tiledesk.MaxTagColorBytes {
+			b.fail(field, fmt.Sprintf("a tag's color is at most %d bytes", tiledesk.MaxTagColorBytes), nil)
+			return nil
 		}
 		tag = strings.TrimSpace(tag)
 		if tag == "" || len(tag) > maxTagBytes {
@@ -186,10 +197,7 @@ func (s *Server) handleRequestTagAdd(w http.ResponseWriter, r *http.Request, c *
 				out = append(out, t)
 			}
 		}
-		if len(out) > maxTags {
-			return nil, invalidField("tags", "body", fmt.Sprintf("a conversation holds at most %d tags", maxTags))
-		}
-		req.Tags = out
+		req.Tags = out // the store refuses more than a conversation holds
 		return []string{tiledesk.EventRequestTags}, nil
 	})
 }
@@ -203,8 +211,12 @@ func (s *Server) handleRequestTagRemove(w http.ResponseWriter, r *http.Request, 
 	})
 }
 
-// checkFollowers refuses followers that are not active agent-side memberships (project user ids).
+// checkFollowers refuses followers that are not active agent-side memberships (project user ids),
+// and more of them than a conversation holds before looking any up.
 func (s *Server) checkFollowers(r *http.Request, c *call, ids []string) error {
+	if len(ids) > tiledesk.MaxFollowers {
+		return invalidField("followers", "body", fmt.Sprintf("a conversation holds at most %d followers", tiledesk.MaxFollowers))
+	}
 	for _, id := range ids {
 		if !tiledesk.IsID(id) {
 			return invalidField("member", "body", "followers are project user ids")

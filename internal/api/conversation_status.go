@@ -34,11 +34,11 @@ func closeChange(c *call, force bool) tiledesk.RequestChange {
 		if req.Status == tiledesk.RequestClosed && !force {
 			return nil, nil
 		}
-		msgs, err := env.Messages()
+		transcript, err := env.Transcript()
 		if err != nil {
 			return nil, err
 		}
-		req.Close(c.caller.id, env.Now(), tiledesk.Transcript(msgs))
+		req.Close(c.caller.id, env.Now(), transcript)
 		return []string{tiledesk.EventRequestClose}, nil
 	}
 }
@@ -125,11 +125,12 @@ func (s *Server) handleRequestPatch(w http.ResponseWriter, r *http.Request, c *c
 	status := b.integer("status", 0, 1000)
 	tags := b.array("tags")
 	rating := b.integer("rating", -1_000_000, 1_000_000)
-	ratingMsg, sourcePage, language := b.str("rating_message"), b.str("sourcePage"), b.str("language")
-	firstText, subject, priority := b.str("first_text"), b.str("subject"), b.oneOf("priority", "low", "medium", "high", "urgent")
+	ratingMsg, sourcePage := b.str("rating_message"), b.strOf("sourcePage", tiledesk.MaxSourcePageBytes)
+	language, subject := b.strOf("language", tiledesk.MaxLanguageBytes), b.strOf("subject", tiledesk.MaxSubjectBytes)
+	firstText, priority := b.str("first_text"), b.oneOf("priority", "low", "medium", "high", "urgent")
 	location := b.boundedObject("location")
 	smart := b.boolean("smartAssignment")
-	working, channelName := b.str("workingStatus"), b.str("channelName")
+	working, channelName := b.str("workingStatus"), b.strOf("channelName", tiledesk.MaxChannelNameBytes)
 	if status != nil && !tiledesk.IsRequestStatus(*status) {
 		b.fail("status", "must be 50, 100, 150, 200, 300 or 1000", strconv.Itoa(*status))
 	}

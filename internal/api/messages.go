@@ -24,11 +24,13 @@ type messageFields struct {
 }
 
 func readMessageFields(b *body) messageFields {
-	f := messageFields{text: b.str("text"), typ: b.str("type"), sender: b.str("sender"), senderFullname: b.str("senderFullname"),
-		recipientFullname: b.str("recipientFullname"), language: b.str("language"), status: b.integer("status", -100, 1000),
+	f := messageFields{text: b.str("text"), typ: b.str("type"), sender: b.str("sender"),
+		senderFullname:    b.strOf("senderFullname", tiledesk.MaxFullnameBytes),
+		recipientFullname: b.strOf("recipientFullname", tiledesk.MaxFullnameBytes),
+		language:          b.strOf("language", tiledesk.MaxLanguageBytes), status: b.integer("status", -100, 1000),
 		attributes: b.boundedObject("attributes"), metadata: b.boundedObject("metadata")}
 	if ch := b.object("channel"); ch != nil {
-		if name, _ := ch["name"].(string); name != "" {
+		if name, _ := ch["name"].(string); name != "" && b.channelNameFits("channel", name) {
 			f.channel = &tiledesk.Channel{Name: name}
 		}
 	}

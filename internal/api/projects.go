@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -86,8 +87,8 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, c *
 		for _, e := range arr {
 			m, ok := e.(map[string]any)
 			name, _ := m["name"].(string)
-			if !ok || name == "" {
-				b.fail("channels", `must be an array of {"name": string}`, nil)
+			if !ok || name == "" || len(name) > tiledesk.MaxChannelNameBytes {
+				b.fail("channels", fmt.Sprintf(`must be an array of {"name": string of at most %d bytes}`, tiledesk.MaxChannelNameBytes), nil)
 				break
 			}
 			upd.Channels = append(upd.Channels, tiledesk.Channel{Name: name})

@@ -267,76 +267,6 @@ func tagNames(tags []tiledesk.RequestTag) []string {
 	return out
 }
 
-// requestState is what saveRequest compares to keep side tables and counters in step.
-type requestState struct {
-	open         bool
-	agents       []string
-	participants []string
-	followers    []string
-	tags         []string
-}
-
-func stateOf(r *tiledesk.Request) requestState {
-	return requestState{open: r.IsOpen(), agents: slices.Clone(openAgents(r)), participants: slices.Clone(r.Participants),
-		followers: slices.Clone(r.Followers), tags: tagNames(r.Tags)}
-}
-
-// diff returns the elements of a missing from b.
-func diff(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-// saveRequest writes a changed request: side tables, assignment counters, open count, a new clock
-// stamp, the row, then request.update and the extra events.
-func (t *tx) saveRequest(ctx context.Context, before requestState, r *tiledesk.Request, events []string) error {
-	after := stateOf(r)
-	if !slices.Equal(before.participants, after.participants) {
-		if err := t.writeSet(ctx, "request_participants", "participant", r.ProjectID, r.ID, r.Participants); err != nil {
-			return err
-		}
-	}
-	if !slices.Equal(before.followers, after.followers) {
-		if err := t.writeSet(ctx, "request_followers", "follower", r.ProjectID, r.ID, r.Followers); err != nil {
-			return err
-		}
-	}
-	if !slices.Equal(before.tags, after.tags) {
-		if err := t.writeSet(ctx, "request_tags", "tag", r.ProjectID, r.ID, after.tags); err != nil {
-			return err
-		}
-	}
-	if err := t.adjustAssigned(ctx, r.ProjectID, diff(before.agents, after.agents), -1); err != nil {
-		return err
-	}
-	if err := t.adjustAssigned(ctx, r.ProjectID, diff(after.agents, before.agents), 1); err != nil {
-		return err
-	}
-	clock, _, err := t.requestClock(ctx, r.ProjectID, boolDelta(before.open, after.open), false)
-	if err != nil {
-		return err
-	}
-	r.UpdatedAt = clock
-	args, err := requestArgs(r)
-	if err != nil {
-		return err
-	}
-	if _, err := t.exec(ctx, requestUpdateSQL, args...); err != nil {
-		return fmt.Errorf("update request: %w", err)
-	}
-	for _, name := range append([]string{tiledesk.EventRequestUpdate}, events...) {
-		if err := t.event(ctx, r.ProjectID, name, r.ID, r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // requestEnv is the RequestEnv of one transaction.
 type requestEnv struct {
 	t       *tx
@@ -402,15 +332,6 @@ func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing
 	return out, nil
 }
 
-func (e *requestEnv) Messages() ([]*tiledesk.Message, error) {
-	rows, err := e.t.query(e.ctx, `SELECT `+messageColumns+` FROM messages WHERE id_project = $1 AND recipient = $2
-		ORDER BY created_at, id`, e.project, e.recip)
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, scanMessage)
-}
-
 func (e *requestEnv) Member(id string) (*tiledesk.ProjectUser, error) {
 	pu, err := scanProjectUser(e.t.queryRow(e.ctx, `SELECT `+projectUserColumns+` FROM project_users
 		WHERE id_project = $1 AND (id_user = $2 OR uuid_user = $2 OR id = $2) AND status = $3 AND trashed = FALSE
@@ -465,6 +386,9 @@ func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiled
 		*f = orEmpty(*f)
 	}
 	r.Tags, r.Notes = orEmpty(r.Tags), orEmpty(r.Notes)
+	if err := tiledesk.CheckRequestGrowth(tiledesk.RequestLengths{}, r); err != nil {
+		return nil, err
+	}
 	clock, _, err := t.requestClock(ctx, r.ProjectID, boolDelta(false, r.IsOpen()), false)
 	if err != nil {
 		return nil, err

@@ -423,11 +423,11 @@ func testRequestLifecycle(t *testing.T, s tiledesk.Store) {
 		t.Fatalf("add participant: %v %v", r.Participants, err)
 	}
 	r, err = s.ChangeRequest(ctx, c.p.ID, rid, nil, func(r *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		msgs, err := env.Messages()
+		transcript, err := env.Transcript()
 		if err != nil {
 			return nil, err
 		}
-		r.Close(c.owner.ID, env.Now(), tiledesk.Transcript(msgs))
+		r.Close(c.owner.ID, env.Now(), transcript)
 		return []string{tiledesk.EventRequestClose}, nil
 	}, nil)
 	if err != nil || r.Status != tiledesk.RequestClosed || r.ClosedAt == nil || r.Duration == nil || r.ClosedBy != c.owner.ID {

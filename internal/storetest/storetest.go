@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore NewStore) {
 	tests = append(tests, requestTests...)
 	tests = append(tests, ownerTests...)
 	tests = append(tests, sessionTests...)
+	tests = append(tests, growthTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, newStore(t))

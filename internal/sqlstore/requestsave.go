@@ -1,0 +1,87 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// requestState is what saveRequest compares to keep side tables and counters in step, and to
+// hold the conversation's lists to their bounds.
+type requestState struct {
+	open         bool
+	agents       []string
+	participants []string
+	followers    []string
+	tags         []string
+	lengths      tiledesk.RequestLengths
+}
+
+func stateOf(r *tiledesk.Request) requestState {
+	return requestState{open: r.IsOpen(), agents: slices.Clone(openAgents(r)), participants: slices.Clone(r.Participants),
+		followers: slices.Clone(r.Followers), tags: tagNames(r.Tags), lengths: tiledesk.LengthsOf(r)}
+}
+
+// diff returns the elements of a missing from b.
+func diff(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// saveRequest writes a changed request: side tables, assignment counters, open count, a new clock
+// stamp, the row, then request.update and the extra events. Lists the change lengthened past
+// their bounds refuse it (tiledesk.CheckRequestGrowth).
+func (t *tx) saveRequest(ctx context.Context, before requestState, r *tiledesk.Request, events []string) error {
+	// Every change of a conversation comes through here, in its transaction: what it adds to a
+	// list is counted against the list as stored, however many writes came before.
+	if err := tiledesk.CheckRequestGrowth(before.lengths, r); err != nil {
+		return err
+	}
+	after := stateOf(r)
+	if !slices.Equal(before.participants, after.participants) {
+		if err := t.writeSet(ctx, "request_participants", "participant", r.ProjectID, r.ID, r.Participants); err != nil {
+			return err
+		}
+	}
+	if !slices.Equal(before.followers, after.followers) {
+		if err := t.writeSet(ctx, "request_followers", "follower", r.ProjectID, r.ID, r.Followers); err != nil {
+			return err
+		}
+	}
+	if !slices.Equal(before.tags, after.tags) {
+		if err := t.writeSet(ctx, "request_tags", "tag", r.ProjectID, r.ID, after.tags); err != nil {
+			return err
+		}
+	}
+	if err := t.adjustAssigned(ctx, r.ProjectID, diff(before.agents, after.agents), -1); err != nil {
+		return err
+	}
+	if err := t.adjustAssigned(ctx, r.ProjectID, diff(after.agents, before.agents), 1); err != nil {
+		return err
+	}
+	clock, _, err := t.requestClock(ctx, r.ProjectID, boolDelta(before.open, after.open), false)
+	if err != nil {
+		return err
+	}
+	r.UpdatedAt = clock
+	args, err := requestArgs(r)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, requestUpdateSQL, args...); err != nil {
+		return fmt.Errorf("update request: %w", err)
+	}
+	for _, name := range append([]string{tiledesk.EventRequestUpdate}, events...) {
+		if err := t.event(ctx, r.ProjectID, name, r.ID, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
