@@ -227,21 +227,22 @@ func (s *Server) handleMessageList(w http.ResponseWriter, r *http.Request, c *ca
 		}
 		f.After = cur
 	}
-	msgs, next, err := s.store.FindMessages(r.Context(), c.project.ID, req.RequestID, f)
+	items, next, err := s.messagePage(r.Context(), viewOf(c), c.project.ID, req.RequestID, f)
 	if err != nil {
 		return err
 	}
 	if next != nil {
 		w.Header().Set("X-Next-Cursor", *encodeCursor(next))
 	}
-	view := viewOf(c)
-	out := make([]any, 0, len(msgs))
-	for _, m := range msgs {
-		if o := messageView(view, m); o != nil {
-			out = append(out, o)
+	body := make([]byte, 0, 2+len(items)*512)
+	body = append(body, '[')
+	for i, b := range items {
+		if i > 0 {
+			body = append(body, ',')
 		}
+		body = append(body, b...)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeRaw(w, http.StatusOK, append(body, ']'))
 	return nil
 }
 
