@@ -72,9 +72,12 @@ type UserStore interface {
 	// UpdateUser applies upd to an active user and returns the result, or ENOTFOUND.
 	UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error)
 
-	// SetUserPassword replaces the password hash of an active user and moves its token generation,
-	// which ends every session opened before, or returns ENOTFOUND.
-	SetUserPassword(ctx context.Context, id, passwordHash string) error
+	// SetUserPassword replaces the password hash of an active user whose hash is still oldHash (the
+	// one the caller checked a password or a reset link against), and moves its token generation,
+	// which ends every session opened before. It returns ENOTFOUND, changing nothing, when no active
+	// user has that id and that hash: of several changes checked against one hash, however
+	// concurrent, exactly one succeeds.
+	SetUserPassword(ctx context.Context, id, oldHash, newHash string) error
 
 	// DeleteUser anonymises an active user as the original does (status UserDeleted, email
 	// "<uuid>@tiledesk.com", names "anonymized", profile and password cleared), moves its token

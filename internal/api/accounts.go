@@ -243,7 +243,12 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetUserPassword(r.Context(), u.ID, hash); err != nil {
+	// Only while the hash is still the one the old password was checked against: a change that
+	// committed since makes the old password given no longer the current one.
+	err = s.store.SetUserPassword(r.Context(), u.ID, u.PasswordHash, hash)
+	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+		return errMsg(http.StatusUnauthorized, "Current password is invalid.")
+	} else if err != nil {
 		return err
 	}
 	s.basic.Forget(u.ID)

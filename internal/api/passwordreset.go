@@ -87,7 +87,12 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetUserPassword(r.Context(), u.ID, hash); err != nil {
+	// Only while the hash is still the one the link was checked against: of two resets with one
+	// link, however close, the second finds the password changed and the link used.
+	err = s.store.SetUserPassword(r.Context(), u.ID, u.PasswordHash, hash)
+	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+		return errResetKey
+	} else if err != nil {
 		return err
 	}
 	s.basic.Forget(u.ID)

@@ -36,7 +36,11 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 		e.do("GET", "/users", nil, basicCred(a.email, "N3w-secret")).want(t, 200)
 
 		// A reset sets the password through the store: the same.
-		if err := e.store.SetUserPassword(context.Background(), a.id, "$2a$04$reset.hash.that.matches.nothing.at.all.xxxxxxxxxxxxxx"); err != nil {
+		u, err := e.store.FindUserByID(context.Background(), a.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.SetUserPassword(context.Background(), a.id, u.PasswordHash, "$2a$04$reset.hash.that.matches.nothing.at.all.xxxxxxxxxxxxxx"); err != nil {
 			t.Fatal(err)
 		}
 		e.do("GET", "/"+pid+"/project_users", nil, jwtCred(fresh)).want(t, 401)

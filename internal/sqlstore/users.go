@@ -101,12 +101,14 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd tiledesk.UserUpda
 	return out, err
 }
 
-// SetUserPassword replaces the password hash of an active user and moves its token generation.
-func (s *Store) SetUserPassword(ctx context.Context, id, hash string) error {
+// SetUserPassword replaces the password hash of an active user whose hash is still oldHash and moves
+// its token generation. The comparison is in the UPDATE's WHERE clause, which both engines evaluate
+// on the row as locked for the write, so a concurrent change that committed first makes it miss.
+func (s *Store) SetUserPassword(ctx context.Context, id, oldHash, newHash string) error {
 	return s.inTx(ctx, func(t *tx) error {
 		res, err := t.exec(ctx, `UPDATE users SET password_hash = $2, token_generation = token_generation + 1,
-			updated_at = `+nextStampSQL("$3")+` WHERE id = $1 AND status = $4`,
-			id, hash, ms(t.now), tiledesk.UserActive)
+			updated_at = `+nextStampSQL("$3")+` WHERE id = $1 AND status = $4 AND password_hash = $5`,
+			id, newHash, ms(t.now), tiledesk.UserActive, oldHash)
 		if err != nil {
 			return fmt.Errorf("update password: %w", err)
 		}

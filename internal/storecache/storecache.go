@@ -194,9 +194,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd tiledesk.UserUpda
 }
 
 // SetUserPassword drops the user's entries.
-func (s *Store) SetUserPassword(ctx context.Context, id, hash string) error {
+func (s *Store) SetUserPassword(ctx context.Context, id, oldHash, newHash string) error {
 	defer s.dropUser()
-	return s.Store.SetUserPassword(ctx, id, hash)
+	return s.Store.SetUserPassword(ctx, id, oldHash, newHash)
 }
 
 // VerifyUserEmail drops the user's entries; the memberships it may create are new, so nothing

@@ -103,7 +103,7 @@ func TestOwnWritesAreSeenAtOnce(t *testing.T) {
 	if u, _ := c.FindUserByEmail(ctx, f.user.Email); u.Firstname != "Renamed" {
 		t.Fatal("a renamed user is stale by email")
 	}
-	if err := c.SetUserPassword(ctx, f.user.ID, "new-hash"); err != nil {
+	if err := c.SetUserPassword(ctx, f.user.ID, f.user.PasswordHash, "new-hash"); err != nil {
 		t.Fatal(err)
 	}
 	if u, _ := c.FindUserByEmail(ctx, f.user.Email); u.PasswordHash != "new-hash" {
@@ -252,7 +252,9 @@ func TestReadBeforeWriteIsNotKept(t *testing.T) {
 		{"user", func(s tiledesk.Store, f *fixture) string {
 			u, _ := s.FindUserByEmail(ctx, f.user.Email)
 			return u.PasswordHash
-		}, func(s tiledesk.Store, f *fixture) error { return s.SetUserPassword(ctx, f.user.ID, "new-hash") }, "new-hash"},
+		}, func(s tiledesk.Store, f *fixture) error {
+			return s.SetUserPassword(ctx, f.user.ID, f.user.PasswordHash, "new-hash")
+		}, "new-hash"},
 		{"membership", func(s tiledesk.Store, f *fixture) string {
 			pu, _ := s.FindMember(ctx, f.project.ID, f.agent.UserID, false)
 			return pu.Status

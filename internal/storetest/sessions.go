@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -13,6 +15,7 @@ var sessionTests = []struct {
 	fn   func(*testing.T, tiledesk.Store)
 }{
 	{"PasswordMovesTokenGeneration", testPasswordMovesTokenGeneration},
+	{"SetUserPasswordComparesAndSets", testSetUserPasswordComparesAndSets},
 	{"DeleteUser", testDeleteUser},
 }
 
@@ -28,17 +31,65 @@ func testPasswordMovesTokenGeneration(t *testing.T, s tiledesk.Store) {
 	if _, err := s.UpdateUser(ctx, u.ID, tiledesk.UserUpdate{Firstname: &name}); err != nil {
 		t.Fatal(err)
 	}
+	hash := u.PasswordHash
 	for want := int64(1); want <= 2; want++ {
-		if err := s.SetUserPassword(ctx, u.ID, "$2a$10$other"); err != nil {
+		next := fmt.Sprint("$2a$10$other", want)
+		if err := s.SetUserPassword(ctx, u.ID, hash, next); err != nil {
 			t.Fatal(err)
 		}
+		hash = next
 		byID, _ := s.FindUserByID(ctx, u.ID)
 		byMail, _ := s.FindUserByEmail(ctx, u.Email)
 		if byID.TokenGeneration != want || byMail.TokenGeneration != want {
 			t.Fatalf("after %d password changes: generation %d by id, %d by email", want, byID.TokenGeneration, byMail.TokenGeneration)
 		}
 	}
-	wantCode(t, s.SetUserPassword(ctx, tiledesk.NewID(), "$2a$10$x"), tiledesk.ENOTFOUND)
+	wantCode(t, s.SetUserPassword(ctx, tiledesk.NewID(), hash, "$2a$10$x"), tiledesk.ENOTFOUND)
+}
+
+// SetUserPassword changes the hash only while it is still the one the caller checked against: of
+// many concurrent changes from one hash exactly one succeeds, and the generation moves once.
+func testSetUserPasswordComparesAndSets(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	u := mustCreateUser(t, s, "cas")
+	// A stale hash changes nothing.
+	wantCode(t, s.SetUserPassword(ctx, u.ID, "$2a$10$stale", "$2a$10$new"), tiledesk.ENOTFOUND)
+	if got, err := s.FindUserByID(ctx, u.ID); err != nil || got.PasswordHash != u.PasswordHash || got.TokenGeneration != 0 {
+		t.Fatalf("a change from a stale hash wrote: %+v, %v", got, err)
+	}
+
+	const n = 16
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = s.SetUserPassword(ctx, u.ID, u.PasswordHash, fmt.Sprint("$2a$10$racer", i))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatalf("changes %d and %d from one hash both succeeded", winner, i)
+		case err == nil:
+			winner = i
+		default:
+			wantCode(t, err, tiledesk.ENOTFOUND)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no change from the current hash succeeded")
+	}
+	got, err := s.FindUserByID(ctx, u.ID)
+	if err != nil || got.PasswordHash != fmt.Sprint("$2a$10$racer", winner) || got.TokenGeneration != 1 {
+		t.Fatalf("after the race: %+v, %v; want the winner's hash and generation 1", got, err)
+	}
 }
 
 // DeleteUser anonymises the user, moves its generation, disables its memberships and frees its

@@ -189,14 +189,14 @@ func testUserUpdate(t *testing.T, s tiledesk.Store) {
 	if again.Firstname != "Renamed" {
 		t.Fatalf("update not stored: %+v", again)
 	}
-	if err := s.SetUserPassword(ctx, u.ID, "$2a$10$other"); err != nil {
+	if err := s.SetUserPassword(ctx, u.ID, u.PasswordHash, "$2a$10$other"); err != nil {
 		t.Fatal(err)
 	}
 	again, _ = s.FindUserByID(ctx, u.ID)
 	if again.PasswordHash != "$2a$10$other" {
 		t.Fatalf("password hash = %q", again.PasswordHash)
 	}
-	wantCode(t, s.SetUserPassword(ctx, tiledesk.NewID(), "x"), tiledesk.ENOTFOUND)
+	wantCode(t, s.SetUserPassword(ctx, tiledesk.NewID(), "$2a$10$other", "x"), tiledesk.ENOTFOUND)
 	_, err = s.UpdateUser(ctx, tiledesk.NewID(), tiledesk.UserUpdate{Firstname: &name})
 	wantCode(t, err, tiledesk.ENOTFOUND)
 }
@@ -645,9 +645,10 @@ func testEveryChangeNewStamp(t *testing.T, s tiledesk.Store) {
 		last = got.UpdatedAt
 	}
 	for i := range 3 {
-		if err := s.SetUserPassword(ctx, owner.ID, fmt.Sprint("hash-", i)); err != nil {
+		if err := s.SetUserPassword(ctx, owner.ID, owner.PasswordHash, fmt.Sprint("hash-", i)); err != nil {
 			t.Fatal(err)
 		}
+		owner.PasswordHash = fmt.Sprint("hash-", i)
 		u, err := s.FindUserByID(ctx, owner.ID)
 		if err != nil {
 			t.Fatal(err)
