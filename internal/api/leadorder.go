@@ -30,6 +30,8 @@ type leadOrders struct {
 	read     func(ctx context.Context, projectID string, max int) (*leadOrder, error)
 	now      func() time.Time
 	log      *slog.Logger
+	// wait is how long after a reading that took took the next may start (tests take it away).
+	wait func(took time.Duration) time.Duration
 
 	mu     sync.Mutex
 	spawn  func(func()) // runs a reading; tests run it at once
@@ -87,11 +89,14 @@ func newLeadOrders(budget int, read func(ctx context.Context, projectID string, 
 		return nil
 	}
 	o := &leadOrders{maxLeads: budget / leadOrderBytes, read: read, now: time.Now, log: log,
-		slots: map[string]*orderSlot{}, bodyBudget: int64(budget)}
+		wait: readingWait, slots: map[string]*orderSlot{}, bodyBudget: int64(budget)}
 	o.ctx, o.cancel = context.WithCancel(context.Background())
 	o.spawn = func(f func()) { go f() }
 	return o
 }
+
+// readingWait spends at most a twentieth of the time on readings, and waits a second at least.
+func readingWait(took time.Duration) time.Duration { return max(20*took, time.Second) }
 
 // close cancels the readings under way, waits for them to end, and starts no other.
 func (o *leadOrders) close() {
@@ -123,9 +128,9 @@ func (o *leadOrders) get(projectID string, clock int64) *leadOrder {
 		o.slots[projectID] = slot
 	}
 	slot.used = now
-	if slot.order != nil && slot.order.clock == clock {
-		o.mu.Unlock()
-		return slot.order
+	if order := slot.order; order != nil && order.clock == clock {
+		o.mu.Unlock() // after reading slot.order: a reading's end replaces it under mu
+		return order
 	}
 	start := !o.closed && !slot.reading && !now.Before(slot.notBefore)
 	slot.reading = slot.reading || start
@@ -156,7 +161,7 @@ func (o *leadOrders) refresh(projectID string) {
 	o.forgetIdle(projectID)
 	slot := o.slots[projectID]
 	slot.reading = false
-	slot.notBefore = o.now().Add(max(20*took, time.Second))
+	slot.notBefore = o.now().Add(o.wait(took))
 	o.held -= slot.order.len() // older than any clock to come: never of use again
 	slot.order.retire()
 	slot.order = nil
