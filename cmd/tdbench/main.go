@@ -67,6 +67,7 @@ type options struct {
 	leads       int
 	requests    int
 	messages    int
+	settingsKB  int
 	concurrency []int
 	duration    time.Duration
 	warmup      time.Duration
@@ -97,6 +98,7 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	fs.IntVar(&o.leads, "leads", 100_000, "leads seeded in the benchmark project")
 	fs.IntVar(&o.requests, "requests", 10_000, "conversations seeded (0 skips the conversation scenarios)")
 	fs.IntVar(&o.messages, "messages", 100_000, "messages seeded in all, spread evenly over the conversations")
+	fs.IntVar(&o.settingsKB, "project-settings-kb", 0, "KiB of settings (small JSON entries) given to the benchmark project, at most 512: every request of the project reads its project")
 	fs.StringVar(&conc, "concurrency", "32", "comma-separated numbers of concurrent clients; every scenario runs at each")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario and concurrency")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each measurement")
@@ -127,6 +129,9 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	}
 	if o.leads < 1000 {
 		return nil, errors.New("--leads: seed at least 1000 leads")
+	}
+	if o.settingsKB < 0 || o.settingsKB > 512 {
+		return nil, errors.New("--project-settings-kb: from 0 to 512 (a project's settings are bounded)")
 	}
 	if o.requests < 0 || o.messages < o.requests {
 		return nil, errors.New("--requests must not be negative, and --messages at least --requests (each conversation has a message)")
@@ -162,6 +167,7 @@ type report struct {
 	Leads       int               `json:"leads"`
 	Requests    int               `json:"requests"`
 	Messages    int               `json:"messages"`
+	SettingsKB  int               `json:"project_settings_kb,omitempty"`
 	SeedSeconds float64           `json:"seed_seconds"`
 	Duration    string            `json:"duration"`
 	Warmup      string            `json:"warmup"`
@@ -232,6 +238,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	seedStart := time.Now()
 	f, err := seedData(ctx, store, o.leads)
 	if err != nil {
+		return err
+	}
+	if err := seedSettings(ctx, store, f.pid, o.settingsKB); err != nil {
 		return err
 	}
 	if o.requests > 0 {
@@ -312,7 +321,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if load := loadAverage(); load >= 0.5 {
 		fmt.Fprintf(out, "tdbench: WARNING: the machine was already busy (load average %.2f): expect noisy figures\n", load)
 	}
-	rep := &report{Machine: machine(), Engine: engine, Leads: o.leads, Requests: o.requests, Messages: o.messages, SeedSeconds: seedSeconds,
+	rep := &report{Machine: machine(), Engine: engine, Leads: o.leads, Requests: o.requests, Messages: o.messages, SettingsKB: o.settingsKB, SeedSeconds: seedSeconds,
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Client: o.client, Command: "go run ./cmd/tdbench " + strings.Join(args, " "),
 		ServerCPUs: formatCPUList(o.serverCPUs), LoadCPUs: formatCPUList(o.loadCPUs),
 		Pending: map[string]string{}}
