@@ -92,8 +92,14 @@ func newEnvOn(t *testing.T, engine string, adjust func(*Config)) *testEnv {
 		t.Fatal(err)
 	}
 	// Through the identity cache, as the binary runs: every test that changes a membership and
-	// expects the next call to see it also checks the cache's invalidation.
-	cachedStore := storecache.New(store, 2*time.Second)
+	// expects the next call to see it also checks the cache's invalidation. The cache is checked:
+	// callers share its entries read-only, and every test proves that no handler changed one.
+	cachedStore := storecache.NewChecked(store, 2*time.Second)
+	t.Cleanup(func() {
+		if err := cachedStore.Verify(); err != nil {
+			t.Error(err)
+		}
+	})
 	mails := &mailbox{}
 	cfg := Config{Store: cachedStore, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxBodyBytes: 64 << 10, PasswordCost: bcrypt.MinCost, Mailer: mails, PublicURL: "https://desk.example.com",

@@ -7,10 +7,31 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 )
 
-// The cache hands out and keeps deep copies: a caller that changes a map of what it got (a
-// project's settings, a user's attributes) must not change the entry every other request reads.
-// TestClonesShareNothing walks every field by reflection, so a reference field added to one of
-// these types without a copy here fails it.
+// What the cache hands out: a copy of the entry's struct, whose fields a caller may set; the maps
+// and slices in it are the entry's, which callers only read (a checked store proves it).
+
+func shareProject(p *tiledesk.Project) *tiledesk.Project {
+	c := *p
+	return &c
+}
+
+func shareUser(u *tiledesk.User) *tiledesk.User {
+	c := *u
+	return &c
+}
+
+func shareProjectUser(pu *tiledesk.ProjectUser) *tiledesk.ProjectUser {
+	c := *pu
+	if pu.User != nil {
+		c.User = shareUser(pu.User)
+	}
+	return &c
+}
+
+// Deep copies, which a checked store keeps beside each entry to compare it with: they must share
+// nothing with the entry, or a change would show in both. TestClonesShareNothing walks every
+// field by reflection, so a reference field added to one of these types without a copy here
+// fails it.
 
 func cloneProject(p *tiledesk.Project) *tiledesk.Project {
 	c := *p

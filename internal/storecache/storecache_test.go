@@ -3,6 +3,7 @@ package storecache_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,9 +26,18 @@ func open(t *testing.T) tiledesk.Store {
 	return s
 }
 
-// The cached store is still a Store: it passes the whole conformance suite.
+// The cached store is still a Store: it passes the whole conformance suite, which changes nothing
+// it got from the cache.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) tiledesk.Store { return storecache.New(open(t), time.Minute) })
+	storetest.Run(t, func(t *testing.T) tiledesk.Store {
+		c := storecache.NewChecked(open(t), time.Minute)
+		t.Cleanup(func() {
+			if err := c.Verify(); err != nil {
+				t.Error(err)
+			}
+		})
+		return c
+	})
 }
 
 type fixture struct {
@@ -40,10 +50,14 @@ type fixture struct {
 }
 
 func setup(t *testing.T) *fixture {
-	ctx := context.Background()
 	raw := open(t)
+	return setupOn(t, raw, storecache.New(raw, 2*time.Second))
+}
+
+// setupOn is setup with c, a cache in front of raw.
+func setupOn(t *testing.T, raw tiledesk.Store, c *storecache.Store) *fixture {
+	ctx := context.Background()
 	now := time.Now()
-	c := storecache.New(raw, 2*time.Second)
 	c.SetClock(func() time.Time { return now })
 	f := &fixture{raw: raw, cached: c, clock: &now}
 	ts := tiledesk.Now()
@@ -157,11 +171,13 @@ func TestCallersGetCopies(t *testing.T) {
 	}
 }
 
-// Callers get deep copies: changing a map, slice or pointer of what the cache returned (on a miss
-// or a hit) changes neither the cache nor another caller's copy.
-func TestCallersGetDeepCopies(t *testing.T) {
+// TestCallersShareEntriesReadOnly: what a lookup answers, on a miss or a hit, is the caller's to
+// set field by field without changing the entry; a change inside one of its maps or slices is a
+// change of the entry, which a checked store reports, naming it.
+func TestCallersShareEntriesReadOnly(t *testing.T) {
 	ctx := context.Background()
-	f := setup(t)
+	raw := open(t)
+	f := setupOn(t, raw, storecache.NewChecked(raw, time.Minute))
 	settings := map[string]any{"chat_limit_on": true, "nested": map[string]any{"k": "v"}}
 	if _, err := f.cached.UpdateProject(ctx, f.project.ID, tiledesk.ProjectUpdate{Settings: settings}); err != nil {
 		t.Fatal(err)
@@ -169,32 +185,52 @@ func TestCallersGetDeepCopies(t *testing.T) {
 	if _, err := f.cached.UpdateUser(ctx, f.user.ID, tiledesk.UserUpdate{Attributes: map[string]any{"a": []any{"x"}}}); err != nil {
 		t.Fatal(err)
 	}
-	tags := []string{"t"}
-	if _, err := f.cached.UpdateProjectUser(ctx, f.project.ID, f.agent.ID, tiledesk.ProjectUserUpdate{Tags: tags,
+	if _, err := f.cached.UpdateProjectUser(ctx, f.project.ID, f.agent.ID, tiledesk.ProjectUserUpdate{Tags: []string{"t"},
 		Attributes: map[string]any{"a": map[string]any{"b": 1.0}}}); err != nil {
 		t.Fatal(err)
 	}
+	c := f.cached.(*storecache.Store)
 	for round := 0; round < 2; round++ { // the first on a miss, the second on a hit
-		p, _ := f.cached.FindProjectByID(ctx, f.project.ID)
-		p.Settings["chat_limit_on"] = false
-		p.Settings["nested"].(map[string]any)["k"] = "mutated"
-		u, _ := f.cached.FindUserByEmail(ctx, f.user.Email)
-		u.Attributes["a"].([]any)[0] = "mutated"
-		pu, _ := f.cached.FindMember(ctx, f.project.ID, f.agent.UserID, false)
-		pu.Tags[0] = "mutated"
-		pu.Attributes["a"].(map[string]any)["b"] = 2.0
+		p, _ := c.FindProjectByID(ctx, f.project.ID)
+		p.Name, p.Settings = "mine", map[string]any{}
+		u, _ := c.FindUserByEmail(ctx, f.user.Email)
+		u.PasswordHash, u.Attributes = "", nil
+		pu, _ := c.FindMember(ctx, f.project.ID, f.agent.UserID, false)
+		pu.Role, pu.Tags = tiledesk.RoleOwner, nil
 
-		p, _ = f.cached.FindProjectByID(ctx, f.project.ID)
-		if p.Settings["chat_limit_on"] != true || p.Settings["nested"].(map[string]any)["k"] != "v" {
-			t.Fatalf("round %d: a caller's change of the settings reached the cache: %v", round, p.Settings)
+		p, _ = c.FindProjectByID(ctx, f.project.ID)
+		u, _ = c.FindUserByEmail(ctx, f.user.Email)
+		pu, _ = c.FindMember(ctx, f.project.ID, f.agent.UserID, false)
+		if p.Name != "P" || p.Settings["chat_limit_on"] != true || u.PasswordHash != "h" || u.Attributes == nil ||
+			pu.Role != tiledesk.RoleAgent || pu.Tags[0] != "t" {
+			t.Fatalf("round %d: a caller's own fields reached the cache: %+v %+v %+v", round, p, u, pu)
 		}
-		u, _ = f.cached.FindUserByEmail(ctx, f.user.Email)
-		if u.Attributes["a"].([]any)[0] != "x" {
-			t.Fatalf("round %d: a caller's change of a user's attributes reached the cache", round)
-		}
-		pu, _ = f.cached.FindMember(ctx, f.project.ID, f.agent.UserID, false)
-		if pu.Tags[0] != "t" || pu.Attributes["a"].(map[string]any)["b"] != 1.0 {
-			t.Fatalf("round %d: a caller's change of a membership reached the cache", round)
+	}
+	if err := c.Verify(); err != nil {
+		t.Fatalf("fields set on the copies handed out were reported: %v", err)
+	}
+
+	for _, change := range []struct {
+		entry  string
+		change func()
+	}{
+		{`project "` + f.project.ID + `"`, func() {
+			p, _ := c.FindProjectByID(ctx, f.project.ID)
+			p.Settings["nested"].(map[string]any)["k"] = "mutated"
+		}},
+		{`user by email "a@example.com"`, func() {
+			u, _ := c.FindUserByEmail(ctx, f.user.Email)
+			u.Attributes["a"].([]any)[0] = "mutated"
+		}},
+		{`membership "` + f.project.ID + `\x00` + f.agent.UserID + `"`, func() {
+			pu, _ := c.FindMember(ctx, f.project.ID, f.agent.UserID, false)
+			pu.Attributes["a"].(map[string]any)["b"] = 2.0
+		}},
+	} {
+		change.change()
+		err := c.Verify()
+		if err == nil || !strings.Contains(err.Error(), change.entry) {
+			t.Fatalf("a change inside the %s: Verify = %v", change.entry, err)
 		}
 	}
 }
