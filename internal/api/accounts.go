@@ -232,7 +232,13 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 		return err
 	}
 	u := c.caller.user
+	// The old password is guessed on sign-in's failure budgets, so that a stolen token cannot try
+	// passwords at bcrypt speed, nor get around a lockout by the route it tries them on.
+	if err := s.checkLogin(r, u.Email); err != nil {
+		return err
+	}
 	if !auth.CheckPassword(u.PasswordHash, oldPsw) {
+		s.loginFailed(r, u.Email)
 		return errMsg(http.StatusUnauthorized, "Current password is invalid.")
 	}
 	if oldPsw == newPsw {

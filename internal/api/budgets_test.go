@@ -248,3 +248,27 @@ func TestBudgetsAcrossProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestChangePasswordSpendsLoginBudgets: a stolen token guessing its account's password through
+// PUT /users/changepsw draws on the budgets sign-in draws on, for the client it comes from: a
+// stranger spends the strangers' budget (and is refused with the right password too once it is
+// spent, on either route), while the owner goes on from a client it signed in from.
+func TestChangePasswordSpendsLoginBudgets(t *testing.T) {
+	e, _ := limitedEnv(t, loginLimits())
+	victim := e.signup("Victim")
+	home, thief := from("203.0.113.10"), from("192.0.2.66")
+	e.do("POST", "/auth/signin", map[string]string{"email": victim.email, "password": victim.password}, home).want(t, 200)
+	change := func(old string, c ...cred) *resp {
+		return e.do("PUT", "/users/changepsw", map[string]string{"oldpsw": old, "newpsw": "N3w-secret"},
+			append([]cred{victim.jwt()}, c...)...)
+	}
+	for range 3 {
+		change("guess", thief).wantBody(t, 401, `{"success":false,"msg":"Current password is invalid."}`)
+	}
+	want429(t, change("guess", thief), "login-email", scopeEmail)
+	want429(t, change(victim.password, thief), "login-email", scopeEmail)
+	want429(t, e.do("POST", "/auth/signin", map[string]string{"email": victim.email, "password": victim.password}, thief),
+		"login-email", scopeEmail)
+	// The owner, at home, is a known client: its own budget is untouched.
+	change(victim.password, home).want(t, 200)
+}
