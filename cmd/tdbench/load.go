@@ -55,6 +55,8 @@ type result struct {
 	Floor      string  `json:"floor,omitempty"`
 	FloorRPS   float64 `json:"floor_rps,omitempty"`
 	FloorP99ms float64 `json:"floor_p99_ms,omitempty"`
+	// BesideConcurrency is, for a scenario's side load, how many clients the scenario measured beside it.
+	BesideConcurrency int `json:"beside_concurrency,omitempty"`
 	// FirstErrors are a few failures verbatim, so that a failed run says why.
 	FirstErrors []string `json:"first_errors,omitempty"`
 }
@@ -72,8 +74,8 @@ type loadConfig struct {
 // heapSampleEvery is how often a scenario that samples the server's heap reads it.
 const heapSampleEvery = 100 * time.Millisecond
 
-// loadClient sends one scenario request and says what went wrong ("" for a 2xx answer read to its
-// end). Every worker calls it concurrently.
+// loadClient sends one scenario request and says what went wrong ("" for a 2xx answer, or the
+// status the request expects (see expecting), read to its end). Every worker calls it concurrently.
 type loadClient interface {
 	send(req *http.Request) string
 	closeIdle()
@@ -108,7 +110,7 @@ func (s stdClient) send(req *http.Request) string {
 		return req.Method + " " + req.URL.RequestURI() + ": " + err.Error()
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
+	if !answeredAsExpected(req, resp.StatusCode) {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 		return fmt.Sprintf("%s %s: %d %s", req.Method, req.URL.RequestURI(), resp.StatusCode, body)
 	}
@@ -154,7 +156,7 @@ func (f fastClient) send(req *http.Request) string {
 	if err := f.c.DoTimeout(freq, resp, f.timeout); err != nil {
 		return req.Method + " " + req.URL.RequestURI() + ": " + err.Error()
 	}
-	if code := resp.StatusCode(); code/100 != 2 {
+	if code := resp.StatusCode(); !answeredAsExpected(req, code) {
 		body := resp.Body()
 		return fmt.Sprintf("%s %s: %d %s", req.Method, req.URL.RequestURI(), code, body[:min(len(body), 300)])
 	}
@@ -162,8 +164,8 @@ func (f fastClient) send(req *http.Request) string {
 }
 
 // drive runs concurrency workers that send requests back to back for warmup+duration and records
-// the latency and outcome of those that start after the warm-up. Every answer outside 2xx and every
-// transport error counts as an error. pid is the server process to account CPU and memory to (0:
+// the latency and outcome of those that start after the warm-up. Every answer other than the one
+// the request expects (a 2xx unless marked by expecting) and every transport error counts as an error. pid is the server process to account CPU and memory to (0:
 // none).
 func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadConfig, pid int) result {
 	res := result{Concurrency: cfg.concurrency}

@@ -252,6 +252,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := seedLargeLeadsIfNamed(ctx, out, store, f, o.scenarios); err != nil {
 		return err
 	}
+	if o.requests > 0 {
+		if f.abuse, err = seedAbuser(ctx, store, f.ownerID); err != nil {
+			return err
+		}
+	}
 	seedSeconds := time.Since(seedStart).Seconds()
 	fmt.Fprintf(out, "tdbench: seeded in %.1fs\n", seedSeconds)
 	// The write baseline inserts into the server's own PostgreSQL database, but beside a SQLite
@@ -388,7 +393,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 			measured := cfg
 			measured.goStats, measured.sampleHeap = goStatsReader(srv.url), s.largeLeads
+			side := driveBeside(ctx, s.beside, f, o.client, cfg)
 			r := drive(ctx, client, s.build(f), measured, srv.pid())
+			if s.beside != nil {
+				rep.add(out, <-side)
+			}
 			if err := <-profiled; err != nil {
 				return fmt.Errorf("--profile: %s: %w", s.name, err)
 			}

@@ -60,12 +60,26 @@ type verdict struct {
 // verdicts checks each target at the concurrency it is stated for.
 func verdicts(results []result) []verdict {
 	var out []verdict
+	type targeted struct {
+		name    string
+		target  *target
+		clients int
+	}
+	var checks []targeted
 	for _, s := range scenarios {
-		if s.target == nil || s.pending != "" {
+		if s.pending != "" {
 			continue
 		}
+		if s.target != nil {
+			checks = append(checks, targeted{s.name, s.target, targetConcurrency})
+		}
+		if s.beside != nil && s.beside.target != nil {
+			checks = append(checks, targeted{s.beside.name, s.beside.target, s.beside.clients})
+		}
+	}
+	for _, s := range checks {
 		for _, r := range results {
-			if r.Scenario != s.name || r.Concurrency != targetConcurrency {
+			if r.Scenario != s.name || r.Concurrency != s.clients || s.clients != targetConcurrency && r.BesideConcurrency != targetConcurrency {
 				continue
 			}
 			t := s.target

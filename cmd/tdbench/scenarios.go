@@ -29,6 +29,7 @@ type fixture struct {
 	requestIDs []string
 	guests     []string
 	large      *largeFixture // the project of large leads, when a scenario named needs it
+	abuse      *abuseFixture // the tenant whose searches search-abuse sends
 }
 
 // target is what an issue asks of a scenario at targetConcurrency clients.
@@ -56,6 +57,17 @@ type scenario struct {
 	// one; the server's heap is sampled while they run.
 	largeLeads bool
 	build      func(f *fixture) requestFunc
+	// beside is load from other clients that runs during the scenario's warm-up and measurement,
+	// reported as a result of its own.
+	beside *sideLoad
+}
+
+// sideLoad is the other clients' load of a scenario that measures one load beside another.
+type sideLoad struct {
+	name    string
+	clients int
+	target  *target
+	build   func(f *fixture) requestFunc
 }
 
 var scenarios = []scenario{
@@ -125,6 +137,22 @@ var scenarios = []scenario{
 		build: func(f *fixture) requestFunc {
 			return func(*rand.Rand) (*http.Request, error) { return f.get("/requests", f.jwt) }
 		}},
+	{name: "requests-page-beside-search-abuse", what: fmt.Sprintf("GET /v1/{pid}/requests as requests-page, while %d more clients search a one-conversation project"+
+		" (16 words, 4 of one letter, answered; 36 one-letter words, refused) as search-abuse", abuseClients),
+		baseline: "read", conversations: true,
+		build: func(f *fixture) requestFunc {
+			return func(*rand.Rand) (*http.Request, error) { return f.get("/requests", f.jwt) }
+		},
+		beside: &sideLoad{name: "search-abuse", clients: abuseClients, target: &target{source: "issue 18", maxP99ms: 20},
+			build: func(f *fixture) requestFunc { return f.abusiveSearch }}},
+	{name: "requests-page-beside-plain-reads", what: fmt.Sprintf("GET /v1/{pid}/requests as requests-page, while %d more clients read the"+
+		" one-conversation project's list without searching (the control for search-abuse)", abuseClients),
+		baseline: "read", conversations: true,
+		build: func(f *fixture) requestFunc {
+			return func(*rand.Rand) (*http.Request, error) { return f.get("/requests", f.jwt) }
+		},
+		beside: &sideLoad{name: "plain-reads", clients: abuseClients,
+			build: func(f *fixture) requestFunc { return f.abuserPlainRead }}},
 	{name: "request-by-id", what: "GET /v1/{pid}/requests/{request_id}", baseline: "read", conversations: true,
 		build: func(f *fixture) requestFunc {
 			return func(rng *rand.Rand) (*http.Request, error) {

@@ -148,7 +148,7 @@ func TestVerdicts(t *testing.T) {
 func TestScenarioRegistry(t *testing.T) {
 	f := &fixture{api: "http://x/v1", pid: "p", leadIDs: make([]string, 2000), leadMS: make([]int64, 2000), token: "JWT t",
 		requestIDs: []string{"support-group-p-1"}, guests: []string{"JWT g"},
-		large: &largeFixture{pid: "q", leadIDs: make([]string, 10), leadMS: make([]int64, 10)}}
+		large: &largeFixture{pid: "q", leadIDs: make([]string, 10), leadMS: make([]int64, 10)}, abuse: &abuseFixture{pid: "a"}}
 	seen := map[string]bool{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, s := range scenarios {
@@ -163,6 +163,15 @@ func TestScenarioRegistry(t *testing.T) {
 			req, err := s.build(f)(rng)
 			if err != nil || req.Header.Get("Authorization") == "" && s.name != "signin" {
 				t.Fatalf("scenario %s: %v %v", s.name, req, err)
+			}
+		}
+		if s.beside != nil {
+			if seen[s.beside.name] || s.beside.clients <= 0 {
+				t.Fatalf("scenario %s: its side load %q needs a name of its own and clients", s.name, s.beside.name)
+			}
+			seen[s.beside.name] = true
+			if req, err := s.beside.build(f)(rng); err != nil || req.Header.Get("Authorization") == "" {
+				t.Fatalf("scenario %s, side load: %v %v", s.name, req, err)
 			}
 		}
 		if s.baseline != "" && s.baseline != "read" && s.baseline != "write" {
