@@ -1,0 +1,93 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// requestEnv is the RequestEnv of one transaction.
+type requestEnv struct {
+	t       *tx
+	ctx     context.Context
+	project string
+	request string // the request's ObjectId, for Messages
+	recip   string // its request_id
+}
+
+func (e *requestEnv) Now() time.Time { return e.t.now }
+
+func (e *requestEnv) Department(id string) (*tiledesk.Department, error) {
+	var d *tiledesk.Department
+	var err error
+	if id == "" {
+		d, err = scanDepartment(e.t.queryRow(e.ctx, `SELECT `+departmentColumns+` FROM departments
+			WHERE id_project = $1 AND is_default = TRUE ORDER BY id LIMIT 1`, e.project))
+	} else {
+		d, err = scanDepartment(e.t.queryRow(e.ctx, `SELECT `+departmentColumns+` FROM departments
+			WHERE id_project = $1 AND id = $2`, e.project, id))
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		if id == "" {
+			return nil, tiledesk.Invalid("departmentid", "the project has no default department")
+		}
+		return nil, tiledesk.Invalid("departmentid", "no department %s in this project", id)
+	}
+	return d, err
+}
+
+// Route routes with the project's agents and remembers whom it chose, for the next rotation.
+func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing, error) {
+	p, err := scanProject(e.t.queryRow(e.ctx, `SELECT `+projectColumns+` FROM projects WHERE id = $1`, e.project))
+	if err != nil {
+		return tiledesk.Routing{}, fmt.Errorf("routing project: %w", err)
+	}
+	rows, err := e.t.query(e.ctx, `SELECT `+projectUserColumns+` FROM project_users
+		WHERE id_project = $1 AND role_type = $2 AND status = $3 AND trashed = FALSE AND id_user IS NOT NULL`,
+		e.project, tiledesk.RoleTypeAgent, tiledesk.MemberActive)
+	if err != nil {
+		return tiledesk.Routing{}, fmt.Errorf("routing agents: %w", err)
+	}
+	pus, err := collect(rows, scanProjectUser)
+	if err != nil {
+		return tiledesk.Routing{}, err
+	}
+	agents := make([]tiledesk.Agent, 0, len(pus))
+	for _, pu := range pus {
+		agents = append(agents, tiledesk.Agent{UserID: pu.UserID, Available: pu.UserAvailable && !tiledesk.IsBusy(p, pu)})
+	}
+	var last string
+	if err := e.t.queryRow(e.ctx, `SELECT last_assigned FROM project_counters WHERE id_project = $1`, e.project).Scan(&last); err != nil &&
+		!errors.Is(err, sql.ErrNoRows) {
+		return tiledesk.Routing{}, fmt.Errorf("routing rotation: %w", err)
+	}
+	out := tiledesk.Route(d, agents, last, noBot)
+	if len(out.Participants) == 1 && !strings.HasPrefix(out.Participants[0], tiledesk.BotPrefix) {
+		if _, err := e.t.exec(e.ctx, `UPDATE project_counters SET last_assigned = $2 WHERE id_project = $1`,
+			e.project, out.Participants[0]); err != nil {
+			return tiledesk.Routing{}, fmt.Errorf("routing rotation: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (e *requestEnv) Member(id string) (*tiledesk.ProjectUser, error) {
+	pu, err := scanProjectUser(e.t.queryRow(e.ctx, `SELECT `+projectUserColumns+` FROM project_users
+		WHERE id_project = $1 AND (id_user = $2 OR uuid_user = $2 OR id = $2) AND status = $3 AND trashed = FALSE
+		ORDER BY id LIMIT 1`, e.project, id, tiledesk.MemberActive))
+	return pu, notFound(err, "project user")
+}
+
+// countAvailable counts the agents routing would consider, for the snapshot of a request whose
+// participants the client chose: routing a pooled copy of the department assigns nobody.
+func (t *tx) countAvailable(env *requestEnv, d *tiledesk.Department) (int, error) {
+	pooled := *d
+	pooled.Routing, pooled.IDBot = tiledesk.RoutingPooled, ""
+	out, err := env.Route(&pooled, true)
+	return out.AvailableAgentsCount, err
+}

@@ -1,0 +1,286 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+var requestSortColumn = map[string]string{
+	tiledesk.RequestSortCreatedAt: "created_at",
+	tiledesk.RequestSortUpdatedAt: "updated_at",
+	tiledesk.RequestSortTicketID:  "ticket_id",
+	tiledesk.RequestSortID:        "id",
+}
+
+func requestSortValue(r *tiledesk.Request, key string) any {
+	switch key {
+	case tiledesk.RequestSortCreatedAt:
+		return ms(r.CreatedAt)
+	case tiledesk.RequestSortUpdatedAt:
+		return ms(r.UpdatedAt)
+	case tiledesk.RequestSortTicketID:
+		return int64(r.TicketID)
+	}
+	return r.ID
+}
+
+// FindRequests lists conversations.
+func (s *Store) FindRequests(ctx context.Context, projectID string, f tiledesk.RequestFilter) (*tiledesk.RequestPage, error) {
+	rq, err := s.requestQuery(ctx, projectID, f)
+	if err != nil || rq.empty {
+		return &tiledesk.RequestPage{Requests: []*tiledesk.Request{}}, err
+	}
+	rows, err := s.query(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+rq.where, rq.q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("find requests: %w", err)
+	}
+	reqs, err := collect(rows, scanRequest)
+	if err != nil {
+		return nil, err
+	}
+	out := &tiledesk.RequestPage{Count: rq.count}
+	out.Requests, out.Next = next(rq.pg, reqs, requestSortValue, func(r *tiledesk.Request) string { return r.ID })
+	return out, nil
+}
+
+// FindRequestRefs lists the same conversations as FindRequests, reading only their versions, sort
+// values and the ids they are populated with (and their lead's version, by its primary key).
+func (s *Store) FindRequestRefs(ctx context.Context, projectID string, f tiledesk.RequestFilter) (*tiledesk.RequestRefPage, error) {
+	rq, err := s.requestQuery(ctx, projectID, f)
+	if err != nil || rq.empty {
+		return &tiledesk.RequestRefPage{Refs: []tiledesk.RequestRef{}}, err
+	}
+	rows, err := s.query(ctx, `SELECT id, updated_at, `+rq.pg.col+` AS sort_value, lead, department, requester, participants_agents,
+		participants_bots, `+populationVersions+` FROM requests WHERE `+rq.where, rq.q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("find requests: %w", err)
+	}
+	refs, err := collect(rows, func(row scanner) (*requestRefRow, error) {
+		var (
+			ref                    requestRefRow
+			updated                int64
+			agents, bots           sql.NullString
+			leadUpdated            sql.NullInt64
+			puUpdated, userUpdated sql.NullInt64
+			intSort                int64
+			textSort               string
+			sortDst                any = &textSort
+		)
+		if rq.pg.intSort() {
+			sortDst = &intSort
+		}
+		if err := row.Scan(&ref.ID, &updated, sortDst, &ref.LeadID, &ref.DepartmentID, &ref.RequesterID, &agents, &bots,
+			&leadUpdated, &puUpdated, &userUpdated); err != nil {
+			return nil, err
+		}
+		ref.UpdatedAt, ref.LeadUpdatedAt = fromMS(updated), timePtr(leadUpdated)
+		ref.RequesterUpdatedAt, ref.RequesterUserUpdatedAt = timePtr(puUpdated), timePtr(userUpdated)
+		ref.sort = textSort
+		if rq.pg.intSort() {
+			ref.sort = intSort
+		}
+		if err := scanJSON(agents, &ref.ParticipantsAgents); err != nil {
+			return nil, fmt.Errorf("request %s: %w", ref.ID, err)
+		}
+		if err := scanJSON(bots, &ref.ParticipantsBots); err != nil {
+			return nil, fmt.Errorf("request %s: %w", ref.ID, err)
+		}
+		return &ref, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	page, after := next(rq.pg, refs, func(r *requestRefRow, _ string) any { return r.sort },
+		func(r *requestRefRow) string { return r.ID })
+	out := &tiledesk.RequestRefPage{Count: rq.count, Next: after, Refs: make([]tiledesk.RequestRef, 0, len(page))}
+	for _, r := range page {
+		out.Refs = append(out.Refs, r.RequestRef)
+	}
+	return out, nil
+}
+
+// PopulationClock reads the clocks of everything a populated list shows. Read it before the list:
+// a list read after a clock is at least as new as the clock, never older. Where the store keeps
+// clocks (keepsClocks) it reads them once per write of its own, as LeadListClock does.
+func (s *Store) PopulationClock(ctx context.Context, projectID string) (tiledesk.ListClock, bool, error) {
+	if !s.dialect.PopulationClock() {
+		return tiledesk.ListClock{}, false, nil
+	}
+	type found struct {
+		clock tiledesk.ListClock
+		ok    bool
+	}
+	f, err := kept(s, &s.populationClocks, projectID, func() (found, error) {
+		var c tiledesk.ListClock
+		err := s.queryRow(ctx, `SELECT requests_clock, leads_clock, members_clock,
+			(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'users_clock') FROM project_counters WHERE id_project = $1`, projectID).
+			Scan(&c[0], &c[1], &c[2], &c[3])
+		if errors.Is(err, sql.ErrNoRows) {
+			return found{}, nil
+		} else if err != nil {
+			return found{}, fmt.Errorf("population clock: %w", err)
+		}
+		return found{c, true}, nil
+	})
+	return f.clock, f.ok, err
+}
+
+type requestRefRow struct {
+	tiledesk.RequestRef
+	sort any
+}
+
+// requestQuery is what FindRequests and FindRequestRefs share: the conditions, order and count of a
+// filter. empty means nothing can match (a search without a single word).
+type requestQuery struct {
+	q     *query
+	pg    page
+	where string // conditions, ORDER BY and LIMIT
+	count int
+	empty bool
+}
+
+func (s *Store) requestQuery(ctx context.Context, projectID string, f tiledesk.RequestFilter) (*requestQuery, error) {
+	pg, err := newPage(requestSortColumn, tiledesk.RequestSortCreatedAt, f.Sort, f.Desc, f.After, f.Limit, f.Offset)
+	if err != nil {
+		return nil, err
+	}
+	q := newQuery(projectID)
+	defaultList := len(f.Statuses) == 0 && !f.AllStatuses && !f.Preflight
+	switch {
+	case defaultList:
+		q.where("is_open = TRUE")
+	case len(f.Statuses) > 0:
+		var ph []string
+		for _, st := range f.Statuses {
+			ph = append(ph, q.arg(st))
+		}
+		q.where("status IN (" + strings.Join(ph, ", ") + ")")
+	case !f.AllStatuses:
+		q.where("status < 1000 AND status NOT IN (50, 150)")
+	}
+	if !f.Preflight && !defaultList {
+		q.where("preflight = FALSE")
+	}
+	base := len(q.conds)
+	if f.DepartmentID != "" {
+		q.where("department = " + q.arg(f.DepartmentID))
+	}
+	if f.Participant != "" {
+		q.where("id IN (SELECT request FROM request_participants WHERE id_project = $1 AND participant = " + q.arg(f.Participant) + ")")
+	}
+	if f.LeadID != "" {
+		q.where("lead = " + q.arg(f.LeadID))
+	}
+	if f.RequesterID != "" {
+		q.where("requester = " + q.arg(f.RequesterID))
+	}
+	if f.RequesterEmail != "" {
+		q.where("requester_email = " + q.arg(tiledesk.EmailKey(f.RequesterEmail)))
+	}
+	for _, tag := range f.Tags {
+		q.where("id IN (SELECT request FROM request_tags WHERE id_project = $1 AND tag = " + q.arg(tag) + ")")
+	}
+	if f.Text != "" {
+		words := impliedWordsDropped(tiledesk.SearchTerms(f.Text))
+		if len(words) == 0 {
+			return &requestQuery{empty: true}, nil
+		}
+		q.where(s.dialect.TextMatch("requests", q.arg(s.dialect.TextQuery(projectID, words))))
+	}
+	if f.HasBot != nil {
+		q.where("has_bot = " + q.arg(*f.HasBot))
+	}
+	switch f.Channel {
+	case "":
+	case "offline":
+		q.where("channel IN ('email', 'form')")
+	case "online":
+		q.where("channel NOT IN ('email', 'form')")
+	default:
+		q.where("channel = " + q.arg(f.Channel))
+	}
+	if f.TicketID != nil {
+		q.where("ticket_id = " + q.arg(*f.TicketID))
+	}
+	if f.Priority != "" {
+		q.where("priority = " + q.arg(f.Priority))
+	}
+	if ws := f.WorkingStatus; ws != nil {
+		var ph []string
+		for _, v := range ws.Values {
+			ph = append(ph, q.arg(v))
+		}
+		switch ws.Op {
+		case "eq":
+			q.where("working_status = " + ph[0])
+		case "ne":
+			q.where("working_status <> " + ph[0])
+		case "in":
+			q.where("working_status IN (" + strings.Join(ph, ", ") + ")")
+		case "nin":
+			q.where("working_status NOT IN (" + strings.Join(ph, ", ") + ")")
+		}
+	}
+	if f.ExcludeDrafts {
+		q.where("draft = FALSE")
+	}
+	if f.From != nil {
+		q.where("created_at >= " + q.arg(ms(*f.From)))
+	}
+	if f.To != nil {
+		q.where("created_at < " + q.arg(ms(*f.To)))
+	}
+	if f.UpdatedSince != nil {
+		q.where("updated_at > " + q.arg(ms(*f.UpdatedSince)))
+	}
+	seesAll, err := s.applyVisibility(ctx, q, projectID, f.VisibleTo)
+	if err != nil {
+		return nil, fmt.Errorf("find requests: %w", err)
+	}
+	out := &requestQuery{q: q, pg: pg}
+	if !f.NoCount {
+		if out.count, err = s.count(ctx, "requests", "requests_open", defaultList && seesAll && len(q.conds) == base, q); err != nil {
+			return nil, err
+		}
+	}
+	tail := pg.clause(q) // adds the cursor condition: before q.conditions()
+	out.where = q.conditions() + tail
+	return out, nil
+}
+
+// CountRequests counts the open conversations by kind.
+func (s *Store) CountRequests(ctx context.Context, projectID string, v *tiledesk.Visibility) (*tiledesk.RequestCounts, error) {
+	q := newQuery(projectID)
+	q.where("status IN (100, 200) AND preflight = FALSE")
+	if _, err := s.applyVisibility(ctx, q, projectID, v); err != nil {
+		return nil, fmt.Errorf("count requests: %w", err)
+	}
+	rows, err := s.query(ctx, `SELECT status, has_bot, COUNT(*) FROM requests WHERE `+q.conditions()+` GROUP BY status, has_bot`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("count requests: %w", err)
+	}
+	defer rows.Close()
+	out := &tiledesk.RequestCounts{}
+	for rows.Next() {
+		var status, n int
+		var bot bool
+		if err := rows.Scan(&status, &bot, &n); err != nil {
+			return nil, err
+		}
+		switch {
+		case status == tiledesk.RequestUnassigned:
+			out.Unassigned += n
+		case bot:
+			out.BotAssigned += n
+		default:
+			out.Assigned += n
+		}
+	}
+	return out, rows.Err()
+}
