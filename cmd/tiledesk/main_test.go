@@ -41,11 +41,17 @@ var urlRE = regexp.MustCompile(`"?url"?[=:]"?(https?://[0-9.:a-z]+)`)
 // for run to return.
 func start(t *testing.T, args []string, env map[string]string) (string, *syncBuffer, func() error) {
 	t.Helper()
+	return startLogging(t, args, env, io.Discard)
+}
+
+// startLogging is start with the server's log also written to also.
+func startLogging(t *testing.T, args []string, env map[string]string, also io.Writer) (string, *syncBuffer, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, logs)
+		done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, io.MultiWriter(logs, also))
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
