@@ -126,7 +126,7 @@ func printTargets(out io.Writer, rep *report) {
 	}
 	if rep.ServerCPUs == "" {
 		fmt.Fprintln(out, "placement: shared, where the two runtimes' threads are switched by the kernel and the tails are mostly that"+
-			" (see the page floor's p99); docs/performance.md takes issue 3's targets with --cpus split")
+			" (see the page floor's p99); docs/performance.md takes the lead reads' targets with --cpus split")
 	}
 }
 

@@ -227,9 +227,9 @@ func TestMarkdownTable(t *testing.T) {
 }
 
 // TestTargetsSayThePlacement: a shared run's verdicts point at the split placement, in which
-// docs/performance.md takes issue 3's latency targets; a split run's do not need to.
+// docs/performance.md takes the lead reads' latency targets; a split run's do not need to.
 func TestTargetsSayThePlacement(t *testing.T) {
-	v := []verdict{{Scenario: "leads-page-first", Source: "issue 3", Target: "p99 < 5 ms", Measured: "p99 5.10 ms"}}
+	v := []verdict{{Scenario: "leads-page-first", Source: "lead reads", Target: "p99 < 5 ms", Measured: "p99 5.10 ms"}}
 	var shared, split strings.Builder
 	printTargets(&shared, &report{Targets: v})
 	printTargets(&split, &report{Targets: v, ServerCPUs: "0", LoadCPUs: "1"})
