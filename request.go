@@ -397,8 +397,8 @@ type RequestCounts struct {
 
 // RequestEnv gives a change what it may need to read inside the request's transaction.
 type RequestEnv interface {
-	// Department returns a department of the project ("" for the default one); EINVALID naming
-	// departmentid when there is none.
+	// Department returns a department of the project ("" for the default one); NoDepartment when
+	// there is none.
 	Department(id string) (*Department, error)
 	// Route routes the request to department d.
 	Route(d *Department, noBot bool) (Routing, error)
@@ -411,7 +411,8 @@ type RequestEnv interface {
 }
 
 // RequestChange changes r inside its transaction and returns the names of the events it caused
-// besides request.update.
+// besides request.update. The rules that build them are in request_rules.go, request_members.go and
+// request_notes.go.
 type RequestChange func(r *Request, env RequestEnv) (events []string, err error)
 
 // MessageFilter pages the messages of a conversation, oldest first.

@@ -27,12 +27,14 @@ const (
 	EUNSUPPORTED  = "unsupported"  // a media type or feature the server does not speak
 )
 
-// Error is the domain error: a machine-readable code, a message safe to show to the client, and for
-// EINVALID the name of the offending field.
+// Error is the domain error: a machine-readable code, a message safe to show to the client, for
+// EINVALID the name of the offending field, and for the refusals a client tells apart from others
+// of their code the rule that refused (one of the Rule constants, "" otherwise).
 type Error struct {
 	Code    string
 	Message string
 	Field   string
+	Rule    string
 }
 
 func (e *Error) Error() string {
@@ -79,6 +81,15 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Internal error."
+}
+
+// ErrorRule returns the rule an error names (Error.Rule), or "".
+func ErrorRule(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Rule
+	}
+	return ""
 }
 
 // ErrorField returns the field an EINVALID error names, or "".

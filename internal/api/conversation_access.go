@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -12,10 +11,11 @@ import (
 // visibility (tiledesk.Visibility, the rule lists apply too): a conversation the caller may not
 // see answers 404, as an id of another project does.
 
+// actorOf is the caller of a member route, as the domain's rules know who acts.
+func actorOf(c *call) tiledesk.Actor { return tiledesk.Actor{Member: c.member, UserID: c.caller.id} }
+
 // visibilityOf is what the caller of a member route may see of the project's conversations.
-func visibilityOf(c *call) *tiledesk.Visibility {
-	return tiledesk.VisibilityOf(c.member, c.caller.id)
-}
+func visibilityOf(c *call) *tiledesk.Visibility { return actorOf(c).Visibility() }
 
 // populateOne renders a conversation populated for view. known, when it describes r, gives the
 // versions of what r is populated with (renderings of them are reused); otherwise they are read.
@@ -86,20 +86,20 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request, c *call, populat
 	req, err := s.store.ChangeRequest(r.Context(), c.project.ID, rid, visibilityOf(c), fn,
 		ifMatch(r, func(req *tiledesk.Request) any { return unpopulated(view, req) }))
 	if err != nil {
-		return badDepartment(err)
+		return err
 	}
 	return s.writeRequest(w, r, c, req, populate)
 }
 
-// handleRequestDelete removes a conversation and its messages; only the owner may, or a member
-// with the request_delete permission who may see it.
+// handleRequestDelete removes a conversation and its messages, if the caller may
+// (tiledesk.MayDeleteRequest) and sees it.
 func (s *Server) handleRequestDelete(w http.ResponseWriter, r *http.Request, c *call) error {
 	rid, err := requestIDOf(r)
 	if err != nil {
 		return err
 	}
-	if c.member.Role != tiledesk.RoleOwner && !slices.Contains(c.member.Permissions, "request_delete") {
-		return errMsg(http.StatusForbidden, "Unauthorized.")
+	if err := tiledesk.MayDeleteRequest(actorOf(c)); err != nil {
+		return err
 	}
 	req, err := s.store.DeleteRequest(r.Context(), c.project.ID, rid, visibilityOf(c))
 	if err != nil {

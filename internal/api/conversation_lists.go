@@ -9,34 +9,28 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 )
 
-// The lists a conversation keeps that writes lengthen: participants, notes, tags and followers.
-// Each item is checked here as it arrives; how many a conversation holds is checked where the
-// stored list is known, in the store's transaction (tiledesk.CheckRequestGrowth).
+// The routes that change the lists a conversation keeps: participants, notes, tags and followers.
+// Each parses its body, builds the change with the domain's rule (request_members.go and
+// request_notes.go in the root package) and passes it to the store (change).
 
-// checkParticipants refuses participants that are neither bots nor active agents of the project,
-// and more of them than a conversation holds before looking any up.
+// participantLookup finds the project's memberships by user id, as participants name them.
+func (s *Server) participantLookup(r *http.Request, c *call) tiledesk.MemberLookup {
+	return func(id string) (*tiledesk.ProjectUser, error) {
+		return s.store.FindProjectUserByUserID(r.Context(), c.project.ID, id)
+	}
+}
+
+// followerLookup finds the project's memberships by id, as followers name them.
+func (s *Server) followerLookup(r *http.Request, c *call) tiledesk.MemberLookup {
+	return func(id string) (*tiledesk.ProjectUser, error) {
+		return s.store.FindProjectUserByID(r.Context(), c.project.ID, id)
+	}
+}
+
+// checkParticipants refuses the participants of a new conversation that the domain refuses
+// (tiledesk.CheckParticipants).
 func (s *Server) checkParticipants(r *http.Request, c *call, ids []string) error {
-	if len(ids) > tiledesk.MaxParticipants {
-		return invalidField("participants", "body", fmt.Sprintf("a conversation holds at most %d participants", tiledesk.MaxParticipants))
-	}
-	for _, id := range ids {
-		if len(id) > tiledesk.MaxParticipantBytes {
-			return invalidField("participants", "body", fmt.Sprintf("a participant is at most %d bytes", tiledesk.MaxParticipantBytes))
-		}
-		if strings.HasPrefix(id, tiledesk.BotPrefix) && len(id) > len(tiledesk.BotPrefix) {
-			continue
-		}
-		if !tiledesk.IsID(id) {
-			return invalidField("participants", "body", "participants are agents' user ids or bot_<id>")
-		}
-		pu, err := s.store.FindProjectUserByUserID(r.Context(), c.project.ID, id)
-		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND || err == nil && (!pu.IsActive() || pu.RoleType != tiledesk.RoleTypeAgent) {
-			return invalidField("participants", "body", id+" is not an active agent of the project")
-		} else if err != nil {
-			return err
-		}
-	}
-	return nil
+	return tiledesk.CheckParticipants("participants", ids, s.participantLookup(r, c))
 }
 
 // parseRequestTags reads tags given as strings or {tag, color} objects, without duplicate names.
@@ -71,6 +65,14 @@ func parseRequestTags(b *body, field string, arr []any) []tiledesk.RequestTag {
 	return out
 }
 
+// changeOrRefuse passes a change to the store unless building it was refused.
+func (s *Server) changeOrRefuse(w http.ResponseWriter, r *http.Request, c *call, populate bool, change tiledesk.RequestChange, err error) error {
+	if err != nil {
+		return err
+	}
+	return s.change(w, r, c, populate, change)
+}
+
 func (s *Server) handleParticipantAdd(w http.ResponseWriter, r *http.Request, c *call) error {
 	b, err := decodeObject(r)
 	if err != nil {
@@ -80,13 +82,8 @@ func (s *Server) handleParticipantAdd(w http.ResponseWriter, r *http.Request, c 
 	if err := b.err(); err != nil {
 		return err
 	}
-	if err := s.checkParticipants(r, c, []string{m}); err != nil {
-		return asField(err, "member")
-	}
-	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		req.AddParticipant(m, env.Now())
-		return []string{tiledesk.EventRequestParticipants}, nil
-	})
+	change, err := tiledesk.AddRequestParticipant(m, s.participantLookup(r, c))
+	return s.changeOrRefuse(w, r, c, true, change, err)
 }
 
 func (s *Server) handleParticipantsSet(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -94,13 +91,8 @@ func (s *Server) handleParticipantsSet(w http.ResponseWriter, r *http.Request, c
 	if err != nil {
 		return err
 	}
-	if err := s.checkParticipants(r, c, ids); err != nil {
-		return err
-	}
-	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		req.SetParticipants(ids, env.Now())
-		return []string{tiledesk.EventRequestParticipants}, nil
-	})
+	change, err := tiledesk.SetRequestParticipants(ids, s.participantLookup(r, c))
+	return s.changeOrRefuse(w, r, c, true, change, err)
 }
 
 // stringArrayBody reads a body that is a JSON array of strings.
@@ -119,14 +111,7 @@ func stringArrayBody(r *http.Request, field string) ([]string, error) {
 }
 
 func (s *Server) handleParticipantRemove(w http.ResponseWriter, r *http.Request, c *call) error {
-	id := r.PathValue("participant")
-	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		if !req.RemoveParticipant(id, env.Now()) {
-			return nil, &apiError{status: http.StatusBadRequest, body: map[string]any{"success": false,
-				"error": "Unable to remove the participant " + id + " from the request " + req.RequestID}}
-		}
-		return []string{tiledesk.EventRequestParticipants}, nil
-	})
+	return s.change(w, r, c, true, tiledesk.RemoveRequestParticipant(r.PathValue("participant")))
 }
 
 func (s *Server) handleNoteAdd(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -139,41 +124,14 @@ func (s *Server) handleNoteAdd(w http.ResponseWriter, r *http.Request, c *call) 
 	if err := b.err(); err != nil {
 		return err
 	}
-	if text == nil || strings.TrimSpace(*text) == "" {
-		return &apiError{status: http.StatusBadRequest, body: map[string]any{"success": false, "error": "Field 'text' is required."}}
-	}
-	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		if err := mustParticipate(c, req); err != nil {
-			return nil, err
-		}
-		now := env.Now()
-		req.Notes = append(slices.Clone(req.Notes), tiledesk.Note{ID: tiledesk.NewIDAt(now), Text: *text, Attributes: attrs,
-			CreatedBy: c.caller.id, CreatedAt: now, UpdatedAt: now})
-		return nil, nil
-	})
-}
-
-// mustParticipate lets agents below admin touch notes only of the conversations they take part in.
-func mustParticipate(c *call, req *tiledesk.Request) error {
-	if tiledesk.HasRole(c.member.Role, tiledesk.RoleAdmin) || slices.Contains(req.ParticipantsAgents, c.caller.id) {
-		return nil
-	}
-	return errMsg(http.StatusForbidden, "You must be among the participants of the conversation.")
+	var t string
+	set(&t, text)
+	change, err := tiledesk.AddRequestNote(actorOf(c), t, attrs)
+	return s.changeOrRefuse(w, r, c, true, change, err)
 }
 
 func (s *Server) handleNoteDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	noteID := r.PathValue("note")
-	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		if err := mustParticipate(c, req); err != nil {
-			return nil, err
-		}
-		i := slices.IndexFunc(req.Notes, func(n tiledesk.Note) bool { return n.ID == noteID })
-		if i < 0 {
-			return nil, errNotFound
-		}
-		req.Notes = slices.Delete(slices.Clone(req.Notes), i, i+1)
-		return nil, nil
-	})
+	return s.change(w, r, c, true, tiledesk.DeleteRequestNote(actorOf(c), r.PathValue("note")))
 }
 
 func (s *Server) handleRequestTagAdd(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -190,45 +148,12 @@ func (s *Server) handleRequestTagAdd(w http.ResponseWriter, r *http.Request, c *
 	if err := b.err(); err != nil {
 		return err
 	}
-	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
-		out := slices.Clone(req.Tags)
-		for _, t := range tags {
-			if !slices.ContainsFunc(out, func(x tiledesk.RequestTag) bool { return x.Tag == t.Tag }) {
-				out = append(out, t)
-			}
-		}
-		req.Tags = out // the store refuses more than a conversation holds
-		return []string{tiledesk.EventRequestTags}, nil
-	})
+	return s.change(w, r, c, false, tiledesk.AddRequestTags(tags))
 }
 
 // handleRequestTagRemove removes a tag by its _id (as the original) or by its name.
 func (s *Server) handleRequestTagRemove(w http.ResponseWriter, r *http.Request, c *call) error {
-	key := r.PathValue("tag")
-	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
-		req.Tags = slices.DeleteFunc(slices.Clone(req.Tags), func(t tiledesk.RequestTag) bool { return t.ID == key || t.Tag == key })
-		return []string{tiledesk.EventRequestTags}, nil
-	})
-}
-
-// checkFollowers refuses followers that are not active agent-side memberships (project user ids),
-// and more of them than a conversation holds before looking any up.
-func (s *Server) checkFollowers(r *http.Request, c *call, ids []string) error {
-	if len(ids) > tiledesk.MaxFollowers {
-		return invalidField("followers", "body", fmt.Sprintf("a conversation holds at most %d followers", tiledesk.MaxFollowers))
-	}
-	for _, id := range ids {
-		if !tiledesk.IsID(id) {
-			return invalidField("member", "body", "followers are project user ids")
-		}
-		pu, err := s.store.FindProjectUserByID(r.Context(), c.project.ID, strings.ToLower(id))
-		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND || err == nil && (!pu.IsActive() || pu.RoleType != tiledesk.RoleTypeAgent) {
-			return invalidField("member", "body", id+" is not an active teammate of the project")
-		} else if err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.change(w, r, c, false, tiledesk.RemoveRequestTag(r.PathValue("tag")))
 }
 
 func (s *Server) handleFollowerAdd(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -236,19 +161,12 @@ func (s *Server) handleFollowerAdd(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	m := strings.ToLower(b.requiredStr("member"))
+	m := b.requiredStr("member")
 	if err := b.err(); err != nil {
 		return err
 	}
-	if err := s.checkFollowers(r, c, []string{m}); err != nil {
-		return err
-	}
-	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
-		if !slices.Contains(req.Followers, m) {
-			req.Followers = append(slices.Clone(req.Followers), m)
-		}
-		return []string{tiledesk.EventRequestFollowers}, nil
-	})
+	change, err := tiledesk.AddRequestFollower(m, s.followerLookup(r, c))
+	return s.changeOrRefuse(w, r, c, false, change, err)
 }
 
 func (s *Server) handleFollowersSet(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -256,32 +174,10 @@ func (s *Server) handleFollowersSet(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	for i := range ids {
-		ids[i] = strings.ToLower(ids[i])
-	}
-	if err := s.checkFollowers(r, c, ids); err != nil {
-		return err
-	}
-	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
-		req.Followers = dedupeStrings(ids)
-		return []string{tiledesk.EventRequestFollowers}, nil
-	})
-}
-
-func dedupeStrings(in []string) []string {
-	out := []string{}
-	for _, s := range in {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
+	change, err := tiledesk.SetRequestFollowers(ids, s.followerLookup(r, c))
+	return s.changeOrRefuse(w, r, c, false, change, err)
 }
 
 func (s *Server) handleFollowerRemove(w http.ResponseWriter, r *http.Request, c *call) error {
-	id := strings.ToLower(r.PathValue("follower"))
-	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
-		req.Followers = slices.DeleteFunc(slices.Clone(req.Followers), func(f string) bool { return f == id })
-		return []string{tiledesk.EventRequestFollowers}, nil
-	})
+	return s.change(w, r, c, false, tiledesk.RemoveRequestFollower(r.PathValue("follower")))
 }

@@ -128,7 +128,7 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 		VisibleTo: visibilityOf(c), Ref: &tiledesk.RequestRef{}}
 	req, stored, _, replayed, err := s.store.PostMessage(r.Context(), post)
 	if err != nil {
-		return badDepartment(err)
+		return err
 	}
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")

@@ -29,15 +29,6 @@ func requestIDOf(r *http.Request) (string, error) {
 	return rid, nil
 }
 
-// badDepartment turns the store's "no such department" into the 400 naming departmentid.
-func badDepartment(err error) error {
-	if tiledesk.ErrorCode(err) == tiledesk.EINVALID && tiledesk.ErrorField(err) == "departmentid" {
-		return &apiError{status: http.StatusBadRequest, body: map[string]any{"errors": []fieldError{{
-			Msg: tiledesk.ErrorMessage(err), Param: "departmentid", Location: "body"}}}}
-	}
-	return err
-}
-
 // requesterOf resolves who a new conversation is for: the body's sender (an active member of the
 // project; only agents may name someone else) or the caller.
 type requesterInfo struct {
@@ -111,7 +102,7 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request, c *
 	}
 	req, err := s.store.CreateRequest(r.Context(), in)
 	if err != nil {
-		return badDepartment(err)
+		return err
 	}
 	out := toRequest(req)
 	writeJSON(w, http.StatusOK, out)
@@ -386,15 +377,7 @@ func (s *Server) handleRequestAttributes(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	return s.change(w, r, c, false, func(req *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
-		// last_message is the server's; a long last message must not block the client's merges.
-		attrs, err := tiledesk.MergeJSON("attributes", req.Attributes, m, tiledesk.MaxJSONBytes, "last_message")
-		if err != nil {
-			return nil, err
-		}
-		req.Attributes = attrs
-		return []string{tiledesk.EventRequestAttributes}, nil
-	})
+	return s.change(w, r, c, false, tiledesk.MergeRequestAttributes(m))
 }
 
 // asField renames the field of a 422 produced by a shared check.
@@ -427,57 +410,28 @@ func routeBody(r *http.Request) (dept string, noBot bool, err error) {
 	return dept, nb != nil && *nb, nil
 }
 
-// reroute routes a conversation again to dept ("" keeps its department).
-func reroute(dept string, noBot bool) tiledesk.RequestChange {
-	return func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		if dept == "" {
-			dept = req.DepartmentID
-		}
-		d, err := env.Department(dept)
-		if err != nil {
-			return nil, err
-		}
-		out, err := env.Route(d, noBot)
-		if err != nil {
-			return nil, err
-		}
-		events := []string{tiledesk.EventRequestParticipants}
-		if d.ID != req.DepartmentID {
-			events = append(events, tiledesk.EventRequestDepartment)
-		}
-		req.DepartmentID = d.ID
-		req.SetParticipants(out.Participants, env.Now())
-		return events, nil
-	}
-}
-
 func (s *Server) handleRequestDepartment(w http.ResponseWriter, r *http.Request, c *call) error {
 	dept, noBot, err := routeBody(r)
 	if err != nil {
 		return err
 	}
-	if dept == "" {
-		return invalidField("departmentid", "body", "is required")
+	change, err := tiledesk.MoveRequest(dept, noBot)
+	if err != nil {
+		return err
 	}
-	return s.change(w, r, c, true, reroute(dept, noBot))
+	return s.change(w, r, c, true, change)
 }
 
-// handleRequestAssign routes a conversation that is waiting; assigned or closed ones stay as they are.
+// handleRequestAssign routes a conversation that is waiting.
 func (s *Server) handleRequestAssign(w http.ResponseWriter, r *http.Request, c *call) error {
 	dept, noBot, err := routeBody(r)
 	if err != nil {
 		return err
 	}
-	route := reroute(dept, noBot)
-	return s.change(w, r, c, true, func(req *tiledesk.Request, env tiledesk.RequestEnv) ([]string, error) {
-		if req.Status == tiledesk.RequestAssigned || req.Status == tiledesk.RequestServed || req.Status == tiledesk.RequestClosed {
-			return nil, nil
-		}
-		return route(req, env)
-	})
+	return s.change(w, r, c, true, tiledesk.AssignRequest(dept, noBot))
 }
 
 // handleRequestAgent hands a conversation to a human of its department.
 func (s *Server) handleRequestAgent(w http.ResponseWriter, r *http.Request, c *call) error {
-	return s.change(w, r, c, true, reroute("", true))
+	return s.change(w, r, c, true, tiledesk.HandRequestToAgent())
 }

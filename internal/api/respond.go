@@ -184,6 +184,22 @@ var statusOf = map[string]int{
 	tiledesk.EINTERNAL:     http.StatusInternalServerError,
 }
 
+// ruleAnswer is how the original answers the refusal of one domain rule, where its status is not
+// its code's: the status, and whether the body names the refusal's field as a 422 does
+// ({"errors":[...]}) rather than {"success":false,"error":message}.
+type ruleAnswer struct {
+	status     int
+	namesField bool
+}
+
+// ruleAnswers are the exceptions to statusOf, by the rule that refused (tiledesk.ErrorRule).
+var ruleAnswers = map[string]ruleAnswer{
+	tiledesk.RuleCloseByParticipant: {status: http.StatusForbidden},
+	tiledesk.RuleParticipantPresent: {status: http.StatusBadRequest},
+	tiledesk.RuleNoteText:           {status: http.StatusBadRequest},
+	tiledesk.RuleDepartmentExists:   {status: http.StatusBadRequest, namesField: true},
+}
+
 // writeError answers err. Internal errors are logged with the request and shown generically.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
@@ -208,7 +224,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	rule, ruled := ruleAnswers[tiledesk.ErrorRule(err)]
+	if ruled {
+		status = rule.status
+	}
 	switch {
+	case ruled && !rule.namesField:
+		writeJSON(w, status, map[string]any{"success": false, "error": tiledesk.ErrorMessage(err)})
 	case code == tiledesk.EINVALID:
 		writeJSON(w, status, map[string]any{"errors": []fieldError{{Msg: tiledesk.ErrorMessage(err),
 			Param: tiledesk.ErrorField(err), Location: "body"}}})

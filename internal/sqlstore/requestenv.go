@@ -33,10 +33,7 @@ func (e *requestEnv) Department(id string) (*tiledesk.Department, error) {
 			WHERE id_project = $1 AND id = $2`, e.project, id))
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		if id == "" {
-			return nil, tiledesk.Invalid("departmentid", "the project has no default department")
-		}
-		return nil, tiledesk.Invalid("departmentid", "no department %s in this project", id)
+		return nil, tiledesk.NoDepartment(id)
 	}
 	return d, err
 }
