@@ -296,7 +296,8 @@ func TestRequestLifecycleAPI(t *testing.T) {
 	}
 	// Remove the owner; close as the agent; reopen.
 	e.do("DELETE", path+"/participants/"+e.owner.id, nil, e.owner.jwt()).want(t, 200)
-	e.do("DELETE", path+"/participants/"+e.owner.id, nil, e.owner.jwt()).want(t, 400)
+	e.do("DELETE", path+"/participants/"+e.owner.id, nil, e.owner.jwt()).wantBody(t, 400,
+		`{"success":false,"error":"Unable to remove the participant `+e.owner.id+` from the request `+rid+`"}`)
 	closed := e.do("PUT", path+"/close", `{}`, e.agent.jwt()).want(t, 200).json(t)
 	if closed["status"] != 1000.0 || closed["closed_by"] != e.agent.id || closed["duration"] == nil {
 		t.Fatalf("closed = %v", closed)
@@ -315,7 +316,11 @@ func TestRequestLifecycleAPI(t *testing.T) {
 	if moved["status"] != 100.0 || moved["department"].(map[string]any)["_id"] != dept["_id"] || len(moved["participants"].([]any)) != 0 {
 		t.Fatalf("moved = %v", moved)
 	}
-	e.do("PUT", path+"/departments", `{"departmentid":"`+tiledesk.NewID()+`"}`, e.owner.jwt()).want(t, 400)
+	gone := tiledesk.NewID()
+	e.do("PUT", path+"/departments", `{"departmentid":"`+gone+`"}`, e.owner.jwt()).wantBody(t, 400,
+		`{"errors":[{"msg":"no department `+gone+` in this project","param":"departmentid","location":"body"}]}`)
+	e.do("PUT", path+"/departments", `{}`, e.owner.jwt()).wantBody(t, 422,
+		`{"errors":[{"msg":"is required","param":"departmentid","location":"body"}]}`)
 	assignedBack := e.do("PUT", path+"/agent", nil, e.owner.jwt()).want(t, 200).json(t)
 	if assignedBack["status"] != 100.0 {
 		t.Fatalf("/agent in a pooled department = %v", assignedBack["status"])
