@@ -444,3 +444,27 @@ func TestConversationTenancy(t *testing.T) {
 	}
 	e.do("GET", "/"+e.pid+"/requests", nil, other.jwt()).wantBody(t, 403, `{"success":false,"msg":"you dont belong to the project."}`)
 }
+
+// TestRequestsMeFollowsVisibility holds the caller's own list to the visibility rule: an agent who
+// asked for a conversation of a department restricted to a group, and neither takes part in it nor
+// follows it, finds it neither by id nor in /requests/me; once it follows it, in both.
+func TestRequestsMeFollowsVisibility(t *testing.T) {
+	e := newChatEnv(t)
+	vip := e.do("POST", "/"+e.pid+"/departments", `{"name":"VIP","id_group":"group-vip"}`, e.owner.jwt()).want(t, 200).json(t)["_id"].(string)
+	rid := e.rid("restricted")
+	e.do("POST", "/"+e.pid+"/requests", `{"first_text":"x","request_id":"`+rid+`","departmentid":"`+vip+`","participants":["`+
+		e.owner.id+`"]}`, e.agent.jwt()).want(t, 200)
+	mine := func() float64 {
+		return e.do("GET", "/"+e.pid+"/requests/me", nil, e.agent.jwt()).want(t, 200).json(t)["count"].(float64)
+	}
+	e.do("GET", "/"+e.pid+"/requests/"+rid, nil, e.agent.jwt()).want(t, 404)
+	if n := mine(); n != 0 {
+		t.Fatalf("/requests/me of an agent who may not see its conversation counts %v", n)
+	}
+	agentPU := e.do("GET", "/"+e.pid+"/project_users/me", nil, e.agent.jwt()).list(t)[0].(map[string]any)["_id"].(string)
+	e.do("POST", "/"+e.pid+"/requests/"+rid+"/followers", `{"member":"`+agentPU+`"}`, e.owner.jwt()).want(t, 200)
+	e.do("GET", "/"+e.pid+"/requests/"+rid, nil, e.agent.jwt()).want(t, 200)
+	if n := mine(); n != 1 {
+		t.Fatalf("/requests/me of an agent who follows its conversation counts %v", n)
+	}
+}

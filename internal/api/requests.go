@@ -335,13 +335,14 @@ func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request, c *ca
 	return s.listRequests(w, r, c, f, limit, f.VisibleTo == nil)
 }
 
-// handleRequestMe lists the conversations the caller asked for (the widget's history).
+// handleRequestMe lists the conversations the caller asked for (the widget's history), of those it
+// may see.
 func (s *Server) handleRequestMe(w http.ResponseWriter, r *http.Request, c *call) error {
 	f, limit, err := requestListQuery(r)
 	if err != nil {
 		return err
 	}
-	f.RequesterID = c.member.ID
+	f.RequesterID, f.VisibleTo = c.member.ID, visibilityOf(c)
 	return s.listRequests(w, r, c, f, limit, false)
 }
 
