@@ -27,14 +27,11 @@ type abuseFixture struct {
 
 // seedAbuser creates the abusing tenant's project with one conversation of ten messages.
 func seedAbuser(ctx context.Context, store *sqlstore.Store, ownerID string) (*abuseFixture, error) {
-	now := tiledesk.Now()
-	p := tiledesk.NewProject("Search abuser", ownerID, now)
-	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, ownerID, now)
-	pu.UserID = ownerID
-	if err := store.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, ownerID, now)); err != nil {
-		return nil, fmt.Errorf("seed the abusing project: %w", err)
+	p, err := seedProject(ctx, store, "Search abuser", ownerID)
+	if err != nil {
+		return nil, err
 	}
-	visitor := tiledesk.NewProjectUser(p.ID, tiledesk.RoleGuest, "abuse-visitor", now)
+	visitor := tiledesk.NewProjectUser(p.ID, tiledesk.RoleGuest, "abuse-visitor", p.CreatedAt)
 	visitor.UUIDUser = "abuse-visitor"
 	if err := store.CreateProjectUser(ctx, visitor); err != nil {
 		return nil, fmt.Errorf("seed the abusing project's visitor: %w", err)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/seed"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 )
@@ -43,15 +42,12 @@ func seedLargeLeadsIfNamed(ctx context.Context, out io.Writer, store *sqlstore.S
 }
 
 func seedLargeLeads(ctx context.Context, store *sqlstore.Store, ownerID string) (*largeFixture, error) {
-	now := tiledesk.Now()
-	p := tiledesk.NewProject("Large leads", ownerID, now)
-	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, ownerID, now)
-	pu.UserID = ownerID
-	if err := store.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, ownerID, now)); err != nil {
-		return nil, fmt.Errorf("seed the project of large leads: %w", err)
+	p, err := seedProject(ctx, store, "Large leads", ownerID)
+	if err != nil {
+		return nil, err
 	}
 	lf := &largeFixture{pid: p.ID}
-	base := now.Add(-time.Hour)
+	base := p.CreatedAt.Add(-time.Hour)
 	for i := 0; i < largeLeadCount; i += 10 {
 		batch := seed.Leads(p.ID, ownerID, i, 10, base.Add(time.Duration(i)*time.Millisecond))
 		for k, l := range batch {

@@ -24,11 +24,9 @@ func seedData(ctx context.Context, store *sqlstore.Store, n int) (*fixture, erro
 	if err := store.CreateUser(ctx, owner); err != nil {
 		return nil, fmt.Errorf("seed owner: %w", err)
 	}
-	p := tiledesk.NewProject("Benchmark", owner.ID, now)
-	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, owner.ID, now)
-	pu.UserID = owner.ID
-	if err := store.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, owner.ID, now)); err != nil {
-		return nil, fmt.Errorf("seed project: %w", err)
+	p, err := seedProject(ctx, store, "Benchmark", owner.ID)
+	if err != nil {
+		return nil, err
 	}
 	f.pid, f.ownerID = p.ID, owner.ID
 	base := now.Add(-time.Duration(n+1000) * time.Millisecond)
@@ -49,4 +47,16 @@ func seedData(ctx context.Context, store *sqlstore.Store, n int) (*fixture, erro
 		}
 	}
 	return f, nil
+}
+
+// seedProject creates a project owned by ownerID, with its owner membership and default department.
+func seedProject(ctx context.Context, store *sqlstore.Store, name, ownerID string) (*tiledesk.Project, error) {
+	now := tiledesk.Now()
+	p := tiledesk.NewProject(name, ownerID, now)
+	pu := tiledesk.NewProjectUser(p.ID, tiledesk.RoleOwner, ownerID, now)
+	pu.UserID = ownerID
+	if err := store.CreateProject(ctx, p, pu, tiledesk.NewDefaultDepartment(p.ID, ownerID, now)); err != nil {
+		return nil, fmt.Errorf("seed the project %q: %w", name, err)
+	}
+	return p, nil
 }
