@@ -148,6 +148,28 @@ func TestFailingOnPurposeDoesNotLockTheOwnerOut(t *testing.T) {
 	signin(victim.password, from("192.0.2.99")).want(t, 200)
 }
 
+// TestPasswordResetMakesTheClientKnown: an owner whose strangers' budget an attacker spent takes the
+// account back by mail from a new address, and that address, having proved the mailbox, signs in at
+// once.
+func TestPasswordResetMakesTheClientKnown(t *testing.T) {
+	e, _ := limitedEnv(t, loginLimits())
+	victim := e.signup("Victim")
+	signin := func(password string, c ...cred) *resp {
+		return e.do("POST", "/auth/signin", map[string]string{"email": victim.email, "password": password}, c...)
+	}
+	for range 3 {
+		signin("guess", from("192.0.2.66")).want(t, 401)
+	}
+	cafe := from("198.51.100.77")
+	want429(t, signin(victim.password, cafe), "login-email", scopeEmail)
+	e.do("PUT", "/auth/requestresetpsw", map[string]string{"email": victim.email}, cafe).want(t, 200)
+	tok := token(t, e.mails.last(t, victim.email, "/#/resetpassword/").Link, "resetpassword/")
+	device(t, e.do("PUT", "/auth/resetpsw/"+tok, map[string]string{"password": "n3w-password"}, cafe).want(t, 200))
+	victim.password = "n3w-password"
+	signin(victim.password, cafe).want(t, 200)
+	want429(t, signin(victim.password, from("192.0.2.99")), "login-email", scopeEmail)
+}
+
 // TestKnownClientsBySpelling: every spelling of an account's address (case, a domain in Unicode or
 // punycode) is the same account, for the strangers' budget and for the clients it knows.
 func TestKnownClientsBySpelling(t *testing.T) {

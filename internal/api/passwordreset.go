@@ -69,7 +69,7 @@ func (s *Server) handleCheckResetKey(w http.ResponseWriter, r *http.Request, c *
 
 // handleResetPassword sets a new password with a reset link. The link proved the mailbox, so the
 // address becomes verified too (and the invitations waiting for it apply). Cached Basic credentials
-// are forgotten, and the owner is told by mail.
+// are forgotten, the client becomes known to the account, and the owner is told by mail.
 func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request, c *call) error {
 	b, err := decodeObject(r)
 	if err != nil {
@@ -101,6 +101,9 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request, c *
 	} else if tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		return err
 	}
+	// The client proved the mailbox: it signs in from here at once, even while strangers have spent
+	// the account's budget (the usual reason to reset).
+	s.signedIn(w, r, u.Email)
 	s.sendMail(r, passwordChangedMail(u))
 	writeJSON(w, http.StatusOK, map[string]any{"message": "Password change successful", "user": toUserBrief(u)})
 	return nil
