@@ -77,19 +77,19 @@ func RemoveRequestParticipant(id string) RequestChange {
 	}
 }
 
-// CheckFollowers refuses followers that are not active agent-side memberships (membership ids),
-// and more of them than a conversation holds before looking any up.
-func CheckFollowers(ids []string, byID MemberLookup) error {
+// CheckFollowers refuses, naming field, followers that are not active agent-side memberships
+// (membership ids), and more of them than a conversation holds before looking any up.
+func CheckFollowers(field string, ids []string, byID MemberLookup) error {
 	if len(ids) > MaxFollowers {
 		return Invalid("followers", "a conversation holds at most %d followers", MaxFollowers)
 	}
 	for _, id := range ids {
 		if !IsID(id) {
-			return Invalid("member", "followers are project user ids")
+			return Invalid(field, "followers are project user ids")
 		}
 		pu, err := byID(strings.ToLower(id))
 		if ErrorCode(err) == ENOTFOUND || err == nil && !isActiveAgent(pu) {
-			return Invalid("member", "%s is not an active teammate of the project", id)
+			return Invalid(field, "%s is not an active teammate of the project", id)
 		} else if err != nil {
 			return err
 		}
@@ -109,7 +109,7 @@ func lowerAll(ids []string) []string {
 // SetRequestFollowers replaces a conversation's followers (CheckFollowers), without duplicates.
 func SetRequestFollowers(ids []string, byID MemberLookup) (RequestChange, error) {
 	ids = lowerAll(ids)
-	if err := CheckFollowers(ids, byID); err != nil {
+	if err := CheckFollowers("member", ids, byID); err != nil {
 		return nil, err
 	}
 	followers := []string{}
@@ -127,7 +127,7 @@ func SetRequestFollowers(ids []string, byID MemberLookup) (RequestChange, error)
 // AddRequestFollower adds one follower (CheckFollowers).
 func AddRequestFollower(id string, byID MemberLookup) (RequestChange, error) {
 	id = strings.ToLower(id)
-	if err := CheckFollowers([]string{id}, byID); err != nil {
+	if err := CheckFollowers("member", []string{id}, byID); err != nil {
 		return nil, err
 	}
 	return func(r *Request, _ RequestEnv) ([]string, error) {

@@ -128,12 +128,12 @@ func TestCheckFollowers(t *testing.T) {
 		{"disabled", "member", disabledAgent + " is not an active teammate of the project", []string{disabledAgent}},
 		{"a visitor", "member", aVisitor + " is not an active teammate of the project", []string{aVisitor}},
 	} {
-		err := CheckFollowers(tc.ids, members)
+		err := CheckFollowers("member", tc.ids, members)
 		if tc.want == "" && err != nil || tc.want != "" && (ErrorField(err) != tc.field || ErrorMessage(err) != tc.want) {
 			t.Errorf("%s: %v, want %s %q", tc.name, err, tc.field, tc.want)
 		}
 	}
-	if err := CheckFollowers([]string{brokenLookup}, members); err == nil || ErrorCode(err) != EINTERNAL {
+	if err := CheckFollowers("member", []string{brokenLookup}, members); err == nil || ErrorCode(err) != EINTERNAL {
 		t.Errorf("a lookup that fails: %v", err)
 	}
 }

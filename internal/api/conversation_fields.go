@@ -70,8 +70,11 @@ func (s *Server) newConversation(c *call, rid, firstText string, rq *requesterIn
 	set(&req.Priority, f.priority)
 	set(&req.Preflight, f.preflight)
 	req.Draft = strings.Contains(req.SourcePage, "td_draft=true")
-	if f.followers != nil {
-		req.Followers = f.followers
+	if f.followers != nil { // membership ids, compared in lower case as the follower routes keep them
+		req.Followers = make([]string, len(f.followers))
+		for i, id := range f.followers {
+			req.Followers[i] = strings.ToLower(id)
+		}
 	}
 	lead := tiledesk.LeadRef{LeadID: rq.leadID, Fullname: rq.fullname, Email: rq.email}
 	if f.senderFullname != nil && strings.TrimSpace(*f.senderFullname) != "" {

@@ -27,10 +27,13 @@ func (s *Server) followerLookup(r *http.Request, c *call) tiledesk.MemberLookup 
 	}
 }
 
-// checkParticipants refuses the participants of a new conversation that the domain refuses
-// (tiledesk.CheckParticipants).
-func (s *Server) checkParticipants(r *http.Request, c *call, ids []string) error {
-	return tiledesk.CheckParticipants("participants", ids, s.participantLookup(r, c))
+// checkMembers refuses the participants and followers of a new conversation that the domain refuses
+// (tiledesk.CheckParticipants, tiledesk.CheckFollowers).
+func (s *Server) checkMembers(r *http.Request, c *call, in *tiledesk.NewRequest) error {
+	if err := tiledesk.CheckParticipants("participants", in.Participants, s.participantLookup(r, c)); err != nil {
+		return err
+	}
+	return tiledesk.CheckFollowers("followers", in.Request.Followers, s.followerLookup(r, c))
 }
 
 // parseRequestTags reads tags given as strings or {tag, color} objects, without duplicate names.

@@ -468,3 +468,29 @@ func TestRequestsMeFollowsVisibility(t *testing.T) {
 		t.Fatalf("/requests/me of an agent who follows its conversation counts %v", n)
 	}
 }
+
+// TestFollowersAtCreationAreTeammates: a new conversation's followers, like those added later, are
+// active teammates of its project: not a membership of another project, nor a visitor's.
+func TestFollowersAtCreationAreTeammates(t *testing.T) {
+	e := newChatEnv(t)
+	agentPU := e.do("GET", "/"+e.pid+"/project_users/me", nil, e.agent.jwt()).list(t)[0].(map[string]any)["_id"].(string)
+	other := e.signup("Mallory")
+	pb := e.createProject(other, "B")
+	strangerPU := e.do("GET", "/"+pb+"/project_users/me", nil, other.jwt()).list(t)[0].(map[string]any)["_id"].(string)
+	guest := e.do("POST", "/auth/signinAnonymously", map[string]string{"id_project": e.pid}).want(t, 200).json(t)
+	visitor, err := e.store.FindProjectUserByUUID(t.Context(), e.pid, guest["user"].(map[string]any)["_id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	visitorPU := visitor.ID
+	for name, follower := range map[string]string{"another project's member": strangerPU, "a visitor": visitorPU} {
+		wantInvalid(t, e.do("POST", "/"+e.pid+"/requests", `{"first_text":"x","followers":["`+follower+`"]}`, e.owner.jwt()),
+			"creating with "+name+" as follower", "followers", "is not an active teammate")
+		wantInvalid(t, e.post(e.rid("f-"+follower), `{"text":"x","followers":["`+follower+`"]}`, e.owner.jwt()),
+			"a first message with "+name+" as follower", "followers", "is not an active teammate")
+	}
+	r := e.do("POST", "/"+e.pid+"/requests", `{"first_text":"x","followers":["`+strings.ToUpper(agentPU)+`"]}`, e.owner.jwt()).want(t, 200).json(t)
+	if fmt.Sprint(r["followers"]) != "["+agentPU+"]" {
+		t.Fatalf("followers = %v", r["followers"])
+	}
+}

@@ -121,7 +121,7 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 	if create.Lead.Email != "" {
 		create.Request.Contact = &tiledesk.Contact{Email: create.Lead.Email}
 	}
-	if err := s.checkParticipants(r, c, create.Participants); err != nil {
+	if err := s.checkMembers(r, c, create); err != nil {
 		return err
 	}
 	post := &tiledesk.MessagePost{Message: m, LastMessage: lastMessage(m), Create: create, Idempotency: idem,

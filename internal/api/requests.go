@@ -97,7 +97,7 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	if err := s.checkParticipants(r, c, in.Participants); err != nil {
+	if err := s.checkMembers(r, c, in); err != nil {
 		return err
 	}
 	req, err := s.store.CreateRequest(r.Context(), in)
