@@ -228,7 +228,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer drop()
 		engine = "postgres"
 	}
-	store, err := dbopen.Open(ctx, dsn)
+	store, err := dbopen.Open(ctx, dsn, time.Now)
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := closeStore(); err != nil {
 			return err
 		}
-		own, err := dbopen.Open(ctx, filepath.Join(dir, "write-baseline.db"))
+		own, err := dbopen.Open(ctx, filepath.Join(dir, "write-baseline.db"), time.Now)
 		if err != nil {
 			return err
 		}

@@ -206,7 +206,7 @@ func TestCrashDurabilityPostgres(t *testing.T) {
 }
 
 func reopen(t *testing.T, db string) tiledesk.Store {
-	s, err := openStore(context.Background(), db)
+	s, err := openStore(context.Background(), db, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

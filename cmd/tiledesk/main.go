@@ -372,8 +372,10 @@ func newLogger(cfg *config, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
-// openStore opens and migrates the database a --db value names.
-func openStore(ctx context.Context, db string) (*sqlstore.Store, error) { return dbopen.Open(ctx, db) }
+// openStore opens and migrates the database a --db value names, stamping with now.
+func openStore(ctx context.Context, db string, now func() time.Time) (*sqlstore.Store, error) {
+	return dbopen.Open(ctx, db, now)
+}
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "version" || args[0] == "help") {
@@ -389,7 +391,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg.db)
+	now := time.Now // one clock for the store's stamps and the API's
+	store, err := openStore(ctx, cfg.db, now)
 	if err != nil {
 		return err
 	}
@@ -442,7 +445,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
 		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry,
 		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store),
-		Mailer: mailer, PublicURL: publicURL, LinkKey: key})
+		Mailer: mailer, PublicURL: publicURL, LinkKey: key, Now: now})
 	defer handler.Close() // after serving has stopped, before the store closes: background readings end
 	for pattern := range cfg.limits.Routes {
 		if !slices.Contains(handler.Routes(), pattern) {

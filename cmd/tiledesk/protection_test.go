@@ -90,7 +90,7 @@ func TestDefaultRateLimitHeaders(t *testing.T) {
 // testServer is a real api.Server on SQLite, for tests of serve().
 func testServer(t *testing.T) *api.Server {
 	t.Helper()
-	store, err := openStore(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	store, err := openStore(context.Background(), filepath.Join(t.TempDir(), "s.db"), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

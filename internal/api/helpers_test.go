@@ -77,7 +77,7 @@ func newEnvOn(t *testing.T, engine string, adjust func(*Config)) *testEnv {
 	case "sqlite":
 		store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "api.db"), sqlite.Options{Synchronous: "OFF"})
 	case "postgres":
-		store, err = postgres.Open(ctx, pgtest.FreshSchema(t))
+		store, err = postgres.Open(ctx, pgtest.FreshSchema(t), postgres.Options{})
 	default:
 		t.Fatalf("no engine %q", engine)
 	}

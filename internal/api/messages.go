@@ -46,8 +46,8 @@ func (f messageFields) textMissing() bool {
 }
 
 // newMessage builds a message of the request_id rid from f, sent by sender (named fullname).
-func newMessage(c *call, rid, sender, fullname string, f messageFields) *tiledesk.Message {
-	now := tiledesk.Now()
+func (s *Server) newMessage(c *call, rid, sender, fullname string, f messageFields) *tiledesk.Message {
+	now := tiledesk.Millis(s.now())
 	m := &tiledesk.Message{ID: tiledesk.NewIDAt(now), ProjectID: c.project.ID, Sender: sender, SenderFullname: fullname,
 		Recipient: rid, Type: "text", ChannelType: "group", Channel: tiledesk.Channel{Name: "chat21"},
 		Attributes: f.attributes, Metadata: f.metadata, CreatedBy: c.caller.id, CreatedAt: now, UpdatedAt: now}
@@ -107,7 +107,7 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	m := newMessage(c, rid, rq.leadID, rq.fullname, mf)
+	m := s.newMessage(c, rid, rq.leadID, rq.fullname, mf)
 	if mf.senderFullname == nil && rq.fullname == "" {
 		m.SenderFullname = "Guest"
 	}
@@ -185,7 +185,7 @@ func (s *Server) handleMessagesMulti(w http.ResponseWriter, r *http.Request, c *
 		if err != nil {
 			return err
 		}
-		m := newMessage(c, rid, rq.leadID, rq.fullname, mf)
+		m := s.newMessage(c, rid, rq.leadID, rq.fullname, mf)
 		msgs = append(msgs, m)
 	}
 	if _, err := s.store.AddMessages(r.Context(), c.project.ID, rid, visibilityOf(c), msgs, lastMessage(msgs[len(msgs)-1])); tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/tiledesk-go/tiledesk/internal/postgres"
 	"github.com/tiledesk-go/tiledesk/internal/sqlite"
@@ -53,17 +54,18 @@ func Check(db string) error {
 		db, m[1]+":", hint, db)
 }
 
-// Open opens and migrates the database db names.
-func Open(ctx context.Context, db string) (*sqlstore.Store, error) {
+// Open opens and migrates the database db names, with a store that stamps what it writes with the
+// time now reads (tiledesk.Now when nil).
+func Open(ctx context.Context, db string, now func() time.Time) (*sqlstore.Store, error) {
 	if err := Check(db); err != nil {
 		return nil, err
 	}
 	var s *sqlstore.Store
 	var err error
 	if IsPostgres(db) {
-		s, err = postgres.Open(ctx, db)
+		s, err = postgres.Open(ctx, db, postgres.Options{Now: now})
 	} else {
-		s, err = sqlite.Open(ctx, db, sqlite.Options{})
+		s, err = sqlite.Open(ctx, db, sqlite.Options{Now: now})
 	}
 	if err != nil {
 		return nil, err

@@ -28,7 +28,7 @@ func TestUnknownSchemes(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), hint) {
 			t.Errorf("Check(%q) = %v, want an error saying %q", db, err, hint)
 		}
-		if s, err := Open(context.Background(), db); err == nil {
+		if s, err := Open(context.Background(), db, nil); err == nil {
 			s.Close()
 			t.Errorf("Open(%q) opened something", db)
 		}
@@ -42,7 +42,7 @@ func TestUnknownSchemes(t *testing.T) {
 			t.Errorf("Check(%q) = %v", db, err)
 		}
 	}
-	s, err := Open(context.Background(), "./with:colon.db")
+	s, err := Open(context.Background(), "./with:colon.db", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -101,8 +102,14 @@ func (Dialect) TextQuery(projectID string, words []string) string {
 // all of them waiting for as long as the stuck one does.
 const idleInTransactionTimeout = "15s"
 
+// Options tune Open; the zero value is the production setting.
+type Options struct {
+	// Now is the clock the store stamps what it writes with (tiledesk.Now when nil).
+	Now func() time.Time
+}
+
 // Open connects to the database at a postgres:// URL.
-func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
+func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", Redact(dsn), err)
@@ -117,7 +124,7 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(dsn), err)
 	}
-	return sqlstore.New(Dialect{}, db, db, Redact(dsn)), nil
+	return sqlstore.New(Dialect{}, db, db, Redact(dsn), opt.Now), nil
 }
 
 // Redact hides the password of a database URL, for logs.

@@ -20,9 +20,12 @@ var (
 	freshSchema = pgtest.FreshSchema
 )
 
-func open(t *testing.T, dsn string) *sqlstore.Store {
+func open(t *testing.T, dsn string) *sqlstore.Store { t.Helper(); return openOn(t, dsn, nil) }
+
+// openOn is open with the store on the clock now.
+func openOn(t *testing.T, dsn string, now func() time.Time) *sqlstore.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), dsn)
+	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +38,7 @@ func open(t *testing.T, dsn string) *sqlstore.Store {
 
 func TestConformance(t *testing.T) {
 	baseURL(t)
-	storetest.Run(t, func(t *testing.T) tiledesk.Store { return open(t, freshSchema(t)) })
+	storetest.Run(t, func(t *testing.T, now func() time.Time) tiledesk.Store { return openOn(t, freshSchema(t), now) })
 }
 
 func TestConcurrentMigrations(t *testing.T) {
@@ -46,7 +49,7 @@ func TestConcurrentMigrations(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := postgres.Open(context.Background(), dsn)
+			s, err := postgres.Open(context.Background(), dsn, postgres.Options{})
 			if err != nil {
 				errs <- err
 				return
@@ -70,7 +73,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 	if _, err := s.WriteDB().Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future.sql', 0)`); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := postgres.Open(context.Background(), dsn)
+	s2, err := postgres.Open(context.Background(), dsn, postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +123,7 @@ var benchLeads = flag.Int("bench.leads", 100_000, "leads seeded for BenchmarkSto
 // BenchmarkStore measures the hot lead operations in a fresh schema of TILEDESK_TEST_POSTGRES:
 // go test ./internal/postgres -run '^$' -bench . [-bench.leads 100000] [-cpuprofile cpu.out]
 func BenchmarkStore(b *testing.B) {
-	s, err := postgres.Open(context.Background(), freshSchema(b))
+	s, err := postgres.Open(context.Background(), freshSchema(b), postgres.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

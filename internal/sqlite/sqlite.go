@@ -115,6 +115,8 @@ type Options struct {
 	// TextMergeEvery is how often the full-text indexes are merged after writes (textMergeEvery
 	// when 0; never when negative).
 	TextMergeEvery time.Duration
+	// Now is the clock the store stamps what it writes with (tiledesk.Now when nil).
+	Now func() time.Time
 }
 
 // Open opens (creating if needed) the database at path, which may be a plain path or a "sqlite:" URL
@@ -186,7 +188,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error)
 	}
 	ckpt.SetMaxOpenConns(1)
 	ckpt.SetConnMaxLifetime(0)
-	st := sqlstore.New(Dialect{}, write, read, path)
+	st := sqlstore.New(Dialect{}, write, read, path, opt.Now)
 	every := opt.TextMergeEvery
 	if every == 0 {
 		every = textMergeEvery

@@ -22,9 +22,12 @@ import (
 	"github.com/tiledesk-go/tiledesk/internal/storetest"
 )
 
-func open(t *testing.T, path string) tiledesk.Store {
+func open(t *testing.T, path string) tiledesk.Store { t.Helper(); return openOn(t, path, nil) }
+
+// openOn is open with the store on the clock now.
+func openOn(t *testing.T, path string, now func() time.Time) tiledesk.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +39,8 @@ func open(t *testing.T, path string) tiledesk.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) tiledesk.Store {
-		return open(t, filepath.Join(t.TempDir(), "tiledesk.db"))
+	storetest.Run(t, func(t *testing.T, now func() time.Time) tiledesk.Store {
+		return openOn(t, filepath.Join(t.TempDir(), "tiledesk.db"), now)
 	})
 }
 

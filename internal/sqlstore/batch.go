@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-
-	"github.com/tiledesk-go/tiledesk"
 )
 
 // batcher is group commit for an engine with one writer (SQLite): the write transactions that
@@ -138,7 +136,7 @@ func (b *batcher) commit(batch []*batchOp) {
 			results[i] = err // gave up before its turn: not run
 			continue
 		}
-		t := &tx{Tx: sqlTx, s: b.s, now: tiledesk.Now(), shared: ctx}
+		t := &tx{Tx: sqlTx, s: b.s, now: b.s.stamp(), shared: ctx}
 		if _, err := sqlTx.ExecContext(ctx, `SAVEPOINT write_op`); err != nil {
 			results[i] = fmt.Errorf("savepoint: %w", err)
 			continue

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/tiledesk-go/tiledesk"
 	"io/fs"
 	"log/slog"
 	"sort"
@@ -137,7 +136,7 @@ func (s *Store) apply(ctx context.Context, m migration) (bool, error) {
 		return false, err
 	}
 	if _, err := t.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`),
-		m.version, m.name, ms(tiledesk.Now())); err != nil {
+		m.version, m.name, ms(s.stamp())); err != nil {
 		return false, err
 	}
 	return true, t.Commit()

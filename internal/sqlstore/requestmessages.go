@@ -21,7 +21,7 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 	)
 	m := in.Message
 	if m.CreatedAt.IsZero() {
-		m.CreatedAt = tiledesk.Now()
+		m.CreatedAt = s.stamp()
 	}
 	if m.UpdatedAt.IsZero() {
 		m.UpdatedAt = m.CreatedAt

@@ -21,7 +21,7 @@ func eachEngine(t *testing.T, fn func(t *testing.T, s *sqlstore.Store)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, openSQLite(t)) })
 	t.Run("postgres", func(t *testing.T) {
 		ctx := context.Background()
-		s, err := postgres.Open(ctx, pgtest.FreshSchema(t))
+		s, err := postgres.Open(ctx, pgtest.FreshSchema(t), postgres.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -67,7 +67,8 @@ type Store struct {
 	write      *sql.DB // the only pool that writes (one connection on SQLite)
 	read       *sql.DB // may be the same pool
 	location   string
-	queries    sync.Map // query text -> rebound text
+	now        func() time.Time // the clock of every stamp the store writes (see stamp)
+	queries    sync.Map         // query text -> rebound text
 	writeStmts *stmtCache
 	readStmts  *stmtCache
 	batch      *batcher // group commit; nil when the engine has many writers
@@ -109,6 +110,9 @@ func kept[T any](s *Store, m *sync.Map, projectID string, read func() (T, error)
 	return v, err
 }
 
+// stamp is the store's clock as the store keeps time: UTC, in milliseconds.
+func (s *Store) stamp() time.Time { return tiledesk.Millis(s.now()) }
+
 // committed counts a write transaction; call it after its commit, before its caller learns of it.
 func (s *Store) committed() { s.commits.Add(1) }
 
@@ -117,12 +121,17 @@ func (s *Store) keepsClocks() bool { return s.dialect.SingleWriter() && !s.hande
 
 var _ tiledesk.Store = (*Store)(nil)
 
-// New returns a Store over already opened pools. Call Migrate before use.
-func New(d Dialect, write, read *sql.DB, location string) *Store {
+// New returns a Store over already opened pools that stamps what it writes (createdAt, updatedAt,
+// clocks, events) with the time now reads: tiledesk.Now when nil, a test's clock in tests, the
+// same clock the API reads. Call Migrate before use.
+func New(d Dialect, write, read *sql.DB, location string, now func() time.Time) *Store {
 	if read == nil {
 		read = write
 	}
-	st := &Store{dialect: d, write: write, read: read, location: location}
+	if now == nil {
+		now = tiledesk.Now
+	}
+	st := &Store{dialect: d, write: write, read: read, location: location, now: now}
 	if !d.PreparesItself() {
 		st.writeStmts = newStmtCache(write)
 		st.readStmts = st.writeStmts
@@ -386,7 +395,7 @@ func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &tx{Tx: sqlTx, s: s, now: tiledesk.Now()}
+	t := &tx{Tx: sqlTx, s: s, now: s.stamp()}
 	defer func() {
 		for _, q := range t.unprepared {
 			s.writeStmts.prepare(ctx, q)

@@ -13,9 +13,12 @@ import (
 	"github.com/tiledesk-go/tiledesk/internal/storetest"
 )
 
-func open(t *testing.T) tiledesk.Store {
+func open(t *testing.T) tiledesk.Store { t.Helper(); return openOn(t, nil) }
+
+// openOn is open with the store on the clock now.
+func openOn(t *testing.T, now func() time.Time) tiledesk.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), sqlite.Options{Synchronous: "OFF"})
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), sqlite.Options{Synchronous: "OFF", Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,8 +32,8 @@ func open(t *testing.T) tiledesk.Store {
 // The cached store is still a Store: it passes the whole conformance suite, which changes nothing
 // it got from the cache.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) tiledesk.Store {
-		c := storecache.NewChecked(open(t), time.Minute)
+	storetest.Run(t, func(t *testing.T, now func() time.Time) tiledesk.Store {
+		c := storecache.NewChecked(openOn(t, now), time.Minute)
 		t.Cleanup(func() {
 			if err := c.Verify(); err != nil {
 				t.Error(err)

@@ -13,8 +13,9 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 )
 
-// NewStore returns a fresh, empty, migrated store; cleanup is the constructor's job (t.Cleanup).
-type NewStore func(t *testing.T) tiledesk.Store
+// NewStore returns a fresh, empty, migrated store that stamps what it writes with the time now
+// reads (the engine's default clock when nil); cleanup is the constructor's job (t.Cleanup).
+type NewStore func(t *testing.T, now func() time.Time) tiledesk.Store
 
 // Run runs every conformance test against stores made by newStore.
 func Run(t *testing.T, newStore NewStore) {
@@ -47,9 +48,10 @@ func Run(t *testing.T, newStore NewStore) {
 	tests = append(tests, growthTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.fn(t, newStore(t))
+			tt.fn(t, newStore(t, nil))
 		})
 	}
+	t.Run("StampsFromItsClock", func(t *testing.T) { testStampsFromItsClock(t, newStore) })
 }
 
 var seq atomic.Int64
