@@ -153,7 +153,7 @@ func TestOverBoundConversationStillAnswers(t *testing.T) {
 		notes := make([]tiledesk.Note, 300)
 		for i := range notes {
 			notes[i] = tiledesk.Note{ID: tiledesk.NewID(), Text: fmt.Sprintf("old note %d", i), CreatedBy: e.owner.id,
-				CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
+				CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
 		}
 		tags := make([]tiledesk.RequestTag, 150)
 		for i := range tags {

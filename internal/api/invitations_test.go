@@ -144,8 +144,8 @@ func TestPendingInvitationsAdmin(t *testing.T) {
 	if shown["email"] != "later@example.com" || shown["_id"] != id {
 		t.Fatalf("invitation by its link = %v", shown)
 	}
-	for _, bad := range []string{id, tok[:len(tok)-3] + "AAA", e.srv.links.Sign(auth.LinkInvitation, pid+"/"+id, time.Now().Add(-time.Second), "later@example.com"),
-		e.srv.links.Sign(auth.LinkVerifyEmail, pid+"/"+id, time.Now().Add(time.Hour), "later@example.com")} {
+	for _, bad := range []string{id, tok[:len(tok)-3] + "AAA", e.srv.links.Sign(auth.LinkInvitation, pid+"/"+id, e.clock.Now().Add(-time.Second), "later@example.com"),
+		e.srv.links.Sign(auth.LinkVerifyEmail, pid+"/"+id, e.clock.Now().Add(time.Hour), "later@example.com")} {
 		e.do("GET", "/auth/pendinginvitationsnoauth/"+bad, nil).want(t, 404)
 	}
 

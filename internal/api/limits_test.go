@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,31 +11,19 @@ import (
 	"github.com/tiledesk-go/tiledesk/internal/ratelimit"
 )
 
-// testClock is a settable clock shared by the limiter and the server.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 func rate(count int, period time.Duration) tiledesk.RateLimit {
 	return tiledesk.RateLimit{Count: count, Period: period}
 }
 
-// limitedEnv serves with an in-memory limiter on a frozen clock, and trusts 127.0.0.1 as a proxy so
-// that tests can play several clients with X-Forwarded-For.
+// limitedEnv serves with an in-memory limiter on the server's frozen clock (which the test moves),
+// and trusts 127.0.0.1 as a proxy so that tests can play several clients with X-Forwarded-For.
 func limitedEnv(t *testing.T, limits RateLimits) (*testEnv, *testClock) {
-	clk := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	limits.Limiter = ratelimit.NewMemory(ratelimit.MemoryOptions{Now: clk.Now})
 	e := newEnvWith(t, func(c *Config) {
+		limits.Limiter = ratelimit.NewMemory(ratelimit.MemoryOptions{Now: c.Now})
 		c.RateLimits = limits
-		c.Now = clk.Now
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
-	return e, clk
+	return e, e.clock
 }
 
 func from(ip string) cred { return header("X-Forwarded-For", ip) }

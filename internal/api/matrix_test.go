@@ -235,7 +235,7 @@ func newWorld(e *testEnv) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp := time.Now().Add(time.Hour)
+	exp := e.clock.Now().Add(time.Hour)
 	w.verifyToken = e.srv.links.Sign(auth.LinkVerifyEmail, signer.ID, exp, signer.Email)
 	w.resetToken = e.srv.links.Sign(auth.LinkResetPassword, signer.ID, exp, signer.Email, signer.PasswordHash)
 

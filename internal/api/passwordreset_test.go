@@ -42,7 +42,7 @@ func TestPasswordReset(t *testing.T) {
 			t.Fatal("the user shown carries its password hash")
 		}
 		const invalid = `{"success":false,"msg":"Invalid password reset key"}`
-		expired := e.srv.links.Sign(auth.LinkResetPassword, ann.id, time.Now().Add(-time.Second), ann.email, "whatever")
+		expired := e.srv.links.Sign(auth.LinkResetPassword, ann.id, e.clock.Now().Add(-time.Second), ann.email, "whatever")
 		for _, bad := range []string{"garbage", tok[:len(tok)-2] + "AA", expired,
 			token(t, e.mails.last(t, ann.email, "/verify/email/").Link, "/verify/email/"+ann.id+"/")} {
 			e.do("GET", "/auth/checkpswresetkey/"+bad, nil).wantBody(t, 404, invalid)

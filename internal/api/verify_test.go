@@ -32,7 +32,7 @@ func TestVerifyEmail(t *testing.T) {
 		// Someone else's id with Ann's code, and a code that expired, are refused.
 		e.do("PUT", "/auth/verifyemail/"+owner.id+"/"+code, nil).
 			wantBody(t, 401, `{"success":false,"error":"Trying to use a verification code from another user."}`)
-		expired := e.srv.links.Sign(auth.LinkVerifyEmail, ann.id, time.Now().Add(-time.Minute), ann.email)
+		expired := e.srv.links.Sign(auth.LinkVerifyEmail, ann.id, e.clock.Now().Add(-time.Minute), ann.email)
 		e.do("PUT", "/auth/verifyemail/"+ann.id+"/"+expired, nil).
 			wantBody(t, 401, `{"success":false,"error":"Unable to verify email: the verification code is expired or invalid."}`)
 

@@ -127,7 +127,7 @@ func internalInside(v any) bool {
 // signupWithEmail is signup with an address of its own (local, numbered, @example.com).
 func signupWithEmail(e *testEnv, first, local string) account {
 	e.t.Helper()
-	a := account{email: fmt.Sprintf("%s%d@example.com", local, userSeq.Add(1)), password: "Passw0rd!"}
+	a := account{email: fmt.Sprintf("%s%d@example.com", local, e.users.Add(1)), password: "Passw0rd!"}
 	r := e.do("POST", "/auth/signup", map[string]string{"email": a.email, "password": a.password, "firstname": first,
 		"lastname": "Test"}).want(e.t, 200)
 	a.id = r.json(e.t)["user"].(map[string]any)["_id"].(string)
