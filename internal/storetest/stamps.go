@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -70,5 +71,69 @@ func testStampsFromItsClock(t *testing.T, newStore NewStore) {
 	}
 	for _, ev := range evs {
 		stamped("event "+ev.Name, ev.CreatedAt)
+	}
+}
+
+func testTimestamps(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	u := newUser("ts")
+	u.CreatedAt = time.Date(2024, 5, 24, 14, 2, 24, 512_000_000, time.UTC)
+	u.UpdatedAt = u.CreatedAt
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.FindUserByID(ctx, u.ID)
+	if !got.CreatedAt.Equal(u.CreatedAt) || got.CreatedAt.Location() != time.UTC {
+		t.Fatalf("CreatedAt = %v, want %v in UTC", got.CreatedAt, u.CreatedAt)
+	}
+}
+
+// testEveryChangeNewStamp: every change of a membership or a user carries a new, later updated_at,
+// even several within one millisecond; lists cache renderings by it.
+func testEveryChangeNewStamp(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	owner := mustCreateUser(t, s, "stamps")
+	p, pu, _ := mustCreateProject(t, s, owner, "Stamps")
+	last := pu.UpdatedAt
+	for i := range 5 {
+		n := i + 1
+		got, err := s.UpdateProjectUser(ctx, p.ID, pu.ID, tiledesk.ProjectUserUpdate{NumberAssignedRequests: &n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := s.FindProjectUserByUserID(ctx, p.ID, owner.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.UpdatedAt.After(last) || !stored.UpdatedAt.Equal(got.UpdatedAt) {
+			t.Fatalf("membership change %d stamped %s (stored %s) after %s", i, got.UpdatedAt, stored.UpdatedAt, last)
+		}
+		last = got.UpdatedAt
+	}
+	last = owner.UpdatedAt
+	for i := range 5 {
+		name := fmt.Sprint("Name ", i)
+		got, err := s.UpdateUser(ctx, owner.ID, tiledesk.UserUpdate{Firstname: &name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.UpdatedAt.After(last) {
+			t.Fatalf("user change %d stamped %s after %s", i, got.UpdatedAt, last)
+		}
+		last = got.UpdatedAt
+	}
+	for i := range 3 {
+		if err := s.SetUserPassword(ctx, owner.ID, owner.PasswordHash, fmt.Sprint("hash-", i)); err != nil {
+			t.Fatal(err)
+		}
+		owner.PasswordHash = fmt.Sprint("hash-", i)
+		u, err := s.FindUserByID(ctx, owner.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !u.UpdatedAt.After(last) {
+			t.Fatalf("password change %d stamped %s after %s", i, u.UpdatedAt, last)
+		}
+		last = u.UpdatedAt
 	}
 }
