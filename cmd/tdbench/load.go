@@ -198,32 +198,7 @@ func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadCon
 		go func(w int) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w)+1, uint64(start.UnixNano())))
-			var mine []time.Duration
-			var errs []string
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				if t0.After(end) {
-					break
-				}
-				errText := ""
-				req, err := next(rng)
-				if err != nil {
-					errText = "build request: " + err.Error()
-				} else {
-					errText = client.send(req)
-				}
-				d := time.Since(t0)
-				if t0.Before(measureFrom) {
-					if errText != "" {
-						errs = append(errs, "during warm-up: "+errText)
-					}
-					continue
-				}
-				mine = append(mine, d)
-				if errText != "" {
-					errs = append(errs, errText)
-				}
-			}
+			mine, errs := work(ctx, client, next, rng, measureFrom, end)
 			mu.Lock()
 			latencies = append(latencies, mine...)
 			res.Errors += len(errs)
@@ -267,6 +242,38 @@ func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadCon
 	slices.Sort(latencies)
 	res.P50ms, res.P90ms, res.P99ms = pct(latencies, 50), pct(latencies, 90), pct(latencies, 99)
 	return res
+}
+
+// work sends requests back to back until end, and returns the latencies of those that started at
+// measureFrom or later and every error met (those of the warm-up marked as such).
+func work(ctx context.Context, client loadClient, next requestFunc, rng *rand.Rand, measureFrom, end time.Time) ([]time.Duration, []string) {
+	var latencies []time.Duration
+	var errs []string
+	for ctx.Err() == nil {
+		t0 := time.Now()
+		if t0.After(end) {
+			break
+		}
+		errText := ""
+		req, err := next(rng)
+		if err != nil {
+			errText = "build request: " + err.Error()
+		} else {
+			errText = client.send(req)
+		}
+		d := time.Since(t0)
+		if t0.Before(measureFrom) {
+			if errText != "" {
+				errs = append(errs, "during warm-up: "+errText)
+			}
+			continue
+		}
+		latencies = append(latencies, d)
+		if errText != "" {
+			errs = append(errs, errText)
+		}
+	}
+	return latencies, errs
 }
 
 // pct returns the p-th percentile of sorted latencies, in milliseconds (nearest rank).

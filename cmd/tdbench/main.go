@@ -21,15 +21,10 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/tiledesk-go/tiledesk/internal/auth"
-	"github.com/tiledesk-go/tiledesk/internal/dbopen"
 )
 
 func main() {
@@ -182,262 +177,39 @@ type report struct {
 	Targets    []verdict         `json:"targets"`
 }
 
+// run is one run of the benchmark: the options, then a session that seeds, serves and measures.
 func run(ctx context.Context, args []string, out io.Writer) error {
 	o, err := parseOptions(args, out)
 	if err != nil {
 		return err
 	}
 	if o.list {
-		for _, s := range scenarios {
-			state := "available"
-			if s.pending != "" {
-				state = "pending: " + s.pending
-			}
-			fmt.Fprintf(out, "%-18s %s\n%18s %s\n", s.name, s.what, "", state)
-		}
+		listScenarios(out)
 		return nil
 	}
-	dir, err := os.MkdirTemp("", "tdbench-")
-	if err != nil {
+	b := &session{o: o, out: out}
+	defer b.close()
+	if err := b.setUp(ctx); err != nil {
 		return err
 	}
-	if o.keep {
-		fmt.Fprintln(out, "tdbench: keeping", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
-	if o.cpusNote != "" {
-		fmt.Fprintln(out, o.cpusNote)
-	}
-	fmt.Fprintln(out, "tdbench: building the server")
-	bin, err := buildServer(dir)
-	if err != nil {
-		return err
-	}
-
-	// The database: a file in the temporary directory, or a fresh PostgreSQL database.
-	dsn, engine := filepath.Join(dir, "bench.db"), "sqlite"
-	if o.db != "" {
-		if !dbopen.IsPostgres(o.db) {
-			return errors.New("--db: give a postgres:// URL, or nothing for a temporary SQLite file")
-		}
-		var drop func()
-		if dsn, drop, err = freshPostgres(ctx, o.db); err != nil {
-			return err
-		}
-		defer drop()
-		engine = "postgres"
-	}
-	store, err := dbopen.Open(ctx, dsn, time.Now)
-	if err != nil {
-		return err
-	}
-	closeStore := sync.OnceValue(store.Close)
-	defer closeStore()
-	fmt.Fprintf(out, "tdbench: seeding %d leads into %s\n", o.leads, engine)
-	seedStart := time.Now()
-	f, err := seedData(ctx, store, o.leads)
-	if err != nil {
-		return err
-	}
-	if err := seedSettings(ctx, store, f.pid, o.settingsKB); err != nil {
-		return err
-	}
-	if o.requests > 0 {
-		fmt.Fprintf(out, "tdbench: seeding %d conversations with %d messages\n", o.requests, o.messages)
-		if err := seedConversations(ctx, store, f, f.ownerID, o.requests, o.messages); err != nil {
-			return err
-		}
-	}
-	if err := seedLargeLeadsIfNamed(ctx, out, store, f, o.scenarios); err != nil {
-		return err
-	}
-	if o.requests > 0 {
-		if f.abuse, err = seedAbuser(ctx, store, f.ownerID); err != nil {
-			return err
-		}
-	}
-	seedSeconds := time.Since(seedStart).Seconds()
-	fmt.Fprintf(out, "tdbench: seeded in %.1fs\n", seedSeconds)
-	// The write baseline inserts into the server's own PostgreSQL database, but beside a SQLite
-	// file, in one of its own opened the same way: the server holds its SQLite file alone.
-	writeDB := store.WriteDB()
-	if engine == "sqlite" {
-		if err := closeStore(); err != nil {
-			return err
-		}
-		own, err := dbopen.Open(ctx, filepath.Join(dir, "write-baseline.db"), time.Now)
-		if err != nil {
-			return err
-		}
-		defer own.Close()
-		writeDB = own.WriteDB()
-	}
-
-	secret := auth.NewSecret()
-	srvArgs := append([]string{"--db", dsn, "--jwt-secret", secret, "--log-level", "warn"}, serverFlags(bin)...)
-	debugAddr := ""
-	if o.profileDir != "" {
-		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
-			return fmt.Errorf("--profile: %w", err)
-		}
-		if debugAddr, err = freePort(); err != nil {
-			return err
-		}
-		srvArgs = append(srvArgs, "--debug-addr", debugAddr)
-	}
-	srv, err := start(bin, append(srvArgs, o.serverArgs...), "/v1/", o.serverCPUs)
-	if err != nil {
-		return err
-	}
-	defer srv.stop()
-	f.api = srv.url + "/v1"
-	leadJSON, pageJSON, err := f.prepare(ctx, o.requests > 0)
-	if err != nil {
-		return fmt.Errorf("%w\nserver logs:\n%s", err, srv.logs)
-	}
-
-	// The read baseline: this binary as a bare net/http server.
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	bodyFile := filepath.Join(dir, "lead.json")
-	pageFile := filepath.Join(dir, "page.json")
-	if err := os.WriteFile(bodyFile, leadJSON, 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(pageFile, pageJSON, 0o600); err != nil {
-		return err
-	}
-	base, err := start(self, []string{"baseline-server", "--secret", secret, "--body", bodyFile, "--page", pageFile}, "/", o.serverCPUs)
-	if err != nil {
-		return err
-	}
-	defer base.stop()
-	baseFixture := &fixture{api: base.url + "/v1", pid: f.pid, leadIDs: f.leadIDs, leadMS: f.leadMS,
-		token: "JWT " + baselineToken([]byte(secret), "bench", time.Now().Add(time.Hour))}
-
-	if len(o.loadCPUs) > 0 {
-		if err := pinSelf(o.loadCPUs); err != nil {
-			return fmt.Errorf("--load-cpus: %w", err)
-		}
-	}
-	if load := loadAverage(); load >= 0.5 {
-		fmt.Fprintf(out, "tdbench: WARNING: the machine was already busy (load average %.2f): expect noisy figures\n", load)
-	}
-	rep := &report{Machine: machine(), Engine: engine, Leads: o.leads, Requests: o.requests, Messages: o.messages, SettingsKB: o.settingsKB, SeedSeconds: seedSeconds,
-		Duration: o.duration.String(), Warmup: o.warmup.String(), Client: o.client, Command: "go run ./cmd/tdbench " + strings.Join(args, " "),
-		ServerCPUs: formatCPUList(o.serverCPUs), LoadCPUs: formatCPUList(o.loadCPUs),
-		Pending: map[string]string{}}
-	for _, s := range scenarios {
-		if s.pending != "" && (o.scenarios == nil || o.scenarios[s.name]) {
-			rep.Pending[s.name] = s.pending
-		}
-		if s.conversations && o.requests == 0 && (o.scenarios == nil || o.scenarios[s.name]) {
-			rep.Pending[s.name] = "skipped: --requests 0 seeds no conversations"
-		}
-		if s.largeLeads && f.large == nil && o.scenarios == nil {
-			rep.Pending[s.name] = "skipped: runs only when --scenarios names it (it seeds 600 MB)"
-		}
-	}
+	rep := b.newReport(args)
 	for _, c := range o.concurrency {
-		cfg := loadConfig{concurrency: c, warmup: o.warmup, duration: o.duration, timeout: 30 * time.Second}
-		client := newClient(o.client, c, cfg.timeout)
-		// The baselines run beside every scenario, right before it, so that a machine whose speed
-		// drifts (other processes, thermal limits, a noisy neighbour) drifts for both.
-		baseline := func(kind string) (result, error) {
-			if kind == "read" {
-				r := drive(ctx, client, scenarios[0].build(baseFixture), cfg, base.pid())
-				r.Scenario = "baseline-read"
-				return r, nil
-			}
-			// The write baseline's loop runs in this process: on the server's CPUs, like the
-			// server's own writes.
-			if len(o.serverCPUs) == 0 {
-				return writeBaseline(ctx, writeDB, engine, leadJSON, cfg)
-			}
-			if err := pinSelf(o.serverCPUs); err != nil {
-				return result{}, err
-			}
-			r, err := writeBaseline(ctx, writeDB, engine, leadJSON, cfg)
-			if err := pinSelf(o.loadCPUs); err != nil {
-				return result{}, err
-			}
-			return r, err
-		}
-		for _, s := range scenarios {
-			if s.pending != "" || o.scenarios != nil && !o.scenarios[s.name] || s.conversations && o.requests == 0 || s.largeLeads && f.large == nil {
-				continue
-			}
-			var b result
-			if s.baseline != "" {
-				if b, err = baseline(s.baseline); err != nil {
-					return err
-				}
-				rep.add(out, b)
-			}
-			var floor result
-			if s.pageFloor {
-				floor = drive(ctx, client, s.build(baseFixture), cfg, base.pid())
-				floor.Scenario = "floor-page"
-				rep.add(out, floor)
-			}
-			profiled := make(chan error, 1)
-			if debugAddr != "" {
-				go func() {
-					profiled <- profileServer(ctx, debugAddr, cfg, filepath.Join(o.profileDir, fmt.Sprintf("%s-%d.pprof", s.name, c)))
-				}()
-			} else {
-				profiled <- nil
-			}
-			measured := cfg
-			measured.goStats, measured.sampleHeap = goStatsReader(srv.url), s.largeLeads
-			side := driveBeside(ctx, s.beside, f, o.client, cfg)
-			r := drive(ctx, client, s.build(f), measured, srv.pid())
-			if s.beside != nil {
-				rep.add(out, <-side)
-			}
-			if err := <-profiled; err != nil {
-				return fmt.Errorf("--profile: %s: %w", s.name, err)
-			}
-			r.Scenario = s.name
-			if b.RPS > 0 {
-				r.Baseline, r.BaselineRPS, r.Ratio = b.Scenario, b.RPS, r.RPS/b.RPS
-			}
-			if floor.RPS > 0 {
-				r.Floor, r.FloorRPS, r.FloorP99ms = floor.Scenario, floor.RPS, floor.P99ms
-			}
-			rep.add(out, r)
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-		}
-		client.closeIdle()
-	}
-	rep.Targets = verdicts(rep.Results)
-	printTargets(out, rep)
-	for name, why := range rep.Pending {
-		fmt.Fprintf(out, "pending  %-18s %s\n", name, why)
-	}
-	if o.jsonOut != "" {
-		raw, _ := json.MarshalIndent(rep, "", "  ")
-		if err := os.WriteFile(o.jsonOut, append(raw, '\n'), 0o644); err != nil {
+		if err := b.measureAt(ctx, rep, c); err != nil {
 			return err
 		}
 	}
-	var failed []string
-	for _, r := range rep.Results {
-		if r.Errors > 0 {
-			failed = append(failed, fmt.Sprintf("%s at %d clients: %d errors, e.g. %s", r.Scenario, r.Concurrency, r.Errors,
-				strings.Join(r.FirstErrors, " | ")))
+	return b.finish(rep)
+}
+
+// listScenarios prints every scenario, and whether it can run.
+func listScenarios(out io.Writer) {
+	for _, s := range scenarios {
+		state := "available"
+		if s.pending != "" {
+			state = "pending: " + s.pending
 		}
+		fmt.Fprintf(out, "%-18s %s\n%18s %s\n", s.name, s.what, "", state)
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("FAILED: requests failed during the benchmark:\n  %s\nserver logs (tail):\n%s",
-			strings.Join(failed, "\n  "), srv.logs)
-	}
-	return nil
 }
 
 // prepare signs in, checks that the cursors the fixture makes are the server's own, and returns a
