@@ -27,6 +27,17 @@ func encodeCursor(c *tiledesk.Cursor) *string {
 	return &s
 }
 
+// appendCursor appends the opaque cursor after c as a JSON string, or null on the last page.
+func appendCursor(buf []byte, c *tiledesk.Cursor) []byte {
+	if c == nil {
+		return append(buf, "null"...)
+	}
+	// base64url needs no escaping inside a JSON string.
+	buf = append(buf, '"')
+	buf = base64.RawURLEncoding.AppendEncode(buf, appendCursorJSON(make([]byte, 0, 96), c))
+	return append(buf, '"')
+}
+
 // appendCursorJSON appends c as cursorJSON encodes it, without reflection: every page of every list
 // ends with a cursor.
 func appendCursorJSON(b []byte, c *tiledesk.Cursor) []byte {

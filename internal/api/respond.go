@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -109,17 +108,6 @@ func appendList(buf []byte, items [][]byte) []byte {
 		buf = append(buf, b...)
 	}
 	return append(buf, ']')
-}
-
-// appendCursor appends the opaque cursor after c as a JSON string, or null on the last page.
-func appendCursor(buf []byte, c *tiledesk.Cursor) []byte {
-	if c == nil {
-		return append(buf, "null"...)
-	}
-	// base64url needs no escaping inside a JSON string.
-	buf = append(buf, '"')
-	buf = base64.RawURLEncoding.AppendEncode(buf, appendCursorJSON(make([]byte, 0, 96), c))
-	return append(buf, '"')
 }
 
 // msgBody is the original's most common error body.
