@@ -139,28 +139,26 @@ func (e *envDefaults) str(name, def string) string {
 
 // integer is the whole number in the variable name, or def when it is unset.
 func (e *envDefaults) integer(name string, def int) int {
-	v := e.getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil && e.err == nil {
-		e.err = fmt.Errorf("%s: %q is not a whole number", name, v)
-	}
-	return n
+	return envParsed(e, name, def, strconv.Atoi, "a whole number")
 }
 
 // boolean is the truth value in the variable name, false when it is unset.
 func (e *envDefaults) boolean(name string) bool {
+	return envParsed(e, name, false, strconv.ParseBool, "true or false")
+}
+
+// envParsed is the variable name as parse reads it (what says what it must be), or def when it is
+// unset.
+func envParsed[T any](e *envDefaults, name string, def T, parse func(string) (T, error), what string) T {
 	v := e.getenv(name)
 	if v == "" {
-		return false
+		return def
 	}
-	b, err := strconv.ParseBool(v)
+	x, err := parse(v)
 	if err != nil && e.err == nil {
-		e.err = fmt.Errorf("%s: %q is not true or false", name, v)
+		e.err = fmt.Errorf("%s: %q is not %s", name, v, what)
 	}
-	return b
+	return x
 }
 
 // serverFlags registers the flags of the server itself: where it listens and keeps its data, its

@@ -217,6 +217,28 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// TestMalformedEnvironment: a number or a truth value in the environment that does not read as one
+// stops the start with an error naming the variable, while the flag that replaces it is accepted.
+func TestMalformedEnvironment(t *testing.T) {
+	for name, want := range map[string]string{
+		"TILEDESK_RENDER_CACHE_MB":  `TILEDESK_RENDER_CACHE_MB: "lots" is not a whole number`,
+		"TILEDESK_MAX_ACTIVE_READS": `TILEDESK_MAX_ACTIVE_READS: "lots" is not a whole number`,
+		"TILEDESK_SSL_ONLY":         `TILEDESK_SSL_ONLY: "lots" is not true or false`,
+		"TILEDESK_MAINTENANCE":      `TILEDESK_MAINTENANCE: "lots" is not true or false`,
+	} {
+		getenv := func(k string) string { return map[string]string{name: "lots"}[k] }
+		if _, err := parseConfig(nil, getenv, io.Discard); err == nil || err.Error() != want {
+			t.Errorf("%s=lots: %v, want %q", name, err, want)
+		}
+	}
+	cfg, err := parseConfig(nil, func(k string) string {
+		return map[string]string{"TILEDESK_RENDER_CACHE_MB": "8", "TILEDESK_SSL_ONLY": "true"}[k]
+	}, io.Discard)
+	if err != nil || cfg.renderCache != 8<<20 || !cfg.sslOnly {
+		t.Fatalf("well-formed environment: %+v, %v", cfg, err)
+	}
+}
+
 // TestUnknownDBScheme: a --db that names a database this server does not speak stops the start
 // with an error naming the flag, instead of serving from a new SQLite file named after it.
 func TestUnknownDBScheme(t *testing.T) {
