@@ -66,17 +66,28 @@ func mediaType(r *http.Request) (string, error) {
 		fmt.Sprintf("Unsupported Content-Type %q: send application/json or application/x-www-form-urlencoded.", mt))
 }
 
-// decodeObject decodes a JSON object or form body. An empty body is an empty object.
-func decodeObject(r *http.Request) (*body, error) {
-	kind, err := mediaType(r)
-	if err != nil {
-		return nil, err
+// readTypedBody reads a body of an accepted media type ("json" or "form"); raw is nil when the body
+// is empty or only white space.
+func readTypedBody(r *http.Request) (kind string, raw []byte, err error) {
+	if kind, err = mediaType(r); err != nil {
+		return "", nil, err
 	}
-	raw, err := readBody(r)
-	if err != nil {
-		return nil, err
+	if raw, err = readBody(r); err != nil {
+		return "", nil, err
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
+		return kind, nil, nil
+	}
+	return kind, raw, nil
+}
+
+// decodeObject decodes a JSON object or form body. An empty body is an empty object.
+func decodeObject(r *http.Request) (*body, error) {
+	kind, raw, err := readTypedBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
 		return &body{m: map[string]any{}}, nil
 	}
 	if kind == "form" {
@@ -99,16 +110,9 @@ func decodeObject(r *http.Request) (*body, error) {
 
 // decodeValue decodes a JSON body of any type (routes that take an array); nil for an empty body.
 func decodeValue(r *http.Request) (any, error) {
-	kind, err := mediaType(r)
-	if err != nil {
+	kind, raw, err := readTypedBody(r)
+	if err != nil || raw == nil {
 		return nil, err
-	}
-	raw, err := readBody(r)
-	if err != nil {
-		return nil, err
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, nil
 	}
 	if kind == "form" {
 		return nil, errMsg(http.StatusUnsupportedMediaType, "This route takes a JSON body.")

@@ -10,15 +10,7 @@ import (
 // ChangeRequest applies change in one transaction.
 func (s *Store) ChangeRequest(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility, change tiledesk.RequestChange,
 	check func(*tiledesk.Request) error) (*tiledesk.Request, error) {
-	var out *tiledesk.Request
-	err := s.inTx(ctx, func(t *tx) error {
-		if err := t.lockProject(ctx, projectID); err != nil {
-			return err
-		}
-		r, err := s.findRequestAs(ctx, t, projectID, requestID, v)
-		if err != nil {
-			return err
-		}
+	return s.withLockedRequest(ctx, projectID, requestID, v, func(t *tx, r *tiledesk.Request) error {
 		if check != nil {
 			if err := check(r); err != nil {
 				return err
@@ -29,23 +21,13 @@ func (s *Store) ChangeRequest(ctx context.Context, projectID, requestID string, 
 		if err != nil {
 			return err
 		}
-		out = r
 		return t.saveRequest(ctx, before, r, events)
 	})
-	return out, err
 }
 
 // DeleteRequest removes a conversation and everything that hangs on it.
 func (s *Store) DeleteRequest(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility) (*tiledesk.Request, error) {
-	var out *tiledesk.Request
-	err := s.inTx(ctx, func(t *tx) error {
-		if err := t.lockProject(ctx, projectID); err != nil {
-			return err
-		}
-		r, err := s.findRequestAs(ctx, t, projectID, requestID, v)
-		if err != nil {
-			return err
-		}
+	return s.withLockedRequest(ctx, projectID, requestID, v, func(t *tx, r *tiledesk.Request) error {
 		for _, q := range []string{
 			`DELETE FROM messages WHERE id_project = $1 AND recipient = $2`,
 			`DELETE FROM requests WHERE id_project = $1 AND request_id = $2`,
@@ -65,8 +47,29 @@ func (s *Store) DeleteRequest(ctx context.Context, projectID, requestID string, 
 		if _, _, err := t.requestClock(ctx, projectID, boolDelta(r.IsOpen(), false), false); err != nil {
 			return err
 		}
-		out = r
 		return t.event(ctx, projectID, tiledesk.EventRequestDelete, r.ID, r)
+	})
+}
+
+// withLockedRequest runs fn in one transaction on the conversation the visibility v lets its caller
+// see, with the project's counter row locked first (lockProject), and returns the conversation as fn
+// left it.
+func (s *Store) withLockedRequest(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility,
+	fn func(t *tx, r *tiledesk.Request) error) (*tiledesk.Request, error) {
+	var out *tiledesk.Request
+	err := s.inTx(ctx, func(t *tx) error {
+		if err := t.lockProject(ctx, projectID); err != nil {
+			return err
+		}
+		r, err := s.findRequestAs(ctx, t, projectID, requestID, v)
+		if err != nil {
+			return err
+		}
+		if err := fn(t, r); err != nil {
+			return err
+		}
+		out = r
+		return nil
 	})
 	return out, err
 }
