@@ -77,6 +77,16 @@ func (s *Server) changeOrRefuse(w http.ResponseWriter, r *http.Request, c *call,
 }
 
 func (s *Server) handleParticipantAdd(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.addMember(w, r, c, true, tiledesk.AddRequestParticipant, s.participantLookup(r, c))
+}
+
+func (s *Server) handleParticipantsSet(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.setMembers(w, r, c, "participants", true, tiledesk.SetRequestParticipants, s.participantLookup(r, c))
+}
+
+// addMember adds the member a body names ({"member": id}) to one of a conversation's lists of members.
+func (s *Server) addMember(w http.ResponseWriter, r *http.Request, c *call, populate bool,
+	add func(string, tiledesk.MemberLookup) (tiledesk.RequestChange, error), look tiledesk.MemberLookup) error {
 	b, err := decodeObject(r)
 	if err != nil {
 		return err
@@ -85,17 +95,19 @@ func (s *Server) handleParticipantAdd(w http.ResponseWriter, r *http.Request, c 
 	if err := b.err(); err != nil {
 		return err
 	}
-	change, err := tiledesk.AddRequestParticipant(m, s.participantLookup(r, c))
-	return s.changeOrRefuse(w, r, c, true, change, err)
+	change, err := add(m, look)
+	return s.changeOrRefuse(w, r, c, populate, change, err)
 }
 
-func (s *Server) handleParticipantsSet(w http.ResponseWriter, r *http.Request, c *call) error {
-	ids, err := stringArrayBody(r, "participants")
+// setMembers replaces one of a conversation's lists of members with the body's array.
+func (s *Server) setMembers(w http.ResponseWriter, r *http.Request, c *call, field string, populate bool,
+	set func([]string, tiledesk.MemberLookup) (tiledesk.RequestChange, error), look tiledesk.MemberLookup) error {
+	ids, err := stringArrayBody(r, field)
 	if err != nil {
 		return err
 	}
-	change, err := tiledesk.SetRequestParticipants(ids, s.participantLookup(r, c))
-	return s.changeOrRefuse(w, r, c, true, change, err)
+	change, err := set(ids, look)
+	return s.changeOrRefuse(w, r, c, populate, change, err)
 }
 
 // stringArrayBody reads a body that is a JSON array of strings.
@@ -160,25 +172,11 @@ func (s *Server) handleRequestTagRemove(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) handleFollowerAdd(w http.ResponseWriter, r *http.Request, c *call) error {
-	b, err := decodeObject(r)
-	if err != nil {
-		return err
-	}
-	m := b.requiredStr("member")
-	if err := b.err(); err != nil {
-		return err
-	}
-	change, err := tiledesk.AddRequestFollower(m, s.followerLookup(r, c))
-	return s.changeOrRefuse(w, r, c, false, change, err)
+	return s.addMember(w, r, c, false, tiledesk.AddRequestFollower, s.followerLookup(r, c))
 }
 
 func (s *Server) handleFollowersSet(w http.ResponseWriter, r *http.Request, c *call) error {
-	ids, err := stringArrayBody(r, "followers")
-	if err != nil {
-		return err
-	}
-	change, err := tiledesk.SetRequestFollowers(ids, s.followerLookup(r, c))
-	return s.changeOrRefuse(w, r, c, false, change, err)
+	return s.setMembers(w, r, c, "followers", false, tiledesk.SetRequestFollowers, s.followerLookup(r, c))
 }
 
 func (s *Server) handleFollowerRemove(w http.ResponseWriter, r *http.Request, c *call) error {
