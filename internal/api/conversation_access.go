@@ -1,10 +1,10 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/views"
 )
 
 // Every route of one conversation reaches it through the store's by-id methods with the caller's
@@ -17,24 +17,8 @@ func actorOf(c *call) tiledesk.Actor { return tiledesk.Actor{Member: c.member, U
 // visibilityOf is what the caller of a member route may see of the project's conversations.
 func visibilityOf(c *call) *tiledesk.Visibility { return actorOf(c).Visibility() }
 
-// populateOne renders a conversation populated for view. known, when it describes r, gives the
-// versions of what r is populated with (renderings of them are reused); otherwise they are read.
-func (s *Server) populateOne(ctx context.Context, view *conversationView, r *tiledesk.Request, known *tiledesk.RequestRef) ([]byte, error) {
-	ref := tiledesk.RequestRef{Version: tiledesk.Version{ID: r.ID, UpdatedAt: r.UpdatedAt}, LeadID: r.LeadID,
-		DepartmentID: r.DepartmentID, RequesterID: r.RequesterID, ParticipantsAgents: r.ParticipantsAgents,
-		ParticipantsBots: r.ParticipantsBots}
-	if known != nil && known.ID == r.ID && known.UpdatedAt.Equal(r.UpdatedAt) {
-		ref = *known
-	}
-	out, err := s.renderPopulated(ctx, view, r.ProjectID, []tiledesk.RequestRef{ref}, map[string]*tiledesk.Request{r.ID: r})
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
-}
-
 // unpopulated renders a conversation with its requester, lead and department as ids, in view.
-func unpopulated(view *conversationView, req *tiledesk.Request) any {
+func unpopulated(view views.Audience, req *tiledesk.Request) any {
 	if view == visitorView {
 		return toVisitorRequest(req, true)
 	}
@@ -49,7 +33,7 @@ func (s *Server) writeRequest(w http.ResponseWriter, r *http.Request, c *call, r
 		writeJSON(w, http.StatusOK, unpopulated(view, req))
 		return nil
 	}
-	out, err := s.populateOne(r.Context(), view, req, nil)
+	out, err := s.views.Requests.One(r.Context(), view, req, nil)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/views"
 )
 
 // csvBatchBytes is about how much of an export is read, held and written at once.
@@ -33,14 +34,14 @@ type csvBatch func(ctx context.Context, n int) (rows [][]string, more bool, err 
 // written after giving the place back, under a write deadline of its own: a slow client holds no
 // place, and a long export is not cut by the server's write timeout. Batches hold about
 // csvBatchBytes going by the rows written so far (the first by the rows of the last export of the
-// same kind, or maxReadChunk rows), so that an export of large rows holds a few of them at a time. The first batch is read before anything is
+// same kind, or views.MaxReadChunk rows), so that an export of large rows holds a few of them at a time. The first batch is read before anything is
 // sent, so that its failure answers as any error does; a later one ends the export early.
 func (s *Server) streamCSV(w http.ResponseWriter, r *http.Request, c *call, name string, header []string, next csvBatch) error {
 	ctx := r.Context()
 	var rows [][]string
 	var more bool
-	list := sizeHintKey{"csv:" + name, c.project.ID}
-	n := chunkFor(s.sizes, list, 0, 0, csvBatchBytes)
+	list := views.SizeKey{List: "csv:" + name, ProjectID: c.project.ID}
+	n := s.sizes.Chunk(list, 0, 0, csvBatchBytes)
 	read := func() error {
 		return s.reads.inLine(ctx, func() (err error) {
 			rows, more, err = next(ctx, n)
@@ -58,7 +59,7 @@ func (s *Server) streamCSV(w http.ResponseWriter, r *http.Request, c *call, name
 	cw.Comma = ';'
 	_ = cw.Write(header)
 	written := 0
-	defer func() { s.sizes.note(list, int(out.n), written) }()
+	defer func() { s.sizes.Note(list, int(out.n), written) }()
 	for {
 		_ = rc.SetWriteDeadline(time.Now().Add(csvWriteTimeout)) // fails only where there are no deadlines (tests)
 		for _, row := range rows {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/seed"
+	"github.com/tiledesk-go/tiledesk/internal/views"
 )
 
 // readCSV parses a ';'-separated export into a map per row, keyed by the header's names.
@@ -137,7 +138,7 @@ func TestCSVBatchesBoundedInBytes(t *testing.T) {
 		t.Fatalf("%d leads exported, want 100", len(rows))
 	}
 	_, limits := rec.reset()
-	if len(limits) < 2 || limits[0] > maxReadChunk {
+	if len(limits) < 2 || limits[0] > views.MaxReadChunk {
 		t.Fatalf("the export read %v leads at a time", limits)
 	}
 	for _, n := range limits[1:] {

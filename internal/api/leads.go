@@ -1,16 +1,12 @@
 package api
 
 import (
-	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -75,183 +71,15 @@ func (s *Server) handleLeadList(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	// The head of a list is kept whole under the project's lead clock, read before the page so
-	// that a page is never kept under a clock newer than what it shows.
-	var pageKey renderKey
-	var clock int64
-	if keptWhole(f) && s.renders.enabled() {
-		if clock, err = s.store.LeadListClock(r.Context(), c.project.ID); err != nil {
-			return err
-		}
-		pageKey = renderKeyOf(kindLeadsPage, c.project.ID, headKey(f))
-		if body, tag, hit := s.renders.getPage(pageKey, version{clock}); hit {
-			writeKept(w, body, tag)
-			return nil
-		}
-	}
-	var page *tiledesk.VersionPage
-	// The first page of a lookup by email or of a sync feed is kept as its leads' ids and versions
-	// under the lead clock, read before the page for the same reason.
-	var selectionKey renderKey
-	if keptSelection(f) && s.renders.enabled() {
-		if clock, err = s.store.LeadListClock(r.Context(), c.project.ID); err != nil {
-			return err
-		}
-		selectionKey = renderKeyOf(kindLeadSelection, c.project.ID, selectionKeyText(f))
-		if b, hit := s.renders.get(selectionKey, version{clock}); hit {
-			page = decodeSelection(b)
-		}
-	}
-	var order *leadOrder
-	var span orderSpan
-	if desc, ordered := orderedList(f); ordered && s.leadOrders != nil && pageKey.kind == 0 {
-		// A page deeper than the head: from the project's lead order when it is current.
-		if clock, err = s.store.LeadListClock(r.Context(), c.project.ID); err != nil {
-			return err
-		}
-		if order = s.leadOrders.get(c.project.ID, clock); order != nil {
-			page, span = order.page(f, desc)
-		}
-	}
-	if page == nil {
-		if page, err = s.store.FindLeadVersions(r.Context(), c.project.ID, f); err != nil {
-			return err
-		}
-		if selectionKey.kind != 0 && page.Next == nil {
-			if b := encodeSelection(page); b != nil {
-				s.renders.put(selectionKey, version{clock}, b)
-			}
-		}
-	}
-	leads, shown, err := s.renderLeads(r.Context(), c.project.ID, page.Versions, order, span, maxPageBytes)
-	if err == nil && shown < len(page.Versions) {
-		page, err = s.cutLeadPage(r.Context(), c.project.ID, f, page, shown)
-	}
-	if err != nil {
-		return err
-	}
-	size := listHeadroom + listBytes(leads)
-	if pageKey.kind != 0 {
-		body := appendLeadList(make([]byte, 0, size), limit, page, leads)
-		writeKept(w, body, s.renders.putPage(pageKey, version{clock}, body))
-		return nil
-	}
 	rb := takeBody()
-	rb.b = appendLeadList(slices.Grow(rb.b, size), limit, page, leads)
+	page, err := s.views.Leads.Page(r.Context(), c.project.ID, f, limit, rb.b[:0])
+	if err != nil || page.Kept {
+		rb.give()
+		return writeAnswer(w, page, err)
+	}
+	rb.b = page.Body
 	writeReused(w, http.StatusOK, rb)
 	return nil
-}
-
-// keptWhole reports whether a list's page is kept whole: the head of a list (no cursor, no
-// offset) filtered by nothing a client varies from one request to the next (an email, a search,
-// a sync instant). That is what consoles poll; a page at a depth or of a one-off filter is seldom
-// asked for twice, and keeping it would crowd out the leads' own renderings.
-func keptWhole(f tiledesk.LeadFilter) bool {
-	return f.After == nil && f.Offset == 0 && f.Text == "" && f.Email == "" && f.UpdatedSince == nil
-}
-
-// keptSelection reports whether a first page is kept as the ids and versions of its leads
-// (encodeSelection): a lookup by email, which integrations make before every create or update and
-// widgets on every visit, and a sync feed, which clients poll with the same instant until
-// something changes. Both select a few leads, so what is kept is small, and their renderings are
-// kept apart. A search is not: every keystroke is another query.
-func keptSelection(f tiledesk.LeadFilter) bool {
-	return f.After == nil && f.Offset == 0 && f.Text == "" && (f.Email != "" || f.UpdatedSince != nil)
-}
-
-// selectionKeyText names a kept selection by its filter: its head's key, the email as the store
-// compares it, and the sync instant.
-func selectionKeyText(f tiledesk.LeadFilter) string {
-	b := append([]byte(headKey(f)), 0)
-	b = append(b, tiledesk.EmailKey(f.Email)...)
-	b = append(b, 0)
-	if f.UpdatedSince != nil {
-		b = strconv.AppendInt(b, f.UpdatedSince.UnixNano(), 10)
-	}
-	return string(b)
-}
-
-// encodeSelection packs a whole selection (no next page) as its count, then each lead's 24-byte
-// id and version in Unix milliseconds; decodeSelection unpacks it. Only ids of 24 characters, as
-// ObjectIds are, are packed: for a selection holding another, encodeSelection returns nil.
-func encodeSelection(p *tiledesk.VersionPage) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(p.Versions)*32), uint64(p.Count))
-	for _, v := range p.Versions {
-		if len(v.ID) != 24 {
-			return nil
-		}
-		b = append(b, v.ID...)
-		b = binary.LittleEndian.AppendUint64(b, uint64(v.UpdatedAt.UnixMilli()))
-	}
-	return b
-}
-
-func decodeSelection(b []byte) *tiledesk.VersionPage {
-	count, n := binary.Uvarint(b)
-	if n <= 0 || (len(b)-n)%32 != 0 {
-		return nil
-	}
-	b = b[n:]
-	p := &tiledesk.VersionPage{Count: int(count), Versions: make([]tiledesk.Version, 0, len(b)/32)}
-	for ; len(b) > 0; b = b[32:] {
-		p.Versions = append(p.Versions, tiledesk.Version{ID: string(b[:24]),
-			UpdatedAt: time.UnixMilli(int64(binary.LittleEndian.Uint64(b[24:32]))).UTC()})
-	}
-	return p
-}
-
-// headKey names a kept head by what it shows, not by its query string, so that parameters that
-// change nothing (a client's cache-busting "_=" stamp, another order) share it instead of each
-// keeping a copy.
-func headKey(f tiledesk.LeadFilter) string {
-	b := make([]byte, 0, 64)
-	b = strconv.AppendInt(b, int64(f.Limit), 10)
-	b = append(b, ' ')
-	b = strconv.AppendQuote(b, f.Sort)
-	b = append(b, ' ')
-	for _, on := range []bool{f.Desc, f.NoCount, f.WithEmail, f.WithFullname, f.AllStatuses} {
-		b = strconv.AppendBool(b, on)
-		b = append(b, ' ')
-	}
-	if f.Status != nil {
-		b = strconv.AppendInt(b, int64(*f.Status), 10)
-	}
-	for _, tag := range f.Tags {
-		b = append(b, ' ')
-		b = strconv.AppendQuote(b, tag)
-	}
-	return string(b)
-}
-
-// appendLeadList appends {"perPage","count","leads","next_cursor"}, assembled from the leads'
-// rendered JSON.
-func appendLeadList(buf []byte, limit int, page *tiledesk.VersionPage, leads [][]byte) []byte {
-	buf = append(buf, `{"perPage":`...)
-	buf = strconv.AppendInt(buf, int64(limit), 10)
-	buf = append(buf, `,"count":`...)
-	buf = strconv.AppendInt(buf, int64(page.Count), 10)
-	buf = append(buf, `,"leads":`...)
-	buf = appendList(buf, leads)
-	buf = append(buf, `,"next_cursor":`...)
-	buf = appendCursor(buf, page.Next)
-	return append(buf, '}')
-}
-
-func (s *Server) renderLeadsByID(ctx context.Context, projectID string, wants []wanted) (map[string][]byte, error) {
-	return renderCached(s.renders, kindLead, projectID, wants,
-		func(ids []string) (map[string]*tiledesk.Lead, error) {
-			return s.store.FindLeadsByIDs(ctx, projectID, ids)
-		},
-		renderLead)
-}
-
-// renderLead is a lead's wire form and the version it is cached at.
-func renderLead(l *tiledesk.Lead) (any, version) {
-	b, err := appendLeadJSON(make([]byte, 0, 512), l)
-	if err != nil {
-		return toLead(l), versionOf(l.UpdatedAt) // encodeJSON reports the error
-	}
-	return preEncoded(b), versionOf(l.UpdatedAt)
 }
 
 func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -259,56 +87,11 @@ func (s *Server) handleLeadGet(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	// A lead rendered before needs only its version read (one column instead of twenty, each read
-	// and converted by the driver), and not even that while the project's lead clock is kept and
-	// reads what it read when that version was last found current; a lead whose rendering is stale
-	// or missing is read whole, and its rendering at the version read is still used if another
-	// request just made it. The clock is read before the lead, so that a rendering is never
-	// confirmed under a clock newer than the row it was checked against.
-	key := renderKeyOf(kindLead, c.project.ID, id)
-	clock, clockKept, err := s.store.KeptLeadListClock(r.Context(), c.project.ID)
+	body, err := s.views.Leads.One(r.Context(), c.project.ID, id)
 	if err != nil {
 		return err
 	}
-	if kept, ok := s.renders.lookup(key); ok {
-		if clockKept && clock != 0 && kept.clock == clock {
-			writeRaw(w, http.StatusOK, kept.body)
-			return nil
-		}
-		updated, err := s.store.LeadVersion(r.Context(), c.project.ID, id)
-		if err != nil {
-			return err
-		}
-		if kept.version == versionOf(updated) {
-			if clockKept {
-				s.renders.confirm(key, kept.version, clock)
-			}
-			writeRaw(w, http.StatusOK, kept.body)
-			return nil
-		}
-	}
-	var kept []byte
-	l, updated, err := s.store.FindLeadUnlessKept(r.Context(), c.project.ID, id, func(updated time.Time) bool {
-		var ok bool
-		kept, ok = s.renders.get(key, versionOf(updated))
-		return ok
-	})
-	if err != nil {
-		return err
-	}
-	if clockKept {
-		defer s.renders.confirm(key, versionOf(updated), clock)
-	}
-	if l == nil {
-		writeRaw(w, http.StatusOK, kept)
-		return nil
-	}
-	byID, err := renderCached(s.renders, kindLead, c.project.ID, []wanted{{id: id, v: versionOf(updated), known: true}},
-		func([]string) (map[string]*tiledesk.Lead, error) { return map[string]*tiledesk.Lead{id: l}, nil }, renderLead)
-	if err != nil {
-		return err
-	}
-	writeRaw(w, http.StatusOK, byID[id])
+	writeRaw(w, http.StatusOK, body)
 	return nil
 }
 

@@ -4,7 +4,11 @@ import (
 	"context"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/views"
 )
+
+// maxPageBytes bounds a page of messages as it bounds pages of leads and conversations.
+const maxPageBytes = views.MaxPageBytes
 
 // messageChunk is how many messages a message list reads from the store at once.
 const messageChunk = 200
@@ -14,7 +18,7 @@ const messageChunk = 200
 // It returns them with the cursor after the last one shown, or nil when none is left. The original
 // answers every message of a conversation at once; a conversation a visitor filled with tens of
 // thousands of messages would then be read, rendered and held whole for each reader.
-func (s *Server) messagePage(ctx context.Context, view *conversationView, projectID, requestID string,
+func (s *Server) messagePage(ctx context.Context, view views.Audience, projectID, requestID string,
 	f tiledesk.MessageFilter) (items [][]byte, next *tiledesk.Cursor, err error) {
 	size, after := 0, f.After
 	for {

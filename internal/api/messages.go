@@ -134,7 +134,7 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	view := viewOf(c)
-	populated, err := s.populateOne(r.Context(), view, req, post.Ref)
+	populated, err := s.views.Requests.One(r.Context(), view, req, post.Ref)
 	if err != nil {
 		return err
 	}

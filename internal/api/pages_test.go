@@ -14,6 +14,7 @@ import (
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/seed"
+	"github.com/tiledesk-go/tiledesk/internal/views"
 )
 
 // recordingStore notes what the server reads through it: the ids of each read of leads by id, and
@@ -140,7 +141,7 @@ func TestLeadPagesBoundedInBytes(t *testing.T) {
 		read := 0
 		for _, n := range byID {
 			read += n
-			if n > maxReadChunk {
+			if n > views.MaxReadChunk {
 				t.Errorf("%s: one read asked for %d leads", q, n)
 			}
 		}
@@ -193,7 +194,7 @@ func TestConversationPagesBoundedInBytes(t *testing.T) {
 		if pages < 30*250/4096+1 {
 			t.Errorf("%s: %d pages for 7.5 MB of conversations", q, pages)
 		}
-		if _, limits := rec.reset(); slices.Max(append(limits, 0)) > maxReadChunk {
+		if _, limits := rec.reset(); slices.Max(append(limits, 0)) > views.MaxReadChunk {
 			t.Errorf("%s: conversations read whole %v at a time", q, limits)
 		}
 	}

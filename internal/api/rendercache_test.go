@@ -5,10 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"net/url"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,43 +12,6 @@ import (
 
 	"github.com/tiledesk-go/tiledesk"
 )
-
-func TestRenderCacheVersionAndBudget(t *testing.T) {
-	c := newRenderCache(renderShards * 1000)
-	at := time.UnixMilli(1_700_000_000_000)
-	c.put(testKey("a"), versionOf(at), []byte(`{"v":1}`))
-	if b, ok := c.get(testKey("a"), versionOf(at)); !ok || string(b) != `{"v":1}` {
-		t.Fatalf("get at the version put = %q, %v", b, ok)
-	}
-	if _, ok := c.get(testKey("a"), versionOf(at.Add(time.Millisecond))); ok {
-		t.Fatal("an entry served at another version")
-	}
-	if _, ok := c.get(testKey("a"), version{at.UnixMilli(), 1}); ok {
-		t.Fatal("an entry served at another version of what it embeds")
-	}
-	c.put(testKey("a"), versionOf(at.Add(time.Millisecond)), []byte(`{"v":2}`))
-	if b, _ := c.get(testKey("a"), versionOf(at.Add(time.Millisecond))); string(b) != `{"v":2}` {
-		t.Fatalf("replaced entry = %q", b)
-	}
-	for i := range 5000 {
-		c.put(testKey(fmt.Sprint("key-", i)), versionOf(at), []byte(strings.Repeat("x", 100)))
-	}
-	for i := range c.shards {
-		s := &c.shards[i]
-		total := 0
-		for k, r := range s.m {
-			total += k.keyBytes() + len(r.body)
-		}
-		if s.bytes != total || s.bytes > c.limit {
-			t.Fatalf("shard %d accounts %d bytes, holds %d, budget %d", i, s.bytes, total, c.limit)
-		}
-	}
-	off := newRenderCache(-1)
-	off.put(testKey("a"), versionOf(at), []byte("{}"))
-	if _, ok := off.get(testKey("a"), versionOf(at)); ok {
-		t.Fatal("a disabled cache kept an entry")
-	}
-}
 
 // TestLeadListNeverStale changes leads through the API and, as another server process would,
 // directly in the store: every list shows them as they are now, although the list renders from
@@ -319,26 +278,6 @@ func TestKeptPagesCarryTheirTag(t *testing.T) {
 	}
 }
 
-func testKey(id string) renderKey { return renderKeyOf(kindLead, "project", id) }
-
-func TestRenderKeys(t *testing.T) {
-	const pid, id = "6650a1b2c3d4e5f601234567", "6650a1b2c3d4e5f60123abcd"
-	k := renderKeyOf(kindLead, pid, id)
-	if k.text != "" || k != renderKeyOf(kindLead, pid, id) {
-		t.Fatalf("an ObjectId key is %+v", k)
-	}
-	for _, other := range []renderKey{
-		renderKeyOf(kindRequest, pid, id),
-		renderKeyOf(kindLead, id, pid),
-		renderKeyOf(kindLead, pid, "6650A1B2C3D4E5F60123ABCD"), // not the stored form: its own key
-		renderKeyOf(kindLead, pid, "not-an-id"),
-	} {
-		if other == k {
-			t.Fatalf("%+v and %+v collide", other, k)
-		}
-	}
-}
-
 // TestLeadKept proves that a lead read again at the same version is served from its kept
 // rendering (a change made behind the server's back that keeps the version is not seen), and that
 // any new version is read and rendered again.
@@ -536,141 +475,12 @@ func TestKeptLeadReadsItsWrites(t *testing.T) {
 	}
 }
 
-// TestOrderPagesReadTheirWrites: while readers page through a deep page of the default list and
-// look a lead up by email, with the project's lead order read again after every change (the wait
-// between readings taken away), a lead changed on that page shows its change on the next read of
-// the page, and of the lookup, every time.
-func TestOrderPagesReadTheirWrites(t *testing.T) { forEachEngine(t, testOrderPagesReadTheirWrites) }
-
-func testOrderPagesReadTheirWrites(t *testing.T, engine string) {
-	e := newEnvOn(t, engine, nil)
-	owner := e.signup("Owner")
-	pid := e.createProject(owner, "Ordered writes")
-	jwt := owner.jwt()
-	for i := range 60 {
-		e.do("POST", "/"+pid+"/leads", fmt.Sprintf(`{"fullname":"Lead %d","email":"lead%d@example.com"}`, i, i), jwt).want(t, 200)
-	}
-	// A reading may start right after the last, however long that took.
-	e.srv.leadOrders.wait = func(time.Duration) time.Duration { return 0 }
-	next := e.do("GET", "/"+pid+"/leads", nil, jwt).want(t, 200).json(t)["next_cursor"].(string)
-	deep := "/" + pid + "/leads?cursor=" + next
-	var first struct {
-		Leads []struct {
-			ID    string `json:"_id"`
-			Email string
-		}
-	}
-	if err := json.Unmarshal(e.do("GET", deep, nil, jwt).want(t, 200).body, &first); err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, l := range first.Leads {
-		ids = append(ids, l.ID)
-	}
-	target, lookup := ids[5], "/"+pid+"/leads?email="+url.QueryEscape(first.Leads[5].Email)
-	// onPage is the target's name on a page, which must hold the leads it held at first (the deep
-	// page) or the target alone (the lookup), in that order.
-	onPage := func(path string, body []byte) (string, error) {
-		var page struct {
-			Leads []struct {
-				ID       string `json:"_id"`
-				Fullname string
-			}
-		}
-		if err := json.Unmarshal(body, &page); err != nil {
-			return "", err
-		}
-		var got []string
-		name := ""
-		for _, l := range page.Leads {
-			got = append(got, l.ID)
-			if l.ID == target {
-				name = l.Fullname
-			}
-		}
-		want := ids
-		if path == lookup {
-			want = []string{target}
-		}
-		if !slices.Equal(got, want) {
-			return "", fmt.Errorf("GET %s lists %v, want %v", path, got, want)
-		}
-		return name, nil
-	}
-
-	errs := make(chan error, 4)
-	done := make(chan struct{})
-	var readers sync.WaitGroup
-	for range 3 {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				path := deep
-				if rand.IntN(2) == 0 {
-					path = lookup
-				}
-				code, body, err := e.send("GET", path, "", jwt)
-				if err == nil && code == 200 {
-					_, err = onPage(path, body)
-				}
-				if err != nil || code != 200 {
-					errs <- fmt.Errorf("reader: %d %v", code, err)
-					return
-				}
-			}
-		}()
-	}
-	for i := 1; i <= 50; i++ {
-		want := fmt.Sprintf("v%d", i)
-		if code, body, err := e.send("PUT", "/"+pid+"/leads/"+target, `{"fullname":"`+want+`"}`, jwt); err != nil || code != 200 {
-			t.Fatalf("PUT %s: %d %v %s", want, code, err, body)
-		}
-		check := func(path string) {
-			t.Helper()
-			code, body, err := e.send("GET", path, "", jwt)
-			got, nerr := onPage(path, body)
-			if err != nil || code != 200 || nerr != nil || got != want {
-				t.Fatalf("after the PUT of %s, GET %s shows %q (%d %v %v)", want, path, got, code, err, nerr)
-			}
-		}
-		check(lookup) // read, then kept
-		check(lookup)
-		// The page from the store until the order read after the change answers it and keeps its
-		// renderings, then from those.
-		clock, err := e.store.LeadListClock(context.Background(), pid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-			check(deep)
-			if order := e.srv.leadOrders.orderAt(pid, clock); order != nil && order.keptBytes() > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("after the PUT of %s no order kept the page's renderings within 10 s", want)
-			}
-		}
-		check(deep)
-	}
-	close(done)
-	readers.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-}
-
 // newKeptListEnv is a server on engine whose store counts its reads of lead pages, with two projects of one
 // owner and three leads with emails (lead0@example.com...) in the first. reads GETs a path as the
 // owner and fails unless the answer read want pages from the store.
-func newKeptListEnv(t *testing.T, engine string) (e *testEnv, owner account, pid, other string, reads func(path string, want int32) *resp) {
-	counter := &readCounter{}
+func newKeptListEnv(t *testing.T, engine string) (e *testEnv, counter *readCounter, owner account, pid, other string,
+	reads func(path string, want int32) *resp) {
+	counter = &readCounter{}
 	e = newEnvOn(t, engine, func(c *Config) { counter.Store = c.Store; c.Store = counter })
 	owner = e.signup("Owner")
 	pid = e.createProject(owner, "Kept lists")
@@ -687,7 +497,7 @@ func newKeptListEnv(t *testing.T, engine string) (e *testEnv, owner account, pid
 		}
 		return r
 	}
-	return e, owner, pid, other, reads
+	return e, counter, owner, pid, other, reads
 }
 
 // TestLeadPageKept proves that the head of a lead list is served again whole while no lead of the
@@ -696,7 +506,7 @@ func newKeptListEnv(t *testing.T, engine string) (e *testEnv, owner account, pid
 func TestLeadPageKept(t *testing.T) { forEachEngine(t, testLeadPageKept) }
 
 func testLeadPageKept(t *testing.T, engine string) {
-	e, owner, pid, other, reads := newKeptListEnv(t, engine)
+	e, counter, owner, pid, other, reads := newKeptListEnv(t, engine)
 	list := "/" + pid + "/leads?limit=2"
 	first := reads(list, 1)
 	if again := reads(list, 0); !bytes.Equal(again.body, first.body) || again.header.Get("ETag") != first.header.Get("ETag") {
@@ -725,10 +535,21 @@ func testLeadPageKept(t *testing.T, engine string) {
 	}
 	next := reads(list, 0).json(t)["next_cursor"].(string)
 	// A page at a depth of the default list is read from the store until the project's lead order
-	// has been read (here at once, in the request that finds none), then from the order.
-	e.srv.leadOrders.readInline()
-	reads(list+"&cursor="+next, 1)
-	reads(list+"&cursor="+next, 0)
+	// has been read (in the background, started by the request that finds none), then from the
+	// order.
+	deep := list + "&cursor=" + next
+	reads(deep, 1)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		counter.pages.Store(0)
+		e.do("GET", deep, nil, owner.jwt()).want(t, 200)
+		if counter.pages.Load() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no lead order answered the deep page within 10 s")
+		}
+	}
+	reads(deep, 0)
 	reads(list+"&page=1", 0)
 	for _, path := range []string{list + "&full_text=lead", list + "&page=1&tags=vip"} {
 		reads(path, 1)
@@ -742,7 +563,7 @@ func testLeadPageKept(t *testing.T, engine string) {
 func TestLeadSelectionKept(t *testing.T) { forEachEngine(t, testLeadSelectionKept) }
 
 func testLeadSelectionKept(t *testing.T, engine string) {
-	e, owner, pid, other, reads := newKeptListEnv(t, engine)
+	e, _, owner, pid, other, reads := newKeptListEnv(t, engine)
 	e.do("POST", "/"+other+"/leads", `{"fullname":"Elsewhere","email":"lead1@example.com"}`, owner.jwt()).want(t, 200)
 	names := func(r *resp) (out []string) {
 		for _, l := range r.json(t)["leads"].([]any) {
@@ -789,99 +610,5 @@ func testLeadSelectionKept(t *testing.T, engine string) {
 	e.do("POST", "/"+pid+"/leads", `{"fullname":"Late","email":"nobody@example.com"}`, owner.jwt()).want(t, 200)
 	if r := reads(none, 1); fmt.Sprint(names(r)) != "[Late]" {
 		t.Fatalf("after a create the lookup shows %v", names(r))
-	}
-}
-
-// TestSelectionEncoding: a selection comes back as it was packed; one holding an id that is not
-// 24 characters long is not packed.
-func TestSelectionEncoding(t *testing.T) {
-	at := time.UnixMilli(1_790_000_000_123).UTC()
-	p := &tiledesk.VersionPage{Count: 70000, Versions: []tiledesk.Version{
-		{ID: "6650a1b2c3d4e5f601234567", UpdatedAt: at}, {ID: "6650a1b2c3d4e5f601234568", UpdatedAt: at.Add(time.Hour)}}}
-	if got := decodeSelection(encodeSelection(p)); fmt.Sprint(got) != fmt.Sprint(p) {
-		t.Fatalf("decoded %v, want %v", got, p)
-	}
-	if got := decodeSelection(encodeSelection(&tiledesk.VersionPage{Versions: []tiledesk.Version{}})); got == nil || got.Count != 0 || len(got.Versions) != 0 {
-		t.Fatalf("an empty selection decoded as %v", got)
-	}
-	if b := encodeSelection(&tiledesk.VersionPage{Versions: []tiledesk.Version{{ID: "imported-7", UpdatedAt: at}}}); b != nil {
-		t.Fatalf("a selection of another id was packed: %q", b)
-	}
-	if decodeSelection([]byte{1, 2, 3}) != nil {
-		t.Fatal("a torn selection decoded")
-	}
-}
-
-// TestLeadOrderKeepsRenderings: a page from a current lead order is answered with the renderings
-// the order keeps, without the render cache (emptied here) and without reading a lead; a change
-// of any lead is shown at once, and the order that no longer serves gives its bytes back.
-func TestLeadOrderKeepsRenderings(t *testing.T) { forEachEngine(t, testLeadOrderKeepsRenderings) }
-
-func testLeadOrderKeepsRenderings(t *testing.T, engine string) {
-	counter := &readCounter{}
-	e := newEnvOn(t, engine, func(c *Config) { counter.Store = c.Store; c.Store = counter })
-	owner := e.signup("Owner")
-	pid := e.createProject(owner, "Ordered")
-	for i := range 5 {
-		e.do("POST", "/"+pid+"/leads", fmt.Sprintf(`{"fullname":"Lead %d"}`, i), owner.jwt()).want(t, 200)
-	}
-	e.srv.leadOrders.readInline()
-	list := "/" + pid + "/leads?limit=2"
-	next := e.do("GET", list, nil, owner.jwt()).want(t, 200).json(t)["next_cursor"].(string)
-	deep := list + "&cursor=" + next
-	e.do("GET", deep, nil, owner.jwt()).want(t, 200) // reads the order, the page from the store
-	first := e.do("GET", deep, nil, owner.jwt()).want(t, 200)
-	if e.srv.leadOrders.bodyBytes.Load() == 0 {
-		t.Fatal("a page from the order kept none of its renderings")
-	}
-
-	e.srv.renders = newRenderCache(64 << 20)
-	counter.pages.Store(0)
-	counter.byIDs.Store(0)
-	for _, path := range []string{deep, list + "&page=1"} {
-		r := e.do("GET", path, nil, owner.jwt()).want(t, 200)
-		if !bytes.Equal(r.body, first.body) {
-			t.Fatalf("GET %s from the order's renderings:\n%s\nwant\n%s", path, r.body, first.body)
-		}
-	}
-	if p, b := counter.pages.Load(), counter.byIDs.Load(); p != 0 || b != 0 {
-		t.Fatalf("pages from the order read %d pages and %d sets of leads, want none", p, b)
-	}
-
-	shown := first.json(t)["leads"].([]any)[0].(map[string]any)["_id"].(string)
-	renamed := "Renamed elsewhere"
-	if _, err := e.store.UpdateLead(context.Background(), pid, shown, tiledesk.LeadUpdate{Fullname: &renamed}, nil); err != nil {
-		t.Fatal(err)
-	}
-	e.srv.leadOrders.now = func() time.Time { return time.Now().Add(time.Hour) } // past the wait between readings
-	if r := e.do("GET", deep, nil, owner.jwt()).want(t, 200); !bytes.Contains(r.body, []byte(renamed)) {
-		t.Fatalf("after a change behind the server's back the page shows %s", r.body)
-	}
-	if n := e.srv.leadOrders.bodyBytes.Load(); n != 0 {
-		t.Fatalf("the stale order, read again, still holds %d bytes of renderings", n)
-	}
-	if r := e.do("GET", deep, nil, owner.jwt()).want(t, 200); !bytes.Contains(r.body, []byte(renamed)) {
-		t.Fatalf("the order read after the change shows %s", r.body)
-	}
-}
-
-// TestHeadKey: filters that show different heads never share a key; the same filter always does.
-func TestHeadKey(t *testing.T) {
-	active, deleted := tiledesk.LeadActive, tiledesk.LeadDeleted
-	filters := []tiledesk.LeadFilter{{Limit: 40}, {Limit: 41}, {Limit: 40, Sort: tiledesk.LeadSortFullname},
-		{Limit: 40, Desc: true}, {Limit: 40, NoCount: true}, {Limit: 40, WithEmail: true}, {Limit: 40, WithFullname: true},
-		{Limit: 40, AllStatuses: true}, {Limit: 40, Status: &active}, {Limit: 40, Status: &deleted},
-		{Limit: 40, Tags: []string{"a b"}}, {Limit: 40, Tags: []string{"a", "b"}}, {Limit: 40, Tags: []string{`a" "b`}},
-		{Limit: 40, Tags: []string{"b", "a"}}}
-	seen := map[string]int{}
-	for i, f := range filters {
-		k := headKey(f)
-		if j, dup := seen[k]; dup {
-			t.Fatalf("filters %d and %d share the key %q", j, i, k)
-		}
-		seen[k] = i
-		if headKey(f) != k {
-			t.Fatalf("filter %d has two keys", i)
-		}
 	}
 }

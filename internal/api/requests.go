@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/views"
 )
 
 // requestsList pages conversation lists: limit up to 100 (0 and larger values mean 100).
@@ -266,64 +267,17 @@ func dateRange(q map[string][]string, f *tiledesk.RequestFilter) error {
 // caller who asks for it with the same query (GET /requests by an owner or admin), so that it may be
 // kept whole; a list narrowed to its caller (visibility, /requests/me) never is.
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, c *call, f tiledesk.RequestFilter, limit int, shared bool) error {
-	view := viewOf(c)
-	if r.URL.Query().Get("no_populate") == "true" {
-		items, count, next, err := s.unpopulatedPage(r.Context(), view, c.project.ID, f, maxPageBytes)
-		if err != nil {
-			return err
-		}
-		writeRaw(w, http.StatusOK, requestListBody(limit, count, items, next))
-		return nil
+	var page views.Answer
+	var err error
+	switch {
+	case r.URL.Query().Get("no_populate") == "true":
+		page, err = s.views.Requests.Unpopulated(r.Context(), viewOf(c), c.project.ID, f, limit)
+	case shared:
+		page, err = s.views.Requests.SharedPage(r.Context(), viewOf(c), c.project.ID, f, limit, r.URL.RawQuery)
+	default:
+		page, err = s.views.Requests.Page(r.Context(), viewOf(c), c.project.ID, f, limit)
 	}
-	// A shared list is kept whole and served again for as long as nothing it shows has changed. The
-	// clock is read before the page, so a page is never kept under a clock newer than what it shows.
-	var pageKey renderKey
-	var clock tiledesk.ListClock
-	if shared && s.renders.enabled() {
-		at, ok, err := s.store.PopulationClock(r.Context(), c.project.ID)
-		if err != nil {
-			return err
-		}
-		if ok {
-			clock, pageKey = at, renderKeyOf(kindRequestsPage, c.project.ID, r.URL.RawQuery)
-			if body, tag, hit := s.renders.getPage(pageKey, version(clock)); hit {
-				writeKept(w, body, tag)
-				return nil
-			}
-		}
-	}
-	page, err := s.store.FindRequestRefs(r.Context(), c.project.ID, f)
-	if err != nil {
-		return err
-	}
-	items, shown, err := s.renderPopulatedWithin(r.Context(), view, c.project.ID, page.Refs, maxPageBytes)
-	if err == nil && shown < len(page.Refs) {
-		page, err = s.cutRequestPage(r.Context(), c.project.ID, f, page, shown)
-	}
-	if err != nil {
-		return err
-	}
-	body := requestListBody(limit, page.Count, items, page.Next)
-	if pageKey.kind != 0 {
-		writeKept(w, body, s.renders.putPage(pageKey, version(clock), body))
-		return nil
-	}
-	writeRaw(w, http.StatusOK, body)
-	return nil
-}
-
-// requestListBody is {"perPage","count","requests","next_cursor"}.
-func requestListBody(limit, count int, items [][]byte, next *tiledesk.Cursor) []byte {
-	buf := make([]byte, 0, listHeadroom+listBytes(items))
-	buf = append(buf, `{"perPage":`...)
-	buf = strconv.AppendInt(buf, int64(limit), 10)
-	buf = append(buf, `,"count":`...)
-	buf = strconv.AppendInt(buf, int64(count), 10)
-	buf = append(buf, `,"requests":`...)
-	buf = appendList(buf, items)
-	buf = append(buf, `,"next_cursor":`...)
-	buf = appendCursor(buf, next)
-	return append(buf, '}')
+	return writeAnswer(w, page, err)
 }
 
 func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/views"
 )
 
 // jsTime marshals like JavaScript's Date.toJSON: UTC with exactly three fractional digits. It is a
@@ -39,6 +40,15 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) { writeRawThen(w, 
 // writeKept is writeRaw of a kept body whose ETag (etagOf(body)) was kept with it.
 func writeKept(w http.ResponseWriter, body []byte, tag string) {
 	writeRawThen(w, http.StatusOK, body, nil, tag)
+}
+
+// writeAnswer sends a view's answer, or returns err.
+func writeAnswer(w http.ResponseWriter, a views.Answer, err error) error {
+	if err != nil {
+		return err
+	}
+	writeRawThen(w, http.StatusOK, a.Body, nil, a.Tag)
+	return nil
 }
 
 // writeRawThen is writeRaw calling sent (when not nil) once body is sent or dropped, after which the

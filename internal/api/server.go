@@ -16,6 +16,7 @@ import (
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
+	"github.com/tiledesk-go/tiledesk/internal/views"
 )
 
 // Config wires a Server. The zero values of the protection settings (no limiter, no trusted proxy,
@@ -85,11 +86,10 @@ type Server struct {
 	draining         atomic.Bool
 	readyChecks      []readyCheck
 	metrics          *metrics
-	patterns         []string // every registered route pattern
-	renders          *renderCache
-	leadOrders       *leadOrders // nil: none kept
-	reads            *readGate   // nil: reads are not gated
-	sizes            *sizeHints  // the rows' sizes of lists and exports, to read about what fits
+	patterns         []string         // every registered route pattern
+	views            *views.Views     // the reads of leads and conversations, and what they keep
+	reads            *readGate        // nil: reads are not gated
+	sizes            *views.SizeHints // the rows' sizes of lists and exports, to read about what fits
 	mailer           tiledesk.Mailer
 	links            *auth.Links
 	publicURL        string
@@ -142,15 +142,10 @@ func New(cfg Config) *Server {
 	if renderBytes == 0 {
 		renderBytes = 64 << 20
 	}
-	s.renders = newRenderCache(renderBytes)
-	if s.renders.enabled() {
-		// Orders of lead lists take as much again as the renderings: 48 bytes a lead against some
-		// 500 for a rendering, so that the default 64 MiB keep the order of 1,400,000 leads; the
-		// renderings they keep beside their leads, at most as much again.
-		s.leadOrders = newLeadOrders(renderBytes, s.readLeadOrder, s.log)
-	}
+	s.sizes = &views.SizeHints{}
+	s.views = views.New(views.Config{Store: cfg.Store, Fresh: cfg.Store, Wire: viewWire, CacheBytes: renderBytes,
+		Sizes: s.sizes, Log: s.log})
 	s.reads = newReadGate(cfg.MaxActiveReads)
-	s.sizes = &sizeHints{}
 	s.mailer, s.links, s.publicURL = mailSetup(cfg, s.log)
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {
@@ -169,7 +164,7 @@ func New(cfg Config) *Server {
 
 // Close stops the work the server runs in the background (readings of lead orders), and waits
 // for it to end. Call it once the HTTP server has stopped serving, before the store closes.
-func (s *Server) Close() { s.leadOrders.close() }
+func (s *Server) Close() { s.views.Close() }
 
 // Metrics returns the registry /metrics serves, for components that add their own series.
 func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }

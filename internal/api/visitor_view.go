@@ -1,6 +1,9 @@
 package api
 
-import "github.com/tiledesk-go/tiledesk"
+import (
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/views"
+)
 
 // The visitor's view. A guest (anonymous or custom-token visitor, or any member below agent) gets
 // its conversations, their messages and the answers to its own writes in these shapes, written
@@ -11,24 +14,6 @@ import "github.com/tiledesk-go/tiledesk"
 // descriptions and attributes, the lead's notes, properties, attributes and tags, the requester's
 // permissions, settings and attributes; and whatever is marked internal (tiledesk.InternalKey):
 // such messages, and such objects inside attributes. visitor_view_test.go holds the allow-list.
-
-// visitorView renders populated conversations for visitors, kept under render kinds of their own.
-var visitorView = &conversationView{core: kindVisitorRequest, lead: kindVisitorLead, requester: kindVisitorRequester,
-	department: kindVisitorDepartment, agent: kindVisitorAgent,
-	renderCore:       func(r *tiledesk.Request) any { return toVisitorRequest(r, false) },
-	renderLead:       func(l *tiledesk.Lead) any { return toVisitorLead(l) },
-	renderRequester:  func(pu *tiledesk.ProjectUser) any { return toVisitorRequester(pu) },
-	renderDepartment: func(d *tiledesk.Department) any { return toVisitorDepartment(d) },
-	renderAgent:      func(u *tiledesk.User) any { return toVisitorAgent(u) },
-}
-
-// viewOf is the view of conversations the caller gets.
-func viewOf(c *call) *conversationView {
-	if visibilityOf(c).IsVisitor() {
-		return visitorView
-	}
-	return agentView
-}
 
 type visitorRequestJSON struct {
 	Status             int               `json:"status"`
@@ -64,7 +49,7 @@ type visitorRequestJSON struct {
 }
 
 // toVisitorRequest renders a conversation for its visitor; withIDs gives requester, lead and
-// department as ids (an unpopulated answer), otherwise they are left for renderPopulated.
+// department as ids (an unpopulated answer), otherwise they are left for the views to populate.
 func toVisitorRequest(r *tiledesk.Request, withIDs bool) *visitorRequestJSON {
 	out := &visitorRequestJSON{Status: r.Status, Preflight: r.Preflight, HasBot: r.HasBot, Participants: nonNil(r.Participants),
 		ParticipantsAgents: nonNil(r.ParticipantsAgents), ParticipantsBots: nonNil(r.ParticipantsBots), ID: r.ID,
@@ -161,7 +146,7 @@ func toVisitorMessage(m *tiledesk.Message) *messageJSON {
 }
 
 // messageView renders one message for the caller's view; nil when the caller may not see it.
-func messageView(view *conversationView, m *tiledesk.Message) any {
+func messageView(view views.Audience, m *tiledesk.Message) any {
 	if view == visitorView {
 		if v := toVisitorMessage(m); v != nil {
 			return v

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -280,7 +281,8 @@ func testVisitorView(t *testing.T, e *testEnv, kind string) {
 // its visitor in both orders: each keeps its own rendering, and neither is served to the other.
 func TestVisitorAndAgentRenderingsKeptApart(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnvOn(t, engine, nil)
+		counter := &requestReads{}
+		e := newEnvOn(t, engine, func(c *Config) { counter.Store, c.Store = c.Store, counter })
 		f := newVisitorFixture(t, e, "guest")
 		byID := "/" + f.pid + "/requests/" + f.rid
 		agentRead := func(when string) {
@@ -299,12 +301,12 @@ func TestVisitorAndAgentRenderingsKeptApart(t *testing.T) {
 		agentRead("first")
 		visitorRead("after the agent's read")
 		agentRead("after the visitor's read")
-		// Both renderings are kept, under kinds of their own.
-		id := e.do("GET", byID, nil, f.owner.jwt()).json(t)["_id"].(string)
-		for _, kind := range []renderKind{kindRequest, kindVisitorRequest} {
-			if _, ok := e.srv.renders.lookup(renderKeyOf(kind, f.pid, id)); !ok {
-				t.Fatalf("no rendering of kind %d is kept", kind)
-			}
+		// Both renderings are kept, under kinds of their own: each list read again renders none.
+		counter.byIDs.Store(0)
+		agentRead("read again")
+		visitorRead("read again")
+		if n := counter.byIDs.Load(); n != 0 {
+			t.Fatalf("lists read again read conversations %d times: a rendering was not kept", n)
 		}
 		// The other order, on a conversation changed since (a new version, of which nothing is kept
 		// yet: this change answers unpopulated).
@@ -313,4 +315,16 @@ func TestVisitorAndAgentRenderingsKeptApart(t *testing.T) {
 		agentRead("after the visitor's first read")
 		visitorRead("after the agent's read")
 	})
+}
+
+// requestReads counts the reads of conversations by id, which lists make for the conversations
+// whose renderings are not kept.
+type requestReads struct {
+	tiledesk.Store
+	byIDs atomic.Int32
+}
+
+func (c *requestReads) FindRequestsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*tiledesk.Request, error) {
+	c.byIDs.Add(1)
+	return c.Store.FindRequestsByIDs(ctx, projectID, ids)
 }

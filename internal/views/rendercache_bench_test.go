@@ -1,4 +1,4 @@
-package api
+package views
 
 import (
 	"math/rand/v2"

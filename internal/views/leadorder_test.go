@@ -1,4 +1,4 @@
-package api
+package views
 
 import (
 	"bytes"
@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/seed"
-	"github.com/tiledesk-go/tiledesk/internal/sqlite"
-	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"github.com/tiledesk-go/tiledesk/internal/storetest"
 )
 
@@ -44,27 +41,13 @@ func (l *leadOrder) keptBytes() int64 {
 	return l.kept
 }
 
-func openOrderStore(t *testing.T) *sqlstore.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "order.db"), sqlite.Options{Synchronous: "OFF"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 // TestLeadOrderPagesMatchTheStore: every page an order answers, by cursor (at a lead, at a deleted
 // lead, between leads, in a run of leads created in the same millisecond) or by offset, in either
 // direction, of any size, with or without the count, is the page the store reads: the same
 // versions in the same order, the same count and the same next cursor.
 func TestLeadOrderPagesMatchTheStore(t *testing.T) {
 	ctx := context.Background()
-	st := openOrderStore(t)
+	st := openStore(t, "sqlite")
 	p, owner := storetest.NewProject(t, st)
 	other, _ := storetest.NewProject(t, st)
 	leads := seed.Leads(p.ID, owner.ID, 0, 97, tiledesk.Now().Add(-time.Hour))
@@ -82,8 +65,7 @@ func TestLeadOrderPagesMatchTheStore(t *testing.T) {
 	if err := st.SeedLeads(ctx, append(leads, seed.Leads(other.ID, owner.ID, 500, 9, tiledesk.Now())...)); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{store: st}
-	order, err := s.readLeadOrder(ctx, p.ID, 1000)
+	order, err := readLeadOrder(ctx, st, p.ID, 1000)
 	if err != nil || order == nil {
 		t.Fatalf("readLeadOrder = %v, %v", order, err)
 	}
@@ -174,18 +156,17 @@ func TestOrderedList(t *testing.T) {
 // TestLeadOrderNeedsObjectIDs: a project holding an id of another kind is paged by the store.
 func TestLeadOrderNeedsObjectIDs(t *testing.T) {
 	ctx := context.Background()
-	st := openOrderStore(t)
+	st := openStore(t, "sqlite")
 	p, owner := storetest.NewProject(t, st)
 	l := seed.Leads(p.ID, owner.ID, 0, 3, tiledesk.Now())
 	l[1].ID = "imported-7"
 	if err := st.SeedLeads(ctx, l); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{store: st}
-	if order, err := s.readLeadOrder(ctx, p.ID, 100); !errors.Is(err, errNotOrdered) || order != nil {
+	if order, err := readLeadOrder(ctx, st, p.ID, 100); !errors.Is(err, errNotOrdered) || order != nil {
 		t.Fatalf("readLeadOrder = %v, %v; want errNotOrdered", order, err)
 	}
-	if order, err := s.readLeadOrder(ctx, p.ID, 2); err != nil || order != nil {
+	if order, err := readLeadOrder(ctx, st, p.ID, 2); err != nil || order != nil {
 		t.Fatalf("past max: readLeadOrder = %v, %v; want none", order, err)
 	}
 }

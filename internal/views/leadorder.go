@@ -1,4 +1,4 @@
-package api
+package views
 
 import (
 	"cmp"
@@ -266,10 +266,10 @@ func (l *leadOrder) compare(i int, created int64, id string) int {
 }
 
 // readLeadOrder reads the project's order through the store.
-func (s *Server) readLeadOrder(ctx context.Context, projectID string, max int) (*leadOrder, error) {
+func readLeadOrder(ctx context.Context, store tiledesk.ViewStore, projectID string, max int) (*leadOrder, error) {
 	l := &leadOrder{}
 	var ids strings.Builder
-	clock, ok, err := s.store.LeadOrder(ctx, projectID, max, func(id string, created, updated time.Time) error {
+	clock, ok, err := store.LeadOrder(ctx, projectID, max, func(id string, created, updated time.Time) error {
 		var raw [12]byte
 		if !objectIDBytes(&raw, id) {
 			return errNotOrdered

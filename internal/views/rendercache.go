@@ -1,4 +1,4 @@
-package api
+package views
 
 import (
 	"hash/maphash"
@@ -43,6 +43,7 @@ const (
 	kindVisitorRequester
 	kindVisitorDepartment
 	kindVisitorAgent
+	kindAgentLead // an agents' lead, when agents do not read leads as lead lists show them
 )
 
 // renderKey names a rendering. ObjectIds are held as their 12 bytes, so that building a key
@@ -158,11 +159,9 @@ func (c *renderCache) getPage(key renderKey, v version) (body []byte, tag string
 	return r.body, r.tag, true
 }
 
-// putPage is put of a whole page, keeping its ETag with it, which it returns.
-func (c *renderCache) putPage(key renderKey, v version, body []byte) string {
-	tag := etagOf(body)
+// putPage is put of a whole page, keeping its ETag with it.
+func (c *renderCache) putPage(key renderKey, v version, body []byte, tag string) {
 	c.store(key, rendered{version: v, body: body, tag: tag})
-	return tag
 }
 
 // confirm records that key's rendering at v was current when the project's lead clock read clock
@@ -213,4 +212,51 @@ func (c *renderCache) store(key renderKey, r rendered) {
 	}
 	s.m[key] = r
 	s.bytes += size
+}
+
+// wanted is an object an answer needs rendered, at version v when known.
+type wanted struct {
+	id    string
+	v     version
+	known bool
+}
+
+// renderCached returns the JSON of the wanted objects of a kind, keyed by id: from the render cache
+// when it holds them at the wanted version, otherwise read (one read for all of them) and rendered,
+// and kept at the version they were read at. An object that is no longer there is left out.
+func renderCached[T any](c *renderCache, kind renderKind, projectID string, wants []wanted, read func(ids []string) (map[string]*T, error),
+	render func(*T) ([]byte, version, error)) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(wants))
+	var missing []string
+	for _, w := range wants {
+		if w.id == "" || out[w.id] != nil {
+			continue
+		}
+		if w.known {
+			if b, ok := c.get(renderKeyOf(kind, projectID, w.id), w.v); ok {
+				out[w.id] = b
+				continue
+			}
+		}
+		missing = append(missing, w.id)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	objects, err := read(missing)
+	if err != nil {
+		return nil, err
+	}
+	for id, o := range objects {
+		if out[id] != nil {
+			continue
+		}
+		b, v, err := render(o)
+		if err != nil {
+			return nil, err
+		}
+		c.put(renderKeyOf(kind, projectID, id), v, b)
+		out[id] = b
+	}
+	return out, nil
 }
