@@ -139,33 +139,9 @@ type LeadStore interface {
 	// request is ECONFLICT.
 	CreateLead(ctx context.Context, l *Lead, idem *Idempotency) (stored *Lead, replayed bool, err error)
 	FindLeadByID(ctx context.Context, projectID, id string) (*Lead, error)
-	// FindLeadUnlessKept is FindLeadByID for a caller that keeps leads rendered at some version: it
-	// returns the lead's version (its UpdatedAt) and, unless kept reports a rendering at that version
-	// (when it returns a nil lead), the lead.
-	FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(updated time.Time) bool) (*Lead, time.Time, error)
-	// LeadVersion returns only a lead's version (its UpdatedAt, deleted leads included), for a caller
-	// that already holds a rendering of it and needs nothing else when that is current.
-	LeadVersion(ctx context.Context, projectID, id string) (time.Time, error)
-	// LeadListClock returns a number that increases with every change of any of the project's leads
-	// (a create, an update, a tag, a deletion of either kind, a bulk load), so that a list rendered
-	// after reading it is current for as long as it reads the same; 0 before the project's first
-	// lead.
-	LeadListClock(ctx context.Context, projectID string) (int64, error)
-	// KeptLeadListClock is LeadListClock for a store that keeps the clock between its writes (the
-	// only writer of its database), which reads it at most once per write; elsewhere every reading
-	// would be a query, and it answers ok=false without one.
-	KeptLeadListClock(ctx context.Context, projectID string) (clock int64, ok bool, err error)
-	// LeadOrder reads the project's default lead list (every lead but the deleted ones) ordered by
-	// creation, then id, calling each with every lead's id, creation and version. It reads the
-	// list's clock (LeadListClock) first and returns it: the order read is at least as new. It
-	// stops, reporting ok=false, past max leads.
-	LeadOrder(ctx context.Context, projectID string, max int, each func(id string, created, updated time.Time) error) (clock int64, ok bool, err error)
 	// FindLeadByLeadID returns the newest lead with that lead_id.
 	FindLeadByLeadID(ctx context.Context, projectID, leadID string) (*Lead, error)
 	FindLeads(ctx context.Context, projectID string, f LeadFilter) (*LeadPage, error)
-	// FindLeadVersions is FindLeads that returns only which leads, and the version of each: a list
-	// renders the ones it has not rendered at that version yet (FindLeadsByIDs) and reuses the rest.
-	FindLeadVersions(ctx context.Context, projectID string, f LeadFilter) (*VersionPage, error)
 	// UpdateLead applies upd and records lead.update. check, when given, sees the current lead inside
 	// the transaction and may refuse the change (If-Match).
 	UpdateLead(ctx context.Context, projectID, id string, upd LeadUpdate, check func(*Lead) error) (*Lead, error)

@@ -321,14 +321,11 @@ type MessagePost struct {
 	VisibleTo   *Visibility
 	Idempotency *Idempotency
 	// Ref, when set, receives the versions of the objects the conversation is populated with, as
-	// read with the returned conversation after the commit (see FindRequestRefs), so that the answer
-	// can be assembled from renderings already made; left zero where PostMessage does not read them.
+	// read with the returned conversation after the commit (see ViewStore.FindRequestRefs), so that
+	// the answer can be assembled from renderings already made; left zero where PostMessage does
+	// not read them.
 	Ref *RequestRef
 }
-
-// ListClock is the clocks of what a populated list of conversations shows: conversations, leads,
-// memberships and departments, users.
-type ListClock [4]int64
 
 // RequestFilter selects and orders requests.
 type RequestFilter struct {
@@ -461,17 +458,8 @@ type RequestStore interface {
 	// not see it (nil: anyone).
 	FindRequest(ctx context.Context, projectID, requestID string, v *Visibility) (*Request, error)
 	FindRequests(ctx context.Context, projectID string, f RequestFilter) (*RequestPage, error)
-	// FindRequestRefs is FindRequests that returns only which conversations, at which version, and
-	// what each is populated with; a list renders the ones it has not rendered at that version
-	// (FindRequestsByIDs) and reuses the rest.
-	FindRequestRefs(ctx context.Context, projectID string, f RequestFilter) (*RequestRefPage, error)
 	// FindRequestsByIDs loads conversations by ObjectId.
 	FindRequestsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*Request, error)
-	// PopulationClock returns a value that changes with every change, committed by any process, of
-	// what a populated list of the project's conversations shows: conversations, leads, memberships,
-	// departments, users. Two reads of one list at the same clock are the same. ok is false where
-	// the engine keeps no such clock or the project has none yet.
-	PopulationClock(ctx context.Context, projectID string) (clock ListClock, ok bool, err error)
 	CountRequests(ctx context.Context, projectID string, visibleTo *Visibility) (*RequestCounts, error)
 	// ChangeRequest applies change to a conversation in one transaction, keeping participants,
 	// assignment counters and counts in step, and records request.update plus the change's events.

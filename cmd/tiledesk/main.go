@@ -145,7 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		scheme = "https://"
 	}
 	publicURL := publicURLFor(cfg, scheme, ln.Addr())
-	handler := api.New(api.Config{Store: storecache.New(store, cfg.cacheTTL), Tokens: tokens, Logger: log, Version: buildVersion(), MaxBodyBytes: cfg.maxBody,
+	handler := api.New(api.Config{Store: storecache.New(store, cfg.cacheTTL), ViewStore: store, Tokens: tokens, Logger: log, Version: buildVersion(), MaxBodyBytes: cfg.maxBody,
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
 		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry,
 		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store),

@@ -7,9 +7,6 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 )
 
-// preEncoded is a rendering that is JSON already: renderCached keeps it as it is.
-type preEncoded []byte
-
 // appendJSONString appends s as encodeJSON writes a string (encoding/json without HTML escaping):
 // quotes, backslashes and control characters escaped, invalid UTF-8 replaced by U+FFFD, and U+2028
 // and U+2029 escaped. TestAppendJSONString holds it to encoding/json.

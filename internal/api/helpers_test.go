@@ -119,7 +119,7 @@ func newEnvOn(t *testing.T, engine string, adjust func(*Config)) *testEnv {
 		}
 	})
 	mails := &mailbox{}
-	cfg := Config{Store: cachedStore, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	cfg := Config{Store: cachedStore, ViewStore: store, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxBodyBytes: 64 << 10, PasswordCost: bcrypt.MinCost, Mailer: mails, PublicURL: "https://desk.example.com",
 		LinkKey: []byte("test link key of sufficient length"), Now: clock.Now}
 	if adjust != nil {

@@ -14,7 +14,7 @@ import (
 // heldLeads holds every lead lookup by id (whole or its version), while hold is set, until release lets it go, and reports
 // the ids in the order the lookups reach the store.
 type heldLeads struct {
-	tiledesk.Store
+	tiledesk.ViewStore
 	hold    atomic.Bool
 	arrived chan string
 	release chan struct{}
@@ -22,12 +22,12 @@ type heldLeads struct {
 
 func (h *heldLeads) FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(time.Time) bool) (*tiledesk.Lead, time.Time, error) {
 	h.wait(id)
-	return h.Store.FindLeadUnlessKept(ctx, projectID, id, kept)
+	return h.ViewStore.FindLeadUnlessKept(ctx, projectID, id, kept)
 }
 
 func (h *heldLeads) LeadVersion(ctx context.Context, projectID, id string) (time.Time, error) {
 	h.wait(id)
-	return h.Store.LeadVersion(ctx, projectID, id)
+	return h.ViewStore.LeadVersion(ctx, projectID, id)
 }
 
 func (h *heldLeads) wait(id string) {
@@ -40,8 +40,8 @@ func (h *heldLeads) wait(id string) {
 func TestReadGate(t *testing.T) {
 	held := &heldLeads{arrived: make(chan string, 16), release: make(chan struct{})}
 	e := newEnvWith(t, func(c *Config) {
-		held.Store = c.Store
-		c.Store = held
+		held.ViewStore = c.ViewStore
+		c.ViewStore = held
 		c.MaxActiveReads = 1
 	})
 	owner := e.signup("Owner")

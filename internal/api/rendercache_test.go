@@ -221,16 +221,18 @@ func TestPopulationPartsKept(t *testing.T) {
 }
 
 // noPopulationClock is a store without population clocks, as PostgreSQL's.
-type noPopulationClock struct{ tiledesk.Store }
+type noPopulationClock struct{ tiledesk.ViewStore }
 
-func (noPopulationClock) PopulationClock(context.Context, string) (tiledesk.ListClock, bool, error) {
-	return tiledesk.ListClock{}, false, nil
+func (s noPopulationClock) Clocks(ctx context.Context, projectID string) (tiledesk.Clocks, error) {
+	c, err := s.ViewStore.Clocks(ctx, projectID)
+	c.Population = tiledesk.PopulationClock{}
+	return c, err
 }
 
 // TestPopulationPartsReadWithoutClock: without a population clock, a conversation's department is
 // read every time, so that even a change that moves no clock is seen at once.
 func TestPopulationPartsReadWithoutClock(t *testing.T) {
-	e := newChatEnvWith(t, func(c *Config) { c.Store = noPopulationClock{c.Store} })
+	e := newChatEnvWith(t, func(c *Config) { c.ViewStore = noPopulationClock{c.ViewStore} })
 	rid := e.rid("unkept")
 	e.post(rid, `{"text":"Hello"}`, e.owner.jwt()).want(t, 200)
 	path := "/" + e.pid + "/requests/" + rid
@@ -309,6 +311,7 @@ func TestLeadKept(t *testing.T) {
 // pages of lead versions.
 type readCounter struct {
 	tiledesk.Store
+	tiledesk.ViewStore
 	whole, versions, pages, byIDs atomic.Int32
 }
 
@@ -319,24 +322,26 @@ func (c *readCounter) FindLeadsByIDs(ctx context.Context, projectID string, ids 
 
 func (c *readCounter) FindLeadUnlessKept(ctx context.Context, projectID, id string, kept func(time.Time) bool) (*tiledesk.Lead, time.Time, error) {
 	c.whole.Add(1)
-	return c.Store.FindLeadUnlessKept(ctx, projectID, id, kept)
+	return c.ViewStore.FindLeadUnlessKept(ctx, projectID, id, kept)
 }
 
 func (c *readCounter) LeadVersion(ctx context.Context, projectID, id string) (time.Time, error) {
 	c.versions.Add(1)
-	return c.Store.LeadVersion(ctx, projectID, id)
+	return c.ViewStore.LeadVersion(ctx, projectID, id)
 }
 
 func (c *readCounter) FindLeadVersions(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.VersionPage, error) {
 	c.pages.Add(1)
-	return c.Store.FindLeadVersions(ctx, projectID, f)
+	return c.ViewStore.FindLeadVersions(ctx, projectID, f)
 }
 
 // clocksNotKept is a store that cannot keep the lead clock, as PostgreSQL's.
-type clocksNotKept struct{ tiledesk.Store }
+type clocksNotKept struct{ tiledesk.ViewStore }
 
-func (clocksNotKept) KeptLeadListClock(context.Context, string) (int64, bool, error) {
-	return 0, false, nil
+func (s clocksNotKept) Clocks(ctx context.Context, projectID string) (tiledesk.Clocks, error) {
+	c, err := s.ViewStore.Clocks(ctx, projectID)
+	c.KeptLeads = 0
+	return c, err
 }
 
 // TestLeadReadsOnlyItsVersionWhenKept: a kept lead costs one read of its version, and none at all
@@ -347,11 +352,11 @@ func TestLeadReadsOnlyItsVersionWhenKept(t *testing.T) {
 		t.Run(fmt.Sprintf("clock kept %v", keepsClock), func(t *testing.T) {
 			counter := &readCounter{}
 			e := newEnvWith(t, func(c *Config) {
-				counter.Store = c.Store
+				counter.Store, counter.ViewStore = c.Store, c.ViewStore
 				if !keepsClock {
-					counter.Store = clocksNotKept{c.Store}
+					counter.ViewStore = clocksNotKept{c.ViewStore}
 				}
-				c.Store = counter
+				c.Store, c.ViewStore = counter, counter
 			})
 			owner := e.signup("Owner")
 			pid := e.createProject(owner, "Versions")
@@ -481,7 +486,10 @@ func TestKeptLeadReadsItsWrites(t *testing.T) {
 func newKeptListEnv(t *testing.T, engine string) (e *testEnv, counter *readCounter, owner account, pid, other string,
 	reads func(path string, want int32) *resp) {
 	counter = &readCounter{}
-	e = newEnvOn(t, engine, func(c *Config) { counter.Store = c.Store; c.Store = counter })
+	e = newEnvOn(t, engine, func(c *Config) {
+		counter.Store, counter.ViewStore = c.Store, c.ViewStore
+		c.Store, c.ViewStore = counter, counter
+	})
 	owner = e.signup("Owner")
 	pid = e.createProject(owner, "Kept lists")
 	other = e.createProject(owner, "Other")

@@ -22,7 +22,10 @@ import (
 // Config wires a Server. The zero values of the protection settings (no limiter, no trusted proxy,
 // any CORS origin, maintenance off) keep tests and benchmarks free of them; cmd/tiledesk turns them on.
 type Config struct {
-	Store        tiledesk.Store
+	Store tiledesk.Store
+	// ViewStore is what the views of leads and conversations check the renderings they keep
+	// against (internal/views); nil: Store's own, which must then be one.
+	ViewStore    tiledesk.ViewStore
 	Tokens       *auth.Tokens
 	Logger       *slog.Logger
 	Version      string
@@ -48,7 +51,7 @@ type Config struct {
 	// Metrics is the registry /metrics serves, shared with other components that register their own
 	// series (websocket clients, webhook queue); nil makes a private one.
 	Metrics *prometheus.Registry
-	// RenderCacheBytes bounds the JSON of leads and requests kept to answer lists (see renderCache);
+	// RenderCacheBytes bounds the JSON of leads and requests kept to answer reads (internal/views);
 	// 0 means the default, 64 MiB; a negative value keeps nothing.
 	RenderCacheBytes int
 	// MaxActiveReads bounds the reads (GET, HEAD) that run at once; the others wait in arrival order
@@ -143,7 +146,14 @@ func New(cfg Config) *Server {
 		renderBytes = 64 << 20
 	}
 	s.sizes = &views.SizeHints{}
-	s.views = views.New(views.Config{Store: cfg.Store, Fresh: cfg.Store, Wire: viewWire, CacheBytes: renderBytes,
+	fresh := cfg.ViewStore
+	if fresh == nil {
+		fresh, _ = cfg.Store.(tiledesk.ViewStore)
+	}
+	if fresh == nil {
+		panic("api: Config.ViewStore is required: the Store given is no tiledesk.ViewStore")
+	}
+	s.views = views.New(views.Config{Store: cfg.Store, Fresh: fresh, Wire: viewWire, CacheBytes: renderBytes,
 		Sizes: s.sizes, Log: s.log})
 	s.reads = newReadGate(cfg.MaxActiveReads)
 	s.mailer, s.links, s.publicURL = mailSetup(cfg, s.log)

@@ -20,7 +20,8 @@ func TestLeadClockKeptBetweenWrites(t *testing.T) {
 	s := openSQLite(t)
 	p, owner := storetest.NewProject(t, s)
 	create := func() { t.Helper(); writeLead(t, s, p.ID, owner.ID) }
-	// clock reads LeadListClock, and KeptLeadListClock must agree with it while the store keeps it.
+	// clock reads LeadListClock, and Clocks' kept lead clock must agree with it while the store
+	// keeps it, and be zero once it does not.
 	keeps := true
 	clock := func() int64 {
 		t.Helper()
@@ -28,9 +29,9 @@ func TestLeadClockKeptBetweenWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kept, ok, err := s.KeptLeadListClock(ctx, p.ID)
-		if err != nil || ok != keeps || ok && kept != c {
-			t.Fatalf("KeptLeadListClock = %d, %v, %v; LeadListClock %d, kept expected: %v", kept, ok, err, c, keeps)
+		kept, err := s.Clocks(ctx, p.ID)
+		if err != nil || keeps && kept.KeptLeads != c || !keeps && kept.KeptLeads != 0 {
+			t.Fatalf("Clocks = %+v, %v; LeadListClock %d, kept expected: %v", kept, err, c, keeps)
 		}
 		return c
 	}
@@ -69,32 +70,41 @@ func TestPopulationClockKeptBetweenWrites(t *testing.T) {
 	s := openSQLite(t)
 	p, owner := storetest.NewProject(t, s)
 	write := func() { t.Helper(); writeLead(t, s, p.ID, owner.ID) }
-	clock := func() tiledesk.ListClock {
+	clock := func() tiledesk.PopulationClock {
 		t.Helper()
-		c, ok, err := s.PopulationClock(ctx, p.ID)
-		if err != nil || !ok {
-			t.Fatalf("PopulationClock: %v, %v", ok, err)
+		c, err := s.Clocks(ctx, p.ID)
+		if err != nil || c.Population == (tiledesk.PopulationClock{}) {
+			t.Fatalf("Clocks: %+v, %v", c, err)
 		}
-		return c
+		return c.Population
 	}
 	raw := behindTheStore(t, s)
-	for i, change := range []string{
-		`UPDATE project_counters SET requests_clock = requests_clock + 100 WHERE id_project = ?`,
-		`UPDATE project_counters SET leads_clock = leads_clock + 100 WHERE id_project = ?`,
-		`UPDATE project_counters SET members_clock = members_clock + 100 WHERE id_project = ?`,
-		`UPDATE meta SET value = CAST(value AS INTEGER) + 100 WHERE key = 'users_clock' AND ? <> ''`,
+	for _, change := range []struct {
+		name  string
+		sql   string
+		clock func(tiledesk.PopulationClock) int64
+	}{
+		{"requests", `UPDATE project_counters SET requests_clock = requests_clock + 100 WHERE id_project = ?`,
+			func(c tiledesk.PopulationClock) int64 { return c.Requests }},
+		{"leads", `UPDATE project_counters SET leads_clock = leads_clock + 100 WHERE id_project = ?`,
+			func(c tiledesk.PopulationClock) int64 { return c.Leads }},
+		{"members", `UPDATE project_counters SET members_clock = members_clock + 100 WHERE id_project = ?`,
+			func(c tiledesk.PopulationClock) int64 { return c.Members }},
+		{"users", `UPDATE meta SET value = CAST(value AS INTEGER) + 100 WHERE key = 'users_clock' AND ? <> ''`,
+			func(c tiledesk.PopulationClock) int64 { return c.Users }},
 	} {
 		write()
 		kept := clock()
-		if _, err := raw.Exec(change, p.ID); err != nil {
+		if _, err := raw.Exec(change.sql, p.ID); err != nil {
 			t.Fatal(err)
 		}
 		if c := clock(); c != kept {
-			t.Fatalf("clock %d: with no write of its own the store read the clocks again: %v, kept %v", i, c, kept)
+			t.Fatalf("%s clock: with no write of its own the store read the clocks again: %+v, kept %+v", change.name, c, kept)
 		}
 		write()
-		if c := clock(); c[i] < kept[i]+100 {
-			t.Fatalf("clock %d: after a write of its own the store answered %v, not the database's (past %d)", i, c, kept[i]+100)
+		if c := clock(); change.clock(c) < change.clock(kept)+100 {
+			t.Fatalf("%s clock: after a write of its own the store answered %+v, not the database's (past %d)",
+				change.name, c, change.clock(kept)+100)
 		}
 	}
 	_ = s.WriteDB()
@@ -102,8 +112,8 @@ func TestPopulationClockKeptBetweenWrites(t *testing.T) {
 	if _, err := raw.Exec(`UPDATE project_counters SET requests_clock = requests_clock + 100 WHERE id_project = ?`, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if c := clock(); c[0] != before[0]+100 {
-		t.Fatalf("with its pool handed out the store answered %v, not the database's requests clock %d", c, before[0]+100)
+	if c := clock(); c.Requests != before.Requests+100 {
+		t.Fatalf("with its pool handed out the store answered %+v, not the database's requests clock %d", c, before.Requests+100)
 	}
 }
 

@@ -205,29 +205,7 @@ func (s *Store) LeadVersion(ctx context.Context, projectID, id string) (time.Tim
 	return fromMS(updated), nil
 }
 
-// KeptLeadListClock: see tiledesk.LeadStore.
-func (s *Store) KeptLeadListClock(ctx context.Context, projectID string) (int64, bool, error) {
-	if !s.keepsClocks() {
-		return 0, false, nil
-	}
-	clock, err := s.LeadListClock(ctx, projectID)
-	return clock, err == nil, err
-}
-
-// LeadListClock reads the project's leads_clock, which every lead write advances in its
-// transaction (leadClock) and a bulk load advances too; where the store keeps clocks, once per
-// write of its own (kept).
-func (s *Store) LeadListClock(ctx context.Context, projectID string) (int64, error) {
-	return kept(s, &s.leadClocks, projectID, func() (int64, error) {
-		var clock int64
-		err := s.queryRow(ctx, `SELECT leads_clock FROM project_counters WHERE id_project = $1`, projectID).Scan(&clock)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return 0, fmt.Errorf("lead list clock: %w", err)
-		}
-		return clock, nil
-	})
-}
-
+// LeadOrder: see tiledesk.ViewStore.
 func (s *Store) LeadOrder(ctx context.Context, projectID string, max int,
 	each func(id string, created, updated time.Time) error) (clock int64, ok bool, err error) {
 	if clock, err = s.LeadListClock(ctx, projectID); err != nil {

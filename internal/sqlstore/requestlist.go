@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -101,32 +100,6 @@ func (s *Store) FindRequestRefs(ctx context.Context, projectID string, f tiledes
 		out.Refs = append(out.Refs, r.RequestRef)
 	}
 	return out, nil
-}
-
-// PopulationClock reads the clocks of everything a populated list shows. Read it before the list:
-// a list read after a clock is at least as new as the clock, never older. Where the store keeps
-// clocks (keepsClocks) it reads them once per write of its own, as LeadListClock does.
-func (s *Store) PopulationClock(ctx context.Context, projectID string) (tiledesk.ListClock, bool, error) {
-	if !s.dialect.PopulationClock() {
-		return tiledesk.ListClock{}, false, nil
-	}
-	type found struct {
-		clock tiledesk.ListClock
-		ok    bool
-	}
-	f, err := kept(s, &s.populationClocks, projectID, func() (found, error) {
-		var c tiledesk.ListClock
-		err := s.queryRow(ctx, `SELECT requests_clock, leads_clock, members_clock,
-			(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'users_clock') FROM project_counters WHERE id_project = $1`, projectID).
-			Scan(&c[0], &c[1], &c[2], &c[3])
-		if errors.Is(err, sql.ErrNoRows) {
-			return found{}, nil
-		} else if err != nil {
-			return found{}, fmt.Errorf("population clock: %w", err)
-		}
-		return found{c, true}, nil
-	})
-	return f.clock, f.ok, err
 }
 
 type requestRefRow struct {

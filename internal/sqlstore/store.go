@@ -50,7 +50,7 @@ type Dialect interface {
 	// write transactions are better committed together (group commit).
 	SingleWriter() bool
 	// PopulationClock reports whether the engine's schema keeps project_counters.members_clock and
-	// the users_clock setting moving (triggers), for Store.PopulationClock.
+	// the users_clock setting moving (triggers), for Store.Clocks.
 	PopulationClock() bool
 	// JoinRows is an aggregate joining the text expr of every row with commas, in the order the
 	// rows come, or "" where the store should read rows one by one (the engine reads many rows as
@@ -61,7 +61,7 @@ type Dialect interface {
 	AfterBulkLoad() []string
 }
 
-// Store is the SQL implementation of tiledesk.Store.
+// Store is the SQL implementation of tiledesk.Store and tiledesk.ViewStore.
 type Store struct {
 	dialect    Dialect
 	write      *sql.DB // the only pool that writes (one connection on SQLite)
@@ -75,14 +75,12 @@ type Store struct {
 	closers    []func() error
 
 	// commits counts this store's write transactions. Where no other process can write the
-	// database (Dialect.SingleWriter: SQLite, held by one process) a lead clock read while it
-	// stays the same is still current, and is kept (leadClocks, populationClocks: project id ->
-	// keptValue; see kept) until it moves. Once WriteDB hands the pool
-	// out, writes may bypass the count, and nothing is kept.
-	commits          atomic.Int64
-	handedOut        atomic.Bool
-	leadClocks       sync.Map
-	populationClocks sync.Map
+	// database (Dialect.SingleWriter: SQLite, held by one process) the clocks read while it stays
+	// the same are still current, and are kept (clocks: project id -> keptValue; see kept) until
+	// it moves. Once WriteDB hands the pool out, writes may bypass the count, and nothing is kept.
+	commits   atomic.Int64
+	handedOut atomic.Bool
+	clocks    sync.Map
 }
 
 // keptValue is an answer read while commits read at.
@@ -119,7 +117,10 @@ func (s *Store) committed() { s.commits.Add(1) }
 // keepsClocks reports whether clocks read from the database may be kept (see commits).
 func (s *Store) keepsClocks() bool { return s.dialect.SingleWriter() && !s.handedOut.Load() }
 
-var _ tiledesk.Store = (*Store)(nil)
+var (
+	_ tiledesk.Store     = (*Store)(nil)
+	_ tiledesk.ViewStore = (*Store)(nil)
+)
 
 // New returns a Store over already opened pools that stamps what it writes (createdAt, updatedAt,
 // clocks, events) with the time now reads: tiledesk.Now when nil, a test's clock in tests, the

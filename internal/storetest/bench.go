@@ -91,7 +91,7 @@ func (bs *benchSet) reads(b *testing.B) {
 	// What the API's lists read: the versions of a page, whose leads it renders or reuses.
 	versions := func(b *testing.B, f func(i int) tiledesk.LeadFilter) {
 		for i := 0; b.Loop(); i++ {
-			if _, err := s.FindLeadVersions(ctx, p.ID, f(i)); err != nil {
+			if _, err := viewStore(b, s).FindLeadVersions(ctx, p.ID, f(i)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -103,14 +103,14 @@ func (bs *benchSet) reads(b *testing.B) {
 	b.Run("FindLeadVersions/deep-cursor", func(b *testing.B) { versions(b, deep) })
 	b.Run("LeadListClock", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := s.LeadListClock(ctx, p.ID); err != nil {
+			if _, err := viewStore(b, s).LeadListClock(ctx, p.ID); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("LeadOrder", func(b *testing.B) { // the whole default list, as a lead order reads it
 		for b.Loop() {
-			if _, ok, err := s.LeadOrder(ctx, p.ID, n, func(string, time.Time, time.Time) error { return nil }); err != nil || !ok {
+			if _, ok, err := viewStore(b, s).LeadOrder(ctx, p.ID, n, func(string, time.Time, time.Time) error { return nil }); err != nil || !ok {
 				b.Fatal(ok, err)
 			}
 		}

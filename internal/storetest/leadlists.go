@@ -126,7 +126,7 @@ func testLeadBroadSearch(t *testing.T, s tiledesk.Store) {
 			{Text: c.text, Sort: tiledesk.LeadSortUpdatedAt, Desc: true, Offset: 2990},
 		} {
 			want := findLeads(t, s, p.ID, f)
-			got, err := s.FindLeadVersions(ctx, p.ID, f)
+			got, err := viewStore(t, s).FindLeadVersions(ctx, p.ID, f)
 			if err != nil {
 				t.Fatalf("FindLeadVersions(%+v): %v", f, err)
 			}

@@ -98,19 +98,19 @@ func testLeadCreateFind(t *testing.T, s tiledesk.Store) {
 	}
 	// FindLeadUnlessKept: the lead when the caller keeps nothing at its version, only the version when it does.
 	var asked time.Time
-	full, v, err := s.FindLeadUnlessKept(ctx, p.ID, l.ID, func(u time.Time) bool { asked = u; return false })
+	full, v, err := viewStore(t, s).FindLeadUnlessKept(ctx, p.ID, l.ID, func(u time.Time) bool { asked = u; return false })
 	if err != nil || full == nil || full.Attributes["plan"] != "gold" || len(full.Tags) != 1 || !v.Equal(l.UpdatedAt) || !asked.Equal(l.UpdatedAt) {
 		t.Fatalf("FindLeadUnlessKept (not kept) = %+v, %v, %v; asked about %v", full, v, err, asked)
 	}
-	if none, v, err := s.FindLeadUnlessKept(ctx, p.ID, l.ID, func(time.Time) bool { return true }); err != nil || none != nil || !v.Equal(l.UpdatedAt) {
+	if none, v, err := viewStore(t, s).FindLeadUnlessKept(ctx, p.ID, l.ID, func(time.Time) bool { return true }); err != nil || none != nil || !v.Equal(l.UpdatedAt) {
 		t.Fatalf("FindLeadUnlessKept (kept) = %+v, %v, %v", none, v, err)
 	}
-	_, _, err = s.FindLeadUnlessKept(ctx, p.ID, tiledesk.NewID(), func(time.Time) bool { return true })
+	_, _, err = viewStore(t, s).FindLeadUnlessKept(ctx, p.ID, tiledesk.NewID(), func(time.Time) bool { return true })
 	wantCode(t, err, tiledesk.ENOTFOUND)
-	if v, err := s.LeadVersion(ctx, p.ID, l.ID); err != nil || !v.Equal(l.UpdatedAt) {
+	if v, err := viewStore(t, s).LeadVersion(ctx, p.ID, l.ID); err != nil || !v.Equal(l.UpdatedAt) {
 		t.Fatalf("LeadVersion = %v, %v; want %v", v, err, l.UpdatedAt)
 	}
-	_, err = s.LeadVersion(ctx, p.ID, tiledesk.NewID())
+	_, err = viewStore(t, s).LeadVersion(ctx, p.ID, tiledesk.NewID())
 	wantCode(t, err, tiledesk.ENOTFOUND)
 	byLeadID, err := s.FindLeadByLeadID(ctx, p.ID, l.LeadID)
 	if err != nil || byLeadID.ID != l.ID {
@@ -200,7 +200,7 @@ func testLeadUpdate(t *testing.T, s tiledesk.Store) {
 		fmt.Sprint(got.Tags) != "[x y]" || !got.UpdatedAt.After(l.UpdatedAt) {
 		t.Fatalf("merged update = %+v", got)
 	}
-	if v, err := s.LeadVersion(ctx, p.ID, l.ID); err != nil || !v.Equal(got.UpdatedAt) {
+	if v, err := viewStore(t, s).LeadVersion(ctx, p.ID, l.ID); err != nil || !v.Equal(got.UpdatedAt) {
 		t.Fatalf("LeadVersion after an update = %v, %v; want %v", v, err, got.UpdatedAt)
 	}
 	if page := findLeads(t, s, p.ID, tiledesk.LeadFilter{Tags: []string{"y"}}); len(page.Leads) != 1 {
@@ -277,10 +277,10 @@ func testLeadTenantIsolation(t *testing.T, s tiledesk.Store) {
 	if _, err := s.FindLeadByID(ctx, pb.ID, l.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("A's lead through B: %v", err)
 	}
-	if _, _, err := s.FindLeadUnlessKept(ctx, pb.ID, l.ID, func(time.Time) bool { return true }); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+	if _, _, err := viewStore(t, s).FindLeadUnlessKept(ctx, pb.ID, l.ID, func(time.Time) bool { return true }); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("A's lead through B, kept: %v", err)
 	}
-	if _, err := s.LeadVersion(ctx, pb.ID, l.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+	if _, err := viewStore(t, s).LeadVersion(ctx, pb.ID, l.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("A's lead's version through B: %v", err)
 	}
 	if _, err := s.FindLeadByLeadID(ctx, pb.ID, l.LeadID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {

@@ -47,7 +47,7 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 		fromVersions := false
 		for i := 0; ; i++ {
 			want := findLeads(t, s, p.ID, f)
-			got, err := s.FindLeadVersions(ctx, p.ID, f)
+			got, err := viewStore(t, s).FindLeadVersions(ctx, p.ID, f)
 			if err != nil {
 				t.Fatalf("FindLeadVersions(%+v): %v", f, err)
 			}
@@ -76,12 +76,12 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 		}
 	}
 	l := findLeads(t, s, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"}).Leads[0]
-	before, _ := s.FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"})
+	before, _ := viewStore(t, s).FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"})
 	name := "Echo Changed"
 	if _, err := s.UpdateLead(ctx, p.ID, l.ID, tiledesk.LeadUpdate{Fullname: &name}, nil); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := s.FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"})
+	after, _ := viewStore(t, s).FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{Email: "echo@x.io"})
 	if !after.Versions[0].UpdatedAt.After(before.Versions[0].UpdatedAt) {
 		t.Fatalf("an update left the version at %s (was %s)", after.Versions[0].UpdatedAt, before.Versions[0].UpdatedAt)
 	}
@@ -91,7 +91,7 @@ func testLeadVersions(t *testing.T, s tiledesk.Store) {
 		if _, err := db.WriteDB().ExecContext(ctx, `DELETE FROM project_counters WHERE id_project = '`+p.ID+`'`); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{})
+		got, err := viewStore(t, s).FindLeadVersions(ctx, p.ID, tiledesk.LeadFilter{})
 		if want := findLeads(t, s, p.ID, tiledesk.LeadFilter{}); err != nil || got.Count != want.Count || len(got.Versions) != len(want.Leads) {
 			t.Fatalf("without a counter row: %d versions, count %d, %v; FindLeads: %d leads, count %d", len(got.Versions), got.Count, err,
 				len(want.Leads), want.Count)
@@ -108,13 +108,15 @@ func testLeadListClock(t *testing.T, s tiledesk.Store) {
 	other, _ := project(t, s)
 	clock := func(pid string) int64 {
 		t.Helper()
-		c, err := s.LeadListClock(ctx, pid)
+		c, err := viewStore(t, s).LeadListClock(ctx, pid)
 		if err != nil {
 			t.Fatalf("LeadListClock: %v", err)
 		}
-		// Where the store keeps the clock, what it keeps is the clock.
-		if kept, ok, err := s.KeptLeadListClock(ctx, pid); err != nil || ok && kept != c {
-			t.Fatalf("KeptLeadListClock = %d, %v, %v; LeadListClock %d", kept, ok, err, c)
+		// Where the store keeps the clock, what it keeps is the clock, and so is the population
+		// clock's part.
+		kept, err := viewStore(t, s).Clocks(ctx, pid)
+		if err != nil || kept.KeptLeads != 0 && kept.KeptLeads != c || kept.Population.Leads != 0 && kept.Population.Leads != c {
+			t.Fatalf("Clocks = %+v, %v; LeadListClock %d", kept, err, c)
 		}
 		return c
 	}
@@ -188,7 +190,7 @@ func testLeadOrder(t *testing.T, s tiledesk.Store) {
 	read := func(pid string, max int) ([]entry, int64, bool) {
 		t.Helper()
 		var got []entry
-		clock, ok, err := s.LeadOrder(ctx, pid, max, func(id string, created, updated time.Time) error {
+		clock, ok, err := viewStore(t, s).LeadOrder(ctx, pid, max, func(id string, created, updated time.Time) error {
 			got = append(got, entry{id, created, updated})
 			return nil
 		})
@@ -226,7 +228,7 @@ func testLeadOrder(t *testing.T, s tiledesk.Store) {
 	}
 
 	want := findLeads(t, s, p.ID, tiledesk.LeadFilter{Sort: tiledesk.LeadSortCreatedAt, Limit: 100})
-	clockBefore, err := s.LeadListClock(ctx, p.ID)
+	clockBefore, err := viewStore(t, s).LeadListClock(ctx, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +248,7 @@ func testLeadOrder(t *testing.T, s tiledesk.Store) {
 		t.Fatal("LeadOrder read past max")
 	}
 	stop := errors.New("enough")
-	if _, _, err := s.LeadOrder(ctx, p.ID, 100, func(string, time.Time, time.Time) error { return stop }); !errors.Is(err, stop) {
+	if _, _, err := viewStore(t, s).LeadOrder(ctx, p.ID, 100, func(string, time.Time, time.Time) error { return stop }); !errors.Is(err, stop) {
 		t.Fatalf("an error of each came back as %v", err)
 	}
 }

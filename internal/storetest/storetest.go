@@ -53,6 +53,22 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("StampsFromItsClock", func(t *testing.T) { testStampsFromItsClock(t, newStore) })
 }
 
+// viewStore is s as the views read it: every engine's store keeps what the views check their
+// renderings against (tiledesk.ViewStore), and is held to it here. A store that wraps another
+// (storecache) is read through the one it wraps, as the views read past the identity caches.
+func viewStore(t testing.TB, s tiledesk.Store) tiledesk.ViewStore {
+	for {
+		if v, ok := s.(tiledesk.ViewStore); ok {
+			return v
+		}
+		wrapper, ok := s.(interface{ Unwrap() tiledesk.Store })
+		if !ok {
+			t.Fatalf("%T is no tiledesk.ViewStore", s)
+		}
+		s = wrapper.Unwrap()
+	}
+}
+
 var seq atomic.Int64
 
 // newUser returns an unsaved user with a unique email.

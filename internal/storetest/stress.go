@@ -66,7 +66,7 @@ func testWritesUnderLoad(t *testing.T, s tiledesk.Store) {
 					return
 				default:
 				}
-				if _, err := s.FindRequestRefs(ctx, c.p.ID, tiledesk.RequestFilter{Limit: 40}); err != nil {
+				if _, err := viewStore(t, s).FindRequestRefs(ctx, c.p.ID, tiledesk.RequestFilter{Limit: 40}); err != nil {
 					errs <- fmt.Errorf("list: %w", err)
 					return
 				}

@@ -31,8 +31,9 @@
 //     (SQLite), triggers move members_clock on every change of a membership or a department and
 //     users_clock on every change of a user: a table whose rows a populated conversation shows
 //     needs such a trigger too.
-//   - A store that keeps its clocks between its own writes (SQLite, the only writer of its
-//     database) must count every commit; a write that bypasses it (WriteDB) stops the keeping.
+//   - A store that keeps its clocks between its own writes (tiledesk.Clocks.KeptLeads: SQLite, the
+//     only writer of its database) must count every commit of its own; a write that bypasses the
+//     store (WriteDB) must stop the keeping.
 //
 // Lists are assembled from renderings: a list reads only which objects, at which versions
 // (tiledesk.ViewStore), takes the renderings kept at those versions, and reads and renders only

@@ -88,7 +88,7 @@ func newTestViews(t *testing.T, st *sqlstore.Store, counter *readCounter) *Views
 	var store tiledesk.Store = st
 	var fresh tiledesk.ViewStore = st
 	if counter != nil {
-		counter.Store = st
+		counter.Store, counter.ViewStore = st, st
 		store, fresh = counter, counter
 	}
 	v := New(Config{Store: store, Fresh: fresh, Wire: testWire, CacheBytes: 64 << 20,
@@ -100,6 +100,7 @@ func newTestViews(t *testing.T, st *sqlstore.Store, counter *readCounter) *Views
 // readCounter counts the reads of leads the views make: pages of versions, and leads by id.
 type readCounter struct {
 	tiledesk.Store
+	tiledesk.ViewStore
 	pages, byIDs atomic.Int32
 }
 
@@ -110,7 +111,7 @@ func (c *readCounter) FindLeadsByIDs(ctx context.Context, projectID string, ids 
 
 func (c *readCounter) FindLeadVersions(ctx context.Context, projectID string, f tiledesk.LeadFilter) (*tiledesk.VersionPage, error) {
 	c.pages.Add(1)
-	return c.Store.FindLeadVersions(ctx, projectID, f)
+	return c.ViewStore.FindLeadVersions(ctx, projectID, f)
 }
 
 // page reads a page of leads through the views and decodes it.

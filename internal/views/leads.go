@@ -23,12 +23,13 @@ type Leads struct {
 // than the row it was checked against.
 func (l *Leads) One(ctx context.Context, projectID, id string) ([]byte, error) {
 	key := renderKeyOf(kindLead, projectID, id)
-	clock, clockKept, err := l.fresh.KeptLeadListClock(ctx, projectID)
+	clocks, err := l.fresh.Clocks(ctx, projectID)
 	if err != nil {
 		return nil, err
 	}
+	clock := clocks.KeptLeads // 0: not kept, and confirms nothing
 	if kept, ok := l.renders.lookup(key); ok {
-		if clockKept && clock != 0 && kept.clock == clock {
+		if clock != 0 && kept.clock == clock {
 			return kept.body, nil
 		}
 		updated, err := l.fresh.LeadVersion(ctx, projectID, id)
@@ -36,9 +37,7 @@ func (l *Leads) One(ctx context.Context, projectID, id string) ([]byte, error) {
 			return nil, err
 		}
 		if kept.version == versionOf(updated) {
-			if clockKept {
-				l.renders.confirm(key, kept.version, clock)
-			}
+			l.renders.confirm(key, kept.version, clock)
 			return kept.body, nil
 		}
 	}
@@ -51,9 +50,7 @@ func (l *Leads) One(ctx context.Context, projectID, id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if clockKept {
-		defer l.renders.confirm(key, versionOf(updated), clock)
-	}
+	defer l.renders.confirm(key, versionOf(updated), clock)
 	if lead == nil {
 		return kept, nil
 	}

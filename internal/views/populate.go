@@ -106,15 +106,16 @@ func (v *views) populateEach(ctx context.Context, a *audienceView, projectID str
 // CPU). The clock is read before them, so that nothing is kept under a clock newer than itself.
 // Elsewhere, where reading the clock would be a query of its own, both are read every time.
 func (v *views) populationParts(ctx context.Context, a *audienceView, projectID string, deptIDs, agentIDs []string) (depts, users map[string][]byte, err error) {
-	clock, ok, err := v.fresh.PopulationClock(ctx, projectID)
+	clocks, err := v.fresh.Clocks(ctx, projectID)
 	if err != nil {
 		return nil, nil, err
 	}
+	clock := clocks.Population
 	readDepts := func(ids []string) (map[string]*tiledesk.Department, error) {
 		return v.store.FindDepartmentsByIDs(ctx, projectID, ids)
 	}
 	readUsers := func(ids []string) (map[string]*tiledesk.User, error) { return v.store.FindUsersByIDs(ctx, ids) }
-	if !ok || !v.renders.enabled() {
+	if clock == (tiledesk.PopulationClock{}) || !v.renders.enabled() {
 		departments, err := readDepts(deptIDs)
 		if err != nil {
 			return nil, nil, err
@@ -129,7 +130,7 @@ func (v *views) populationParts(ctx context.Context, a *audienceView, projectID 
 		users, err = renderEach(agents, a.wire.Agent)
 		return depts, users, err
 	}
-	at := version{clock[2], clock[3]}
+	at := version{clock.Members, clock.Users}
 	wants := func(ids []string) []wanted {
 		out := make([]wanted, len(ids))
 		for i, id := range ids {

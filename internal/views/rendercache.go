@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"github.com/tiledesk-go/tiledesk"
 )
 
 // renderCache keeps the JSON of objects as rendered at a version (their updated_at), so that a list
@@ -95,9 +97,9 @@ func (k renderKey) keyBytes() int { return 32 + len(k.text) }
 type rendered struct {
 	version version
 	body    []byte
-	// clock is the project's lead clock (tiledesk.LeadStore.KeptLeadListClock) read before the
-	// database last showed version to be current (0: never): while the clock reads the same, no
-	// lead of the project has changed since, and the rendering is current without a query.
+	// clock is the project's lead clock as the store keeps it (tiledesk.Clocks.KeptLeads), read
+	// before the database last showed version to be current (0: never): while the clock reads the
+	// same, no lead of the project has changed since, and the rendering is current without a query.
 	clock int64
 	// tag is the body's ETag, kept with a whole page (putPage): a page of conversations is 100 KB
 	// and more, and hashing it for every answer was a tenth of serving it again.
@@ -106,11 +108,16 @@ type rendered struct {
 
 // version identifies what a rendering was made from: the milliseconds of the updated_at of the
 // object, and of the one object it embeds, if any (a requester embeds its user); for a whole page
-// of conversations, the clocks it was read at (tiledesk.ListClock); for a whole page of leads, the
-// project's lead clock.
+// of conversations, the population clock it was read at (populationVersion); for a department or
+// an agent, its members' and users' parts; for a whole page of leads, the project's lead clock.
 type version [4]int64
 
 func versionOf(t time.Time) version { return version{t.UnixMilli()} }
+
+// populationVersion is what a whole page of conversations is kept at: every part of the clock.
+func populationVersion(c tiledesk.PopulationClock) version {
+	return version{c.Requests, c.Leads, c.Members, c.Users}
+}
 
 // newRenderCache holds up to about limit bytes of rendered JSON; 0 or less caches nothing.
 func newRenderCache(limit int) *renderCache {

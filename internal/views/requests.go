@@ -51,15 +51,15 @@ func (r *Requests) SharedPage(ctx context.Context, a Audience, projectID string,
 // kept under a clock newer than what it shows.
 func (r *Requests) page(ctx context.Context, a Audience, projectID string, f tiledesk.RequestFilter, limit int, shared bool, query string) (Answer, error) {
 	var pageKey renderKey
-	var clock tiledesk.ListClock
+	var at version
 	if shared && r.renders.enabled() {
-		at, ok, err := r.fresh.PopulationClock(ctx, projectID)
+		clocks, err := r.fresh.Clocks(ctx, projectID)
 		if err != nil {
 			return Answer{}, err
 		}
-		if ok {
-			clock, pageKey = at, renderKeyOf(kindRequestsPage, projectID, query)
-			if body, tag, hit := r.renders.getPage(pageKey, version(clock)); hit {
+		if clocks.Population != (tiledesk.PopulationClock{}) {
+			at, pageKey = populationVersion(clocks.Population), renderKeyOf(kindRequestsPage, projectID, query)
+			if body, tag, hit := r.renders.getPage(pageKey, at); hit {
 				return Answer{Body: body, Tag: tag, Kept: true}, nil
 			}
 		}
@@ -77,7 +77,7 @@ func (r *Requests) page(ctx context.Context, a Audience, projectID string, f til
 	}
 	body := r.wire.List(nil, "requests", limit, page.Count, items, page.Next)
 	if pageKey.kind != 0 {
-		return r.keepPage(pageKey, version(clock), body), nil
+		return r.keepPage(pageKey, at, body), nil
 	}
 	return Answer{Body: body}, nil
 }
