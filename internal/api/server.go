@@ -153,7 +153,7 @@ func New(cfg Config) *Server {
 	if fresh == nil {
 		panic("api: Config.ViewStore is required: the Store given is no tiledesk.ViewStore")
 	}
-	s.views = views.New(views.Config{Store: cfg.Store, Fresh: fresh, Wire: viewWire, CacheBytes: renderBytes,
+	s.views = views.New(views.Config{Store: cfg.Store, ViewStore: fresh, Wire: viewWire, CacheBytes: renderBytes,
 		Sizes: s.sizes, Log: s.log})
 	s.reads = newReadGate(cfg.MaxActiveReads)
 	s.mailer, s.links, s.publicURL = mailSetup(cfg, s.log)

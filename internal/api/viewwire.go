@@ -38,18 +38,18 @@ var viewWire = views.Wire{
 			core.Requester, core.Lead, core.Department, core.ParticipatingBots = nil, nil, nil, nil
 			return core
 		}),
-		Whole:      encoder(func(r *tiledesk.Request) any { return toRequest(r) }),
-		Requester:  encoder(func(pu *tiledesk.ProjectUser) any { return toProjectUser(pu, nil) }),
-		Department: encoder(func(d *tiledesk.Department) any { return toDepartment(d) }),
-		Agent:      encoder(func(u *tiledesk.User) any { return toUser(u) }),
+		Unpopulated: encoder(func(r *tiledesk.Request) any { return toRequest(r) }),
+		Requester:   encoder(func(pu *tiledesk.ProjectUser) any { return toProjectUser(pu, nil) }),
+		Department:  encoder(func(d *tiledesk.Department) any { return toDepartment(d) }),
+		Agent:       encoder(func(u *tiledesk.User) any { return toUser(u) }),
 	},
 	Visitors: views.ConversationWire{
-		Core:       encoder(func(r *tiledesk.Request) any { return toVisitorRequest(r, false) }),
-		Whole:      encoder(func(r *tiledesk.Request) any { return toVisitorRequest(r, true) }),
-		Lead:       encoder(func(l *tiledesk.Lead) any { return toVisitorLead(l) }),
-		Requester:  encoder(func(pu *tiledesk.ProjectUser) any { return toVisitorRequester(pu) }),
-		Department: encoder(func(d *tiledesk.Department) any { return toVisitorDepartment(d) }),
-		Agent:      encoder(func(u *tiledesk.User) any { return toVisitorAgent(u) }),
+		Core:        encoder(func(r *tiledesk.Request) any { return toVisitorRequest(r, false) }),
+		Unpopulated: encoder(func(r *tiledesk.Request) any { return toVisitorRequest(r, true) }),
+		Lead:        encoder(func(l *tiledesk.Lead) any { return toVisitorLead(l) }),
+		Requester:   encoder(func(pu *tiledesk.ProjectUser) any { return toVisitorRequester(pu) }),
+		Department:  encoder(func(d *tiledesk.Department) any { return toVisitorDepartment(d) }),
+		Agent:       encoder(func(u *tiledesk.User) any { return toVisitorAgent(u) }),
 	},
 	Tag: etagOf,
 }

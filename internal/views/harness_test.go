@@ -91,7 +91,7 @@ func newTestViews(t *testing.T, st *sqlstore.Store, counter *readCounter) *Views
 		counter.Store, counter.ViewStore = st, st
 		store, fresh = counter, counter
 	}
-	v := New(Config{Store: store, Fresh: fresh, Wire: testWire, CacheBytes: 64 << 20,
+	v := New(Config{Store: store, ViewStore: fresh, Wire: testWire, CacheBytes: 64 << 20,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	t.Cleanup(v.Close)
 	return v

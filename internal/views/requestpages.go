@@ -59,7 +59,7 @@ func (v *views) unpopulatedPage(ctx context.Context, a *audienceView, projectID 
 			count = page.Count
 		}
 		for i, req := range page.Requests {
-			b, err := a.wire.Whole(req)
+			b, err := a.wire.Unpopulated(req)
 			if err != nil {
 				return nil, 0, nil, err
 			}

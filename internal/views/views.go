@@ -11,8 +11,8 @@ import (
 type Config struct {
 	// Store is what the views read objects from: whole pages, and objects by id.
 	Store tiledesk.Store
-	// Fresh is what the views check their renderings against: versions, clocks and orders.
-	Fresh tiledesk.ViewStore
+	// ViewStore is what the views check what they keep against: versions, clocks and orders.
+	ViewStore tiledesk.ViewStore
 	// Wire writes the JSON the views assemble.
 	Wire Wire
 	// CacheBytes bounds the renderings kept (and as much again for lead orders, and for the
@@ -44,8 +44,8 @@ type ConversationWire struct {
 	// Core renders a conversation without the members population adds (lead, department,
 	// requester, participatingAgents, participatingBots).
 	Core func(*tiledesk.Request) ([]byte, error)
-	// Whole renders a conversation unpopulated: its lead, department and requester as ids.
-	Whole func(*tiledesk.Request) ([]byte, error)
+	// Unpopulated renders a conversation with its lead, department and requester as ids.
+	Unpopulated func(*tiledesk.Request) ([]byte, error)
 	// Lead renders a conversation's lead; nil shows it as lead lists do (Wire.Lead), sharing their
 	// renderings.
 	Lead       func(*tiledesk.Lead) ([]byte, error)
@@ -93,7 +93,7 @@ type Views struct {
 // views is what the views of both aggregates share.
 type views struct {
 	store   tiledesk.Store
-	fresh   tiledesk.ViewStore
+	fresh   tiledesk.ViewStore // Config.ViewStore
 	wire    Wire
 	renders *renderCache
 	sizes   *SizeHints
@@ -102,7 +102,7 @@ type views struct {
 
 // New returns the views of cfg.
 func New(cfg Config) *Views {
-	v := &views{store: cfg.Store, fresh: cfg.Fresh, wire: cfg.Wire, renders: newRenderCache(cfg.CacheBytes),
+	v := &views{store: cfg.Store, fresh: cfg.ViewStore, wire: cfg.Wire, renders: newRenderCache(cfg.CacheBytes),
 		sizes: cfg.Sizes, log: cfg.Log}
 	if v.sizes == nil {
 		v.sizes = &SizeHints{}
