@@ -9,8 +9,8 @@ import (
 )
 
 // seedBatch is how many rows one INSERT carries. The SQLite driver finds each numbered parameter by
-// a linear search, so binding costs grow with the square of a statement's parameters: 500 leads
-// (11,000 parameters) spent 80% of the seeding time there; 20 leads spend little and still save
+// a linear search, so binding costs grow with the square of a statement's parameters: hundreds of
+// leads a statement spent most of the seeding time there; 20 leads spend little and still save
 // PostgreSQL most of its round trips.
 const seedBatch = 20
 
