@@ -17,7 +17,7 @@ import (
 // out, which lets writes bypass the count, it reads the clock on every call.
 func TestLeadClockKeptBetweenWrites(t *testing.T) {
 	ctx := context.Background()
-	s := openSQLite(t)
+	s := openSQLiteQuiet(t)
 	p, owner := storetest.NewProject(t, s)
 	create := func() { t.Helper(); writeLead(t, s, p.ID, owner.ID) }
 	// clock reads LeadListClock, and Clocks' kept lead clock must agree with it while the store
@@ -67,7 +67,7 @@ func TestLeadClockKeptBetweenWrites(t *testing.T) {
 // back in turn.
 func TestPopulationClockKeptBetweenWrites(t *testing.T) {
 	ctx := context.Background()
-	s := openSQLite(t)
+	s := openSQLiteQuiet(t)
 	p, owner := storetest.NewProject(t, s)
 	write := func() { t.Helper(); writeLead(t, s, p.ID, owner.ID) }
 	clock := func() tiledesk.PopulationClock {
