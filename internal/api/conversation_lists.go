@@ -150,13 +150,9 @@ func (s *Server) handleNoteDelete(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (s *Server) handleRequestTagAdd(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := decodeValue(r)
+	arr, err := tagArrayBody(r)
 	if err != nil {
 		return err
-	}
-	arr, ok := v.([]any)
-	if !ok || len(arr) == 0 {
-		return errNoTag
 	}
 	b := &body{}
 	tags := parseRequestTags(b, "tags", arr)

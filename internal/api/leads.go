@@ -257,18 +257,27 @@ func (s *Server) handleLeadProperties(w http.ResponseWriter, r *http.Request, c 
 
 var errNoTag = &apiError{status: http.StatusBadRequest, body: map[string]any{"success": false, "message": "No tag specified"}}
 
+// tagArrayBody reads the non-empty JSON array of tags that adding tags takes (errNoTag otherwise).
+func tagArrayBody(r *http.Request) ([]any, error) {
+	v, err := decodeValue(r)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok || len(arr) == 0 {
+		return nil, errNoTag
+	}
+	return arr, nil
+}
+
 // handleLeadTagAdd adds tags, given as a JSON array of strings, without duplicates.
 func (s *Server) handleLeadTagAdd(w http.ResponseWriter, r *http.Request, c *call) error {
 	if _, err := pathID(r, "id"); err != nil {
 		return err
 	}
-	v, err := decodeValue(r)
+	arr, err := tagArrayBody(r)
 	if err != nil {
 		return err
-	}
-	arr, ok := v.([]any)
-	if !ok || len(arr) == 0 {
-		return errNoTag
 	}
 	b := &body{m: map[string]any{"tags": arr}}
 	tags := b.tags("tags")

@@ -121,10 +121,9 @@ func (s *Store) FindDepartments(ctx context.Context, projectID string, f tiledes
 func (s *Store) UpdateDepartment(ctx context.Context, projectID, id string, upd tiledesk.DepartmentUpdate) (*tiledesk.Department, error) {
 	var out *tiledesk.Department
 	err := s.inTx(ctx, func(t *tx) error {
-		d, err := scanDepartment(t.queryRow(ctx, `SELECT `+departmentColumns+` FROM departments
-			WHERE id_project = $1 AND id = $2`+s.dialect.ForUpdate(), projectID, id))
+		d, err := s.lockDepartment(ctx, t, projectID, id)
 		if err != nil {
-			return notFound(err, "department")
+			return err
 		}
 		set(&d.Name, upd.Name)
 		set(&d.Description, upd.Description)
@@ -166,10 +165,9 @@ func (s *Store) UpdateDepartment(ctx context.Context, projectID, id string, upd 
 func (s *Store) DeleteDepartment(ctx context.Context, projectID, id string) (*tiledesk.Department, error) {
 	var out *tiledesk.Department
 	err := s.inTx(ctx, func(t *tx) error {
-		d, err := scanDepartment(t.queryRow(ctx, `SELECT `+departmentColumns+` FROM departments
-			WHERE id_project = $1 AND id = $2`+s.dialect.ForUpdate(), projectID, id))
+		d, err := s.lockDepartment(ctx, t, projectID, id)
 		if err != nil {
-			return notFound(err, "department")
+			return err
 		}
 		if d.Default {
 			return tiledesk.Errorf(tiledesk.ECONFLICT, "The default department cannot be deleted: make another department the default first.")
@@ -181,4 +179,14 @@ func (s *Store) DeleteDepartment(ctx context.Context, projectID, id string) (*ti
 		return t.event(ctx, projectID, tiledesk.EventDepartmentDelete, d.ID, d)
 	})
 	return out, err
+}
+
+// lockDepartment reads a department for a change in t, holding its row until t ends.
+func (s *Store) lockDepartment(ctx context.Context, t *tx, projectID, id string) (*tiledesk.Department, error) {
+	d, err := scanDepartment(t.queryRow(ctx, `SELECT `+departmentColumns+` FROM departments
+		WHERE id_project = $1 AND id = $2`+s.dialect.ForUpdate(), projectID, id))
+	if err != nil {
+		return nil, notFound(err, "department")
+	}
+	return d, nil
 }

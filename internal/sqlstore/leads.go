@@ -143,12 +143,7 @@ func (t *tx) insertLead(ctx context.Context, l *tiledesk.Lead) error {
 	if l.CreatedAt.IsZero() {
 		l.CreatedAt = t.now
 	}
-	clock, err := t.leadClock(ctx, l.ProjectID, activeDelta(tiledesk.LeadDeleted, l.Status))
-	if err != nil {
-		return err
-	}
-	l.UpdatedAt = clock
-	args, err := leadArgs(l)
+	args, err := t.stampLead(ctx, l, tiledesk.LeadDeleted)
 	if err != nil {
 		return err
 	}
@@ -478,14 +473,20 @@ func (s *Store) changeLead(ctx context.Context, projectID, id string, check func
 	return out, err
 }
 
-// saveLead writes a changed lead with a new clock stamp, its tags if they changed, and its event.
-func (t *tx) saveLead(ctx context.Context, l *tiledesk.Lead, beforeStatus int, beforeTags []string, event string) error {
+// stampLead stamps l with the project's next lead clock (moving the count of active leads from
+// beforeStatus to l's status; LeadDeleted for a new lead) and returns the lead's column values.
+func (t *tx) stampLead(ctx context.Context, l *tiledesk.Lead, beforeStatus int) ([]any, error) {
 	clock, err := t.leadClock(ctx, l.ProjectID, activeDelta(beforeStatus, l.Status))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l.UpdatedAt = clock
-	args, err := leadArgs(l)
+	return leadArgs(l)
+}
+
+// saveLead writes a changed lead with a new clock stamp, its tags if they changed, and its event.
+func (t *tx) saveLead(ctx context.Context, l *tiledesk.Lead, beforeStatus int, beforeTags []string, event string) error {
+	args, err := t.stampLead(ctx, l, beforeStatus)
 	if err != nil {
 		return err
 	}
