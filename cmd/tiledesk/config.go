@@ -242,7 +242,7 @@ func limitFlags(fs *flag.FlagSet, env *envDefaults, cfg *config) func(*config) e
 	fs.StringVar(&signinLimit, "signin-rate-limit", env.str("TILEDESK_SIGNIN_RATE_LIMIT", "20/1m"),
 		"sign-in and sign-up attempts per client address; 0 disables (TILEDESK_SIGNIN_RATE_LIMIT)")
 	fs.StringVar(&failLimit, "login-failure-limit", env.str("TILEDESK_LOGIN_FAILURE_LIMIT", "10/10m"),
-		"failed password checks per email address by clients not known to the account (sign-in and Basic auth); 0 disables (TILEDESK_LOGIN_FAILURE_LIMIT)")
+		"failed password checks per email address by clients not known to the account (sign-in, Basic auth, sign-up of a taken email, changepsw's old password); 0 disables (TILEDESK_LOGIN_FAILURE_LIMIT)")
 	fs.StringVar(&failIPLimit, "login-failure-ip-limit", env.str("TILEDESK_LOGIN_FAILURE_IP_LIMIT", "50/10m"),
 		"failed password checks per client address, on accounts it is not known to; 0 disables (TILEDESK_LOGIN_FAILURE_IP_LIMIT)")
 	fs.StringVar(&mailLimit, "mail-rate-limit", env.str("TILEDESK_MAIL_RATE_LIMIT", "5/1h"),
