@@ -40,11 +40,16 @@ const (
 	EventMessageCreate       = "message.create"
 )
 
-// Event is a row of the outbox: written in the same transaction as the change it describes, so that
-// the events of exactly the committed changes exist. Payload is the changed object as the store saw it.
+// Event is an entry of a project's event log: written in the same transaction as the change it
+// describes, so that the events of exactly the committed changes exist. Payload is the changed object
+// as the store saw it.
 type Event struct {
 	ID        string
 	ProjectID string // "" for events outside any project (user.signup)
+	// Seq numbers the project's events from 1 in the order readers observe them: a reader that has
+	// seen N never later finds an event below N. 0 until the event is numbered (PostgreSQL numbers
+	// events just after their commit; see EventStore.EventsAfter).
+	Seq       int64
 	Name      string
 	ObjectID  string
 	Payload   json.RawMessage
@@ -58,8 +63,25 @@ type EventFilter struct {
 	Limit   int
 }
 
-// EventStore reads the outbox.
+// EventStore reads the event log.
 type EventStore interface {
-	// FindEvents lists events of a project (or, for projectID "", of no project), oldest first.
+	// FindEvents lists events of a project (or, for projectID "", of no project), oldest first,
+	// numbered or not.
 	FindEvents(ctx context.Context, projectID string, f EventFilter) ([]*Event, error)
+	// EventsAfter lists the project's numbered events with Seq > after, in Seq order, at most
+	// limit (1 to MaxEventPage). Events are numbered without gaps, so a reader that resumes after
+	// the last Seq it saw misses nothing, unless retention removed it first (see OldestEventSeq).
+	EventsAfter(ctx context.Context, projectID string, after int64, limit int) ([]*Event, error)
+	// LastEventSeq is the Seq of the project's newest numbered event, kept or already pruned (0
+	// when the project never had one).
+	LastEventSeq(ctx context.Context, projectID string) (int64, error)
+	// OldestEventSeq is the Seq of the project's oldest event still kept (0 when there is none), so
+	// that a reader resuming before it learns that retention removed what it missed.
+	OldestEventSeq(ctx context.Context, projectID string) (int64, error)
+	// PruneEvents deletes at most batch events created before cutoff, oldest first, and returns how
+	// many it deleted. Numbering goes on from LastEventSeq whatever was pruned.
+	PruneEvents(ctx context.Context, cutoff time.Time, batch int) (int, error)
 }
+
+// MaxEventPage bounds one read of the event log.
+const MaxEventPage = 1000

@@ -50,6 +50,8 @@ type config struct {
 	smtpURL   string
 	mailFrom  string
 	publicURL string // "" until resolved (see resolvePublicURL)
+
+	events eventConfig
 }
 
 // listFlag is a flag that may be repeated; its environment twin separates values with sep.
@@ -94,6 +96,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 		budgetFlags(fs, env.str),
 		checkMailConfig,
 		networkFlags(fs, env, &cfg),
+		eventFlags(fs, env, &cfg),
 		checkLogAndSecret,
 	}
 	mailFlags(fs, env, &cfg)

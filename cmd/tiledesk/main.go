@@ -145,11 +145,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		scheme = "https://"
 	}
 	publicURL := publicURLFor(cfg, scheme, ln.Addr())
+	bus, stopEventLog := startEventLog(store, cfg.events, log)
+	defer stopEventLog()
 	handler := api.New(api.Config{Store: storecache.New(store, cfg.cacheTTL), ViewStore: store, Tokens: tokens, Logger: log, Version: buildVersion(), MaxBodyBytes: cfg.maxBody,
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
 		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry,
 		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store),
-		Mailer: mailer, PublicURL: publicURL, LinkKey: key, Now: now})
+		Mailer: mailer, PublicURL: publicURL, LinkKey: key, Now: now, Events: bus})
 	defer handler.Close() // after serving has stopped, before the store closes: background readings end
 	for pattern := range cfg.limits.Routes {
 		if !slices.Contains(handler.Routes(), pattern) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
+	"github.com/tiledesk-go/tiledesk/internal/eventbus"
 	"github.com/tiledesk-go/tiledesk/internal/views"
 )
 
@@ -58,6 +59,11 @@ type Config struct {
 	// (see readGate). 0 runs every read at once.
 	MaxActiveReads int
 
+	// Events announces the growth of the projects' event logs in this process (the feed's long
+	// polls wait on it); nil makes a private one, which only this process's writes move when the
+	// store announces to it.
+	Events *eventbus.Bus
+
 	// Mailer sends address verifications, password resets and invitations; nil writes them (with
 	// their links) to the log.
 	Mailer tiledesk.Mailer
@@ -93,6 +99,7 @@ type Server struct {
 	views            *views.Views     // the reads of leads and conversations, and what they keep
 	reads            *readGate        // nil: reads are not gated
 	sizes            *views.SizeHints // the rows' sizes of lists and exports, to read about what fits
+	events           *eventbus.Bus
 	mailer           tiledesk.Mailer
 	links            *auth.Links
 	publicURL        string
@@ -157,6 +164,9 @@ func New(cfg Config) *Server {
 		Sizes: s.sizes, Log: s.log})
 	s.reads = newReadGate(cfg.MaxActiveReads)
 	s.mailer, s.links, s.publicURL = mailSetup(cfg, s.log)
+	if s.events = cfg.Events; s.events == nil {
+		s.events = eventbus.New()
+	}
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {
 		ttl = 5 * time.Minute

@@ -124,7 +124,11 @@ func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error)
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(dsn), err)
 	}
-	return sqlstore.New(Dialect{}, db, db, Redact(dsn), opt.Now), nil
+	s := sqlstore.New(Dialect{}, db, db, Redact(dsn), opt.Now)
+	relay := newEventRelay(db, cfg.Copy(), s)
+	s.SetEventRelay(relay)
+	s.OnClose(relay.Stop)
+	return s, nil
 }
 
 // Redact hides the password of a database URL, for logs.

@@ -282,6 +282,7 @@ func TestSearchIndexUpgrade(t *testing.T) {
 			INSERT INTO requests_fts (requests_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text);
 			INSERT INTO requests_fts (rowid, search_text) VALUES (new.seq, new.search_text);
 		END;
+		`+undoEventLog+`
 		DELETE FROM schema_migrations WHERE version >= 7`); err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +535,7 @@ func TestEmailKeyUpgrade(t *testing.T) {
 	s := open(t, path).(*sqlstore.Store)
 	storetest.EmailKeyUpgrade(t, s, func(stmts ...string) {
 		// Undo what the later migrations did too, so that they can run again.
-		for _, q := range append(stmts, `ALTER TABLE users DROP COLUMN token_generation`,
+		for _, q := range append(stmts, `ALTER TABLE users DROP COLUMN token_generation`, undoEventLog,
 			`DELETE FROM schema_migrations WHERE version >= 9`) {
 			if _, err := s.WriteDB().Exec(q); err != nil {
 				t.Fatal(err)
@@ -545,3 +546,7 @@ func TestEmailKeyUpgrade(t *testing.T) {
 		}
 	}, func() tiledesk.Store { return open(t, path) })
 }
+
+// undoEventLog undoes migration 0012, for the tests that run older migrations again.
+const undoEventLog = `DROP INDEX events_by_seq; DROP INDEX events_by_age; DROP TABLE event_seqs;
+	ALTER TABLE events DROP COLUMN seq;`

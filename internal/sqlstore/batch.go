@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/tiledesk-go/tiledesk"
 )
 
 // batcher is group commit for an engine with one writer (SQLite): the write transactions that
@@ -112,6 +114,7 @@ func (b *batcher) commit(batch []*batchOp) {
 	ctx := context.Background()
 	results := make([]error, len(batch))
 	var unprepared []string
+	var events []*tiledesk.Event // of the writes that succeeded, in order
 	finish := func(commitErr error) {
 		for i, op := range batch {
 			if commitErr != nil && results[i] == nil {
@@ -157,6 +160,8 @@ func (b *batcher) commit(batch []*batchOp) {
 				return
 			}
 			results[i] = err
+		} else {
+			events = append(events, t.events...)
 		}
 		if _, err := sqlTx.ExecContext(ctx, `RELEASE SAVEPOINT write_op`); err != nil {
 			_ = sqlTx.Rollback()
@@ -170,6 +175,7 @@ func (b *batcher) commit(batch []*batchOp) {
 		finish(fmt.Errorf("commit: %w", err))
 		return
 	}
+	b.s.eventsCommitted(events) // before the writers hear of it, as the commit count
 	finish(nil)
 }
 

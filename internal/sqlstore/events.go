@@ -3,19 +3,99 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 )
+
+// EventRelay numbers events where writers do not number their own (PostgreSQL: see
+// SetEventRelay), and tells the store of every process which projects' logs grew.
+type EventRelay interface {
+	// Start begins the relay's work once the schema is current (Migrate calls it).
+	Start(ctx context.Context) error
+	// Kick says that a transaction with events has committed in this process.
+	Kick()
+}
+
+// SetEventRelay makes the store leave the events it writes unnumbered, for relay to number after
+// their commit. Call it before the first write. Without a relay (SQLite, one writer) every
+// transaction numbers its own events, from its project's row of event_seqs, and the store
+// announces them itself once committed.
+func (s *Store) SetEventRelay(relay EventRelay) { s.relay = relay }
+
+// OnEvents sets the function told, after each commit in this process (and, through the relay, in
+// every process), the highest Seq of each project whose log grew. It must not block.
+func (s *Store) OnEvents(announce func(projectID string, seq int64)) { s.announce.Store(&announce) }
+
+// Announce hands a project's new last Seq to the OnEvents function (the relay calls it).
+func (s *Store) Announce(projectID string, seq int64) {
+	if fn := s.announce.Load(); fn != nil {
+		(*fn)(projectID, seq)
+	}
+}
+
+// eventsCommitted tells the readers of the log that the events of committed transactions exist.
+func (s *Store) eventsCommitted(events []*tiledesk.Event) {
+	if len(events) == 0 {
+		return
+	}
+	if s.relay != nil {
+		s.relay.Kick()
+		return
+	}
+	for i, ev := range events {
+		// One announcement per project, with its highest Seq: events of a transaction come in
+		// Seq order per project.
+		if i+1 < len(events) && events[i+1].ProjectID == ev.ProjectID {
+			continue
+		}
+		s.Announce(ev.ProjectID, ev.Seq)
+	}
+}
+
+// event appends an event to the log in this transaction. A payload already encoded
+// (json.RawMessage) is stored as it is: encoding outside the transaction keeps the work off the
+// single SQLite writer.
+func (t *tx) event(ctx context.Context, projectID, name, objectID string, payload any) error {
+	raw, ok := payload.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(payload); err != nil {
+			return fmt.Errorf("encode %s event: %w", name, err)
+		}
+	}
+	ev := &tiledesk.Event{ID: tiledesk.NewIDAt(t.now), ProjectID: projectID, Name: name, ObjectID: objectID,
+		Payload: raw, CreatedAt: t.now}
+	var seq any // NULL: the relay numbers it after the commit
+	if t.s.relay == nil {
+		if err := t.queryRow(ctx, `INSERT INTO event_seqs (id_project, last_seq) VALUES ($1, 1)
+			ON CONFLICT (id_project) DO UPDATE SET last_seq = event_seqs.last_seq + 1 RETURNING last_seq`,
+			projectID).Scan(&ev.Seq); err != nil {
+			return fmt.Errorf("number %s event: %w", name, err)
+		}
+		seq = ev.Seq
+	}
+	if _, err := t.exec(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at, seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, ev.ProjectID, ev.ID, ev.Name, ev.ObjectID, string(raw), ms(ev.CreatedAt), seq); err != nil {
+		return fmt.Errorf("insert %s event: %w", name, err)
+	}
+	t.events = append(t.events, ev)
+	return nil
+}
+
+const eventColumns = `id_project, id, name, object_id, payload, created_at, seq`
 
 func scanEvent(row scanner) (*tiledesk.Event, error) {
 	var ev tiledesk.Event
 	var objectID, payload sql.NullString
 	var created int64
-	if err := row.Scan(&ev.ProjectID, &ev.ID, &ev.Name, &objectID, &payload, &created); err != nil {
+	var seq sql.NullInt64
+	if err := row.Scan(&ev.ProjectID, &ev.ID, &ev.Name, &objectID, &payload, &created, &seq); err != nil {
 		return nil, err
 	}
-	ev.ObjectID, ev.CreatedAt = objectID.String, fromMS(created)
+	ev.ObjectID, ev.CreatedAt, ev.Seq = objectID.String, fromMS(created), seq.Int64
 	if payload.Valid {
 		ev.Payload = []byte(payload.String)
 	}
@@ -25,14 +105,89 @@ func scanEvent(row scanner) (*tiledesk.Event, error) {
 // FindEvents lists a project's events, oldest first.
 func (s *Store) FindEvents(ctx context.Context, projectID string, f tiledesk.EventFilter) ([]*tiledesk.Event, error) {
 	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
+	if limit <= 0 || limit > tiledesk.MaxEventPage {
+		limit = tiledesk.MaxEventPage
 	}
-	rows, err := s.query(ctx, `SELECT id_project, id, name, object_id, payload, created_at FROM events
+	rows, err := s.query(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE id_project = $1 AND (CAST($2 AS TEXT) = '' OR name = $2) AND id > $3 ORDER BY id LIMIT $4`,
 		projectID, f.Name, f.AfterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("find events: %w", err)
 	}
 	return collect(rows, scanEvent)
+}
+
+// EventsAfter lists the project's numbered events after a Seq.
+func (s *Store) EventsAfter(ctx context.Context, projectID string, after int64, limit int) ([]*tiledesk.Event, error) {
+	if limit <= 0 || limit > tiledesk.MaxEventPage {
+		limit = tiledesk.MaxEventPage
+	}
+	rows, err := s.query(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE id_project = $1 AND seq > $2 ORDER BY seq LIMIT $3`, projectID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events after %d: %w", after, err)
+	}
+	return collect(rows, scanEvent)
+}
+
+// LastEventSeq reads the project's counter, which pruning leaves alone.
+func (s *Store) LastEventSeq(ctx context.Context, projectID string) (int64, error) {
+	var seq int64
+	err := s.queryRow(ctx, `SELECT last_seq FROM event_seqs WHERE id_project = $1`, projectID).Scan(&seq)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("last event: %w", err)
+	}
+	return seq, nil
+}
+
+// OldestEventSeq reads the lowest Seq still kept.
+func (s *Store) OldestEventSeq(ctx context.Context, projectID string) (int64, error) {
+	var seq sql.NullInt64
+	if err := s.queryRow(ctx, `SELECT MIN(seq) FROM events WHERE id_project = $1`, projectID).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("oldest event: %w", err)
+	}
+	return seq.Int64, nil
+}
+
+// PruneEvents deletes a bounded batch of the events created before cutoff, each batch a write
+// transaction of its own so that writers wait for none longer than one batch. Unnumbered events
+// are left to their numbering, whatever their age.
+func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, batch int) (int, error) {
+	if batch <= 0 {
+		batch = 1000
+	}
+	var n int64
+	err := s.inTx(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `DELETE FROM events WHERE (id_project, id) IN (
+			SELECT id_project, id FROM events WHERE created_at < $1 AND seq IS NOT NULL ORDER BY created_at LIMIT $2)`,
+			ms(cutoff), batch)
+		if err != nil {
+			return fmt.Errorf("prune events: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// PruneEventsUntil deletes the events created before now()-retention in batches, pausing between
+// them, until none is left or ctx ends; it logs through report how many it deleted.
+func (s *Store) PruneEventsUntil(ctx context.Context, retention time.Duration, batch int, pause time.Duration) (int, error) {
+	cutoff := s.now().Add(-retention)
+	total := 0
+	for {
+		n, err := s.PruneEvents(ctx, cutoff, batch)
+		total += n
+		if err != nil || n < batch {
+			return total, err
+		}
+		select {
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-time.After(pause):
+		}
+	}
 }

@@ -106,6 +106,9 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 		}
 	}
 	s.committed() // migrations write outside inTx
+	if s.relay != nil {
+		return s.relay.Start(ctx)
+	}
 	return nil
 }
 

@@ -81,6 +81,9 @@ type Store struct {
 	commits   atomic.Int64
 	handedOut atomic.Bool
 	clocks    sync.Map
+
+	relay    EventRelay                                        // nil: transactions number their own events
+	announce atomic.Pointer[func(projectID string, seq int64)] // see OnEvents
 }
 
 // keptValue is an answer read while commits read at.
@@ -366,26 +369,6 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	return t.Tx.QueryContext(ctx, q, args...)
 }
 
-// event appends an outbox row in this transaction. A payload already encoded (json.RawMessage) is
-// stored as it is: encoding outside the transaction keeps the work off the single SQLite writer.
-func (t *tx) event(ctx context.Context, projectID, name, objectID string, payload any) error {
-	raw, ok := payload.(json.RawMessage)
-	if !ok {
-		var err error
-		if raw, err = json.Marshal(payload); err != nil {
-			return fmt.Errorf("encode %s event: %w", name, err)
-		}
-	}
-	ev := &tiledesk.Event{ID: tiledesk.NewIDAt(t.now), ProjectID: projectID, Name: name, ObjectID: objectID,
-		Payload: raw, CreatedAt: t.now}
-	if _, err := t.exec(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, ev.ProjectID, ev.ID, ev.Name, ev.ObjectID, string(raw), ms(ev.CreatedAt)); err != nil {
-		return fmt.Errorf("insert %s event: %w", name, err)
-	}
-	t.events = append(t.events, ev)
-	return nil
-}
-
 // inTx runs fn in a write transaction and commits when it returns nil. With a single writer the
 // transaction may be a savepoint of a batch committed together with others (see batcher).
 func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
@@ -411,6 +394,7 @@ func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.eventsCommitted(t.events)
 	return nil
 }
 

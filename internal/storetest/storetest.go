@@ -45,12 +45,14 @@ func Run(t *testing.T, newStore NewStore) {
 	tests = append(tests, ownerTests...)
 	tests = append(tests, sessionTests...)
 	tests = append(tests, growthTests...)
+	tests = append(tests, eventLogTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, newStore(t, nil))
 		})
 	}
 	t.Run("StampsFromItsClock", func(t *testing.T) { testStampsFromItsClock(t, newStore) })
+	t.Run("EventLogPruning", func(t *testing.T) { testEventLogPruning(t, newStore) })
 }
 
 // viewStore is s as the views read it: every engine's store keeps what the views check their

@@ -1,0 +1,111 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// The event log keeps each changed object as the store saw it (the domain types' JSON); its readers
+// (the feed, the websocket, webhooks) hand it out in the original's shapes, rendered here.
+
+// eventSubject is the decoded payload of an event: the object it is about, one of these set.
+type eventSubject struct {
+	Request     *tiledesk.Request
+	Message     *tiledesk.Message
+	Lead        *tiledesk.Lead
+	Department  *tiledesk.Department
+	ProjectUser *tiledesk.ProjectUser
+	Project     *tiledesk.Project
+	Other       json.RawMessage // an event of a kind without a domain type here: passed as stored
+}
+
+// eventKind is the family of an event name: "request", "message", "lead", ...
+func eventKind(name string) string {
+	kind, _, _ := strings.Cut(name, ".")
+	if kind == "projectuser" { // the original's spelling of projectuser.create
+		return "project_user"
+	}
+	return kind
+}
+
+// decodeEvent reads an event's payload into its domain type.
+func decodeEvent(ev *tiledesk.Event) (*eventSubject, error) {
+	var s eventSubject
+	var err error
+	switch eventKind(ev.Name) {
+	case "request":
+		s.Request = new(tiledesk.Request)
+		err = json.Unmarshal(ev.Payload, s.Request)
+	case "message":
+		s.Message = new(tiledesk.Message)
+		err = json.Unmarshal(ev.Payload, s.Message)
+	case "lead":
+		s.Lead = new(tiledesk.Lead)
+		err = json.Unmarshal(ev.Payload, s.Lead)
+	case "department":
+		s.Department = new(tiledesk.Department)
+		err = json.Unmarshal(ev.Payload, s.Department)
+	case "project_user":
+		s.ProjectUser = new(tiledesk.ProjectUser)
+		err = json.Unmarshal(ev.Payload, s.ProjectUser)
+	case "project":
+		s.Project = new(tiledesk.Project)
+		err = json.Unmarshal(ev.Payload, s.Project)
+	default:
+		s.Other = ev.Payload
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode %s event %s: %w", ev.Name, ev.ID, err)
+	}
+	return &s, nil
+}
+
+// wire renders the subject in the original's shape for the full (agent, admin, webhook) view.
+func (s *eventSubject) wire(now time.Time) any {
+	switch {
+	case s.Request != nil:
+		return toRequest(s.Request)
+	case s.Message != nil:
+		return toMessage(s.Message)
+	case s.Lead != nil:
+		return toLead(s.Lead)
+	case s.Department != nil:
+		return toDepartment(s.Department)
+	case s.ProjectUser != nil:
+		pu := *s.ProjectUser
+		pu.User = nil
+		return toProjectUser(&pu, nil)
+	case s.Project != nil:
+		return toProject(s.Project, now)
+	}
+	return s.Other
+}
+
+// visitorWire renders the subject as a visitor sees it (no internal notes or attributes); nil
+// when a visitor sees nothing of it.
+func (s *eventSubject) visitorWire() any {
+	switch {
+	case s.Request != nil:
+		return toVisitorRequest(s.Request, true)
+	case s.Message != nil:
+		if m := toVisitorMessage(s.Message); m != nil {
+			return m
+		}
+	}
+	return nil
+}
+
+// requestID is the request_id of the conversation the subject belongs to ("" for none).
+func (s *eventSubject) requestID() string {
+	switch {
+	case s.Request != nil:
+		return s.Request.RequestID
+	case s.Message != nil:
+		return s.Message.Recipient
+	}
+	return ""
+}
