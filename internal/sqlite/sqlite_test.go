@@ -282,7 +282,7 @@ func TestSearchIndexUpgrade(t *testing.T) {
 			INSERT INTO requests_fts (requests_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text);
 			INSERT INTO requests_fts (rowid, search_text) VALUES (new.seq, new.search_text);
 		END;
-		`+undoEventLog+`
+		` + undoEventLog + `
 		DELETE FROM schema_migrations WHERE version >= 7`); err != nil {
 		t.Fatal(err)
 	}
