@@ -72,14 +72,14 @@ type EventStore interface {
 	// limit (1 to MaxEventPage). Events are numbered without gaps, so a reader that resumes after
 	// the last Seq it saw misses nothing, unless retention removed it first (see OldestEventSeq).
 	EventsAfter(ctx context.Context, projectID string, after int64, limit int) ([]*Event, error)
-	// LastEventSeq is the Seq of the project's newest numbered event, kept or already pruned (0
-	// when the project never had one).
+	// LastEventSeq is the Seq of the project's newest numbered event (0 when it has none); pruning
+	// keeps each project's newest event.
 	LastEventSeq(ctx context.Context, projectID string) (int64, error)
 	// OldestEventSeq is the Seq of the project's oldest event still kept (0 when there is none), so
 	// that a reader resuming before it learns that retention removed what it missed.
 	OldestEventSeq(ctx context.Context, projectID string) (int64, error)
 	// PruneEvents deletes at most batch events created before cutoff, oldest first, and returns how
-	// many it deleted. Numbering goes on from LastEventSeq whatever was pruned.
+	// many it deleted. It keeps each project's newest event, from which numbering goes on.
 	PruneEvents(ctx context.Context, cutoff time.Time, batch int) (int, error)
 }
 

@@ -186,26 +186,21 @@ func (r *eventRelay) turn(ctx context.Context) (more, waiting bool, err error) {
 // number gives the batch's events their numbers, per project in batch order, and returns each
 // project's new last number.
 func (r *eventRelay) number(ctx context.Context, tx *sql.Tx, batch []unnumbered) (map[string]int64, error) {
-	counts := map[string]int64{}
 	var projects []string
+	listed := map[string]bool{}
 	for _, u := range batch {
-		if counts[u.project] == 0 {
+		if !listed[u.project] {
+			listed[u.project] = true
 			projects = append(projects, u.project)
 		}
-		counts[u.project]++
 	}
-	adds := make([]int64, len(projects))
-	for i, p := range projects {
-		adds[i] = counts[p]
-	}
-	rows, err := tx.QueryContext(ctx, `INSERT INTO event_seqs (id_project, last_seq)
-		SELECT * FROM unnest($1::text[], $2::bigint[])
-		ON CONFLICT (id_project) DO UPDATE SET last_seq = event_seqs.last_seq + EXCLUDED.last_seq
-		RETURNING id_project, last_seq`, projects, adds)
+	// The project's highest number: only a turn, holding the lock, numbers events.
+	rows, err := tx.QueryContext(ctx, `SELECT p, COALESCE((SELECT MAX(seq) FROM events WHERE id_project = p), 0)
+		FROM unnest($1::text[]) AS p`, projects)
 	if err != nil {
-		return nil, fmt.Errorf("count events: %w", err)
+		return nil, fmt.Errorf("last numbers: %w", err)
 	}
-	last := map[string]int64{}
+	next := map[string]int64{}
 	for rows.Next() {
 		var p string
 		var seq int64
@@ -213,20 +208,20 @@ func (r *eventRelay) number(ctx context.Context, tx *sql.Tx, batch []unnumbered)
 			rows.Close()
 			return nil, err
 		}
-		last[p] = seq
+		next[p] = seq + 1
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	next := map[string]int64{}
-	for p, seq := range last {
-		next[p] = seq - counts[p] + 1
-	}
 	ps, ids, seqs := make([]string, len(batch)), make([]string, len(batch)), make([]int64, len(batch))
 	for i, u := range batch {
 		ps[i], ids[i], seqs[i] = u.project, u.id, next[u.project]
 		next[u.project]++
+	}
+	last := map[string]int64{}
+	for p, n := range next {
+		last[p] = n - 1
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE events SET seq = v.seq
 		FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(p, i, seq)
@@ -289,7 +284,7 @@ func (r *eventRelay) listen(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, `LISTEN `+r.channel); err != nil {
 		return err
 	}
-	rows, err := conn.Query(ctx, `SELECT id_project, last_seq FROM event_seqs`)
+	rows, err := conn.Query(ctx, `SELECT id_project, MAX(seq) FROM events WHERE seq IS NOT NULL GROUP BY id_project`)
 	if err != nil {
 		return err
 	}

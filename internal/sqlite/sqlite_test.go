@@ -548,5 +548,5 @@ func TestEmailKeyUpgrade(t *testing.T) {
 }
 
 // undoEventLog undoes migration 0012, for the tests that run older migrations again.
-const undoEventLog = `DROP INDEX events_by_seq; DROP INDEX events_by_age; DROP TABLE event_seqs;
+const undoEventLog = `DROP INDEX events_by_seq; DROP INDEX events_by_age;
 	ALTER TABLE events DROP COLUMN seq;`

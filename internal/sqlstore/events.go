@@ -21,8 +21,8 @@ type EventRelay interface {
 
 // SetEventRelay makes the store leave the events it writes unnumbered, for relay to number after
 // their commit. Call it before the first write. Without a relay (SQLite, one writer) every
-// transaction numbers its own events, from its project's row of event_seqs, and the store
-// announces them itself once committed.
+// transaction numbers its own events after its project's highest number, and the store announces
+// them itself once committed.
 func (s *Store) SetEventRelay(relay EventRelay) { s.relay = relay }
 
 // OnEvents sets the function told, after each commit in this process (and, through the relay, in
@@ -59,6 +59,9 @@ func (s *Store) eventsCommitted(events []*tiledesk.Event) {
 // (json.RawMessage) is stored as it is: encoding outside the transaction keeps the work off the
 // single SQLite writer.
 func (t *tx) event(ctx context.Context, projectID, name, objectID string, payload any) error {
+	if t.s.eventLogOff {
+		return nil
+	}
 	raw, ok := payload.(json.RawMessage)
 	if !ok {
 		var err error
@@ -68,17 +71,14 @@ func (t *tx) event(ctx context.Context, projectID, name, objectID string, payloa
 	}
 	ev := &tiledesk.Event{ID: tiledesk.NewIDAt(t.now), ProjectID: projectID, Name: name, ObjectID: objectID,
 		Payload: raw, CreatedAt: t.now}
-	var seq any // NULL: the relay numbers it after the commit
 	if t.s.relay == nil {
-		if err := t.queryRow(ctx, `INSERT INTO event_seqs (id_project, last_seq) VALUES ($1, 1)
-			ON CONFLICT (id_project) DO UPDATE SET last_seq = event_seqs.last_seq + 1 RETURNING last_seq`,
-			projectID).Scan(&ev.Seq); err != nil {
-			return fmt.Errorf("number %s event: %w", name, err)
+		if err := t.queryRow(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at, seq)
+			VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE id_project = $1)) RETURNING seq`,
+			ev.ProjectID, ev.ID, ev.Name, ev.ObjectID, string(raw), ms(ev.CreatedAt)).Scan(&ev.Seq); err != nil {
+			return fmt.Errorf("insert %s event: %w", name, err)
 		}
-		seq = ev.Seq
-	}
-	if _, err := t.exec(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at, seq)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, ev.ProjectID, ev.ID, ev.Name, ev.ObjectID, string(raw), ms(ev.CreatedAt), seq); err != nil {
+	} else if _, err := t.exec(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, ev.ProjectID, ev.ID, ev.Name, ev.ObjectID, string(raw), ms(ev.CreatedAt)); err != nil {
 		return fmt.Errorf("insert %s event: %w", name, err)
 	}
 	t.events = append(t.events, ev)
@@ -130,17 +130,13 @@ func (s *Store) EventsAfter(ctx context.Context, projectID string, after int64, 
 	return collect(rows, scanEvent)
 }
 
-// LastEventSeq reads the project's counter, which pruning leaves alone.
+// LastEventSeq reads the project's highest number, which pruning keeps.
 func (s *Store) LastEventSeq(ctx context.Context, projectID string) (int64, error) {
-	var seq int64
-	err := s.queryRow(ctx, `SELECT last_seq FROM event_seqs WHERE id_project = $1`, projectID).Scan(&seq)
-	if err == sql.ErrNoRows {
-		return 0, nil
-	}
-	if err != nil {
+	var seq sql.NullInt64
+	if err := s.queryRow(ctx, `SELECT MAX(seq) FROM events WHERE id_project = $1`, projectID).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("last event: %w", err)
 	}
-	return seq, nil
+	return seq.Int64, nil
 }
 
 // OldestEventSeq reads the lowest Seq still kept.
@@ -154,7 +150,8 @@ func (s *Store) OldestEventSeq(ctx context.Context, projectID string) (int64, er
 
 // PruneEvents deletes a bounded batch of the events created before cutoff, each batch a write
 // transaction of its own so that writers wait for none longer than one batch. Unnumbered events
-// are left to their numbering, whatever their age.
+// are left to their numbering, and each project's newest event is kept, whatever their age: the
+// next event is numbered after it.
 func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		batch = 1000
@@ -162,7 +159,9 @@ func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, batch int) (i
 	var n int64
 	err := s.inTx(ctx, func(t *tx) error {
 		res, err := t.exec(ctx, `DELETE FROM events WHERE (id_project, id) IN (
-			SELECT id_project, id FROM events WHERE created_at < $1 AND seq IS NOT NULL ORDER BY created_at LIMIT $2)`,
+			SELECT id_project, id FROM events AS e WHERE created_at < $1 AND seq IS NOT NULL
+				AND seq < (SELECT MAX(seq) FROM events AS m WHERE m.id_project = e.id_project)
+			ORDER BY created_at LIMIT $2)`,
 			ms(cutoff), batch)
 		if err != nil {
 			return fmt.Errorf("prune events: %w", err)

@@ -47,3 +47,7 @@ func (s *Store) TextMatchesForTest(ctx context.Context, table, projectID, text s
 		s.dialect.TextQuery(projectID, words)).Scan(&n)
 	return n, err
 }
+
+// SetEventLogOffForTest stops the store writing events, so that a benchmark can price the log
+// against the same writes without it.
+func (s *Store) SetEventLogOffForTest(off bool) { s.eventLogOff = off }

@@ -82,8 +82,9 @@ type Store struct {
 	handedOut atomic.Bool
 	clocks    sync.Map
 
-	relay    EventRelay                                        // nil: transactions number their own events
-	announce atomic.Pointer[func(projectID string, seq int64)] // see OnEvents
+	eventLogOff bool                                              // only the benchmark pricing the log sets it (export_test.go)
+	relay       EventRelay                                        // nil: transactions number their own events
+	announce    atomic.Pointer[func(projectID string, seq int64)] // see OnEvents
 }
 
 // keptValue is an answer read while commits read at.

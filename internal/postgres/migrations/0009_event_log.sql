@@ -13,11 +13,6 @@ UPDATE events SET seq = n.rn
 FROM (SELECT id_project, id, row_number() OVER (PARTITION BY id_project ORDER BY id) AS rn FROM events) AS n
 WHERE n.id_project = events.id_project AND n.id = events.id;
 ALTER TABLE events ALTER COLUMN tx SET DEFAULT pg_current_xact_id();
-CREATE TABLE event_seqs (
-	id_project TEXT PRIMARY KEY,
-	last_seq   BIGINT NOT NULL
-);
-INSERT INTO event_seqs (id_project, last_seq) SELECT id_project, MAX(seq) FROM events GROUP BY id_project;
 CREATE UNIQUE INDEX events_by_seq ON events (id_project, seq);
 CREATE INDEX events_unnumbered ON events (tx, pos) WHERE seq IS NULL;
 CREATE INDEX events_by_age ON events (created_at);
