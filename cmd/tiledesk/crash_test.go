@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/storetest"
 	"github.com/tiledesk-go/tiledesk/internal/pgtest"
 )
 
@@ -264,6 +265,49 @@ func crashTest(t *testing.T, args []string, open func(*testing.T) tiledesk.Store
 	srv.kill(t)
 	s := open(t)
 	checkStore(t, s, l)
+	checkEventNumbers(t, s, l.pids)
+}
+
+// checkEventNumbers checks that every event the crashes left is numbered, 1 to N without a gap:
+// on PostgreSQL the numbering after a commit was cut short by the kills, and is done by the relay
+// of whichever process opens the database next.
+func checkEventNumbers(t *testing.T, s tiledesk.Store, pids []string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, pid := range pids {
+		total := 0
+		for after := ""; ; {
+			evs, err := s.FindEvents(ctx, pid, tiledesk.EventFilter{AfterID: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += len(evs)
+			if len(evs) < tiledesk.MaxEventPage {
+				break
+			}
+			after = evs[len(evs)-1].ID
+		}
+		last := storetest.WaitNumbered(t, s, pid, int64(total))
+		var seen int64
+		for seen < last {
+			evs, err := s.EventsAfter(ctx, pid, seen, tiledesk.MaxEventPage)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range evs {
+				if ev.Seq != seen+1 {
+					t.Fatalf("project %s: after event %d comes %d", pid, seen, ev.Seq)
+				}
+				seen = ev.Seq
+			}
+			if len(evs) == 0 {
+				t.Fatalf("project %s: numbered up to %d, but nothing after %d", pid, last, seen)
+			}
+		}
+		if last != int64(total) {
+			t.Fatalf("project %s: %d events, numbered up to %d", pid, total, last)
+		}
+	}
 }
 
 // checkWrites checks through the API, on the restarted server, what needs a live server: retrying an
