@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
-	"github.com/tiledesk-go/tiledesk/internal/storetest"
 	"github.com/tiledesk-go/tiledesk/internal/pgtest"
+	"github.com/tiledesk-go/tiledesk/internal/storetest"
 )
 
 // The crash durability torture test runs the real server as a child process (this test binary,
