@@ -25,6 +25,7 @@ import (
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
+	"github.com/tiledesk-go/tiledesk/internal/eventbus"
 	"github.com/tiledesk-go/tiledesk/internal/pgtest"
 	"github.com/tiledesk-go/tiledesk/internal/postgres"
 	"github.com/tiledesk-go/tiledesk/internal/sqlite"
@@ -121,7 +122,8 @@ func newEnvOn(t *testing.T, engine string, adjust func(*Config)) *testEnv {
 	mails := &mailbox{}
 	cfg := Config{Store: cachedStore, ViewStore: store, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxBodyBytes: 64 << 10, PasswordCost: bcrypt.MinCost, Mailer: mails, PublicURL: "https://desk.example.com",
-		LinkKey: []byte("test link key of sufficient length"), Now: clock.Now}
+		LinkKey: []byte("test link key of sufficient length"), Now: clock.Now, Events: eventbus.New()}
+	store.OnEvents(cfg.Events.Advance) // as cmd/tiledesk wires them
 	if adjust != nil {
 		adjust(&cfg)
 	}
