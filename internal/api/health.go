@@ -71,8 +71,8 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 }
 
 // BeginShutdown makes /readyz answer 503 from now on, so that load balancers stop sending requests
-// while in-flight ones finish.
-func (s *Server) BeginShutdown() { s.draining.Store(true) }
+// while in-flight ones finish, and answers the feed's waiting polls at once.
+func (s *Server) BeginShutdown() { s.draining.Store(true); s.stop() }
 
 // SetMaintenance switches maintenance mode: API calls answer 503 with Retry-After while health,
 // readiness and metrics keep answering.

@@ -127,6 +127,7 @@ var matrix = map[string]policy{
 	"GET /{pid}/requests/{rid}/messages":                      {allow: tiledesk.RoleAgent, requester: true},
 	"GET /{pid}/requests/{rid}/messages/csv":                  {allow: tiledesk.RoleAgent, requester: true},
 	"GET /{pid}/requests/{rid}/messages/{mid}":                {allow: tiledesk.RoleAgent, requester: true},
+	"GET /{pid}/events/feed":                                  {allow: tiledesk.RoleAgent},
 }
 
 func fixed(v any) func(*world, *credential) any { return func(*world, *credential) any { return v } }

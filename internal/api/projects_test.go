@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -17,7 +18,7 @@ func TestProjectCreateAndList(t *testing.T) {
 	if p["name"] != "Sample Project" || p["createdBy"] != a.id || p["id"] != pid || p["trialDaysLeft"] != -14.0 {
 		t.Fatalf("project = %v", p)
 	}
-	if ev := e.events(pid); len(ev) != 1 || ev[0] != tiledesk.EventProjectCreate {
+	if ev := strings.Join(e.events(pid), " "); ev != tiledesk.EventProjectCreate+" "+tiledesk.EventProjectUserCreate+" "+tiledesk.EventDepartmentCreate {
 		t.Fatalf("events = %v", ev)
 	}
 

@@ -96,6 +96,12 @@ func (s *Server) routes() {
 	s.handle(p, "GET /{pid}/requests/{rid}/messages/csv", anyMember, s.handleMessageCSV)
 	s.handle(p, "GET /{pid}/requests/{rid}/messages/{mid}", anyMember, s.handleMessageGet)
 
+	s.moreRoutes()
+}
+
+// moreRoutes goes on with the project routes (one function would be too long to read).
+func (s *Server) moreRoutes() {
+	p := s.project
 	s.handle(p, "GET /{pid}/departments", public, s.handleDepartmentList)
 	s.handle(p, "GET /{pid}/departments/allstatus", member(tiledesk.RoleAgent), s.handleDepartmentListAll)
 	s.handle(p, "GET /{pid}/departments/{id}", public, s.handleDepartmentGet)
@@ -103,4 +109,6 @@ func (s *Server) routes() {
 	s.handle(p, "PUT /{pid}/departments/{id}", member(tiledesk.RoleAdmin), s.handleDepartmentPut)
 	s.handle(p, "PATCH /{pid}/departments/{id}", member(tiledesk.RoleAdmin), s.handleDepartmentPatch)
 	s.handle(p, "DELETE /{pid}/departments/{id}", member(tiledesk.RoleAdmin), s.handleDepartmentDelete)
+
+	s.handle(p, "GET /{pid}/events/feed", member(tiledesk.RoleAgent), s.handleEventFeed)
 }

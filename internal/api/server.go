@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -100,6 +101,9 @@ type Server struct {
 	reads            *readGate        // nil: reads are not gated
 	sizes            *views.SizeHints // the rows' sizes of lists and exports, to read about what fits
 	events           *eventbus.Bus
+	feedWaiters      waiterCounts       // the feed's waiting polls per caller
+	stopping         context.Context    // done once shutdown begins: waiting polls answer at once
+	stop             context.CancelFunc // ends stopping
 	mailer           tiledesk.Mailer
 	links            *auth.Links
 	publicURL        string
@@ -164,6 +168,7 @@ func New(cfg Config) *Server {
 		Sizes: s.sizes, Log: s.log})
 	s.reads = newReadGate(cfg.MaxActiveReads)
 	s.mailer, s.links, s.publicURL = mailSetup(cfg, s.log)
+	s.stopping, s.stop = context.WithCancel(context.Background())
 	if s.events = cfg.Events; s.events == nil {
 		s.events = eventbus.New()
 	}
@@ -184,7 +189,7 @@ func New(cfg Config) *Server {
 
 // Close stops the work the server runs in the background (readings of lead orders), and waits
 // for it to end. Call it once the HTTP server has stopped serving, before the store closes.
-func (s *Server) Close() { s.views.Close() }
+func (s *Server) Close() { s.stop(); s.views.Close() }
 
 // Metrics returns the registry /metrics serves, for components that add their own series.
 func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }
@@ -255,6 +260,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 	// The greeting (plain text) and the CSV exports do not answer JSON: the Accept rule is not theirs.
 	streamed := strings.HasSuffix(pattern, "/csv")
 	textRoute := pattern == "GET /{$}" || streamed
+	inLine := streamed || readsInLine[pattern] // routes whose reads take their turn at the gate one by one
 	searchParams := searchRoutes[pattern]
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		body := r.Body
@@ -283,7 +289,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 		}
 		switch {
 		case err != nil:
-		case s.reads.gated(r, streamed):
+		case s.reads.gated(r, inLine):
 			err = s.reads.run(r.Context(), func() error { return h(w, r, c) })
 		default:
 			err = h(w, r, c)

@@ -86,7 +86,14 @@ func (s *Store) CreateProject(ctx context.Context, p *tiledesk.Project, owner *t
 		if _, err := t.exec(ctx, `INSERT INTO project_counters (id_project) VALUES ($1) ON CONFLICT (id_project) DO NOTHING`, p.ID); err != nil {
 			return fmt.Errorf("insert project counters: %w", err)
 		}
-		return t.event(ctx, p.ID, tiledesk.EventProjectCreate, p.ID, p)
+		// The project first, then what came with it, each with its event as if made on its own.
+		if err := t.event(ctx, p.ID, tiledesk.EventProjectCreate, p.ID, p); err != nil {
+			return err
+		}
+		if err := t.event(ctx, p.ID, tiledesk.EventProjectUserCreate, owner.ID, owner); err != nil {
+			return err
+		}
+		return t.event(ctx, p.ID, tiledesk.EventDepartmentCreate, dept.ID, dept)
 	})
 }
 
