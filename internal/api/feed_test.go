@@ -315,16 +315,17 @@ func TestEventFeedReportsGap(t *testing.T) {
 			break
 		}
 	}
+	// Pruning keeps each project's newest event (3).
 	p := e.feed(pid, "after=0", owner.jwt())
-	if !p.Gap || len(p.Events) != 0 || p.Next != 3 {
-		t.Fatalf("feed of a pruned log = %+v, want gap with next 3", p)
+	if !p.Gap || p.Oldest != 3 || len(p.Events) != 1 || p.Next != 3 {
+		t.Fatalf("feed of a pruned log = %+v, want gap, oldest 3 and next 3", p)
 	}
 	e.do("POST", "/"+pid+"/leads", map[string]string{"fullname": "After"}, owner.jwt()).want(t, 200)
 	p = e.feed(pid, "after=1", owner.jwt())
-	if !p.Gap || p.Oldest != 4 || len(p.Events) != 1 || p.Events[0].Seq != 4 {
-		t.Fatalf("feed after a pruned part = %+v, want gap, oldest 4 and event 4", p)
+	if !p.Gap || p.Oldest != 3 || len(p.Events) != 2 || p.Events[1].Seq != 4 {
+		t.Fatalf("feed after a pruned part = %+v, want gap, oldest 3 and events 3, 4", p)
 	}
-	if p = e.feed(pid, "after=3", owner.jwt()); p.Gap || len(p.Events) != 1 {
+	if p = e.feed(pid, "after=2", owner.jwt()); p.Gap || len(p.Events) != 2 {
 		t.Fatalf("feed after what it read = %+v, want no gap", p)
 	}
 }
