@@ -12,6 +12,7 @@ type Store interface {
 	LeadStore
 	RequestStore
 	EventStore
+	SubscriptionStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

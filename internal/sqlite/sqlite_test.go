@@ -547,6 +547,7 @@ func TestEmailKeyUpgrade(t *testing.T) {
 	}, func() tiledesk.Store { return open(t, path) })
 }
 
-// undoEventLog undoes migration 0012, for the tests that run older migrations again.
-const undoEventLog = `DROP INDEX events_by_seq; DROP INDEX events_by_age;
+// undoEventLog undoes migrations 0012 and 0013, for the tests that run older migrations again.
+const undoEventLog = `DROP TABLE subscriptions; DROP TABLE subscription_deliveries; DROP TABLE subscription_redeliveries;
+	DROP INDEX events_by_seq; DROP INDEX events_by_age;
 	ALTER TABLE events DROP COLUMN seq;`

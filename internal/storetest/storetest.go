@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore NewStore) {
 	tests = append(tests, sessionTests...)
 	tests = append(tests, growthTests...)
 	tests = append(tests, eventLogTests...)
+	tests = append(tests, subscriptionTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, newStore(t, nil))
