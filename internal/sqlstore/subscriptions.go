@@ -20,8 +20,8 @@ const subscriptionColumns = `id_project, id, event, target, secret, created_by, 
 
 func scanSubscription(row scanner) (*tiledesk.Subscription, error) {
 	var (
-		sub                                         tiledesk.Subscription
-		createdBy, owner                            sql.NullString
+		sub                                       tiledesk.Subscription
+		createdBy, owner                          sql.NullString
 		created, updated, since, next, leaseUntil int64
 	)
 	st := &sub.State
