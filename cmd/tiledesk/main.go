@@ -151,8 +151,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
 		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry,
 		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store),
-		Mailer: mailer, PublicURL: publicURL, LinkKey: key, Now: now, Events: bus})
+		Mailer: mailer, PublicURL: publicURL, LinkKey: key, Now: now, Events: bus, WebhookGuard: cfg.events.webhookAllow})
 	defer handler.Close() // after serving has stopped, before the store closes: background readings end
+	stopWebhooks := startWebhooks(store, bus, handler.RenderEvent, cfg.events, registry, log)
+	defer stopWebhooks(cfg.shutdownGrace)
 	for pattern := range cfg.limits.Routes {
 		if !slices.Contains(handler.Routes(), pattern) {
 			return fmt.Errorf("--rate-limit-route: no route %q; routes are written as in routes.go, e.g. %q", pattern, handler.Routes()[1])

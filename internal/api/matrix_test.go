@@ -73,61 +73,70 @@ var matrix = map[string]policy{
 	"POST /{pid}/project_users/invite": {allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
 		return map[string]string{"email": w.fresh("invitee") + "@example.com", "role": "agent"}
 	}},
-	"PUT /{pid}/project_users":                                {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"user_available": false})},
-	"PUT /{pid}/project_users/{id}":                           {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"user_available": false})},
-	"DELETE /{pid}/project_users/{id}":                        {allow: tiledesk.RoleAdmin},
-	"DELETE /{pid}/project_users/me":                          {allow: tiledesk.RoleTeammate}, // leaving; the last owner gets 409
-	"GET /{pid}/leads":                                        {allow: tiledesk.RoleAgent},
-	"GET /{pid}/leads/csv":                                    {allow: tiledesk.RoleAgent},
-	"GET /{pid}/leads/{id}":                                   {allow: tiledesk.RoleAgent},
-	"POST /{pid}/leads":                                       {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"fullname": "New lead"})},
-	"PUT /{pid}/leads/{id}":                                   {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"company": "ACME"})},
-	"PATCH /{pid}/leads/{id}/attributes":                      {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"a": 1})},
-	"POST /{pid}/leads/{id}/properties":                       {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"p": 1})},
-	"PATCH /{pid}/leads/{id}/properties":                      {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"p": 2})},
-	"PUT /{pid}/leads/{id}/tag":                               {allow: tiledesk.RoleAgent, body: fixed([]string{"new"})},
-	"DELETE /{pid}/leads/{id}/tag/{tag}":                      {allow: tiledesk.RoleAgent},
-	"DELETE /{pid}/leads/{id}":                                {allow: tiledesk.RoleAgent},
-	"DELETE /{pid}/leads/{id}/physical":                       {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
-	"GET /{pid}/departments":                                  {allow: "public"},
-	"GET /{pid}/departments/allstatus":                        {allow: tiledesk.RoleAgent},
-	"GET /{pid}/departments/{id}":                             {allow: "public"},
-	"POST /{pid}/departments":                                 {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Dept"})},
-	"PUT /{pid}/departments/{id}":                             {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Dept2"})},
-	"PATCH /{pid}/departments/{id}":                           {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"description": "d"})},
-	"DELETE /{pid}/departments/{id}":                          {allow: tiledesk.RoleAdmin},
-	"POST /{pid}/requests":                                    {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"first_text": "Hello from the matrix"})},
-	"GET /{pid}/requests":                                     {allow: tiledesk.RoleAgent},
-	"GET /{pid}/requests/me":                                  {allow: tiledesk.RoleGuest},
-	"GET /{pid}/requests/count":                               {allow: tiledesk.RoleAgent},
-	"GET /{pid}/requests/csv":                                 {allow: tiledesk.RoleAgent},
-	"GET /{pid}/requests/{rid}":                               {allow: tiledesk.RoleAgent},
-	"PATCH /{pid}/requests/{rid}":                             {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"subject": "Changed"})},
-	"PATCH /{pid}/requests/{rid}/attributes":                  {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"a": 1})},
-	"PUT /{pid}/requests/{rid}/close":                         {allow: tiledesk.RoleAgent},
-	"PUT /{pid}/requests/{rid}/closeg":                        {allow: tiledesk.RoleAgent, requester: true},
-	"PUT /{pid}/requests/{rid}/reopen":                        {allow: tiledesk.RoleAgent},
-	"POST /{pid}/requests/{rid}/participants":                 {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"member": w.adminA.id} }},
-	"PUT /{pid}/requests/{rid}/participants":                  {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return []string{w.agentA.id} }},
-	"DELETE /{pid}/requests/{rid}/participants/{participant}": {allow: tiledesk.RoleAgent},
-	"PUT /{pid}/requests/{rid}/departments":                   {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"departmentid": w.deptA} }},
-	"PUT /{pid}/requests/{rid}/assign":                        {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"assignee": w.agentA.id} }},
-	"PUT /{pid}/requests/{rid}/agent":                         {allow: tiledesk.RoleAgent},
-	"POST /{pid}/requests/{rid}/notes":                        {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"text": "a note"})},
-	"DELETE /{pid}/requests/{rid}/notes/{note}":               {allow: tiledesk.RoleAgent},
-	"PUT /{pid}/requests/{rid}/tag":                           {allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"tag": "new"}})},
-	"DELETE /{pid}/requests/{rid}/tag/{tag}":                  {allow: tiledesk.RoleAgent},
-	"POST /{pid}/requests/{rid}/followers":                    {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"member": w.teammateA} }},
-	"PUT /{pid}/requests/{rid}/followers":                     {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return []string{w.teammateA} }},
-	"DELETE /{pid}/requests/{rid}/followers/{follower}":       {allow: tiledesk.RoleAgent},
-	"PATCH /{pid}/requests/{rid}/rating":                      {allow: tiledesk.RoleAgent, requester: true, body: fixed(map[string]any{"rating": 5})},
-	"DELETE /{pid}/requests/{rid}":                            {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
-	"POST /{pid}/requests/{rid}/messages":                     {allow: tiledesk.RoleAgent, requester: true, createsInB: true, body: fixed(map[string]string{"text": "a reply"})},
-	"POST /{pid}/requests/{rid}/messages/multi":               {allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"text": "one"}, {"text": "two"}})},
-	"GET /{pid}/requests/{rid}/messages":                      {allow: tiledesk.RoleAgent, requester: true},
-	"GET /{pid}/requests/{rid}/messages/csv":                  {allow: tiledesk.RoleAgent, requester: true},
-	"GET /{pid}/requests/{rid}/messages/{mid}":                {allow: tiledesk.RoleAgent, requester: true},
-	"GET /{pid}/events/feed":                                  {allow: tiledesk.RoleAgent},
+	"PUT /{pid}/project_users":           {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"user_available": false})},
+	"PUT /{pid}/project_users/{id}":      {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"user_available": false})},
+	"DELETE /{pid}/project_users/{id}":   {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/project_users/me":     {allow: tiledesk.RoleTeammate}, // leaving; the last owner gets 409
+	"GET /{pid}/leads":                   {allow: tiledesk.RoleAgent},
+	"GET /{pid}/leads/csv":               {allow: tiledesk.RoleAgent},
+	"GET /{pid}/leads/{id}":              {allow: tiledesk.RoleAgent},
+	"POST /{pid}/leads":                  {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"fullname": "New lead"})},
+	"PUT /{pid}/leads/{id}":              {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"company": "ACME"})},
+	"PATCH /{pid}/leads/{id}/attributes": {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"a": 1})},
+	"POST /{pid}/leads/{id}/properties":  {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"p": 1})},
+	"PATCH /{pid}/leads/{id}/properties": {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"p": 2})},
+	"PUT /{pid}/leads/{id}/tag":          {allow: tiledesk.RoleAgent, body: fixed([]string{"new"})},
+	"DELETE /{pid}/leads/{id}/tag/{tag}": {allow: tiledesk.RoleAgent},
+	"DELETE /{pid}/leads/{id}":           {allow: tiledesk.RoleAgent},
+	"DELETE /{pid}/leads/{id}/physical":  {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
+	"GET /{pid}/departments":             {allow: "public"},
+	"GET /{pid}/departments/allstatus":   {allow: tiledesk.RoleAgent},
+	"GET /{pid}/departments/{id}":        {allow: "public"},
+	"POST /{pid}/departments":            {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Dept"})},
+	"PUT /{pid}/departments/{id}":        {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Dept2"})},
+	"PATCH /{pid}/departments/{id}":      {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"description": "d"})},
+	"DELETE /{pid}/departments/{id}":     {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/subscriptions":           {allow: tiledesk.RoleAdmin},
+	"POST /{pid}/subscriptions": {allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
+		return map[string]string{"event": "lead.create", "target": "https://hooks.example.com/" + w.fresh("new")}
+	}},
+	"GET /{pid}/subscriptions/{id}":                                    {allow: tiledesk.RoleAdmin},
+	"PUT /{pid}/subscriptions/{id}":                                    {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"target": "https://hooks.example.com/changed"})},
+	"DELETE /{pid}/subscriptions/{id}":                                 {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/subscriptions/{id}/deliveries":                         {allow: tiledesk.RoleAdmin},
+	"POST /{pid}/subscriptions/{id}/deliveries/{deliveryId}/redeliver": {allow: tiledesk.RoleAdmin},
+	"POST /{pid}/requests":                                             {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"first_text": "Hello from the matrix"})},
+	"GET /{pid}/requests":                                              {allow: tiledesk.RoleAgent},
+	"GET /{pid}/requests/me":                                           {allow: tiledesk.RoleGuest},
+	"GET /{pid}/requests/count":                                        {allow: tiledesk.RoleAgent},
+	"GET /{pid}/requests/csv":                                          {allow: tiledesk.RoleAgent},
+	"GET /{pid}/requests/{rid}":                                        {allow: tiledesk.RoleAgent},
+	"PATCH /{pid}/requests/{rid}":                                      {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"subject": "Changed"})},
+	"PATCH /{pid}/requests/{rid}/attributes":                           {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"a": 1})},
+	"PUT /{pid}/requests/{rid}/close":                                  {allow: tiledesk.RoleAgent},
+	"PUT /{pid}/requests/{rid}/closeg":                                 {allow: tiledesk.RoleAgent, requester: true},
+	"PUT /{pid}/requests/{rid}/reopen":                                 {allow: tiledesk.RoleAgent},
+	"POST /{pid}/requests/{rid}/participants":                          {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"member": w.adminA.id} }},
+	"PUT /{pid}/requests/{rid}/participants":                           {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return []string{w.agentA.id} }},
+	"DELETE /{pid}/requests/{rid}/participants/{participant}":          {allow: tiledesk.RoleAgent},
+	"PUT /{pid}/requests/{rid}/departments":                            {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"departmentid": w.deptA} }},
+	"PUT /{pid}/requests/{rid}/assign":                                 {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"assignee": w.agentA.id} }},
+	"PUT /{pid}/requests/{rid}/agent":                                  {allow: tiledesk.RoleAgent},
+	"POST /{pid}/requests/{rid}/notes":                                 {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"text": "a note"})},
+	"DELETE /{pid}/requests/{rid}/notes/{note}":                        {allow: tiledesk.RoleAgent},
+	"PUT /{pid}/requests/{rid}/tag":                                    {allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"tag": "new"}})},
+	"DELETE /{pid}/requests/{rid}/tag/{tag}":                           {allow: tiledesk.RoleAgent},
+	"POST /{pid}/requests/{rid}/followers":                             {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"member": w.teammateA} }},
+	"PUT /{pid}/requests/{rid}/followers":                              {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return []string{w.teammateA} }},
+	"DELETE /{pid}/requests/{rid}/followers/{follower}":                {allow: tiledesk.RoleAgent},
+	"PATCH /{pid}/requests/{rid}/rating":                               {allow: tiledesk.RoleAgent, requester: true, body: fixed(map[string]any{"rating": 5})},
+	"DELETE /{pid}/requests/{rid}":                                     {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
+	"POST /{pid}/requests/{rid}/messages":                              {allow: tiledesk.RoleAgent, requester: true, createsInB: true, body: fixed(map[string]string{"text": "a reply"})},
+	"POST /{pid}/requests/{rid}/messages/multi":                        {allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"text": "one"}, {"text": "two"}})},
+	"GET /{pid}/requests/{rid}/messages":                               {allow: tiledesk.RoleAgent, requester: true},
+	"GET /{pid}/requests/{rid}/messages/csv":                           {allow: tiledesk.RoleAgent, requester: true},
+	"GET /{pid}/requests/{rid}/messages/{mid}":                         {allow: tiledesk.RoleAgent, requester: true},
+	"GET /{pid}/events/feed":                                           {allow: tiledesk.RoleAgent},
 }
 
 func fixed(v any) func(*world, *credential) any { return func(*world, *credential) any { return v } }
@@ -158,6 +167,7 @@ type world struct {
 	rid, mid, note     string  // a conversation of A started by a guest, its first message, a note on it
 	agentUserA         string
 	deptA              string
+	subA               string // a webhook subscription of A (its target carries the marker)
 	signer             account
 	verifyToken        string // the signer's address verification token
 	resetToken         string // the signer's password reset token
@@ -208,6 +218,9 @@ func newWorld(e *testEnv) *world {
 	w.leadB = r.json(t)["_id"].(string)
 	r = e.do("POST", "/"+w.pidA+"/departments", map[string]string{"name": "Sales"}, w.ownerA.jwt()).want(t, 200)
 	w.deptA = r.json(t)["_id"].(string)
+	r = e.do("POST", "/"+w.pidA+"/subscriptions", map[string]string{"event": "request.create",
+		"target": "https://hooks.example.com/" + secret}, w.ownerA.jwt()).want(t, 200)
+	w.subA = r.json(t)["_id"].(string)
 	w.guestToken, w.guestA = e.guest(w.pidA)
 	requesterToken, _ := e.guest(w.pidA)
 	// The conversation is in a department restricted to a group: among the agents below supervisor,
@@ -307,6 +320,10 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.teammateA
 		case key == "departments/{id}":
 			segs[i] = w.deptA
+		case key == "subscriptions/{id}":
+			segs[i] = w.subA
+		case key == "deliveries/{deliveryId}":
+			segs[i] = tiledesk.DeliveryID(w.subA, 1)
 		case key == "users/{user_id}":
 			segs[i] = w.agentUserA
 		case key == "tag/{tag}":

@@ -111,4 +111,18 @@ func (s *Server) moreRoutes() {
 	s.handle(p, "DELETE /{pid}/departments/{id}", member(tiledesk.RoleAdmin), s.handleDepartmentDelete)
 
 	s.handle(p, "GET /{pid}/events/feed", member(tiledesk.RoleAgent), s.handleEventFeed)
+
+	s.webhookRoutes()
+}
+
+// webhookRoutes registers the webhook subscriptions and their deliveries (admins).
+func (s *Server) webhookRoutes() {
+	p, admin := s.project, member(tiledesk.RoleAdmin)
+	s.handle(p, "GET /{pid}/subscriptions", admin, s.handleSubscriptionList)
+	s.handle(p, "POST /{pid}/subscriptions", admin, s.handleSubscriptionCreate)
+	s.handle(p, "GET /{pid}/subscriptions/{id}", admin, s.handleSubscriptionGet)
+	s.handle(p, "PUT /{pid}/subscriptions/{id}", admin, s.handleSubscriptionUpdate)
+	s.handle(p, "DELETE /{pid}/subscriptions/{id}", admin, s.handleSubscriptionDelete)
+	s.handle(p, "GET /{pid}/subscriptions/{id}/deliveries", admin, s.handleDeliveryList)
+	s.handle(p, "POST /{pid}/subscriptions/{id}/deliveries/{deliveryId}/redeliver", admin, s.handleRedeliver)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/tiledesk-go/tiledesk/internal/auth"
 	"github.com/tiledesk-go/tiledesk/internal/eventbus"
 	"github.com/tiledesk-go/tiledesk/internal/views"
+	"github.com/tiledesk-go/tiledesk/internal/webhook"
 )
 
 // Config wires a Server. The zero values of the protection settings (no limiter, no trusted proxy,
@@ -64,6 +65,9 @@ type Config struct {
 	// polls wait on it); nil makes a private one, which only this process's writes move when the
 	// store announces to it.
 	Events *eventbus.Bus
+	// WebhookGuard says which addresses subscription targets may name (the dispatcher checks each
+	// connection again); nil refuses loopback, private and link-local addresses.
+	WebhookGuard *webhook.Guard
 
 	// Mailer sends address verifications, password resets and invitations; nil writes them (with
 	// their links) to the log.
@@ -104,6 +108,7 @@ type Server struct {
 	feedWaiters      waiterCounts       // the feed's waiting polls per caller
 	stopping         context.Context    // done once shutdown begins: waiting polls answer at once
 	stop             context.CancelFunc // ends stopping
+	webhookGuard     *webhook.Guard
 	mailer           tiledesk.Mailer
 	links            *auth.Links
 	publicURL        string
@@ -172,6 +177,7 @@ func New(cfg Config) *Server {
 	if s.events = cfg.Events; s.events == nil {
 		s.events = eventbus.New()
 	}
+	s.webhookGuard = cfg.WebhookGuard
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {
 		ttl = 5 * time.Minute
