@@ -171,6 +171,7 @@ func testSubscriptionDeliveryState(t *testing.T, s tiledesk.Store) {
 	sub := mustSubscribe(t, s, newSubscription(p, "lead.create", "https://example.com/a"))
 	now := time.Now()
 	// Its own subscription.create event is above its cursor: due, with nothing of its name to send.
+	WaitNumbered(t, s, p.ID, int64(len(events(t, s, p.ID, ""))))
 	if due, err := ds.DueSubscriptions(ctx, p.ID, "me", now, 10); err != nil || !hasSubscription(due, sub.ID) {
 		t.Fatalf("not due after its own event: %v", err)
 	}
