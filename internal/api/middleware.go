@@ -73,6 +73,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Msg: "The server is under maintenance; please retry later."})
 		return
 	}
+	if isLiveUpgrade(r) {
+		s.serveLive(rec, r, in)
+		return
+	}
 	if pattern == "" {
 		if err := s.limit(rec, r, &call{}, s.limits.general("")); err != nil {
 			s.writeError(rec, r, err)

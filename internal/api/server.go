@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
 	"github.com/tiledesk-go/tiledesk/internal/eventbus"
+	"github.com/tiledesk-go/tiledesk/internal/live"
 	"github.com/tiledesk-go/tiledesk/internal/views"
 	"github.com/tiledesk-go/tiledesk/internal/webhook"
 )
@@ -69,6 +71,10 @@ type Config struct {
 	// connection again); nil refuses loopback, private and link-local addresses.
 	WebhookGuard *webhook.Guard
 
+	// Live bounds the websocket (internal/live): heartbeat, queues, caps; its zero values take the
+	// defaults. Its Bus, Events, Source and Log are the server's.
+	Live live.Options
+
 	// Mailer sends address verifications, password resets and invitations; nil writes them (with
 	// their links) to the log.
 	Mailer tiledesk.Mailer
@@ -109,6 +115,9 @@ type Server struct {
 	stopping         context.Context    // done once shutdown begins: waiting polls answer at once
 	stop             context.CancelFunc // ends stopping
 	webhookGuard     *webhook.Guard
+	liveOpts         live.Options
+	liveOnce         sync.Once
+	live             atomic.Pointer[live.Hub] // nil until the first websocket
 	mailer           tiledesk.Mailer
 	links            *auth.Links
 	publicURL        string
@@ -137,7 +146,7 @@ func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, tokens: cfg.Tokens, log: cfg.Logger, version: cfg.Version,
 		maxBody: cfg.MaxBodyBytes, pwCost: cfg.PasswordCost, now: cfg.Now, root: http.NewServeMux(), project: http.NewServeMux(),
 		limits: cfg.RateLimits.named(), trustedProxies: cfg.TrustedProxies, sslOnly: cfg.SSLOnly,
-		maintenanceRetry: cfg.MaintenanceRetryAfter}
+		maintenanceRetry: cfg.MaintenanceRetryAfter, liveOpts: cfg.Live}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -193,9 +202,17 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Close stops the work the server runs in the background (readings of lead orders), and waits
-// for it to end. Call it once the HTTP server has stopped serving, before the store closes.
-func (s *Server) Close() { s.stop(); s.views.Close() }
+// Close stops the work the server runs in the background (the websocket hub, whose connections
+// it closes; readings of lead orders), and waits for it to end. Call it once the HTTP server has
+// stopped serving, before the store closes.
+func (s *Server) Close() {
+	s.stop()
+	s.liveOnce.Do(func() {}) // no hub starts once closing began
+	if h := s.live.Load(); h != nil {
+		h.Close()
+	}
+	s.views.Close()
+}
 
 // Metrics returns the registry /metrics serves, for components that add their own series.
 func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }

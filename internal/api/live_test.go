@@ -1,0 +1,389 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/eventbus"
+	"github.com/tiledesk-go/tiledesk/internal/live"
+)
+
+// newLiveEnv is a chat environment whose store announces its events on the server's bus, as the
+// binary wires them.
+func newLiveEnv(t *testing.T, opt live.Options) *chatEnv {
+	bus := eventbus.New()
+	e := newChatEnvWith(t, func(c *Config) { c.Events, c.Live = bus, opt })
+	e.engine.OnEvents(bus.Advance)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// wsClient is a websocket client of a test server; its frames arrive on frames.
+type wsClient struct {
+	t      *testing.T
+	e      *testEnv
+	conn   *websocket.Conn
+	frames chan map[string]any
+	closed chan struct{}
+}
+
+func (e *testEnv) dial(token string) *wsClient {
+	e.t.Helper()
+	c, err := e.tryDial(token)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func (e *testEnv) tryDial(token string) (*wsClient, error) {
+	u := "ws" + strings.TrimPrefix(e.http.URL, "http") + "/?token=" + url.QueryEscape(token)
+	conn, _, err := websocket.Dial(context.Background(), u, nil)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetReadLimit(-1)
+	c := &wsClient{t: e.t, e: e, conn: conn, frames: make(chan map[string]any, 10000), closed: make(chan struct{})}
+	go func() {
+		defer close(c.closed)
+		for {
+			_, data, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var f map[string]any
+			if json.Unmarshal(data, &f) == nil {
+				c.frames <- f
+			}
+		}
+	}()
+	e.t.Cleanup(func() { conn.CloseNow() })
+	return c, nil
+}
+
+func (c *wsClient) send(action string, payload any) {
+	c.t.Helper()
+	b, _ := json.Marshal(map[string]any{"action": action, "payload": payload})
+	if err := c.conn.Write(context.Background(), websocket.MessageText, b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *wsClient) subscribe(topic string, since ...int64) {
+	p := map[string]any{"topic": topic}
+	if len(since) > 0 {
+		p["since"] = since[0]
+	}
+	c.send("subscribe", p)
+}
+
+// next is the next frame other than the server's heartbeat.
+func (c *wsClient) next() map[string]any {
+	c.t.Helper()
+	for {
+		select {
+		case f := <-c.frames:
+			if f["action"] == "heartbeat" && text(f) == "ping" {
+				continue
+			}
+			return f
+		case <-time.After(20 * time.Second):
+			c.t.Fatal("no frame came")
+		}
+	}
+}
+
+// publish is the next frame, which must be a publish on topic with method.
+func (c *wsClient) publish(topic, method string) map[string]any {
+	c.t.Helper()
+	f := c.next()
+	p, _ := f["payload"].(map[string]any)
+	if f["action"] != "publish" || p["topic"] != topic || p["method"] != method {
+		c.t.Fatalf("frame = %v, want publish %s %s", f, method, topic)
+	}
+	return p
+}
+
+// drain returns the frames that came before the answer to a "me" sent once the hub has handed
+// out every event of the project so far: a frame not among them was not sent.
+func (c *wsClient) drain(pid string) []map[string]any {
+	c.t.Helper()
+	c.e.waitHub(pid)
+	c.send("me", nil)
+	var out []map[string]any
+	for {
+		f := c.next()
+		if f["action"] == "me" {
+			return out
+		}
+		out = append(out, f)
+	}
+}
+
+// waitHub waits until the hub has handed out every event of the project committed so far.
+func (e *testEnv) waitHub(pid string) {
+	e.t.Helper()
+	last, err := e.store.LastEventSeq(context.Background(), pid)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for i := 0; i < 2000; i++ {
+		h := e.srv.live.Load()
+		if h == nil || h.Following(pid) >= last || h.Following(pid) == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.t.Fatalf("the hub did not reach event %d", last)
+}
+
+func text(f map[string]any) string {
+	p, _ := f["payload"].(map[string]any)
+	m, _ := p["message"].(map[string]any)
+	s, _ := m["text"].(string)
+	return s
+}
+
+func seqOf(p map[string]any) int64 { n, _ := p["seq"].(float64); return int64(n) }
+
+func TestLiveProtocol(t *testing.T) {
+	e := newLiveEnv(t, live.Options{})
+	rid := e.rid("live1")
+	e.post(rid, `{"text":"Hello"}`, e.owner.jwt()).want(t, 200)
+	// A bad token is refused before the upgrade.
+	if _, err := e.tryDial("not-a-token"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("bad token: %v", err)
+	}
+	c := e.dial(e.owner.token)
+	c.send("heartbeat", map[string]any{"message": map[string]any{"text": "ping"}})
+	if f := c.next(); f["action"] != "heartbeat" || text(f) != "pong" {
+		t.Fatalf("heartbeat answer = %v", f)
+	}
+	c.send("me", nil)
+	if f := c.next(); f["action"] != "me" || len(f["payload"].(map[string]any)["id"].(string)) != 36 {
+		t.Fatalf("me = %v", f)
+	}
+	list, one, msgs := "/"+e.pid+"/requests", "/"+e.pid+"/requests/"+rid, "/"+e.pid+"/requests/"+rid+"/messages"
+	c.subscribe(list)
+	snap := c.publish(list, "CREATE")
+	reqs := snap["message"].([]any)
+	if len(reqs) != 1 || reqs[0].(map[string]any)["request_id"] != rid || seqOf(snap) == 0 {
+		t.Fatalf("requests snapshot = %v", snap)
+	}
+	c.subscribe(one)
+	if r := c.publish(one, "CREATE")["message"].(map[string]any); r["request_id"] != rid || r["lead"].(map[string]any)["_id"] == nil {
+		t.Fatalf("request snapshot (populated) = %v", r)
+	}
+	c.subscribe(msgs)
+	if m := c.publish(msgs, "CREATE")["message"].([]any); len(m) != 1 || m[0].(map[string]any)["text"] != "Hello" {
+		t.Fatalf("messages snapshot = %v", m)
+	}
+	me := e.do("GET", "/"+e.pid+"/project_users/me", nil, e.owner.jwt()).want(t, 200).list(t)[0].(map[string]any)["_id"].(string)
+	own := "/" + e.pid + "/project_users/" + me
+	c.subscribe(own)
+	if pu := c.publish(own, "CREATE")["message"].(map[string]any); pu["_id"] != me || pu["isBusy"] == nil {
+		t.Fatalf("project_user snapshot = %v", pu)
+	}
+
+	e.post(rid, `{"text":"Second"}`, e.owner.jwt()).want(t, 200)
+	var gotMessage bool
+	var last int64
+	for _, f := range c.drain(e.pid) {
+		p := f["payload"].(map[string]any)
+		if seqOf(p) <= last {
+			t.Fatalf("frames out of order: %v", f)
+		}
+		last = seqOf(p)
+		if p["topic"] == msgs {
+			gotMessage = p["method"] == "CREATE" && p["message"].(map[string]any)["text"] == "Second"
+		}
+	}
+	if !gotMessage {
+		t.Fatal("no frame of the new message")
+	}
+	e.do("PUT", "/"+e.pid+"/requests/"+rid+"/close", nil, e.owner.jwt()).want(t, 200)
+	topics := map[string]string{}
+	for _, f := range c.drain(e.pid) {
+		p := f["payload"].(map[string]any)
+		topics[p["topic"].(string)] = p["method"].(string)
+		if p["topic"] == one && p["message"].(map[string]any)["status"] != 1000.0 && topics[one] == "UPDATE" {
+			continue
+		}
+	}
+	if topics[list] != "UPDATE" || topics[one] != "UPDATE" {
+		t.Fatalf("close frames by topic = %v", topics)
+	}
+	e.do("PUT", "/"+e.pid+"/project_users", `{"user_available":false}`, e.owner.jwt()).want(t, 200)
+	if frames := c.drain(e.pid); len(frames) == 0 || frames[len(frames)-1]["payload"].(map[string]any)["topic"] != own {
+		t.Fatalf("membership update frames = %v", frames)
+	}
+	c.send("unsubscribe", map[string]any{"topic": msgs})
+	e.post(rid, `{"text":"Third"}`, e.owner.jwt()).want(t, 200)
+	for _, f := range c.drain(e.pid) {
+		if f["payload"].(map[string]any)["topic"] == msgs {
+			t.Fatalf("a frame after unsubscribe: %v", f)
+		}
+	}
+	e.do("DELETE", "/"+e.pid+"/requests/"+rid, nil, e.owner.jwt()).want(t, 200)
+	c.publish(list, "DELETE")
+}
+
+func TestLiveResume(t *testing.T) {
+	e := newLiveEnv(t, live.Options{})
+	rid := e.rid("resume")
+	msgs := "/" + e.pid + "/requests/" + rid + "/messages"
+	e.post(rid, `{"text":"m0"}`, e.owner.jwt()).want(t, 200)
+	c := e.dial(e.owner.token)
+	c.subscribe(msgs)
+	snap := c.publish(msgs, "CREATE")
+	e.post(rid, `{"text":"m1"}`, e.owner.jwt()).want(t, 200)
+	p := c.publish(msgs, "CREATE")
+	if text := p["message"].(map[string]any)["text"]; text != "m1" || seqOf(p) <= seqOf(snap) {
+		t.Fatalf("live frame = %v after snapshot %v", p, seqOf(snap))
+	}
+	seen := seqOf(p)
+	c.conn.Close(websocket.StatusNormalClosure, "")
+	// While disconnected: messages here and elsewhere.
+	for i := 2; i <= 5; i++ {
+		e.post(rid, fmt.Sprintf(`{"text":"m%d"}`, i), e.owner.jwt()).want(t, 200)
+		e.post(e.rid("other"), fmt.Sprintf(`{"text":"o%d"}`, i), e.owner.jwt()).want(t, 200)
+	}
+	c2 := e.dial(e.owner.token)
+	c2.subscribe(msgs, seen)
+	for i := 2; i <= 6; i++ {
+		if i == 6 { // then live
+			e.post(rid, `{"text":"m6"}`, e.owner.jwt()).want(t, 200)
+		}
+		p := c2.publish(msgs, "CREATE")
+		if p["message"].(map[string]any)["text"] != fmt.Sprintf("m%d", i) || seqOf(p) <= seen {
+			t.Fatalf("resumed frame %d = %v", i, p)
+		}
+		seen = seqOf(p)
+	}
+	// A since past the log's end gets a snapshot, which says why.
+	c3 := e.dial(e.owner.token)
+	c3.subscribe(msgs, 1<<40)
+	if p := c3.publish(msgs, "CREATE"); p["resume"] != "unknown" || len(p["message"].([]any)) != 7 {
+		t.Fatalf("snapshot instead of resume = %v", p)
+	}
+}
+
+// subscribed reports whether c gets the frame of a new message of rid.
+func (e *chatEnv) gets(c *wsClient, rid string, post cred) bool {
+	e.t.Helper()
+	topic := "/" + e.pid + "/requests/" + rid + "/messages"
+	e.post(rid, `{"text":"probe"}`, post).want(e.t, 200)
+	for _, f := range c.drain(e.pid) {
+		if f["payload"].(map[string]any)["topic"] == topic {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLiveTenancyAndVisitors(t *testing.T) {
+	e := newLiveEnv(t, live.Options{})
+	rid := e.rid("tenancy")
+	e.post(rid, `{"text":"Hello"}`, e.owner.jwt()).want(t, 200)
+	// A user of another project subscribes to nothing of this one.
+	stranger := e.signup("Stranger")
+	e.createProject(stranger, "Other")
+	s := e.dial(stranger.token)
+	for _, topic := range []string{"/" + e.pid + "/requests", "/" + e.pid + "/requests/" + rid,
+		"/" + e.pid + "/requests/" + rid + "/messages"} {
+		s.subscribe(topic)
+	}
+	if e.gets(s, rid, e.owner.jwt()) {
+		t.Fatal("a stranger follows the project")
+	}
+	if frames := s.drain(e.pid); len(frames) != 0 {
+		t.Fatalf("a stranger got %v", frames)
+	}
+	// A visitor follows its own conversation, never another's, and never sees internal notes.
+	token, _ := e.guest(e.pid)
+	vrid := e.rid("visitor")
+	e.post(vrid, `{"text":"I am a visitor"}`, jwtCred(token)).want(t, 200)
+	v := e.dial(token)
+	v.subscribe("/" + e.pid + "/requests/" + rid + "/messages")
+	v.subscribe("/" + e.pid + "/requests/" + rid)
+	own := "/" + e.pid + "/requests/" + vrid + "/messages"
+	v.subscribe(own)
+	if snap := v.publish(own, "CREATE")["message"].([]any); len(snap) != 1 {
+		t.Fatalf("visitor's snapshot = %v", snap)
+	}
+	v.subscribe("/" + e.pid + "/requests")
+	if list := v.publish("/"+e.pid+"/requests", "CREATE")["message"].([]any); len(list) != 1 ||
+		list[0].(map[string]any)["request_id"] != vrid {
+		t.Fatalf("visitor's list = %v", list)
+	}
+	e.post(vrid, `{"text":"secret note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
+	e.post(vrid, `{"text":"for you"}`, e.owner.jwt()).want(t, 200)
+	e.post(rid, `{"text":"not yours"}`, e.owner.jwt()).want(t, 200)
+	var texts []string
+	for _, f := range v.drain(e.pid) {
+		p := f["payload"].(map[string]any)
+		raw, _ := json.Marshal(p)
+		if strings.Contains(string(raw), "secret") || strings.Contains(string(raw), rid+`"`) {
+			t.Fatalf("the visitor got %s", raw)
+		}
+		if p["topic"] == own {
+			texts = append(texts, p["message"].(map[string]any)["text"].(string))
+		}
+	}
+	if fmt.Sprint(texts) != "[for you]" {
+		t.Fatalf("the visitor's messages = %v", texts)
+	}
+}
+
+func TestLiveMembershipChanges(t *testing.T) {
+	e := newLiveEnv(t, live.Options{})
+	rid := e.rid("members")
+	e.post(rid, `{"text":"Hello"}`, e.owner.jwt()).want(t, 200)
+	c := e.dial(e.agent.token)
+	c.subscribe("/" + e.pid + "/requests/" + rid + "/messages")
+	c.publish("/"+e.pid+"/requests/"+rid+"/messages", "CREATE")
+	if !e.gets(c, rid, e.owner.jwt()) {
+		t.Fatal("the agent does not follow the conversation")
+	}
+	// Demoted below agent, it sees only conversations it asked for: this one no longer.
+	member := e.do("GET", "/"+e.pid+"/project_users/me", nil, e.agent.jwt()).want(t, 200).list(t)[0].(map[string]any)["_id"].(string)
+	e.do("PUT", "/"+e.pid+"/project_users/"+member, `{"role":"teammate"}`, e.owner.jwt()).want(t, 200)
+	e.waitHub(e.pid)
+	for i := 0; i < 2000 && e.gets(c, rid, e.owner.jwt()); i++ {
+		time.Sleep(5 * time.Millisecond) // the recheck reads the conversation on a goroutine of its own
+	}
+	if e.gets(c, rid, e.owner.jwt()) {
+		t.Fatal("a demoted member still follows the conversation")
+	}
+	// Back to agent and subscribed again, then removed from the project: nothing more.
+	e.do("PUT", "/"+e.pid+"/project_users/"+member, `{"role":"agent"}`, e.owner.jwt()).want(t, 200)
+	c.subscribe("/" + e.pid + "/requests/" + rid + "/messages")
+	c.publish("/"+e.pid+"/requests/"+rid+"/messages", "CREATE")
+	e.do("DELETE", "/"+e.pid+"/project_users/"+member, nil, e.owner.jwt()).want(t, 200)
+	if e.gets(c, rid, e.owner.jwt()) {
+		t.Fatal("a removed member still follows the conversation")
+	}
+	// A restricted department's conversation becomes invisible to an agent who takes no part.
+	agent2 := e.signup("Second")
+	e.join(e.owner, agent2, e.pid, tiledesk.RoleAgent)
+	c2 := e.dial(agent2.token)
+	c2.subscribe("/" + e.pid + "/requests/" + rid)
+	c2.publish("/"+e.pid+"/requests/"+rid, "CREATE")
+	dep := e.do("POST", "/"+e.pid+"/departments", `{"name":"Restricted","id_group":"g1"}`, e.owner.jwt()).want(t, 200).json(t)["_id"].(string)
+	e.do("PUT", "/"+e.pid+"/requests/"+rid+"/departments", `{"departmentid":"`+dep+`"}`, e.owner.jwt()).want(t, 200)
+	e.drainAll(c2)
+	e.do("PATCH", "/"+e.pid+"/requests/"+rid, `{"subject":"still secret"}`, e.owner.jwt()).want(t, 200)
+	for _, f := range c2.drain(e.pid) {
+		t.Fatalf("an agent outside the restricted department got %v", f)
+	}
+}
+
+func (e *chatEnv) drainAll(c *wsClient) { c.drain(e.pid) }
