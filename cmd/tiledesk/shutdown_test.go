@@ -38,9 +38,13 @@ func TestShutdownLeavesNoGoroutine(t *testing.T) {
 			t.Fatalf("page %d = %d", page, status)
 		}
 	}
+	// A websocket following the project: the hub and the socket end with the server.
+	ws, next := liveDial(t, url, signin["token"].(string), "/"+pid+"/requests", -1)
+	next() // the snapshot
 	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
+	ws.CloseNow()
 	http.DefaultClient.CloseIdleConnections() // the test's own client side
 	goleak.VerifyNone(t, before)
 }

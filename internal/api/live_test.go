@@ -387,3 +387,54 @@ func TestLiveMembershipChanges(t *testing.T) {
 }
 
 func (e *chatEnv) drainAll(c *wsClient) { c.drain(e.pid) }
+
+// A client that does not read is dropped once its queue is full; the others get every frame.
+func TestLiveSlowClientIsDropped(t *testing.T) {
+	e := newLiveEnv(t, live.Options{MaxQueue: 4})
+	rid := e.rid("slow")
+	topic := "/" + e.pid + "/requests/" + rid + "/messages"
+	e.post(rid, `{"text":"Hello"}`, e.owner.jwt()).want(t, 200)
+	slow, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(e.http.URL, "http")+"/?token="+url.QueryEscape(e.owner.token), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.CloseNow()
+	b, _ := json.Marshal(map[string]any{"action": "subscribe", "payload": map[string]any{"topic": topic}})
+	if err := slow.Write(context.Background(), websocket.MessageText, b); err != nil {
+		t.Fatal(err)
+	}
+	fast := e.dial(e.owner.token)
+	fast.subscribe(topic)
+	fast.publish(topic, "CREATE")
+	big := strings.Repeat("x", 50<<10)
+	const n = 200
+	for i := range n {
+		e.post(rid, fmt.Sprintf(`{"text":"%d %s"}`, i, big), e.owner.jwt()).want(t, 200)
+		if conns, _ := e.srv.LiveStats(); conns == 1 {
+			break // dropped: the rest changes nothing
+		}
+	}
+	for i := 0; i < 2000; i++ {
+		if conns, _ := e.srv.LiveStats(); conns == 1 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if conns, _ := e.srv.LiveStats(); conns != 1 {
+		t.Fatalf("%d connections, want the slow one dropped", conns)
+	}
+	e.post(rid, `{"text":"last"}`, e.owner.jwt()).want(t, 200)
+	for i := 0; ; i++ {
+		p := fast.publish(topic, "CREATE")
+		got := p["message"].(map[string]any)["text"].(string)
+		if got == "last" {
+			if i == 0 {
+				t.Fatal("the test did not post enough to fill a queue")
+			}
+			break
+		}
+		if !strings.HasPrefix(got, fmt.Sprintf("%d ", i)) {
+			t.Fatalf("fast client's frame %d = %.20s", i, got)
+		}
+	}
+}

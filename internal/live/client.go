@@ -53,11 +53,16 @@ type sub struct {
 	pending []pendingFrame
 	active  bool
 	gone    bool
+	// known are the ids of the messages its snapshot showed, whose frames are not sent again:
+	// on PostgreSQL an event committed before the snapshot was read may be numbered, and so
+	// handed out, after it. Forgotten after two heartbeats.
+	known      map[string]struct{}
+	knownTicks int
 }
 
 type pendingFrame struct {
 	frame     json.RawMessage
-	messageID string // a message's frame, which its snapshot may already hold
+	messageID string // a message's frame, which its snapshot may already show
 }
 
 // Serve runs a connection until it closes; release (from Admit) is called then. It returns at

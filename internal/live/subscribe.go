@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"time"
@@ -65,7 +64,25 @@ func (h *Hub) subscribe(c *Client, t Topic, since *int64) {
 		h.unsubscribe(c, t.Name)
 		return
 	}
-	h.activate(s, frames, snapshot)
+	h.activate(s, frames, knownMessages(t, snapshot))
+}
+
+// knownMessages are the ids of the messages a snapshot of a messages topic shows.
+func knownMessages(t Topic, snapshot json.RawMessage) map[string]struct{} {
+	if t.Kind != TopicMessages || snapshot == nil {
+		return nil
+	}
+	var msgs []struct {
+		ID string `json:"_id"`
+	}
+	if json.Unmarshal(snapshot, &msgs) != nil || len(msgs) == 0 {
+		return nil
+	}
+	known := make(map[string]struct{}, len(msgs))
+	for _, m := range msgs {
+		known[m.ID] = struct{}{}
+	}
+	return known
 }
 
 // authorize decides whether c may follow t, by its membership of t's project and the visibility
@@ -204,11 +221,16 @@ func (h *Hub) restrictedFresh(ctx context.Context, cache map[string]bool, pid st
 
 // activate sends a subscription's first frames, then what the hub kept aside meanwhile, and lets
 // the hub send to it directly from then on. A message the snapshot already shows is not sent again.
-func (h *Hub) activate(s *sub, frames []json.RawMessage, snapshot json.RawMessage) {
+func (h *Hub) activate(s *sub, frames []json.RawMessage, known map[string]struct{}) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if s.gone {
 		return
+	}
+	for _, p := range s.pending {
+		if _, dup := known[p.messageID]; !dup || p.messageID == "" {
+			frames = append(frames, p.frame)
+		}
 	}
 	for _, f := range frames {
 		if !s.c.send(f) {
@@ -216,16 +238,7 @@ func (h *Hub) activate(s *sub, frames []json.RawMessage, snapshot json.RawMessag
 			return
 		}
 	}
-	for _, p := range s.pending {
-		if p.messageID != "" && snapshot != nil && bytes.Contains(snapshot, []byte(`"_id":"`+p.messageID+`"`)) {
-			continue
-		}
-		if !s.c.send(p.frame) {
-			h.dropLocked(s.c)
-			return
-		}
-	}
-	s.pending, s.active = nil, true
+	s.pending, s.active, s.known = nil, true, known
 }
 
 // sendLocked hands a frame to a subscriber, or keeps it aside while the subscription is pending.
@@ -242,6 +255,11 @@ func (h *Hub) sendLocked(s *sub, frame json.RawMessage, it *Item) {
 		}
 		s.pending = append(s.pending, p)
 		return
+	}
+	if it.Message != nil && s.known != nil {
+		if _, dup := s.known[it.Message.ID]; dup {
+			return
+		}
 	}
 	if !s.c.send(frame) {
 		h.dropLocked(s.c)
@@ -341,6 +359,13 @@ func (h *Hub) heartbeat() {
 			continue
 		}
 		c.pinged.Store(now)
+		for _, s := range c.subs {
+			if s.known != nil {
+				if s.knownTicks++; s.knownTicks >= 2 {
+					s.known = nil
+				}
+			}
+		}
 		if !c.send(pingFrame) {
 			h.dropLocked(c)
 		}
