@@ -32,13 +32,25 @@ const (
 	EventRequestReopen       = "request.reopen"
 	EventRequestDelete       = "request.delete"
 	EventRequestParticipants = "request.participants.update"
-	EventRequestDepartment   = "request.department.update"
-	EventRequestAttributes   = "request.attributes.update"
-	EventRequestTags         = "request.tag.update"
-	EventRequestFollowers    = "request.followers.update"
-	EventRequestSatisfaction = "request.satisfaction"
-	EventMessageCreate       = "message.create"
+	// One event per member who joined or left, besides request.participants.update.
+	EventRequestParticipantsJoin  = "request.participants.join"
+	EventRequestParticipantsLeave = "request.participants.leave"
+	EventRequestWorkingStatus     = "request.workingStatus.update"
+	EventRequestDepartment        = "request.department.update"
+	EventRequestAttributes        = "request.attributes.update"
+	EventRequestTags              = "request.tag.update"
+	EventRequestFollowers         = "request.followers.update"
+	EventRequestSatisfaction      = "request.satisfaction"
+	EventMessageCreate            = "message.create"
+	EventCustom                   = "event.emit" // a custom event (POST /:pid/events)
 )
+
+// ParticipantEvent is the payload of request.participants.join and .leave: the member (a user id
+// or "bot_<id>") who joined or left, and the conversation after the change.
+type ParticipantEvent struct {
+	Member  string   `json:"member"`
+	Request *Request `json:"request"`
+}
 
 // Event is an entry of a project's event log: written in the same transaction as the change it
 // describes, so that the events of exactly the committed changes exist. Payload is the changed object
@@ -81,6 +93,23 @@ type EventStore interface {
 	// PruneEvents deletes at most batch events created before cutoff, oldest first, and returns how
 	// many it deleted. It keeps each project's newest event, from which numbering goes on.
 	PruneEvents(ctx context.Context, cutoff time.Time, batch int) (int, error)
+
+	// AddCustomEvent appends a custom event (event.emit) whose id is id and whose payload is the
+	// custom event as clients see it ({_id, name, attributes, project_user, ...}).
+	AddCustomEvent(ctx context.Context, projectID, id string, payload json.RawMessage) error
+	// FindCustomEvents lists the project's custom events the log still keeps, newest first, and
+	// how many match f.
+	FindCustomEvents(ctx context.Context, projectID string, f CustomEventFilter) ([]*Event, int, error)
+	// FindCustomEvent returns one of the project's custom events, or ENOTFOUND.
+	FindCustomEvent(ctx context.Context, projectID, id string) (*Event, error)
+}
+
+// CustomEventFilter narrows FindCustomEvents.
+type CustomEventFilter struct {
+	Name        string // the custom event's own name; "" for any
+	ProjectUser string // the membership that sent it; "" for any
+	Limit       int
+	Offset      int
 }
 
 // MaxEventPage bounds one read of the event log.

@@ -21,6 +21,9 @@ type eventSubject struct {
 	ProjectUser *tiledesk.ProjectUser
 	Project     *tiledesk.Project
 	Other       json.RawMessage // an event of a kind without a domain type here: passed as stored
+	// Member is who joined or left, for request.participants.join and .leave, whose payload is
+	// {member, request} as the original's.
+	Member string
 }
 
 // eventKind is the family of an event name: "request", "message", "lead", ...
@@ -38,6 +41,15 @@ func decodeEvent(ev *tiledesk.Event) (*eventSubject, error) {
 	var err error
 	switch eventKind(ev.Name) {
 	case "request":
+		if ev.Name == tiledesk.EventRequestParticipantsJoin || ev.Name == tiledesk.EventRequestParticipantsLeave {
+			var pe tiledesk.ParticipantEvent
+			err = json.Unmarshal(ev.Payload, &pe)
+			s.Request, s.Member = pe.Request, pe.Member
+			if err == nil && s.Request == nil {
+				err = fmt.Errorf("no request")
+			}
+			break
+		}
 		s.Request = new(tiledesk.Request)
 		err = json.Unmarshal(ev.Payload, s.Request)
 	case "message":
@@ -67,6 +79,8 @@ func decodeEvent(ev *tiledesk.Event) (*eventSubject, error) {
 // wire renders the subject in the original's shape for the full (agent, admin, webhook) view.
 func (s *eventSubject) wire(now time.Time) any {
 	switch {
+	case s.Member != "":
+		return map[string]any{"member": s.Member, "request": toRequest(s.Request)}
 	case s.Request != nil:
 		return toRequest(s.Request)
 	case s.Message != nil:

@@ -137,6 +137,9 @@ var matrix = map[string]policy{
 	"GET /{pid}/requests/{rid}/messages/csv":                           {allow: tiledesk.RoleAgent, requester: true},
 	"GET /{pid}/requests/{rid}/messages/{mid}":                         {allow: tiledesk.RoleAgent, requester: true},
 	"GET /{pid}/events/feed":                                           {allow: tiledesk.RoleAgent},
+	"POST /{pid}/events":                                               {allow: tiledesk.RoleGuest, body: fixed(map[string]any{"name": "matrix.event", "attributes": map[string]any{"a": 1}})},
+	"GET /{pid}/events":                                                {allow: tiledesk.RoleAgent},
+	"GET /{pid}/events/{id}":                                           {allow: tiledesk.RoleAgent},
 }
 
 func fixed(v any) func(*world, *credential) any { return func(*world, *credential) any { return v } }
@@ -173,6 +176,7 @@ type world struct {
 	resetToken         string // the signer's password reset token
 	invitationA        string // a pending invitation of A (its address carries the marker)
 	invitationToken    string // its mailed token
+	eventA             string // a custom event of A sent by the requester (its attributes carry the marker)
 	markers            []string
 	creds              []*credential
 	crossTenant        *credential // B's owner calling through B with A's object ids
@@ -245,6 +249,9 @@ func newWorld(e *testEnv) *world {
 	inv := r.json(t)["pendingInvitation"].(map[string]any)
 	w.invitationA = inv["_id"].(string)
 	w.invitationToken = token(t, e.mails.last(t, inv["email"].(string), "handle-invitation").Link, "handle-invitation/")
+	r = e.do("POST", "/"+w.pidA+"/events", map[string]any{"name": "page.viewed", "attributes": map[string]string{"page": secret}},
+		header("Authorization", requesterToken)).want(t, 200)
+	w.eventA = r.json(t)["_id"].(string)
 	signer, err := e.store.FindUserByID(context.Background(), w.signer.id)
 	if err != nil {
 		t.Fatal(err)
@@ -346,6 +353,8 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.resetToken
 		case key == "pendinginvitationsnoauth/{token}":
 			segs[i] = w.invitationToken
+		case key == "events/{id}":
+			segs[i] = w.eventA
 		case key == "pendinginvitations/{id}" || key == "resendinvite/{id}":
 			segs[i] = w.invitationA
 		default:

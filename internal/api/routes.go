@@ -111,6 +111,9 @@ func (s *Server) moreRoutes() {
 	s.handle(p, "DELETE /{pid}/departments/{id}", member(tiledesk.RoleAdmin), s.handleDepartmentDelete)
 
 	s.handle(p, "GET /{pid}/events/feed", member(tiledesk.RoleAgent), s.handleEventFeed)
+	s.handle(p, "POST /{pid}/events", member(""), s.handleCustomEventCreate)
+	s.handle(p, "GET /{pid}/events", member(tiledesk.RoleAgent), s.handleCustomEventList)
+	s.handle(p, "GET /{pid}/events/{id}", member(tiledesk.RoleAgent), s.handleCustomEventGet)
 
 	s.webhookRoutes()
 }

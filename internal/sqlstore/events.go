@@ -59,6 +59,11 @@ func (s *Store) eventsCommitted(events []*tiledesk.Event) {
 // (json.RawMessage) is stored as it is: encoding outside the transaction keeps the work off the
 // single SQLite writer.
 func (t *tx) event(ctx context.Context, projectID, name, objectID string, payload any) error {
+	return t.eventWithID(ctx, tiledesk.NewIDAt(t.now), projectID, name, objectID, payload)
+}
+
+// eventWithID is event with the event's id given (a custom event is its own entry of the log).
+func (t *tx) eventWithID(ctx context.Context, id, projectID, name, objectID string, payload any) error {
 	if t.s.eventLogOff {
 		return nil
 	}
@@ -69,7 +74,7 @@ func (t *tx) event(ctx context.Context, projectID, name, objectID string, payloa
 			return fmt.Errorf("encode %s event: %w", name, err)
 		}
 	}
-	ev := &tiledesk.Event{ID: tiledesk.NewIDAt(t.now), ProjectID: projectID, Name: name, ObjectID: objectID,
+	ev := &tiledesk.Event{ID: id, ProjectID: projectID, Name: name, ObjectID: objectID,
 		Payload: raw, CreatedAt: t.now}
 	if t.s.relay == nil {
 		if err := t.queryRow(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at, seq)

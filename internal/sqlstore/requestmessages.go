@@ -72,8 +72,9 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 			return err
 		}
 		if !created {
+			working := r.WorkingStatus
 			noteMessage(r, m)
-			if err := t.touchRequest(ctx, r, in.LastMessage); err != nil {
+			if err := t.touchRequest(ctx, r, in.LastMessage, working); err != nil {
 				return err
 			}
 		}
@@ -168,7 +169,7 @@ func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string,
 // working status) with a new clock stamp. It records no request.update: message.create says it. The
 // last message is set by the database's JSON functions, so the conversation's attributes are neither
 // decoded nor encoded here.
-func (t *tx) touchRequest(ctx context.Context, r *tiledesk.Request, last json.RawMessage) error {
+func (t *tx) touchRequest(ctx context.Context, r *tiledesk.Request, last json.RawMessage, workingBefore string) error {
 	clock, _, err := t.requestClock(ctx, r.ProjectID, 0, false)
 	if err != nil {
 		return err
@@ -183,6 +184,9 @@ func (t *tx) touchRequest(ctx context.Context, r *tiledesk.Request, last json.Ra
 	if _, err := t.exec(ctx, `UPDATE requests SET attributes = `+attrs+`, first_response_at = $3, waiting_time = $4,
 		working_status = $5, updated_at = $6 WHERE id_project = $1 AND id = $2`, args...); err != nil {
 		return fmt.Errorf("update request: %w", err)
+	}
+	if r.WorkingStatus != workingBefore { // a visitor's message reopened a pending conversation
+		return t.event(ctx, r.ProjectID, tiledesk.EventRequestWorkingStatus, r.ID, r)
 	}
 	return nil
 }
@@ -215,6 +219,7 @@ func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, v 
 		if err := seen.check(v, r); err != nil {
 			return err
 		}
+		working := r.WorkingStatus
 		for _, m := range msgs {
 			if err := t.insertMessage(ctx, m); err != nil {
 				return err
@@ -224,7 +229,7 @@ func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, v 
 				return err
 			}
 		}
-		return t.touchRequest(ctx, r, last)
+		return t.touchRequest(ctx, r, last, working)
 	})
 	if err != nil {
 		return nil, err

@@ -16,12 +16,13 @@ type requestState struct {
 	participants []string
 	followers    []string
 	tags         []string
+	working      string
 	lengths      tiledesk.RequestLengths
 }
 
 func stateOf(r *tiledesk.Request) requestState {
 	return requestState{open: r.IsOpen(), agents: slices.Clone(openAgents(r)), participants: slices.Clone(r.Participants),
-		followers: slices.Clone(r.Followers), tags: tagNames(r.Tags), lengths: tiledesk.LengthsOf(r)}
+		followers: slices.Clone(r.Followers), tags: tagNames(r.Tags), working: r.WorkingStatus, lengths: tiledesk.LengthsOf(r)}
 }
 
 // diff returns the elements of a missing from b.
@@ -82,6 +83,30 @@ func (t *tx) saveRequest(ctx context.Context, before requestState, r *tiledesk.R
 		if err := t.event(ctx, r.ProjectID, name, r.ID, r); err != nil {
 			return err
 		}
+	}
+	return t.derivedEvents(ctx, before, after, r)
+}
+
+// derivedEvents writes the events a change causes whatever rule made it, read from what it
+// changed: one request.participants.join per member who became a participant (an assignment) and
+// one request.participants.leave per member who stopped being one (an unassignment), each with
+// the original's payload {member, request}; and request.workingStatus.update.
+func (t *tx) derivedEvents(ctx context.Context, before, after requestState, r *tiledesk.Request) error {
+	for _, m := range []struct {
+		name    string
+		members []string
+	}{
+		{tiledesk.EventRequestParticipantsJoin, diff(after.participants, before.participants)},
+		{tiledesk.EventRequestParticipantsLeave, diff(before.participants, after.participants)},
+	} {
+		for _, member := range m.members {
+			if err := t.event(ctx, r.ProjectID, m.name, r.ID, tiledesk.ParticipantEvent{Member: member, Request: r}); err != nil {
+				return err
+			}
+		}
+	}
+	if before.working != after.working {
+		return t.event(ctx, r.ProjectID, tiledesk.EventRequestWorkingStatus, r.ID, r)
 	}
 	return nil
 }
