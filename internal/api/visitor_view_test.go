@@ -261,6 +261,11 @@ func testVisitorView(t *testing.T, e *testEnv, kind string) {
 	check(me, "requests/me after closing", e.do("GET", "/"+f.pid+"/requests/me?status=all", nil, g), visitorListKeys)
 	check(me, "requests/me after closing", e.do("GET", "/"+f.pid+"/requests/me?status=all&no_populate=true", nil, g), visitorListKeys)
 
+	// A custom event answers only what the visitor sent, with its ids.
+	ev := e.do("POST", "/"+f.pid+"/events", map[string]any{"name": "page.viewed", "attributes": map[string]any{"page": "/pricing"}}, g)
+	check("POST /{pid}/events", "custom event", ev, []string{"_id", "name", "attributes", "id_project", "project_user",
+		"createdBy", "status", "createdAt", "updatedAt", "__v"})
+
 	// Every route a visitor can reach is covered above.
 	for _, ri := range e.srv.RouteTable() {
 		key := ri.Method + " " + ri.Pattern
