@@ -41,10 +41,21 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (*tiledesk.User, erro
 			u.ID, u.Email, u.Firstname, u.Lastname, u.Status, u.TokenGeneration, ms(u.UpdatedAt)); err != nil {
 			return fmt.Errorf("anonymise user: %w", err)
 		}
-		if _, err := t.exec(ctx, `UPDATE project_users SET status = $2, user_available = FALSE,
-			updated_at = `+nextStampSQL("$3")+` WHERE id_user = $1 AND (status <> $2 OR user_available)`,
-			u.ID, tiledesk.MemberDisabled, ms(t.now)); err != nil {
+		rows, err := t.query(ctx, `UPDATE project_users SET status = $2, user_available = FALSE,
+			updated_at = `+nextStampSQL("$3")+` WHERE id_user = $1 AND (status <> $2 OR user_available)
+			RETURNING `+projectUserColumns, u.ID, tiledesk.MemberDisabled, ms(t.now))
+		if err != nil {
 			return fmt.Errorf("disable memberships: %w", err)
+		}
+		disabled, err := collect(rows, scanProjectUser)
+		if err != nil {
+			return fmt.Errorf("disable memberships: %w", err)
+		}
+		// Each project the user was a member of learns that the membership is disabled.
+		for _, pu := range disabled {
+			if err := t.event(ctx, pu.ProjectID, tiledesk.EventProjectUserUpdate, pu.ID, pu); err != nil {
+				return err
+			}
 		}
 		out = u
 		return t.event(ctx, "", tiledesk.EventUserDelete, u.ID, u)
