@@ -19,7 +19,6 @@ var notInProjectLog = map[string]string{
 	// Accounts: no project; their events (user.*) are outside any project's log.
 	"POST /auth/signup":                     "an account, in no project",
 	"POST /auth/signin":                     "a session, no change",
-	"POST /auth/signinAnonymously":          "a guest membership is a session, not a teammate: the original emits no event for it either",
 	"PUT /auth/verifyemail/{userid}/{code}": "an account",
 	"POST /auth/verifyemail":                "an account",
 	"PUT /auth/requestresetpsw":             "an account",
