@@ -138,6 +138,11 @@ func (s *Server) writeFeed(w http.ResponseWriter, ans *feedAnswer, err error) er
 	if err != nil {
 		return err
 	}
+	if s.stopping.Err() != nil {
+		// Shutting down, polls do not wait: the client's next poll goes on a new connection, which
+		// the load balancer gives to another process.
+		w.Header().Set("Connection", "close")
+	}
 	writeJSON(w, http.StatusOK, ans)
 	return nil
 }

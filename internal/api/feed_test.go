@@ -276,6 +276,17 @@ func TestEventFeedPollEndsAtShutdown(t *testing.T) {
 	if len(p.Events) != 0 || p.Next != 1000 {
 		t.Fatalf("poll at shutdown = %+v", p)
 	}
+	// A poll that comes during the shutdown does not wait, and its connection closes.
+	req, _ := http.NewRequest("GET", e.http.URL+"/"+pid+"/events/feed?after=1000&wait=25s", nil)
+	req.Header.Set("Authorization", owner.token)
+	res, err := e.http.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || !res.Close {
+		t.Fatalf("poll during the shutdown: %d, connection closed %v, want 200 and closed", res.StatusCode, res.Close)
+	}
 	if time.Since(began) >= 20*time.Second {
 		t.Fatal("the poll waited out its wait despite the shutdown")
 	}
