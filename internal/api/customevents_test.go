@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/storetest"
@@ -107,5 +108,23 @@ func TestCustomEventRefusesBadBodies(t *testing.T) {
 	}
 	if n := len(e.events(pid)); strings.Contains(strings.Join(e.events(pid), " "), tiledesk.EventCustom) {
 		t.Fatalf("a refused custom event is in the log (%d events)", n)
+	}
+}
+
+// Custom events are writes like any other: a visitor's draw on its token's budget and on its
+// address's guest budget, and the one over it is refused before anything is stored.
+func TestCustomEventsAreRateLimited(t *testing.T) {
+	e, _ := limitedEnv(t, RateLimits{Default: rate(100, time.Minute), GuestWrites: rate(3, time.Minute)})
+	owner := e.signup("Owner")
+	pid := e.createProject(owner, "Limited")
+	ip := from("198.51.100.9")
+	r := e.do("POST", "/auth/signinAnonymously", map[string]string{"id_project": pid}, ip).want(t, 200)
+	guest := jwtCred(r.json(t)["token"].(string))
+	for range 3 {
+		e.do("POST", "/"+pid+"/events", map[string]string{"name": "click"}, guest, ip).want(t, 200)
+	}
+	want429(t, e.do("POST", "/"+pid+"/events", map[string]string{"name": "click"}, guest, ip), "guest-writes", scopeAddress)
+	if n := e.do("GET", "/"+pid+"/events", nil, owner.jwt()).want(t, 200).json(t)["count"]; n != 3.0 {
+		t.Fatalf("%v custom events stored, want 3", n)
 	}
 }
