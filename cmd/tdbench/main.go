@@ -7,6 +7,7 @@
 //	go run ./cmd/tdbench                                   # SQLite, 100,000 leads, 32 clients
 //	go run ./cmd/tdbench --concurrency 1,8,32,128 --json out.json
 //	go run ./cmd/tdbench --db postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+//	go run ./cmd/tdbench websocket --sockets 10000 --rate 500  # sockets' heap and frame latency
 //
 // Any error during a measured scenario (a non-2xx answer, a transport error) fails the run.
 package main
@@ -49,6 +50,15 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "websocket" {
+		if err := runWebsocket(ctx, os.Args[2:], os.Stdout); err != nil {
+			if !errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(os.Stderr, "tdbench websocket:", err)
+			}
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "tdbench:", err)

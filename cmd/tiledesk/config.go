@@ -15,6 +15,7 @@ import (
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/api"
 	"github.com/tiledesk-go/tiledesk/internal/dbopen"
+	"github.com/tiledesk-go/tiledesk/internal/live"
 	"github.com/tiledesk-go/tiledesk/internal/ratelimit"
 )
 
@@ -52,6 +53,7 @@ type config struct {
 	publicURL string // "" until resolved (see resolvePublicURL)
 
 	events eventConfig
+	live   live.Options // the websocket's caps
 }
 
 // listFlag is a flag that may be repeated; its environment twin separates values with sep.
@@ -97,6 +99,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 		checkMailConfig,
 		networkFlags(fs, env, &cfg),
 		eventFlags(fs, env, &cfg),
+		liveFlags(fs, env, &cfg),
 		checkLogAndSecret,
 	}
 	mailFlags(fs, env, &cfg)

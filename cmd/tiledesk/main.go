@@ -151,7 +151,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
 		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry,
 		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store),
-		Mailer: mailer, PublicURL: publicURL, LinkKey: key, Now: now, Events: bus, WebhookGuard: cfg.events.webhookAllow})
+		Mailer: mailer, PublicURL: publicURL, LinkKey: key, Now: now, Events: bus, Live: cfg.live, WebhookGuard: cfg.events.webhookAllow})
 	defer handler.Close() // after serving has stopped, before the store closes: background readings end
 	stopWebhooks := startWebhooks(store, bus, handler.RenderEvent, cfg.events, registry, log)
 	defer stopWebhooks(cfg.shutdownGrace)
