@@ -30,7 +30,8 @@ import (
 type wsOptions struct {
 	sockets, conversations, rate int
 	duration                     time.Duration
-	jsonOut                      string
+	jsonOut, heapProfile         string
+	cpuProfile                   string
 }
 
 type wsResult struct {
@@ -47,6 +48,8 @@ type wsResult struct {
 	LatencyP50Millis float64 `json:"latency_p50_ms"`
 	LatencyP99Millis float64 `json:"latency_p99_ms"`
 	LatencyMaxMillis float64 `json:"latency_max_ms"`
+	PostP50Millis    float64 `json:"post_p50_ms"` // the POST's own answer, for comparison
+	PostP99Millis    float64 `json:"post_p99_ms"`
 }
 
 func parseWSOptions(args []string, out io.Writer) (*wsOptions, error) {
@@ -58,6 +61,8 @@ func parseWSOptions(args []string, out io.Writer) (*wsOptions, error) {
 	fs.IntVar(&o.rate, "rate", 500, "messages posted per second into those conversations")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long messages are posted")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the result as JSON to this file")
+	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write the server's CPU profile while messages are posted to this file")
+	fs.StringVar(&o.heapProfile, "heap-profile", "", "write the server's heap profile, taken once the sockets are connected, to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -133,6 +138,7 @@ func printWSResult(out io.Writer, r *wsResult) {
 		r.HeapIdleMB, r.HeapConnectedMB, r.HeapLiveMB, r.HeapUnderLoadMB)
 	fmt.Fprintf(out, "  frames: %d of %d expected; post-to-frame latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		r.FramesReceived, r.FramesExpected, r.LatencyP50Millis, r.LatencyP99Millis, r.LatencyMaxMillis)
+	fmt.Fprintf(out, "  the POSTs' own answers: p50 %.1f ms, p99 %.1f ms\n", r.PostP50Millis, r.PostP99Millis)
 }
 
 // wsBench is one run's state: the API, the sockets' latencies.
@@ -141,6 +147,7 @@ type wsBench struct {
 	client          *http.Client
 	mu              sync.Mutex
 	latencies       []time.Duration
+	posts           []time.Duration
 	received        atomic.Int64
 }
 
@@ -171,13 +178,18 @@ func measureWebsocket(ctx context.Context, o *wsOptions, base, debugAddr string,
 	}
 	st, _ = heap()
 	res.HeapConnectedMB = st.heapInuse / (1 << 20)
-	if r, err := http.Get("http://" + debugAddr + "/debug/pprof/heap?gc=1"); err == nil {
-		_, _ = io.Copy(io.Discard, r.Body)
-		r.Body.Close()
+	if err := saveHeapProfile("http://"+debugAddr+"/debug/pprof/heap?gc=1", o.heapProfile); err != nil {
+		return nil, err
 	}
 	st, _ = heap()
 	res.HeapLiveMB = st.heapInuse / (1 << 20)
 	fmt.Fprintf(out, "tdbench: posting %d messages/s for %s\n", o.rate, o.duration)
+	profiled := make(chan error, 1)
+	go func() {
+		secs := max(int(o.duration.Seconds())-1, 1)
+		profiled <- saveHeapProfile(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs), o.cpuProfile)
+	}()
+	defer func() { <-profiled }()
 	res.Posted, err = b.post(ctx, rids, o.rate, o.duration, func() {
 		if s, ok := heap(); ok {
 			res.HeapUnderLoadMB = max(res.HeapUnderLoadMB, s.heapInuse/(1<<20))
@@ -192,14 +204,22 @@ func measureWebsocket(ctx context.Context, o *wsOptions, base, debugAddr string,
 	}
 	res.FramesReceived = b.received.Load()
 	b.mu.Lock()
-	lat := slices.Clone(b.latencies)
+	lat, posts := slices.Clone(b.latencies), slices.Clone(b.posts)
 	b.mu.Unlock()
-	slices.Sort(lat)
-	if n := len(lat); n > 0 {
-		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-		res.LatencyP50Millis, res.LatencyP99Millis, res.LatencyMaxMillis = ms(lat[n/2]), ms(lat[n*99/100]), ms(lat[n-1])
-	}
+	res.LatencyP50Millis, res.LatencyP99Millis, res.LatencyMaxMillis = percentiles(lat)
+	res.PostP50Millis, res.PostP99Millis, _ = percentiles(posts)
 	return res, nil
+}
+
+// percentiles are the median, 99th percentile and maximum of ds, in milliseconds.
+func percentiles(ds []time.Duration) (p50, p99, maxMS float64) {
+	slices.Sort(ds)
+	n := len(ds)
+	if n == 0 {
+		return 0, 0, 0
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return ms(ds[n/2]), ms(ds[n*99/100]), ms(ds[n-1])
 }
 
 func (b *wsBench) call(ctx context.Context, method, path, body string, into any) error {
@@ -350,8 +370,28 @@ func (b *wsBench) post(ctx context.Context, rids []string, rate int, d time.Dura
 		if s := int64(time.Since(start) / time.Second); lastSample.Swap(s) != s {
 			sample()
 		}
-		body := fmt.Sprintf(`{"text":"t=%d"}`, time.Now().UnixNano())
-		return b.call(ctx, "POST", "/"+b.pid+"/requests/"+rids[i%len(rids)]+"/messages", body, nil)
+		sent := time.Now()
+		body := fmt.Sprintf(`{"text":"t=%d"}`, sent.UnixNano())
+		err := b.call(ctx, "POST", "/"+b.pid+"/requests/"+rids[i%len(rids)]+"/messages", body, nil)
+		b.mu.Lock()
+		b.posts = append(b.posts, time.Since(sent))
+		b.mu.Unlock()
+		return err
 	})
 	return int64(total), err
+}
+
+// saveHeapProfile asks the server for a profile (its heap profile collects garbage first), and
+// keeps it in file unless file is "".
+func saveHeapProfile(url, file string) error {
+	r, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer r.Body.Close()
+	data, err := io.ReadAll(r.Body)
+	if err != nil || file == "" {
+		return err
+	}
+	return os.WriteFile(file, data, 0o644)
 }

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -88,12 +91,43 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, in *reqInfo) 
 	_ = rc.SetWriteDeadline(time.Time{})
 	// Any origin may connect: the credential is the token in the URL, never a cookie, so a page of
 	// another site gains nothing a script could not do with the token itself.
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		release()
 		return
 	}
 	hub.Serve(conn, id, release)
+}
+
+// liveBufferBytes sizes a socket's read and write buffers. The HTTP server's are 4 KiB each,
+// which ten thousand idle sockets would hold for nothing: client frames are small, and a large
+// frame is written past the buffer.
+const liveBufferBytes = 512
+
+// smallBuffers hands the websocket a hijacked connection with buffers of liveBufferBytes.
+type smallBuffers struct{ http.ResponseWriter }
+
+func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	// Bytes the client sent after its request and the server already read are kept: the new
+	// reader's buffer starts with them.
+	early, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	early = bytes.Clone(early)
+	rd := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(early), conn), max(liveBufferBytes, len(early)))
+	if _, err := rd.Peek(len(early)); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	if err := brw.Writer.Flush(); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, bufio.NewReadWriter(rd, bufio.NewWriterSize(conn, liveBufferBytes)), nil
 }
 
 // liveSource is what the hub reads through the API.

@@ -33,6 +33,7 @@ type wsClient struct {
 	conn   *websocket.Conn
 	frames chan map[string]any
 	closed chan struct{}
+	err    error // why reading ended, once closed is
 }
 
 func (e *testEnv) dial(token string) *wsClient {
@@ -57,6 +58,7 @@ func (e *testEnv) tryDial(token string) (*wsClient, error) {
 		for {
 			_, data, err := conn.Read(context.Background())
 			if err != nil {
+				c.err = err
 				return
 			}
 			var f map[string]any
@@ -436,5 +438,35 @@ func TestLiveSlowClientIsDropped(t *testing.T) {
 		if !strings.HasPrefix(got, fmt.Sprintf("%d ", i)) {
 			t.Fatalf("fast client's frame %d = %.20s", i, got)
 		}
+	}
+}
+
+// The server pings every interval and closes a client that sent nothing since its previous ping;
+// a client that answers stays.
+func TestLiveHeartbeat(t *testing.T) {
+	e := newLiveEnv(t, live.Options{Ping: 300 * time.Millisecond})
+	silent, talker := e.dial(e.owner.token), e.dial(e.owner.token)
+	pings := 0
+	for pings < 3 {
+		select {
+		case f := <-talker.frames:
+			if f["action"] == "heartbeat" && text(f) == "ping" {
+				pings++
+				talker.send("heartbeat", map[string]any{"message": map[string]any{"text": "pong"}})
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("no ping came")
+		}
+	}
+	select {
+	case <-silent.closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a silent client was not closed")
+	}
+	if status := websocket.CloseStatus(silent.err); status != websocket.StatusPolicyViolation {
+		t.Fatalf("the silent client was closed with %v", silent.err)
+	}
+	talker.send("me", nil)
+	for f := talker.next(); f["action"] != "me"; f = talker.next() {
 	}
 }

@@ -26,6 +26,7 @@ type Client struct {
 	conn   *websocket.Conn
 	id     Identity
 	uuid   string
+	slot   int // the heartbeat's group (see heartbeatSlots)
 	ctx    context.Context
 	cancel context.CancelFunc
 	// heard is when the client last sent anything (Unix ns); pinged when the hub last pinged it.
@@ -84,6 +85,8 @@ func (h *Hub) Serve(conn *websocket.Conn, id Identity, release func()) {
 		return
 	}
 	h.clients[c] = struct{}{}
+	h.serial++
+	c.slot = h.serial % heartbeatSlots
 	h.wg.Add(1)
 	h.mu.Unlock()
 	go func() {

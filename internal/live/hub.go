@@ -107,6 +107,9 @@ func (o *Options) defaults() {
 	}
 }
 
+// heartbeatSlots is how many groups of clients the heartbeat visits in turn.
+const heartbeatSlots = 30
+
 // ErrTooMany refuses a connection over the per-user or per-address cap.
 var ErrTooMany = errors.New("too many websocket connections")
 
@@ -129,6 +132,7 @@ type Hub struct {
 	clients  map[*Client]struct{}
 	perUser  map[string]int
 	perAddr  map[string]int
+	serial   int // numbers the clients, which the heartbeat visits by their number
 
 	depts map[string]map[string]bool // project -> department -> restricted; the hub's goroutine only
 }
@@ -232,14 +236,18 @@ func (h *Hub) takeKicked() []string {
 // run follows the bus until Close, and keeps the heartbeat.
 func (h *Hub) run() {
 	defer h.wg.Done()
-	ticker := time.NewTicker(h.opt.Ping)
+	// The heartbeat visits a thirtieth of the clients at each tick, so that each is pinged once per
+	// interval and ten thousand pings are not written in one burst.
+	ticker := time.NewTicker(h.opt.Ping / heartbeatSlots)
 	defer ticker.Stop()
+	tick := 0
 	for {
 		select {
 		case <-h.stop:
 			return
 		case <-ticker.C:
-			h.heartbeat()
+			tick++
+			h.heartbeat(tick % heartbeatSlots)
 			continue
 		case <-h.watcher.Ready():
 		case <-h.kickc:

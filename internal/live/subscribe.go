@@ -347,12 +347,16 @@ func (h *Hub) recheck(c *Client, pid string, g *Grant) {
 	}()
 }
 
-// heartbeat pings every client, and closes those that sent nothing since the previous ping.
-func (h *Hub) heartbeat() {
+// heartbeat pings the clients of a slot, and closes those that sent nothing since their
+// previous ping.
+func (h *Hub) heartbeat(slot int) {
 	now := time.Now().UnixNano()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.clients {
+		if c.slot != slot {
+			continue
+		}
 		if c.heard.Load() < c.pinged.Load() {
 			c.close(statusPolicy, "no heartbeat")
 			h.forgetLocked(c)
