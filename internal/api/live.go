@@ -215,6 +215,9 @@ func (l liveSource) Decode(ev *tiledesk.Event) (*live.Item, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A join or leave ({member, request} in the log) is framed as the conversation it changed,
+	// as every frame of a conversation's topics is.
+	subj.Member = ""
 	it := &live.Item{Request: subj.Request, Message: subj.Message, ProjectUser: subj.ProjectUser}
 	if subj.Department != nil {
 		it.DepartmentID = subj.Department.ID
