@@ -181,10 +181,10 @@ type DeliveryStore interface {
 	// QueuedRedeliveries lists the Seqs of the subscription's queued redeliveries, lowest first,
 	// with when each was asked for.
 	QueuedRedeliveries(ctx context.Context, projectID, id string, limit int) ([]Redelivery, error)
-	// SaveSubscriptionState writes st (its lease fields excepted: the lease is extended to
-	// leaseUntil) and, when d is not nil, records the attempt d, and when done is set drops the
-	// queued redelivery of d's Seq; all only while owner holds the lease (ok false otherwise).
-	SaveSubscriptionState(ctx context.Context, sub *Subscription, owner string, leaseUntil time.Time, d *Delivery, done bool) (ok bool, err error)
+	// SaveSubscriptionState writes sub.State (its lease fields excepted: the lease is extended to
+	// leaseUntil) and records the attempts ds, dropping the queued redelivery of each redelivery
+	// attempt that did not fail; all only while owner holds the lease (ok false otherwise).
+	SaveSubscriptionState(ctx context.Context, sub *Subscription, owner string, leaseUntil time.Time, ds []*Delivery) (ok bool, err error)
 	// PruneDeliveries deletes at most batch delivery attempts recorded before cutoff.
 	PruneDeliveries(ctx context.Context, cutoff time.Time, batch int) (int, error)
 }

@@ -57,7 +57,10 @@ type scenario struct {
 	// largeLeads marks scenarios on the project of large leads, seeded only when --scenarios names
 	// one; the server's heap is sampled while they run.
 	largeLeads bool
-	build      func(f *fixture) requestFunc
+	// webhooks marks the scenario whose result is the webhook deliveries its load causes (see
+	// measureWebhooks); the load itself is reported as <name>-load.
+	webhooks bool
+	build    func(f *fixture) requestFunc
 	// beside is load from other clients that runs during the scenario's warm-up and measurement,
 	// reported as a result of its own.
 	beside *sideLoad
@@ -118,13 +121,10 @@ var scenarios = []scenario{
 			}
 		}},
 	{name: "lead-create", what: "POST /v1/{pid}/leads (one durable insert with its event)", baseline: "write",
-		build: func(f *fixture) requestFunc {
-			return func(rng *rand.Rand) (*http.Request, error) {
-				body, _ := json.Marshal(map[string]any{"fullname": "Bench Lead", "email": fmt.Sprintf("bench%d@example.com", rng.Uint64()),
-					"attributes": map[string]any{"source": "tdbench"}})
-				return f.post(f.api+"/"+f.pid+"/leads", body, f.jwt)
-			}
-		}},
+		build: func(f *fixture) requestFunc { return f.newLead }},
+	{name: "webhook-deliveries", what: "lead.create deliveries/s to a local receiver (one subscription, in order) while clients POST leads; p50/p99: lag from creation",
+		target: &target{source: "webhooks", minRPS: 1000}, webhooks: true,
+		build: func(f *fixture) requestFunc { return f.newLead }},
 	{name: "signin", what: "POST /v1/auth/signin (one bcrypt comparison at cost 10)",
 		build: func(f *fixture) requestFunc {
 			body, _ := json.Marshal(map[string]string{"email": f.email, "password": f.password})
@@ -178,6 +178,13 @@ var scenarios = []scenario{
 				return f.post(f.api+"/"+f.pid+"/requests/"+rid+"/messages", body, func(r *http.Request) { r.Header.Set("Authorization", guest) })
 			}
 		}},
+}
+
+// newLead creates a lead.
+func (f *fixture) newLead(rng *rand.Rand) (*http.Request, error) {
+	body, _ := json.Marshal(map[string]any{"fullname": "Bench Lead", "email": fmt.Sprintf("bench%d@example.com", rng.Uint64()),
+		"attributes": map[string]any{"source": "tdbench"}})
+	return f.post(f.api+"/"+f.pid+"/leads", body, f.jwt)
 }
 
 func (f *fixture) jwt(r *http.Request)   { r.Header.Set("Authorization", f.token) }

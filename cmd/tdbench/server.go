@@ -65,6 +65,9 @@ func serverFlags(bin string) []string {
 			flags = append(flags, "--"+f+"=0")
 		}
 	}
+	if bytes.Contains(out, []byte("-webhook-allow ")) { // the webhook scenario's receiver is local
+		flags = append(flags, "--webhook-allow=127.0.0.1")
+	}
 	return flags
 }
 

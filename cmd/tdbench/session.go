@@ -259,6 +259,15 @@ func (b *session) measureAt(ctx context.Context, rep *report, c int) error {
 // measure measures one scenario: its baseline and page floor first, then the scenario itself,
 // with its side load beside it and the server's profile taken when asked.
 func (b *session) measure(ctx context.Context, rep *report, client loadClient, cfg loadConfig, s scenario) error {
+	if s.webhooks {
+		load, hooks, err := b.measureWebhooks(ctx, client, cfg, s)
+		if err != nil {
+			return err
+		}
+		rep.add(b.out, load)
+		rep.add(b.out, hooks)
+		return nil
+	}
 	var base result
 	if s.baseline != "" {
 		var err error

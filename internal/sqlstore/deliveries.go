@@ -90,9 +90,9 @@ func (s *Store) QueuedRedeliveries(ctx context.Context, projectID, id string, li
 	return out, rows.Err()
 }
 
-// SaveSubscriptionState writes a subscription's delivery state and the attempt that moved it, in
+// SaveSubscriptionState writes a subscription's delivery state and the attempts that moved it, in
 // one transaction, while owner holds the lease.
-func (s *Store) SaveSubscriptionState(ctx context.Context, sub *tiledesk.Subscription, owner string, leaseUntil time.Time, d *tiledesk.Delivery, done bool) (bool, error) {
+func (s *Store) SaveSubscriptionState(ctx context.Context, sub *tiledesk.Subscription, owner string, leaseUntil time.Time, ds []*tiledesk.Delivery) (bool, error) {
 	held := false
 	err := s.inTx(ctx, func(t *tx) error {
 		st := sub.State
@@ -107,23 +107,30 @@ func (s *Store) SaveSubscriptionState(ctx context.Context, sub *tiledesk.Subscri
 			return err // the lease was lost: nothing is recorded
 		}
 		held = true
-		if d == nil {
-			return nil
-		}
-		if _, err := t.exec(ctx, `INSERT INTO subscription_deliveries (`+deliveryColumns+`) VALUES ($1, $2, $3, $4,
-			$5, $6, $7, $8, $9, $10, $11, $12, $13)`, d.ProjectID, d.ID, d.SubscriptionID, d.DeliveryID, d.Seq, d.Event,
-			d.Attempt, d.Status, d.Code, d.Latency.Milliseconds(), nullString(d.Error), d.Redelivery, ms(d.CreatedAt)); err != nil {
-			return fmt.Errorf("record delivery: %w", err)
-		}
-		if done && d.Redelivery {
-			if _, err := t.exec(ctx, `DELETE FROM subscription_redeliveries WHERE id_project = $1 AND id_subscription = $2
-				AND seq = $3`, d.ProjectID, d.SubscriptionID, d.Seq); err != nil {
-				return fmt.Errorf("drop redelivery: %w", err)
+		for _, d := range ds {
+			if err := t.recordDelivery(ctx, d); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 	return held, err
+}
+
+// recordDelivery inserts an attempt; a redelivery that did not fail leaves the queue.
+func (t *tx) recordDelivery(ctx context.Context, d *tiledesk.Delivery) error {
+	if _, err := t.exec(ctx, `INSERT INTO subscription_deliveries (`+deliveryColumns+`) VALUES ($1, $2, $3, $4,
+		$5, $6, $7, $8, $9, $10, $11, $12, $13)`, d.ProjectID, d.ID, d.SubscriptionID, d.DeliveryID, d.Seq, d.Event,
+		d.Attempt, d.Status, d.Code, d.Latency.Milliseconds(), nullString(d.Error), d.Redelivery, ms(d.CreatedAt)); err != nil {
+		return fmt.Errorf("record delivery: %w", err)
+	}
+	if d.Redelivery && d.Status != tiledesk.DeliveryFailed {
+		if _, err := t.exec(ctx, `DELETE FROM subscription_redeliveries WHERE id_project = $1 AND id_subscription = $2
+			AND seq = $3`, d.ProjectID, d.SubscriptionID, d.Seq); err != nil {
+			return fmt.Errorf("drop redelivery: %w", err)
+		}
+	}
+	return nil
 }
 
 // PruneDeliveries deletes a bounded batch of old delivery attempts.

@@ -152,7 +152,7 @@ func testSubscriptionLeaseOneOwner(t *testing.T, s tiledesk.Store) {
 	}
 	for i := range 8 {
 		held.State.Cursor = 99
-		if ok, err := ds.SaveSubscriptionState(ctx, held, string(rune('a'+i)), later, nil, false); ok || err != nil {
+		if ok, err := ds.SaveSubscriptionState(ctx, held, string(rune('a'+i)), later, nil); ok || err != nil {
 			t.Fatalf("a former owner saved state: %v %v", ok, err)
 		}
 	}
@@ -201,7 +201,7 @@ func testSubscriptionDeliveryState(t *testing.T, s tiledesk.Store) {
 		if status == tiledesk.DeliverySucceeded {
 			held.State.Cursor = last
 		}
-		if ok, err := ds.SaveSubscriptionState(ctx, held, "me", now.Add(time.Minute), d, true); !ok || err != nil {
+		if ok, err := ds.SaveSubscriptionState(ctx, held, "me", now.Add(time.Minute), []*tiledesk.Delivery{d}); !ok || err != nil {
 			t.Fatalf("SaveSubscriptionState: %v %v", ok, err)
 		}
 	}

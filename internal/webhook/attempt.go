@@ -16,12 +16,23 @@ const eventBatch = 100
 // maxErrorText bounds the error kept with an attempt.
 const maxErrorText = 500
 
+// Successes are recorded (and the cursor saved) in batches of up to flushBatch, or after
+// flushEvery: a write transaction per delivery would make the writers' queue, not the target, set
+// the pace. A process stopped between a success and its record has the event delivered again,
+// under the same delivery id.
+const (
+	flushBatch = 100
+	flushEvery = 100 * time.Millisecond
+)
+
 // delivery is a worker's hold on one leased subscription.
 type delivery struct {
 	d          *Dispatcher
 	sub        *tiledesk.Subscription
 	leaseUntil time.Time
 	token      string
+	pending    []*tiledesk.Delivery // successes not yet recorded
+	saved      time.Time            // when the state was last saved
 }
 
 // step does the subscription's next due work: a queued redelivery first, then the events above its
@@ -58,7 +69,7 @@ func (r *delivery) step() (more bool, err error) {
 	}
 	if len(evs) == 0 {
 		st.Cursor = last // nothing of its name up to last
-		return r.save(nil, false)
+		return r.save(nil)
 	}
 	for _, ev := range evs {
 		if more, err := r.attempt(ev, ev.Seq, ev.CreatedAt, false); err != nil || !more {
@@ -110,10 +121,15 @@ func (r *delivery) attempt(ev *tiledesk.Event, seq int64, since time.Time, redel
 	if res.ok() {
 		rec.Status = tiledesk.DeliverySucceeded
 		st.Attempts, st.Failures, st.FailingSince, st.NextAttempt = 0, 0, time.Time{}, time.Time{}
-		if !redelivery {
-			st.Cursor = max(st.Cursor, seq)
+		if redelivery {
+			return r.save(rec)
 		}
-		return r.save(rec, true)
+		st.Cursor = max(st.Cursor, seq)
+		r.pending = append(r.pending, rec)
+		if len(r.pending) < flushBatch && now.Sub(r.saved) < flushEvery {
+			return true, nil
+		}
+		return r.save(nil)
 	}
 	rec.Error = truncate(res.err.Error(), maxErrorText)
 	if targetFault {
@@ -126,7 +142,7 @@ func (r *delivery) attempt(ev *tiledesk.Event, seq int64, since time.Time, redel
 	if !stale && ev != nil {
 		rec.Status = tiledesk.DeliveryFailed
 		st.Attempts++
-		_, err := r.save(rec, false)
+		_, err := r.save(rec)
 		return false, err
 	}
 	rec.Status = tiledesk.DeliveryGaveUp
@@ -134,7 +150,7 @@ func (r *delivery) attempt(ev *tiledesk.Event, seq int64, since time.Time, redel
 	if !redelivery {
 		st.Cursor = max(st.Cursor, seq)
 	}
-	saved, err := r.save(rec, true)
+	saved, err := r.save(rec)
 	return saved && !st.NextAttempt.After(d.now()), err
 }
 
@@ -152,7 +168,7 @@ func (r *delivery) renew(now time.Time) (bool, error) {
 	if r.leaseUntil.Sub(now) > 2*r.d.opt.Timeout {
 		return true, nil
 	}
-	return r.save(nil, false)
+	return r.save(nil)
 }
 
 // payload renders the event (once per attempt: the rendering may read the store).
@@ -170,18 +186,34 @@ func (r *delivery) payload(ev *tiledesk.Event) (json.RawMessage, error) {
 	return r.d.opt.Render(r.d.work, ev)
 }
 
-// save writes the subscription's state (and rec) while the lease holds, extending it.
-func (r *delivery) save(rec *tiledesk.Delivery, done bool) (bool, error) {
-	until := r.d.now().Add(r.d.opt.Lease)
-	ok, err := r.d.store.SaveSubscriptionState(r.d.work, r.sub, r.d.opt.Owner, until, rec, done)
+// save writes the subscription's state with the pending successes and rec (when not nil), while
+// the lease holds, extending it.
+func (r *delivery) save(rec *tiledesk.Delivery) (bool, error) {
+	recs := r.pending
+	if rec != nil {
+		recs = append(recs, rec)
+	}
+	now := r.d.now()
+	until := now.Add(r.d.opt.Lease)
+	ok, err := r.d.store.SaveSubscriptionState(r.d.work, r.sub, r.d.opt.Owner, until, recs)
+	r.pending = r.pending[:0]
 	if err != nil || !ok {
 		return false, err
 	}
-	r.leaseUntil = until
-	if rec != nil {
-		r.d.metrics.observe(rec)
+	r.leaseUntil, r.saved = until, now
+	for _, d := range recs {
+		r.d.metrics.observe(d)
 	}
 	return true, nil
+}
+
+// flush records the pending successes.
+func (r *delivery) flush() error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	_, err := r.save(nil)
+	return err
 }
 
 func truncate(s string, n int) string {

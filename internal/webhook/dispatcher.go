@@ -267,18 +267,16 @@ func (d *Dispatcher) deliverLeased(projectID, id string) {
 		}
 		return
 	}
-	run := &delivery{d: d, sub: sub, leaseUntil: now.Add(d.opt.Lease)}
-	for d.loop.Err() == nil {
-		more, err := run.step()
-		if err != nil {
-			if d.work.Err() == nil {
-				d.log.Warn("webhooks: delivery failed", "subscription", id, "err", err)
-			}
-			return
-		}
-		if !more {
-			return
-		}
+	run := &delivery{d: d, sub: sub, leaseUntil: now.Add(d.opt.Lease), saved: now}
+	more := true
+	for more && err == nil && d.loop.Err() == nil {
+		more, err = run.step()
+	}
+	if err == nil {
+		err = run.flush()
+	}
+	if err != nil && d.work.Err() == nil {
+		d.log.Warn("webhooks: delivery failed", "subscription", id, "err", err)
 	}
 }
 

@@ -343,6 +343,10 @@ func TestRedeliverSendsTheEventAgainWithItsDeliveryID(t *testing.T) {
 		ids := f.leads(t, 3)
 		waitFor(t, "every event delivered", func() bool { return len(f.recv.deliveries()) >= len(ids) })
 		again := f.recv.deliveries()[1]
+		waitFor(t, "the successes recorded", func() bool {
+			list, _ := s.FindDeliveries(context.Background(), f.p.ID, f.sub.ID, tiledesk.DeliveryFilter{})
+			return len(list) == len(ids)
+		})
 		if err := s.Redeliver(context.Background(), f.p.ID, f.sub.ID, again.delivery); err != nil {
 			t.Fatal(err)
 		}
@@ -350,8 +354,12 @@ func TestRedeliverSendsTheEventAgainWithItsDeliveryID(t *testing.T) {
 		if got := f.recv.deliveries()[len(ids)]; got.delivery != again.delivery || got.object != ids[1] {
 			t.Fatalf("redelivered %s of %s, want %s of %s", got.delivery, got.object, again.delivery, ids[1])
 		}
-		list, _ := s.FindDeliveries(context.Background(), f.p.ID, f.sub.ID, tiledesk.DeliveryFilter{})
-		if len(list) != 4 || !list[0].Redelivery || list[0].Status != tiledesk.DeliverySucceeded {
+		var list []*tiledesk.Delivery
+		waitFor(t, "the redelivery recorded", func() bool {
+			list, _ = s.FindDeliveries(context.Background(), f.p.ID, f.sub.ID, tiledesk.DeliveryFilter{})
+			return len(list) == 4
+		})
+		if !list[0].Redelivery || list[0].Status != tiledesk.DeliverySucceeded {
 			t.Fatalf("deliveries after a redelivery: %d, newest %+v", len(list), list[0])
 		}
 	})
