@@ -65,8 +65,8 @@ func serverFlags(bin string) []string {
 			flags = append(flags, "--"+f+"=0")
 		}
 	}
-	if bytes.Contains(out, []byte("-webhook-allow ")) { // the webhook scenario's receiver is local
-		flags = append(flags, "--webhook-allow=127.0.0.1")
+	if bytes.Contains(out, []byte("-webhook-allow ")) { // the webhook scenarios' receiver is local, and holds a delivery
+		flags = append(flags, "--webhook-allow=127.0.0.1", "--webhook-timeout=5m")
 	}
 	return flags
 }

@@ -259,7 +259,7 @@ func (b *session) measureAt(ctx context.Context, rep *report, c int) error {
 // measure measures one scenario: its baseline and page floor first, then the scenario itself,
 // with its side load beside it and the server's profile taken when asked.
 func (b *session) measure(ctx context.Context, rep *report, client loadClient, cfg loadConfig, s scenario) error {
-	if s.webhooks {
+	if s.webhooks != 0 {
 		load, hooks, err := b.measureWebhooks(ctx, client, cfg, s)
 		if err != nil {
 			return err
