@@ -173,6 +173,9 @@ type DeliveryStore interface {
 	// LeaseSubscription takes a subscription's lease for owner until until, when it is free
 	// (expired at now) or already owner's; ok is false otherwise or when the subscription is gone.
 	LeaseSubscription(ctx context.Context, projectID, id, owner string, now, until time.Time) (sub *Subscription, ok bool, err error)
+	// ReleaseLeases frees every subscription's lease: only for a database one process holds
+	// (SQLite), whose leases at start are those of a process that stopped without releasing them.
+	ReleaseLeases(ctx context.Context) error
 	// ReleaseSubscription gives the lease back, if owner holds it.
 	ReleaseSubscription(ctx context.Context, projectID, id, owner string) error
 	// SubscriptionEvents lists the project's events named name with after < Seq <= upTo, in Seq

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tiledesk-go/tiledesk/internal/dbopen"
 	"github.com/tiledesk-go/tiledesk/internal/eventbus"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"github.com/tiledesk-go/tiledesk/internal/webhook"
@@ -106,10 +107,11 @@ func pruneDeliveries(ctx context.Context, store *sqlstore.Store, retention time.
 
 // startWebhooks delivers the subscriptions' events from the log until stop, which lets attempts
 // in flight finish for up to grace.
-func startWebhooks(store *sqlstore.Store, bus *eventbus.Bus, render webhook.Render, cfg eventConfig, registry prometheus.Registerer,
+func startWebhooks(store *sqlstore.Store, db string, bus *eventbus.Bus, render webhook.Render, cfg eventConfig, registry prometheus.Registerer,
 	log *slog.Logger) (stop func(grace time.Duration)) {
 	d := webhook.New(webhook.Options{Store: store, Events: bus, Render: render, Guard: cfg.webhookAllow, Logger: log,
-		Metrics: registry, Timeout: cfg.webhookTimeout, Lease: 4 * cfg.webhookTimeout})
+		Metrics: registry, Timeout: cfg.webhookTimeout, Lease: 4 * cfg.webhookTimeout,
+		SoleProcess: !dbopen.IsPostgres(db)})
 	d.Start()
 	return d.Stop
 }

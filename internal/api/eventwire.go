@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/webhook"
 )
 
 // The event log keeps each changed object as the store saw it (the domain types' JSON); its readers
@@ -14,13 +15,14 @@ import (
 
 // eventSubject is the decoded payload of an event: the object it is about, one of these set.
 type eventSubject struct {
-	Request     *tiledesk.Request
-	Message     *tiledesk.Message
-	Lead        *tiledesk.Lead
-	Department  *tiledesk.Department
-	ProjectUser *tiledesk.ProjectUser
-	Project     *tiledesk.Project
-	Other       json.RawMessage // an event of a kind without a domain type here: passed as stored
+	Request      *tiledesk.Request
+	Message      *tiledesk.Message
+	Lead         *tiledesk.Lead
+	Department   *tiledesk.Department
+	ProjectUser  *tiledesk.ProjectUser
+	Project      *tiledesk.Project
+	Subscription *tiledesk.Subscription
+	Other        json.RawMessage // an event of a kind without a domain type here: passed as stored
 	// Member is who joined or left, for request.participants.join and .leave, whose payload is
 	// {member, request} as the original's.
 	Member string
@@ -64,6 +66,9 @@ func decodeEvent(ev *tiledesk.Event) (*eventSubject, error) {
 	case "project_user":
 		s.ProjectUser = new(tiledesk.ProjectUser)
 		err = json.Unmarshal(ev.Payload, s.ProjectUser)
+	case "subscription":
+		s.Subscription = new(tiledesk.Subscription)
+		err = json.Unmarshal(ev.Payload, s.Subscription)
 	case "project":
 		s.Project = new(tiledesk.Project)
 		err = json.Unmarshal(ev.Payload, s.Project)
@@ -95,6 +100,8 @@ func (s *eventSubject) wire(now time.Time) any {
 		return toProjectUser(&pu, nil)
 	case s.Project != nil:
 		return toProject(s.Project, now)
+	case s.Subscription != nil:
+		return webhook.Hook(s.Subscription) // never its secret, which the event does not hold
 	}
 	return s.Other
 }

@@ -46,6 +46,14 @@ func (s *Store) LeaseSubscription(ctx context.Context, projectID, id, owner stri
 	return sub, true, nil
 }
 
+// ReleaseLeases frees every lease.
+func (s *Store) ReleaseLeases(ctx context.Context) error {
+	return s.inTx(ctx, func(t *tx) error {
+		_, err := t.exec(ctx, `UPDATE subscriptions SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL`)
+		return err
+	})
+}
+
 // ReleaseSubscription frees owner's lease.
 func (s *Store) ReleaseSubscription(ctx context.Context, projectID, id, owner string) error {
 	return s.inTx(ctx, func(t *tx) error {

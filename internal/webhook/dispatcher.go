@@ -69,8 +69,11 @@ type Options struct {
 	// Workers bounds the subscriptions delivered at once (64).
 	Workers int
 	// Owner names this dispatcher in leases (host, pid and a random part).
-	Owner   string
-	Metrics prometheus.Registerer
+	Owner string
+	// SoleProcess says that no other process can deliver from this database (SQLite): the
+	// leases found at start are a stopped process's, and are freed rather than waited out.
+	SoleProcess bool
+	Metrics     prometheus.Registerer
 	// Client replaces the guarded HTTP client (tests of the guard itself must not).
 	Client *http.Client
 }
@@ -171,6 +174,11 @@ func (d *Dispatcher) Stop(grace time.Duration) {
 }
 
 func (d *Dispatcher) run(w *eventbus.Watcher) {
+	if d.opt.SoleProcess {
+		if err := d.store.ReleaseLeases(d.loop); err != nil && d.loop.Err() == nil {
+			d.log.Warn("webhooks: freeing the leases of a stopped process failed", "err", err)
+		}
+	}
 	var ready <-chan struct{}
 	if w != nil {
 		ready = w.Ready()

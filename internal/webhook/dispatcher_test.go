@@ -434,3 +434,17 @@ func TestGiveUpAfterTheRetryWindowThenGoOn(t *testing.T) {
 		t.Fatalf("delivered %s, want the new lead %s", got, more[0])
 	}
 }
+
+func TestSoleProcessFreesTheLeaseOfAStoppedProcess(t *testing.T) {
+	s := openStore(t, "sqlite", filepath.Join(t.TempDir(), "sole.db"))
+	f := newFixture(t, s, "")
+	now := time.Now()
+	// A process killed while delivering left its lease for an hour.
+	if _, ok, err := s.LeaseSubscription(context.Background(), f.p.ID, f.sub.ID, "killed", now, now.Add(time.Hour)); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	ids := f.leads(t, 2)
+	start(t, s, allowLoopback(t), func(o *Options) { o.SoleProcess = true })
+	waitFor(t, "the events delivered at once", func() bool { return len(f.recv.deliveries()) == len(ids) })
+	checkInOrder(t, f, f.recv.deliveries(), ids)
+}

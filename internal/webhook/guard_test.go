@@ -2,8 +2,11 @@ package webhook
 
 import (
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/tiledesk-go/tiledesk"
 )
 
 func TestGuardRefusesTheServersOwnNetworks(t *testing.T) {
@@ -62,4 +65,29 @@ func TestGuardAllowList(t *testing.T) {
 			t.Errorf("ParseAllow(%q) accepted", bad)
 		}
 	}
+}
+
+// FuzzTargets holds the checks of untrusted targets, allow lists and delivery ids to their word:
+// no panic, and what passes is what it claims to be.
+func FuzzTargets(f *testing.F) {
+	for _, s := range []string{"https://example.com/hook", "http://127.0.0.1:80/", "http://[::ffff:10.0.0.1]/", "http://0x7f000001/",
+		"http://localhost./", "10.0.0.0/8,hooks.internal", "65f0c0ffee0000000000000a-12", "-1", "http://%zz/"} {
+		f.Add(s)
+	}
+	g, _ := ParseAllow("")
+	f.Fuzz(func(t *testing.T, s string) {
+		if why := g.CheckTarget(s); why == "" {
+			u, err := url.Parse(s)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+				t.Fatalf("CheckTarget(%q) passed a target that is no absolute http(s) URL", s)
+			}
+			if a, err := netip.ParseAddr(u.Hostname()); err == nil && !g.AllowsAddr(a) {
+				t.Fatalf("CheckTarget(%q) passed a refused address", s)
+			}
+		}
+		_, _ = ParseAllow(s)
+		if seq, ok := tiledesk.ParseDeliveryID("65f0c0ffee0000000000000a", s); ok && tiledesk.DeliveryID("65f0c0ffee0000000000000a", seq) != s {
+			t.Fatalf("ParseDeliveryID(%q) = %d, which is another id", s, seq)
+		}
+	})
 }
