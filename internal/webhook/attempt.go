@@ -33,6 +33,7 @@ type delivery struct {
 	token      string
 	pending    []*tiledesk.Delivery // successes not yet recorded
 	saved      time.Time            // when the state was last saved
+	lost       bool                 // the lease was lost: another dispatcher may deliver now
 }
 
 // step does the subscription's next due work: a queued redelivery first, then the events above its
@@ -198,6 +199,7 @@ func (r *delivery) save(rec *tiledesk.Delivery) (bool, error) {
 	ok, err := r.d.store.SaveSubscriptionState(r.d.work, r.sub, r.d.opt.Owner, until, recs)
 	r.pending = r.pending[:0]
 	if err != nil || !ok {
+		r.lost = r.lost || err == nil
 		return false, err
 	}
 	r.leaseUntil, r.saved = until, now

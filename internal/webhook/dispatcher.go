@@ -87,9 +87,10 @@ type Dispatcher struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	mu      sync.Mutex
-	running map[string]bool // subscriptions (project/id) with a worker in this process
-	kicked  map[string]bool // ... and news for them since the worker last looked
+	mu sync.Mutex
+	// running has the subscriptions (project/id) with a worker in this process, each with the
+	// channel that tells it of news since it last looked.
+	running map[string]chan struct{}
 
 	loop     context.Context // ends when Stop begins: no new attempts
 	stopLoop context.CancelFunc
@@ -125,7 +126,7 @@ func New(opt Options) *Dispatcher {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Dispatcher{opt: opt, store: opt.Store, client: opt.Client, now: opt.Now, log: opt.Logger,
-		metrics: newMetrics(opt.Metrics), running: map[string]bool{}, kicked: map[string]bool{}}
+		metrics: newMetrics(opt.Metrics), running: map[string]chan struct{}{}}
 	if d.client == nil {
 		d.client = newClient(opt.Guard, opt.Timeout)
 	}
@@ -231,42 +232,54 @@ func (d *Dispatcher) start(sub *tiledesk.Subscription) {
 	key := sub.ProjectID + "/" + sub.ID
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.running[key] {
-		d.kicked[key] = true
+	if kick, ok := d.running[key]; ok {
+		select {
+		case kick <- struct{}{}:
+		default: // told already
+		}
 		return
 	}
 	if len(d.running) >= d.opt.Workers || d.loop.Err() != nil {
 		return // the next scan finds it again
 	}
-	d.running[key] = true
+	kick := make(chan struct{}, 1)
+	d.running[key] = kick
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		d.worker(key, sub.ProjectID, sub.ID)
+		d.worker(key, sub.ProjectID, sub.ID, kick)
 	}()
 }
 
 // worker delivers one subscription's due work while it holds its lease, then releases it.
-func (d *Dispatcher) worker(key, projectID, id string) {
+func (d *Dispatcher) worker(key, projectID, id string, kick chan struct{}) {
 	for {
-		d.deliverLeased(projectID, id)
+		d.deliverLeased(projectID, id, kick)
 		if err := d.store.ReleaseSubscription(d.work, projectID, id, d.opt.Owner); err != nil && d.work.Err() == nil {
 			d.log.Warn("webhooks: releasing a subscription failed", "subscription", id, "err", err)
 		}
 		d.mu.Lock()
-		if !d.kicked[key] || d.loop.Err() != nil {
-			delete(d.running, key)
-			delete(d.kicked, key)
-			d.mu.Unlock()
-			return
+		select {
+		case <-kick:
+			if d.loop.Err() == nil {
+				d.mu.Unlock()
+				continue
+			}
+		default:
 		}
-		delete(d.kicked, key)
+		delete(d.running, key)
 		d.mu.Unlock()
+		return
 	}
 }
 
-// deliverLeased takes the subscription's lease and delivers until nothing is due.
-func (d *Dispatcher) deliverLeased(projectID, id string) {
+// linger is how long a worker that has delivered everything keeps its lease, waiting for news:
+// taking and releasing a lease are writes, which a busy database makes slow.
+const linger = time.Second
+
+// deliverLeased takes the subscription's lease and delivers until nothing is due and nothing new
+// came for linger.
+func (d *Dispatcher) deliverLeased(projectID, id string, kick chan struct{}) {
 	now := d.now()
 	sub, ok, err := d.store.LeaseSubscription(d.work, projectID, id, d.opt.Owner, now, now.Add(d.opt.Lease))
 	if err != nil || !ok {
@@ -276,16 +289,34 @@ func (d *Dispatcher) deliverLeased(projectID, id string) {
 		return
 	}
 	run := &delivery{d: d, sub: sub, leaseUntil: now.Add(d.opt.Lease), saved: now}
-	more := true
-	for more && err == nil && d.loop.Err() == nil {
-		more, err = run.step()
-	}
-	if err == nil {
-		err = run.flush()
+	for err == nil && d.loop.Err() == nil {
+		more := true
+		for more && err == nil && !run.lost && d.loop.Err() == nil {
+			more, err = run.step()
+		}
+		if err == nil {
+			err = run.flush()
+		}
+		if err != nil || run.lost || sub.State.NextAttempt.After(d.now()) || !run.wait(kick) {
+			break
+		}
 	}
 	if err != nil && d.work.Err() == nil {
 		d.log.Warn("webhooks: delivery failed", "subscription", id, "err", err)
 	}
+}
+
+// wait waits up to linger for news of the subscription; false when none came, or when stopping.
+func (r *delivery) wait(kick chan struct{}) bool {
+	t := time.NewTimer(linger)
+	defer t.Stop()
+	select {
+	case <-kick:
+		return true
+	case <-t.C:
+	case <-r.d.loop.Done():
+	}
+	return false
 }
 
 // jitter spreads a wait over [w/2, w], so that targets failing together are not retried together.
