@@ -26,8 +26,8 @@ var SubscribableEvents = []string{
 }
 
 // eventName is an exact event name: dotted lower-case words, the last parts (channel or custom
-// event names) in any case.
-var eventName = regexp.MustCompile(`^[a-z_]+(\.[A-Za-z0-9_\-]+)+$`)
+// event names) in any case, with the characters custom event names may have.
+var eventName = regexp.MustCompile(`^[a-z_]+(\.[A-Za-z0-9_\-:/]+)+$`)
 
 // ValidSubscriptionEvent reports why name cannot be subscribed to ("" when it can): a subscription
 // follows one exact event name; patterns are not matched.
@@ -179,7 +179,7 @@ type DeliveryStore interface {
 	// ReleaseSubscription gives the lease back, if owner holds it.
 	ReleaseSubscription(ctx context.Context, projectID, id, owner string) error
 	// SubscriptionEvents lists the project's events named name with after < Seq <= upTo, in Seq
-	// order, at most limit.
+	// order, at most limit; for event.emit.<name>, the custom events (event.emit) of that name.
 	SubscriptionEvents(ctx context.Context, projectID, name string, after, upTo int64, limit int) ([]*Event, error)
 	// QueuedRedeliveries lists the Seqs of the subscription's queued redeliveries, lowest first,
 	// with when each was asked for.

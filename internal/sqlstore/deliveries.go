@@ -63,14 +63,20 @@ func (s *Store) ReleaseSubscription(ctx context.Context, projectID, id, owner st
 	})
 }
 
-// SubscriptionEvents lists a project's numbered events of one name in a Seq range.
+// SubscriptionEvents lists a project's numbered events of one name in a Seq range. A name
+// event.emit.<name> is the custom events (event.emit) of that name, as the original emits them.
 func (s *Store) SubscriptionEvents(ctx context.Context, projectID, name string, after, upTo int64, limit int) ([]*tiledesk.Event, error) {
 	if limit <= 0 || limit > tiledesk.MaxEventPage {
 		limit = tiledesk.MaxEventPage
 	}
+	custom := ""
+	if rest, ok := strings.CutPrefix(name, tiledesk.EventCustom+"."); ok {
+		name, custom = tiledesk.EventCustom, rest
+	}
 	rows, err := s.query(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE id_project = $1 AND seq > $2 AND seq <= $3 AND name = $4 ORDER BY seq LIMIT $5`,
-		projectID, after, upTo, name, limit)
+		WHERE id_project = $1 AND seq > $2 AND seq <= $3 AND name = $4
+		AND (CAST($6 AS TEXT) = '' OR payload ->> 'name' = $6) ORDER BY seq LIMIT $5`,
+		projectID, after, upTo, name, limit, custom)
 	if err != nil {
 		return nil, fmt.Errorf("subscription events: %w", err)
 	}

@@ -448,3 +448,33 @@ func TestSoleProcessFreesTheLeaseOfAStoppedProcess(t *testing.T) {
 	waitFor(t, "the events delivered at once", func() bool { return len(f.recv.deliveries()) == len(ids) })
 	checkInOrder(t, f, f.recv.deliveries(), ids)
 }
+
+func TestCustomEventSubscriptionGetsOnlyItsName(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, open func() *sqlstore.Store) {
+		s := open()
+		f := newFixture(t, s, "")
+		ctx := context.Background()
+		event := "event.emit.pricing:viewed"
+		if _, err := s.UpdateSubscription(ctx, f.p.ID, f.sub.ID, tiledesk.SubscriptionUpdate{Event: &event}); err != nil {
+			t.Fatal(err)
+		}
+		start(t, s, allowLoopback(t), nil)
+		var want []string
+		for i, name := range []string{"pricing:viewed", "cart", "pricing:viewed"} {
+			id := tiledesk.NewID()
+			payload := fmt.Sprintf(`{"ID":%q,"name":%q,"n":%d}`, id, name, i)
+			if err := s.AddCustomEvent(ctx, f.p.ID, id, json.RawMessage(payload)); err != nil {
+				t.Fatal(err)
+			}
+			if name == "pricing:viewed" {
+				want = append(want, id)
+			}
+		}
+		waitFor(t, "the custom events of its name", func() bool { return len(f.recv.deliveries()) >= len(want) })
+		time.Sleep(50 * time.Millisecond) // another one would arrive now
+		got := f.recv.deliveries()
+		if len(got) != len(want) || got[0].object != want[0] || got[1].object != want[1] || got[0].event != tiledesk.EventCustom {
+			t.Fatalf("delivered %+v, want the events %v", got, want)
+		}
+	})
+}
