@@ -42,7 +42,11 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiledesk_http_reads_waiting",
 			Help: "Reads (GET, HEAD) waiting for their turn to run (see --max-active-reads)."}, s.reads.waitingNow),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiledesk_maintenance",
-			Help: "1 while maintenance mode is on."}, func() float64 { return b2f(s.maintenance.Load()) }))
+			Help: "1 while maintenance mode is on."}, func() float64 { return b2f(s.maintenance.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiledesk_websocket_connections",
+			Help: "Open websocket connections."}, func() float64 { n, _ := s.LiveStats(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiledesk_websocket_subscriptions",
+			Help: "Websocket subscriptions to topics."}, func() float64 { _, n := s.LiveStats(); return float64(n) }))
 	if d, ok := s.limits.Limiter.(degradable); ok {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tiledesk_ratelimit_degraded",
 			Help: "1 while the shared limiter store is unreachable and limits are kept per process."},
