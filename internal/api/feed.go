@@ -86,7 +86,7 @@ func parseWait(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		secs, serr := strconv.ParseFloat(v, 64)
-		if serr != nil {
+		if serr != nil || !(secs >= 0 && secs <= feedMaxWait.Seconds()) { // NaN fails both
 			return 0, err
 		}
 		d = time.Duration(secs * float64(time.Second))

@@ -119,7 +119,8 @@ func TestEventFeedRefusesBadParameters(t *testing.T) {
 	owner := e.signup("Owner")
 	pid := e.createProject(owner, "Bad")
 	for query, param := range map[string]string{"after=-1": "after", "after=x": "after", "limit=0": "limit",
-		"limit=1001": "limit", "wait=26s": "wait", "wait=forever": "wait", "wait=-1s": "wait"} {
+		"limit=1001": "limit", "wait=26s": "wait", "wait=forever": "wait", "wait=-1s": "wait", "wait=NaN": "wait",
+		"wait=1e300": "wait", "wait=26": "wait"} {
 		r := e.do("GET", "/"+pid+"/events/feed?"+query, nil, owner.jwt())
 		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"param":"`+param+`"`) {
 			t.Errorf("%s: %d %s, want 400 naming %s", query, r.status, r.body, param)

@@ -461,3 +461,22 @@ func FuzzStoredJSON(f *testing.F) {
 		}
 	})
 }
+
+func FuzzFeedQuery(f *testing.F) {
+	for _, s := range []string{"", "after=5&limit=10&wait=25s", "after=-1", "after=99999999999999999999", "limit=0",
+		"limit=1001", "wait=25.5s", "wait=1e9", "wait=NaN", "wait=-0", "wait=0.5", "wait=%zz", "after=1;limit=2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.URL.RawQuery = query
+		fq, err := parseFeedQuery(r)
+		if err != nil {
+			wantClientError(t, err, []byte(query))
+			return
+		}
+		if fq.after < 0 || fq.limit < 1 || fq.limit > tiledesk.MaxEventPage || fq.wait < 0 || fq.wait > feedMaxWait {
+			t.Fatalf("%q accepted as %+v", query, fq)
+		}
+	})
+}
