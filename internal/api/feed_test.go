@@ -135,6 +135,9 @@ func TestEventFeedRefusesBadParameters(t *testing.T) {
 func TestEventFeedVisibility(t *testing.T) {
 	e := newEnv(t)
 	w := newWorld(e)
+	// A webhook subscription (its secret is in its payload): for admins only.
+	e.do("POST", "/"+w.pidA+"/subscriptions", map[string]string{"event": "lead.create", "target": "https://hooks.example.com/x"},
+		w.ownerA.jwt()).want(t, 200)
 	all := e.feed(w.pidA, "after=0&limit=1000", w.adminA.jwt())
 	if len(all.Events) == 0 {
 		t.Fatal("admin feed is empty")
@@ -174,6 +177,9 @@ func TestEventFeedVisibility(t *testing.T) {
 	}
 	if strings.Contains(names(agent), tiledesk.EventInvitePending) || !strings.Contains(names(all), tiledesk.EventInvitePending) {
 		t.Errorf("pending invitations are for admins: agent got %s; admin %s", names(agent), names(all))
+	}
+	if strings.Contains(names(agent), tiledesk.EventSubscriptionCreate) || !strings.Contains(names(all), tiledesk.EventSubscriptionCreate) {
+		t.Errorf("subscriptions are for admins: agent got %s; admin %s", names(agent), names(all))
 	}
 	for _, c := range []struct {
 		name string
