@@ -222,14 +222,19 @@ func (l liveSource) Decode(ev *tiledesk.Event) (*live.Item, error) {
 	if subj.Department != nil {
 		it.DepartmentID = subj.Department.ID
 	}
+	// Each audience's rendering is made once per event, by Prepare (a conversation populated, as
+	// the original publishes it) or else by Render (the event's payload in the audience's shape).
 	var rendered [2]json.RawMessage
 	var done [2]bool
 	now := l.s.now()
-	it.Render = func(visitor bool) json.RawMessage {
-		a := 0
+	audience := func(visitor bool) int {
 		if visitor {
-			a = 1
+			return 1
 		}
+		return 0
+	}
+	it.Render = func(visitor bool) json.RawMessage {
+		a := audience(visitor)
 		if !done[a] {
 			done[a] = true
 			var o any = subj.wire(now)
@@ -242,6 +247,21 @@ func (l liveSource) Decode(ev *tiledesk.Event) (*live.Item, error) {
 			}
 		}
 		return rendered[a]
+	}
+	if subj.Request != nil && ev.Name != tiledesk.EventRequestDelete {
+		it.Prepare = func(ctx context.Context, visitor bool) {
+			a := audience(visitor)
+			if done[a] {
+				return
+			}
+			view := agentView
+			if visitor {
+				view = visitorView
+			}
+			if out, err := l.s.views.Requests.One(ctx, view, subj.Request, nil); err == nil {
+				rendered[a], done[a] = out, true
+			}
+		}
 	}
 	return it, nil
 }

@@ -216,8 +216,11 @@ func TestLiveProtocol(t *testing.T) {
 	for _, f := range c.drain(e.pid) {
 		p := f["payload"].(map[string]any)
 		topics[p["topic"].(string)] = p["method"].(string)
-		if p["topic"] == one && p["message"].(map[string]any)["status"] != 1000.0 && topics[one] == "UPDATE" {
-			continue
+		// As the original publishes it: the conversation populated.
+		if r := p["message"].(map[string]any); p["topic"] == one {
+			if _, populated := r["lead"].(map[string]any); !populated || r["request_id"] != rid {
+				t.Fatalf("live conversation frame = %v", r)
+			}
 		}
 	}
 	if topics[list] != "UPDATE" || topics[one] != "UPDATE" {

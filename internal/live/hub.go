@@ -43,6 +43,10 @@ type Item struct {
 	// visitor; nil when that audience sees nothing of the event. It is called under the hub's lock
 	// and must not block.
 	Render func(visitor bool) json.RawMessage
+	// Prepare, when set, reads what Render then answers for an audience (a conversation
+	// populated, as the original publishes it); called outside the lock before Render. Render
+	// falls back to the event's own payload when it was not called or failed.
+	Prepare func(ctx context.Context, visitor bool)
 }
 
 // Source is what the hub reads through the API: memberships, conversations and the original's
@@ -337,9 +341,38 @@ func (h *Hub) prepare(pid string, evs []*tiledesk.Event) []prepared {
 		if it.DepartmentID != "" {
 			delete(cache, it.DepartmentID)
 		}
+		if it.Prepare != nil {
+			agents, visitors := h.audiences(pid, it)
+			if agents {
+				it.Prepare(h.ctx, false)
+			}
+			if visitors {
+				it.Prepare(h.ctx, true)
+			}
+		}
 		out = append(out, prepared{ev: ev, it: it, restricted: h.restricted(cache, pid, it)})
 	}
 	return out
+}
+
+// audiences says whether agents and visitors subscribe to the topics an event concerns.
+func (h *Hub) audiences(pid string, it *Item) (agents, visitors bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.projects[pid]
+	if p == nil {
+		return false, false
+	}
+	for _, name := range topicsOf(pid, it) {
+		for s := range p.topics[name] {
+			if s.grant.Visibility.IsVisitor() {
+				visitors = true
+			} else {
+				agents = true
+			}
+		}
+	}
+	return agents, visitors
 }
 
 // restricted says whether the department of an event's conversation restricts it, from cache

@@ -197,6 +197,9 @@ func (h *Hub) catchUp(ctx context.Context, s *sub, g *Grant, after, upto int64) 
 			if d.method == "" {
 				continue
 			}
+			if it.Prepare != nil {
+				it.Prepare(ctx, g.Visibility.IsVisitor())
+			}
 			if msg := it.Render(g.Visibility.IsVisitor()); msg != nil {
 				frames = append(frames, publishFrame(s.topic.Name, d.method, msg, ev.Seq, ""))
 			}
