@@ -205,8 +205,12 @@ func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request, c *call
 	return nil
 }
 
+// maxClosedMessages bounds the messages a request.close delivery carries.
+const maxClosedMessages = 300
+
 // RenderEvent renders an event as its webhook deliveries carry it: the object in the original's
-// shape; a message with its conversation (request), a project with id_project.
+// shape; a message with its conversation (request), a project with id_project, a closed
+// conversation with its first messages.
 func (s *Server) RenderEvent(ctx context.Context, ev *tiledesk.Event) (json.RawMessage, error) {
 	subject, err := decodeEvent(ev)
 	if err != nil {
@@ -214,6 +218,21 @@ func (s *Server) RenderEvent(ctx context.Context, ev *tiledesk.Event) (json.RawM
 	}
 	v := subject.wire(s.now())
 	switch {
+	case ev.Name == tiledesk.EventRequestClose && subject.Request != nil:
+		m := map[string]any{}
+		if err := remarshal(v, &m); err != nil {
+			return nil, err
+		}
+		msgs, _, err := s.store.FindMessages(ctx, ev.ProjectID, subject.Request.RequestID, tiledesk.MessageFilter{Limit: maxClosedMessages})
+		if err != nil && tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+			return nil, err
+		}
+		out := make([]any, 0, len(msgs))
+		for _, msg := range msgs {
+			out = append(out, toMessage(msg))
+		}
+		m["messages"] = out
+		v = m
 	case subject.Message != nil:
 		m := map[string]any{}
 		if err := remarshal(v, &m); err != nil {

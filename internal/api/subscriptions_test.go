@@ -208,3 +208,34 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestWebhookRequestCloseCarriesItsMessages(t *testing.T) {
+	guard, _ := webhook.ParseAllow("127.0.0.1")
+	e := newEnvWith(t, func(c *Config) { c.WebhookGuard = guard })
+	d := webhook.New(webhook.Options{Store: e.engine, Events: e.srv.events, Render: e.srv.RenderEvent, Guard: guard,
+		Poll: 10 * time.Millisecond})
+	d.Start()
+	defer d.Stop(time.Second)
+	recv := newHookReceiver(t)
+	owner := e.signup("Owner")
+	pid := e.createProject(owner, "Hooks")
+	sub := e.do("POST", "/"+pid+"/subscriptions", map[string]string{"event": "request.close", "target": recv.srv.URL},
+		owner.jwt()).want(t, 200).json(t)
+	recv.mu.Lock()
+	recv.secret = sub["secret"].(string)
+	recv.mu.Unlock()
+	token, _ := e.guest(pid)
+	for _, text := range []string{"first", "second"} {
+		e.do("POST", "/"+pid+"/requests/support-group-close/messages", map[string]string{"text": text},
+			header("Authorization", token)).want(t, 200)
+	}
+	e.do("PUT", "/"+pid+"/requests/support-group-close/close", nil, owner.jwt()).want(t, 200)
+	waitUntil(t, "the delivery", func() bool { return recv.count() == 1 })
+	recv.mu.Lock()
+	payload := recv.bodies[0]["payload"].(map[string]any)
+	recv.mu.Unlock()
+	msgs, _ := payload["messages"].([]any)
+	if payload["request_id"] != "support-group-close" || len(msgs) < 2 || msgs[0].(map[string]any)["text"] != "first" {
+		t.Fatalf("request.close delivered %v", payload)
+	}
+}
