@@ -139,8 +139,8 @@ func waitLeads(t *testing.T, sink *hookSink, want []string) int {
 
 var hookArgs = []string{"--webhook-allow", "127.0.0.1", "--webhook-timeout", "500ms"}
 
-// A SIGKILL after the writes committed, before any was delivered, loses none: the restarted
-// server delivers them all, in order.
+// A SIGKILL after the writes committed, before any was delivered, or while they are being
+// delivered, loses none: the restarted server delivers them all, in order.
 func TestWebhooksSurviveSIGKILL(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
@@ -162,7 +162,60 @@ func TestWebhooksSurviveSIGKILL(t *testing.T) {
 			sink.down.Store(false)
 			srv = startChild(t, args...)
 			waitLeads(t, sink, want)
+			// Killed again while delivering to a healthy receiver: some events are sent, some
+			// recorded, some neither; the next process sends the rest, perhaps some twice.
+			for i := range 30 {
+				want = append(want, fmt.Sprintf("midstream-%d", i))
+				postLead(t, srv.url, token, pid, want[len(want)-1])
+			}
+			srv.kill(t)
+			srv = startChild(t, args...)
+			waitLeads(t, sink, want)
+			// The restarted process counts what it delivered.
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				res, err := http.Get(srv.url + "/metrics")
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if strings.Contains(string(raw), `tiledesk_webhook_attempts_total{status="success"}`) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("/metrics counts no successful webhook attempt:\n%s", raw)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 		})
+	}
+}
+
+// Targets on the server's own networks are refused, unless --webhook-allow lists them.
+func TestWebhooksRefusePrivateTargetsUnlessAllowed(t *testing.T) {
+	for _, tc := range []struct {
+		allow   []string
+		refused map[string]bool
+	}{
+		{nil, map[string]bool{"http://127.0.0.1:9/hook": true, "http://10.1.2.3/hook": true, "http://[::1]/": true}},
+		{[]string{"--webhook-allow", "10.0.0.0/8"}, map[string]bool{"http://127.0.0.1:9/hook": true, "http://10.1.2.3/hook": false}},
+	} {
+		srv := startChild(t, append([]string{"--db", filepath.Join(t.TempDir(), "ssrf.db")}, tc.allow...)...)
+		sink := newHookSink(t) // on 127.0.0.1: subscribing it is refused too without an allow list
+		auth := map[string]string{"Content-Type": "application/json"}
+		call(t, "POST", srv.url+"/v1/auth/signup", `{"email":"ssrf@example.com","password":"Passw0rd!","firstname":"S","lastname":"O"}`, auth)
+		_, m, _ := call(t, "POST", srv.url+"/v1/auth/signin", `{"email":"ssrf@example.com","password":"Passw0rd!"}`, auth)
+		auth["Authorization"], _ = m["token"].(string)
+		_, m, _ = call(t, "POST", srv.url+"/v1/projects", `{"name":"SSRF"}`, auth)
+		pid, _ := m["_id"].(string)
+		tc.refused[sink.srv.URL+"/hook"] = true
+		for target, refused := range tc.refused {
+			status, m, _ := call(t, "POST", srv.url+"/v1/"+pid+"/subscriptions", fmt.Sprintf(`{"event":"lead.create","target":%q}`, target), auth)
+			if refused && (status != 422 || !strings.Contains(fmt.Sprint(m), "target")) || !refused && status != 200 {
+				t.Errorf("allow %v, target %s: %d %v", tc.allow, target, status, m)
+			}
+		}
 	}
 }
 
