@@ -347,3 +347,37 @@ func TestEventFeedReportsGap(t *testing.T) {
 		t.Fatalf("feed after what it read = %+v, want no gap", p)
 	}
 }
+
+// Once a conversation is deleted, an agent's view of its events is decided on its last state: its
+// participant still sees its request events (request.delete included), an agent who could not see
+// it still sees none; the messages, gone from the REST routes, are no longer shown to agents.
+func TestEventFeedDeletedConversation(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(e)
+	e.do("DELETE", "/"+w.pidA+"/requests/"+w.rid, nil, w.ownerA.jwt()).want(t, 200)
+	count := func(who cred) (deletes, messages, others int) {
+		for _, ev := range e.feed(w.pidA, "after=0&limit=1000", who).Events {
+			if !strings.Contains(string(ev.Payload), w.rid) {
+				continue
+			}
+			switch {
+			case ev.Name == tiledesk.EventRequestDelete:
+				deletes++
+			case ev.Name == tiledesk.EventMessageCreate:
+				messages++
+			default:
+				others++
+			}
+		}
+		return
+	}
+	if d, m, o := count(w.adminA.jwt()); d != 1 || m == 0 || o == 0 {
+		t.Fatalf("admin: %d deletes, %d messages, %d other events of the deleted conversation", d, m, o)
+	}
+	if d, m, o := count(w.agentA.jwt()); d != 1 || m != 0 || o == 0 {
+		t.Errorf("its participant: %d deletes, %d messages, %d other events; want the delete and the request events, no message", d, m, o)
+	}
+	if d, m, o := count(jwtCred(w.hiddenAgent.token)); d+m+o != 0 {
+		t.Errorf("an agent who could not see it: %d deletes, %d messages, %d other events", d, m, o)
+	}
+}
