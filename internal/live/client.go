@@ -103,9 +103,9 @@ func (c *Client) readLoop() {
 		c.mu.Lock()
 		c.closed = true
 		c.mu.Unlock()
-		c.writers.Wait()
 		c.cancel()
-		c.conn.CloseNow()
+		c.conn.CloseNow() // ends a closing handshake the client did not answer, and any write
+		c.writers.Wait()
 	}()
 	for {
 		typ, data, err := c.conn.Read(c.ctx)

@@ -174,9 +174,19 @@ func (h *Hub) Close() {
 	h.mu.Unlock()
 	close(h.stop)
 	h.watcher.Close()
-	h.wg.Wait()
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		h.cancel() // clients that did not answer the close: their connections are cut
+		<-done
+	}
 	h.cancel()
 }
+
+// closeWait is how long Close lets clients answer the closing handshake.
+const closeWait = 2 * time.Second
 
 // Stats counts the connections and subscriptions, for metrics and benchmarks.
 func (h *Hub) Stats() (connections, subscriptions int) {
