@@ -279,6 +279,15 @@ func TestLiveResume(t *testing.T) {
 	if p := c3.publish(msgs, "CREATE"); p["resume"] != "unknown" || len(p["message"].([]any)) != 7 {
 		t.Fatalf("snapshot instead of resume = %v", p)
 	}
+	// So does a since whose following events retention removed.
+	if _, err := e.store.PruneEvents(context.Background(), e.clock.Now().Add(time.Hour), 1000); err != nil {
+		t.Fatal(err)
+	}
+	c3.send("unsubscribe", map[string]any{"topic": msgs})
+	c3.subscribe(msgs, 1)
+	if p := c3.publish(msgs, "CREATE"); p["resume"] != "pruned" || len(p["message"].([]any)) != 7 {
+		t.Fatalf("snapshot instead of a pruned resume = %v", p)
+	}
 }
 
 // subscribed reports whether c gets the frame of a new message of rid.
