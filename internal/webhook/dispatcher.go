@@ -172,6 +172,7 @@ func (d *Dispatcher) Stop(grace time.Duration) {
 		<-done
 	}
 	d.stopWork()
+	d.client.CloseIdleConnections() // their goroutines end with the dispatcher
 }
 
 func (d *Dispatcher) run(w *eventbus.Watcher) {
