@@ -141,7 +141,7 @@ func TestEmailKeyUpgrade(t *testing.T) {
 		// Undo what the later migrations did too, so that they can run again.
 		for _, q := range append(stmts, `ALTER TABLE users DROP COLUMN token_generation`,
 			`DROP TABLE subscriptions, subscription_deliveries, subscription_redeliveries`,
-			`DROP INDEX events_by_age`, `ALTER TABLE events DROP COLUMN seq, DROP COLUMN tx, DROP COLUMN pos`,
+			`DROP INDEX events_by_age`, `DROP INDEX events_custom`, `ALTER TABLE events DROP COLUMN seq, DROP COLUMN tx, DROP COLUMN pos`,
 			`DELETE FROM schema_migrations WHERE version >= 6`) {
 			if _, err := s.WriteDB().Exec(q); err != nil {
 				t.Fatal(err)

@@ -151,6 +151,10 @@ func TestQueryPlans(t *testing.T) {
 			ORDER BY created_at DESC, id DESC LIMIT 41) AS page`: "USING COVERING INDEX leads_created_covering (id_project=? AND (created_at,id)<(?,?))",
 		`SELECT id FROM leads WHERE id_project = 'p' AND status <> 1000 AND (created_at, id) < (5, 'x')
 			ORDER BY created_at DESC, id DESC LIMIT 41`: "USING COVERING INDEX leads_created_covering (id_project=? AND (created_at,id)<(?,?))",
+		// Custom events are read from their own index, not from every event the project kept.
+		`SELECT id, payload FROM events WHERE id_project = 'p' AND name = 'event.emit' AND (CAST('' AS TEXT) = '' OR payload ->> 'name' = '')
+			ORDER BY id DESC LIMIT 40 OFFSET 0`: "USING INDEX events_custom (id_project=?)",
+		`SELECT COUNT(*) FROM events WHERE id_project = 'p' AND name = 'event.emit' AND (CAST('' AS TEXT) = '' OR payload ->> 'name' = '')`: "USING INDEX events_custom (id_project=?)",
 	} {
 		rows, err := db.Query(`EXPLAIN QUERY PLAN ` + q)
 		if err != nil {
@@ -547,7 +551,7 @@ func TestEmailKeyUpgrade(t *testing.T) {
 	}, func() tiledesk.Store { return open(t, path) })
 }
 
-// undoEventLog undoes migrations 0012 and 0013, for the tests that run older migrations again.
-const undoEventLog = `DROP TABLE subscriptions; DROP TABLE subscription_deliveries; DROP TABLE subscription_redeliveries;
+// undoEventLog undoes migrations 0012 to 0014, for the tests that run older migrations again.
+const undoEventLog = `DROP INDEX events_custom; DROP TABLE subscriptions; DROP TABLE subscription_deliveries; DROP TABLE subscription_redeliveries;
 	DROP INDEX events_by_seq; DROP INDEX events_by_age;
 	ALTER TABLE events DROP COLUMN seq;`
