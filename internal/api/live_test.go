@@ -341,7 +341,10 @@ func TestLiveTenancyAndVisitors(t *testing.T) {
 	e.post(vrid, `{"text":"secret note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
 	e.post(vrid, `{"text":"for you"}`, e.owner.jwt()).want(t, 200)
 	e.post(rid, `{"text":"not yours"}`, e.owner.jwt()).want(t, 200)
+	e.do("PATCH", "/"+e.pid+"/requests/"+vrid+"/attributes", `{"crm":{"internal":true,"account":"secret-crm"},"shared":"ok"}`,
+		e.owner.jwt()).want(t, 200)
 	var texts []string
+	listed := false
 	for _, f := range v.drain(e.pid) {
 		p := f["payload"].(map[string]any)
 		raw, _ := json.Marshal(p)
@@ -351,9 +354,12 @@ func TestLiveTenancyAndVisitors(t *testing.T) {
 		if p["topic"] == own {
 			texts = append(texts, p["message"].(map[string]any)["text"].(string))
 		}
+		if p["topic"] == "/"+e.pid+"/requests" && p["method"] == "UPDATE" {
+			listed = p["message"].(map[string]any)["attributes"].(map[string]any)["shared"] == "ok"
+		}
 	}
-	if fmt.Sprint(texts) != "[for you]" {
-		t.Fatalf("the visitor's messages = %v", texts)
+	if fmt.Sprint(texts) != "[for you]" || !listed {
+		t.Fatalf("the visitor's messages = %v; its conversation's update listed: %v", texts, listed)
 	}
 }
 
