@@ -104,6 +104,11 @@ func (r *delivery) attempt(ev *tiledesk.Event, seq int64, since time.Time, redel
 			st.FailingSince.UTC().Format(time.RFC3339) + " and the event is older than the retry window")}
 	default:
 		rec.Event = ev.Name
+		if until, open := d.hosts.open(sub.Target, now); open {
+			st.NextAttempt = until // the host's breaker is open: no attempt, nothing recorded
+			_, err := r.save(nil)
+			return false, err
+		}
 		if ok, err := r.renew(now); err != nil || !ok {
 			return false, err
 		}
@@ -117,6 +122,7 @@ func (r *delivery) attempt(ev *tiledesk.Event, seq int64, since time.Time, redel
 		if d.work.Err() != nil {
 			return false, nil // cut by Stop: not the target's fault, and tried again by the next owner
 		}
+		d.hosts.record(sub.Target, res.ok(), now, d.opt.Backoff)
 	}
 	rec.Code, rec.Latency = res.code, res.latency
 	if res.ok() {

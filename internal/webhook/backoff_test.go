@@ -58,3 +58,39 @@ func TestOpenBreakerGivesUpStaleEventsWithoutAttempts(t *testing.T) {
 		}
 	}
 }
+
+// A host failing for one subscription slows the others that target it: once the host's breaker
+// opens, their events wait without an attempt.
+func TestHostBreakerSlowsEverySubscriptionOfAFailingHost(t *testing.T) {
+	s := openStore(t, "sqlite", filepath.Join(t.TempDir(), "hosts.db"))
+	f := newFixture(t, s, "")
+	f.recv.down.Store(true)
+	ctx := context.Background()
+	subs := []*tiledesk.Subscription{f.sub}
+	for _, path := range []string{"/b", "/c", "/d"} {
+		now := tiledesk.Now()
+		sub, _, err := s.CreateSubscription(ctx, &tiledesk.Subscription{ID: tiledesk.NewIDAt(now), ProjectID: f.p.ID,
+			Event: tiledesk.EventLeadCreate, Target: f.recv.srv.URL + path, Secret: "s", CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, sub)
+	}
+	f.leads(t, 1)
+	start(t, s, allowLoopback(t), func(o *Options) {
+		o.Workers = 1 // one subscription at a time: the order of the attempts is the test's
+		o.Backoff = Backoff{Base: time.Hour, Max: time.Hour, GiveUpAfter: 24 * time.Hour, BreakerAfter: 2}
+	})
+	waitFor(t, "every subscription waiting", func() bool {
+		for _, sub := range subs {
+			got, _ := s.FindSubscriptionByID(ctx, f.p.ID, sub.ID)
+			if !got.State.NextAttempt.After(time.Now()) {
+				return false
+			}
+		}
+		return true
+	})
+	if n := f.recv.tries.Load(); n != 2 {
+		t.Fatalf("the host was tried %d times by %d subscriptions, want 2 (until its breaker opened)", n, len(subs))
+	}
+}

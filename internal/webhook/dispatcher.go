@@ -86,6 +86,7 @@ type Dispatcher struct {
 	now     func() time.Time
 	log     *slog.Logger
 	metrics *metrics
+	hosts   hostBreakers
 
 	mu sync.Mutex
 	// running has the subscriptions (project/id) with a worker in this process, each with the
@@ -126,7 +127,7 @@ func New(opt Options) *Dispatcher {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Dispatcher{opt: opt, store: opt.Store, client: opt.Client, now: opt.Now, log: opt.Logger,
-		metrics: newMetrics(opt.Metrics), running: map[string]chan struct{}{}}
+		metrics: newMetrics(opt.Metrics), running: map[string]chan struct{}{}, hosts: hostBreakers{hosts: map[string]*hostBreaker{}}}
 	if d.client == nil {
 		d.client = newClient(opt.Guard, opt.Timeout)
 	}
@@ -297,6 +298,9 @@ func (d *Dispatcher) deliverLeased(projectID, id string, kick chan struct{}) {
 		}
 		if err == nil {
 			err = run.flush()
+		}
+		if err == nil && !run.lost {
+			_, err = run.renew(d.now()) // a lease kept through many idle waits stays ours
 		}
 		if err != nil || run.lost || sub.State.NextAttempt.After(d.now()) || !run.wait(kick) {
 			break
