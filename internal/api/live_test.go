@@ -553,3 +553,27 @@ func TestLiveSubscribeDuringWrites(t *testing.T) {
 		t.Fatalf("%d shown of %d", len(seen), n+1)
 	}
 }
+
+// Connections over the per-user cap are refused with 429 before the upgrade, and one closed
+// gives its place back.
+func TestLiveConnectionCap(t *testing.T) {
+	e := newLiveEnv(t, live.Options{MaxPerUser: 1})
+	first := e.dial(e.owner.token)
+	if _, err := e.tryDial(e.owner.token); err == nil || !strings.Contains(err.Error(), "429") {
+		t.Fatalf("a second connection: %v", err)
+	}
+	e.dial(e.agent.token) // another user has places of its own
+	first.conn.Close(websocket.StatusNormalClosure, "")
+	for i := 0; ; i++ {
+		c, err := e.tryDial(e.owner.token)
+		if err == nil {
+			c.send("me", nil)
+			c.next()
+			return
+		}
+		if i == 2000 {
+			t.Fatalf("the place was not given back: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond) // the server notices the close on its own goroutine
+	}
+}
