@@ -22,14 +22,42 @@ type subscriptionCreatedJSON struct {
 	Secret string `json:"secret"`
 }
 
+// subscriptionJSON is a subscription as GET shows it: the original's shape, and where its delivery
+// stands (new here).
+type subscriptionJSON struct {
+	webhook.HookJSON
+	Delivery deliveryStateJSON `json:"delivery"`
+}
+
+type deliveryStateJSON struct {
+	Seq          int64   `json:"seq"` // the last event delivered or given up
+	Failures     int     `json:"failures"`
+	FailingSince *jsTime `json:"failing_since,omitempty"`
+	NextAttempt  *jsTime `json:"next_attempt,omitempty"`
+}
+
+func toSubscription(sub *tiledesk.Subscription) subscriptionJSON {
+	st := sub.State
+	out := subscriptionJSON{HookJSON: webhook.Hook(sub), Delivery: deliveryStateJSON{Seq: st.Cursor, Failures: st.Failures}}
+	if !st.FailingSince.IsZero() {
+		t := jsTime(st.FailingSince)
+		out.Delivery.FailingSince = &t
+	}
+	if !st.NextAttempt.IsZero() {
+		t := jsTime(st.NextAttempt)
+		out.Delivery.NextAttempt = &t
+	}
+	return out
+}
+
 func (s *Server) handleSubscriptionList(w http.ResponseWriter, r *http.Request, c *call) error {
 	subs, err := s.store.FindSubscriptions(r.Context(), c.project.ID)
 	if err != nil {
 		return err
 	}
-	out := make([]webhook.HookJSON, 0, len(subs))
+	out := make([]subscriptionJSON, 0, len(subs))
 	for _, sub := range subs {
-		out = append(out, webhook.Hook(sub))
+		out = append(out, toSubscription(sub))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -40,7 +68,7 @@ func (s *Server) handleSubscriptionGet(w http.ResponseWriter, r *http.Request, c
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, webhook.Hook(sub))
+	writeJSON(w, http.StatusOK, toSubscription(sub))
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -180,6 +181,12 @@ func TestWebhookDeliveryEndToEnd(t *testing.T) {
 		if attempt["status"] != tiledesk.DeliverySucceeded || attempt["code"] != 200.0 || attempt["attempt"] != 1.0 ||
 			attempt["delivery_id"] != head.Get("X-Tiledesk-Delivery") {
 			t.Fatalf("attempt %v", attempt)
+		}
+		state := e.do("GET", "/"+pid+"/subscriptions/"+id, nil, owner.jwt()).want(t, 200).json(t)["delivery"].(map[string]any)
+		// Past the delivered event (and past the events after it that are not message.create).
+		delivered, _ := strconv.ParseFloat(head.Get("X-Tiledesk-Event-Seq"), 64)
+		if seq, _ := state["seq"].(float64); seq < delivered || state["failures"] != 0.0 || state["next_attempt"] != nil {
+			t.Fatalf("delivery state %v after delivering seq %s", state, head.Get("X-Tiledesk-Event-Seq"))
 		}
 		e.do("POST", "/"+pid+"/subscriptions/"+id+"/deliveries/"+attempt["delivery_id"].(string)+"/redeliver", nil,
 			owner.jwt()).want(t, 202)
