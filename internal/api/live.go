@@ -78,6 +78,15 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, in *reqInfo) 
 		return
 	}
 	id := live.Identity{UserID: c.id, Guest: c.user == nil, Address: in.ip.String()}
+	switch {
+	case c.claims != nil:
+		id.Generation = c.claims.Generation
+		if c.claims.ExpiresAt > 0 {
+			id.Expires = time.Unix(c.claims.ExpiresAt, 0)
+		}
+	case c.user != nil: // Basic credentials: a password change ends them too
+		id.Generation = c.user.TokenGeneration
+	}
 	release, err := hub.Admit(id)
 	if err != nil {
 		w.Header().Set("Retry-After", "10")

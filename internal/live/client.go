@@ -89,6 +89,7 @@ func (h *Hub) Serve(conn *websocket.Conn, id Identity, release func()) {
 	c.slot = h.serial % heartbeatSlots
 	h.wg.Add(1)
 	h.mu.Unlock()
+	c.expireAt(id.Expires)
 	go func() {
 		defer h.wg.Done()
 		defer release()

@@ -24,6 +24,10 @@ type Identity struct {
 	UserID  string // a registered user's id, or a visitor's uuid
 	Guest   bool   // a guest or custom-token visitor, whose membership is found by its uuid
 	Address string // the client's address, for the per-address connection cap
+	// Generation is the registered user's token generation the token carries; Expires the token's
+	// expiry (zero: none). See sessions.go.
+	Generation int64
+	Expires    time.Time
 }
 
 // Grant is what a connection may see of one project: its membership there and the visibility
@@ -139,6 +143,9 @@ type Hub struct {
 	serial   int // numbers the clients, which the heartbeat visits by their number
 
 	depts map[string]map[string]bool // project -> department -> restricted; the hub's goroutine only
+	// usersLast is the last event of the log of no project (users' events) the hub has read; the
+	// hub's goroutine only.
+	usersLast int64
 }
 
 // project is the hub's state of a project with subscribers.
@@ -155,6 +162,12 @@ func New(opt Options) *Hub {
 	h := &Hub{opt: opt, ctx: ctx, cancel: cancel, watcher: opt.Bus.Watch(), kicked: map[string]struct{}{},
 		kickc: make(chan struct{}, 1), stop: make(chan struct{}), projects: map[string]*project{}, clients: map[*Client]struct{}{},
 		perUser: map[string]int{}, perAddr: map[string]int{}, depts: map[string]map[string]bool{}}
+	// Users' events from now on: sockets connect with tokens valid now.
+	if last, err := opt.Events.LastEventSeq(ctx, ""); err == nil {
+		h.usersLast = last
+	} else {
+		opt.Log.Warn("websocket: reading the users' log failed", "err", err)
+	}
 	h.wg.Add(1)
 	go h.run()
 	return h
@@ -270,6 +283,10 @@ func (h *Hub) run() {
 			return
 		}
 		for _, pid := range append(h.watcher.Take(), h.takeKicked()...) {
+			if pid == "" {
+				h.followUsers()
+				continue
+			}
 			h.follow(pid)
 		}
 	}

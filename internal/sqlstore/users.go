@@ -115,7 +115,12 @@ func (s *Store) SetUserPassword(ctx context.Context, id, oldHash, newHash string
 		if n, _ := res.RowsAffected(); n == 0 {
 			return tiledesk.NotFound("user")
 		}
-		return nil
+		// The event tells the websockets open on older tokens that they are revoked.
+		u, err := scanUser(t.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+		if err != nil {
+			return fmt.Errorf("read user: %w", err)
+		}
+		return t.event(ctx, "", tiledesk.EventUserUpdate, u.ID, u)
 	})
 }
 
