@@ -129,6 +129,9 @@ func (r *delivery) attempt(ev *tiledesk.Event, seq int64, since time.Time, redel
 		rec.Status = tiledesk.DeliverySucceeded
 		st.Attempts, st.Failures, st.FailingSince, st.NextAttempt = 0, 0, time.Time{}, time.Time{}
 		if redelivery {
+			if err := r.passHead(seq); err != nil {
+				return false, err
+			}
 			return r.save(rec)
 		}
 		st.Cursor = max(st.Cursor, seq)
@@ -159,6 +162,20 @@ func (r *delivery) attempt(ev *tiledesk.Event, seq int64, since time.Time, redel
 	}
 	saved, err := r.save(rec)
 	return saved && !st.NextAttempt.After(d.now()), err
+}
+
+// passHead moves the cursor past seq when a redelivery delivered the very event the cursor waits
+// for (one being retried), so that it is not sent once more.
+func (r *delivery) passHead(seq int64) error {
+	st := &r.sub.State
+	if seq <= st.Cursor {
+		return nil
+	}
+	next, err := r.d.store.SubscriptionEvents(r.d.work, r.sub.ProjectID, r.sub.Event, st.Cursor, seq, 1)
+	if err == nil && len(next) == 1 && next[0].Seq == seq {
+		st.Cursor = seq
+	}
+	return err
 }
 
 // wait is the pause after the n-th consecutive failure, before jitter.

@@ -478,3 +478,31 @@ func TestCustomEventSubscriptionGetsOnlyItsName(t *testing.T) {
 		}
 	})
 }
+
+// A redelivery of the event being retried delivers it, and the retries stop: it is not sent twice.
+func TestRedeliveringTheEventBeingRetriedSendsItOnce(t *testing.T) {
+	s := openStore(t, "sqlite", filepath.Join(t.TempDir(), "head.db"))
+	f := newFixture(t, s, "")
+	f.recv.down.Store(true)
+	start(t, s, allowLoopback(t), func(o *Options) {
+		o.Backoff = Backoff{Base: time.Hour, Max: time.Hour, GiveUpAfter: 24 * time.Hour, BreakerAfter: 100}
+	})
+	ids := f.leads(t, 1)
+	var failed []*tiledesk.Delivery
+	waitFor(t, "a failed attempt", func() bool {
+		failed, _ = s.FindDeliveries(context.Background(), f.p.ID, f.sub.ID, tiledesk.DeliveryFilter{})
+		return len(failed) == 1
+	})
+	f.recv.down.Store(false)
+	if err := s.Redeliver(context.Background(), f.p.ID, f.sub.ID, failed[0].DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the redelivery", func() bool { return len(f.recv.deliveries()) == 1 })
+	more := f.leads(t, 1) // delivered next: the retried event is not sent again before it
+	waitFor(t, "the next event", func() bool { return len(f.recv.deliveries()) >= 2 })
+	time.Sleep(50 * time.Millisecond)
+	got := f.recv.deliveries()
+	if len(got) != 2 || got[0].object != ids[0] || got[1].object != more[0] {
+		t.Fatalf("delivered %+v, want %s once then %s", got, ids[0], more[0])
+	}
+}
