@@ -32,6 +32,7 @@ type wsOptions struct {
 	duration                     time.Duration
 	jsonOut, heapProfile         string
 	cpuProfile                   string
+	serverArgs                   stringList
 }
 
 type wsResult struct {
@@ -62,6 +63,7 @@ func parseWSOptions(args []string, out io.Writer) (*wsOptions, error) {
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long messages are posted")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the result as JSON to this file")
 	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write the server's CPU profile while messages are posted to this file")
+	fs.Var(&o.serverArgs, "server-arg", "an extra flag for the server (repeatable), e.g. --server-arg=--memory-limit-mb=280")
 	fs.StringVar(&o.heapProfile, "heap-profile", "", "write the server's heap profile, taken once the sockets are connected, to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -115,7 +117,7 @@ func runWebsocket(ctx context.Context, args []string, out io.Writer) error {
 	capacity := strconv.Itoa(o.sockets + 10)
 	srvArgs := append(serverFlags(bin), "--db", filepath.Join(dir, "ws.db"), "--log-level", "warn",
 		"--ws-max-per-user", capacity, "--ws-max-per-address", capacity, "--debug-addr", debugAddr)
-	srv, err := start(bin, srvArgs, "/healthz", nil)
+	srv, err := start(bin, append(srvArgs, o.serverArgs...), "/healthz", nil)
 	if err != nil {
 		return err
 	}

@@ -44,9 +44,10 @@ type config struct {
 	maintenance      bool
 	maintenanceRetry time.Duration
 
-	debugAddr   string
-	renderCache int // bytes; negative: none
-	activeReads int // -1: by engine (see activeReadsFor)
+	debugAddr     string
+	memoryLimitMB int // 0: GOMEMLIMIT's, if any
+	renderCache   int // bytes; negative: none
+	activeReads   int // -1: by engine (see activeReadsFor)
 
 	smtpURL   string
 	mailFrom  string
@@ -99,6 +100,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (*
 		checkMailConfig,
 		networkFlags(fs, env, &cfg),
 		eventFlags(fs, env, &cfg),
+		memoryFlags(fs, env, &cfg),
 		liveFlags(fs, env, &cfg),
 		checkLogAndSecret,
 	}

@@ -99,6 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	applyMemoryLimit(cfg)
 	now := time.Now // one clock for the store's stamps and the API's
 	store, err := openStore(ctx, cfg.db, now)
 	if err != nil {

@@ -200,6 +200,8 @@ func TestConfigErrors(t *testing.T) {
 		"short secret":    {"--jwt-secret", "short", "--db", filepath.Join(t.TempDir(), "x.db"), "--addr", "127.0.0.1:0"},
 		"bad sqlite sync": {"--db", "sqlite:" + filepath.Join(t.TempDir(), "y.db") + "?synchronous=maybe"},
 		"bad read bound":  {"--max-active-reads", "-2"},
+		"bad mem limit":   {"--memory-limit-mb", "-1"},
+		"bad retention":   {"--events-retention", "10m"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard)
@@ -236,6 +238,12 @@ func TestMalformedEnvironment(t *testing.T) {
 	}, io.Discard)
 	if err != nil || cfg.renderCache != 8<<20 || !cfg.sslOnly {
 		t.Fatalf("well-formed environment: %+v, %v", cfg, err)
+	}
+	cfg, err = parseConfig(nil, func(k string) string {
+		return map[string]string{"TILEDESK_MEMORY_LIMIT_MB": "300", "TILEDESK_EVENTS_RETENTION": "48h"}[k]
+	}, io.Discard)
+	if err != nil || cfg.memoryLimitMB != 300 || cfg.events.retention != 48*time.Hour {
+		t.Fatalf("memory limit and retention from the environment: %+v, %v", cfg, err)
 	}
 }
 
