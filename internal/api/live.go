@@ -257,6 +257,14 @@ func (l liveSource) Decode(ev *tiledesk.Event) (*live.Item, error) {
 		}
 		return rendered[a]
 	}
+	if subj.Message != nil {
+		it.Prepare = func(ctx context.Context, visitor bool) {
+			a := audience(visitor)
+			if !done[a] {
+				rendered[a], done[a] = l.messageWithRequest(ctx, ev.ProjectID, subj.Message, visitor)
+			}
+		}
+	}
 	if subj.Request != nil && ev.Name != tiledesk.EventRequestDelete {
 		it.Prepare = func(ctx context.Context, visitor bool) {
 			a := audience(visitor)
@@ -273,4 +281,28 @@ func (l liveSource) Decode(ev *tiledesk.Event) (*live.Item, error) {
 		}
 	}
 	return it, nil
+}
+
+// messageWithRequest renders a message frame as the original publishes it: the message with its
+// conversation populated, in the audience's view. ok is false when the conversation cannot be
+// read, and the frame is then the message alone (Render).
+func (l liveSource) messageWithRequest(ctx context.Context, pid string, m *tiledesk.Message, visitor bool) (json.RawMessage, bool) {
+	view, wire := agentView, toMessage(m)
+	if visitor {
+		if view, wire = visitorView, toVisitorMessage(m); wire == nil {
+			return nil, true // an internal note: visitors get no frame
+		}
+	}
+	req, err := l.s.store.FindRequest(ctx, pid, m.Recipient, nil)
+	if err != nil {
+		return nil, false
+	}
+	if wire.Request, err = l.s.views.Requests.One(ctx, view, req, nil); err != nil {
+		return nil, false
+	}
+	out, err := encodeJSON(wire)
+	if err != nil {
+		return nil, false
+	}
+	return bytes.TrimRight(out, "\n"), true
 }

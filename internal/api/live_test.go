@@ -205,7 +205,12 @@ func TestLiveProtocol(t *testing.T) {
 		}
 		last = seqOf(p)
 		if p["topic"] == msgs {
-			gotMessage = p["method"] == "CREATE" && p["message"].(map[string]any)["text"] == "Second"
+			m := p["message"].(map[string]any)
+			gotMessage = p["method"] == "CREATE" && m["text"] == "Second"
+			// As the original publishes it: the message with its conversation, populated.
+			if r, _ := m["request"].(map[string]any); r["request_id"] != rid || r["lead"] == nil {
+				t.Fatalf("message frame without its populated conversation: %v", m)
+			}
 		}
 	}
 	if !gotMessage {
