@@ -122,6 +122,16 @@ func writeBaseline(ctx context.Context, db *sql.DB, engine string, row []byte, c
 		return result{}, fmt.Errorf("write baseline table: %w", err)
 	}
 	insert := `INSERT INTO tdbench_insert (id, body) VALUES (` + ph(1) + `, ` + ph(2) + `)`
+	return insertLoop(ctx, cfg, func(ctx context.Context, t0 time.Time) error {
+		_, err := db.ExecContext(ctx, insert, tiledesk.NewID()+strconv.FormatInt(t0.UnixNano()%1e6, 10), row)
+		return err
+	}), nil
+}
+
+// insertLoop runs insert back to back from cfg.concurrency goroutines for warmup+duration and
+// measures those that start after the warm-up, as drive measures a scenario; its CPU is this
+// process's, where the loop runs.
+func insertLoop(ctx context.Context, cfg loadConfig, insert func(ctx context.Context, t0 time.Time) error) result {
 	res := result{Scenario: "baseline-write", Concurrency: cfg.concurrency}
 	var (
 		mu        sync.Mutex
@@ -147,8 +157,7 @@ func writeBaseline(ctx context.Context, db *sql.DB, engine string, row []byte, c
 				if !t0.Before(measureFrom) {
 					once.Do(func() { cpuBefore = cpuSeconds(os.Getpid()) })
 				}
-				_, err := db.ExecContext(ctx, insert, tiledesk.NewID()+strconv.FormatInt(t0.UnixNano()%1e6, 10), row)
-				if err != nil {
+				if err := insert(ctx, t0); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -179,5 +188,5 @@ func writeBaseline(ctx context.Context, db *sql.DB, engine string, row []byte, c
 	if firstErr != nil {
 		res.FirstErrors = []string{firstErr.Error()}
 	}
-	return res, nil
+	return res
 }

@@ -55,6 +55,14 @@ type result struct {
 	Floor      string  `json:"floor,omitempty"`
 	FloorRPS   float64 `json:"floor_rps,omitempty"`
 	FloorP99ms float64 `json:"floor_p99_ms,omitempty"`
+	// Processes is how many server processes answered (--processes; 0 or 1: one). A row of several
+	// follows the same scenario's row of one, whose rate is OneProcessRPS, and ProcessRatio is its
+	// rate divided by that one. Its CPU is summed over the processes, and so is its peak RSS.
+	Processes     int     `json:"processes,omitempty"`
+	OneProcessRPS float64 `json:"one_process_rps,omitempty"`
+	ProcessRatio  float64 `json:"ratio_to_one_process,omitempty"`
+	// BaselineRow says what row the write baseline inserted, when it is not the default (--baseline-db).
+	BaselineRow string `json:"baseline_row,omitempty"`
 	// BesideConcurrency is, for a scenario's side load, how many clients the scenario measured beside it.
 	BesideConcurrency int `json:"beside_concurrency,omitempty"`
 	// FirstErrors are a few failures verbatim, so that a failed run says why.
@@ -69,6 +77,9 @@ type loadConfig struct {
 	timeout     time.Duration
 	goStats     func() (goStats, bool) // the server's runtime totals; nil when it has none
 	sampleHeap  bool                   // sample the server's heap in use every heapSampleEvery (goStats)
+	// acked, when set, is called with every request answered as expected, warm-up included, from
+	// every worker at once: what the write checks of a multi-process run count.
+	acked func(req *http.Request)
 }
 
 // heapSampleEvery is how often a scenario that samples the server's heap reads it.
@@ -168,6 +179,20 @@ func (f fastClient) send(req *http.Request) string {
 // the request expects (a 2xx unless marked by expecting) and every transport error counts as an error. pid is the server process to account CPU and memory to (0:
 // none).
 func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadConfig, pid int) result {
+	var pids []int
+	if pid > 0 {
+		pids = []int{pid}
+	}
+	return driveSpread(ctx, client, []requestFunc{next}, cfg, pids)
+}
+
+// spreadOver is the request builder of worker w: client i sends to process i mod N.
+func spreadOver(nexts []requestFunc, w int) requestFunc { return nexts[w%len(nexts)] }
+
+// driveSpread is drive with the workers spread over several servers, nexts[k] building the
+// requests of server k (see spreadOver); the servers' CPU is summed over pids, and so is their peak
+// resident memory.
+func driveSpread(ctx context.Context, client loadClient, nexts []requestFunc, cfg loadConfig, pids []int) result {
 	res := result{Concurrency: cfg.concurrency}
 	var (
 		mu        sync.Mutex
@@ -184,9 +209,9 @@ func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadCon
 	go func() {
 		time.Sleep(time.Until(measureFrom))
 		loadCPUBefore = cpuSeconds(os.Getpid())
-		if pid > 0 {
+		for _, pid := range pids {
 			resetPeakRSS(pid)
-			cpuBefore = cpuSeconds(pid)
+			cpuBefore += cpuSeconds(pid)
 		}
 		if cfg.goStats != nil {
 			statsBefore, statsOK = cfg.goStats()
@@ -198,7 +223,7 @@ func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadCon
 		go func(w int) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w)+1, uint64(start.UnixNano())))
-			mine, errs := work(ctx, client, next, rng, measureFrom, end)
+			mine, errs := work(ctx, client, spreadOver(nexts, w), cfg.acked, rng, measureFrom, end)
 			mu.Lock()
 			latencies = append(latencies, mine...)
 			res.Errors += len(errs)
@@ -223,12 +248,15 @@ func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadCon
 	if len(latencies) > 0 {
 		res.LoadCPUPer1k = (cpuSeconds(os.Getpid()) - loadCPUBefore) / float64(len(latencies)) * 1000
 	}
-	if pid > 0 {
-		cpu := cpuSeconds(pid) - cpuBefore
+	if len(pids) > 0 {
+		cpu := -cpuBefore
+		for _, pid := range pids {
+			cpu += cpuSeconds(pid)
+			res.PeakRSSMB += peakRSSMB(pid)
+		}
 		if len(latencies) > 0 {
 			res.CPUPer1k = cpu / float64(len(latencies)) * 1000
 		}
-		res.PeakRSSMB = peakRSSMB(pid)
 	}
 	if statsOK && len(latencies) > 0 {
 		if after, ok := cfg.goStats(); ok {
@@ -245,8 +273,9 @@ func drive(ctx context.Context, client loadClient, next requestFunc, cfg loadCon
 }
 
 // work sends requests back to back until end, and returns the latencies of those that started at
-// measureFrom or later and every error met (those of the warm-up marked as such).
-func work(ctx context.Context, client loadClient, next requestFunc, rng *rand.Rand, measureFrom, end time.Time) ([]time.Duration, []string) {
+// measureFrom or later and every error met (those of the warm-up marked as such). acked, when not
+// nil, is told of every request answered as expected.
+func work(ctx context.Context, client loadClient, next requestFunc, acked func(*http.Request), rng *rand.Rand, measureFrom, end time.Time) ([]time.Duration, []string) {
 	var latencies []time.Duration
 	var errs []string
 	for ctx.Err() == nil {
@@ -260,6 +289,9 @@ func work(ctx context.Context, client loadClient, next requestFunc, rng *rand.Ra
 			errText = "build request: " + err.Error()
 		} else {
 			errText = client.send(req)
+			if errText == "" && acked != nil {
+				acked(req)
+			}
 		}
 		d := time.Since(t0)
 		if t0.Before(measureFrom) {

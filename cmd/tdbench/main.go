@@ -7,6 +7,7 @@
 //	go run ./cmd/tdbench                                   # SQLite, 100,000 leads, 32 clients
 //	go run ./cmd/tdbench --concurrency 1,8,32,128 --json out.json
 //	go run ./cmd/tdbench --db postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+//	go run ./cmd/tdbench --db postgres://... --processes 3    # three servers on one database, checked
 //	go run ./cmd/tdbench websocket --sockets 10000 --rate 500  # sockets' heap and frame latency
 //
 // Any error during a measured scenario (a non-2xx answer, a transport error) fails the run.
@@ -86,6 +87,9 @@ type options struct {
 	serverCPUs  []int // nil: shared
 	loadCPUs    []int
 	cpusNote    string
+	processes   int    // server processes on the one database (--processes)
+	redis       string // the rate limits' shared store when processes > 1
+	baselineDB  string // where the write baseline inserts, pgbench-like (--baseline-db); "": as before
 }
 
 type stringList []string
@@ -115,7 +119,13 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
 	fs.StringVar(&o.profileDir, "profile", "", "write the server's CPU profile of each measured scenario into this directory (SCENARIO-CLIENTS.pprof; go tool pprof reads them)")
 	fs.StringVar(&cpus, "cpus", "shared", `where each side runs (Linux): "shared" (both anywhere), "split" (the server and the baselines on the first half of the CPUs, the load generator, once the data is seeded, on the rest), or SERVER/LOAD lists as taskset takes them, e.g. 0/1 or 0-1/2-3`)
+	fs.IntVar(&o.processes, "processes", 1, "server processes on the one PostgreSQL database (--db postgres://...), each on its own port, the clients spread over them; above 1, each scenario is measured with one process and then with all")
+	fs.StringVar(&o.redis, "redis", "redis://127.0.0.1:6379/0", "the Redis the processes share their rate limits through (--processes above 1), under a key prefix of the run's own")
+	fs.StringVar(&o.baselineDB, "baseline-db", "", "a postgres:// URL where the write baseline inserts rows as wide as the scenario's (a message or a lead row), one per transaction (default: a narrow row in the server's own database)")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := checkProcessOptions(o); err != nil {
 		return nil, err
 	}
 	var err error
@@ -185,6 +195,12 @@ type report struct {
 	Results    []result          `json:"results"`
 	Pending    map[string]string `json:"pending_scenarios"`
 	Targets    []verdict         `json:"targets"`
+	// Processes is --processes; above 1, each scenario has a row of one process and one of all,
+	// whose peak RSS is the sum over the processes, and Checks are the run's verifications.
+	Processes int `json:"processes"`
+	// RSSOverProcesses says how a row of several processes gives their peak RSS: "sum".
+	RSSOverProcesses string  `json:"server_peak_rss_over_processes,omitempty"`
+	Checks           []check `json:"checks,omitempty"`
 }
 
 // run is one run of the benchmark: the options, then a session that seeds, serves and measures.
@@ -208,7 +224,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	return b.finish(rep)
+	return b.finish(ctx, rep)
 }
 
 // listScenarios prints every scenario, and whether it can run.

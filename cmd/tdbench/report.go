@@ -13,6 +13,10 @@ func (rep *report) add(out io.Writer, r result) {
 	if len(rep.Results) == 0 {
 		fmt.Fprintf(out, "\nengine %s, %d leads, %d conversations, %d messages, %s per scenario after %s warm-up, %s CPUs (%s), %s, %s client\n", rep.Engine, rep.Leads,
 			rep.Requests, rep.Messages, rep.Duration, rep.Warmup, rep.Machine["cpus"], rep.Machine["cpu"], rep.placement(), rep.Client)
+		if rep.Processes > 1 {
+			fmt.Fprintf(out, "%d server processes on the one database, the clients spread over them: each scenario's row ×1 is the first process alone, its row ×%d all of them, whose CPU and peak RSS are summed over the processes\n",
+				rep.Processes, rep.Processes)
+		}
 		fmt.Fprintf(out, "%-18s %5s %9s %8s %8s %8s %6s %9s %9s %8s %7s %5s %s\n", "scenario", "conc", "req/s", "p50 ms", "p90 ms",
 			"p99 ms", "errors", "cpu s/1k", "load s/1k", "rss MB", "KB/req", "GC/s", "ratio")
 	}
@@ -20,6 +24,9 @@ func (rep *report) add(out io.Writer, r result) {
 	ratio := ""
 	if r.Baseline != "" {
 		ratio = fmt.Sprintf("%.2f of %s (%.0f/s)", r.Ratio, r.Baseline, r.BaselineRPS)
+	}
+	if r.Processes > 1 {
+		ratio = strings.TrimPrefix(ratio+"; ", "; ") + fmt.Sprintf("%.2f of one process (%.0f/s)", r.ProcessRatio, r.OneProcessRPS)
 	}
 	errs := fmt.Sprint(r.Errors)
 	if r.Errors > 0 {
@@ -33,11 +40,23 @@ func (rep *report) add(out io.Writer, r result) {
 	if r.AllocKBPerReq > 0 {
 		alloc, gcs = fmt.Sprintf("%.1f", r.AllocKBPerReq), fmt.Sprintf("%.1f", r.GCPerSec)
 	}
-	fmt.Fprintf(out, "%-18s %5d %9.0f %8.2f %8.2f %8.2f %6s %9.3f %9s %8.1f %7s %5s %s\n", r.Scenario, r.Concurrency, r.RPS, r.P50ms,
+	fmt.Fprintf(out, "%-18s %5d %9.0f %8.2f %8.2f %8.2f %6s %9.3f %9s %8.1f %7s %5s %s\n", rowName(r), r.Concurrency, r.RPS, r.P50ms,
 		r.P90ms, r.P99ms, errs, r.CPUPer1k, load, r.PeakRSSMB, alloc, gcs, ratio)
+	if r.BaselineRow != "" {
+		fmt.Fprintf(out, "%-18s %s\n", "", r.BaselineRow)
+	}
 	if r.PeakHeapMB > 0 {
 		fmt.Fprintf(out, "%-18s the server's heap in use peaked at %.1f MB (sampled every %v)\n", "", r.PeakHeapMB, heapSampleEvery)
 	}
+}
+
+// rowName is a result's scenario, with its number of processes in a run of several ("lead-create
+// ×3"; their CPU and peak RSS are summed over the processes).
+func rowName(r result) string {
+	if r.Processes == 0 {
+		return r.Scenario
+	}
+	return fmt.Sprintf("%s ×%d", r.Scenario, r.Processes)
 }
 
 // placement says where the server and the load generator ran.
@@ -55,6 +74,9 @@ type verdict struct {
 	Target   string `json:"target"`
 	Measured string `json:"measured"`
 	Met      bool   `json:"met"`
+	// Processes is set on the verdicts of several processes against one (minProcessRatio).
+	Processes   int `json:"processes,omitempty"`
+	Concurrency int `json:"concurrency,omitempty"`
 }
 
 // verdicts checks each target at the concurrency it is stated for.
@@ -112,21 +134,37 @@ func verdicts(results []result) []verdict {
 }
 
 func printTargets(out io.Writer, rep *report) {
-	if len(rep.Targets) == 0 {
-		fmt.Fprintf(out, "\ntargets: none checked (they are stated for %d clients)\n", targetConcurrency)
-		return
-	}
-	fmt.Fprintf(out, "\ntargets at %d clients:\n", targetConcurrency)
+	var stated, processes []verdict
 	for _, v := range rep.Targets {
+		if v.Processes > 1 {
+			processes = append(processes, v)
+		} else {
+			stated = append(stated, v)
+		}
+	}
+	if len(stated) == 0 {
+		fmt.Fprintf(out, "\ntargets: none checked (they are stated for %d clients)\n", targetConcurrency)
+	} else {
+		fmt.Fprintf(out, "\ntargets at %d clients:\n", targetConcurrency)
+		printVerdicts(out, stated)
+		if rep.ServerCPUs == "" {
+			fmt.Fprintln(out, "placement: shared, where the two runtimes' threads are switched by the kernel and the tails are mostly that"+
+				" (see the page floor's p99); docs/performance.md takes the lead reads' targets with --cpus split")
+		}
+	}
+	if len(processes) > 0 {
+		fmt.Fprintf(out, "\nseveral processes on one database, at every number of clients:\n")
+		printVerdicts(out, processes)
+	}
+}
+
+func printVerdicts(out io.Writer, vs []verdict) {
+	for _, v := range vs {
 		state := "MET   "
 		if !v.Met {
 			state = "MISSED"
 		}
 		fmt.Fprintf(out, "%s %-18s %-32s measured %s (%s)\n", state, v.Scenario, v.Target, v.Measured, v.Source)
-	}
-	if rep.ServerCPUs == "" {
-		fmt.Fprintln(out, "placement: shared, where the two runtimes' threads are switched by the kernel and the tails are mostly that"+
-			" (see the page floor's p99); docs/performance.md takes the lead reads' targets with --cpus split")
 	}
 }
 
@@ -142,7 +180,7 @@ const markdownHeader = "| scenario | clients | req/s | p50 ms | p90 ms | p99 ms 
 func writeMarkdown(out io.Writer, rep *report) {
 	io.WriteString(out, markdownHeader)
 	for _, r := range rep.Results {
-		name, cpu, load := r.Scenario, fmt.Sprintf("%.3f", r.CPUPer1k), fmt.Sprintf("%.3f", r.LoadCPUPer1k)
+		name, cpu, load := rowName(r), fmt.Sprintf("%.3f", r.CPUPer1k), fmt.Sprintf("%.3f", r.LoadCPUPer1k)
 		rss, alloc, gcs := fmt.Sprintf("%.1f", r.PeakRSSMB), fmt.Sprintf("%.1f", r.AllocKBPerReq), fmt.Sprintf("%.1f", r.GCPerSec)
 		switch r.Scenario {
 		case "baseline-read":
@@ -156,6 +194,9 @@ func writeMarkdown(out io.Writer, rep *report) {
 		if r.Baseline != "" {
 			kind := strings.TrimPrefix(r.Baseline, "baseline-")
 			baseline, ratio = fmt.Sprintf("%.0f (%s)", r.BaselineRPS, kind), fmt.Sprintf("%.3f", r.Ratio)
+		}
+		if r.Processes > 1 {
+			ratio = strings.TrimPrefix(ratio+"; ", "; ") + fmt.Sprintf("%.3f of one process", r.ProcessRatio)
 		}
 		fmt.Fprintf(out, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %d | %s | %s | %s | %s | %s | %s | %s |\n", name, r.Concurrency,
 			r.RPS, r.P50ms, r.P90ms, r.P99ms, r.Errors, cpu, load, rss, alloc, gcs, baseline, ratio)

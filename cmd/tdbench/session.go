@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,12 @@ type session struct {
 	srv, base   *process
 	baseFixture *fixture // the fixture, pointed at the read baseline's server
 	debugAddr   string   // the server's profiler, when --profile is given
+	// srvs are the server processes (--processes), srv the first; fixtures[k] points at srvs[k].
+	srvs     []*process
+	fixtures []*fixture
+	checkDB  *sql.DB // the server's database, where a run of several processes checks its writes
+	checks   []check
+	wide     *wideBaseline // the pgbench-like write baseline (--baseline-db); nil: the narrow rows
 }
 
 // later has close run fn, before whatever was set up earlier is undone.
@@ -70,6 +77,14 @@ func (b *session) setUp(ctx context.Context) error {
 	}
 	if err := b.seed(ctx); err != nil {
 		return err
+	}
+	if o.baselineDB != "" {
+		wide, closeWide, err := openWideBaseline(o.baselineDB)
+		if err != nil {
+			return err
+		}
+		b.wide = wide
+		b.later(closeWide)
 	}
 	if err := b.startServers(ctx); err != nil {
 		return err
@@ -163,7 +178,9 @@ func seedAll(ctx context.Context, out io.Writer, store *sqlstore.Store, o *optio
 func (b *session) startServers(ctx context.Context) error {
 	o := b.o
 	secret := auth.NewSecret()
-	srvArgs := append([]string{"--db", b.dsn, "--jwt-secret", secret, "--log-level", "warn"}, serverFlags(b.bin)...)
+	common := processArgs(append([]string{"--db", b.dsn, "--jwt-secret", secret, "--log-level", "warn"}, serverFlags(b.bin)...),
+		o.processes, o.redis, redisPrefix())
+	srvArgs := slices.Clone(common)
 	if o.profileDir != "" {
 		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
 			return fmt.Errorf("--profile: %w", err)
@@ -178,7 +195,7 @@ func (b *session) startServers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.srv = srv
+	b.srv, b.srvs = srv, []*process{srv}
 	b.later(srv.stop)
 	b.f.api = srv.url + "/v1"
 	leadJSON, pageJSON, err := b.f.prepare(ctx, o.requests > 0)
@@ -186,6 +203,11 @@ func (b *session) startServers(ctx context.Context) error {
 		return fmt.Errorf("%w\nserver logs:\n%s", err, srv.logs)
 	}
 	b.leadJSON = leadJSON
+	// The others start once the first has migrated the database; they share its secret, so every
+	// token the fixture holds is good on each. Their profiler would take the first one's port.
+	if err := b.startMore(append(common, o.serverArgs...)); err != nil {
+		return err
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -216,7 +238,10 @@ func (b *session) newReport(args []string) *report {
 	rep := &report{Machine: machine(), Engine: b.engine, Leads: o.leads, Requests: o.requests, Messages: o.messages, SettingsKB: o.settingsKB, SeedSeconds: b.seedSeconds,
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Client: o.client, Command: "go run ./cmd/tdbench " + strings.Join(args, " "),
 		ServerCPUs: formatCPUList(o.serverCPUs), LoadCPUs: formatCPUList(o.loadCPUs),
-		Pending: map[string]string{}}
+		Pending: map[string]string{}, Processes: o.processes}
+	if o.processes > 1 {
+		rep.RSSOverProcesses = "sum"
+	}
 	for _, s := range scenarios {
 		if s.pending != "" && (o.scenarios == nil || o.scenarios[s.name]) {
 			rep.Pending[s.name] = s.pending
@@ -271,7 +296,7 @@ func (b *session) measure(ctx context.Context, rep *report, client loadClient, c
 	var base result
 	if s.baseline != "" {
 		var err error
-		if base, err = b.baseline(ctx, client, cfg, s.baseline); err != nil {
+		if base, err = b.baseline(ctx, client, cfg, s); err != nil {
 			return err
 		}
 		rep.add(b.out, base)
@@ -290,6 +315,13 @@ func (b *session) measure(ctx context.Context, rep *report, client loadClient, c
 	} else {
 		profiled <- nil
 	}
+	ledger, err := b.startLedger(ctx, s)
+	if err != nil {
+		return err
+	}
+	if ledger != nil {
+		cfg.acked = ledger.ack
+	}
 	measured := cfg
 	measured.goStats, measured.sampleHeap = goStatsReader(b.srv.url), s.largeLeads
 	side := driveBeside(ctx, s.beside, b.f, b.o.client, cfg)
@@ -307,28 +339,40 @@ func (b *session) measure(ctx context.Context, rep *report, client loadClient, c
 	if floor.RPS > 0 {
 		r.Floor, r.FloorRPS, r.FloorP99ms = floor.Scenario, floor.RPS, floor.P99ms
 	}
+	if len(b.srvs) == 1 {
+		rep.add(b.out, r)
+		return nil
+	}
+	r.Processes = 1
 	rep.add(b.out, r)
-	return nil
+	rep.add(b.out, b.measureAll(ctx, client, cfg, s, r))
+	return b.verifyLedger(ctx, ledger)
 }
 
 // baseline measures the read or the write baseline. The baselines run beside every scenario,
 // right before it, so that a machine whose speed drifts (other processes, thermal limits, a noisy
 // neighbour) drifts for both.
-func (b *session) baseline(ctx context.Context, client loadClient, cfg loadConfig, kind string) (result, error) {
-	if kind == "read" {
+func (b *session) baseline(ctx context.Context, client loadClient, cfg loadConfig, s scenario) (result, error) {
+	if s.baseline == "read" {
 		r := drive(ctx, client, scenarios[0].build(b.baseFixture), cfg, b.base.pid())
 		r.Scenario = "baseline-read"
 		return r, nil
 	}
+	insert := func() (result, error) {
+		if b.wide != nil {
+			return b.wide.run(ctx, b.writeDB, b.f.pid, s.name, cfg)
+		}
+		return writeBaseline(ctx, b.writeDB, b.engine, b.leadJSON, cfg)
+	}
 	// The write baseline's loop runs in this process: on the server's CPUs, like the server's own
 	// writes.
 	if len(b.o.serverCPUs) == 0 {
-		return writeBaseline(ctx, b.writeDB, b.engine, b.leadJSON, cfg)
+		return insert()
 	}
 	if err := pinSelf(b.o.serverCPUs); err != nil {
 		return result{}, err
 	}
-	r, err := writeBaseline(ctx, b.writeDB, b.engine, b.leadJSON, cfg)
+	r, err := insert()
 	if err := pinSelf(b.o.loadCPUs); err != nil {
 		return result{}, err
 	}
@@ -337,9 +381,13 @@ func (b *session) baseline(ctx context.Context, client loadClient, cfg loadConfi
 
 // finish prints the verdicts and what did not run, writes the JSON report, and fails the run
 // when any request failed.
-func (b *session) finish(rep *report) error {
+func (b *session) finish(ctx context.Context, rep *report) error {
 	out := b.out
-	rep.Targets = verdicts(rep.Results)
+	if err := b.checkAcross(ctx, rep.Results); err != nil {
+		return err
+	}
+	rep.Checks = b.checks
+	rep.Targets = append(verdicts(rep.Results), processVerdicts(rep.Results)...)
 	printTargets(out, rep)
 	for name, why := range rep.Pending {
 		fmt.Fprintf(out, "pending  %-18s %s\n", name, why)
@@ -359,7 +407,10 @@ func (b *session) finish(rep *report) error {
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("FAILED: requests failed during the benchmark:\n  %s\nserver logs (tail):\n%s",
-			strings.Join(failed, "\n  "), b.srv.logs)
+			strings.Join(failed, "\n  "), b.logs())
+	}
+	if failed := failedChecks(rep.Checks); len(failed) > 0 {
+		return fmt.Errorf("FAILED: checks of the processes failed:\n  %s\nserver logs (tail):\n%s", strings.Join(failed, "\n  "), b.logs())
 	}
 	return nil
 }
