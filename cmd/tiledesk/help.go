@@ -13,6 +13,9 @@ var errShown = errors.New("shown")
 // printUsage writes --help.
 func printUsage(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprint(w, `Usage: tiledesk [flags]    serve the Tiledesk REST API
+       tiledesk migrate --from FILE --to postgres://...
+                           copy a stopped server's SQLite file into PostgreSQL and verify the copy
+                           (tiledesk migrate --help)
        tiledesk version    print the version
        tiledesk help       print this help
 

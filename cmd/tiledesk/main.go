@@ -85,7 +85,15 @@ func openStore(ctx context.Context, db string, now func() time.Time) (*sqlstore.
 	return dbopen.Open(ctx, db, now)
 }
 
+// run runs the command args name: the server, or a subcommand.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "migrate" {
+		return runMigrate(ctx, args[1:], stdout, stderr)
+	}
+	return runServer(ctx, args, getenv, stdout, stderr)
+}
+
+func runServer(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "version" || args[0] == "help") {
 		args = []string{"--" + args[0]}
 	}
