@@ -193,9 +193,20 @@ func (c *tableCopy) write(ctx context.Context, p *tablePlan, rows [][]any, prev,
 			return err
 		}
 		defer tx.Rollback(context.Background())
+		if p.triggers {
+			// Transactional: a batch that does not commit leaves the triggers as they were.
+			if _, err := tx.Exec(ctx, `ALTER TABLE "`+p.name+`" DISABLE TRIGGER USER`); err != nil {
+				return fmt.Errorf("hold off the triggers of %s (migrate must run as the tables' owner): %w", p.name, err)
+			}
+		}
 		if len(rows) > 0 {
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{p.name}, names, pgx.CopyFromRows(rows)); err != nil {
 				return fmt.Errorf("write %d rows of %s from %s on: %w", len(rows), p.name, p.rowKey(rows[0]), err)
+			}
+		}
+		if p.triggers {
+			if _, err := tx.Exec(ctx, `ALTER TABLE "`+p.name+`" ENABLE TRIGGER USER`); err != nil {
+				return err
 			}
 		}
 		tag, err := tx.Exec(ctx, `UPDATE migrate_progress SET last_key = $1, rows = $2, done = $3

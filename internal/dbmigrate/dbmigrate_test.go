@@ -318,3 +318,41 @@ func TestCanonicalJSON(t *testing.T) {
 		t.Error("invalid JSON accepted")
 	}
 }
+
+// TestMigrateHoldsOffTargetTriggers: a trigger of PostgreSQL's own (here one that moves a project's
+// version on every department written) does not fire for copied rows, whose derived state is
+// copied with them, and fires again once the copy is done.
+func TestMigrateHoldsOffTargetTriggers(t *testing.T) {
+	src := newSource(t, 1)
+	url := pgtest.FreshSchema(t)
+	pg := openTarget(t, url)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE FUNCTION bump_project() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN UPDATE projects SET versions = versions + 1000 WHERE id = NEW.id_project; RETURN NULL; END $$;
+		CREATE TRIGGER departments_bump AFTER INSERT ON departments FOR EACH ROW EXECUTE FUNCTION bump_project()`); err != nil {
+		t.Fatal(err)
+	}
+	if report, err := migrate(t, src, url, CopyOptions{Batch: 2}); err != nil {
+		t.Fatalf("the trigger fired for copied rows: %v\n%s", err, report)
+	}
+	pid := src.pop.Projects[0].ID
+	var before, after int
+	if err := db.QueryRow(`SELECT versions FROM projects WHERE id = $1`, pid).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	now := tiledesk.Now()
+	if err := pg.CreateDepartment(context.Background(), &tiledesk.Department{ID: tiledesk.NewID(), ProjectID: pid, Name: "After",
+		Routing: tiledesk.RoutingPooled, Status: tiledesk.DepartmentVisible, CreatedBy: "x", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT versions FROM projects WHERE id = $1`, pid).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before+1000 {
+		t.Fatalf("after the copy the trigger no longer fires: versions %d then %d", before, after)
+	}
+}

@@ -47,8 +47,9 @@ var tables = []tableSpec{
 	{name: "subscription_redeliveries", key: []string{"id_project", "id_subscription", "seq"}},
 }
 
-// notCopied are the tables that hold nothing of the deployment's data.
-var notCopied = []string{"schema_migrations", progressTable, sourceTable}
+// notCopied are the tables that hold nothing of the deployment's data, or only what PostgreSQL's
+// own triggers derive (users_clock), which starts anew there.
+var notCopied = []string{"schema_migrations", progressTable, sourceTable, "users_clock"}
 
 // column is a copied column.
 type column struct {
@@ -63,6 +64,10 @@ type tablePlan struct {
 	keyCols []column
 	keyAt   []int    // where each key column is in cols
 	setCols []string // the columns of set, sorted
+	// triggers: PostgreSQL runs triggers of its own on the table's writes (clocks it keeps).
+	// Copied rows are not changes, and the state those triggers derive is copied with the rest,
+	// so they are held off while a batch is written.
+	triggers bool
 }
 
 // targetColumn is a column as information_schema describes it.
@@ -98,6 +103,10 @@ func planTable(ctx context.Context, src, dst *sql.DB, spec tableSpec) (*tablePla
 		return nil, err
 	}
 	p := &tablePlan{tableSpec: spec}
+	if err := dst.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_trigger
+		WHERE tgrelid = to_regclass(quote_ident($1)) AND NOT tgisinternal)`, spec.name).Scan(&p.triggers); err != nil {
+		return nil, err
+	}
 	for _, c := range dstCols {
 		_, isSet := spec.set[c.name]
 		switch {
