@@ -180,3 +180,14 @@ func (m *Migration) markFinished(ctx context.Context, conn *sql.Conn, now time.T
 	_, err := conn.ExecContext(ctx, `UPDATE migrate_source SET finished_at = $1 WHERE finished_at IS NULL`, ms(now))
 	return err
 }
+
+// tablesLeft counts the tables a copy into the target has not finished; 0 where no copy began.
+func (m *Migration) tablesLeft(ctx context.Context) (int, error) {
+	var exists bool
+	if err := m.dst.QueryRowContext(ctx, `SELECT to_regclass('migrate_progress') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return 0, err
+	}
+	var left int
+	err := m.dst.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrate_progress WHERE NOT done`).Scan(&left)
+	return left, err
+}

@@ -145,6 +145,11 @@ func TestMigrateResumes(t *testing.T) {
 	if copied == 0 || done == 0 || done == len(tables) {
 		t.Fatalf("after two stops: %d rows recorded, %d of %d tables done", copied, done, len(tables))
 	}
+	var log bytes.Buffer
+	err = Run(context.Background(), Options{From: src.path, To: resumed, VerifyOnly: true, Copy: CopyOptions{Progress: &log}})
+	if !errors.Is(err, ErrDifferent) || !strings.Contains(log.String(), "the copy is not complete") {
+		t.Fatalf("--verify-only part way: %v\n%s", err, log.String())
+	}
 	if _, err := migrate(t, src, resumed, CopyOptions{Batch: 3}); err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,14 @@ func Run(ctx context.Context, opt Options) error {
 			fmt.Fprintf(log, "copied %d rows in %s\n", res.Rows, now().Sub(began).Round(time.Millisecond))
 		}
 	}
+	if opt.VerifyOnly {
+		if left, err := m.tablesLeft(ctx); err != nil {
+			return err
+		} else if left > 0 {
+			fmt.Fprintf(log, "the copy is not complete (%d tables left): tables not yet copied will differ; "+
+				"run without --verify-only to finish it\n", left)
+		}
+	}
 	fmt.Fprintln(log, "verifying: every row of every table, read on both sides in key order")
 	checks, err := m.Verify(ctx)
 	if err != nil {
