@@ -118,3 +118,14 @@ func TestMigrateInterruptedAndKilled(t *testing.T) {
 		t.Fatalf("--verify-only: %v\n%s", err, stdout.String())
 	}
 }
+
+// TestMigrateRefusesAServedFile: a file a running server holds is refused, saying so.
+func TestMigrateRefusesAServedFile(t *testing.T) {
+	url := pgtest.FreshSchema(t)
+	from := filepath.Join(t.TempDir(), "served.db")
+	startProcess(t, "--addr", "127.0.0.1:0", "--db", from)
+	err := run(context.Background(), []string{"migrate", "--from", from, "--to", url}, os.Getenv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("migrate from a served file: %v", err)
+	}
+}
