@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,9 +57,26 @@ func (Dialect) IsUniqueViolation(err error) bool {
 
 func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 
-// PopulationClock: no triggers keep one on PostgreSQL, where a trigger bumping a per-project row
-// from every membership write would add a row lock to transactions that take locks in other orders.
-func (Dialect) PopulationClock() bool { return false }
+// PopulationClock: the striped counters migration's triggers move the members and users clocks, in the stripe of
+// the writing connection, at commit.
+func (Dialect) PopulationClock() bool { return true }
+
+// counterStripes is how many rows of counters a project may have: more than the connections that
+// write at once, so that two of them rarely share one.
+const counterStripes = 64
+
+// CounterStripe: the writing connection's stripe, 1 to counterStripes (0 is one number per project).
+func (Dialect) CounterStripe() string { return "1 + pg_backend_pid() % " + strconv.Itoa(counterStripes) }
+
+// UsersClock sums the users_clock stripes.
+func (Dialect) UsersClock() string { return `(SELECT COALESCE(SUM(clock), 0) FROM users_clock)` }
+
+// IsRetryable: a deadlock (40P01) or a serialization failure (40001) fails one transaction so
+// that the others go on; run again, it usually succeeds.
+func (Dialect) IsRetryable(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")
+}
 
 // PreparesItself: pgx prepares every statement once per connection and keeps it (its default
 // statement cache). database/sql's prepared statements on top only doubled that, and closing them
@@ -97,9 +115,9 @@ func (Dialect) TextQuery(projectID string, words []string) string {
 
 // idleInTransactionTimeout ends a session that holds a transaction open without sending anything.
 // The store's transactions run their statements back to back, so such a session is stuck in the
-// server between two statements, and it may hold the project's counter row that every writer of the
-// project waits for: PostgreSQL then ends it, its transaction fails and the others go on, instead of
-// all of them waiting for as long as the stuck one does.
+// server between two statements, and it may hold rows other writers wait for (a conversation, a
+// lead): PostgreSQL then ends it, its transaction fails and the others go on, instead of all of
+// them waiting for as long as the stuck one does.
 const idleInTransactionTimeout = "15s"
 
 // Options tune Open; the zero value is the production setting.
@@ -110,6 +128,10 @@ type Options struct {
 
 // Open connects to the database at a postgres:// URL.
 func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error) {
+	dsn, size, err := takePoolSize(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", Redact(dsn), err)
@@ -118,18 +140,40 @@ func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error)
 		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTransactionTimeout
 	}
 	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(32)
+	if size == 0 {
+		if size, err = readPoolSize(ctx, db); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(dsn), err)
+		}
+	}
+	db.SetMaxOpenConns(size)
+	db.SetMaxIdleConns(size)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(dsn), err)
 	}
 	s := sqlstore.New(Dialect{}, db, db, Redact(dsn), opt.Now)
+	s.SetNumbersDB(openNumbersPool(cfg))
 	relay := newEventRelay(db, cfg.Copy(), s)
 	s.SetEventRelay(relay)
 	s.OnClose(relay.Stop)
 	return s, nil
 }
+
+// openNumbersPool opens the pool tickets are numbered in (sqlstore's nextTicket): its commits do
+// not wait for the disk, which the conversation's own durable commit does for them, and a
+// statement that waits for a row longer than numbersTimeout fails instead of holding its caller.
+func openNumbersPool(cfg *pgx.ConnConfig) *sql.DB {
+	c := cfg.Copy()
+	c.RuntimeParams["synchronous_commit"] = "off"
+	c.RuntimeParams["statement_timeout"] = numbersTimeout
+	db := stdlib.OpenDB(*c)
+	db.SetMaxOpenConns(numbersPoolSize)
+	db.SetMaxIdleConns(numbersPoolSize)
+	return db
+}
+
+const numbersTimeout = "5s"
 
 // Redact hides the password of a database URL, for logs.
 func Redact(dsn string) string {

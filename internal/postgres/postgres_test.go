@@ -142,6 +142,9 @@ func TestEmailKeyUpgrade(t *testing.T) {
 		for _, q := range append(stmts, `ALTER TABLE users DROP COLUMN token_generation`,
 			`DROP TABLE subscriptions, subscription_deliveries, subscription_redeliveries`,
 			`DROP INDEX events_by_age`, `DROP INDEX events_custom`, `ALTER TABLE events DROP COLUMN seq, DROP COLUMN tx, DROP COLUMN pos`,
+			`DROP FUNCTION tiledesk_members_clock, tiledesk_users_clock CASCADE`, `DROP TABLE users_clock`,
+			`DELETE FROM project_counters WHERE stripe <> 0`, `ALTER TABLE project_counters DROP CONSTRAINT project_counters_pkey`,
+			`ALTER TABLE project_counters DROP COLUMN stripe, DROP COLUMN members_clock, ADD PRIMARY KEY (id_project)`,
 			`DELETE FROM schema_migrations WHERE version >= 6`) {
 			if _, err := s.WriteDB().Exec(q); err != nil {
 				t.Fatal(err)

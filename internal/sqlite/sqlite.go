@@ -77,6 +77,17 @@ func (Dialect) ForUpdate() string { return "" }
 // PopulationClock: migration 0006's triggers keep the clocks.
 func (Dialect) PopulationClock() bool { return true }
 
+// CounterStripe: one writer, so one row per project.
+func (Dialect) CounterStripe() string { return "0" }
+
+// UsersClock is the setting migration 0006's triggers move.
+func (Dialect) UsersClock() string {
+	return `(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'users_clock')`
+}
+
+// IsRetryable: writers take turns, so they never deadlock.
+func (Dialect) IsRetryable(error) bool { return false }
+
 // PreparesItself: modernc's driver prepares a statement anew for every call.
 func (Dialect) PreparesItself() bool { return false }
 

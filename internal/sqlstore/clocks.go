@@ -2,12 +2,13 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/tiledesk-go/tiledesk"
 )
+
+// The clocks are sums over the project's counter stripes (see Dialect.CounterStripe): every change
+// adds one to its stripe, so a sum that reads the same twice saw the same committed changes.
 
 // clockRow is a project's clocks as one query reads them: its lead clock and, where the engine
 // keeps one (Dialect.PopulationClock), its population clock. It is zero for a project that has
@@ -24,13 +25,15 @@ func (s *Store) readClocks(ctx context.Context, projectID string) (clockRow, err
 		return clockRow{leads: clock}, err
 	}
 	var p tiledesk.PopulationClock
-	err := s.queryRow(ctx, `SELECT requests_clock, leads_clock, members_clock,
-		(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'users_clock') FROM project_counters WHERE id_project = $1`, projectID).
-		Scan(&p.Requests, &p.Leads, &p.Members, &p.Users)
-	if errors.Is(err, sql.ErrNoRows) {
-		return clockRow{}, nil
-	} else if err != nil {
+	var stripes int
+	err := s.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(requests_clock), 0), COALESCE(SUM(leads_clock), 0),
+		COALESCE(SUM(members_clock), 0), `+s.dialect.UsersClock()+` FROM project_counters WHERE id_project = $1`, projectID).
+		Scan(&stripes, &p.Requests, &p.Leads, &p.Members, &p.Users)
+	if err != nil {
 		return clockRow{}, fmt.Errorf("population clock: %w", err)
+	}
+	if stripes == 0 {
+		return clockRow{}, nil
 	}
 	return clockRow{leads: p.Leads, population: p}, nil
 }
@@ -38,8 +41,8 @@ func (s *Store) readClocks(ctx context.Context, projectID string) (clockRow, err
 // readLeadClock reads the project's leads_clock alone.
 func (s *Store) readLeadClock(ctx context.Context, projectID string) (int64, error) {
 	var clock int64
-	err := s.queryRow(ctx, `SELECT leads_clock FROM project_counters WHERE id_project = $1`, projectID).Scan(&clock)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	err := s.queryRow(ctx, `SELECT COALESCE(SUM(leads_clock), 0) FROM project_counters WHERE id_project = $1`, projectID).Scan(&clock)
+	if err != nil {
 		return 0, fmt.Errorf("lead list clock: %w", err)
 	}
 	return clock, nil
@@ -49,6 +52,10 @@ func (s *Store) readLeadClock(ctx context.Context, projectID string) (int64, err
 func (s *Store) keptClocks(ctx context.Context, projectID string) (clockRow, error) {
 	return kept(s, &s.clocks, projectID, func() (clockRow, error) { return s.readClocks(ctx, projectID) })
 }
+
+// StampsInCommitOrder reports whether the stamps of a project's changes increase strictly in
+// commit order (one writer: see stampChange), so that following updated_since misses nothing.
+func (s *Store) StampsInCommitOrder() bool { return s.dialect.SingleWriter() }
 
 // LeadListClock reads the project's leads_clock, which every lead write advances in its
 // transaction (leadClock) and a bulk load advances too; where the store keeps clocks, once per

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -81,22 +80,11 @@ func leadArgs(l *tiledesk.Lead) ([]any, error) {
 		ms(l.CreatedAt), ms(l.UpdatedAt), tiledesk.EmailKey(l.Email), tiledesk.SearchText(l.Fullname, l.Email)}, nil
 }
 
-// leadClock advances the project's lead clock (and its count of leads that are not deleted by
-// activeDelta) and returns the timestamp the change must carry: the later of now and one
-// millisecond after the previous change. The counter row is locked until commit, so the stamps of a
-// project's lead changes increase strictly in commit order.
-func (t *tx) leadClock(ctx context.Context, projectID string, activeDelta int) (time.Time, error) {
-	var clock int64
-	err := t.queryRow(ctx, `INSERT INTO project_counters (id_project, leads_clock, leads_active) VALUES ($1, $2, $3)
-		ON CONFLICT (id_project) DO UPDATE SET
-			leads_clock = CASE WHEN project_counters.leads_clock + 1 > excluded.leads_clock
-				THEN project_counters.leads_clock + 1 ELSE excluded.leads_clock END,
-			leads_active = project_counters.leads_active + excluded.leads_active
-		RETURNING leads_clock`, projectID, ms(t.now), activeDelta).Scan(&clock)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("advance lead clock: %w", err)
-	}
-	return fromMS(clock), nil
+// leadClock moves the project's lead clock (and its count of leads that are not deleted by
+// activeDelta) for a change of a lead whose previous version was prev (zero for a new one), and
+// returns the change's stamp (see stampChange).
+func (t *tx) leadClock(ctx context.Context, projectID string, activeDelta int, prev time.Time) (time.Time, error) {
+	return t.stampChange(ctx, projectID, counterMoves{leads: 1, leadsActive: activeDelta}, prev)
 }
 
 func activeDelta(before, after int) int {
@@ -114,9 +102,6 @@ func (s *Store) CreateLead(ctx context.Context, l *tiledesk.Lead, idem *tiledesk
 	var out *tiledesk.Lead
 	replayed := false
 	err := s.inTx(ctx, func(t *tx) error {
-		if err := t.lockProject(ctx, l.ProjectID); err != nil {
-			return err
-		}
 		if idem != nil {
 			first, err := t.claimIdempotency(ctx, l.ProjectID, "lead.create", idem, l.ID)
 			if err != nil {
@@ -208,8 +193,8 @@ func (s *Store) LeadOrder(ctx context.Context, projectID string, max int,
 	}
 	// The counter spares reading a list only to find it too long.
 	var active int
-	err = s.queryRow(ctx, `SELECT leads_active FROM project_counters WHERE id_project = $1`, projectID).Scan(&active)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	err = s.queryRow(ctx, `SELECT COALESCE(SUM(leads_active), 0) FROM project_counters WHERE id_project = $1`, projectID).Scan(&active)
+	if err != nil {
 		return 0, false, fmt.Errorf("lead order: %w", err)
 	}
 	if active > max {
@@ -314,7 +299,7 @@ func (s *Store) FindLeadVersions(ctx context.Context, projectID string, f tilede
 	switch {
 	case !wantCount:
 	case lq.counter:
-		total = `COALESCE((SELECT leads_active FROM project_counters WHERE id_project = $1), 0)`
+		total = `(SELECT COALESCE(SUM(leads_active), 0) FROM project_counters WHERE id_project = $1)`
 	case f.Text != "" && f.After == nil: // a cursor's condition would narrow the count
 		// The matches are read once into m, then counted and sorted: cheaper than a window count,
 		// which sorts a copy of every match with its count.
@@ -446,9 +431,6 @@ func (s *Store) DeleteLead(ctx context.Context, projectID, id string) (*tiledesk
 func (s *Store) changeLead(ctx context.Context, projectID, id string, check func(*tiledesk.Lead) error, change func(*tiledesk.Lead) (string, error)) (*tiledesk.Lead, error) {
 	var out *tiledesk.Lead
 	err := s.inTx(ctx, func(t *tx) error {
-		if err := t.lockProject(ctx, projectID); err != nil {
-			return err
-		}
 		l, err := scanLead(t.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND id = $2`+
 			s.dialect.ForUpdate(), projectID, id))
 		if err != nil {
@@ -476,7 +458,7 @@ func (s *Store) changeLead(ctx context.Context, projectID, id string, check func
 // stampLead stamps l with the project's next lead clock (moving the count of active leads from
 // beforeStatus to l's status; LeadDeleted for a new lead) and returns the lead's column values.
 func (t *tx) stampLead(ctx context.Context, l *tiledesk.Lead, beforeStatus int) ([]any, error) {
-	clock, err := t.leadClock(ctx, l.ProjectID, activeDelta(beforeStatus, l.Status))
+	clock, err := t.leadClock(ctx, l.ProjectID, activeDelta(beforeStatus, l.Status), l.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -513,9 +495,6 @@ func (t *tx) saveLead(ctx context.Context, l *tiledesk.Lead, beforeStatus int, b
 func (s *Store) DeleteLeadPermanently(ctx context.Context, projectID, id string) (*tiledesk.Lead, error) {
 	var out *tiledesk.Lead
 	err := s.inTx(ctx, func(t *tx) error {
-		if err := t.lockProject(ctx, projectID); err != nil {
-			return err
-		}
 		l, err := scanLead(t.queryRow(ctx, `DELETE FROM leads WHERE id_project = $1 AND id = $2 RETURNING `+leadColumns,
 			projectID, id))
 		if err != nil {
@@ -524,7 +503,7 @@ func (s *Store) DeleteLeadPermanently(ctx context.Context, projectID, id string)
 		if _, err := t.exec(ctx, `DELETE FROM lead_tags WHERE id_project = $1 AND lead = $2`, projectID, id); err != nil {
 			return fmt.Errorf("delete lead tags: %w", err)
 		}
-		if _, err := t.leadClock(ctx, projectID, activeDelta(l.Status, tiledesk.LeadDeleted)); err != nil {
+		if _, err := t.leadClock(ctx, projectID, activeDelta(l.Status, tiledesk.LeadDeleted), l.UpdatedAt); err != nil {
 			return err
 		}
 		out = l

@@ -20,8 +20,8 @@ func (t *tx) lockOwnership(ctx context.Context, projectID string) error {
 	if t.s.dialect.SingleWriter() {
 		return nil
 	}
-	if _, err := t.exec(ctx, `INSERT INTO project_counters (id_project) VALUES ($1)
-		ON CONFLICT (id_project) DO UPDATE SET ticket_seq = project_counters.ticket_seq`, projectID); err != nil {
+	if _, err := t.exec(ctx, `INSERT INTO project_counters AS c (id_project, stripe) VALUES ($1, 0)
+		ON CONFLICT (id_project, stripe) DO UPDATE SET ticket_seq = c.ticket_seq`, projectID); err != nil {
 		return fmt.Errorf("lock project: %w", err)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -87,10 +86,7 @@ func (s *Store) count(ctx context.Context, table, counter string, useCounter boo
 	var n int
 	var err error
 	if useCounter {
-		err = s.queryRow(ctx, `SELECT `+counter+` FROM project_counters WHERE id_project = $1`, q.args[0]).Scan(&n)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = nil
-		}
+		err = s.queryRow(ctx, `SELECT COALESCE(SUM(`+counter+`), 0) FROM project_counters WHERE id_project = $1`, q.args[0]).Scan(&n)
 	} else {
 		err = s.queryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE `+q.conditions(), q.args...).Scan(&n)
 	}

@@ -83,7 +83,7 @@ func (s *Store) CreateProject(ctx context.Context, p *tiledesk.Project, owner *t
 		if err := t.insertDepartment(ctx, dept); err != nil {
 			return err
 		}
-		if _, err := t.exec(ctx, `INSERT INTO project_counters (id_project) VALUES ($1) ON CONFLICT (id_project) DO NOTHING`, p.ID); err != nil {
+		if _, err := t.exec(ctx, `INSERT INTO project_counters (id_project, stripe) VALUES ($1, 0) ON CONFLICT (id_project, stripe) DO NOTHING`, p.ID); err != nil {
 			return fmt.Errorf("insert project counters: %w", err)
 		}
 		// The project first, then what came with it, each with its event as if made on its own.

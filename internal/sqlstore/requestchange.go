@@ -44,7 +44,7 @@ func (s *Store) DeleteRequest(ctx context.Context, projectID, requestID string, 
 		if err := t.adjustAssigned(ctx, projectID, openAgents(r), -1); err != nil {
 			return err
 		}
-		if _, _, err := t.requestClock(ctx, projectID, boolDelta(r.IsOpen(), false), false); err != nil {
+		if _, err := t.requestClock(ctx, projectID, boolDelta(r.IsOpen(), false), r.UpdatedAt); err != nil {
 			return err
 		}
 		return t.event(ctx, projectID, tiledesk.EventRequestDelete, r.ID, r)
@@ -52,15 +52,11 @@ func (s *Store) DeleteRequest(ctx context.Context, projectID, requestID string, 
 }
 
 // withLockedRequest runs fn in one transaction on the conversation the visibility v lets its caller
-// see, with the project's counter row locked first (lockProject), and returns the conversation as fn
-// left it.
+// see, its row locked, and returns the conversation as fn left it.
 func (s *Store) withLockedRequest(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility,
 	fn func(t *tx, r *tiledesk.Request) error) (*tiledesk.Request, error) {
 	var out *tiledesk.Request
 	err := s.inTx(ctx, func(t *tx) error {
-		if err := t.lockProject(ctx, projectID); err != nil {
-			return err
-		}
 		r, err := s.findRequestAs(ctx, t, projectID, requestID, v)
 		if err != nil {
 			return err

@@ -3,43 +3,124 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 )
 
-// lockProject takes the project's counter row for the rest of the transaction. Every transaction that
-// writes a project's leads, conversations or messages takes it first, before any other row: one lock
-// order, so writers queue instead of deadlocking.
-func (t *tx) lockProject(ctx context.Context, projectID string) error {
-	if t.s.dialect.SingleWriter() {
-		return nil // one writer at a time already: nothing to order
-	}
-	_, err := t.exec(ctx, `UPDATE project_counters SET ticket_seq = ticket_seq WHERE id_project = $1`, projectID)
-	return err
+// counterMoves are what a transaction changes of one project's counters: each clock moves by one
+// per change, the counts by their deltas.
+type counterMoves struct {
+	leads, leadsActive, requests, requestsOpen int
 }
 
-// requestClock advances the project's request clock and open count, and numbers a ticket when asked;
-// it returns the stamp for the change and the ticket number.
-func (t *tx) requestClock(ctx context.Context, projectID string, openDelta int, newTicket bool) (time.Time, int, error) {
-	ticket := 0
-	if newTicket {
-		ticket = 1
+// stampChange moves the project's counters for a change of a lead or a conversation whose previous
+// version was prev (zero for a new one), and returns the change's stamp.
+//
+// With one writer (SQLite) the project has one row, whose clocks are stamps: the later of now and
+// a millisecond after the clock, so that the stamps of a project's changes increase strictly in
+// commit order and a follower of updated_since misses nothing. With many writers (PostgreSQL) the
+// moves are added up and written by flushCounters right before the commit, into the stripe of the
+// transaction's connection: the stripe is then the last row the transaction locks, held for no
+// other statement, and two transactions sharing one cannot wait for each other in a cycle through
+// it. A stamp is then the later of now and a millisecond after prev: each lead's and conversation's
+// versions differ, and changes of different rows may share a stamp.
+func (t *tx) stampChange(ctx context.Context, projectID string, m counterMoves, prev time.Time) (time.Time, error) {
+	if !t.s.dialect.SingleWriter() {
+		t.moveCounters(projectID, m)
+		return nextStamp(t.now, prev), nil
 	}
-	var clock int64
+	clock, delta := "leads_clock", "leads_active"
+	n := m.leadsActive
+	if m.requests > 0 {
+		clock, delta, n = "requests_clock", "requests_open", m.requestsOpen
+	}
+	var stamp int64
+	if err := t.queryRow(ctx, `INSERT INTO project_counters AS c (id_project, stripe, `+clock+`, `+delta+`)
+		VALUES ($1, 0, $2, $3)
+		ON CONFLICT (id_project, stripe) DO UPDATE SET
+			`+clock+` = CASE WHEN c.`+clock+` + 1 > excluded.`+clock+` THEN c.`+clock+` + 1 ELSE excluded.`+clock+` END,
+			`+delta+` = c.`+delta+` + excluded.`+delta+`
+		RETURNING `+clock, projectID, ms(t.now), n).Scan(&stamp); err != nil {
+		return time.Time{}, fmt.Errorf("advance %s: %w", clock, err)
+	}
+	return nextStamp(fromMS(stamp), prev), nil
+}
+
+// moveCounters adds moves to those flushCounters writes.
+func (t *tx) moveCounters(projectID string, m counterMoves) {
+	if t.counters == nil {
+		t.counters = map[string]*counterMoves{}
+	}
+	c := t.counters[projectID]
+	if c == nil {
+		c = &counterMoves{}
+		t.counters[projectID] = c
+	}
+	c.leads += m.leads
+	c.leadsActive += m.leadsActive
+	c.requests += m.requests
+	c.requestsOpen += m.requestsOpen
+}
+
+// flushCounters writes the moves moveCounters gathered, projects in one order.
+func (t *tx) flushCounters(ctx context.Context) error {
+	projects := make([]string, 0, len(t.counters))
+	for p := range t.counters {
+		projects = append(projects, p)
+	}
+	sort.Strings(projects)
+	for _, p := range projects {
+		if err := t.writeCounters(ctx, p, *t.counters[p]); err != nil {
+			return err
+		}
+	}
+	t.counters = nil
+	return nil
+}
+
+func (t *tx) writeCounters(ctx context.Context, projectID string, m counterMoves) error {
+	if _, err := t.exec(ctx, `INSERT INTO project_counters AS c (id_project, stripe, leads_clock, leads_active,
+			requests_clock, requests_open)
+		VALUES ($1, `+t.s.dialect.CounterStripe()+`, $2, $3, $4, $5)
+		ON CONFLICT (id_project, stripe) DO UPDATE SET
+			leads_clock = c.leads_clock + excluded.leads_clock,
+			leads_active = c.leads_active + excluded.leads_active,
+			requests_clock = c.requests_clock + excluded.requests_clock,
+			requests_open = c.requests_open + excluded.requests_open`,
+		projectID, m.leads, m.leadsActive, m.requests, m.requestsOpen); err != nil {
+		return fmt.Errorf("move project counters: %w", err)
+	}
+	return nil
+}
+
+// requestClock moves the project's request clock and open count for a change of a conversation
+// whose previous version was prev (zero for a new one), and returns the change's stamp.
+func (t *tx) requestClock(ctx context.Context, projectID string, openDelta int, prev time.Time) (time.Time, error) {
+	return t.stampChange(ctx, projectID, counterMoves{requests: 1, requestsOpen: openDelta}, prev)
+}
+
+// nextTicket numbers a new conversation of the project. Where the store has a numbering pool
+// (PostgreSQL), the number is drawn there, in a transaction of its own that holds the project's
+// row for an instant instead of until the conversation commits: numbers stay unique, and one lost
+// with a transaction that fails is a gap, as with a sequence. That commit does not wait for the
+// disk: any later durable commit, such as the conversation's, writes it out first.
+func (t *tx) nextTicket(ctx context.Context, projectID string) (int, error) {
+	const q = `INSERT INTO project_counters AS c (id_project, stripe, ticket_seq) VALUES ($1, 0, 1)
+		ON CONFLICT (id_project, stripe) DO UPDATE SET ticket_seq = c.ticket_seq + 1
+		RETURNING ticket_seq`
 	var seq int
-	err := t.queryRow(ctx, `INSERT INTO project_counters (id_project, requests_clock, requests_open, ticket_seq)
-		VALUES ($1, $2, $3, $4)
-		ON CONFLICT (id_project) DO UPDATE SET
-			requests_clock = CASE WHEN project_counters.requests_clock + 1 > excluded.requests_clock
-				THEN project_counters.requests_clock + 1 ELSE excluded.requests_clock END,
-			requests_open = project_counters.requests_open + excluded.requests_open,
-			ticket_seq = project_counters.ticket_seq + excluded.ticket_seq
-		RETURNING requests_clock, ticket_seq`, projectID, ms(t.now), openDelta, ticket).Scan(&clock, &seq)
-	if err != nil {
-		return time.Time{}, 0, fmt.Errorf("advance request clock: %w", err)
+	var err error
+	if t.s.numbers != nil {
+		err = t.s.numbers.QueryRowContext(ctx, q, projectID).Scan(&seq)
+	} else {
+		err = t.queryRow(ctx, q, projectID).Scan(&seq)
 	}
-	return fromMS(clock), seq, nil
+	if err != nil {
+		return 0, fmt.Errorf("number ticket: %w", err)
+	}
+	return seq, nil
 }
 
 func boolDelta(before, after bool) int {
@@ -93,4 +174,22 @@ func tagNames(tags []tiledesk.RequestTag) []string {
 		out = append(out, t.Tag)
 	}
 	return out
+}
+
+// noteRotation records the agent a conversation was last routed to, for the next routing's turn.
+// Where the store has a numbering pool (PostgreSQL) it is written there, outside the transaction:
+// a hint for fairness, not a fact, it need not wait for the conversation's commit nor hold the
+// project's row until then.
+func (t *tx) noteRotation(ctx context.Context, projectID, userID string) error {
+	const q = `UPDATE project_counters SET last_assigned = $2 WHERE id_project = $1 AND stripe = 0`
+	var err error
+	if t.s.numbers != nil {
+		_, err = t.s.numbers.ExecContext(ctx, q, projectID, userID)
+	} else {
+		_, err = t.exec(ctx, q, projectID, userID)
+	}
+	if err != nil {
+		return fmt.Errorf("routing rotation: %w", err)
+	}
+	return nil
 }

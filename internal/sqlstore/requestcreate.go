@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -13,10 +14,15 @@ import (
 // errRequestRace reports that another transaction created the same request_id first.
 var errRequestRace = errors.New("request_id created concurrently")
 
-// createRequest creates a conversation inside t; the project must be locked (lockProject) and the
-// request_id known to be free.
+// createRequest creates a conversation inside t; the request_id must be known to be free.
 func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiledesk.Request, error) {
 	r := in.Request
+	// The ticket first, before this transaction holds any row: nextTicket may wait for the
+	// project's row, held for a moment by its own short transactions or a change of ownership.
+	ticket, err := t.nextTicket(ctx, r.ProjectID)
+	if err != nil {
+		return nil, err
+	}
 	env := &requestEnv{t: t, ctx: ctx, project: r.ProjectID, request: r.ID, recip: r.RequestID}
 	lead, err := t.findOrCreateLead(ctx, r.ProjectID, in.Lead)
 	if err != nil {
@@ -39,10 +45,6 @@ func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiled
 	if err != nil {
 		return nil, fmt.Errorf("requester %s: %w", r.RequesterID, notFound(err, "project user"))
 	}
-	_, ticket, err := t.requestClock(ctx, r.ProjectID, 0, true)
-	if err != nil {
-		return nil, err
-	}
 	r.TicketID = ticket
 	r.LeadID = lead.ID
 	r.DepartmentID = dept.ID
@@ -60,7 +62,7 @@ func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiled
 	if err := tiledesk.CheckRequestGrowth(tiledesk.RequestLengths{}, r); err != nil {
 		return nil, err
 	}
-	clock, _, err := t.requestClock(ctx, r.ProjectID, boolDelta(false, r.IsOpen()), false)
+	clock, err := t.requestClock(ctx, r.ProjectID, boolDelta(false, r.IsOpen()), time.Time{})
 	if err != nil {
 		return nil, err
 	}
@@ -138,9 +140,6 @@ func (s *Store) withRequestRetry(ctx context.Context, fn func(t *tx) error) erro
 func (s *Store) CreateRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiledesk.Request, error) {
 	var out *tiledesk.Request
 	err := s.withRequestRetry(ctx, func(t *tx) error {
-		if err := t.lockProject(ctx, in.Request.ProjectID); err != nil {
-			return err
-		}
 		var n int
 		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM requests WHERE id_project = $1 AND request_id = $2`,
 			in.Request.ProjectID, in.Request.RequestID).Scan(&n); err != nil {

@@ -59,14 +59,13 @@ func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing
 		agents = append(agents, tiledesk.Agent{UserID: pu.UserID, Available: pu.UserAvailable && !tiledesk.IsBusy(p, pu)})
 	}
 	var last string
-	if err := e.t.queryRow(e.ctx, `SELECT last_assigned FROM project_counters WHERE id_project = $1`, e.project).Scan(&last); err != nil &&
+	if err := e.t.queryRow(e.ctx, `SELECT last_assigned FROM project_counters WHERE id_project = $1 AND stripe = 0`, e.project).Scan(&last); err != nil &&
 		!errors.Is(err, sql.ErrNoRows) {
 		return tiledesk.Routing{}, fmt.Errorf("routing rotation: %w", err)
 	}
 	out := tiledesk.Route(d, agents, last, noBot)
 	if len(out.Participants) == 1 && !strings.HasPrefix(out.Participants[0], tiledesk.BotPrefix) {
-		if _, err := e.t.exec(e.ctx, `UPDATE project_counters SET last_assigned = $2 WHERE id_project = $1`,
-			e.project, out.Participants[0]); err != nil {
+		if err := e.t.noteRotation(e.ctx, e.project, out.Participants[0]); err != nil {
 			return tiledesk.Routing{}, fmt.Errorf("routing rotation: %w", err)
 		}
 	}

@@ -32,9 +32,6 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 	}
 	err = s.withRequestRetry(ctx, func(t *tx) error {
 		created, replayed, outR = false, false, nil
-		if err := t.lockProject(ctx, m.ProjectID); err != nil {
-			return err
-		}
 		if in.Idempotency != nil {
 			first, err := t.claimIdempotency(ctx, m.ProjectID, "message.create", in.Idempotency, m.ID)
 			if err != nil {
@@ -133,7 +130,7 @@ func (e extraScan) Scan(dest ...any) error { return e.scanner.Scan(append(dest, 
 // messageTargetColumns are what a new message reads of its conversation, followers included for
 // deciding whether the writer may see it.
 const messageTargetColumns = `id_project, id, request_id, requester, participants_agents, followers, first_response_at,
-	working_status, created_at`
+	working_status, created_at, updated_at`
 
 // findMessageTarget reads the part of a conversation a new message changes, and what deciding
 // whether v may see it needs (the caller checks: a conversation that does not exist may be created).
@@ -142,16 +139,16 @@ func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string,
 		r                 tiledesk.Request
 		agents, followers sql.NullString
 		first             sql.NullInt64
-		created           int64
+		created, updated  int64
 		seen              rowRestricted
 	)
 	err := t.queryRow(ctx, `SELECT `+messageTargetColumns+visibleColumns(v)+` FROM requests WHERE id_project = $1 AND request_id = $2`+
 		t.s.dialect.ForUpdate(), projectID, requestID).Scan(append([]any{&r.ProjectID, &r.ID, &r.RequestID, &r.RequesterID, &agents,
-		&followers, &first, &r.WorkingStatus, &created}, seen.dest(v)...)...)
+		&followers, &first, &r.WorkingStatus, &created, &updated}, seen.dest(v)...)...)
 	if err != nil {
 		return nil, nil, notFound(err, "request")
 	}
-	r.FirstResponseAt, r.CreatedAt = timePtr(first), fromMS(created)
+	r.FirstResponseAt, r.CreatedAt, r.UpdatedAt = timePtr(first), fromMS(created), fromMS(updated)
 	if err := scanJSON(agents, &r.ParticipantsAgents); err != nil {
 		return nil, nil, fmt.Errorf("request %s: %w", r.ID, err)
 	}
@@ -170,7 +167,7 @@ func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string,
 // last message is set by the database's JSON functions, so the conversation's attributes are neither
 // decoded nor encoded here.
 func (t *tx) touchRequest(ctx context.Context, r *tiledesk.Request, last json.RawMessage, workingBefore string) error {
-	clock, _, err := t.requestClock(ctx, r.ProjectID, 0, false)
+	clock, err := t.requestClock(ctx, r.ProjectID, 0, r.UpdatedAt)
 	if err != nil {
 		return err
 	}
@@ -209,9 +206,6 @@ func noteMessage(r *tiledesk.Request, m *tiledesk.Message) {
 // AddMessages appends messages to an existing conversation.
 func (s *Store) AddMessages(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility, msgs []*tiledesk.Message, last json.RawMessage) (*tiledesk.Request, error) {
 	err := s.inTx(ctx, func(t *tx) error {
-		if err := t.lockProject(ctx, projectID); err != nil {
-			return err
-		}
 		r, seen, err := t.findMessageTarget(ctx, projectID, requestID, v)
 		if err != nil {
 			return err

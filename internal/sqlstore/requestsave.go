@@ -67,7 +67,7 @@ func (t *tx) saveRequest(ctx context.Context, before requestState, r *tiledesk.R
 	if err := t.adjustAssigned(ctx, r.ProjectID, diff(after.agents, before.agents), 1); err != nil {
 		return err
 	}
-	clock, _, err := t.requestClock(ctx, r.ProjectID, boolDelta(before.open, after.open), false)
+	clock, err := t.requestClock(ctx, r.ProjectID, boolDelta(before.open, after.open), r.UpdatedAt)
 	if err != nil {
 		return err
 	}

@@ -74,11 +74,10 @@ func (s *Store) SeedLeads(ctx context.Context, leads []*tiledesk.Lead) error {
 			}
 		}
 		for pid, c := range counters {
-			if _, err := t.exec(ctx, `INSERT INTO project_counters (id_project, leads_clock, leads_active) VALUES ($1, $2, $3)
-				ON CONFLICT (id_project) DO UPDATE SET
-					leads_clock = CASE WHEN project_counters.leads_clock + 1 > excluded.leads_clock
-						THEN project_counters.leads_clock + 1 ELSE excluded.leads_clock END,
-					leads_active = project_counters.leads_active + excluded.leads_active`, pid, c.clock, c.active); err != nil {
+			if _, err := t.exec(ctx, `INSERT INTO project_counters AS c (id_project, stripe, leads_clock, leads_active)
+				VALUES ($1, 0, 1, $2)
+				ON CONFLICT (id_project, stripe) DO UPDATE SET leads_clock = c.leads_clock + 1,
+					leads_active = c.leads_active + excluded.leads_active`, pid, c.active); err != nil {
 				return fmt.Errorf("seed lead counters: %w", err)
 			}
 		}

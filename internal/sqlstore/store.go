@@ -56,6 +56,15 @@ type Dialect interface {
 	// rows come, or "" where the store should read rows one by one (the engine reads many rows as
 	// cheaply as one text, or was not measured doing otherwise).
 	JoinRows(expr string) string
+	// CounterStripe is the SQL expression of the project_counters stripe a transaction moves: one
+	// per connection where many write at once, so that they do not queue behind one row. Stripe 0
+	// is left to what is one number per project (tickets, the routing rotation).
+	CounterStripe() string
+	// UsersClock is an SQL expression of the population clock's users part (see PopulationClock).
+	UsersClock() string
+	// IsRetryable reports whether err ended a transaction that, run again, may succeed: a
+	// deadlock between two writers, which the engine broke by failing one of them.
+	IsRetryable(err error) bool
 	// AfterBulkLoad are statements that tidy the indexes after a bulk load (SeedLeads), as an import
 	// would run them: merging the full-text index's segments, refreshing the planner's statistics.
 	AfterBulkLoad() []string
@@ -72,6 +81,7 @@ type Store struct {
 	writeStmts *stmtCache
 	readStmts  *stmtCache
 	batch      *batcher // group commit; nil when the engine has many writers
+	numbers    *sql.DB  // where ticket numbers are drawn outside the writer's transaction (nextTicket); nil: inside
 	closers    []func() error
 
 	// commits counts this store's write transactions. Where no other process can write the
@@ -148,6 +158,13 @@ func New(d Dialect, write, read *sql.DB, location string, now func() time.Time) 
 		st.batch = newBatcher(st)
 	}
 	return st
+}
+
+// SetNumbersDB gives the store a pool, apart from its writers', in which to draw ticket numbers in
+// short transactions of their own (see nextTicket). The store closes it with itself.
+func (s *Store) SetNumbersDB(db *sql.DB) {
+	s.numbers = db
+	s.closers = append(s.closers, db.Close)
 }
 
 // stmtCache keeps prepared statements by query text: database/sql would otherwise prepare every
@@ -311,6 +328,8 @@ type tx struct {
 	s      *Store
 	now    time.Time
 	events []*tiledesk.Event
+	// counters are the moves of project counters written right before the commit (moveCounters).
+	counters map[string]*counterMoves
 	// unprepared are the statements this transaction ran as text, to prepare once it ends.
 	unprepared []string
 	// shared is set when the transaction is a group commit's (batcher): its statements then run
@@ -376,6 +395,20 @@ func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
 	if s.batch != nil {
 		return s.batch.do(ctx, fn)
 	}
+	var err error
+	for attempt := 0; attempt < maxTxAttempts; attempt++ {
+		if err = s.runTx(ctx, fn); err == nil || !s.dialect.IsRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// maxTxAttempts bounds how often a transaction the engine failed to break a deadlock runs again.
+const maxTxAttempts = 3
+
+// runTx runs fn in one transaction of the write pool and commits it.
+func (s *Store) runTx(ctx context.Context, fn func(t *tx) error) error {
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -387,6 +420,10 @@ func (s *Store) inTx(ctx context.Context, fn func(t *tx) error) error {
 		}
 	}()
 	if err := fn(t); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := t.flushCounters(ctx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}

@@ -46,7 +46,9 @@ func testStampsFromItsClock(t *testing.T, newStore NewStore) {
 	}
 	stamped("a lead's creation", l.CreatedAt)
 	stamped("a new lead's updatedAt", l.UpdatedAt)
-	if clock, err := viewStore(t, s).LeadListClock(ctx, c.p.ID); err != nil || clock != want.UnixMilli() {
+	// One writer's lead clock is the stamp of the last change; many writers' counts changes.
+	if clock, err := viewStore(t, s).LeadListClock(ctx, c.p.ID); err != nil || clock == 0 ||
+		(stampsInCommitOrder(s) && clock != want.UnixMilli()) {
 		t.Errorf("lead list clock = %d, %v; want %d", clock, err, want.UnixMilli())
 	}
 

@@ -72,6 +72,21 @@ func viewStore(t testing.TB, s tiledesk.Store) tiledesk.ViewStore {
 	}
 }
 
+// stampsInCommitOrder reports whether the store stamps a project's changes strictly in commit
+// order (SQLite's one writer) rather than only each row's versions apart (PostgreSQL's many).
+func stampsInCommitOrder(s tiledesk.Store) bool {
+	for {
+		if o, ok := s.(interface{ StampsInCommitOrder() bool }); ok {
+			return o.StampsInCommitOrder()
+		}
+		wrapper, ok := s.(interface{ Unwrap() tiledesk.Store })
+		if !ok {
+			return false
+		}
+		s = wrapper.Unwrap()
+	}
+}
+
 var seq atomic.Int64
 
 // newUser returns an unsaved user with a unique email.
