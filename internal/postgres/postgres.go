@@ -66,7 +66,9 @@ func (Dialect) PopulationClock() bool { return true }
 const counterStripes = 64
 
 // CounterStripe: the writing connection's stripe, 1 to counterStripes (0 is one number per project).
-func (Dialect) CounterStripe() string { return "1 + pg_backend_pid() % " + strconv.Itoa(counterStripes) }
+func (Dialect) CounterStripe() string {
+	return "1 + pg_backend_pid() % " + strconv.Itoa(counterStripes)
+}
 
 // UsersClock sums the users_clock stripes.
 func (Dialect) UsersClock() string { return `(SELECT COALESCE(SUM(clock), 0) FROM users_clock)` }
