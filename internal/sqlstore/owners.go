@@ -9,13 +9,11 @@ import (
 
 // Ownership is decided inside the transaction that could end it. A transaction that may take the
 // last active owner away (a change of role, status or trashed, a removal, a user's deletion) first
-// takes the project's counter row, the row every writer of the project takes first (one lock
-// order: see lockProject), then counts the owners that remain. Two owners demoting each other at
-// once are thus ordered: the second sees the first's change and is refused.
+// takes the project's stripe 0 counter row, then counts the owners that remain. Two owners
+// demoting each other at once are thus ordered: the second sees the first's change and is refused.
 
-// lockOwnership takes the project's counter row for the rest of the transaction, creating it if
-// the project has none yet (lockProject's UPDATE would then lock nothing). With one writer
-// (SQLite) the transaction is alone already.
+// lockOwnership takes the project's stripe 0 counter row for the rest of the transaction, creating
+// it if the project has none yet. With one writer (SQLite) the transaction is alone already.
 func (t *tx) lockOwnership(ctx context.Context, projectID string) error {
 	if t.s.dialect.SingleWriter() {
 		return nil

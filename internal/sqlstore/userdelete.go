@@ -63,8 +63,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (*tiledesk.User, erro
 	return out, err
 }
 
-// lockUserProjects takes the counter rows of every project the user is a member of, in project id
-// order (the one lock order), and returns its active owner memberships. A membership added
+// lockUserProjects takes the ownership rows (lockOwnership) of every project the user is a member
+// of, in project id order, and returns its active owner memberships. A membership added
 // between the read and the locks is found by reading again, until nothing new comes.
 func (t *tx) lockUserProjects(ctx context.Context, userID string) ([]*tiledesk.ProjectUser, error) {
 	locked := map[string]bool{}

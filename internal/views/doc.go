@@ -20,17 +20,19 @@
 // does it for every write it has; a new one, such as events, bots or webhooks writing leads or
 // conversations, must do the same):
 //
-//   - A change of a lead or a conversation takes the project's counter row first and stamps the
-//     row's updated_at from the project's clock (leadClock, requestClock): strictly increasing per
-//     project, in commit order. Two changes never share a version.
+//   - A change of a lead or a conversation stamps the row's updated_at through leadClock or
+//     requestClock: later than the row's previous version, so that two versions of one row never
+//     share a stamp (with one writer, SQLite, the stamps of a whole project increase in commit
+//     order).
 //   - A change of a lead, of whatever kind (create, update, tag, either deletion, bulk load), also
-//     advances project_counters.leads_clock in its transaction; a change of a conversation advances
-//     requests_clock.
+//     moves project_counters.leads_clock in its transaction; a change of a conversation moves
+//     requests_clock. The clocks are sums over the project's counter stripes, each change adding to
+//     one: a sum that reads the same twice saw the same committed changes.
 //   - A change of a membership or a user stamps a new updated_at (nextStamp: a millisecond after the
-//     previous stamp when the clock has not moved). Where the engine keeps a population clock
-//     (SQLite), triggers move members_clock on every change of a membership or a department and
-//     users_clock on every change of a user: a table whose rows a populated conversation shows
-//     needs such a trigger too.
+//     previous stamp when the clock has not moved). Triggers move members_clock on every change of a
+//     membership or a department and the users clock on every change of a user (on PostgreSQL at
+//     commit, in the writer's stripe): a table whose rows a populated conversation shows needs such
+//     a trigger too.
 //   - A store that keeps its clocks between its own writes (tiledesk.Clocks.KeptLeads: SQLite, the
 //     only writer of its database) must count every commit of its own; a write that bypasses the
 //     store (WriteDB) must stop the keeping.
