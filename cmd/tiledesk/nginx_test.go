@@ -61,10 +61,7 @@ func launchServer(t *testing.T, args ...string) *serverProc {
 	}
 	go func() { p.done <- cmd.Wait() }()
 	t.Cleanup(func() {
-		if p.cmd.ProcessState != nil {
-			return
-		}
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		_ = p.cmd.Process.Signal(syscall.SIGTERM) // an error when it is gone already (kill)
 		select {
 		case <-p.done:
 		case <-time.After(20 * time.Second):
@@ -99,7 +96,7 @@ func (p *serverProc) kill(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-p.done
+	p.done <- <-p.done // for the cleanup, which waits for it too
 }
 
 // freeAddr returns a loopback address nothing listens on now.
