@@ -3,8 +3,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/md5"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,11 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 )
 
@@ -95,24 +99,71 @@ func (Dialect) JoinRows(string) string { return "" }
 // AfterBulkLoad refreshes the planner's statistics of the loaded table, as autovacuum would later.
 func (Dialect) AfterBulkLoad() []string { return []string{`ANALYZE leads`} }
 
-// searchVector is the expression of the GIN indexes of migration 0008: a row's words, each behind
-// its project's id, so that a search looks up only its own project's words.
+// searchVector is the expression of the conversations' GIN index (migration 0008): a row's words,
+// each behind its project's id, so that a search looks up only its own project's words.
 const searchVector = "to_tsvector('simple', id_project || replace(left(search_text, 65536), ' ', ' ' || id_project))"
 
-// TextMatch uses the GIN index on searchVector.
+// leadSearchKeys is the expression of the leads' GIN index (migration 0013): every word's first one
+// to four characters as keys of their own, and the whole word beside them when longer, each behind
+// leadSearchProject's key. A query word of up to four characters is then one exact key, whose rows
+// GIN holds in one sorted list, where a prefix query had GIN gather every row of every word with
+// that prefix into a bitmap first (most of a lead search's time). Conversations keep searchVector:
+// their text can be a long first message, and the expression is computed again on their frequent
+// updates.
+const leadSearchKeys = "search_prefixes(id_project, search_text)"
+
+// prefixKeyChars is how many first characters of a word search_prefixes indexes as keys of their
+// own; maxWordChars the length it cuts words at, the longest a search accepts.
+const (
+	prefixKeyChars = 4
+	maxWordChars   = tiledesk.MaxSearchQueryChars
+)
+
+// leadSearchProject is the key search_prefixes puts before a project's words: the first 8 hex
+// digits of the md5 of its id, shorter than the id so that the keys of the longest text fit a
+// tsvector. Projects whose keys collide share index ranges, not rows: a search also filters on
+// id_project.
+func leadSearchProject(projectID string) string {
+	sum := md5.Sum([]byte(projectID))
+	return hex.EncodeToString(sum[:4])
+}
+
+// TextMatch uses the table's GIN index.
 func (Dialect) TextMatch(table, ph string) string {
+	if table == "leads" {
+		return leadSearchKeys + " @@ CAST(" + ph + " AS tsquery)"
+	}
 	return searchVector + " @@ to_tsquery('simple', " + ph + ")"
 }
 
-// TextQuery ANDs prefix terms, each behind the project's id as searchVector indexes them. Words are
-// letters and digits only (tiledesk.SearchTerms), so they cannot carry tsquery operators; quoting
-// guards anyway.
-func (Dialect) TextQuery(projectID string, words []string) string {
+// TextQuery ANDs a term per word, behind the project as the table's index holds it: for leads the
+// word's own key when search_prefixes indexes it whole, else a prefix of the indexed words; for
+// conversations a prefix. Words are letters and digits only (tiledesk.SearchTerms), so they cannot
+// carry tsquery syntax; quoting guards anyway.
+func (Dialect) TextQuery(table, projectID string, words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {
-		q[i] = "'" + strings.ReplaceAll(projectID+w, "'", "''") + "':*"
+		if table != "leads" {
+			q[i] = tsQuoted(projectID+w) + ":*"
+			continue
+		}
+		n := utf8.RuneCountInString(w)
+		switch {
+		case n <= prefixKeyChars:
+			q[i] = tsQuoted(leadSearchProject(projectID) + w)
+		default:
+			if n > maxWordChars {
+				w = string([]rune(w)[:maxWordChars])
+			}
+			q[i] = tsQuoted(leadSearchProject(projectID)+w) + ":*"
+		}
 	}
 	return strings.Join(q, " & ")
+}
+
+// tsQuoted is s as a quoted tsquery lexeme.
+func tsQuoted(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, "'", "''").Replace(s) + "'"
 }
 
 // idleInTransactionTimeout ends a session that holds a transaction open without sending anything.

@@ -99,9 +99,9 @@ func (Dialect) TextMatch(table, ph string) string {
 	return "seq IN (SELECT rowid FROM " + table + "_fts WHERE " + table + "_fts MATCH " + ph + ")"
 }
 
-// TextQuery writes each word, behind the project's id as the index holds it (migration 0011), as a
-// quoted FTS5 prefix query; quoting keeps words out of FTS5 syntax.
-func (Dialect) TextQuery(projectID string, words []string) string {
+// TextQuery writes each word, behind the project's id as both tables' indexes hold it (migration
+// 0011), as a quoted FTS5 prefix query; quoting keeps words out of FTS5 syntax.
+func (Dialect) TextQuery(_, projectID string, words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {
 		q[i] = `"` + strings.ReplaceAll(projectID+w, `"`, `""`) + `"*`

@@ -44,7 +44,7 @@ func (s *Store) TextMatchesForTest(ctx context.Context, table, projectID, text s
 	words := impliedWordsDropped(tiledesk.SearchTerms(text))
 	var n int
 	err := s.queryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE `+s.dialect.TextMatch(table, "$1"),
-		s.dialect.TextQuery(projectID, words)).Scan(&n)
+		s.dialect.TextQuery(table, projectID, words)).Scan(&n)
 	return n, err
 }
 

@@ -392,7 +392,7 @@ func (s *Store) leadQuery(ctx context.Context, projectID string, f tiledesk.Lead
 		if len(words) == 0 {
 			return &leadQuery{empty: true}, nil
 		}
-		q.where(s.dialect.TextMatch("leads", q.arg(s.dialect.TextQuery(projectID, words))))
+		q.where(s.dialect.TextMatch("leads", q.arg(s.dialect.TextQuery("leads", projectID, words))))
 	}
 	if f.UpdatedSince != nil {
 		q.where("updated_at > " + q.arg(ms(*f.UpdatedSince)))

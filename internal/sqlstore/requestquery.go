@@ -94,7 +94,7 @@ func (s *Store) whereRequestFilter(q *query, projectID string, f tiledesk.Reques
 		if len(words) == 0 {
 			return false
 		}
-		q.where(s.dialect.TextMatch("requests", q.arg(s.dialect.TextQuery(projectID, words))))
+		q.where(s.dialect.TextMatch("requests", q.arg(s.dialect.TextQuery("requests", projectID, words))))
 	}
 	if f.HasBot != nil {
 		q.where("has_bot = " + q.arg(*f.HasBot))

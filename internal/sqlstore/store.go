@@ -36,10 +36,11 @@ type Dialect interface {
 	// TextMatch is a condition true for the rows of table whose search_text matches the text query in
 	// the placeholder ph (a query made by TextQuery).
 	TextMatch(table, ph string) string
-	// TextQuery turns normalised words into the engine's query: every word must match as a prefix
-	// of a word of the project's rows. The index holds each word behind its row's project id, so
-	// that a search looks up its own project's words only, whatever other tenants hold.
-	TextQuery(projectID string, words []string) string
+	// TextQuery turns normalised words into the engine's query on table: every word must match as a
+	// prefix of a word of the project's rows. The index holds each word behind its row's project
+	// (its id, or a key made from it), so that a search looks up its own project's words only,
+	// whatever other tenants hold.
+	TextQuery(table, projectID string, words []string) string
 	// JSONSet is an expression: the JSON object in col with key set to the JSON text in placeholder
 	// ph (key is a plain identifier).
 	JSONSet(col, key, ph string) string

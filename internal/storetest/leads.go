@@ -20,6 +20,7 @@ var leadTests = []struct {
 	{"LeadFilters", testLeadFilters},
 	{"LeadSearch", testLeadSearch},
 	{"LeadBroadSearch", testLeadBroadSearch},
+	{"LeadSearchWordLengths", testLeadSearchWordLengths},
 	{"LeadSortAndCursor", testLeadSortAndCursor},
 	{"LeadVersions", testLeadVersions},
 	{"LeadListClock", testLeadListClock},
