@@ -432,6 +432,10 @@ type RequestRef struct {
 	RequesterUserUpdatedAt *time.Time
 	ParticipantsAgents     []string
 	ParticipantsBots       []string
+	// Parts, when not nil, holds the members' and users' parts of the project's population clock
+	// (ViewStore.Clocks) read with the ref, before anything it is populated with: a reader that has
+	// it need not read the clock again.
+	Parts *PopulationClock
 }
 
 // RequestRefPage is a page of RequestRefs, with the count and cursor of the same page of

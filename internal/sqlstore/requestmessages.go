@@ -30,6 +30,12 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 	if err != nil {
 		return nil, nil, false, false, fmt.Errorf("encode message.create event: %w", err)
 	}
+	if s.repliesAtOnce() && in.Idempotency == nil {
+		r, done, err := s.replyAtOnce(ctx, in, event)
+		if err != nil || done {
+			return r, m, false, false, err
+		}
+	}
 	err = s.withRequestRetry(ctx, func(t *tx) error {
 		created, replayed, outR = false, false, nil
 		if in.Idempotency != nil {
@@ -106,9 +112,14 @@ const populationVersions = `(SELECT l.updated_at FROM leads l WHERE l.id_project
 // findRequestWithRef reads a whole conversation by its request_id and fills ref with it and the
 // versions of what it is populated with.
 func (s *Store) findRequestWithRef(ctx context.Context, projectID, requestID string, ref *tiledesk.RequestRef) (*tiledesk.Request, error) {
+	return scanRequestWithRef(s.queryRow(ctx, `SELECT `+requestColumns+`, `+populationVersions+`
+		FROM requests WHERE id_project = $1 AND request_id = $2`, projectID, requestID), ref)
+}
+
+// scanRequestWithRef scans a row of requestColumns and populationVersions, filling ref.
+func scanRequestWithRef(row scanner, ref *tiledesk.RequestRef) (*tiledesk.Request, error) {
 	var lead, requester, user sql.NullInt64
-	r, err := scanRequest(extraScan{s.queryRow(ctx, `SELECT `+requestColumns+`, `+populationVersions+`
-		FROM requests WHERE id_project = $1 AND request_id = $2`, projectID, requestID), []any{&lead, &requester, &user}})
+	r, err := scanRequest(extraScan{row, []any{&lead, &requester, &user}})
 	if err != nil {
 		return nil, notFound(err, "request")
 	}
@@ -135,6 +146,12 @@ const messageTargetColumns = `id_project, id, request_id, requester, participant
 // findMessageTarget reads the part of a conversation a new message changes, and what deciding
 // whether v may see it needs (the caller checks: a conversation that does not exist may be created).
 func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility) (*tiledesk.Request, *rowRestricted, error) {
+	return scanMessageTarget(t.queryRow(ctx, `SELECT `+messageTargetColumns+visibleColumns(v)+` FROM requests
+		WHERE id_project = $1 AND request_id = $2`+t.s.dialect.ForUpdate(), projectID, requestID), v)
+}
+
+// scanMessageTarget scans a row of messageTargetColumns and visibleColumns(v).
+func scanMessageTarget(row *sql.Row, v *tiledesk.Visibility) (*tiledesk.Request, *rowRestricted, error) {
 	var (
 		r                 tiledesk.Request
 		agents, followers sql.NullString
@@ -142,8 +159,7 @@ func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string,
 		created, updated  int64
 		seen              rowRestricted
 	)
-	err := t.queryRow(ctx, `SELECT `+messageTargetColumns+visibleColumns(v)+` FROM requests WHERE id_project = $1 AND request_id = $2`+
-		t.s.dialect.ForUpdate(), projectID, requestID).Scan(append([]any{&r.ProjectID, &r.ID, &r.RequestID, &r.RequesterID, &agents,
+	err := row.Scan(append([]any{&r.ProjectID, &r.ID, &r.RequestID, &r.RequesterID, &agents,
 		&followers, &first, &r.WorkingStatus, &created, &updated}, seen.dest(v)...)...)
 	if err != nil {
 		return nil, nil, notFound(err, "request")

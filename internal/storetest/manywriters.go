@@ -53,6 +53,61 @@ func ManyWriters(t *testing.T, stores []tiledesk.Store) {
 	if n := assigned(t, check, c.p.ID, agent.ID) + assigned(t, check, c.p.ID, c.owner.ID); n != len(requests) {
 		t.Errorf("the agents count %d assigned conversations; %d are open", n, len(requests))
 	}
+	repliesIntoOneConversation(t, c, stores)
+}
+
+// repliesIntoOneConversation has writers on every store reply into one conversation at once: a
+// reply written on the condition that the conversation did not change must, when it did, be
+// written again, never lost nor doubled.
+func repliesIntoOneConversation(t *testing.T, c *chat, stores []tiledesk.Store) {
+	ctx := context.Background()
+	g := c.guest(t)
+	r := c.create(t, c.newRequest(g, g.UUIDUser, "one conversation"))
+	const writersPerStore, replies = 6, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, len(stores)*writersPerStore)
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	for _, s := range stores {
+		for w := 0; w < writersPerStore; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < replies; i++ {
+					_, m, _, _, err := s.PostMessage(ctx, &tiledesk.MessagePost{Message: c.message(r.RequestID, c.owner.ID, "reply"),
+						LastMessage: []byte(`{"text":"reply"}`)})
+					if err != nil {
+						errs <- err
+						return
+					}
+					mu.Lock()
+					acked[m.ID] = true
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	msgs, _, err := stores[0].FindMessages(ctx, c.p.ID, r.RequestID, tiledesk.MessageFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]int{}
+	for _, m := range msgs {
+		stored[m.ID]++
+	}
+	for id := range acked {
+		if stored[id] != 1 {
+			t.Fatalf("reply %s was acknowledged and is stored %d times", id, stored[id])
+		}
+	}
+	if len(msgs) != len(acked) || len(acked) != len(stores)*writersPerStore*replies {
+		t.Fatalf("the conversation holds %d messages; %d replies were acknowledged", len(msgs), len(acked))
+	}
 }
 
 // writeRounds creates a lead, opens a conversation and replies to it, rounds times, through s,

@@ -186,6 +186,17 @@ func testRequestRefs(t *testing.T, s tiledesk.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Parts, where given, are the population clock's as it reads now that nothing else is written.
+	if posted.Parts != nil {
+		clocks, err := viewStore(t, s).Clocks(ctx, c.p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if posted.Parts.Members != clocks.Population.Members || posted.Parts.Users != clocks.Population.Users {
+			t.Fatalf("PostMessage's clock parts %+v; the clocks read %+v", *posted.Parts, clocks.Population)
+		}
+		posted.Parts = nil
+	}
 	listed, err := viewStore(t, s).FindRequestRefs(ctx, c.p.ID, tiledesk.RequestFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)

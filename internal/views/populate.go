@@ -74,7 +74,11 @@ func (v *views) populateEach(ctx context.Context, a *audienceView, projectID str
 	for _, ref := range refs {
 		deptIDs, agentIDs = append(deptIDs, ref.DepartmentID), append(agentIDs, ref.ParticipantsAgents...)
 	}
-	depts, users, err := v.populationParts(ctx, a, projectID, deptIDs, agentIDs)
+	var parts *tiledesk.PopulationClock
+	if len(refs) == 1 {
+		parts = refs[0].Parts
+	}
+	depts, users, err := v.populationParts(ctx, a, projectID, deptIDs, agentIDs, parts)
 	if err != nil {
 		return nil, err
 	}
@@ -104,13 +108,20 @@ func (v *views) populateEach(ctx context.Context, a *audienceView, projectID str
 // and users' clocks, which every change of a department, a membership or a user moves: a reply or a
 // conversation read again then reads neither, where it read both every time (a tenth of a reply's
 // CPU). The clock is read before them, so that nothing is kept under a clock newer than itself.
-// Elsewhere, where reading the clock would be a query of its own, both are read every time.
-func (v *views) populationParts(ctx context.Context, a *audienceView, projectID string, deptIDs, agentIDs []string) (depts, users map[string][]byte, err error) {
-	clocks, err := v.fresh.Clocks(ctx, projectID)
-	if err != nil {
-		return nil, nil, err
+// Elsewhere, where reading the clock would be a query of its own, both are read every time. A
+// caller that read the clock's parts with its conversation (known) spares reading it.
+func (v *views) populationParts(ctx context.Context, a *audienceView, projectID string, deptIDs, agentIDs []string,
+	known *tiledesk.PopulationClock) (depts, users map[string][]byte, err error) {
+	var clock tiledesk.PopulationClock
+	if known != nil {
+		clock = *known
+	} else {
+		clocks, err := v.fresh.Clocks(ctx, projectID)
+		if err != nil {
+			return nil, nil, err
+		}
+		clock = clocks.Population
 	}
-	clock := clocks.Population
 	readDepts := func(ids []string) (map[string]*tiledesk.Department, error) {
 		return v.store.FindDepartmentsByIDs(ctx, projectID, ids)
 	}
