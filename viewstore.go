@@ -34,6 +34,9 @@ type ViewStore interface {
 	// Clocks returns the clocks the store keeps for the views (see Clocks); a clock it does not keep
 	// is zero, and costs nothing to ask for.
 	Clocks(ctx context.Context, projectID string) (Clocks, error)
+	// KeptLeadClock is Clocks' KeptLeads alone: where the store keeps no lead clock it is 0 and costs
+	// nothing, where Clocks would read the population clock.
+	KeptLeadClock(ctx context.Context, projectID string) (int64, error)
 	// LeadOrder reads the project's default lead list (every lead but the deleted ones) ordered by
 	// creation, then id, calling each with every lead's id, creation and version. It reads the
 	// list's clock (LeadListClock) first and returns it: the order read is at least as new. It

@@ -338,6 +338,8 @@ func (c *readCounter) FindLeadVersions(ctx context.Context, projectID string, f 
 // clocksNotKept is a store that cannot keep the lead clock, as PostgreSQL's.
 type clocksNotKept struct{ tiledesk.ViewStore }
 
+func (s clocksNotKept) KeptLeadClock(context.Context, string) (int64, error) { return 0, nil }
+
 func (s clocksNotKept) Clocks(ctx context.Context, projectID string) (tiledesk.Clocks, error) {
 	c, err := s.ViewStore.Clocks(ctx, projectID)
 	c.KeptLeads = 0

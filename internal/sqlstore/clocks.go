@@ -68,6 +68,15 @@ func (s *Store) LeadListClock(ctx context.Context, projectID string) (int64, err
 	return s.readLeadClock(ctx, projectID)
 }
 
+// KeptLeadClock: see tiledesk.ViewStore.
+func (s *Store) KeptLeadClock(ctx context.Context, projectID string) (int64, error) {
+	if !s.keepsClocks() {
+		return 0, nil
+	}
+	c, err := s.keptClocks(ctx, projectID)
+	return c.leads, err
+}
+
 // Clocks: see tiledesk.ViewStore. Where the store keeps clocks (keepsClocks) it reads them once per
 // write of its own, and gives its lead clock. Elsewhere it gives the population clock where the
 // engine keeps one (triggers move it, whichever process writes: SQLite's schema, whose file may

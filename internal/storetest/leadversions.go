@@ -118,6 +118,9 @@ func testLeadListClock(t *testing.T, s tiledesk.Store) {
 		if err != nil || kept.KeptLeads != 0 && kept.KeptLeads != c || kept.Population.Leads != 0 && kept.Population.Leads != c {
 			t.Fatalf("Clocks = %+v, %v; LeadListClock %d", kept, err, c)
 		}
+		if k, err := viewStore(t, s).KeptLeadClock(ctx, pid); err != nil || k != kept.KeptLeads {
+			t.Fatalf("KeptLeadClock = %d, %v; Clocks' KeptLeads %d", k, err, kept.KeptLeads)
+		}
 		return c
 	}
 	if c := clock(p.ID); c != 0 {

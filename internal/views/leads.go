@@ -23,11 +23,10 @@ type Leads struct {
 // than the row it was checked against.
 func (l *Leads) One(ctx context.Context, projectID, id string) ([]byte, error) {
 	key := renderKeyOf(kindLead, projectID, id)
-	clocks, err := l.fresh.Clocks(ctx, projectID)
+	clock, err := l.fresh.KeptLeadClock(ctx, projectID) // 0: not kept, and confirms nothing
 	if err != nil {
 		return nil, err
 	}
-	clock := clocks.KeptLeads // 0: not kept, and confirms nothing
 	if kept, ok := l.renders.lookup(key); ok {
 		if clock != 0 && kept.clock == clock {
 			return kept.body, nil
