@@ -64,8 +64,11 @@ func (t *tx) moveCounters(projectID string, m counterMoves) {
 	c.requestsOpen += m.requestsOpen
 }
 
-// flushCounters writes the moves moveCounters gathered, projects in one order.
+// flushCounters writes the moves adjustAssigned and moveCounters gathered, rows in one order.
 func (t *tx) flushCounters(ctx context.Context) error {
+	if err := t.flushAssigned(ctx); err != nil {
+		return err
+	}
 	projects := make([]string, 0, len(t.counters))
 	for p := range t.counters {
 		projects = append(projects, p)
@@ -134,7 +137,50 @@ func boolDelta(before, after bool) int {
 }
 
 // adjustAssigned moves the number_assigned_requests of agents (by user id) by delta, never below 0.
+// With many writers the moves wait for flushCounters, like the project's counters: every new
+// conversation routed to an agent changes the agent's membership row, and holding it from the
+// routing to the commit made the conversations of an agent be created one at a time.
 func (t *tx) adjustAssigned(ctx context.Context, projectID string, userIDs []string, delta int) error {
+	if t.s.dialect.SingleWriter() {
+		return t.writeAssigned(ctx, projectID, userIDs, delta)
+	}
+	if t.assigned == nil {
+		t.assigned = map[assignedKey]int{}
+	}
+	for _, uid := range userIDs {
+		t.assigned[assignedKey{projectID, uid}] += delta
+	}
+	return nil
+}
+
+// assignedKey is an agent's membership, by project and user.
+type assignedKey struct{ project, user string }
+
+// flushAssigned writes the moves adjustAssigned gathered, in one order of rows.
+func (t *tx) flushAssigned(ctx context.Context) error {
+	keys := make([]assignedKey, 0, len(t.assigned))
+	for k, d := range t.assigned {
+		if d != 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].project != keys[j].project {
+			return keys[i].project < keys[j].project
+		}
+		return keys[i].user < keys[j].user
+	})
+	for _, k := range keys {
+		if err := t.writeAssigned(ctx, k.project, []string{k.user}, t.assigned[k]); err != nil {
+			return err
+		}
+	}
+	t.assigned = nil
+	return nil
+}
+
+// writeAssigned is adjustAssigned's update.
+func (t *tx) writeAssigned(ctx context.Context, projectID string, userIDs []string, delta int) error {
 	for _, uid := range userIDs {
 		if _, err := t.exec(ctx, `UPDATE project_users SET number_assigned_requests = CASE
 				WHEN number_assigned_requests + $3 < 0 THEN 0 ELSE number_assigned_requests + $3 END,

@@ -331,6 +331,8 @@ type tx struct {
 	events []*tiledesk.Event
 	// counters are the moves of project counters written right before the commit (moveCounters).
 	counters map[string]*counterMoves
+	// assigned are the moves of agents' counts of assigned conversations (adjustAssigned).
+	assigned map[assignedKey]int
 	// unprepared are the statements this transaction ran as text, to prepare once it ends.
 	unprepared []string
 	// shared is set when the transaction is a group commit's (batcher): its statements then run
