@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +56,32 @@ func processArgs(common []string, n int, redis, prefix string) []string {
 		args = append(args, "--redis-url", redis, "--redis-prefix", prefix)
 	}
 	return args
+}
+
+// sharedPoolDSN gives each of n server processes a pool (pool_max_conns) that leaves the database
+// room for the write baseline's connections (one per client) and tdbench's own: the size a
+// server derives alone assumes nothing else connects.
+func sharedPoolDSN(ctx context.Context, dsn string, n, clients int) (string, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var maxConns, reserved int
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('max_connections')::int,
+		current_setting('superuser_reserved_connections')::int`).Scan(&maxConns, &reserved); err != nil {
+		return "", fmt.Errorf("read max_connections: %w", err)
+	}
+	const perProcessExtra, tdbenchOwn = 3, 8
+	size := (maxConns-reserved-clients-tdbenchOwn)/n - perProcessExtra
+	if size < 4 {
+		return "", fmt.Errorf("--processes %d: max_connections %d leaves fewer than 4 connections a process beside %d clients' baseline", n, maxConns, clients)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "pool_max_conns=" + strconv.Itoa(min(size, 32)), nil
 }
 
 // startMore starts the servers after the first one on the same database, each on its own port, and

@@ -178,7 +178,14 @@ func seedAll(ctx context.Context, out io.Writer, store *sqlstore.Store, o *optio
 func (b *session) startServers(ctx context.Context) error {
 	o := b.o
 	secret := auth.NewSecret()
-	common := processArgs(append([]string{"--db", b.dsn, "--jwt-secret", secret, "--log-level", "warn"}, serverFlags(b.bin)...),
+	dsn := b.dsn
+	if o.processes > 1 {
+		var err error
+		if dsn, err = sharedPoolDSN(ctx, b.dsn, o.processes, slices.Max(o.concurrency)); err != nil {
+			return err
+		}
+	}
+	common := processArgs(append([]string{"--db", dsn, "--jwt-secret", secret, "--log-level", "warn"}, serverFlags(b.bin)...),
 		o.processes, o.redis, redisPrefix())
 	srvArgs := slices.Clone(common)
 	if o.profileDir != "" {
