@@ -72,7 +72,7 @@ func sharedPoolDSN(ctx context.Context, dsn string, n, clients int) (string, err
 		current_setting('superuser_reserved_connections')::int`).Scan(&maxConns, &reserved); err != nil {
 		return "", fmt.Errorf("read max_connections: %w", err)
 	}
-	const perProcessExtra, tdbenchOwn = 3, 8
+	const perProcessExtra, tdbenchOwn = 3, 12
 	size := (maxConns-reserved-clients-tdbenchOwn)/n - perProcessExtra
 	if size < 4 {
 		return "", fmt.Errorf("--processes %d: max_connections %d leaves fewer than 4 connections a process beside %d clients' baseline", n, maxConns, clients)
@@ -100,6 +100,7 @@ func (b *session) startMore(args []string) error {
 		if err != nil {
 			return err
 		}
+		db.SetMaxOpenConns(4)
 		b.checkDB = db
 		b.later(func() { db.Close() })
 	}

@@ -132,6 +132,9 @@ func (b *session) seed(ctx context.Context) error {
 	// The write baseline inserts into the server's own PostgreSQL database, but beside a SQLite
 	// file, in one of its own opened the same way: the server holds its SQLite file alone.
 	b.writeDB = store.WriteDB()
+	if b.engine == "postgres" {
+		b.writeDB.SetMaxIdleConns(1) // leave the seeding's connections to the servers
+	}
 	if b.engine == "sqlite" {
 		if err := closeStore(); err != nil {
 			return err

@@ -83,6 +83,7 @@ func (w *wideBaseline) run(ctx context.Context, server *sql.DB, pid, scenario st
 		return err
 	})
 	r.BaselineRow = t.describe
+	w.db.SetMaxIdleConns(0) // the servers need the connections back for the scenario
 	return r, nil
 }
 
