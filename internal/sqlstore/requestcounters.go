@@ -64,11 +64,10 @@ func (t *tx) moveCounters(projectID string, m counterMoves) {
 	c.requestsOpen += m.requestsOpen
 }
 
-// flushCounters writes the moves adjustAssigned and moveCounters gathered, rows in one order.
+// flushCounters writes the moves moveCounters and adjustAssigned gathered, rows in one order: the
+// agents' rows last, since another writer creating a conversation for the same agent waits for
+// them until this one commits.
 func (t *tx) flushCounters(ctx context.Context) error {
-	if err := t.flushAssigned(ctx); err != nil {
-		return err
-	}
 	projects := make([]string, 0, len(t.counters))
 	for p := range t.counters {
 		projects = append(projects, p)
@@ -80,7 +79,7 @@ func (t *tx) flushCounters(ctx context.Context) error {
 		}
 	}
 	t.counters = nil
-	return nil
+	return t.flushAssigned(ctx)
 }
 
 func (t *tx) writeCounters(ctx context.Context, projectID string, m counterMoves) error {
