@@ -186,17 +186,7 @@ func testRequestRefs(t *testing.T, s tiledesk.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Parts, where given, are the population clock's as it reads now that nothing else is written.
-	if posted.Parts != nil {
-		clocks, err := viewStore(t, s).Clocks(ctx, c.p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if posted.Parts.Members != clocks.Population.Members || posted.Parts.Users != clocks.Population.Users {
-			t.Fatalf("PostMessage's clock parts %+v; the clocks read %+v", *posted.Parts, clocks.Population)
-		}
-		posted.Parts = nil
-	}
+	checkRefParts(t, s, c.p.ID, &posted)
 	listed, err := viewStore(t, s).FindRequestRefs(ctx, c.p.ID, tiledesk.RequestFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -286,3 +276,20 @@ func testPopulationClock(t *testing.T, s tiledesk.Store) {
 }
 
 func timeP(t time.Time) *time.Time { return &t }
+
+// checkRefParts checks a ref's population clock parts, where given, against the clocks as they read
+// now that nothing else is written, then clears them so that the ref compares with FindRequestRefs'.
+func checkRefParts(t *testing.T, s tiledesk.Store, projectID string, ref *tiledesk.RequestRef) {
+	t.Helper()
+	if ref.Parts == nil {
+		return
+	}
+	clocks, err := viewStore(t, s).Clocks(context.Background(), projectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Parts.Members != clocks.Population.Members || ref.Parts.Users != clocks.Population.Users {
+		t.Fatalf("PostMessage's clock parts %+v; the clocks read %+v", *ref.Parts, clocks.Population)
+	}
+	ref.Parts = nil
+}
