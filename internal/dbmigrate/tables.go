@@ -19,6 +19,9 @@ type tableSpec struct {
 	key []string
 	// set gives PostgreSQL-only columns a value in every copied row, where their default will not do.
 	set map[string]any
+	// keepTriggers: PostgreSQL's triggers on the table derive a table that is not copied
+	// (request_search from requests), so they run on the copied rows.
+	keepTriggers bool
 }
 
 // tables is every table of the deployment, copied in this order. A table either engine has that
@@ -35,7 +38,7 @@ var tables = []tableSpec{
 	{name: "leads", key: []string{"id_project", "id"}},
 	{name: "lead_tags", key: []string{"id_project", "tag", "lead"}},
 	{name: "idempotency_keys", key: []string{"id_project", "scope", "key"}},
-	{name: "requests", key: []string{"id_project", "id"}},
+	{name: "requests", key: []string{"id_project", "id"}, keepTriggers: true},
 	{name: "request_participants", key: []string{"id_project", "participant", "request"}},
 	{name: "request_followers", key: []string{"id_project", "follower", "request"}},
 	{name: "request_tags", key: []string{"id_project", "tag", "request"}},
@@ -48,8 +51,9 @@ var tables = []tableSpec{
 }
 
 // notCopied are the tables that hold nothing of the deployment's data, or only what PostgreSQL's
-// own triggers derive (users_clock), which starts anew there.
-var notCopied = []string{"schema_migrations", progressTable, sourceTable, "users_clock"}
+// own triggers derive: users_clock, which starts anew there, and request_search, which the
+// conversations' triggers fill as they are copied (keepTriggers).
+var notCopied = []string{"schema_migrations", progressTable, sourceTable, "users_clock", "request_search"}
 
 // column is a copied column.
 type column struct {
@@ -107,6 +111,7 @@ func planTable(ctx context.Context, src, dst *sql.DB, spec tableSpec) (*tablePla
 		WHERE tgrelid = to_regclass(quote_ident($1)) AND NOT tgisinternal)`, spec.name).Scan(&p.triggers); err != nil {
 		return nil, err
 	}
+	p.triggers = p.triggers && !spec.keepTriggers
 	for _, c := range dstCols {
 		_, isSet := spec.set[c.name]
 		switch {

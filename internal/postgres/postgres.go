@@ -133,7 +133,9 @@ func (Dialect) TextMatch(table, ph string) string {
 	if table == "leads" {
 		return leadSearchKeys + " @@ CAST(" + ph + " AS tsquery)"
 	}
-	return searchVector + " @@ to_tsquery('simple', " + ph + ")"
+	// A conversation's words are in request_search (migration 0014), out of the row every reply
+	// rewrites; ids are unique across projects, and the words carry their project.
+	return "id IN (SELECT id FROM request_search WHERE " + searchVector + " @@ to_tsquery('simple', " + ph + "))"
 }
 
 // TextQuery ANDs a term per word, behind the project as the table's index holds it: for leads the

@@ -145,6 +145,8 @@ func TestEmailKeyUpgrade(t *testing.T) {
 			`DROP FUNCTION tiledesk_members_clock, tiledesk_users_clock CASCADE`, `DROP TABLE users_clock`,
 			`DELETE FROM project_counters WHERE stripe <> 0`, `ALTER TABLE project_counters DROP CONSTRAINT project_counters_pkey`,
 			`ALTER TABLE project_counters DROP COLUMN stripe, DROP COLUMN members_clock, ADD PRIMARY KEY (id_project)`,
+			`DROP FUNCTION tiledesk_request_search CASCADE`, `DROP TABLE request_search`,
+			`CREATE INDEX requests_search ON requests (id)`,
 			`DELETE FROM schema_migrations WHERE version >= 6`) {
 			if _, err := s.WriteDB().Exec(q); err != nil {
 				t.Fatal(err)

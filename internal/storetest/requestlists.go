@@ -293,3 +293,37 @@ func checkRefParts(t *testing.T, s tiledesk.Store, projectID string, ref *tilede
 	}
 	ref.Parts = nil
 }
+
+// testRequestSearchFollowsChanges: a conversation is found by the words it has now, through a
+// change of its subject, replies (which leave its words alone) and its deletion.
+func testRequestSearchFollowsChanges(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	c := newChat(t, s)
+	g := c.guest(t)
+	r := c.create(t, c.newRequest(g, g.UUIDUser, "hello"))
+	found := func(word string) int {
+		t.Helper()
+		return len(find(t, s, c.p.ID, tiledesk.RequestFilter{Text: word, AllStatuses: true}).Requests)
+	}
+	if _, err := s.ChangeRequest(ctx, c.p.ID, r.RequestID, nil, func(r *tiledesk.Request, _ tiledesk.RequestEnv) ([]string, error) {
+		r.Subject = "zebracorn"
+		return nil, nil
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, _, err := s.PostMessage(ctx, &tiledesk.MessagePost{Message: c.message(r.RequestID, c.owner.ID, "quokka")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := found("zebra"); n != 1 {
+		t.Fatalf("a search for the new subject finds %d conversations, want 1", n)
+	}
+	if n := found("hello"); n != 1 {
+		t.Fatalf("a search for the first text finds %d conversations, want 1", n)
+	}
+	if _, err := s.DeleteRequest(ctx, c.p.ID, r.RequestID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := found("zebra"); n != 0 {
+		t.Fatalf("a deleted conversation is still found (%d)", n)
+	}
+}

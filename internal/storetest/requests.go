@@ -28,6 +28,7 @@ var requestTests = []struct {
 	{"RequestTenantIsolation", testRequestTenantIsolation},
 	{"WritesUnderLoad", testWritesUnderLoad},
 	{"PopulationClock", testPopulationClock},
+	{"RequestSearchFollowsChanges", testRequestSearchFollowsChanges},
 }
 
 // chat is a project with an owner (an available agent) and helpers to open conversations.
