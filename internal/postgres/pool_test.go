@@ -1,6 +1,12 @@
 package postgres
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
 
 func TestDerivePoolSize(t *testing.T) {
 	for _, tc := range []struct{ max, reserved, want int }{
@@ -27,6 +33,22 @@ func TestTakePoolSize(t *testing.T) {
 	for _, bad := range []string{"0", "-1", "x", "1001"} {
 		if _, _, err := takePoolSize("postgres://u@h/db?pool_max_conns=" + bad); err == nil {
 			t.Errorf("pool_max_conns=%s accepted", bad)
+		}
+	}
+}
+
+func TestIsRetryable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "40P01"}, true},                           // deadlock_detected
+		{fmt.Errorf("commit: %w", &pgconn.PgError{Code: "40001"}), true}, // serialization_failure, wrapped
+		{&pgconn.PgError{Code: "23505"}, false},                          // unique_violation: a conflict to report
+		{errors.New("connection reset"), false},
+	} {
+		if got := (Dialect{}).IsRetryable(tc.err); got != tc.want {
+			t.Errorf("IsRetryable(%v) = %v; want %v", tc.err, got, tc.want)
 		}
 	}
 }
