@@ -9,11 +9,6 @@ CREATE TABLE request_search (
 	search_text TEXT NOT NULL,
 	PRIMARY KEY (id_project, id)
 );
-INSERT INTO request_search (id_project, id, search_text) SELECT id_project, id, search_text FROM requests;
-CREATE INDEX request_search_words ON request_search
-	USING GIN (to_tsvector('simple', id_project || replace(left(search_text, 65536), ' ', ' ' || id_project)))
-	WITH (fastupdate = off);
-DROP INDEX requests_search;
 
 CREATE FUNCTION tiledesk_request_search() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -26,9 +21,19 @@ BEGIN
 	RETURN NULL;
 END $$;
 
+-- The triggers come first: creating one holds off other sessions' writes of conversations until
+-- this migration commits, so that the copy below misses no conversation a server still running
+-- the previous version writes meanwhile (during a rolling upgrade).
 CREATE TRIGGER requests_search_insert AFTER INSERT ON requests
 	FOR EACH ROW EXECUTE FUNCTION tiledesk_request_search();
 CREATE TRIGGER requests_search_update AFTER UPDATE OF search_text ON requests
 	FOR EACH ROW WHEN (OLD.search_text IS DISTINCT FROM NEW.search_text) EXECUTE FUNCTION tiledesk_request_search();
 CREATE TRIGGER requests_search_delete AFTER DELETE ON requests
 	FOR EACH ROW EXECUTE FUNCTION tiledesk_request_search();
+
+INSERT INTO request_search (id_project, id, search_text) SELECT id_project, id, search_text FROM requests
+	ON CONFLICT (id_project, id) DO NOTHING;
+CREATE INDEX request_search_words ON request_search
+	USING GIN (to_tsvector('simple', id_project || replace(left(search_text, 65536), ' ', ' ' || id_project)))
+	WITH (fastupdate = off);
+DROP INDEX requests_search;
