@@ -204,6 +204,11 @@ func (t *tx) writeSet(ctx context.Context, table, column, projectID, requestID s
 	if _, err := t.exec(ctx, `DELETE FROM `+table+` WHERE id_project = $1 AND request = $2`, projectID, requestID); err != nil {
 		return fmt.Errorf("clear %s: %w", table, err)
 	}
+	return t.insertSet(ctx, table, column, projectID, requestID, values)
+}
+
+// insertSet adds the rows of a side table of a request that has none yet (a new one).
+func (t *tx) insertSet(ctx context.Context, table, column, projectID, requestID string, values []string) error {
 	for _, v := range values {
 		if _, err := t.exec(ctx, `INSERT INTO `+table+` (id_project, `+column+`, request) VALUES ($1, $2, $3)
 			ON CONFLICT DO NOTHING`, projectID, v, requestID); err != nil {

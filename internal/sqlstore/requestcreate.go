@@ -78,13 +78,13 @@ func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiled
 		}
 		return nil, fmt.Errorf("insert request: %w", err)
 	}
-	if err := t.writeSet(ctx, "request_participants", "participant", r.ProjectID, r.ID, r.Participants); err != nil {
+	if err := t.insertSet(ctx, "request_participants", "participant", r.ProjectID, r.ID, r.Participants); err != nil {
 		return nil, err
 	}
-	if err := t.writeSet(ctx, "request_followers", "follower", r.ProjectID, r.ID, r.Followers); err != nil {
+	if err := t.insertSet(ctx, "request_followers", "follower", r.ProjectID, r.ID, r.Followers); err != nil {
 		return nil, err
 	}
-	if err := t.writeSet(ctx, "request_tags", "tag", r.ProjectID, r.ID, tagNames(r.Tags)); err != nil {
+	if err := t.insertSet(ctx, "request_tags", "tag", r.ProjectID, r.ID, tagNames(r.Tags)); err != nil {
 		return nil, err
 	}
 	if err := t.adjustAssigned(ctx, r.ProjectID, openAgents(r), 1); err != nil {
