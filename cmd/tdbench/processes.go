@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tiledesk-go/tiledesk/internal/dbopen"
+	"github.com/tiledesk-go/tiledesk/internal/postgres"
 )
 
 // maxProcesses bounds --processes: each process is a whole server with its own pools.
@@ -67,21 +68,20 @@ func sharedPoolDSN(ctx context.Context, dsn string, n, clients int) (string, err
 		return "", err
 	}
 	defer db.Close()
-	var maxConns, reserved int
-	if err := db.QueryRowContext(ctx, `SELECT current_setting('max_connections')::int,
-		current_setting('superuser_reserved_connections')::int`).Scan(&maxConns, &reserved); err != nil {
-		return "", fmt.Errorf("read max_connections: %w", err)
+	maxConns, reserved, err := postgres.ConnectionLimits(ctx, db)
+	if err != nil {
+		return "", err
 	}
-	const perProcessExtra, tdbenchOwn = 3, 12
-	size := (maxConns-reserved-clients-tdbenchOwn)/n - perProcessExtra
-	if size < 4 {
+	const tdbenchOwn = 12
+	size := (maxConns-reserved-clients-tdbenchOwn)/n - postgres.ProcessExtraConnections
+	if size < postgres.MinPoolSize {
 		return "", fmt.Errorf("--processes %d: max_connections %d leaves fewer than 4 connections a process beside %d clients' baseline", n, maxConns, clients)
 	}
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	return dsn + sep + "pool_max_conns=" + strconv.Itoa(min(size, 32)), nil
+	return dsn + sep + "pool_max_conns=" + strconv.Itoa(min(size, postgres.MaxPoolSize)), nil
 }
 
 // startMore starts the servers after the first one on the same database, each on its own port, and

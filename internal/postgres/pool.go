@@ -16,11 +16,12 @@ const poolSizeParam = "pool_max_conns"
 // connections that leaves room for expectedProcesses processes and for administrators; more
 // connections than that would not run faster on the cores such a server has, only queue inside it.
 const (
-	maxPoolSize       = 32
-	minPoolSize       = 4
+	MaxPoolSize       = 32
+	MinPoolSize       = 4
 	expectedProcesses = 4
 	numbersPoolSize   = 2
-	processExtra      = numbersPoolSize + 1
+	// ProcessExtraConnections are the connections a process holds besides its pool.
+	ProcessExtraConnections = numbersPoolSize + 1
 )
 
 // takePoolSize removes pool_max_conns from a database URL (PostgreSQL would refuse it as a setting)
@@ -47,16 +48,24 @@ func takePoolSize(dsn string) (string, int, error) {
 // derivePoolSize is the pool size for a database that accepts maxConnections connections,
 // reserved of them for superusers.
 func derivePoolSize(maxConnections, reserved int) int {
-	n := (maxConnections-reserved)/expectedProcesses - processExtra
-	return min(maxPoolSize, max(minPoolSize, n))
+	n := (maxConnections-reserved)/expectedProcesses - ProcessExtraConnections
+	return min(MaxPoolSize, max(MinPoolSize, n))
 }
 
 // readPoolSize asks the database for its connection limits and derives the pool size.
 func readPoolSize(ctx context.Context, db *sql.DB) (int, error) {
-	var maxConns, reserved int
-	if err := db.QueryRowContext(ctx, `SELECT current_setting('max_connections')::int,
-		current_setting('superuser_reserved_connections')::int`).Scan(&maxConns, &reserved); err != nil {
-		return 0, fmt.Errorf("read max_connections: %w", err)
+	maxConns, reserved, err := ConnectionLimits(ctx, db)
+	if err != nil {
+		return 0, err
 	}
 	return derivePoolSize(maxConns, reserved), nil
+}
+
+// ConnectionLimits reads the database's max_connections and superuser_reserved_connections.
+func ConnectionLimits(ctx context.Context, db *sql.DB) (maxConnections, reserved int, err error) {
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('max_connections')::int,
+		current_setting('superuser_reserved_connections')::int`).Scan(&maxConnections, &reserved); err != nil {
+		return 0, 0, fmt.Errorf("read max_connections: %w", err)
+	}
+	return maxConnections, reserved, nil
 }
