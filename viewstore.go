@@ -47,8 +47,9 @@ type ViewStore interface {
 // Clocks are what a store can tell the views of a project without reading its rows for each
 // answer. A zero clock is one the store does not keep: a view keeps nothing under it, and reads.
 type Clocks struct {
-	// KeptLeads is the project's lead clock (LeadListClock) where the store keeps it between its own
-	// writes, being the only writer of its database, so that asking for it is no query; 0 elsewhere.
+	// KeptLeads is the project's lead clock (LeadListClock) where the store gives it for less than a
+	// statement of its own: kept between its own writes where it is the only writer of its
+	// database, read in rounds shared by concurrent callers where it is not; 0 elsewhere.
 	KeptLeads int64
 	// Population moves with every change, committed by any process, of what a populated list of
 	// the project's conversations shows; zero where the engine keeps no such clock.

@@ -18,8 +18,12 @@ type clockRow struct {
 	population tiledesk.PopulationClock
 }
 
-// readClocks reads the project's clocks in one query.
+// readClocks reads the project's clocks in one query, or in a round shared with concurrent callers
+// (clockRounds) where the store reads clocks in rounds.
 func (s *Store) readClocks(ctx context.Context, projectID string) (clockRow, error) {
+	if s.rounds != nil {
+		return s.rounds.get(ctx, projectID)
+	}
 	if !s.dialect.PopulationClock() {
 		clock, err := s.readLeadClock(ctx, projectID)
 		return clockRow{leads: clock}, err
@@ -65,26 +69,39 @@ func (s *Store) LeadListClock(ctx context.Context, projectID string) (int64, err
 		c, err := s.keptClocks(ctx, projectID)
 		return c.leads, err
 	}
+	if s.rounds != nil {
+		c, err := s.rounds.get(ctx, projectID)
+		return c.leads, err
+	}
 	return s.readLeadClock(ctx, projectID)
 }
 
-// KeptLeadClock: see tiledesk.ViewStore.
+// KeptLeadClock: see tiledesk.ViewStore. Where clocks are read in rounds a caller's share of a
+// round costs less than reading the lead's version, so the lead clock is given there too.
 func (s *Store) KeptLeadClock(ctx context.Context, projectID string) (int64, error) {
-	if !s.keepsClocks() {
-		return 0, nil
+	switch {
+	case s.keepsClocks():
+		c, err := s.keptClocks(ctx, projectID)
+		return c.leads, err
+	case s.rounds != nil:
+		c, err := s.rounds.get(ctx, projectID)
+		return c.leads, err
 	}
-	c, err := s.keptClocks(ctx, projectID)
-	return c.leads, err
+	return 0, nil
 }
 
 // Clocks: see tiledesk.ViewStore. Where the store keeps clocks (keepsClocks) it reads them once per
-// write of its own, and gives its lead clock. Elsewhere it gives the population clock where the
+// write of its own, and gives its lead clock; where it reads them in rounds (many writers), it
+// gives them all from the caller's round. Elsewhere it gives the population clock where the
 // engine keeps one (triggers move it, whichever process writes: SQLite's schema, whose file may
 // have been handed out), read on every call, and no lead clock.
 func (s *Store) Clocks(ctx context.Context, projectID string) (tiledesk.Clocks, error) {
 	switch {
 	case s.keepsClocks():
 		c, err := s.keptClocks(ctx, projectID)
+		return tiledesk.Clocks{KeptLeads: c.leads, Population: c.population}, err
+	case s.rounds != nil:
+		c, err := s.rounds.get(ctx, projectID)
 		return tiledesk.Clocks{KeptLeads: c.leads, Population: c.population}, err
 	case s.dialect.PopulationClock():
 		c, err := s.readClocks(ctx, projectID)

@@ -92,6 +92,9 @@ type Store struct {
 	commits   atomic.Int64
 	handedOut atomic.Bool
 	clocks    sync.Map
+	// rounds reads clocks in rounds shared by concurrent callers where other processes write the
+	// database too (see clockRounds); nil where the store keeps its clocks.
+	rounds *clockRounds
 
 	eventLogOff bool                                              // only the benchmark pricing the log sets it (export_test.go)
 	relay       EventRelay                                        // nil: transactions number their own events
@@ -157,6 +160,8 @@ func New(d Dialect, write, read *sql.DB, location string, now func() time.Time) 
 	}
 	if d.SingleWriter() {
 		st.batch = newBatcher(st)
+	} else {
+		st.rounds = newClockRounds(st.readClocksOf)
 	}
 	return st
 }

@@ -135,6 +135,11 @@ func writeRounds(ctx context.Context, c *chat, s tiledesk.Store, other tiledesk.
 		if afterLead.Leads <= before.Leads {
 			return fmt.Errorf("the lead clock read %d before a lead was created and %d after", before.Leads, afterLead.Leads)
 		}
+		// A lead clock the store gives cheaply (kept, or read in rounds shared with other callers)
+		// is as current as one read alone.
+		if k, err := other.KeptLeadClock(ctx, c.p.ID); err != nil || k != 0 && k <= before.Leads {
+			return fmt.Errorf("KeptLeadClock read %d (%v) after a lead was created; the lead clock read %d before", k, err, before.Leads)
+		}
 		in := c.newRequest(g, g.UUIDUser, "hello")
 		rid := in.Request.RequestID
 		if _, _, _, _, err := s.PostMessage(ctx, &tiledesk.MessagePost{Message: c.message(rid, g.UUIDUser, "first"), Create: in}); err != nil {

@@ -35,7 +35,8 @@
 //     a trigger too.
 //   - A store that keeps its clocks between its own writes (tiledesk.Clocks.KeptLeads: SQLite, the
 //     only writer of its database) must count every commit of its own; a write that bypasses the
-//     store (WriteDB) must stop the keeping.
+//     store (WriteDB) must stop the keeping. A store that reads clocks in rounds shared by
+//     concurrent callers (PostgreSQL) must start every caller's round after its call.
 //
 // Lists are assembled from renderings: a list reads only which objects, at which versions
 // (tiledesk.ViewStore), takes the renderings kept at those versions, and reads and renders only

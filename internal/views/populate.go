@@ -104,12 +104,12 @@ func (v *views) populateEach(ctx context.Context, a *audienceView, projectID str
 }
 
 // populationParts renders the departments and the participating agents' users conversations show.
-// Where the store keeps the population clock (SQLite), their renderings are kept under its members'
-// and users' clocks, which every change of a department, a membership or a user moves: a reply or a
+// Where the store gives a population clock, their renderings are kept under its members' and
+// users' clocks, which every change of a department, a membership or a user moves: a reply or a
 // conversation read again then reads neither, where it read both every time (a tenth of a reply's
 // CPU). The clock is read before them, so that nothing is kept under a clock newer than itself.
-// Elsewhere, where reading the clock would be a query of its own, both are read every time. A
-// caller that read the clock's parts with its conversation (known) spares reading it.
+// Where it gives none, both are read every time. A caller that read the clock's parts with its
+// conversation (known) spares reading it.
 func (v *views) populationParts(ctx context.Context, a *audienceView, projectID string, deptIDs, agentIDs []string,
 	known *tiledesk.PopulationClock) (depts, users map[string][]byte, err error) {
 	var clock tiledesk.PopulationClock
