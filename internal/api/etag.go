@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,6 +23,29 @@ func encodeJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// encodeJSONWith is encodeJSON of v with raw, JSON the server rendered itself, added as v's last
+// member under key: given to encoding/json, raw would be validated and compacted again byte by
+// byte. v must encode as an object that does not hold key; with raw empty, key is left out.
+func encodeJSONWith(v any, key string, raw []byte) ([]byte, error) {
+	body, err := encodeJSON(v)
+	if err != nil || len(raw) == 0 {
+		return body, err
+	}
+	if len(body) < 2 || body[0] != '{' || body[len(body)-1] != '}' {
+		return nil, fmt.Errorf("encode %T with %q: not an object", v, key)
+	}
+	out := make([]byte, 0, len(body)+len(key)+len(raw)+4)
+	out = append(out, body[:len(body)-1]...)
+	if len(body) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, '"')
+	out = append(out, key...)
+	out = append(out, `":`...)
+	out = append(out, raw...)
+	return append(out, '}'), nil
 }
 
 // etagOf is the strong ETag of a representation: its 64-bit xxHash, quoted. Equal bytes give equal

@@ -297,12 +297,13 @@ func (l liveSource) messageWithRequest(ctx context.Context, pid string, m *tiled
 	if err != nil {
 		return nil, false
 	}
-	if wire.Request, err = l.s.views.Requests.One(ctx, view, req, nil); err != nil {
-		return nil, false
-	}
-	out, err := encodeJSON(wire)
+	populated, err := l.s.views.Requests.One(ctx, view, req, nil)
 	if err != nil {
 		return nil, false
 	}
-	return bytes.TrimRight(out, "\n"), true
+	out, err := encodeJSONWith(wire, "request", populated)
+	if err != nil {
+		return nil, false
+	}
+	return out, true
 }

@@ -143,13 +143,10 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 		if out == nil { // an agent's note replayed by a visitor's Idempotency-Key
 			return errNotFound
 		}
-		out.Request = populated
-		writeJSON(w, http.StatusOK, out)
+		writeJSONWith(w, http.StatusOK, out, "request", populated)
 		return nil
 	}
-	out := toMessage(stored)
-	out.Request = populated
-	writeJSON(w, http.StatusOK, out)
+	writeJSONWith(w, http.StatusOK, toMessage(stored), "request", populated)
 	return nil
 }
 

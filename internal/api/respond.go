@@ -33,6 +33,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRaw(w, status, body)
 }
 
+// writeJSONWith is writeJSON of v with raw added as its last member under key (encodeJSONWith).
+func writeJSONWith(w http.ResponseWriter, status int, v any, key string, raw []byte) {
+	body, err := encodeJSONWith(v, key, raw)
+	if err != nil {
+		writeJSON(w, status, v) // which answers the encoding's error
+		return
+	}
+	writeRaw(w, status, body)
+}
+
 // writeRaw sends body as the JSON answer. body must not change afterwards: it may be held until the
 // handler returns (etagWriter) or kept (the render cache).
 func writeRaw(w http.ResponseWriter, status int, body []byte) { writeRawThen(w, status, body, nil, "") }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -154,7 +153,7 @@ type messageJSON struct {
 	CreatedAt         jsTime           `json:"createdAt"`
 	UpdatedAt         jsTime           `json:"updatedAt"`
 	V                 int              `json:"__v"`
-	Request           json.RawMessage  `json:"request,omitempty"`
+	// The conversation, when the answer carries it, is added after these (writeJSONWith).
 }
 
 func toMessage(m *tiledesk.Message) *messageJSON {
