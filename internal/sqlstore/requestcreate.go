@@ -15,35 +15,37 @@ import (
 var errRequestRace = errors.New("request_id created concurrently")
 
 // createRequest creates a conversation inside t; the request_id must be known to be free.
-func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiledesk.Request, error) {
+//
+// It also returns the ref of the conversation as it wrote it, with the versions of what it is
+// populated with, so that the answer is populated without reading them again.
+func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiledesk.Request, *tiledesk.RequestRef, error) {
 	r := in.Request
 	// The ticket first, before this transaction holds any row: nextTicket may wait for the
 	// project's row, held for a moment by its own short transactions or a change of ownership.
 	ticket, err := t.nextTicket(ctx, r.ProjectID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	env := &requestEnv{t: t, ctx: ctx, project: r.ProjectID, request: r.ID, recip: r.RequestID}
 	lead, err := t.findOrCreateLead(ctx, r.ProjectID, in.Lead)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dept, err := env.Department(in.DepartmentID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	routing := tiledesk.Routing{Participants: in.Participants}
 	if len(in.Participants) == 0 {
 		if routing, err = env.Route(dept, in.NoBot); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	} else if routing.AvailableAgentsCount, err = t.countAvailable(env, dept); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	requester, err := scanProjectUser(t.queryRow(ctx, `SELECT `+projectUserColumns+` FROM project_users
-		WHERE id_project = $1 AND id = $2`, r.ProjectID, r.RequesterID))
+	requester, ref, err := t.readRequester(ctx, r.ProjectID, r.RequesterID)
 	if err != nil {
-		return nil, fmt.Errorf("requester %s: %w", r.RequesterID, notFound(err, "project user"))
+		return nil, nil, err
 	}
 	r.TicketID = ticket
 	r.LeadID = lead.ID
@@ -60,37 +62,65 @@ func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiled
 	}
 	r.Tags, r.Notes = orEmpty(r.Tags), orEmpty(r.Notes)
 	if err := tiledesk.CheckRequestGrowth(tiledesk.RequestLengths{}, r); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	clock, err := t.requestClock(ctx, r.ProjectID, boolDelta(false, r.IsOpen()), time.Time{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.UpdatedAt = clock
 	args, err := requestArgs(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := t.exec(ctx, `INSERT INTO requests (`+requestInsertColumns+`) VALUES (`+placeholders(1, len(args))+`)`,
 		args...); err != nil {
 		if t.s.dialect.IsUniqueViolation(err) {
-			return nil, errRequestRace
+			return nil, nil, errRequestRace
 		}
-		return nil, fmt.Errorf("insert request: %w", err)
+		return nil, nil, fmt.Errorf("insert request: %w", err)
 	}
 	if err := t.insertSet(ctx, "request_participants", "participant", r.ProjectID, r.ID, r.Participants); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := t.insertSet(ctx, "request_followers", "follower", r.ProjectID, r.ID, r.Followers); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := t.insertSet(ctx, "request_tags", "tag", r.ProjectID, r.ID, tagNames(r.Tags)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := t.adjustAssigned(ctx, r.ProjectID, openAgents(r), 1); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return r, t.event(ctx, r.ProjectID, tiledesk.EventRequestCreate, r.ID, r)
+	ref.Version = tiledesk.Version{ID: r.ID, UpdatedAt: r.UpdatedAt}
+	ref.LeadID, ref.LeadUpdatedAt, ref.DepartmentID = lead.ID, &lead.UpdatedAt, dept.ID
+	ref.ParticipantsAgents, ref.ParticipantsBots = r.ParticipantsAgents, r.ParticipantsBots
+	return r, ref, t.event(ctx, r.ProjectID, tiledesk.EventRequestCreate, r.ID, r)
+}
+
+// readRequester reads a new conversation's requester, and begins its ref with the versions of the
+// requester and of its user. Where the store does not keep the population clock itself (many
+// writers), the ref also gets the clock's parts, read here, before the answer reads what they
+// version.
+func (t *tx) readRequester(ctx context.Context, projectID, id string) (*tiledesk.ProjectUser, *tiledesk.RequestRef, error) {
+	var userUpdated sql.NullInt64
+	var parts tiledesk.PopulationClock
+	extra, cols := []any{&userUpdated}, ``
+	if !t.s.dialect.SingleWriter() {
+		extra = append(extra, &parts.Members, &parts.Users)
+		cols = `, (SELECT COALESCE(SUM(members_clock), 0) FROM project_counters WHERE id_project = $1), ` + t.s.dialect.UsersClock()
+	}
+	pu, err := scanProjectUser(extraScan{t.queryRow(ctx, `SELECT `+projectUserColumns+`,
+		(SELECT u.updated_at FROM users u WHERE u.id = project_users.id_user)`+cols+`
+		FROM project_users WHERE id_project = $1 AND id = $2`, projectID, id), extra})
+	if err != nil {
+		return nil, nil, fmt.Errorf("requester %s: %w", id, notFound(err, "project user"))
+	}
+	ref := &tiledesk.RequestRef{RequesterID: pu.ID, RequesterUpdatedAt: &pu.UpdatedAt, RequesterUserUpdatedAt: timePtr(userUpdated)}
+	if len(extra) > 1 {
+		ref.Parts = &parts
+	}
+	return pu, ref, nil
 }
 
 // findOrCreateLead returns the newest lead with ref.LeadID, giving it ref's newer fullname and email,
@@ -148,7 +178,7 @@ func (s *Store) CreateRequest(ctx context.Context, in *tiledesk.NewRequest) (*ti
 		if n > 0 {
 			return tiledesk.Errorf(tiledesk.ECONFLICT, "A conversation with request_id %q already exists.", in.Request.RequestID)
 		}
-		r, err := t.createRequest(ctx, in)
+		r, _, err := t.createRequest(ctx, in)
 		out = r
 		return err
 	})

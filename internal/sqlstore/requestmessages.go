@@ -16,6 +16,7 @@ import (
 func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*tiledesk.Request, *tiledesk.Message, bool, bool, error) {
 	var (
 		outR              *tiledesk.Request
+		outRef            *tiledesk.RequestRef // a created conversation's
 		outM              *tiledesk.Message
 		created, replayed bool
 	)
@@ -37,7 +38,7 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 		}
 	}
 	err = s.withRequestRetry(ctx, func(t *tx) error {
-		created, replayed, outR = false, false, nil
+		created, replayed, outR, outRef = false, false, nil, nil
 		if in.Idempotency != nil {
 			first, err := t.claimIdempotency(ctx, m.ProjectID, "message.create", in.Idempotency, m.ID)
 			if err != nil {
@@ -58,7 +59,7 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 		}
 		r, seen, err := t.findMessageTarget(ctx, m.ProjectID, m.Recipient, in.VisibleTo)
 		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND && in.Create != nil {
-			if r, err = t.createRequest(ctx, in.Create); err != nil {
+			if r, outRef, err = t.createRequest(ctx, in.Create); err != nil {
 				return err
 			}
 			created, outR = true, r
@@ -91,6 +92,9 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 	// one writer every write waits for, and this read is as costly as the rest of the reply.
 	switch {
 	case outR != nil:
+		if in.Ref != nil {
+			*in.Ref = *outRef
+		}
 	case in.Ref != nil:
 		outR, err = s.findRequestWithRef(ctx, m.ProjectID, outM.Recipient, in.Ref)
 	default:
