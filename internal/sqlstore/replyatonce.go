@@ -35,34 +35,34 @@ func (s *Store) repliesAtOnce() bool {
 const replyAttempts = 3
 
 // replyAtOnce posts in's message into its existing conversation in one statement. done is false
-// when it cannot: the conversation does not exist (it may be created), the message changes the
-// conversation's working status (which records an event of its own), or the conversation kept
+// when it cannot: the conversation does not exist (absent: it may be created), the message changes
+// the conversation's working status (which records an event of its own), or the conversation kept
 // changing; the caller then takes the transaction.
-func (s *Store) replyAtOnce(ctx context.Context, in *tiledesk.MessagePost, event json.RawMessage) (*tiledesk.Request, bool, error) {
+func (s *Store) replyAtOnce(ctx context.Context, in *tiledesk.MessagePost, event json.RawMessage) (out *tiledesk.Request, done, absent bool, err error) {
 	m := in.Message
 	for attempt := 0; attempt < replyAttempts; attempt++ {
 		r, seen, err := scanMessageTarget(s.queryRow(ctx, `SELECT `+messageTargetColumns+visibleColumns(in.VisibleTo)+`
 			FROM requests WHERE id_project = $1 AND request_id = $2`, m.ProjectID, m.Recipient), in.VisibleTo)
 		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
-			return nil, false, nil
+			return nil, false, true, nil
 		} else if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
 		if err := seen.check(in.VisibleTo, r); err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
 		working := r.WorkingStatus
 		noteMessage(r, m)
 		if r.WorkingStatus != working {
-			return nil, false, nil
+			return nil, false, false, nil
 		}
 		out, err := s.writeReply(ctx, r, in, event)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the conversation changed since it was read
 		}
-		return out, err == nil, err
+		return out, err == nil, false, err
 	}
-	return nil, false, nil
+	return nil, false, false, nil
 }
 
 // writeReply runs the reply's statement and returns the conversation as it wrote it, or

@@ -31,8 +31,14 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 	if err != nil {
 		return nil, nil, false, false, fmt.Errorf("encode message.create event: %w", err)
 	}
+	// absent: the conversation did not exist a moment ago. Its creation then skips looking it up
+	// again inside the transaction; should another writer create it meanwhile, the insert finds it
+	// (errRequestRace) and the next attempt looks it up.
+	var absent bool
 	if s.repliesAtOnce() && in.Idempotency == nil {
-		r, done, err := s.replyAtOnce(ctx, in, event)
+		var r *tiledesk.Request
+		var done bool
+		r, done, absent, err = s.replyAtOnce(ctx, in, event)
 		if err != nil || done {
 			return r, m, false, false, err
 		}
@@ -57,20 +63,13 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 				return seen.check(in.VisibleTo, r) // a replay shows nothing its caller may not see
 			}
 		}
-		r, seen, err := t.findMessageTarget(ctx, m.ProjectID, m.Recipient, in.VisibleTo)
-		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND && in.Create != nil {
-			if r, outRef, err = t.createRequest(ctx, in.Create); err != nil {
-				return err
-			}
-			created, outR = true, r
-		}
+		r, ref, err := t.targetOrCreate(ctx, in, absent)
+		absent = false
 		if err != nil {
 			return err
 		}
-		if !created {
-			if err := seen.check(in.VisibleTo, r); err != nil {
-				return err
-			}
+		if ref != nil {
+			created, outR, outRef = true, r, ref
 		}
 		if err := t.insertMessage(ctx, m); err != nil {
 			return err
@@ -104,6 +103,23 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 		return nil, nil, false, false, err
 	}
 	return outR, outM, created, replayed, nil
+}
+
+// targetOrCreate finds the conversation in's message goes to, checking that its writer may see
+// it, or creates it (in.Create) when it does not exist; absent (known not to exist a moment ago)
+// skips the look-up. ref is a created conversation's (createRequest), nil for an existing one.
+func (t *tx) targetOrCreate(ctx context.Context, in *tiledesk.MessagePost, absent bool) (r *tiledesk.Request, ref *tiledesk.RequestRef, err error) {
+	m := in.Message
+	if absent && in.Create != nil {
+		return t.createRequest(ctx, in.Create)
+	}
+	r, seen, err := t.findMessageTarget(ctx, m.ProjectID, m.Recipient, in.VisibleTo)
+	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND && in.Create != nil {
+		return t.createRequest(ctx, in.Create)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return r, nil, seen.check(in.VisibleTo, r)
 }
 
 // populationVersions are the columns of FindRequestRefs that give the versions of what a
