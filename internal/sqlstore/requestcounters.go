@@ -107,22 +107,22 @@ func (t *tx) requestClock(ctx context.Context, projectID string, openDelta int, 
 // (PostgreSQL), the number is drawn there, in a transaction of its own that holds the project's
 // row for an instant instead of until the conversation commits: numbers stay unique, and one lost
 // with a transaction that fails is a gap, as with a sequence. That commit does not wait for the
-// disk: any later durable commit, such as the conversation's, writes it out first.
-func (t *tx) nextTicket(ctx context.Context, projectID string) (int, error) {
+// disk: any later durable commit, such as the conversation's, writes it out first. The same row
+// keeps the routing rotation (noteRotation), which it returns too: the routing of the new
+// conversation then need not read it.
+func (t *tx) nextTicket(ctx context.Context, projectID string) (seq int, lastAssigned string, err error) {
 	const q = `INSERT INTO project_counters AS c (id_project, stripe, ticket_seq) VALUES ($1, 0, 1)
 		ON CONFLICT (id_project, stripe) DO UPDATE SET ticket_seq = c.ticket_seq + 1
-		RETURNING ticket_seq`
-	var seq int
-	var err error
+		RETURNING ticket_seq, last_assigned`
 	if t.s.numbers != nil {
-		err = t.s.numbers.QueryRowContext(ctx, q, projectID).Scan(&seq)
+		err = t.s.numbers.QueryRowContext(ctx, q, projectID).Scan(&seq, &lastAssigned)
 	} else {
-		err = t.queryRow(ctx, q, projectID).Scan(&seq)
+		err = t.queryRow(ctx, q, projectID).Scan(&seq, &lastAssigned)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("number ticket: %w", err)
+		return 0, "", fmt.Errorf("number ticket: %w", err)
 	}
-	return seq, nil
+	return seq, lastAssigned, nil
 }
 
 func boolDelta(before, after bool) int {

@@ -22,11 +22,11 @@ func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiled
 	r := in.Request
 	// The ticket first, before this transaction holds any row: nextTicket may wait for the
 	// project's row, held for a moment by its own short transactions or a change of ownership.
-	ticket, err := t.nextTicket(ctx, r.ProjectID)
+	ticket, last, err := t.nextTicket(ctx, r.ProjectID)
 	if err != nil {
 		return nil, nil, err
 	}
-	env := &requestEnv{t: t, ctx: ctx, project: r.ProjectID, request: r.ID, recip: r.RequestID}
+	env := &requestEnv{t: t, ctx: ctx, project: r.ProjectID, request: r.ID, recip: r.RequestID, lastAssigned: &last}
 	lead, err := t.findOrCreateLead(ctx, r.ProjectID, in.Lead)
 	if err != nil {
 		return nil, nil, err

@@ -18,6 +18,8 @@ type requestEnv struct {
 	project string
 	request string // the request's ObjectId, for Messages
 	recip   string // its request_id
+	// lastAssigned is the routing rotation when already read (nextTicket returns it); nil: read it.
+	lastAssigned *string
 }
 
 func (e *requestEnv) Now() time.Time { return e.t.now }
@@ -58,18 +60,32 @@ func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing
 	for _, pu := range pus {
 		agents = append(agents, tiledesk.Agent{UserID: pu.UserID, Available: pu.UserAvailable && !tiledesk.IsBusy(p, pu)})
 	}
-	var last string
-	if err := e.t.queryRow(e.ctx, `SELECT last_assigned FROM project_counters WHERE id_project = $1 AND stripe = 0`, e.project).Scan(&last); err != nil &&
-		!errors.Is(err, sql.ErrNoRows) {
-		return tiledesk.Routing{}, fmt.Errorf("routing rotation: %w", err)
+	last, err := e.rotation()
+	if err != nil {
+		return tiledesk.Routing{}, err
 	}
 	out := tiledesk.Route(d, agents, last, noBot)
 	if len(out.Participants) == 1 && !strings.HasPrefix(out.Participants[0], tiledesk.BotPrefix) {
 		if err := e.t.noteRotation(e.ctx, e.project, out.Participants[0]); err != nil {
 			return tiledesk.Routing{}, fmt.Errorf("routing rotation: %w", err)
 		}
+		chosen := out.Participants[0]
+		e.lastAssigned = &chosen
 	}
 	return out, nil
+}
+
+// rotation is the agent the project's last conversation was routed to (noteRotation).
+func (e *requestEnv) rotation() (string, error) {
+	if e.lastAssigned != nil {
+		return *e.lastAssigned, nil
+	}
+	var last string
+	if err := e.t.queryRow(e.ctx, `SELECT last_assigned FROM project_counters WHERE id_project = $1 AND stripe = 0`, e.project).Scan(&last); err != nil &&
+		!errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("routing rotation: %w", err)
+	}
+	return last, nil
 }
 
 func (e *requestEnv) Member(id string) (*tiledesk.ProjectUser, error) {
