@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -76,7 +77,9 @@ func (t *tx) eventWithID(ctx context.Context, id, projectID, name, objectID stri
 	}
 	ev := &tiledesk.Event{ID: id, ProjectID: projectID, Name: name, ObjectID: objectID,
 		Payload: raw, CreatedAt: t.now}
-	if t.s.relay == nil {
+	if t.s.relay != nil && !t.s.dialect.SingleWriter() {
+		t.unwritten = append(t.unwritten, ev)
+	} else if t.s.relay == nil {
 		if err := t.queryRow(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at, seq)
 			VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE id_project = $1)) RETURNING seq`,
 			ev.ProjectID, ev.ID, ev.Name, ev.ObjectID, string(raw), ms(ev.CreatedAt)).Scan(&ev.Seq); err != nil {
@@ -87,6 +90,31 @@ func (t *tx) eventWithID(ctx context.Context, id, projectID, name, objectID stri
 		return fmt.Errorf("insert %s event: %w", name, err)
 	}
 	t.events = append(t.events, ev)
+	return nil
+}
+
+// eventsPerInsert bounds the rows of one insert of flushEvents (and so its distinct texts).
+const eventsPerInsert = 64
+
+// flushEvents inserts the events a transaction of many writers gathered (the relay numbers them
+// after the commit, so none needs its number at once), in as few statements as their count allows:
+// a conversation's creation, for one, records several. They keep their order: pos, which orders
+// a transaction's events for the relay, is drawn row after row.
+func (t *tx) flushEvents(ctx context.Context) error {
+	for len(t.unwritten) > 0 {
+		batch := t.unwritten[:min(len(t.unwritten), eventsPerInsert)]
+		t.unwritten = t.unwritten[len(batch):]
+		var a sqlArgs
+		rows := make([]string, len(batch))
+		for i, ev := range batch {
+			rows[i] = "(" + a.add(ev.ProjectID) + ", " + a.add(ev.ID) + ", " + a.add(ev.Name) + ", " + a.add(ev.ObjectID) +
+				", " + a.add(string(ev.Payload)) + ", " + a.add(ms(ev.CreatedAt)) + ")"
+		}
+		if _, err := t.exec(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at) VALUES `+
+			strings.Join(rows, ", "), a.args...); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -64,10 +64,13 @@ func (t *tx) moveCounters(projectID string, m counterMoves) {
 	c.requestsOpen += m.requestsOpen
 }
 
-// flushCounters writes the moves moveCounters and adjustAssigned gathered, rows in one order: the
-// agents' rows last, since another writer creating a conversation for the same agent waits for
-// them until this one commits.
+// flushCounters writes the transaction's gathered events (flushEvents), then the moves moveCounters
+// and adjustAssigned gathered, rows in one order: the agents' rows last, since another writer
+// creating a conversation for the same agent waits for them until this one commits.
 func (t *tx) flushCounters(ctx context.Context) error {
+	if err := t.flushEvents(ctx); err != nil {
+		return err
+	}
 	projects := make([]string, 0, len(t.counters))
 	for p := range t.counters {
 		projects = append(projects, p)

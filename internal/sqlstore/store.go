@@ -334,6 +334,8 @@ type tx struct {
 	s      *Store
 	now    time.Time
 	events []*tiledesk.Event
+	// unwritten are the events inserted right before the commit (flushEvents), where many write.
+	unwritten []*tiledesk.Event
 	// counters are the moves of project counters written right before the commit (moveCounters).
 	counters map[string]*counterMoves
 	// assigned are the moves of agents' counts of assigned conversations (adjustAssigned).
