@@ -94,6 +94,9 @@ func (Dialect) PreparesItself() bool { return false }
 // SingleWriter: SQLite has one writer at a time; writes are group-committed.
 func (Dialect) SingleWriter() bool { return true }
 
+// CommitScript: one writer, whose commit waits for no other; its writes never take this path.
+func (Dialect) CommitScript(string, []any) (string, bool) { return "", false }
+
 // TextMatch looks the query up in the table's FTS5 index, which triggers keep in step with the table.
 func (Dialect) TextMatch(table, ph string) string {
 	return "seq IN (SELECT rowid FROM " + table + "_fts WHERE " + table + "_fts MATCH " + ph + ")"

@@ -66,38 +66,88 @@ func (t *tx) moveCounters(projectID string, m counterMoves) {
 
 // flushCounters writes the transaction's gathered events (flushEvents), then the moves moveCounters
 // and adjustAssigned gathered, rows in one order: the agents' rows last, since another writer
-// creating a conversation for the same agent waits for them until this one commits.
-func (t *tx) flushCounters(ctx context.Context) error {
+// creating a conversation for the same agent waits for them until this one commits. The last of
+// these writes is returned unrun (nil: none), for commit to run with the COMMIT.
+func (t *tx) flushCounters(ctx context.Context) (*flushWrite, error) {
 	if err := t.flushEvents(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	projects := make([]string, 0, len(t.counters))
 	for p := range t.counters {
 		projects = append(projects, p)
 	}
 	sort.Strings(projects)
+	var writes []flushWrite
 	for _, p := range projects {
-		if err := t.writeCounters(ctx, p, *t.counters[p]); err != nil {
-			return err
-		}
+		writes = append(writes, t.counterWrite(p, *t.counters[p]))
 	}
 	t.counters = nil
-	return t.flushAssigned(ctx)
+	writes = append(writes, t.assignedWrites()...)
+	if len(writes) == 0 {
+		return nil, nil
+	}
+	for _, w := range writes[:len(writes)-1] {
+		if err := w.run(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	return &writes[len(writes)-1], nil
 }
 
-func (t *tx) writeCounters(ctx context.Context, projectID string, m counterMoves) error {
-	if _, err := t.exec(ctx, `INSERT INTO project_counters AS c (id_project, stripe, leads_clock, leads_active,
-			requests_clock, requests_open)
-		VALUES ($1, `+t.s.dialect.CounterStripe()+`, $2, $3, $4, $5)
+// flushWrite is a write of flushCounters: a statement, its arguments, and what it does (for errors).
+// hot: the row it writes is one other transactions wait for (see commit).
+type flushWrite struct {
+	query, what string
+	args        []any
+	hot         bool
+}
+
+func (w *flushWrite) run(ctx context.Context, t *tx) error {
+	if _, err := t.exec(ctx, w.query, w.args...); err != nil {
+		return fmt.Errorf("%s: %w", w.what, err)
+	}
+	return nil
+}
+
+// commit runs last (flushCounters), then commits. When last writes a row others wait for (an
+// agent's, written by every conversation routed to the agent) and the engine runs a script of
+// statements (Dialect.CommitScript), both go in one round trip: the row is then held for the
+// commit alone, not also for a round trip between the write's answer and the COMMIT. Other writes
+// keep their prepared statement.
+func (t *tx) commit(ctx context.Context, last *flushWrite) error {
+	if last != nil {
+		script, ok := "", false
+		if last.hot {
+			script, ok = t.s.dialect.CommitScript(t.s.q(last.query), last.args)
+		}
+		if !ok {
+			if err := last.run(ctx, t); err != nil {
+				_ = t.Tx.Rollback()
+				return err
+			}
+		} else if _, err := t.Tx.ExecContext(t.ctx(ctx), script); err != nil {
+			_ = t.Tx.Rollback() // ends a transaction the script's error left open
+			return fmt.Errorf("%s and commit: %w", last.what, err)
+		}
+		// After a script, this commits the empty transaction it began.
+	}
+	if err := t.Tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// counterWrite is the write of one project's counter moves.
+func (t *tx) counterWrite(projectID string, m counterMoves) flushWrite {
+	return flushWrite{what: "move project counters", query: `INSERT INTO project_counters AS c (id_project, stripe,
+			leads_clock, leads_active, requests_clock, requests_open)
+		VALUES ($1, ` + t.s.dialect.CounterStripe() + `, $2, $3, $4, $5)
 		ON CONFLICT (id_project, stripe) DO UPDATE SET
 			leads_clock = c.leads_clock + excluded.leads_clock,
 			leads_active = c.leads_active + excluded.leads_active,
 			requests_clock = c.requests_clock + excluded.requests_clock,
 			requests_open = c.requests_open + excluded.requests_open`,
-		projectID, m.leads, m.leadsActive, m.requests, m.requestsOpen); err != nil {
-		return fmt.Errorf("move project counters: %w", err)
-	}
-	return nil
+		args: []any{projectID, m.leads, m.leadsActive, m.requests, m.requestsOpen}}
 }
 
 // requestClock moves the project's request clock and open count for a change of a conversation
@@ -158,8 +208,8 @@ func (t *tx) adjustAssigned(ctx context.Context, projectID string, userIDs []str
 // assignedKey is an agent's membership, by project and user.
 type assignedKey struct{ project, user string }
 
-// flushAssigned writes the moves adjustAssigned gathered, in one order of rows.
-func (t *tx) flushAssigned(ctx context.Context) error {
+// assignedWrites are the writes of the moves adjustAssigned gathered, in one order of rows.
+func (t *tx) assignedWrites() []flushWrite {
 	keys := make([]assignedKey, 0, len(t.assigned))
 	for k, d := range t.assigned {
 		if d != 0 {
@@ -172,26 +222,31 @@ func (t *tx) flushAssigned(ctx context.Context) error {
 		}
 		return keys[i].user < keys[j].user
 	})
-	for _, k := range keys {
-		if err := t.writeAssigned(ctx, k.project, []string{k.user}, t.assigned[k]); err != nil {
-			return err
-		}
+	writes := make([]flushWrite, len(keys))
+	for i, k := range keys {
+		writes[i] = t.assignedWrite(k.project, k.user, t.assigned[k])
 	}
 	t.assigned = nil
-	return nil
+	return writes
 }
 
 // writeAssigned is adjustAssigned's update.
 func (t *tx) writeAssigned(ctx context.Context, projectID string, userIDs []string, delta int) error {
 	for _, uid := range userIDs {
-		if _, err := t.exec(ctx, `UPDATE project_users SET number_assigned_requests = CASE
-				WHEN number_assigned_requests + $3 < 0 THEN 0 ELSE number_assigned_requests + $3 END,
-				updated_at = `+nextStampSQL("$4")+`
-			WHERE id_project = $1 AND id_user = $2`, projectID, uid, delta, ms(t.now)); err != nil {
-			return fmt.Errorf("adjust assigned requests: %w", err)
+		w := t.assignedWrite(projectID, uid, delta)
+		if err := w.run(ctx, t); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// assignedWrite moves one agent's number_assigned_requests by delta, never below 0.
+func (t *tx) assignedWrite(projectID, userID string, delta int) flushWrite {
+	return flushWrite{what: "adjust assigned requests", query: `UPDATE project_users SET number_assigned_requests = CASE
+			WHEN number_assigned_requests + $3 < 0 THEN 0 ELSE number_assigned_requests + $3 END,
+			updated_at = ` + nextStampSQL("$4") + `
+		WHERE id_project = $1 AND id_user = $2`, args: []any{projectID, userID, delta, ms(t.now)}, hot: true}
 }
 
 // openAgents are the agents a request counts against: its human participants while it is not closed.

@@ -66,6 +66,10 @@ type Dialect interface {
 	// IsRetryable reports whether err ended a transaction that, run again, may succeed: a
 	// deadlock between two writers, which the engine broke by failing one of them.
 	IsRetryable(err error) bool
+	// CommitScript returns a script that runs stmt (with $N placeholders) with args written into
+	// it, commits the transaction and begins an empty one, for an Exec without arguments to send in
+	// one round trip; false where the driver cannot, or a value cannot be written as a literal.
+	CommitScript(stmt string, args []any) (string, bool)
 	// AfterBulkLoad are statements that tidy the indexes after a bulk load (SeedLeads), as an import
 	// would run them: merging the full-text index's segments, refreshing the planner's statistics.
 	AfterBulkLoad() []string
@@ -433,14 +437,15 @@ func (s *Store) runTx(ctx context.Context, fn func(t *tx) error) error {
 		_ = sqlTx.Rollback()
 		return err
 	}
-	if err := t.flushCounters(ctx); err != nil {
+	last, err := t.flushCounters(ctx)
+	if err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
-	err = sqlTx.Commit()
+	err = t.commit(ctx, last)
 	s.committed() // also when the commit failed: the count only ever errs towards reading again
 	if err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return err
 	}
 	s.eventsCommitted(t.events)
 	return nil
