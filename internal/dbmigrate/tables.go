@@ -19,8 +19,8 @@ type tableSpec struct {
 	key []string
 	// set gives PostgreSQL-only columns a value in every copied row, where their default will not do.
 	set map[string]any
-	// keepTriggers: PostgreSQL's triggers on the table derive a table that is not copied
-	// (request_search from requests), so they run on the copied rows.
+	// keepTriggers: PostgreSQL's triggers on the table derive tables that are not copied
+	// (request_search and request_activity from requests), so they run on the copied rows.
 	keepTriggers bool
 }
 
@@ -51,9 +51,9 @@ var tables = []tableSpec{
 }
 
 // notCopied are the tables that hold nothing of the deployment's data, or only what PostgreSQL's
-// own triggers derive: users_clock, which starts anew there, and request_search, which the
-// conversations' triggers fill as they are copied (keepTriggers).
-var notCopied = []string{"schema_migrations", progressTable, sourceTable, "users_clock", "request_search"}
+// own triggers derive: users_clock, which starts anew there, and request_search and
+// request_activity, which the conversations' triggers fill as they are copied (keepTriggers).
+var notCopied = []string{"schema_migrations", progressTable, sourceTable, "users_clock", "request_search", "request_activity"}
 
 // column is a copied column.
 type column struct {

@@ -138,6 +138,12 @@ func (Dialect) TextMatch(table, ph string) string {
 	return "id IN (SELECT id FROM request_search WHERE " + searchVector + " @@ to_tsquery('simple', " + ph + "))"
 }
 
+// RequestsByUpdate joins request_activity (migration 0015), on the left so that the id_project
+// and id the join merges are its own, the ones its index on (id_project, changed_at, id) serves.
+func (Dialect) RequestsByUpdate() (from, updated string) {
+	return "request_activity JOIN requests USING (id_project, id)", "changed_at"
+}
+
 // TextQuery ANDs a term per word, behind the project as the table's index holds it: for leads the
 // word's own key when search_prefixes indexes it whole, else a prefix of the indexed words; for
 // conversations a prefix. Words are letters and digits only (tiledesk.SearchTerms), so they cannot

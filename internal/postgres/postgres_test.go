@@ -147,6 +147,8 @@ func TestEmailKeyUpgrade(t *testing.T) {
 			`ALTER TABLE project_counters DROP COLUMN stripe, DROP COLUMN members_clock, ADD PRIMARY KEY (id_project)`,
 			`DROP FUNCTION tiledesk_request_search CASCADE`, `DROP TABLE request_search`,
 			`CREATE INDEX requests_search ON requests (id)`,
+			`DROP FUNCTION tiledesk_request_activity CASCADE`, `DROP TABLE request_activity`,
+			`CREATE INDEX requests_updated ON requests (id_project, updated_at, id)`,
 			`DELETE FROM schema_migrations WHERE version >= 6`) {
 			if _, err := s.WriteDB().Exec(q); err != nil {
 				t.Fatal(err)

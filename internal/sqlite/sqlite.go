@@ -97,6 +97,10 @@ func (Dialect) SingleWriter() bool { return true }
 // CommitScript: one writer, whose commit waits for no other; its writes never take this path.
 func (Dialect) CommitScript(string, []any) (string, bool) { return "", false }
 
+// RequestsByUpdate: SQLite indexes requests.updated_at, since an update writes only the entries
+// of the indexes whose columns it changes.
+func (Dialect) RequestsByUpdate() (from, updated string) { return "requests", "updated_at" }
+
 // TextMatch looks the query up in the table's FTS5 index, which triggers keep in step with the table.
 func (Dialect) TextMatch(table, ph string) string {
 	return "seq IN (SELECT rowid FROM " + table + "_fts WHERE " + table + "_fts MATCH " + ph + ")"

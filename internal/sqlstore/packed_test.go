@@ -8,7 +8,7 @@ import (
 // TestUnpackVersions reads the joined text of a page back, and refuses any text that is not
 // exactly the rows counted in the page's order, so that the caller reads the rows instead.
 func TestUnpackVersions(t *testing.T) {
-	byCreated := page{sortKey: "createdAt", col: "created_at", desc: true, limit: 2}
+	byCreated := page{sortKey: "createdAt", col: "created_at", desc: true, limit: 2, ints: true}
 	byID := page{sortKey: "_id", col: "id", limit: 2}
 	for _, tc := range []struct {
 		name   string

@@ -20,6 +20,7 @@ type page struct {
 	after   *tiledesk.Cursor
 	limit   int
 	offset  int
+	ints    bool // the sort column holds integers: milliseconds, ticket numbers
 }
 
 // clause adds the cursor condition to q and returns the ORDER BY / LIMIT / OFFSET clause. It asks
@@ -77,7 +78,8 @@ func newPage(columns map[string]string, defaultKey, sortKey string, desc bool, a
 	if limit <= 0 {
 		limit = 40
 	}
-	return page{sortKey: sortKey, col: col, desc: desc, after: after, limit: limit, offset: offset}, nil
+	ints := col == "created_at" || col == "updated_at" || col == "ticket_id"
+	return page{sortKey: sortKey, col: col, desc: desc, after: after, limit: limit, offset: offset, ints: ints}, nil
 }
 
 // count counts a list: from the project's counter column when the filter is the default one,
@@ -98,9 +100,7 @@ func (s *Store) count(ctx context.Context, table, counter string, useCounter boo
 
 // intSort reports whether the page's sort column holds integers (milliseconds, ticket numbers), as
 // cursors carry them; the others hold text.
-func (p page) intSort() bool {
-	return p.col == "created_at" || p.col == "updated_at" || p.col == "ticket_id"
-}
+func (p page) intSort() bool { return p.ints }
 
 // versionRows are the rows of a versions query: the versions in order, the count column of the
 // first row, and the sort value of the page's last row (row limit-1), held as the type cursors carry

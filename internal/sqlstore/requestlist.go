@@ -33,7 +33,7 @@ func (s *Store) FindRequests(ctx context.Context, projectID string, f tiledesk.R
 	if err != nil || rq.empty {
 		return &tiledesk.RequestPage{Requests: []*tiledesk.Request{}}, err
 	}
-	rows, err := s.query(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+rq.where, rq.q.args...)
+	rows, err := s.query(ctx, `SELECT `+requestColumns+` FROM `+rq.from+` WHERE `+rq.where, rq.q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("find requests: %w", err)
 	}
@@ -54,7 +54,7 @@ func (s *Store) FindRequestRefs(ctx context.Context, projectID string, f tiledes
 		return &tiledesk.RequestRefPage{Refs: []tiledesk.RequestRef{}}, err
 	}
 	rows, err := s.query(ctx, `SELECT id, updated_at, `+rq.pg.col+` AS sort_value, lead, department, requester, participants_agents,
-		participants_bots, `+populationVersions+` FROM requests WHERE `+rq.where, rq.q.args...)
+		participants_bots, `+populationVersions+` FROM `+rq.from+` WHERE `+rq.where, rq.q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("find requests: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 // requestQuery is what FindRequests and FindRequestRefs share: the conditions, order and count of a
 // filter. empty means nothing can match (a search without a single word).
 type requestQuery struct {
+	from  string // requests, or Dialect.RequestsByUpdate's join where updated_at sorts or filters
 	q     *query
 	pg    page
 	where string // conditions, ORDER BY and LIMIT
@@ -25,19 +26,32 @@ func (s *Store) requestQuery(ctx context.Context, projectID string, f tiledesk.R
 	if err != nil {
 		return nil, err
 	}
+	// Where the conversations' row does not index updated_at, a table beside it does
+	// (Dialect.RequestsByUpdate): the lists that sort or filter by it read it there.
+	from, updated := "requests", "updated_at"
+	if pg.col == "updated_at" || f.UpdatedSince != nil {
+		from, updated = s.dialect.RequestsByUpdate()
+	}
+	if pg.col == "updated_at" {
+		pg.col = updated
+	}
 	q := newQuery(projectID)
 	defaultList := whereRequestStatus(q, f)
 	base := len(q.conds)
-	if !s.whereRequestFilter(q, projectID, f) {
+	if !s.whereRequestFilter(q, projectID, f, updated) {
 		return &requestQuery{empty: true}, nil
 	}
 	seesAll, err := s.applyVisibility(ctx, q, projectID, f.VisibleTo)
 	if err != nil {
 		return nil, fmt.Errorf("find requests: %w", err)
 	}
-	out := &requestQuery{q: q, pg: pg}
+	out := &requestQuery{from: from, q: q, pg: pg}
 	if !f.NoCount {
-		if out.count, err = s.count(ctx, "requests", "requests_open", defaultList && seesAll && len(q.conds) == base, q); err != nil {
+		counted := "requests" // a count has no order to serve
+		if f.UpdatedSince != nil {
+			counted = from
+		}
+		if out.count, err = s.count(ctx, counted, "requests_open", defaultList && seesAll && len(q.conds) == base, q); err != nil {
 			return nil, err
 		}
 	}
@@ -68,9 +82,10 @@ func whereRequestStatus(q *query, f tiledesk.RequestFilter) (defaultList bool) {
 	return defaultList
 }
 
-// whereRequestFilter adds the filter's own conditions. It reports false when nothing can match (a
-// search without a single word).
-func (s *Store) whereRequestFilter(q *query, projectID string, f tiledesk.RequestFilter) bool {
+// whereRequestFilter adds the filter's own conditions, updated being the column of the
+// conversations' updated_at in the list's FROM. It reports false when nothing can match (a search
+// without a single word).
+func (s *Store) whereRequestFilter(q *query, projectID string, f tiledesk.RequestFilter, updated string) bool {
 	if f.DepartmentID != "" {
 		q.where("department = " + q.arg(f.DepartmentID))
 	}
@@ -119,7 +134,7 @@ func (s *Store) whereRequestFilter(q *query, projectID string, f tiledesk.Reques
 		q.where("created_at < " + q.arg(ms(*f.To)))
 	}
 	if f.UpdatedSince != nil {
-		q.where("updated_at > " + q.arg(ms(*f.UpdatedSince)))
+		q.where(updated + " > " + q.arg(ms(*f.UpdatedSince)))
 	}
 	return true
 }

@@ -41,6 +41,12 @@ type Dialect interface {
 	// (its id, or a key made from it), so that a search looks up its own project's words only,
 	// whatever other tenants hold.
 	TextQuery(table, projectID string, words []string) string
+	// RequestsByUpdate is the FROM of the conversation lists that sort or filter by updated_at,
+	// and the column that holds it there: "requests" and "updated_at" where the conversations'
+	// row indexes it, or a join of the conversations (whose other columns keep their names) with
+	// a table that indexes a copy of it in step: an index of updated_at in the conversations' row
+	// would make every reply's update of it write entries in all the row's indexes.
+	RequestsByUpdate() (from, updated string)
 	// JSONSet is an expression: the JSON object in col with key set to the JSON text in placeholder
 	// ph (key is a plain identifier).
 	JSONSet(col, key, ph string) string

@@ -68,6 +68,8 @@ func projectContents(t *testing.T, s tiledesk.Store, pp *PopulatedProject, get f
 	get(at("leads found by tag and text"), vip, err)
 	reqs, err := s.FindRequests(ctx, pid, tiledesk.RequestFilter{AllStatuses: true})
 	get(at("requests"), reqs, err)
+	changed, err := s.FindRequests(ctx, pid, tiledesk.RequestFilter{AllStatuses: true, Sort: tiledesk.RequestSortUpdatedAt, Desc: true})
+	get(at("requests by their last change"), changed, err)
 	open, err := s.FindRequests(ctx, pid, tiledesk.RequestFilter{Text: "hello"})
 	get(at("open requests found by text"), open, err)
 	counts, err := s.CountRequests(ctx, pid, nil)

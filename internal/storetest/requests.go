@@ -29,6 +29,7 @@ var requestTests = []struct {
 	{"WritesUnderLoad", testWritesUnderLoad},
 	{"PopulationClock", testPopulationClock},
 	{"RequestSearchFollowsChanges", testRequestSearchFollowsChanges},
+	{"RequestActivityOrder", testRequestActivityOrder},
 }
 
 // chat is a project with an owner (an available agent) and helpers to open conversations.
