@@ -105,7 +105,8 @@ func (v *views) populateEach(ctx context.Context, a *audienceView, projectID str
 
 // populationParts renders the departments and the participating agents' users conversations show.
 // Where the store gives a population clock, their renderings are kept under its members' and
-// users' clocks, which every change of a department, a membership or a user moves: a reply or a
+// users' clocks (an agent's under the users' alone), which every change of a department, a
+// membership or a user moves: a reply or a
 // conversation read again then reads neither, where it read both every time (a tenth of a reply's
 // CPU). The clock is read before them, so that nothing is kept under a clock newer than itself.
 // Where it gives none, both are read every time. A caller that read the clock's parts with its
@@ -141,18 +142,20 @@ func (v *views) populationParts(ctx context.Context, a *audienceView, projectID 
 		users, err = renderEach(agents, a.wire.Agent)
 		return depts, users, err
 	}
-	at := version{clock.Members, clock.Users}
-	wants := func(ids []string) []wanted {
+	// An agent is rendered from its user alone: memberships change with every conversation routed
+	// to an agent (its count of assigned ones), and need not make the agents be read again.
+	deptsAt, usersAt := version{clock.Members, clock.Users}, version{0, clock.Users}
+	wants := func(ids []string, at version) []wanted {
 		out := make([]wanted, len(ids))
 		for i, id := range ids {
 			out[i] = wanted{id: id, v: at, known: true}
 		}
 		return out
 	}
-	if depts, err = renderCached(v.renders, a.department, projectID, wants(deptIDs), readDepts, renderAt(a.wire.Department, at)); err != nil {
+	if depts, err = renderCached(v.renders, a.department, projectID, wants(deptIDs, deptsAt), readDepts, renderAt(a.wire.Department, deptsAt)); err != nil {
 		return nil, nil, err
 	}
-	users, err = renderCached(v.renders, a.agent, projectID, wants(agentIDs), readUsers, renderAt(a.wire.Agent, at))
+	users, err = renderCached(v.renders, a.agent, projectID, wants(agentIDs, usersAt), readUsers, renderAt(a.wire.Agent, usersAt))
 	return depts, users, err
 }
 
