@@ -18,9 +18,11 @@ import (
 const (
 	// maxRoundProjects bounds one round's query; callers of more projects wait for the next round.
 	maxRoundProjects = 128
-	// maxRunningRounds is how many rounds read at once: with two, a caller arriving while one
-	// reads starts the other at once, and the callers arriving while both read share the next.
-	maxRunningRounds = 2
+	// maxRunningRounds is how many rounds read at once. With one, the callers arriving while it
+	// reads share the next: a caller waits at most for the round running and its own, and a
+	// process whose clients are few still shares its reads (a second round at once cost more
+	// where several processes split the clients than the wait it saved).
+	maxRunningRounds = 1
 	// clockRoundTimeout bounds a round, which no single caller's context may cancel for the others.
 	clockRoundTimeout = 10 * time.Second
 )
