@@ -236,6 +236,9 @@ func TestLiveProtocol(t *testing.T) {
 		t.Fatalf("membership update frames = %v", frames)
 	}
 	c.send("unsubscribe", map[string]any{"topic": msgs})
+	// The server handles a client's frames in order: once it has answered the "me" that drain
+	// sends, the unsubscribe is done, and a message posted now must not reach the client.
+	c.drain(e.pid)
 	e.post(rid, `{"text":"Third"}`, e.owner.jwt()).want(t, 200)
 	for _, f := range c.drain(e.pid) {
 		if f["payload"].(map[string]any)["topic"] == msgs {
