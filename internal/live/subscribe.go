@@ -44,18 +44,20 @@ func (h *Hub) subscribe(c *Client, t Topic, since *int64) {
 			return
 		}
 	}
+	var from *int64 // where a resume reads the log from; nil: a snapshot
+	if since != nil && resume == "" {
+		from = since
+	}
 	s := &sub{c: c, topic: t, grant: g}
-	at, ok := h.register(s, last)
+	at, ok := h.register(s, last, from)
 	if !ok {
 		return
 	}
 	var frames []json.RawMessage
 	var snapshot json.RawMessage
-	if since != nil && resume == "" {
-		s.after = *since
-		frames, ok = h.catchUp(ctx, s, g, *since, at)
+	if from != nil {
+		frames, ok = h.catchUp(ctx, s, g, *from, at)
 	} else {
-		s.after = at
 		snapshot, err = h.opt.Source.Snapshot(ctx, t, g)
 		ok = err == nil
 		frames = []json.RawMessage{publishFrame(t.Name, methodCreate, snapshot, at, resume)}
@@ -141,8 +143,10 @@ func (h *Hub) resumable(ctx context.Context, pid string, since, last int64) (str
 
 // register adds a pending subscription and returns the seq up to which the hub has handed out the
 // project's events: the subscription's snapshot or resume covers those, the hub the rest. last is
-// the project's last event, where the hub starts following a project it did not follow.
-func (h *Hub) register(s *sub, last int64) (int64, bool) {
+// the project's last event, where the hub starts following a project it did not follow; from is
+// where a resume reads the log from (nil for a snapshot). s.after is set here, under h.mu, since
+// the hub reads it as soon as s is registered.
+func (h *Hub) register(s *sub, last int64, from *int64) (int64, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c := s.c
@@ -160,6 +164,10 @@ func (h *Hub) register(s *sub, last int64) (int64, bool) {
 	if subs == nil {
 		subs = map[*sub]struct{}{}
 		p.topics[s.topic.Name] = subs
+	}
+	s.after = p.last
+	if from != nil {
+		s.after = *from
 	}
 	subs[s] = struct{}{}
 	p.subs++
