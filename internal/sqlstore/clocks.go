@@ -18,12 +18,8 @@ type clockRow struct {
 	population tiledesk.PopulationClock
 }
 
-// readClocks reads the project's clocks in one query, or in a round shared with concurrent callers
-// (clockRounds) where the store reads clocks in rounds.
+// readClocks reads the project's clocks in one query.
 func (s *Store) readClocks(ctx context.Context, projectID string) (clockRow, error) {
-	if s.rounds != nil {
-		return s.rounds.get(ctx, projectID)
-	}
 	if !s.dialect.PopulationClock() {
 		clock, err := s.readLeadClock(ctx, projectID)
 		return clockRow{leads: clock}, err
@@ -57,6 +53,21 @@ func (s *Store) keptClocks(ctx context.Context, projectID string) (clockRow, err
 	return kept(s, &s.clocks, projectID, func() (clockRow, error) { return s.readClocks(ctx, projectID) })
 }
 
+// cheapClocks gives the project's clocks where the store has them for less than a statement of
+// their own: kept between its own writes (keepsClocks), or from a round shared with concurrent
+// callers (clockRounds, where many write). ok is false elsewhere.
+func (s *Store) cheapClocks(ctx context.Context, projectID string) (c clockRow, ok bool, err error) {
+	switch {
+	case s.keepsClocks():
+		c, err = s.keptClocks(ctx, projectID)
+	case s.rounds != nil:
+		c, err = s.rounds.get(ctx, projectID)
+	default:
+		return clockRow{}, false, nil
+	}
+	return c, true, err
+}
+
 // StampsInCommitOrder reports whether the stamps of a project's changes increase strictly in
 // commit order (one writer: see stampChange), so that following updated_since misses nothing.
 func (s *Store) StampsInCommitOrder() bool { return s.dialect.SingleWriter() }
@@ -65,12 +76,7 @@ func (s *Store) StampsInCommitOrder() bool { return s.dialect.SingleWriter() }
 // transaction (leadClock) and a bulk load advances too; where the store keeps clocks, once per
 // write of its own.
 func (s *Store) LeadListClock(ctx context.Context, projectID string) (int64, error) {
-	if s.keepsClocks() {
-		c, err := s.keptClocks(ctx, projectID)
-		return c.leads, err
-	}
-	if s.rounds != nil {
-		c, err := s.rounds.get(ctx, projectID)
+	if c, ok, err := s.cheapClocks(ctx, projectID); ok {
 		return c.leads, err
 	}
 	return s.readLeadClock(ctx, projectID)
@@ -79,15 +85,8 @@ func (s *Store) LeadListClock(ctx context.Context, projectID string) (int64, err
 // KeptLeadClock: see tiledesk.ViewStore. Where clocks are read in rounds a caller's share of a
 // round costs less than reading the lead's version, so the lead clock is given there too.
 func (s *Store) KeptLeadClock(ctx context.Context, projectID string) (int64, error) {
-	switch {
-	case s.keepsClocks():
-		c, err := s.keptClocks(ctx, projectID)
-		return c.leads, err
-	case s.rounds != nil:
-		c, err := s.rounds.get(ctx, projectID)
-		return c.leads, err
-	}
-	return 0, nil
+	c, _, err := s.cheapClocks(ctx, projectID) // zero where not cheap
+	return c.leads, err
 }
 
 // Clocks: see tiledesk.ViewStore. Where the store keeps clocks (keepsClocks) it reads them once per
@@ -96,14 +95,10 @@ func (s *Store) KeptLeadClock(ctx context.Context, projectID string) (int64, err
 // engine keeps one (triggers move it, whichever process writes: SQLite's schema, whose file may
 // have been handed out), read on every call, and no lead clock.
 func (s *Store) Clocks(ctx context.Context, projectID string) (tiledesk.Clocks, error) {
-	switch {
-	case s.keepsClocks():
-		c, err := s.keptClocks(ctx, projectID)
+	if c, ok, err := s.cheapClocks(ctx, projectID); ok {
 		return tiledesk.Clocks{KeptLeads: c.leads, Population: c.population}, err
-	case s.rounds != nil:
-		c, err := s.rounds.get(ctx, projectID)
-		return tiledesk.Clocks{KeptLeads: c.leads, Population: c.population}, err
-	case s.dialect.PopulationClock():
+	}
+	if s.dialect.PopulationClock() {
 		c, err := s.readClocks(ctx, projectID)
 		return tiledesk.Clocks{Population: c.population}, err
 	}
