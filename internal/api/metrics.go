@@ -84,10 +84,18 @@ var (
 	dbMaxOpen = prometheus.NewDesc("tiledesk_db_max_open_connections", "Largest number of open connections, by pool (0: unlimited).", []string{"pool"}, nil)
 	dbWaits   = prometheus.NewDesc("tiledesk_db_waits_total", "Times a query waited for a connection, by pool.", []string{"pool"}, nil)
 	dbWaited  = prometheus.NewDesc("tiledesk_db_wait_seconds_total", "Time spent waiting for a connection, by pool.", []string{"pool"}, nil)
+
+	dbReplyBatches   = prometheus.NewDesc("tiledesk_db_reply_batches_total", "Statements that wrote several replies at once (PostgreSQL).", nil, nil)
+	dbBatchedReplies = prometheus.NewDesc("tiledesk_db_batched_replies_total", "Replies written by those statements.", nil, nil)
 )
 
+// replyBatchStats is a store that writes replies together.
+type replyBatchStats interface {
+	ReplyBatches() (statements, replies int64)
+}
+
 func (dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbMaxOpen, dbWaits, dbWaited} {
+	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbMaxOpen, dbWaits, dbWaited, dbReplyBatches, dbBatchedReplies} {
 		ch <- d
 	}
 }
@@ -100,5 +108,10 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(dbMaxOpen, prometheus.GaugeValue, float64(st.MaxOpenConnections), pool)
 		ch <- prometheus.MustNewConstMetric(dbWaits, prometheus.CounterValue, float64(st.WaitCount), pool)
 		ch <- prometheus.MustNewConstMetric(dbWaited, prometheus.CounterValue, st.WaitDuration.Seconds(), pool)
+	}
+	if b, ok := c.store.(replyBatchStats); ok {
+		statements, replies := b.ReplyBatches()
+		ch <- prometheus.MustNewConstMetric(dbReplyBatches, prometheus.CounterValue, float64(statements))
+		ch <- prometheus.MustNewConstMetric(dbBatchedReplies, prometheus.CounterValue, float64(replies))
 	}
 }

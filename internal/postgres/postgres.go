@@ -84,6 +84,18 @@ func (Dialect) IsRetryable(err error) bool {
 	return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")
 }
 
+// RecordsFromJSON: jsonb_to_recordset, whose rows come in the array's order.
+func (Dialect) RecordsFromJSON(ph, columns string) string {
+	return "jsonb_to_recordset(CAST(" + ph + " AS JSONB)) AS i(" + columns + ")"
+}
+
+// IsStatementError: the server answered with an error, so the statement's implicit transaction
+// was rolled back.
+func (Dialect) IsStatementError(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e)
+}
+
 // PreparesItself: pgx prepares every statement once per connection and keeps it (its default
 // statement cache). database/sql's prepared statements on top only doubled that, and closing them
 // runs a DEALLOCATE round trip while holding the pool's lock, which stalls every other query.

@@ -97,6 +97,12 @@ func (Dialect) SingleWriter() bool { return true }
 // CommitScript: one writer, whose commit waits for no other; its writes never take this path.
 func (Dialect) CommitScript(string, []any) (string, bool) { return "", false }
 
+// RecordsFromJSON: the one writer writes replies one by one, group-committed (see sqlstore's batcher).
+func (Dialect) RecordsFromJSON(string, string) string { return "" }
+
+// IsStatementError: unused where RecordsFromJSON is "".
+func (Dialect) IsStatementError(error) bool { return false }
+
 // RequestsByUpdate: SQLite indexes requests.updated_at, since an update writes only the entries
 // of the indexes whose columns it changes.
 func (Dialect) RequestsByUpdate() (from, updated string) { return "requests", "updated_at" }

@@ -75,31 +75,37 @@ func (b *batcher) close() {
 
 func (b *batcher) run() {
 	defer close(b.exited)
+	runBatches(b.queue, b.stop, maxBatch, b.commit, func(op *batchOp) { op.done <- errClosed })
+}
+
+// runBatches takes what queue holds, as much of it at once as is there up to max, and hands it to
+// write, until stop closes; then it refuses what is still queued.
+func runBatches[T any](queue chan T, stop chan struct{}, max int, write func([]T), refuse func(T)) {
 	for {
-		var first *batchOp
+		var first T
 		select {
-		case first = <-b.queue:
-		case <-b.stop:
+		case first = <-queue:
+		case <-stop:
 			for {
 				select {
-				case op := <-b.queue:
-					op.done <- errClosed
+				case op := <-queue:
+					refuse(op)
 				default:
 					return
 				}
 			}
 		}
-		batch := []*batchOp{first}
+		batch := []T{first}
 	gather:
-		for len(batch) < maxBatch {
+		for len(batch) < max {
 			select {
-			case op := <-b.queue:
+			case op := <-queue:
 				batch = append(batch, op)
 			default:
 				break gather
 			}
 		}
-		b.commit(batch)
+		write(batch)
 	}
 }
 

@@ -56,7 +56,12 @@ func (s *Store) replyAtOnce(ctx context.Context, in *tiledesk.MessagePost, event
 		if r.WorkingStatus != working {
 			return nil, false, false, nil
 		}
-		out, err := s.writeReply(ctx, r, in, event)
+		var out *tiledesk.Request
+		if s.replies != nil {
+			out, err = s.replies.write(ctx, r, in, event)
+		} else {
+			out, err = s.writeReply(ctx, r, in, event)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the conversation changed since it was read
 		}

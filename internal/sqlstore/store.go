@@ -76,6 +76,13 @@ type Dialect interface {
 	// it, commits the transaction and begins an empty one, for an Exec without arguments to send in
 	// one round trip; false where the driver cannot, or a value cannot be written as a literal.
 	CommitScript(stmt string, args []any) (string, bool)
+	// RecordsFromJSON is a FROM item named i: the rows of the JSON array of objects in placeholder
+	// ph, with columns (name and type, comma-separated) taken from the objects' keys; "" where the
+	// store should not write rows taken from JSON (replies are then written one by one).
+	RecordsFromJSON(ph, columns string) string
+	// IsStatementError reports whether err is the database's refusal of a statement, which then
+	// wrote nothing (as opposed to a lost connection, after which the outcome is unknown).
+	IsStatementError(err error) bool
 	// AfterBulkLoad are statements that tidy the indexes after a bulk load (SeedLeads), as an import
 	// would run them: merging the full-text index's segments, refreshing the planner's statistics.
 	AfterBulkLoad() []string
@@ -91,8 +98,9 @@ type Store struct {
 	queries    sync.Map         // query text -> rebound text
 	writeStmts *stmtCache
 	readStmts  *stmtCache
-	batch      *batcher // group commit; nil when the engine has many writers
-	numbers    *sql.DB  // where ticket numbers are drawn outside the writer's transaction (nextTicket); nil: inside
+	batch      *batcher      // group commit; nil when the engine has many writers
+	replies    *replyBatcher // replies written together; nil where the engine has one writer
+	numbers    *sql.DB       // where ticket numbers are drawn outside the writer's transaction (nextTicket); nil: inside
 	closers    []func() error
 
 	// commits counts this store's write transactions. Where no other process can write the
@@ -172,6 +180,9 @@ func New(d Dialect, write, read *sql.DB, location string, now func() time.Time) 
 		st.batch = newBatcher(st)
 	} else {
 		st.rounds = newClockRounds(st.readClocksOf)
+		if d.RecordsFromJSON("$1", "x INTEGER") != "" {
+			st.replies = newReplyBatcher(st)
+		}
 	}
 	return st
 }
@@ -272,6 +283,9 @@ func (s *Store) OnClose(fn func() error) { s.closers = append(s.closers, fn) }
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	if s.replies != nil {
+		s.replies.close()
+	}
 	if s.batch != nil {
 		s.batch.close()
 	}
