@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -14,11 +12,8 @@ import (
 // and committed with one fsync. A caller is answered only after that commit, so a write that
 // returned is durable; a failing write rolls back to its savepoint and leaves the others alone.
 type batcher struct {
-	s      *Store
-	queue  chan *batchOp
-	stop   chan struct{}
-	exited chan struct{} // closed when run has returned: nothing queued will run any more
-	once   sync.Once
+	s *Store
+	q *opQueue[*batchOp]
 }
 
 type batchOp struct {
@@ -31,83 +26,23 @@ type batchOp struct {
 const maxBatch = 64
 
 func newBatcher(s *Store) *batcher {
-	b := &batcher{s: s, queue: make(chan *batchOp, 4*maxBatch), stop: make(chan struct{}), exited: make(chan struct{})}
-	go b.run()
+	b := &batcher{s: s}
+	b.q = newOpQueue(maxBatch, b.commit, func(op *batchOp) { op.done <- errClosed })
 	return b
 }
 
 // do runs fn in the next batch and waits for its commit.
 func (b *batcher) do(ctx context.Context, fn func(*tx) error) error {
 	op := &batchOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	select {
-	case <-b.stop:
-		return errClosed
-	default:
-	}
-	select {
-	case b.queue <- op:
-	case <-b.exited:
-		return errClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := b.q.put(ctx, op); err != nil {
+		return err
 	}
 	// Once queued, the op runs (unless its context ends before its turn): waiting for the commit
 	// regardless of ctx keeps "answered" and "committed" the same thing.
-	select {
-	case err := <-op.done:
-		return err
-	case <-b.exited:
-		select {
-		case err := <-op.done: // answered just before the runner stopped
-			return err
-		default:
-			return errClosed // queued after the last drain: never run
-		}
-	}
+	return await(b.q, op.done, errClosed)
 }
 
-var errClosed = errors.New("store closed")
-
-func (b *batcher) close() {
-	b.once.Do(func() { close(b.stop) })
-	<-b.exited
-}
-
-func (b *batcher) run() {
-	defer close(b.exited)
-	runBatches(b.queue, b.stop, maxBatch, b.commit, func(op *batchOp) { op.done <- errClosed })
-}
-
-// runBatches takes what queue holds, as much of it at once as is there up to max, and hands it to
-// write, until stop closes; then it refuses what is still queued.
-func runBatches[T any](queue chan T, stop chan struct{}, max int, write func([]T), refuse func(T)) {
-	for {
-		var first T
-		select {
-		case first = <-queue:
-		case <-stop:
-			for {
-				select {
-				case op := <-queue:
-					refuse(op)
-				default:
-					return
-				}
-			}
-		}
-		batch := []T{first}
-	gather:
-		for len(batch) < max {
-			select {
-			case op := <-queue:
-				batch = append(batch, op)
-			default:
-				break gather
-			}
-		}
-		write(batch)
-	}
-}
+func (b *batcher) close() { b.q.close() }
 
 // commit runs a batch in one transaction.
 func (b *batcher) commit(batch []*batchOp) {

@@ -34,7 +34,7 @@ func (s *Store) QueuedWritesForTest() int {
 	if s.batch == nil {
 		return 0
 	}
-	return len(s.batch.queue)
+	return len(s.batch.q.queue)
 }
 
 // TextMatchesForTest counts the rows of table (leads or requests) that a search's text condition

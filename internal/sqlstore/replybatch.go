@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,20 +32,12 @@ import (
 // of them waits.
 const maxReplyBatch = 32
 
-// replyBatchRunners is how many batches may be in flight at once. One: while its statement runs
-// the next batch gathers, and fewer, larger statements cost the database less (two measured no
-// faster, four slower).
-const replyBatchRunners = 1
-
 // replyBatchTimeout bounds a batch's statement, which runs under no caller's context.
 const replyBatchTimeout = 30 * time.Second
 
 type replyBatcher struct {
-	s      *Store
-	queue  chan *replyOp
-	stop   chan struct{}
-	exited chan struct{} // closed when every runner has returned
-	once   sync.Once
+	s *Store
+	q *opQueue[*replyOp]
 
 	statements, replies atomic.Int64 // statements of more than one reply, and the replies they carried
 }
@@ -66,14 +57,11 @@ type replyResult struct {
 	err error
 }
 
-// newReplyBatcher starts the runners; close stops them.
+// newReplyBatcher starts the runner: one batch is written at a time, while the next gathers
+// (fewer, larger statements cost the database less; two at a time measured no faster).
 func newReplyBatcher(s *Store) *replyBatcher {
-	b := &replyBatcher{s: s, queue: make(chan *replyOp, 4*maxReplyBatch), stop: make(chan struct{}), exited: make(chan struct{})}
-	var wg sync.WaitGroup
-	for range replyBatchRunners {
-		wg.Go(b.run)
-	}
-	go func() { wg.Wait(); close(b.exited) }()
+	b := &replyBatcher{s: s}
+	b.q = newOpQueue(maxReplyBatch, b.writeBatch, func(op *replyOp) { op.done <- replyResult{err: errClosed} })
 	return b
 }
 
@@ -86,44 +74,19 @@ func (s *Store) ReplyBatches() (statements, replies int64) {
 	return s.replies.statements.Load(), s.replies.replies.Load()
 }
 
-func (b *replyBatcher) close() {
-	b.once.Do(func() { close(b.stop) })
-	<-b.exited
-}
+func (b *replyBatcher) close() { b.q.close() }
 
 // write writes the reply in a batch and returns the conversation as written, or sql.ErrNoRows
 // when the conversation's version is no longer r's.
 func (b *replyBatcher) write(ctx context.Context, r *tiledesk.Request, in *tiledesk.MessagePost, event json.RawMessage) (*tiledesk.Request, error) {
 	op := &replyOp{ctx: ctx, r: r, in: in, event: event, done: make(chan replyResult, 1)}
-	select {
-	case <-b.stop:
-		return nil, errClosed
-	default:
-	}
-	select {
-	case b.queue <- op:
-	case <-b.exited:
-		return nil, errClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := b.q.put(ctx, op); err != nil {
+		return nil, err
 	}
 	// Once queued the reply is written unless its context ends before its batch is gathered;
 	// waiting for the batch regardless of ctx keeps "answered" and "committed" the same thing.
-	select {
-	case res := <-op.done:
-		return res.out, res.err
-	case <-b.exited:
-		select {
-		case res := <-op.done:
-			return res.out, res.err
-		default:
-			return nil, errClosed
-		}
-	}
-}
-
-func (b *replyBatcher) run() {
-	runBatches(b.queue, b.stop, maxReplyBatch, b.writeBatch, func(op *replyOp) { op.done <- replyResult{err: errClosed} })
+	res := await(b.q, op.done, replyResult{err: errClosed})
+	return res.out, res.err
 }
 
 // writeBatch writes the batch's replies whose callers still wait, and answers each of them.
