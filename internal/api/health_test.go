@@ -143,4 +143,10 @@ func TestMetrics(t *testing.T) {
 	if _, ok := sample(fams, "tiledesk_db_in_use_connections", map[string]string{"pool": "read"}); !ok {
 		t.Error("no read pool metrics")
 	}
+	// SQLite group-commits replies with every other write and batches none apart.
+	for _, name := range []string{"tiledesk_db_reply_batches_total", "tiledesk_db_batched_replies_total"} {
+		if got, ok := sample(fams, name, nil); !ok || got != 0 {
+			t.Errorf("%s = %v (found %v), want 0 on SQLite", name, got, ok)
+		}
+	}
 }
