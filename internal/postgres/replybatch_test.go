@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/postgres"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"github.com/tiledesk-go/tiledesk/internal/storetest"
 )
@@ -199,4 +200,63 @@ func TestRefusedReplyBatchWritesEachAlone(t *testing.T) {
 			t.Fatalf("%d rounds of %d concurrent replies never shared a statement", rounds+1, len(b.convs))
 		}
 	}
+}
+
+// TestRepliesAcrossClose closes the store while replies are being written together: a reply is
+// either answered as written and stored once, or refused; none is acknowledged and lost.
+func TestRepliesAcrossClose(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshSchema(t) + "&pool_max_conns=8"
+	s, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := newReplyBench(t, s, 16)
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var wg sync.WaitGroup
+	for _, c := range b.convs {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				now := tiledesk.Now()
+				m := &tiledesk.Message{ID: tiledesk.NewID(), ProjectID: b.p.ID, Sender: b.owner.ID, SenderFullname: "Owner",
+					Recipient: c.RequestID, Type: "text", ChannelType: "group", Text: fmt.Sprintf("reply %d", n),
+					Channel: tiledesk.Channel{Name: "chat21"}, CreatedBy: b.owner.ID, CreatedAt: now, UpdatedAt: now}
+				if _, _, _, _, err := s.PostMessage(ctx, &tiledesk.MessagePost{Message: m}); err != nil {
+					return // refused once the store closes
+				}
+				mu.Lock()
+				acked[m.ID] = true
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	if statements, _ := s.ReplyBatches(); statements == 0 {
+		t.Error("no replies were written together before the close")
+	}
+	if err := s.Close(); err != nil {
+		t.Logf("close: %v", err)
+	}
+	wg.Wait()
+	if len(acked) == 0 {
+		t.Fatal("no reply was acknowledged before the close")
+	}
+	check := open(t, dsn)
+	b.s = check
+	stored := map[string]int{}
+	for i := range b.convs {
+		for id, n := range b.stored(t, i) {
+			stored[id] += n
+		}
+	}
+	for id := range acked {
+		if stored[id] != 1 {
+			t.Fatalf("reply %s was acknowledged and is stored %d times", id, stored[id])
+		}
+	}
+	t.Logf("%d replies acknowledged before the close, all stored once", len(acked))
 }
