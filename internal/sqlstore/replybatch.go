@@ -111,33 +111,36 @@ func (b *replyBatcher) writeBatch(batch []*replyOp) {
 		}
 		ops, records, events = append(ops, op), append(records, rec), append(events, ev)
 	}
-	switch len(ops) {
-	case 0:
-		return
-	case 1:
-		out, err := b.s.writeReply(ctx, ops[0].r, ops[0].in, ops[0].event)
-		ops[0].done <- replyResult{out: out, err: err}
+	if len(ops) == 0 {
 		return
 	}
-	b.statements.Add(1)
-	b.replies.Add(int64(len(ops)))
+	if len(ops) > 1 {
+		b.statements.Add(1)
+		b.replies.Add(int64(len(ops)))
+	}
 	outs, err := b.s.writeReplies(ctx, ops, records, events)
-	if err != nil && b.s.dialect.IsStatementError(err) {
-		for _, op := range ops { // the statement wrote nothing: each on its own
-			out, err := b.s.writeReply(ctx, op.r, op.in, op.event)
-			op.done <- replyResult{out: out, err: err}
+	if err != nil && len(ops) > 1 && b.s.dialect.IsStatementError(err) {
+		for i, op := range ops { // the statement wrote nothing: each on its own
+			records[i].Ord = 0
+			outs, err := b.s.writeReplies(ctx, ops[i:i+1], records[i:i+1], events[i:i+1])
+			answer(op, outs, 0, err)
 		}
 		return
 	}
 	for i, op := range ops {
-		switch {
-		case err != nil:
-			op.done <- replyResult{err: err}
-		case outs[i] == nil:
-			op.done <- replyResult{err: sql.ErrNoRows}
-		default:
-			op.done <- replyResult{out: outs[i]}
-		}
+		answer(op, outs, i, err)
+	}
+}
+
+// answer tells op's caller what writeReplies answered for the i-th reply it wrote.
+func answer(op *replyOp, outs []*tiledesk.Request, i int, err error) {
+	switch {
+	case err != nil:
+		op.done <- replyResult{err: err}
+	case outs[i] == nil:
+		op.done <- replyResult{err: sql.ErrNoRows}
+	default:
+		op.done <- replyResult{out: outs[i]}
 	}
 }
 
@@ -218,10 +221,10 @@ func newReplyRecord(ord int, op *replyOp, now time.Time) (replyRecord, *tiledesk
 func (s *Store) writeReplies(ctx context.Context, ops []*replyOp, records []replyRecord, events []*tiledesk.Event) ([]*tiledesk.Request, error) {
 	// The same order in every batch, so that two batches updating the same conversations lock
 	// them in the same order.
-	slices.SortFunc(records, func(a, b replyRecord) int {
+	sorted := slices.SortedFunc(slices.Values(records), func(a, b replyRecord) int {
 		return cmpJoin(strings.Compare(a.Project, b.Project), strings.Compare(a.ID, b.ID))
 	})
-	param, err := json.Marshal(records)
+	param, err := json.Marshal(sorted)
 	if err != nil {
 		return nil, fmt.Errorf("post messages: encode: %w", err)
 	}
