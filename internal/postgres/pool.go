@@ -6,10 +6,16 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
-// poolSizeParam is the URL parameter that sets the pool size, named as pgx's own pool names it.
-const poolSizeParam = "pool_max_conns"
+// The URL parameters that size a process's use of the database, removed from the URL before it
+// reaches PostgreSQL (which would refuse them as settings): the pool, named as pgx's own pool names
+// it, and the read statements that run at once (sqlstore's SetActiveReads).
+const (
+	poolSizeParam    = "pool_max_conns"
+	activeReadsParam = "pool_max_reads"
+)
 
 // Pool sizes. A process holds, besides its pool, the numbering pool and the event relay's listening
 // connection (processExtra). With no size in the URL, a pool takes a share of the database's
@@ -24,25 +30,50 @@ const (
 	ProcessExtraConnections = numbersPoolSize + 1
 )
 
-// takePoolSize removes pool_max_conns from a database URL (PostgreSQL would refuse it as a setting)
-// and returns it, or 0 when absent.
-func takePoolSize(dsn string) (string, int, error) {
+// poolParams are the sizes the URL sets; 0 where it does not.
+type poolParams struct {
+	size, activeReads int
+}
+
+// takePoolParams removes pool_max_conns and pool_max_reads from a database URL and returns them.
+func takePoolParams(dsn string) (string, poolParams, error) {
+	var p poolParams
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return dsn, 0, nil // pgx reports the URL's error
+		return dsn, p, nil // pgx reports the URL's error
 	}
 	q := u.Query()
-	v := q.Get(poolSizeParam)
-	if v == "" {
-		return dsn, 0, nil
+	taken := false
+	for _, param := range []struct {
+		name string
+		dst  *int
+	}{{poolSizeParam, &p.size}, {activeReadsParam, &p.activeReads}} {
+		v := q.Get(param.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return "", p, fmt.Errorf("%s=%q: want a number of connections from 1 to 1000", param.name, v)
+		}
+		*param.dst = n
+		q.Del(param.name)
+		taken = true
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 1000 {
-		return "", 0, fmt.Errorf("%s=%q: want a number of connections from 1 to 1000", poolSizeParam, v)
+	if !taken {
+		return dsn, p, nil
 	}
-	q.Del(poolSizeParam)
-	u.RawQuery = q.Encode()
-	return u.String(), n, nil
+	// Encode writes a space as "+", which pgx takes literally in a setting such as
+	// options=-c%20name%3Dvalue; a literal "+" is written "%2B", so the swap is safe.
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return u.String(), p, nil
+}
+
+// deriveActiveReads is how many read statements a process runs at once when the URL does not say:
+// two per core of the process, whose database is sized with more cores than any one of its
+// servers, at least MinPoolSize, and never more than its pool holds.
+func deriveActiveReads(poolSize, cores int) int {
+	return min(poolSize, max(MinPoolSize, 2*cores))
 }
 
 // derivePoolSize is the pool size for a database that accepts maxConnections connections,

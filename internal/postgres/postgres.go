@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -193,6 +194,20 @@ func tsQuoted(s string) string {
 // them waiting for as long as the stuck one does.
 const idleInTransactionTimeout = "15s"
 
+// sessionDefaults are the settings of the store's sessions that a URL can override.
+//
+// plan_cache_mode: the store prepares every statement once per connection, and PostgreSQL then
+// plans each execution again for its parameters (a custom plan) whenever its estimate of the
+// one-for-all generic plan comes out higher, as it does for a text search: planning a search
+// looks into the GIN index, and cost about a third of running it. Every statement the store sends
+// selects by project first, on an index led by id_project, by equalities or by a range inside the
+// project (no LIKE of a parameter, whose index use only a custom plan finds), so the generic plan
+// takes the index a custom one would. plan_cache_mode=auto in the URL restores PostgreSQL's choice.
+var sessionDefaults = map[string]string{
+	"idle_in_transaction_session_timeout": idleInTransactionTimeout,
+	"plan_cache_mode":                     "force_generic_plan",
+}
+
 // Options tune Open; the zero value is the production setting.
 type Options struct {
 	// Now is the clock the store stamps what it writes with (tiledesk.Now when nil).
@@ -201,7 +216,7 @@ type Options struct {
 
 // Open connects to the database at a postgres:// URL.
 func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error) {
-	dsn, size, err := takePoolSize(dsn)
+	dsn, params, err := takePoolParams(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -209,10 +224,13 @@ func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", Redact(dsn), err)
 	}
-	if _, set := cfg.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
-		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTransactionTimeout
+	for name, value := range sessionDefaults {
+		if _, set := cfg.RuntimeParams[name]; !set {
+			cfg.RuntimeParams[name] = value
+		}
 	}
 	db := stdlib.OpenDB(*cfg)
+	size := params.size
 	if size == 0 {
 		if size, err = readPoolSize(ctx, db); err != nil {
 			db.Close()
@@ -227,6 +245,11 @@ func Open(ctx context.Context, dsn string, opt Options) (*sqlstore.Store, error)
 	}
 	s := sqlstore.New(Dialect{}, db, db, Redact(dsn), opt.Now)
 	s.SetNumbersDB(openNumbersPool(cfg))
+	activeReads := params.activeReads
+	if activeReads == 0 {
+		activeReads = deriveActiveReads(size, runtime.GOMAXPROCS(0))
+	}
+	s.SetActiveReads(activeReads)
 	relay := newEventRelay(db, cfg.Copy(), s)
 	s.SetEventRelay(relay)
 	s.OnClose(relay.Stop)

@@ -111,6 +111,25 @@ func TestIdleTransactionsEnd(t *testing.T) {
 	}
 }
 
+// TestGenericPlans checks that the store's sessions use one generic plan per prepared statement
+// by default, and that the URL can give PostgreSQL its own choice back.
+func TestGenericPlans(t *testing.T) {
+	dsn := freshSchema(t)
+	for _, tc := range []struct{ dsn, want string }{
+		{dsn, "force_generic_plan"},
+		{dsn + "&plan_cache_mode=auto", "auto"},
+	} {
+		s := open(t, tc.dsn)
+		var mode string
+		if err := s.WriteDB().QueryRow(`SHOW plan_cache_mode`).Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if mode != tc.want {
+			t.Errorf("plan_cache_mode = %s with %s; want %s", mode, tc.dsn, tc.want)
+		}
+	}
+}
+
 func TestRedact(t *testing.T) {
 	got := postgres.Redact("postgres://u:secret@h:5432/db")
 	if strings.Contains(got, "secret") {

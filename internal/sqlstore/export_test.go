@@ -51,3 +51,8 @@ func (s *Store) TextMatchesForTest(ctx context.Context, table, projectID, text s
 // SetEventLogOffForTest stops the store writing events, so that a benchmark can price the log
 // against the same writes without it.
 func (s *Store) SetEventLogOffForTest(off bool) { s.eventLogOff = off }
+
+// QueryForTest runs a read as the store's own reads run, in its turn among those that run at once.
+func (s *Store) QueryForTest(ctx context.Context, query string, args ...any) (interface{ Close() error }, error) {
+	return s.query(ctx, query, args...)
+}

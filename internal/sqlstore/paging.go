@@ -116,7 +116,7 @@ type versionRows struct {
 // collectVersions reads the rows of "SELECT id, updated_at, <sort column>[, total]" straight into
 // versions, scanning each row into the same destinations: a page is 41 rows, this loop was a fifth
 // of it, and each intermediate copy of the rows was garbage the collector then had to chase.
-func collectVersions(rows *sql.Rows, p page, withTotal bool) (versionRows, error) {
+func collectVersions(rows rowSource, p page, withTotal bool) (versionRows, error) {
 	defer rows.Close()
 	vs := versionRows{versions: make([]tiledesk.Version, 0, p.limit+1), intSort: p.intSort()}
 	var (

@@ -171,7 +171,7 @@ func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string,
 }
 
 // scanMessageTarget scans a row of messageTargetColumns and visibleColumns(v).
-func scanMessageTarget(row *sql.Row, v *tiledesk.Visibility) (*tiledesk.Request, *rowRestricted, error) {
+func scanMessageTarget(row scanner, v *tiledesk.Visibility) (*tiledesk.Request, *rowRestricted, error) {
 	var (
 		r                 tiledesk.Request
 		agents, followers sql.NullString

@@ -113,6 +113,7 @@ type Store struct {
 	// rounds reads clocks in rounds shared by concurrent callers where other processes write the
 	// database too (see clockRounds); nil where the store keeps its clocks.
 	rounds *clockRounds
+	gate   *readGate // reads that run at once; nil: no bound
 
 	eventLogOff bool                                              // only the benchmark pricing the log sets it (export_test.go)
 	relay       EventRelay                                        // nil: transactions number their own events
@@ -336,20 +337,34 @@ func (s *Store) q(query string) string {
 	return r
 }
 
-func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	q := s.q(query)
-	if st := s.readStmts.prepare(ctx, q); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return s.read.QueryRowContext(ctx, q, args...)
+// queryRow reads one row, in its turn among the reads that run at once (see readGate).
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *readRow {
+	rows, err := s.query(ctx, query, args...)
+	return &readRow{rows: rows, err: err}
 }
 
-func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+// query reads rows, in its turn among the reads that run at once (see readGate); closing the rows
+// gives the turn to the next.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*readRows, error) {
 	q := s.q(query)
-	if st := s.readStmts.prepare(ctx, q); st != nil {
-		return st.QueryContext(ctx, args...)
+	if err := s.gate.enter(ctx); err != nil {
+		return nil, err
 	}
-	return s.read.QueryContext(ctx, q, args...)
+	leave := s.gate.leaver()
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if st := s.readStmts.prepare(ctx, q); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = s.read.QueryContext(ctx, q, args...)
+	}
+	if err != nil {
+		leave()
+		return nil, err
+	}
+	return &readRows{Rows: rows, leave: leave}, nil
 }
 
 // tx is a write transaction whose methods rebind their queries.
@@ -570,7 +585,7 @@ func notFound(err error, kind string) error {
 type scanner interface{ Scan(dest ...any) error }
 
 // collect scans every row with scan and closes rows.
-func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error) {
+func collect[T any](rows rowSource, scan func(scanner) (*T, error)) ([]*T, error) {
 	defer rows.Close()
 	var out []*T
 	for rows.Next() {

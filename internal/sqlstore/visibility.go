@@ -76,7 +76,7 @@ func (x *rowRestricted) check(v *tiledesk.Visibility, r *tiledesk.Request) error
 // findRequestAs reads a conversation by its request_id for v (forUpdate: inside t, locking it).
 func (s *Store) findRequestAs(ctx context.Context, t *tx, projectID, requestID string, v *tiledesk.Visibility) (*tiledesk.Request, error) {
 	q := `SELECT ` + requestColumns + visibleColumns(v) + ` FROM requests WHERE id_project = $1 AND request_id = $2`
-	var row *sql.Row
+	var row scanner
 	if t != nil {
 		row = t.queryRow(ctx, q+s.dialect.ForUpdate(), projectID, requestID)
 	} else {
