@@ -87,7 +87,16 @@ var (
 
 	dbReplyBatches   = prometheus.NewDesc("tiledesk_db_reply_batches_total", "Statements that wrote several replies at once (PostgreSQL).", nil, nil)
 	dbBatchedReplies = prometheus.NewDesc("tiledesk_db_batched_replies_total", "Replies written by those statements.", nil, nil)
+
+	dbReadPlaces = prometheus.NewDesc("tiledesk_db_read_places", "Read statements run at once at most, the others queued (0: no bound).", nil, nil)
+	dbReadWaits  = prometheus.NewDesc("tiledesk_db_read_waits_total", "Read statements that waited for their turn.", nil, nil)
+	dbReadWaited = prometheus.NewDesc("tiledesk_db_read_wait_seconds_total", "Time read statements waited for their turn.", nil, nil)
 )
+
+// readQueueStats is a store that queues its reads (sqlstore's read gate).
+type readQueueStats interface {
+	ReadQueue() (places int, waits int64, waited time.Duration)
+}
 
 // replyBatchStats is a store that writes replies together.
 type replyBatchStats interface {
@@ -95,7 +104,7 @@ type replyBatchStats interface {
 }
 
 func (dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbMaxOpen, dbWaits, dbWaited, dbReplyBatches, dbBatchedReplies} {
+	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbMaxOpen, dbWaits, dbWaited, dbReplyBatches, dbBatchedReplies, dbReadPlaces, dbReadWaits, dbReadWaited} {
 		ch <- d
 	}
 }
@@ -113,5 +122,11 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 		statements, replies := b.ReplyBatches()
 		ch <- prometheus.MustNewConstMetric(dbReplyBatches, prometheus.CounterValue, float64(statements))
 		ch <- prometheus.MustNewConstMetric(dbBatchedReplies, prometheus.CounterValue, float64(replies))
+	}
+	if q, ok := c.store.(readQueueStats); ok {
+		places, waits, waited := q.ReadQueue()
+		ch <- prometheus.MustNewConstMetric(dbReadPlaces, prometheus.GaugeValue, float64(places))
+		ch <- prometheus.MustNewConstMetric(dbReadWaits, prometheus.CounterValue, float64(waits))
+		ch <- prometheus.MustNewConstMetric(dbReadWaited, prometheus.CounterValue, waited.Seconds())
 	}
 }

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"flag"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -127,6 +128,20 @@ func TestGenericPlans(t *testing.T) {
 		if mode != tc.want {
 			t.Errorf("plan_cache_mode = %s with %s; want %s", mode, tc.dsn, tc.want)
 		}
+	}
+}
+
+// TestReadPlaces checks the bound on reads at once: derived from the pool and the cores, or given
+// in the URL.
+func TestReadPlaces(t *testing.T) {
+	dsn := freshSchema(t)
+	s := open(t, dsn+"&pool_max_conns=12")
+	if places, _, _ := s.ReadQueue(); places != min(12, max(4, 2*runtime.GOMAXPROCS(0))) {
+		t.Errorf("derived read places = %d, want two per core, 4 to 12", places)
+	}
+	s = open(t, dsn+"&pool_max_reads=3")
+	if places, _, _ := s.ReadQueue(); places != 3 {
+		t.Errorf("pool_max_reads=3 gave %d read places", places)
 	}
 }
 

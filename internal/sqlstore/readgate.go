@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Reads at once. Where the database serves many connections (PostgreSQL), every read statement
@@ -21,6 +23,8 @@ import (
 // every read through at once.
 type readGate struct {
 	places chan struct{}
+	waits  atomic.Int64 // reads that found no free place
+	waited atomic.Int64 // nanoseconds they waited, in all
 }
 
 func newReadGate(n int) *readGate {
@@ -36,6 +40,14 @@ func (g *readGate) enter(ctx context.Context) error {
 	if g == nil {
 		return nil
 	}
+	select {
+	case g.places <- struct{}{}: // a free place: no one waits while one is free
+		return nil
+	default:
+	}
+	g.waits.Add(1)
+	start := time.Now()
+	defer func() { g.waited.Add(int64(time.Since(start))) }()
 	select {
 	case g.places <- struct{}{}:
 		return nil
@@ -55,6 +67,15 @@ func (g *readGate) leaver() func() {
 // SetActiveReads bounds the read statements the store runs at once to n (0 or less: no bound).
 // Call it before use.
 func (s *Store) SetActiveReads(n int) { s.gate = newReadGate(n) }
+
+// ReadQueue reports the bound on reads at once (0: none), how many reads waited for a place since
+// the store opened, and how long they waited in all.
+func (s *Store) ReadQueue() (places int, waits int64, waited time.Duration) {
+	if s.gate == nil {
+		return 0, 0, 0
+	}
+	return cap(s.gate.places), s.gate.waits.Load(), time.Duration(s.gate.waited.Load())
+}
 
 // rowSource is what reading rows needs: *sql.Rows inside a transaction, *readRows outside.
 type rowSource interface {

@@ -49,6 +49,9 @@ func TestStoreReadsWaitTheirTurn(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the waiting read did not run once the rows were closed")
 	}
+	if places, waits, waited := s.ReadQueue(); places != 1 || waits != 1 || waited < 50*time.Millisecond {
+		t.Errorf("ReadQueue() = %d places, %d waits, %v waited; want 1, 1 (the read that waited), at least 50ms", places, waits, waited)
+	}
 }
 
 func isNotFound(err error) bool { return tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND }
