@@ -145,6 +145,43 @@ func TestReadPlaces(t *testing.T) {
 	}
 }
 
+// TestReadsQueueUnderLoad runs many more concurrent reads than places, clock rounds among them:
+// every one completes (no read holds a place while waiting for another) and some waited.
+func TestReadsQueueUnderLoad(t *testing.T) {
+	s := open(t, freshSchema(t)+"&pool_max_reads=2")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 64 {
+		wg.Go(func() {
+			for range 20 {
+				var err error
+				if g%2 == 0 {
+					_, err = s.FindLeadByID(ctx, "p1", "missing")
+					if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+						err = nil
+					}
+				} else {
+					_, err = s.KeptLeadClock(ctx, "p1")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a read failed (or waited past 30 s): %v", err)
+	}
+	if places, waits, _ := s.ReadQueue(); places != 2 || waits == 0 {
+		t.Errorf("ReadQueue() = %d places, %d waits; want 2 places and some reads that waited", places, waits)
+	}
+}
+
 func TestRedact(t *testing.T) {
 	got := postgres.Redact("postgres://u:secret@h:5432/db")
 	if strings.Contains(got, "secret") {
