@@ -54,7 +54,7 @@ func takePoolParams(dsn string) (string, poolParams, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			return "", p, fmt.Errorf("%s=%q: want a number of connections from 1 to 1000", param.name, v)
+			return "", p, fmt.Errorf("%s=%q: want a number from 1 to 1000", param.name, v)
 		}
 		*param.dst = n
 		q.Del(param.name)
@@ -70,8 +70,8 @@ func takePoolParams(dsn string) (string, poolParams, error) {
 }
 
 // deriveActiveReads is how many read statements a process runs at once when the URL does not say:
-// two per core of the process, whose database is sized with more cores than any one of its
-// servers, at least MinPoolSize, and never more than its pool holds.
+// two per core of the process (a database is usually given more cores than any one of the
+// servers sharing it), at least MinPoolSize, and never more than its pool holds.
 func deriveActiveReads(poolSize, cores int) int {
 	return min(poolSize, max(MinPoolSize, 2*cores))
 }

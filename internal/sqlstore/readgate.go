@@ -11,7 +11,7 @@ import (
 // Reads at once. Where the database serves many connections (PostgreSQL), every read statement
 // the pool lets through runs at once on the database's cores: with a dozen running on a few cores,
 // each takes several times its own time, and database/sql hands a freed connection to a random
-// waiter, so that some reads wait many turns in a row. A search of a second's p99 was five times
+// waiter, so that some reads wait many turns in a row: under load a search's p99 was five times
 // its median. So the store lets a bounded number of read statements run at once (SetActiveReads)
 // and queues the others in arrival order; writes do not queue behind them.
 //
