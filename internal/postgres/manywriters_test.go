@@ -18,3 +18,10 @@ func TestManyWriters(t *testing.T) {
 	}
 	storetest.ManyWriters(t, stores)
 }
+
+// TestRepliesAfterChangesElsewhere: a process that keeps what its replies wrote notices what
+// another process changed since (see storetest.RepliesAfterChangesElsewhere).
+func TestRepliesAfterChangesElsewhere(t *testing.T) {
+	dsn := freshSchema(t)
+	storetest.RepliesAfterChangesElsewhere(t, open(t, dsn+"&pool_max_conns=4"), open(t, dsn+"&pool_max_conns=4"))
+}

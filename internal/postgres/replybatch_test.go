@@ -129,6 +129,10 @@ func TestRepliesWrittenTogether(t *testing.T) {
 		t.Fatalf("%d rounds of %d concurrent replies shared %d statements", rounds, len(b.convs), statements-statements0)
 	}
 	t.Logf("%d rounds: %d statements wrote %d replies together", rounds, statements-statements0, replies-replies0)
+	// Every round after the first replies into conversations this store wrote last.
+	if kept := s.RepliesOnKeptConversations(); kept < int64((rounds-1)*len(b.convs)) {
+		t.Errorf("%d of %d replies into conversations the store wrote last read them again", int64((rounds-1)*len(b.convs))-kept, (rounds-1)*len(b.convs))
+	}
 	for i := range b.convs {
 		for id, n := range b.stored(t, i) {
 			if n != 1 {

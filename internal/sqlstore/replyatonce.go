@@ -38,17 +38,16 @@ const replyAttempts = 3
 // changing; the caller then takes the transaction.
 func (s *Store) replyAtOnce(ctx context.Context, in *tiledesk.MessagePost, event json.RawMessage) (out *tiledesk.Request, done, absent bool, err error) {
 	m := in.Message
+	kept := s.replyTargets.target(m.ProjectID, m.Recipient, in.VisibleTo)
 	for attempt := 0; attempt < replyAttempts; attempt++ {
-		r, seen, err := scanMessageTarget(s.queryRow(ctx, `SELECT `+messageTargetColumns+visibleColumns(in.VisibleTo)+`
-			FROM requests WHERE id_project = $1 AND request_id = $2`, m.ProjectID, m.Recipient), in.VisibleTo)
-		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
-			return nil, false, true, nil
-		} else if err != nil {
-			return nil, false, false, err
+		r := kept
+		if r == nil {
+			var err error
+			if r, absent, err = s.readReplyTarget(ctx, in); r == nil {
+				return nil, false, absent, err
+			}
 		}
-		if err := seen.check(in.VisibleTo, r); err != nil {
-			return nil, false, false, err
-		}
+		kept = nil
 		working := r.WorkingStatus
 		noteMessage(r, m)
 		if r.WorkingStatus != working {
@@ -56,11 +55,32 @@ func (s *Store) replyAtOnce(ctx context.Context, in *tiledesk.MessagePost, event
 		}
 		out, err := s.replies.write(ctx, r, in, event)
 		if errors.Is(err, sql.ErrNoRows) {
+			s.replyTargets.forget(m.ProjectID, m.Recipient)
 			continue // the conversation changed since it was read
+		}
+		if err == nil {
+			s.replyTargets.keep(out)
 		}
 		return out, err == nil, false, err
 	}
 	return nil, false, false, nil
+}
+
+// readReplyTarget reads what a reply needs of its conversation, checking that in's caller may see
+// it. Without a conversation it answers absent, or the error.
+func (s *Store) readReplyTarget(ctx context.Context, in *tiledesk.MessagePost) (r *tiledesk.Request, absent bool, err error) {
+	m := in.Message
+	r, seen, err := scanMessageTarget(s.queryRow(ctx, `SELECT `+messageTargetColumns+visibleColumns(in.VisibleTo)+`
+		FROM requests WHERE id_project = $1 AND request_id = $2`, m.ProjectID, m.Recipient), in.VisibleTo)
+	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+		return nil, true, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	if err := seen.check(in.VisibleTo, r); err != nil {
+		return nil, false, err
+	}
+	return r, false, nil
 }
 
 // sqlArgs gathers a statement's arguments, numbering their placeholders.
