@@ -38,7 +38,7 @@ const replyAttempts = 3
 // changing; the caller then takes the transaction.
 func (s *Store) replyAtOnce(ctx context.Context, in *tiledesk.MessagePost, event json.RawMessage) (out *tiledesk.Request, done, absent bool, err error) {
 	m := in.Message
-	kept := s.replyTargets.target(m.ProjectID, m.Recipient, in.VisibleTo)
+	kept := s.replies.targets.target(m.ProjectID, m.Recipient, in.VisibleTo)
 	for attempt := 0; attempt < replyAttempts; attempt++ {
 		r := kept
 		if r == nil {
@@ -55,11 +55,11 @@ func (s *Store) replyAtOnce(ctx context.Context, in *tiledesk.MessagePost, event
 		}
 		out, err := s.replies.write(ctx, r, in, event)
 		if errors.Is(err, sql.ErrNoRows) {
-			s.replyTargets.forget(m.ProjectID, m.Recipient)
+			s.replies.targets.forget(m.ProjectID, m.Recipient)
 			continue // the conversation changed since it was read
 		}
 		if err == nil {
-			s.replyTargets.keep(out)
+			s.replies.targets.keep(out)
 		}
 		return out, err == nil, false, err
 	}

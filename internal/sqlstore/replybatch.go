@@ -36,8 +36,9 @@ const maxReplyBatch = 32
 const replyBatchTimeout = 30 * time.Second
 
 type replyBatcher struct {
-	s *Store
-	q *opQueue[*replyOp]
+	s       *Store
+	q       *opQueue[*replyOp]
+	targets *replyTargets // the conversations as replies last wrote them
 
 	statements, replies atomic.Int64 // statements of more than one reply, and the replies they carried
 }
@@ -60,7 +61,7 @@ type replyResult struct {
 // newReplyBatcher starts the runner: one batch is written at a time, while the next gathers
 // (fewer, larger statements cost the database less; two at a time measured no faster).
 func newReplyBatcher(s *Store) *replyBatcher {
-	b := &replyBatcher{s: s}
+	b := &replyBatcher{s: s, targets: newReplyTargets()}
 	b.q = newOpQueue(maxReplyBatch, b.writeBatch, func(op *replyOp) { op.done <- replyResult{err: errClosed} })
 	return b
 }

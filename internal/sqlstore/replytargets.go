@@ -45,10 +45,10 @@ type replyTargets struct {
 // RepliesOnKeptConversations counts the replies that took their conversation as this process last
 // wrote it, without reading it, since the store opened.
 func (s *Store) RepliesOnKeptConversations() int64 {
-	if s.replyTargets == nil {
+	if s.replies == nil {
 		return 0
 	}
-	return s.replyTargets.used.Load()
+	return s.replies.targets.used.Load()
 }
 
 func newReplyTargets() *replyTargets {

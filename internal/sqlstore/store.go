@@ -90,19 +90,18 @@ type Dialect interface {
 
 // Store is the SQL implementation of tiledesk.Store and tiledesk.ViewStore.
 type Store struct {
-	dialect      Dialect
-	write        *sql.DB // the only pool that writes (one connection on SQLite)
-	read         *sql.DB // may be the same pool
-	location     string
-	now          func() time.Time // the clock of every stamp the store writes (see stamp)
-	queries      sync.Map         // query text -> rebound text
-	writeStmts   *stmtCache
-	readStmts    *stmtCache
-	batch        *batcher      // group commit; nil when the engine has many writers
-	replies      *replyBatcher // replies written together; nil where the engine has one writer
-	replyTargets *replyTargets // conversations as replies last wrote them, with replies
-	numbers      *sql.DB       // where ticket numbers are drawn outside the writer's transaction (nextTicket); nil: inside
-	closers      []func() error
+	dialect    Dialect
+	write      *sql.DB // the only pool that writes (one connection on SQLite)
+	read       *sql.DB // may be the same pool
+	location   string
+	now        func() time.Time // the clock of every stamp the store writes (see stamp)
+	queries    sync.Map         // query text -> rebound text
+	writeStmts *stmtCache
+	readStmts  *stmtCache
+	batch      *batcher      // group commit; nil when the engine has many writers
+	replies    *replyBatcher // replies written together; nil where the engine has one writer
+	numbers    *sql.DB       // where ticket numbers are drawn outside the writer's transaction (nextTicket); nil: inside
+	closers    []func() error
 
 	// commits counts this store's write transactions. Where no other process can write the
 	// database (Dialect.SingleWriter: SQLite, held by one process) the clocks read while it stays
@@ -184,7 +183,6 @@ func New(d Dialect, write, read *sql.DB, location string, now func() time.Time) 
 		st.rounds = newClockRounds(st.readClocksOf)
 		if d.RecordsFromJSON("$1", "x INTEGER") != "" {
 			st.replies = newReplyBatcher(st)
-			st.replyTargets = newReplyTargets()
 		}
 	}
 	return st
