@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -146,9 +147,26 @@ func TestMetrics(t *testing.T) {
 	// SQLite group-commits replies with every other write and batches none apart.
 	// SQLite's reads are bounded by its pool and --max-active-reads, not queued in the store.
 	for _, name := range []string{"tiledesk_db_reply_batches_total", "tiledesk_db_batched_replies_total",
+		"tiledesk_db_replies_on_kept_conversations_total",
 		"tiledesk_db_read_places", "tiledesk_db_read_waits_total", "tiledesk_db_read_wait_seconds_total"} {
 		if got, ok := sample(fams, name, nil); !ok || got != 0 {
 			t.Errorf("%s = %v (found %v), want 0 on SQLite", name, got, ok)
 		}
+	}
+}
+
+// TestMetricsCountRepliesOnKeptConversations: on PostgreSQL a reply into a conversation the
+// process wrote last does not read it first, and /metrics counts those replies.
+func TestMetricsCountRepliesOnKeptConversations(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := newEnvOn(t, "postgres", func(c *Config) { c.Metrics = reg })
+	a := e.signup("Ann")
+	pid := e.createProject(a, "P")
+	rid := "support-group-" + pid + "-kept"
+	for i := range 4 { // the first creates the conversation, the second reads it, the others need not
+		e.do("POST", "/"+pid+"/requests/"+rid+"/messages", fmt.Sprintf(`{"text":"reply %d"}`, i), a.jwt()).want(t, 200)
+	}
+	if got, ok := sample(scrape(t, e), "tiledesk_db_replies_on_kept_conversations_total", nil); !ok || got != 2 {
+		t.Errorf("replies on kept conversations = %v (found %v), want 2", got, ok)
 	}
 }

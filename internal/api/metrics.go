@@ -87,6 +87,8 @@ var (
 
 	dbReplyBatches   = prometheus.NewDesc("tiledesk_db_reply_batches_total", "Statements that wrote several replies at once (PostgreSQL).", nil, nil)
 	dbBatchedReplies = prometheus.NewDesc("tiledesk_db_batched_replies_total", "Replies written by those statements.", nil, nil)
+	dbKeptReplies    = prometheus.NewDesc("tiledesk_db_replies_on_kept_conversations_total",
+		"Replies that took their conversation as this process last wrote it, without reading it (PostgreSQL).", nil, nil)
 
 	dbReadPlaces = prometheus.NewDesc("tiledesk_db_read_places", "Read statements run at once at most, the others queued (0: no bound).", nil, nil)
 	dbReadWaits  = prometheus.NewDesc("tiledesk_db_read_waits_total", "Read statements that waited for their turn.", nil, nil)
@@ -101,10 +103,11 @@ type readQueueStats interface {
 // replyBatchStats is a store that writes replies together.
 type replyBatchStats interface {
 	ReplyBatches() (statements, replies int64)
+	RepliesOnKeptConversations() int64
 }
 
 func (dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbMaxOpen, dbWaits, dbWaited, dbReplyBatches, dbBatchedReplies, dbReadPlaces, dbReadWaits, dbReadWaited} {
+	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbMaxOpen, dbWaits, dbWaited, dbReplyBatches, dbBatchedReplies, dbKeptReplies, dbReadPlaces, dbReadWaits, dbReadWaited} {
 		ch <- d
 	}
 }
@@ -122,6 +125,7 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 		statements, replies := b.ReplyBatches()
 		ch <- prometheus.MustNewConstMetric(dbReplyBatches, prometheus.CounterValue, float64(statements))
 		ch <- prometheus.MustNewConstMetric(dbBatchedReplies, prometheus.CounterValue, float64(replies))
+		ch <- prometheus.MustNewConstMetric(dbKeptReplies, prometheus.CounterValue, float64(b.RepliesOnKeptConversations()))
 	}
 	if q, ok := c.store.(readQueueStats); ok {
 		places, waits, waited := q.ReadQueue()
