@@ -9,8 +9,8 @@ import (
 )
 
 // Conversations replied to, kept. A reply reads what it needs of its conversation (replyAtOnce)
-// before its statement writes it: a round trip to the database and a statement, a third of what a
-// reply costs the database besides its own statement. The statement writes only if the
+// before its statement writes it: a round trip to the database and a statement of its own, beside
+// a share of the statement that writes it with other replies. The statement writes only if the
 // conversation's version is still the one read, and answers the conversation as written; so the
 // process keeps that answer, and the conversation's next reply takes what it needs from it instead
 // of reading it. A kept conversation that another writer (or another process) changed since has
