@@ -37,9 +37,9 @@ type replyTargetKey struct{ projectID, requestID string }
 // replyTargets keeps the conversations last written by replies, in the order they were kept.
 type replyTargets struct {
 	mu    sync.Mutex
-	kept  map[replyTargetKey]*replyTarget
-	order []replyTargetKey // oldest first; a key forgotten and kept again is in it twice
-	used  atomic.Int64     // replies that took their conversation from here
+	kept  map[replyTargetKey]*replyTarget // nil: forgotten, its place in order kept
+	order []replyTargetKey                // each key of kept once, oldest first
+	used  atomic.Int64                    // replies that took their conversation from here
 }
 
 // RepliesOnKeptConversations counts the replies that took their conversation as this process last
@@ -72,15 +72,16 @@ func (k *replyTargets) keep(r *tiledesk.Request) {
 		delete(k.kept, k.order[0])
 		k.order = k.order[1:]
 	}
-	if cap(k.order) > 4*maxReplyTargets { // let the backing array's consumed head go
-		k.order = slices.Clone(k.order)
-	}
 }
 
-// forget lets the conversation go: its version turned out to be old.
+// forget lets the conversation's copy go: its version turned out to be old. The key keeps its
+// place, so that a conversation forgotten and kept again, over and over, takes one place in order.
 func (k *replyTargets) forget(projectID, requestID string) {
+	key := replyTargetKey{projectID, requestID}
 	k.mu.Lock()
-	delete(k.kept, replyTargetKey{projectID, requestID})
+	if _, ok := k.kept[key]; ok {
+		k.kept[key] = nil
+	}
 	k.mu.Unlock()
 }
 

@@ -74,3 +74,24 @@ func TestReplyTargetsBounded(t *testing.T) {
 		t.Fatal("not the oldest conversations were let go")
 	}
 }
+
+// TestReplyTargetsForgetKeepsOnePlace: a conversation whose copy is forgotten and kept again, as
+// replies through several processes make it, keeps one place in the eviction order.
+func TestReplyTargetsForgetKeepsOnePlace(t *testing.T) {
+	k := newReplyTargets()
+	for range 1000 {
+		k.keep(keptConversation("r1"))
+		k.forget("p1", "r1")
+	}
+	k.forget("p1", "never kept")
+	if len(k.order) != 1 || len(k.kept) != 1 {
+		t.Fatalf("one conversation forgotten and kept 1,000 times holds %d places and %d entries", len(k.order), len(k.kept))
+	}
+	if k.target("p1", "r1", nil) != nil {
+		t.Fatal("a forgotten conversation was given")
+	}
+	k.keep(keptConversation("r1"))
+	if k.target("p1", "r1", nil) == nil {
+		t.Fatal("a conversation kept again after being forgotten was not given")
+	}
+}
