@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -147,7 +148,8 @@ func TestMetrics(t *testing.T) {
 	// SQLite group-commits replies with every other write and batches none apart.
 	// SQLite's reads are bounded by its pool and --max-active-reads, not queued in the store.
 	for _, name := range []string{"tiledesk_db_reply_batches_total", "tiledesk_db_batched_replies_total",
-		"tiledesk_db_replies_on_kept_conversations_total",
+		"tiledesk_db_replies_on_kept_conversations_total", "tiledesk_db_creation_batches_total",
+		"tiledesk_db_batched_creations_total", "tiledesk_db_refused_creation_batches_total",
 		"tiledesk_db_read_places", "tiledesk_db_read_waits_total", "tiledesk_db_read_wait_seconds_total"} {
 		if got, ok := sample(fams, name, nil); !ok || got != 0 {
 			t.Errorf("%s = %v (found %v), want 0 on SQLite", name, got, ok)
@@ -168,5 +170,39 @@ func TestMetricsCountRepliesOnKeptConversations(t *testing.T) {
 	}
 	if got, ok := sample(scrape(t, e), "tiledesk_db_replies_on_kept_conversations_total", nil); !ok || got != 2 {
 		t.Errorf("replies on kept conversations = %v (found %v), want 2", got, ok)
+	}
+}
+
+// TestMetricsCountCreationBatches: on PostgreSQL first messages posted at once create their
+// conversations in shared transactions, and /metrics counts them.
+func TestMetricsCountCreationBatches(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := newEnvOn(t, "postgres", func(c *Config) { c.Metrics = reg })
+	a := e.signup("Ann")
+	pid := e.createProject(a, "P")
+	deadline := time.Now().Add(20 * time.Second)
+	for round := 0; ; round++ {
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Go(func() {
+				path := fmt.Sprintf("/%s/requests/support-group-%s-%d-%d/messages", pid, pid, round, i)
+				if code, body, err := e.send("POST", path, `{"text":"hello"}`, a.jwt()); err != nil || code != 200 {
+					t.Errorf("first message: %d %s %v", code, body, err)
+				}
+			})
+		}
+		wg.Wait()
+		fams := scrape(t, e)
+		batches, _ := sample(fams, "tiledesk_db_creation_batches_total", nil)
+		created, _ := sample(fams, "tiledesk_db_batched_creations_total", nil)
+		if batches > 0 {
+			if created < 2*batches {
+				t.Errorf("%v batches created %v conversations", batches, created)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rounds of 16 first messages at once shared no transaction", round+1)
+		}
 	}
 }

@@ -90,6 +90,11 @@ var (
 	dbKeptReplies    = prometheus.NewDesc("tiledesk_db_replies_on_kept_conversations_total",
 		"Replies that took their conversation as this process last wrote it, without reading it (PostgreSQL).", nil, nil)
 
+	dbCreationBatches  = prometheus.NewDesc("tiledesk_db_creation_batches_total", "Transactions that created several conversations with their first messages at once (PostgreSQL).", nil, nil)
+	dbBatchedCreations = prometheus.NewDesc("tiledesk_db_batched_creations_total", "Conversations created by those transactions.", nil, nil)
+	dbRefusedCreations = prometheus.NewDesc("tiledesk_db_refused_creation_batches_total",
+		"Such transactions the database refused, whose conversations were then created one by one.", nil, nil)
+
 	dbReadPlaces = prometheus.NewDesc("tiledesk_db_read_places", "Read statements run at once at most, the others queued (0: no bound).", nil, nil)
 	dbReadWaits  = prometheus.NewDesc("tiledesk_db_read_waits_total", "Read statements that waited for their turn.", nil, nil)
 	dbReadWaited = prometheus.NewDesc("tiledesk_db_read_wait_seconds_total", "Time read statements waited for their turn.", nil, nil)
@@ -100,6 +105,11 @@ type readQueueStats interface {
 	ReadQueue() (places int, waits int64, waited time.Duration)
 }
 
+// creationBatchStats is a store that creates conversations together.
+type creationBatchStats interface {
+	CreationBatches() (batches, conversations, refused int64)
+}
+
 // replyBatchStats is a store that writes replies together.
 type replyBatchStats interface {
 	ReplyBatches() (statements, replies int64)
@@ -107,7 +117,8 @@ type replyBatchStats interface {
 }
 
 func (dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbMaxOpen, dbWaits, dbWaited, dbReplyBatches, dbBatchedReplies, dbKeptReplies, dbReadPlaces, dbReadWaits, dbReadWaited} {
+	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbMaxOpen, dbWaits, dbWaited, dbReplyBatches, dbBatchedReplies, dbKeptReplies,
+		dbCreationBatches, dbBatchedCreations, dbRefusedCreations, dbReadPlaces, dbReadWaits, dbReadWaited} {
 		ch <- d
 	}
 }
@@ -126,6 +137,12 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(dbReplyBatches, prometheus.CounterValue, float64(statements))
 		ch <- prometheus.MustNewConstMetric(dbBatchedReplies, prometheus.CounterValue, float64(replies))
 		ch <- prometheus.MustNewConstMetric(dbKeptReplies, prometheus.CounterValue, float64(b.RepliesOnKeptConversations()))
+	}
+	if b, ok := c.store.(creationBatchStats); ok {
+		batches, conversations, refused := b.CreationBatches()
+		ch <- prometheus.MustNewConstMetric(dbCreationBatches, prometheus.CounterValue, float64(batches))
+		ch <- prometheus.MustNewConstMetric(dbBatchedCreations, prometheus.CounterValue, float64(conversations))
+		ch <- prometheus.MustNewConstMetric(dbRefusedCreations, prometheus.CounterValue, float64(refused))
 	}
 	if q, ok := c.store.(readQueueStats); ok {
 		places, waits, waited := q.ReadQueue()

@@ -166,15 +166,7 @@ func TestRepliesWrittenTogether(t *testing.T) {
 func TestRefusedReplyBatchWritesEachAlone(t *testing.T) {
 	s := open(t, freshSchema(t)+"&pool_max_conns=8")
 	b := newReplyBench(t, s, 24)
-	for _, q := range []string{
-		`CREATE FUNCTION refuse_text() RETURNS trigger LANGUAGE plpgsql AS $$
-			BEGIN IF NEW.text = 'refuse' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`,
-		`CREATE TRIGGER refuse BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_text()`,
-	} {
-		if _, err := s.WriteDB().Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	refuseText(t, s)
 	statements0, _ := s.ReplyBatches()
 	deadline := time.Now().Add(20 * time.Second)
 	for rounds := 0; ; rounds++ {
@@ -263,4 +255,18 @@ func TestRepliesAcrossClose(t *testing.T) {
 		}
 	}
 	t.Logf("%d replies acknowledged before the close, all stored once", len(acked))
+}
+
+// refuseText makes the database refuse every message whose text is "refuse" (a trigger).
+func refuseText(t *testing.T, s *sqlstore.Store) {
+	t.Helper()
+	for _, q := range []string{
+		`CREATE FUNCTION refuse_text() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN IF NEW.text = 'refuse' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`,
+		`CREATE TRIGGER refuse BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_text()`,
+	} {
+		if _, err := s.WriteDB().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

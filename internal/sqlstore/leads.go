@@ -132,8 +132,7 @@ func (t *tx) insertLead(ctx context.Context, l *tiledesk.Lead) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `INSERT INTO leads (`+leadColumns+`, email_key, search_text) VALUES ($1, $2, $3, $4,
-		$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`, args...); err != nil {
+	if err := t.insert(ctx, "leads", leadColumns+", email_key, search_text", "", args...); err != nil {
 		return fmt.Errorf("insert lead: %w", err)
 	}
 	return t.writeLeadTags(ctx, l, false)
@@ -147,8 +146,8 @@ func (t *tx) writeLeadTags(ctx context.Context, l *tiledesk.Lead, replace bool) 
 		}
 	}
 	for _, tag := range l.Tags {
-		if _, err := t.exec(ctx, `INSERT INTO lead_tags (id_project, tag, lead) VALUES ($1, $2, $3)
-			ON CONFLICT (id_project, tag, lead) DO NOTHING`, l.ProjectID, tag, l.ID); err != nil {
+		if err := t.insert(ctx, "lead_tags", "id_project, tag, lead", " ON CONFLICT (id_project, tag, lead) DO NOTHING",
+			l.ProjectID, tag, l.ID); err != nil {
 			return fmt.Errorf("insert lead tag: %w", err)
 		}
 	}

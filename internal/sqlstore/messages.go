@@ -50,8 +50,7 @@ func (t *tx) insertMessage(ctx context.Context, m *tiledesk.Message) error {
 	if err != nil {
 		return tiledesk.Invalid("metadata", "metadata cannot be stored as JSON")
 	}
-	if _, err := t.exec(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-		$12, $13, $14, $15, $16, $17)`, m.ProjectID, m.ID, m.Recipient, m.Sender, m.SenderFullname,
+	if err := t.insert(ctx, "messages", messageColumns, "", m.ProjectID, m.ID, m.Recipient, m.Sender, m.SenderFullname,
 		nullString(m.RecipientFullname), m.Type, m.ChannelType, nullString(m.Text), nullString(m.Language), m.Channel.Name,
 		m.Status, attrs, meta, m.CreatedBy, ms(m.CreatedAt), ms(m.UpdatedAt)); err != nil {
 		return fmt.Errorf("insert message: %w", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -89,4 +90,13 @@ type sqlArgs struct{ args []any }
 func (a *sqlArgs) add(v any) string {
 	a.args = append(a.args, v)
 	return "$" + strconv.Itoa(len(a.args))
+}
+
+// list adds each of values, and returns their placeholders separated by commas (for IN).
+func (a *sqlArgs) list(values []string) string {
+	ph := make([]string, len(values))
+	for i, v := range values {
+		ph[i] = a.add(v)
+	}
+	return strings.Join(ph, ", ")
 }

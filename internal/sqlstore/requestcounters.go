@@ -163,19 +163,28 @@ func (t *tx) requestClock(ctx context.Context, projectID string, openDelta int, 
 // disk: any later durable commit, such as the conversation's, writes it out first. The same row
 // keeps the routing rotation (noteRotation), which it returns too: the routing of the new
 // conversation then need not read it.
+// In a batch of new conversations the numbers were drawn for the batch (creationMemo).
 func (t *tx) nextTicket(ctx context.Context, projectID string) (seq int, lastAssigned string, err error) {
-	const q = `INSERT INTO project_counters AS c (id_project, stripe, ticket_seq) VALUES ($1, 0, 1)
-		ON CONFLICT (id_project, stripe) DO UPDATE SET ticket_seq = c.ticket_seq + 1
+	if seq, rotation, ok := t.memo.ticket(projectID); ok {
+		return seq, rotation, nil
+	}
+	return t.drawTickets(ctx, projectID, 1)
+}
+
+// drawTickets draws n ticket numbers of the project (nextTicket), the last of which it returns.
+func (t *tx) drawTickets(ctx context.Context, projectID string, n int) (last int, lastAssigned string, err error) {
+	const q = `INSERT INTO project_counters AS c (id_project, stripe, ticket_seq) VALUES ($1, 0, $2)
+		ON CONFLICT (id_project, stripe) DO UPDATE SET ticket_seq = c.ticket_seq + excluded.ticket_seq
 		RETURNING ticket_seq, last_assigned`
 	if t.s.numbers != nil {
-		err = t.s.numbers.QueryRowContext(ctx, q, projectID).Scan(&seq, &lastAssigned)
+		err = t.s.numbers.QueryRowContext(ctx, q, projectID, n).Scan(&last, &lastAssigned)
 	} else {
-		err = t.queryRow(ctx, q, projectID).Scan(&seq, &lastAssigned)
+		err = t.queryRow(ctx, q, projectID, n).Scan(&last, &lastAssigned)
 	}
 	if err != nil {
 		return 0, "", fmt.Errorf("number ticket: %w", err)
 	}
-	return seq, lastAssigned, nil
+	return last, lastAssigned, nil
 }
 
 func boolDelta(before, after bool) int {
@@ -268,8 +277,7 @@ func (t *tx) writeSet(ctx context.Context, table, column, projectID, requestID s
 // insertSet adds the rows of a side table of a request that has none yet (a new one).
 func (t *tx) insertSet(ctx context.Context, table, column, projectID, requestID string, values []string) error {
 	for _, v := range values {
-		if _, err := t.exec(ctx, `INSERT INTO `+table+` (id_project, `+column+`, request) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, projectID, v, requestID); err != nil {
+		if err := t.insert(ctx, table, "id_project, "+column+", request", " ON CONFLICT DO NOTHING", projectID, v, requestID); err != nil {
 			return fmt.Errorf("insert %s: %w", table, err)
 		}
 	}
@@ -288,7 +296,15 @@ func tagNames(tags []tiledesk.RequestTag) []string {
 // Where the store has a numbering pool (PostgreSQL) it is written there, outside the transaction:
 // a hint for fairness, not a fact, it need not wait for the conversation's commit nor hold the
 // project's row until then.
+// A batch of new conversations writes it once, after the last is routed (creationMemo).
 func (t *tx) noteRotation(ctx context.Context, projectID, userID string) error {
+	if t.memo.rotate(projectID, userID) {
+		return nil
+	}
+	return t.writeRotation(ctx, projectID, userID)
+}
+
+func (t *tx) writeRotation(ctx context.Context, projectID, userID string) error {
 	const q = `UPDATE project_counters SET last_assigned = $2 WHERE id_project = $1 AND stripe = 0`
 	var err error
 	if t.s.numbers != nil {

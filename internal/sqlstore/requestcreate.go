@@ -73,8 +73,7 @@ func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiled
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := t.exec(ctx, `INSERT INTO requests (`+requestInsertColumns+`) VALUES (`+placeholders(1, len(args))+`)`,
-		args...); err != nil {
+	if err := t.insert(ctx, "requests", requestInsertColumns, "", args...); err != nil {
 		if t.s.dialect.IsUniqueViolation(err) {
 			return nil, nil, errRequestRace
 		}
@@ -103,31 +102,72 @@ func (t *tx) createRequest(ctx context.Context, in *tiledesk.NewRequest) (*tiled
 // writers), the ref also gets the clock's parts, read here, before the answer reads what they
 // version.
 func (t *tx) readRequester(ctx context.Context, projectID, id string) (*tiledesk.ProjectUser, *tiledesk.RequestRef, error) {
-	var userUpdated sql.NullInt64
-	var parts tiledesk.PopulationClock
-	extra, cols := []any{&userUpdated}, ``
+	if pu, ref := t.memo.requester(projectID, id); pu != nil {
+		return pu, ref, nil
+	}
+	read, err := t.readRequesters(ctx, projectID, []string{id})
+	if err == nil && len(read) == 0 {
+		err = notFound(sql.ErrNoRows, "project user")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("requester %s: %w", id, err)
+	}
+	return read[0].pu, &read[0].ref, nil
+}
+
+// readRequesters reads the members ids of the project as readRequester does (those that exist),
+// and keeps them in the transaction's memo.
+func (t *tx) readRequesters(ctx context.Context, projectID string, ids []string) ([]requesterRead, error) {
+	cols := ``
 	if !t.s.dialect.SingleWriter() {
-		extra = append(extra, &parts.Members, &parts.Users)
 		cols = `, (SELECT COALESCE(SUM(members_clock), 0) FROM project_counters WHERE id_project = $1), ` + t.s.dialect.UsersClock()
 	}
-	pu, err := scanProjectUser(extraScan{t.queryRow(ctx, `SELECT `+projectUserColumns+`,
+	var a sqlArgs
+	a.add(projectID)
+	rows, err := t.query(ctx, `SELECT `+projectUserColumns+`,
 		(SELECT u.updated_at FROM users u WHERE u.id = project_users.id_user)`+cols+`
-		FROM project_users WHERE id_project = $1 AND id = $2`, projectID, id), extra})
+		FROM project_users WHERE id_project = $1 AND id IN (`+a.list(ids)+`)`, a.args...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("requester %s: %w", id, notFound(err, "project user"))
+		return nil, err
 	}
-	ref := &tiledesk.RequestRef{RequesterID: pu.ID, RequesterUpdatedAt: &pu.UpdatedAt, RequesterUserUpdatedAt: timePtr(userUpdated)}
-	if len(extra) > 1 {
-		ref.Parts = &parts
+	defer rows.Close()
+	var out []requesterRead
+	for rows.Next() {
+		var userUpdated sql.NullInt64
+		var parts tiledesk.PopulationClock
+		extra := []any{&userUpdated}
+		if cols != "" {
+			extra = append(extra, &parts.Members, &parts.Users)
+		}
+		pu, err := scanProjectUser(extraScan{rows, extra})
+		if err != nil {
+			return nil, err
+		}
+		ref := tiledesk.RequestRef{RequesterID: pu.ID, RequesterUpdatedAt: &pu.UpdatedAt, RequesterUserUpdatedAt: timePtr(userUpdated)}
+		if cols != "" {
+			ref.Parts = &parts
+		}
+		t.memo.keepRequester(projectID, pu, &ref)
+		out = append(out, requesterRead{pu: pu, ref: ref})
 	}
-	return pu, ref, nil
+	return out, rows.Err()
 }
 
 // findOrCreateLead returns the newest lead with ref.LeadID, giving it ref's newer fullname and email,
 // or creates it (createdBy "system").
+//
+// In a batch of new conversations (t.memo) the leads found and created are kept for the batch's
+// next conversations, and a conversation that would change its lead is not written (errAlone):
+// the batch's writes wait for its commit, and an update would be one written at once.
 func (t *tx) findOrCreateLead(ctx context.Context, projectID string, ref tiledesk.LeadRef) (*tiledesk.Lead, error) {
-	l, err := scanLead(t.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND lead_id = $2
-		ORDER BY id DESC LIMIT 1`, projectID, ref.LeadID))
+	l := t.memo.lead(projectID, ref.LeadID)
+	var err error
+	if l == nil && t.memo.lookedUp(projectID, ref.LeadID) {
+		err = sql.ErrNoRows
+	} else if l == nil {
+		l, err = scanLead(t.queryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND lead_id = $2
+			ORDER BY id DESC LIMIT 1`, projectID, ref.LeadID))
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		l = &tiledesk.Lead{ID: tiledesk.NewIDAt(t.now), ProjectID: projectID, LeadID: ref.LeadID, Fullname: ref.Fullname,
@@ -135,11 +175,15 @@ func (t *tx) findOrCreateLead(ctx context.Context, projectID string, ref tiledes
 		if err := t.insertLead(ctx, l); err != nil {
 			return nil, err
 		}
+		t.memo.keepLead(l)
 		return l, t.event(ctx, projectID, tiledesk.EventLeadCreate, l.ID, l)
 	case err != nil:
 		return nil, fmt.Errorf("find lead: %w", err)
 	}
 	if (ref.Email != "" && ref.Email != l.Email) || (ref.Fullname != "" && ref.Fullname != l.Fullname) {
+		if t.memo != nil {
+			return nil, errAlone
+		}
 		before, tags := l.Status, slices.Clone(l.Tags)
 		if ref.Email != "" {
 			l.Email = ref.Email
@@ -151,7 +195,31 @@ func (t *tx) findOrCreateLead(ctx context.Context, projectID string, ref tiledes
 			return nil, err
 		}
 	}
+	t.memo.keepLead(l)
 	return l, nil
+}
+
+// readNewestLeads reads the newest lead of each of leadIDs in the project (findOrCreateLead's), and
+// keeps them in the transaction's memo, which then knows the others not to exist.
+func (t *tx) readNewestLeads(ctx context.Context, projectID string, leadIDs []string) error {
+	var a sqlArgs
+	a.add(projectID)
+	rows, err := t.query(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND lead_id IN (`+a.list(leadIDs)+`)
+		ORDER BY id DESC`, a.args...)
+	if err != nil {
+		return fmt.Errorf("find leads: %w", err)
+	}
+	leads, err := collect(rows, scanLead)
+	if err != nil {
+		return fmt.Errorf("find leads: %w", err)
+	}
+	for _, l := range leads {
+		if t.memo.lead(projectID, l.LeadID) == nil { // the newest comes first
+			t.memo.keepLead(l)
+		}
+	}
+	t.memo.lookUp(projectID, leadIDs)
+	return nil
 }
 
 // withRequestRetry runs fn in a transaction, again when another transaction created the same

@@ -25,6 +25,13 @@ type requestEnv struct {
 func (e *requestEnv) Now() time.Time { return e.t.now }
 
 func (e *requestEnv) Department(id string) (*tiledesk.Department, error) {
+	if m := e.t.memo; m != nil {
+		return m.department(e, id)
+	}
+	return e.readDepartment(id)
+}
+
+func (e *requestEnv) readDepartment(id string) (*tiledesk.Department, error) {
 	var d *tiledesk.Department
 	var err error
 	if id == "" {
@@ -42,23 +49,20 @@ func (e *requestEnv) Department(id string) (*tiledesk.Department, error) {
 
 // Route routes with the project's agents and remembers whom it chose, for the next rotation.
 func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing, error) {
-	p, err := scanProject(e.t.queryRow(e.ctx, `SELECT `+projectColumns+` FROM projects WHERE id = $1`, e.project))
-	if err != nil {
-		return tiledesk.Routing{}, fmt.Errorf("routing project: %w", err)
-	}
-	rows, err := e.t.query(e.ctx, `SELECT `+projectUserColumns+` FROM project_users
-		WHERE id_project = $1 AND role_type = $2 AND status = $3 AND trashed = FALSE AND id_user IS NOT NULL`,
-		e.project, tiledesk.RoleTypeAgent, tiledesk.MemberActive)
-	if err != nil {
-		return tiledesk.Routing{}, fmt.Errorf("routing agents: %w", err)
-	}
-	pus, err := collect(rows, scanProjectUser)
+	in, err := e.routingInputs()
 	if err != nil {
 		return tiledesk.Routing{}, err
 	}
-	agents := make([]tiledesk.Agent, 0, len(pus))
-	for _, pu := range pus {
-		agents = append(agents, tiledesk.Agent{UserID: pu.UserID, Available: pu.UserAvailable && !tiledesk.IsBusy(p, pu)})
+	agents := make([]tiledesk.Agent, 0, len(in.agents))
+	for _, pu := range in.agents {
+		// Conversations this transaction has routed to the agent already count, though their
+		// moves are written only before the commit (adjustAssigned).
+		if n := e.t.assigned[assignedKey{e.project, pu.UserID}]; n != 0 {
+			moved := *pu
+			moved.NumberAssignedRequests += n
+			pu = &moved
+		}
+		agents = append(agents, tiledesk.Agent{UserID: pu.UserID, Available: pu.UserAvailable && !tiledesk.IsBusy(in.project, pu)})
 	}
 	last, err := e.rotation()
 	if err != nil {
@@ -73,6 +77,30 @@ func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing
 		e.lastAssigned = &chosen
 	}
 	return out, nil
+}
+
+// routingInputs are the project and its agents, as routing weighs them.
+func (e *requestEnv) routingInputs() (*routingInputs, error) {
+	if in := e.t.memo.routingOf(e.project); in != nil {
+		return in, nil
+	}
+	p, err := scanProject(e.t.queryRow(e.ctx, `SELECT `+projectColumns+` FROM projects WHERE id = $1`, e.project))
+	if err != nil {
+		return nil, fmt.Errorf("routing project: %w", err)
+	}
+	rows, err := e.t.query(e.ctx, `SELECT `+projectUserColumns+` FROM project_users
+		WHERE id_project = $1 AND role_type = $2 AND status = $3 AND trashed = FALSE AND id_user IS NOT NULL`,
+		e.project, tiledesk.RoleTypeAgent, tiledesk.MemberActive)
+	if err != nil {
+		return nil, fmt.Errorf("routing agents: %w", err)
+	}
+	pus, err := collect(rows, scanProjectUser)
+	if err != nil {
+		return nil, err
+	}
+	in := &routingInputs{project: p, agents: pus}
+	e.t.memo.keepRouting(e.project, in)
+	return in, nil
 }
 
 // rotation is the agent the project's last conversation was routed to (noteRotation).

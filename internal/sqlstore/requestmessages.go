@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -43,47 +44,20 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 			return r, m, false, false, err
 		}
 	}
-	err = s.withRequestRetry(ctx, func(t *tx) error {
-		created, replayed, outR, outRef = false, false, nil, nil
-		if in.Idempotency != nil {
-			first, err := t.claimIdempotency(ctx, m.ProjectID, "message.create", in.Idempotency, m.ID)
-			if err != nil {
-				return err
-			}
-			if first != "" {
-				replayed = true
-				if outM, err = scanMessage(t.queryRow(ctx, `SELECT `+messageColumns+` FROM messages
-					WHERE id_project = $1 AND id = $2`, m.ProjectID, first)); err != nil {
-					return notFound(err, "message")
-				}
-				r, seen, err := t.findMessageTarget(ctx, m.ProjectID, outM.Recipient, in.VisibleTo)
-				if err != nil {
-					return err
-				}
-				return seen.check(in.VisibleTo, r) // a replay shows nothing its caller may not see
-			}
+	if absent && s.createsTogether(in) {
+		outR, outRef, err = s.creations.write(ctx, in, event)
+		switch {
+		case err == nil:
+			created, outM = true, m
+		case errors.Is(err, errAlone):
+			absent = false // it may exist by now: created by the batch, to which m is then a reply
+		default:
+			return nil, nil, false, false, err
 		}
-		r, ref, err := t.targetOrCreate(ctx, in, absent)
-		absent = false
-		if err != nil {
-			return err
-		}
-		if ref != nil {
-			created, outR, outRef = true, r, ref
-		}
-		if err := t.insertMessage(ctx, m); err != nil {
-			return err
-		}
-		if !created {
-			working := r.WorkingStatus
-			noteMessage(r, m)
-			if err := t.touchRequest(ctx, r, in.LastMessage, working); err != nil {
-				return err
-			}
-		}
-		outM = m
-		return t.event(ctx, m.ProjectID, tiledesk.EventMessageCreate, m.ID, json.RawMessage(event))
-	})
+	}
+	if !created {
+		err = s.postInTx(ctx, in, event, absent, &postOutcome{&outR, &outRef, &outM, &created, &replayed})
+	}
 	if err != nil {
 		return nil, nil, false, false, err
 	}
@@ -103,6 +77,62 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 		return nil, nil, false, false, err
 	}
 	return outR, outM, created, replayed, nil
+}
+
+// postOutcome is where postInTx puts what it wrote.
+type postOutcome struct {
+	r                 **tiledesk.Request
+	ref               **tiledesk.RequestRef // a created conversation's
+	m                 **tiledesk.Message
+	created, replayed *bool
+}
+
+// postInTx is PostMessage's transaction: the message, into its conversation or one it creates, or
+// the replay of an idempotent post.
+func (s *Store) postInTx(ctx context.Context, in *tiledesk.MessagePost, event json.RawMessage, absent bool, out *postOutcome) error {
+	m := in.Message
+	return s.withRequestRetry(ctx, func(t *tx) error {
+		*out.created, *out.replayed, *out.r, *out.ref = false, false, nil, nil
+		if in.Idempotency != nil {
+			first, err := t.claimIdempotency(ctx, m.ProjectID, "message.create", in.Idempotency, m.ID)
+			if err != nil {
+				return err
+			}
+			if first != "" {
+				*out.replayed = true
+				var err error
+				if *out.m, err = scanMessage(t.queryRow(ctx, `SELECT `+messageColumns+` FROM messages
+					WHERE id_project = $1 AND id = $2`, m.ProjectID, first)); err != nil {
+					return notFound(err, "message")
+				}
+				r, seen, err := t.findMessageTarget(ctx, m.ProjectID, (*out.m).Recipient, in.VisibleTo)
+				if err != nil {
+					return err
+				}
+				return seen.check(in.VisibleTo, r) // a replay shows nothing its caller may not see
+			}
+		}
+		r, ref, err := t.targetOrCreate(ctx, in, absent)
+		absent = false
+		if err != nil {
+			return err
+		}
+		if ref != nil {
+			*out.created, *out.r, *out.ref = true, r, ref
+		}
+		if err := t.insertMessage(ctx, m); err != nil {
+			return err
+		}
+		if !*out.created {
+			working := r.WorkingStatus
+			noteMessage(r, m)
+			if err := t.touchRequest(ctx, r, in.LastMessage, working); err != nil {
+				return err
+			}
+		}
+		*out.m = m
+		return t.event(ctx, m.ProjectID, tiledesk.EventMessageCreate, m.ID, event)
+	})
 }
 
 // targetOrCreate finds the conversation in's message goes to, checking that its writer may see

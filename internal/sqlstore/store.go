@@ -98,9 +98,10 @@ type Store struct {
 	queries    sync.Map         // query text -> rebound text
 	writeStmts *stmtCache
 	readStmts  *stmtCache
-	batch      *batcher      // group commit; nil when the engine has many writers
-	replies    *replyBatcher // replies written together; nil where the engine has one writer
-	numbers    *sql.DB       // where ticket numbers are drawn outside the writer's transaction (nextTicket); nil: inside
+	batch      *batcher         // group commit; nil when the engine has many writers
+	replies    *replyBatcher    // replies written together; nil where the engine has one writer
+	creations  *creationBatcher // first messages written together; nil where the engine has one writer
+	numbers    *sql.DB          // where ticket numbers are drawn outside the writer's transaction (nextTicket); nil: inside
 	closers    []func() error
 
 	// commits counts this store's write transactions. Where no other process can write the
@@ -181,6 +182,7 @@ func New(d Dialect, write, read *sql.DB, location string, now func() time.Time) 
 		st.batch = newBatcher(st)
 	} else {
 		st.rounds = newClockRounds(st.readClocksOf)
+		st.creations = newCreationBatcher(st)
 		if d.RecordsFromJSON("$1", "x INTEGER") != "" {
 			st.replies = newReplyBatcher(st)
 		}
@@ -193,78 +195,6 @@ func New(d Dialect, write, read *sql.DB, location string, now func() time.Time) 
 func (s *Store) SetNumbersDB(db *sql.DB) {
 	s.numbers = db
 	s.closers = append(s.closers, db.Close)
-}
-
-// stmtCache keeps prepared statements by query text: database/sql would otherwise prepare every
-// statement anew, and preparing costs as much as running a small query. A statement prepared on the
-// pool is prepared once per connection and reused; transactions borrow it with Tx.StmtContext.
-// Preparing needs a free connection, so a statement first met inside a transaction runs as text and
-// is prepared once the transaction has let its connection go (the single SQLite writer would
-// otherwise wait for itself).
-type stmtCache struct {
-	db *sql.DB
-	mu sync.RWMutex
-	m  map[string]*sql.Stmt
-}
-
-// maxCachedStmts bounds the cache; list filters combine into many texts, and past the bound
-// statements are simply prepared per call.
-const maxCachedStmts = 1000
-
-func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
-
-// lookup returns the prepared statement of query, or nil.
-func (c *stmtCache) lookup(query string) *sql.Stmt {
-	if c == nil {
-		return nil
-	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.m[query]
-}
-
-// prepare returns the prepared statement of query, preparing it when missing; nil past the bound.
-// The caller must not hold a connection of the pool; the cache's lock is not held while preparing,
-// which may wait for a connection that a transaction (itself looking up statements) holds.
-func (c *stmtCache) prepare(ctx context.Context, query string) *sql.Stmt {
-	if c == nil {
-		return nil
-	}
-	if st := c.lookup(query); st != nil {
-		return st
-	}
-	c.mu.RLock()
-	full := len(c.m) >= maxCachedStmts
-	c.mu.RUnlock()
-	if full {
-		return nil
-	}
-	st, err := c.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil // the text path reports the error
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if prev := c.m[query]; prev != nil {
-		st.Close() // prepared meanwhile by another caller
-		return prev
-	}
-	c.m[query] = st
-	return st
-}
-
-func (c *stmtCache) close() error {
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var err error
-	for _, st := range c.m {
-		err = errors.Join(err, st.Close())
-	}
-	c.m = map[string]*sql.Stmt{}
-	return err
 }
 
 // Engine names the engine and where the data is.
@@ -286,6 +216,9 @@ func (s *Store) OnClose(fn func() error) { s.closers = append(s.closers, fn) }
 func (s *Store) Close() error {
 	if s.replies != nil {
 		s.replies.close()
+	}
+	if s.creations != nil {
+		s.creations.close()
 	}
 	if s.batch != nil {
 		s.batch.close()
@@ -386,6 +319,11 @@ type tx struct {
 	// cancelled inside an explicit transaction interrupts the connection, which rolls back the
 	// whole transaction: every other caller's write in the batch with it.
 	shared context.Context
+	// gathered and memo are set in the transaction of a batch of new conversations
+	// (creationBatcher): its rows are inserted together before the commit, and what its
+	// conversations read alike is read once.
+	gathered *gatheredInserts
+	memo     *creationMemo
 }
 
 // ctx is the context a statement of the transaction runs under: the caller's, unless the

@@ -17,6 +17,8 @@ var requestTests = []struct {
 	{"RequestRouting", testRequestRouting},
 	{"RequestPostMessage", testRequestPostMessage},
 	{"RequestConcurrentFirstMessages", testRequestConcurrentFirstMessages},
+	{"FirstMessagesAtOnce", testFirstMessagesAtOnce},
+	{"ChatLimitUnderFirstMessagesAtOnce", testChatLimitUnderFirstMessagesAtOnce},
 	{"RequestMessageIdempotency", testRequestMessageIdempotency},
 	{"RequestLifecycle", testRequestLifecycle},
 	{"RequestFilters", testRequestFilters},
