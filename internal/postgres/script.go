@@ -6,13 +6,13 @@ import (
 	"unicode/utf8"
 )
 
-// CommitScript: stmt holds no "$" but its placeholders. pgx runs an Exec without arguments as a simple query, which may hold several
-// statements; PostgreSQL runs them in order and stops at the first that fails. The values are
-// written as literals: strings quoted by doubling their quotes, which is all a literal needs under
-// standard_conforming_strings (which pgx requires), and only integers besides. A string holding a
-// NUL (which would end the query's text) or invalid UTF-8 is refused, and the caller takes the
-// statement with its parameters.
-func (Dialect) CommitScript(stmt string, args []any) (string, bool) {
+// WithLiterals: stmt holds no "$" but its placeholders. pgx runs an Exec without arguments as a
+// simple query, which may hold several statements; PostgreSQL runs them in order and stops at the
+// first that fails. The values are written as literals: strings quoted by doubling their quotes,
+// which is all a literal needs under standard_conforming_strings (which pgx requires), integers,
+// booleans and NULL. A string holding a NUL (which would end the query's text) or invalid UTF-8,
+// or a value of another type, is refused, and the caller takes the statement with its parameters.
+func (Dialect) WithLiterals(stmt string, args []any) (string, bool) {
 	var b strings.Builder
 	b.Grow(len(stmt) + 64)
 	for i := 0; i < len(stmt); i++ {
@@ -30,13 +30,16 @@ func (Dialect) CommitScript(stmt string, args []any) (string, bool) {
 		}
 		i = j - 1
 	}
-	b.WriteString("; COMMIT; BEGIN")
 	return b.String(), true
 }
 
 // writeLiteral writes v as an SQL literal, or reports that it cannot.
 func writeLiteral(b *strings.Builder, v any) bool {
 	switch x := v.(type) {
+	case nil:
+		b.WriteString("NULL")
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
 	case string:
 		if strings.IndexByte(x, 0) >= 0 || !utf8.ValidString(x) {
 			return false

@@ -94,8 +94,9 @@ func (Dialect) PreparesItself() bool { return false }
 // SingleWriter: SQLite has one writer at a time; writes are group-committed.
 func (Dialect) SingleWriter() bool { return true }
 
-// CommitScript: one writer, whose commit waits for no other; its writes never take this path.
-func (Dialect) CommitScript(string, []any) (string, bool) { return "", false }
+// WithLiterals: one writer, whose commit waits for no other and whose statements need no round
+// trips; its writes never take this path.
+func (Dialect) WithLiterals(string, []any) (string, bool) { return "", false }
 
 // RecordsFromJSON: the one writer writes replies one by one, group-committed (see sqlstore's batcher).
 func (Dialect) RecordsFromJSON(string, string) string { return "" }

@@ -153,18 +153,15 @@ func (b *creationBatcher) writeBatch(batch []*creationOp) {
 // and it is otherwise every conversation's.
 func (s *Store) createTogether(ctx context.Context, ops []*creationOp) ([]creationResult, error) {
 	results := make([]creationResult, len(ops))
-	counts := map[string]int{}
-	for _, op := range ops {
-		counts[op.in.Message.ProjectID]++
+	memo := newCreationMemo()
+	if err := memo.prefetch(ctx, s, ops); err != nil {
+		for i := range results {
+			results[i].err = errAlone // each reads for itself
+		}
+		return results, nil
 	}
 	err := s.runTx(ctx, func(t *tx) error {
-		t.gathered, t.memo = &gatheredInserts{}, newCreationMemo()
-		if err := t.memo.reserveTickets(ctx, t, counts); err != nil {
-			return err
-		}
-		if err := t.memo.prefetch(ctx, t, ops); err != nil {
-			return err
-		}
+		t.gathered, t.memo, t.script = &gatheredInserts{}, memo, []string{}
 		for i, op := range ops {
 			mark := t.mark()
 			r, ref, err := t.createWithMessage(ctx, op)

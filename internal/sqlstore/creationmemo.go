@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -135,28 +134,26 @@ func (m *creationMemo) lookedUp(projectID, leadID string) bool {
 	return m != nil && m.looked[[2]string{projectID, leadID}]
 }
 
-// prefetch reads at once, per project, the leads and requesters of ops' conversations.
-func (m *creationMemo) prefetch(ctx context.Context, t *tx, ops []*creationOp) error {
-	leads, requesters := map[string][]string{}, map[string][]string{}
-	for _, op := range ops {
-		c := op.in.Create
-		p := c.Request.ProjectID
-		if !slices.Contains(leads[p], c.Lead.LeadID) {
-			leads[p] = append(leads[p], c.Lead.LeadID)
-		}
-		if !slices.Contains(requesters[p], c.Request.RequesterID) {
-			requesters[p] = append(requesters[p], c.Request.RequesterID)
+// keepDepartments keeps the project's departments read by readDepartmentsFor, the first default
+// one (by id) as the default.
+func (m *creationMemo) keepDepartments(projectID string, depts []*tiledesk.Department) {
+	for _, d := range depts {
+		m.departments[[2]string{projectID, d.ID}] = d
+		if key := [2]string{projectID, ""}; d.Default && m.departments[key] == nil {
+			m.departments[key] = d
 		}
 	}
-	for _, p := range sortedKeys(leads) {
-		if err := t.readNewestLeads(ctx, p, leads[p]); err != nil {
-			return err
-		}
-		if _, err := t.readRequesters(ctx, p, requesters[p]); err != nil {
-			return fmt.Errorf("requesters: %w", err)
+}
+
+// keepNewestLeads keeps the leads readNewestLeads read of leadIDs, and knows the others not to
+// exist.
+func (m *creationMemo) keepNewestLeads(projectID string, leads []*tiledesk.Lead, leadIDs []string) {
+	for _, l := range leads {
+		if m.lead(projectID, l.LeadID) == nil { // the newest comes first
+			m.keepLead(l)
 		}
 	}
-	return nil
+	m.lookUp(projectID, leadIDs)
 }
 
 // forgetLeadsAfter forgets the leads kept after the first n, those of a conversation not written.
@@ -165,20 +162,6 @@ func (m *creationMemo) forgetLeadsAfter(n int) {
 		delete(m.leads, key)
 	}
 	m.leadOrder = m.leadOrder[:n]
-}
-
-// reserveTickets draws the ticket numbers of a batch's conversations, counts by project, and
-// keeps each project's rotation.
-func (m *creationMemo) reserveTickets(ctx context.Context, t *tx, counts map[string]int) error {
-	for _, p := range sortedKeys(counts) {
-		last, rotation, err := t.drawTickets(ctx, p, counts[p])
-		if err != nil {
-			return err
-		}
-		m.tickets[p] = &ticketRange{next: last - counts[p] + 1, last: last}
-		m.rotations[p] = rotation
-	}
-	return nil
 }
 
 // ticket takes the project's next reserved number, false when none is left.

@@ -110,7 +110,7 @@ func (t *tx) flushEvents(ctx context.Context) error {
 			rows[i] = "(" + a.add(ev.ProjectID) + ", " + a.add(ev.ID) + ", " + a.add(ev.Name) + ", " + a.add(ev.ObjectID) +
 				", " + a.add(string(ev.Payload)) + ", " + a.add(ms(ev.CreatedAt)) + ")"
 		}
-		if _, err := t.exec(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at) VALUES `+
+		if err := t.write(ctx, `INSERT INTO events (id_project, id, name, object_id, payload, created_at) VALUES `+
 			strings.Join(rows, ", "), a.args...); err != nil {
 			return fmt.Errorf("insert events: %w", err)
 		}

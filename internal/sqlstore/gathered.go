@@ -19,6 +19,28 @@ func (t *tx) insert(ctx context.Context, table, columns, conflict string, args .
 	return err
 }
 
+// write runs one of the transaction's writes. Where the transaction scripts its writes (t.script
+// not nil: a batch's, and the last write of any, see commit), the statement is added to the script
+// that commit sends with the COMMIT, in one round trip; a statement whose values cannot be written
+// as literals runs at once, after the script so far, so that the writes keep their order.
+func (t *tx) write(ctx context.Context, query string, args ...any) error {
+	if t.script != nil {
+		if stmt, ok := t.s.dialect.WithLiterals(t.s.q(query), args); ok {
+			t.script = append(t.script, stmt)
+			return nil
+		}
+		if len(t.script) > 0 {
+			script := strings.Join(t.script, "; ")
+			t.script = t.script[:0]
+			if _, err := t.Tx.ExecContext(t.ctx(ctx), script); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := t.exec(ctx, query, args...)
+	return err
+}
+
 // gatheredInserts are the rows a transaction keeps to insert right before its commit, by table,
 // the tables in the order they were first met.
 type gatheredInserts struct {
@@ -81,7 +103,7 @@ func (t *tx) flushGathered(ctx context.Context) error {
 				}
 				values[i] = "(" + strings.Join(ph, ", ") + ")"
 			}
-			if _, err := t.exec(ctx, `INSERT INTO `+gt.table+` (`+gt.columns+`) VALUES `+strings.Join(values, ", ")+gt.conflict,
+			if err := t.write(ctx, `INSERT INTO `+gt.table+` (`+gt.columns+`) VALUES `+strings.Join(values, ", ")+gt.conflict,
 				a.args...); err != nil {
 				return fmt.Errorf("insert %s: %w", gt.table, err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -103,7 +104,7 @@ type flushWrite struct {
 }
 
 func (w *flushWrite) run(ctx context.Context, t *tx) error {
-	if _, err := t.exec(ctx, w.query, w.args...); err != nil {
+	if err := t.write(ctx, w.query, w.args...); err != nil {
 		return fmt.Errorf("%s: %w", w.what, err)
 	}
 	return nil
@@ -111,25 +112,27 @@ func (w *flushWrite) run(ctx context.Context, t *tx) error {
 
 // commit runs last (flushCounters), then commits. When last writes a row others wait for (an
 // agent's, written by every conversation routed to the agent) and the engine runs a script of
-// statements (Dialect.CommitScript), both go in one round trip: the row is then held for the
-// commit alone, not also for a round trip between the write's answer and the COMMIT. Other writes
-// keep their prepared statement.
+// statements (Dialect.WithLiterals), both go in one round trip, with whatever else the
+// transaction scripted (see write): the row is then held for the commit alone, not also for a
+// round trip between the write's answer and the COMMIT.
 func (t *tx) commit(ctx context.Context, last *flushWrite) error {
+	if last != nil && last.hot && t.script == nil {
+		t.script = []string{}
+	}
 	if last != nil {
-		script, ok := "", false
-		if last.hot {
-			script, ok = t.s.dialect.CommitScript(t.s.q(last.query), last.args)
+		if err := last.run(ctx, t); err != nil {
+			_ = t.Tx.Rollback()
+			return err
 		}
-		if !ok {
-			if err := last.run(ctx, t); err != nil {
-				_ = t.Tx.Rollback()
-				return err
-			}
-		} else if _, err := t.Tx.ExecContext(t.ctx(ctx), script); err != nil {
+	}
+	if len(t.script) > 0 {
+		script := strings.Join(t.script, "; ") + "; COMMIT; BEGIN"
+		t.script = nil
+		if _, err := t.Tx.ExecContext(t.ctx(ctx), script); err != nil {
 			_ = t.Tx.Rollback() // ends a transaction the script's error left open
-			return fmt.Errorf("%s and commit: %w", last.what, err)
+			return fmt.Errorf("write and commit: %w", err)
 		}
-		// After a script, this commits the empty transaction it began.
+		// This commits the empty transaction the script began.
 	}
 	if err := t.Tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -173,15 +176,27 @@ func (t *tx) nextTicket(ctx context.Context, projectID string) (seq int, lastAss
 
 // drawTickets draws n ticket numbers of the project (nextTicket), the last of which it returns.
 func (t *tx) drawTickets(ctx context.Context, projectID string, n int) (last int, lastAssigned string, err error) {
-	const q = `INSERT INTO project_counters AS c (id_project, stripe, ticket_seq) VALUES ($1, 0, $2)
-		ON CONFLICT (id_project, stripe) DO UPDATE SET ticket_seq = c.ticket_seq + excluded.ticket_seq
-		RETURNING ticket_seq, last_assigned`
 	if t.s.numbers != nil {
-		err = t.s.numbers.QueryRowContext(ctx, q, projectID, n).Scan(&last, &lastAssigned)
-	} else {
-		err = t.queryRow(ctx, q, projectID, n).Scan(&last, &lastAssigned)
+		return t.s.drawTickets(ctx, projectID, n)
 	}
-	if err != nil {
+	if err := t.queryRow(ctx, drawTicketsSQL, projectID, n).Scan(&last, &lastAssigned); err != nil {
+		return 0, "", fmt.Errorf("number ticket: %w", err)
+	}
+	return last, lastAssigned, nil
+}
+
+const drawTicketsSQL = `INSERT INTO project_counters AS c (id_project, stripe, ticket_seq) VALUES ($1, 0, $2)
+	ON CONFLICT (id_project, stripe) DO UPDATE SET ticket_seq = c.ticket_seq + excluded.ticket_seq
+	RETURNING ticket_seq, last_assigned`
+
+// drawTickets is tx.drawTickets in a statement of its own, in the numbering pool where the store
+// has one (else the write pool).
+func (s *Store) drawTickets(ctx context.Context, projectID string, n int) (last int, lastAssigned string, err error) {
+	db := s.numbers
+	if db == nil {
+		db = s.write
+	}
+	if err := db.QueryRowContext(ctx, drawTicketsSQL, projectID, n).Scan(&last, &lastAssigned); err != nil {
 		return 0, "", fmt.Errorf("number ticket: %w", err)
 	}
 	return last, lastAssigned, nil

@@ -105,52 +105,15 @@ func (t *tx) readRequester(ctx context.Context, projectID, id string) (*tiledesk
 	if pu, ref := t.memo.requester(projectID, id); pu != nil {
 		return pu, ref, nil
 	}
-	read, err := t.readRequesters(ctx, projectID, []string{id})
+	read, err := readRequesters(ctx, t.rows, t.s.dialect, projectID, []string{id})
 	if err == nil && len(read) == 0 {
 		err = notFound(sql.ErrNoRows, "project user")
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("requester %s: %w", id, err)
 	}
+	t.memo.keepRequester(projectID, read[0].pu, &read[0].ref)
 	return read[0].pu, &read[0].ref, nil
-}
-
-// readRequesters reads the members ids of the project as readRequester does (those that exist),
-// and keeps them in the transaction's memo.
-func (t *tx) readRequesters(ctx context.Context, projectID string, ids []string) ([]requesterRead, error) {
-	cols := ``
-	if !t.s.dialect.SingleWriter() {
-		cols = `, (SELECT COALESCE(SUM(members_clock), 0) FROM project_counters WHERE id_project = $1), ` + t.s.dialect.UsersClock()
-	}
-	var a sqlArgs
-	a.add(projectID)
-	rows, err := t.query(ctx, `SELECT `+projectUserColumns+`,
-		(SELECT u.updated_at FROM users u WHERE u.id = project_users.id_user)`+cols+`
-		FROM project_users WHERE id_project = $1 AND id IN (`+a.list(ids)+`)`, a.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []requesterRead
-	for rows.Next() {
-		var userUpdated sql.NullInt64
-		var parts tiledesk.PopulationClock
-		extra := []any{&userUpdated}
-		if cols != "" {
-			extra = append(extra, &parts.Members, &parts.Users)
-		}
-		pu, err := scanProjectUser(extraScan{rows, extra})
-		if err != nil {
-			return nil, err
-		}
-		ref := tiledesk.RequestRef{RequesterID: pu.ID, RequesterUpdatedAt: &pu.UpdatedAt, RequesterUserUpdatedAt: timePtr(userUpdated)}
-		if cols != "" {
-			ref.Parts = &parts
-		}
-		t.memo.keepRequester(projectID, pu, &ref)
-		out = append(out, requesterRead{pu: pu, ref: ref})
-	}
-	return out, rows.Err()
 }
 
 // findOrCreateLead returns the newest lead with ref.LeadID, giving it ref's newer fullname and email,
@@ -197,29 +160,6 @@ func (t *tx) findOrCreateLead(ctx context.Context, projectID string, ref tiledes
 	}
 	t.memo.keepLead(l)
 	return l, nil
-}
-
-// readNewestLeads reads the newest lead of each of leadIDs in the project (findOrCreateLead's), and
-// keeps them in the transaction's memo, which then knows the others not to exist.
-func (t *tx) readNewestLeads(ctx context.Context, projectID string, leadIDs []string) error {
-	var a sqlArgs
-	a.add(projectID)
-	rows, err := t.query(ctx, `SELECT `+leadColumns+` FROM leads WHERE id_project = $1 AND lead_id IN (`+a.list(leadIDs)+`)
-		ORDER BY id DESC`, a.args...)
-	if err != nil {
-		return fmt.Errorf("find leads: %w", err)
-	}
-	leads, err := collect(rows, scanLead)
-	if err != nil {
-		return fmt.Errorf("find leads: %w", err)
-	}
-	for _, l := range leads {
-		if t.memo.lead(projectID, l.LeadID) == nil { // the newest comes first
-			t.memo.keepLead(l)
-		}
-	}
-	t.memo.lookUp(projectID, leadIDs)
-	return nil
 }
 
 // withRequestRetry runs fn in a transaction, again when another transaction created the same

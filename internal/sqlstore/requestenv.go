@@ -84,21 +84,10 @@ func (e *requestEnv) routingInputs() (*routingInputs, error) {
 	if in := e.t.memo.routingOf(e.project); in != nil {
 		return in, nil
 	}
-	p, err := scanProject(e.t.queryRow(e.ctx, `SELECT `+projectColumns+` FROM projects WHERE id = $1`, e.project))
-	if err != nil {
-		return nil, fmt.Errorf("routing project: %w", err)
-	}
-	rows, err := e.t.query(e.ctx, `SELECT `+projectUserColumns+` FROM project_users
-		WHERE id_project = $1 AND role_type = $2 AND status = $3 AND trashed = FALSE AND id_user IS NOT NULL`,
-		e.project, tiledesk.RoleTypeAgent, tiledesk.MemberActive)
-	if err != nil {
-		return nil, fmt.Errorf("routing agents: %w", err)
-	}
-	pus, err := collect(rows, scanProjectUser)
+	in, err := readRoutingInputs(e.ctx, e.t.rows, e.project)
 	if err != nil {
 		return nil, err
 	}
-	in := &routingInputs{project: p, agents: pus}
 	e.t.memo.keepRouting(e.project, in)
 	return in, nil
 }

@@ -72,10 +72,10 @@ type Dialect interface {
 	// IsRetryable reports whether err ended a transaction that, run again, may succeed: a
 	// deadlock between two writers, which the engine broke by failing one of them.
 	IsRetryable(err error) bool
-	// CommitScript returns a script that runs stmt (with $N placeholders) with args written into
-	// it, commits the transaction and begins an empty one, for an Exec without arguments to send in
-	// one round trip; false where the driver cannot, or a value cannot be written as a literal.
-	CommitScript(stmt string, args []any) (string, bool)
+	// WithLiterals returns stmt (with $N placeholders) with args written into it as literals, for
+	// a script of statements an Exec without arguments sends in one round trip; false where the
+	// driver cannot, or a value cannot be written as a literal.
+	WithLiterals(stmt string, args []any) (string, bool)
 	// RecordsFromJSON is a FROM item named i: the rows of the JSON array of objects in placeholder
 	// ph, with columns (name and type, comma-separated) taken from the objects' keys; "" where the
 	// store should not write rows taken from JSON (replies are then written one by one).
@@ -324,6 +324,9 @@ type tx struct {
 	// conversations read alike is read once.
 	gathered *gatheredInserts
 	memo     *creationMemo
+	// script holds writes to send with the COMMIT, in one round trip, where the transaction
+	// scripts them (see write); nil where each runs at once.
+	script []string
 }
 
 // ctx is the context a statement of the transaction runs under: the caller's, unless the
