@@ -1,9 +1,14 @@
 package views
 
 import (
+	"fmt"
 	"hash/maphash"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -17,6 +22,9 @@ type renderCache struct {
 	seed   maphash.Seed
 	shards [renderShards]renderShard
 	limit  int // bytes per shard
+	// reads are the reads of missing objects under way, shared by the callers that want the same
+	// objects at the same versions (see renderCached).
+	reads singleflight.Group
 }
 
 const renderShards = 16
@@ -235,6 +243,7 @@ func renderCached[T any](c *renderCache, kind renderKind, projectID string, want
 	render func(*T) ([]byte, version, error)) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(wants))
 	var missing []string
+	shared := true // every missing object is wanted at a version known: its read may be shared
 	for _, w := range wants {
 		if w.id == "" || out[w.id] != nil {
 			continue
@@ -246,11 +255,12 @@ func renderCached[T any](c *renderCache, kind renderKind, projectID string, want
 			}
 		}
 		missing = append(missing, w.id)
+		shared = shared && w.known
 	}
 	if len(missing) == 0 {
 		return out, nil
 	}
-	objects, err := read(missing)
+	objects, err := readShared(c, kind, projectID, wants, missing, shared, read)
 	if err != nil {
 		return nil, err
 	}
@@ -266,4 +276,32 @@ func renderCached[T any](c *renderCache, kind renderKind, projectID string, want
 		out[id] = b
 	}
 	return out, nil
+}
+
+// readShared reads the missing objects, in one read with the callers that want the same ones at
+// the same versions at the same time (shared): the conversations a batch of first messages creates
+// are answered at once, each populated with the same department at the same new version. A caller
+// that joins a read gets objects read after another caller saw the versions it wants, which are
+// as current as its own read would be (a version moves with every change). When the shared read
+// fails (its first caller gave up, say), each caller that joined it reads for itself.
+func readShared[T any](c *renderCache, kind renderKind, projectID string, wants []wanted, missing []string, shared bool,
+	read func(ids []string) (map[string]*T, error)) (map[string]*T, error) {
+	if !shared {
+		return read(missing)
+	}
+	var key strings.Builder
+	fmt.Fprintf(&key, "%d\x00%s", kind, projectID)
+	for _, w := range wants {
+		if slices.Contains(missing, w.id) {
+			fmt.Fprintf(&key, "\x00%s\x00%v", w.id, w.v)
+		}
+	}
+	v, err, joined := c.reads.Do(key.String(), func() (any, error) { return read(missing) })
+	if err != nil && joined {
+		return read(missing)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]*T), nil
 }

@@ -1,8 +1,11 @@
 package views
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -61,5 +64,70 @@ func TestRenderKeys(t *testing.T) {
 		if other == k {
 			t.Fatalf("%+v and %+v collide", other, k)
 		}
+	}
+}
+
+// TestRenderCachedSharesReads: callers that miss the same object at the same version at once share
+// one read; a caller wanting another version, or one whose version is not known, reads for itself;
+// and when the shared read fails, each caller that joined it reads again.
+func TestRenderCachedSharesReads(t *testing.T) {
+	c := newRenderCache(1 << 20)
+	var reads atomic.Int32
+	release := make(chan struct{})
+	fail := atomic.Bool{}
+	read := func(ids []string) (map[string]*string, error) {
+		reads.Add(1)
+		<-release
+		if fail.Load() {
+			return nil, errors.New("gave up")
+		}
+		s := "dept"
+		return map[string]*string{ids[0]: &s}, nil
+	}
+	render := func(s *string) ([]byte, version, error) { return []byte(`"` + *s + `"`), version{7}, nil }
+	run := func(callers int, want func(i int) wanted) []error {
+		errs := make([]error, callers)
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Go(func() {
+				out, err := renderCached(c, kindDepartment, "p", []wanted{want(i)}, read, render)
+				if err == nil && string(out[want(i).id]) != `"dept"` {
+					err = fmt.Errorf("rendered %q", out[want(i).id])
+				}
+				errs[i] = err
+			})
+		}
+		for reads.Load() < 1 {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // the others join the read under way
+		close(release)
+		wg.Wait()
+		return errs
+	}
+	for _, err := range run(8, func(int) wanted { return wanted{id: "d1", v: version{1}, known: true} }) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := reads.Load(); n != 1 {
+		t.Fatalf("8 callers wanting one department at one version read it %d times", n)
+	}
+	reads.Store(0)
+	release = make(chan struct{})
+	run(4, func(i int) wanted { return wanted{id: "d2", v: version{int64(i)}, known: i > 0} })
+	if n := reads.Load(); n != 4 {
+		t.Fatalf("4 callers wanting different versions (one unknown) read %d times", n)
+	}
+	reads.Store(0)
+	release = make(chan struct{})
+	fail.Store(true)
+	for _, err := range run(3, func(int) wanted { return wanted{id: "d3", v: version{1}, known: true} }) {
+		if err == nil {
+			t.Fatal("a failed read was answered")
+		}
+	}
+	if n := reads.Load(); n != 4 {
+		t.Fatalf("a shared read failed under 3 callers; they read %d times in all, want 1 + 3", n)
 	}
 }
