@@ -22,12 +22,14 @@ import (
 // project are drawn at once, and their rows are inserted with one statement per table. As with
 // the replies, a caller is answered only after the commit, so an answered message is durable.
 //
-// A conversation the batch cannot write, or should not, is written by its caller in a transaction
-// of its own, after the batch (errAlone): a second first message to the same conversation (a
-// reply, once the first has created it), one that changes its lead, and every one of a batch the
-// database refused (a conversation created meanwhile by another process, a deadlock). A
-// conversation refused for what it holds (an unknown department) is answered its error, and the
-// rest of its batch is written.
+// A conversation the batch should not write is written by its caller in a transaction of its own,
+// after the batch (errAlone): a second first message to the same conversation (a reply, once the
+// first has created it), and one that changes its lead. When the database refuses the batch (a
+// conversation created meanwhile, a deadlock), it wrote nothing, and the batch's runner writes each
+// of its first messages in a transaction of its own, one after the other: only a bad one fails,
+// and a new visitor's lead is not created twice by writers racing each other. A conversation
+// refused for what it holds (an unknown department) is answered its error, and the rest of its
+// batch is written.
 
 // maxCreationBatch bounds how many conversations a batch writes.
 const maxCreationBatch = 32
@@ -53,10 +55,14 @@ type creationOp struct {
 	done  chan creationResult
 }
 
+// creationResult is what a batch did with an operation: created its conversation (r, ref), or,
+// written alone after a refusal, added its message to a conversation that exists by then (created
+// false, r nil); or err, errAlone for its caller to write it.
 type creationResult struct {
-	r   *tiledesk.Request
-	ref *tiledesk.RequestRef
-	err error
+	r       *tiledesk.Request
+	ref     *tiledesk.RequestRef
+	created bool
+	err     error
 }
 
 func newCreationBatcher(s *Store) *creationBatcher {
@@ -84,15 +90,14 @@ func (s *Store) CreationBatches() (batches, conversations, refused int64) {
 	return s.creations.batches.Load(), s.creations.creations.Load(), s.creations.refused.Load()
 }
 
-// write creates in's conversation with its first message in a batch, and returns the
-// conversation as created; errAlone when the caller is to write it in a transaction of its own.
-func (b *creationBatcher) write(ctx context.Context, in *tiledesk.MessagePost, event json.RawMessage) (*tiledesk.Request, *tiledesk.RequestRef, error) {
+// write writes in's first message in a batch; errAlone when the caller is to write it in a
+// transaction of its own.
+func (b *creationBatcher) write(ctx context.Context, in *tiledesk.MessagePost, event json.RawMessage) creationResult {
 	op := &creationOp{ctx: ctx, in: in, event: event, done: make(chan creationResult, 1)}
 	if err := b.q.put(ctx, op); err != nil {
-		return nil, nil, err
+		return creationResult{err: err}
 	}
-	res := await(b.q, op.done, creationResult{err: errClosed})
-	return res.r, res.ref, res.err
+	return await(b.q, op.done, creationResult{err: errClosed})
 }
 
 // writeBatch writes the batch's conversations whose callers still wait, and answers each caller.
@@ -123,11 +128,13 @@ func (b *creationBatcher) writeBatch(batch []*creationOp) {
 		return
 	}
 	results, err := b.s.createTogether(ctx, ops)
-	if err != nil && b.s.dialect.IsStatementError(err) {
-		err = errAlone // the transaction wrote nothing: each on its own
-		if len(ops) > 1 {
+	if err != nil && (errors.Is(err, errAlone) || b.s.dialect.IsStatementError(err)) {
+		// Nothing was written: each on its own, one after the other, so that only a bad one fails
+		// and two visitors' new leads are not created twice by writers racing each other.
+		if len(ops) > 1 && !errors.Is(err, errAlone) {
 			b.refused.Add(1)
 		}
+		results, err = b.writeEachAlone(ctx, ops), nil
 	}
 	written := 0
 	for i, op := range ops {
@@ -147,18 +154,32 @@ func (b *creationBatcher) writeBatch(batch []*creationOp) {
 	}
 }
 
+// writeEachAlone writes each operation in a transaction of its own, as PostMessage does: a
+// conversation created meanwhile gets the message as a reply.
+func (b *creationBatcher) writeEachAlone(ctx context.Context, ops []*creationOp) []creationResult {
+	out := make([]creationResult, len(ops))
+	for i, op := range ops {
+		var (
+			r                 *tiledesk.Request
+			ref               *tiledesk.RequestRef
+			m                 *tiledesk.Message
+			created, replayed bool
+		)
+		err := b.s.postInTx(ctx, op.in, op.event, false, &postOutcome{&r, &ref, &m, &created, &replayed})
+		out[i] = creationResult{r: r, ref: ref, created: created, err: err}
+	}
+	return out
+}
+
 // createTogether creates the conversations of ops in one transaction. results holds each one's
 // outcome: the conversation as created, the error that refused it (nothing of it written), or
-// errAlone. An error is the transaction's: none was written when Dialect.IsStatementError says so,
-// and it is otherwise every conversation's.
+// errAlone. An error is the transaction's: none was written when it is errAlone (the batch's reads
+// failed) or Dialect.IsStatementError says so, and it is otherwise every conversation's.
 func (s *Store) createTogether(ctx context.Context, ops []*creationOp) ([]creationResult, error) {
 	results := make([]creationResult, len(ops))
 	memo := newCreationMemo()
 	if err := memo.prefetch(ctx, s, ops); err != nil {
-		for i := range results {
-			results[i].err = errAlone // each reads for itself
-		}
-		return results, nil
+		return nil, errAlone // each reads for itself
 	}
 	err := s.runTx(ctx, func(t *tx) error {
 		t.gathered, t.memo, t.script = &gatheredInserts{}, memo, []string{}
@@ -171,7 +192,7 @@ func (s *Store) createTogether(ctx context.Context, ops []*creationOp) ([]creati
 			if err != nil {
 				t.restore(mark)
 			}
-			results[i] = creationResult{r: r, ref: ref, err: err}
+			results[i] = creationResult{r: r, ref: ref, created: err == nil, err: err}
 		}
 		if err := t.memo.writeRotations(ctx, t); err != nil {
 			return err

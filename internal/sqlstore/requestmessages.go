@@ -44,18 +44,19 @@ func (s *Store) PostMessage(ctx context.Context, in *tiledesk.MessagePost) (*til
 			return r, m, false, false, err
 		}
 	}
+	written := false
 	if absent && s.createsTogether(in) {
-		outR, outRef, err = s.creations.write(ctx, in, event)
+		res := s.creations.write(ctx, in, event)
 		switch {
-		case err == nil:
-			created, outM = true, m
-		case errors.Is(err, errAlone):
+		case res.err == nil:
+			written, created, outR, outRef, outM = true, res.created, res.r, res.ref, m
+		case errors.Is(res.err, errAlone):
 			absent = false // it may exist by now: created by the batch, to which m is then a reply
 		default:
-			return nil, nil, false, false, err
+			return nil, nil, false, false, res.err
 		}
 	}
-	if !created {
+	if !written {
 		err = s.postInTx(ctx, in, event, absent, &postOutcome{&outR, &outRef, &outM, &created, &replayed})
 	}
 	if err != nil {
