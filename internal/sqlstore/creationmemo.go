@@ -10,8 +10,9 @@ import (
 
 // creationMemo is what the conversations of one batch's transaction (creationBatcher) read alike,
 // read once for all of them: departments, each project's routing inputs, requesters and leads,
-// and the ticket numbers, drawn for the batch at once. Its methods do nothing on a nil memo (a
-// transaction of its own), where every read goes to the database.
+// and the ticket numbers, drawn for the batch at once. The methods that a transaction of its own
+// calls too do nothing on its nil memo, where every read goes to the database; department is
+// called only with a memo.
 //
 // Nothing the batch's transaction writes changes what is kept here before the commit, except
 // what the memo follows itself: the leads the batch creates, the routing rotation, and the
