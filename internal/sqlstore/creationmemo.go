@@ -3,7 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -189,19 +190,10 @@ func (m *creationMemo) rotate(projectID, userID string) bool {
 
 // writeRotations writes the rotations the batch moved (see noteRotation), once per project.
 func (m *creationMemo) writeRotations(ctx context.Context, t *tx) error {
-	for _, p := range sortedKeys(m.rotated) {
+	for _, p := range slices.Sorted(maps.Keys(m.rotated)) {
 		if err := t.writeRotation(ctx, p, m.rotations[p]); err != nil {
 			return fmt.Errorf("routing rotation: %w", err)
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
