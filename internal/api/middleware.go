@@ -88,31 +88,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mux.ServeHTTP(rec, inner)
 }
 
-// resolve strips /v1, picks the mux of the path's first segment and finds the route pattern ("" when
-// none matches). Every route answers under /v1 (as the public document writes it) and without the
-// prefix (as the original server mounts it); a project id is 24 hex digits, so "v1" is never one.
-func (s *Server) resolve(r *http.Request) (*http.Request, *http.ServeMux, string) {
-	if p := r.URL.Path; p == "/v1" || strings.HasPrefix(p, "/v1/") {
-		r2 := new(http.Request)
-		*r2 = *r
-		u := *r.URL
-		u.Path = strings.TrimPrefix(p, "/v1")
-		if u.Path == "" {
-			u.Path = "/"
-		}
-		u.RawPath = ""
-		r2.URL = &u
-		r = r2
-	}
-	mux := s.project
-	first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	if rootSegments[first] {
-		mux = s.root
-	}
-	_, pattern := mux.Handler(r)
-	return r, mux, pattern
-}
-
 // finish records the request in the metrics and writes its one log line. A panic in a handler
 // becomes a logged 500 instead of a dropped connection.
 func (s *Server) finish(rec *recorder, r *http.Request, in *reqInfo, start time.Time) {

@@ -107,6 +107,7 @@ type Server struct {
 	readyChecks      []readyCheck
 	metrics          *metrics
 	patterns         []string         // every registered route pattern
+	fixed            fixedWords       // the patterns' fixed segments, for tolerant matching
 	views            *views.Views     // the reads of leads and conversations, and what they keep
 	reads            *readGate        // nil: reads are not gated
 	sizes            *views.SizeHints // the rows' sizes of lists and exports, to read about what fits
@@ -143,7 +144,7 @@ func (s *Server) RouteTable() []RouteInfo { return slices.Clone(s.table) }
 
 // New returns a Server with every route registered.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, tokens: cfg.Tokens, log: cfg.Logger, version: cfg.Version,
+	s := &Server{fixed: fixedWords{}, store: cfg.Store, tokens: cfg.Tokens, log: cfg.Logger, version: cfg.Version,
 		maxBody: cfg.MaxBodyBytes, pwCost: cfg.PasswordCost, now: cfg.Now, root: http.NewServeMux(), project: http.NewServeMux(),
 		limits: cfg.RateLimits.named(), trustedProxies: cfg.TrustedProxies, sslOnly: cfg.SSLOnly,
 		maintenanceRetry: cfg.MaintenanceRetryAfter, liveOpts: cfg.Live}
@@ -229,7 +230,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.Serve
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := mux.Handler(probe); pattern != "" {
+		if _, pattern := mux.Handler(probe); pattern != "" && isClean(r.URL.EscapedPath()) {
 			allowed = append(allowed, m)
 		}
 	}
@@ -278,6 +279,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 // ETag and become 304 when the client has them.
 func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handlerFunc) {
 	s.patterns = append(s.patterns, pattern)
+	s.fixed.addPattern(pattern)
 	projectRoute := strings.Contains(pattern, "{pid}")
 	s.table = append(s.table, routeInfo(pattern, acc))
 	// The greeting (plain text) and the CSV exports do not answer JSON: the Accept rule is not theirs.
