@@ -66,6 +66,8 @@ var matrix = map[string]policy{
 	"GET /projects/{pid}":                      {allow: tiledesk.RoleAgent},
 	"PUT /projects/{pid}":                      {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Renamed"})},
 	"DELETE /projects/{pid}":                   {allow: tiledesk.RoleOwner},
+	"GET /projects/{pid}/isopen":               {allow: "public"},
+	"GET /projects/{pid}/users/availables":     {allow: "public"},
 	"GET /{pid}/project_users":                 {allow: tiledesk.RoleAgent},
 	"GET /{pid}/project_users/me":              {allow: tiledesk.RoleAgent},
 	"GET /{pid}/project_users/{id}":            {allow: tiledesk.RoleAgent},
@@ -89,6 +91,7 @@ var matrix = map[string]policy{
 	"DELETE /{pid}/leads/{id}/tag/{tag}": {allow: tiledesk.RoleAgent},
 	"DELETE /{pid}/leads/{id}":           {allow: tiledesk.RoleAgent},
 	"DELETE /{pid}/leads/{id}/physical":  {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
+	"GET /{pid}/widgets":                 {allow: "public"},
 	"GET /{pid}/departments":             {allow: "public"},
 	"GET /{pid}/departments/allstatus":   {allow: tiledesk.RoleAgent},
 	"GET /{pid}/departments/{id}":        {allow: "public"},

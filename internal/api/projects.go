@@ -2,7 +2,9 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -81,6 +83,19 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, c *
 			upd.OperatingHours = &enc
 		default:
 			b.fail("operatingHours", "must be a JSON string or object", v)
+		}
+	}
+	if upd.OperatingHours != nil {
+		if err := tiledesk.ValidateOperatingHours(*upd.OperatingHours, false); err != nil {
+			b.fail("operatingHours", err.Error(), nil)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(upd.TimeSlots)) {
+		slot, _ := upd.TimeSlots[id].(map[string]any)
+		if hours, ok := slot["hours"].(string); ok {
+			if err := tiledesk.ValidateOperatingHours(hours, true); err != nil {
+				b.fail("timeSlots."+id+".hours", err.Error(), nil)
+			}
 		}
 	}
 	if arr := b.boundedArray("channels"); arr != nil {

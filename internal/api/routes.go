@@ -31,6 +31,8 @@ func (s *Server) routes() {
 	s.handle(r, "GET /projects/{pid}", member(tiledesk.RoleAgent), s.handleProjectGet)
 	s.handle(r, "PUT /projects/{pid}", member(tiledesk.RoleAdmin), s.handleProjectUpdate)
 	s.handle(r, "DELETE /projects/{pid}", member(tiledesk.RoleOwner), s.handleProjectDelete)
+	s.handle(r, "GET /projects/{pid}/isopen", public, s.handleProjectIsOpen)
+	s.handle(r, "GET /projects/{pid}/users/availables", public, s.handleAvailableUsers)
 
 	s.handle(p, "GET /{pid}/project_users", member(tiledesk.RoleAgent), s.handleProjectUserList)
 	s.handle(p, "GET /{pid}/project_users/me", member(tiledesk.RoleAgent), s.handleProjectUserMe)
@@ -102,6 +104,7 @@ func (s *Server) routes() {
 // moreRoutes goes on with the project routes (one function would be too long to read).
 func (s *Server) moreRoutes() {
 	p := s.project
+	s.handle(p, "GET /{pid}/widgets", public, s.handleWidget)
 	s.handle(p, "GET /{pid}/departments", public, s.handleDepartmentList)
 	s.handle(p, "GET /{pid}/departments/allstatus", member(tiledesk.RoleAgent), s.handleDepartmentListAll)
 	s.handle(p, "GET /{pid}/departments/{id}", public, s.handleDepartmentGet)

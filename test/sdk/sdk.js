@@ -35,9 +35,6 @@ const pending = {
   getGroup: 'groups (/:pid/groups) are not served yet',
   addTag: 'the tag library (/:pid/tags) is not served yet',
   sendEmail: 'emails (/:pid/emails) are not served yet',
-  getProjectAvailableAgents: 'GET /projects/:pid/users/availables is not served yet',
-  getWidgetSettings: 'GET /:pid/widgets is not served yet',
-  openNow: 'GET /projects/:pid/isopen is not served yet',
   customAuthentication: 'POST /auth/signinWithCustomToken is not served yet',
   sendChatMessage: 'POST /:pid/messages is not served yet',
 };
@@ -131,6 +128,25 @@ async function main() {
   check('updateProjectUserAttributes', async () => {
     const out = await promised(ctx.client, 'updateProjectUserAttributes', ctx.projectUserId, { shift: 'night' });
     assert.equal(out.attributes.shift, 'night');
+  });
+
+  check('getProjectAvailableAgents', async () => {
+    const out = await promised(ctx.client, 'getProjectAvailableAgents');
+    const me = out.find((a) => a.id === ctx.userId);
+    assert.ok(me, JSON.stringify(out));
+    assert.equal(me.email, email);
+    assert.equal(me.fullname, 'Sdk Owner');
+  });
+  check('openNow', async () => {
+    const out = await promised(ctx.client, 'openNow');
+    assert.deepEqual(out, { isopen: true });
+  });
+  check('getWidgetSettings', async () => {
+    const out = await promised(ctx.guest, 'getWidgetSettings');
+    assert.equal(out.project._id, ctx.projectId);
+    assert.equal(out.project.settings, undefined);
+    assert.ok(out.user_available.some((a) => a.id === ctx.userId), JSON.stringify(out.user_available));
+    assert.ok(out.departments.some((d) => d.default === true), JSON.stringify(out.departments));
   });
 
   check('sendSupportMessage', async () => {
