@@ -63,7 +63,7 @@ func TestWidgetRoutes(t *testing.T) {
 	// Closed by the hours, in the project's zone: open from 14:00 in Rome on Sundays.
 	e.do("PUT", "/projects/"+pid, map[string]any{"activeOperatingHours": true,
 		"operatingHours": `{"0":[{"start":"14:00","end":"18:00"}],"tzname":"Europe/Rome"}`,
-		"timeSlots": map[string]any{"weekend": map[string]any{"active": true, "hours": `{"7":[{"start":"10:00","end":"13:30"}],"tzname":"Europe/Rome"}`}}},
+		"timeSlots":      map[string]any{"weekend": map[string]any{"active": true, "hours": `{"7":[{"start":"10:00","end":"13:30"}],"tzname":"Europe/Rome"}`}}},
 		owner.jwt()).want(t, 200)
 	e.do("GET", "/projects/"+pid+"/isopen", nil).wantBody(t, 200, `{"isopen":false}`)
 	e.do("GET", "/projects/"+pid+"/isopen?timeSlot=weekend", nil).wantBody(t, 200, `{"isopen":true}`)
