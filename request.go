@@ -465,6 +465,9 @@ type RequestStore interface {
 	// FindRequestsByIDs loads conversations by ObjectId.
 	FindRequestsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*Request, error)
 	CountRequests(ctx context.Context, projectID string, visibleTo *Visibility) (*RequestCounts, error)
+	// WaitingTimeSince averages the waiting time (ms) of the project's conversations created at or
+	// after since: n is how many there are, avg nil when none has a waiting time.
+	WaitingTimeSince(ctx context.Context, projectID string, since time.Time) (n int, avg *float64, err error)
 	// ChangeRequest applies change to a conversation in one transaction, keeping participants,
 	// assignment counters and counts in step, and records request.update plus the change's events.
 	// A conversation v may not see is ENOTFOUND, before check runs. check, when given, may refuse

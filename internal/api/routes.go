@@ -105,6 +105,7 @@ func (s *Server) routes() {
 func (s *Server) moreRoutes() {
 	p := s.project
 	s.handle(p, "GET /{pid}/widgets", public, s.handleWidget)
+	s.handle(p, "GET /{pid}/publicanalytics/waiting/current", public, s.handleWaitingCurrent)
 	s.handle(p, "GET /{pid}/departments", public, s.handleDepartmentList)
 	s.handle(p, "GET /{pid}/departments/allstatus", member(tiledesk.RoleAgent), s.handleDepartmentListAll)
 	s.handle(p, "GET /{pid}/departments/{id}", public, s.handleDepartmentGet)

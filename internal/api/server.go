@@ -108,6 +108,7 @@ type Server struct {
 	metrics          *metrics
 	patterns         []string         // every registered route pattern
 	fixed            fixedWords       // the patterns' fixed segments, for tolerant matching
+	waiting          waitingCache     // recent average waiting times, per project
 	views            *views.Views     // the reads of leads and conversations, and what they keep
 	reads            *readGate        // nil: reads are not gated
 	sizes            *views.SizeHints // the rows' sizes of lists and exports, to read about what fits

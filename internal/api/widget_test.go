@@ -113,3 +113,31 @@ func TestWidgetRoutes(t *testing.T) {
 		e.do("GET", path, nil).want(t, 400)
 	}
 }
+
+// The recent average waiting time: the conversations of the last four hours, kept for 30 s.
+func TestPublicWaitingTime(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnvOn(t, engine, nil)
+		owner := e.signup("Owner")
+		pid := e.createProject(owner, "Shop")
+		path := "/" + pid + "/publicanalytics/waiting/current"
+		e.do("GET", path, nil).wantBody(t, 200, `[]`)
+		e.clock.Add(time.Minute) // past the empty answer's 30 s
+
+		visitor, _ := e.guest(pid)
+		ask := func(name string, wait time.Duration) {
+			rid := "support-group-" + pid + "-" + name
+			e.do("POST", "/"+pid+"/requests/"+rid+"/messages", map[string]string{"text": "hello"}, jwtCred(visitor)).want(t, 200)
+			e.clock.Add(wait)
+			e.do("POST", "/"+pid+"/requests/"+rid+"/messages", map[string]string{"text": "hi, how can I help?"}, owner.jwt()).want(t, 200)
+		}
+		ask("a", 90*time.Second)
+		golden(t, "publicanalytics-waiting-current", e.do("GET", path, nil).want(t, 200))
+		ask("b", 20*time.Second)
+		e.do("GET", path, nil).wantBody(t, 200, `[{"_id":"`+pid+`","waiting_time_avg":90000}]`) // kept
+		e.clock.Add(31 * time.Second)
+		e.do("GET", path, nil).wantBody(t, 200, `[{"_id":"`+pid+`","waiting_time_avg":55000}]`)
+		e.clock.Add(5 * time.Hour)
+		e.do("GET", path, nil).wantBody(t, 200, `[]`)
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -136,4 +137,18 @@ func (s *Store) CountRequests(ctx context.Context, projectID string, v *tiledesk
 		}
 	}
 	return out, rows.Err()
+}
+
+// WaitingTimeSince reads the conversations created since through requests_created.
+func (s *Store) WaitingTimeSince(ctx context.Context, projectID string, since time.Time) (int, *float64, error) {
+	var n int
+	var avg sql.NullFloat64
+	if err := s.queryRow(ctx, `SELECT COUNT(*), AVG(waiting_time) FROM requests WHERE id_project = $1 AND created_at >= $2`,
+		projectID, ms(since)).Scan(&n, &avg); err != nil {
+		return 0, nil, fmt.Errorf("waiting time: %w", err)
+	}
+	if !avg.Valid {
+		return n, nil, nil
+	}
+	return n, &avg.Float64, nil
 }
