@@ -34,6 +34,11 @@ type Project struct {
 	CreatedBy            string
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+
+	// The project's keys (see POST /:pid/keys/generate), never shown by its renderings nor written
+	// into its events.
+	JWTSecret string `json:"-"` // signs the project's customers' tokens (HS256)
+	PublicKey string `json:"-"` // PEM, handed out with its private half, which is not kept
 }
 
 // ProjectProfile is the plan of a project. Plans are not enforced by this server; the profile is kept
@@ -92,6 +97,10 @@ type ProjectUpdate struct {
 	// SettingsPaths sets single settings by dotted path ("email.autoSendTranscriptToRequester"),
 	// inside the update's transaction, after Settings.
 	SettingsPaths map[string]any
+	// Attributes are merged into the project's, key by key (PATCH /projects/:id/attributes).
+	Attributes map[string]any
+	JWTSecret  *string
+	PublicKey  *string
 }
 
 // SetPath sets a dotted path in a JSON object, creating intermediate objects and replacing

@@ -66,6 +66,7 @@ var matrix = map[string]policy{
 	"GET /projects/{pid}":                      {allow: tiledesk.RoleAgent},
 	"PUT /projects/{pid}":                      {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Renamed"})},
 	"DELETE /projects/{pid}":                   {allow: tiledesk.RoleOwner},
+	"PATCH /projects/{pid}/attributes":         {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"plan": "pro"})},
 	"GET /projects/{pid}/isopen":               {allow: "public"},
 	"GET /projects/{pid}/users/availables":     {allow: "public"},
 	"GET /{pid}/project_users":                 {allow: tiledesk.RoleAgent},
@@ -91,6 +92,8 @@ var matrix = map[string]policy{
 	"DELETE /{pid}/leads/{id}/tag/{tag}":         {allow: tiledesk.RoleAgent},
 	"DELETE /{pid}/leads/{id}":                   {allow: tiledesk.RoleAgent},
 	"DELETE /{pid}/leads/{id}/physical":          {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
+	"POST /{pid}/keys/generate":                  {allow: tiledesk.RoleAdmin},
+	"POST /{pid}/jwt/decode":                     {allow: "public"},
 	"GET /{pid}/widgets":                         {allow: "public"},
 	"GET /{pid}/publicanalytics/waiting/current": {allow: "public"},
 	"GET /{pid}/departments":                     {allow: "public"},

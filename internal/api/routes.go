@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	s.handle(r, "GET /projects/{pid}", member(tiledesk.RoleAgent), s.handleProjectGet)
 	s.handle(r, "PUT /projects/{pid}", member(tiledesk.RoleAdmin), s.handleProjectUpdate)
 	s.handle(r, "DELETE /projects/{pid}", member(tiledesk.RoleOwner), s.handleProjectDelete)
+	s.handle(r, "PATCH /projects/{pid}/attributes", member(tiledesk.RoleAdmin), s.handleProjectAttributes)
 	s.handle(r, "GET /projects/{pid}/isopen", public, s.handleProjectIsOpen)
 	s.handle(r, "GET /projects/{pid}/users/availables", public, s.handleAvailableUsers)
 
@@ -105,6 +106,8 @@ func (s *Server) routes() {
 func (s *Server) moreRoutes() {
 	p := s.project
 	s.handle(p, "GET /{pid}/widgets", public, s.handleWidget)
+	s.handle(p, "POST /{pid}/keys/generate", member(tiledesk.RoleAdmin), s.handleKeysGenerate)
+	s.handle(p, "POST /{pid}/jwt/decode", public, s.handleJWTDecode)
 	s.handle(p, "GET /{pid}/publicanalytics/waiting/current", public, s.handleWaitingCurrent)
 	s.handle(p, "GET /{pid}/departments", public, s.handleDepartmentList)
 	s.handle(p, "GET /{pid}/departments/allstatus", member(tiledesk.RoleAgent), s.handleDepartmentListAll)

@@ -10,21 +10,21 @@ import (
 
 const projectColumns = `id, name, active_operating_hours, operating_hours, time_slots, settings, widget, attributes,
 	status, profile, versions, channels, ip_filter_enabled, ip_filter, ip_filter_deny_enabled, ip_filter_deny,
-	banned_users, created_by, created_at, updated_at`
+	banned_users, created_by, created_at, updated_at, jwt_secret, public_key`
 
 func scanProject(row scanner) (*tiledesk.Project, error) {
 	var (
 		p                                                          tiledesk.Project
 		opHours, slots, settings, widget, attrs, profile, channels sql.NullString
-		ipFilter, ipDeny, banned                                   sql.NullString
+		ipFilter, ipDeny, banned, jwtSecret, publicKey             sql.NullString
 		created, updated                                           int64
 	)
 	if err := row.Scan(&p.ID, &p.Name, &p.ActiveOperatingHours, &opHours, &slots, &settings, &widget, &attrs,
 		&p.Status, &profile, &p.Versions, &channels, &p.IPFilterEnabled, &ipFilter, &p.IPFilterDenyEnabled,
-		&ipDeny, &banned, &p.CreatedBy, &created, &updated); err != nil {
+		&ipDeny, &banned, &p.CreatedBy, &created, &updated, &jwtSecret, &publicKey); err != nil {
 		return nil, err
 	}
-	p.OperatingHours = opHours.String
+	p.OperatingHours, p.JWTSecret, p.PublicKey = opHours.String, jwtSecret.String, publicKey.String
 	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
 	for _, f := range []struct {
 		src sql.NullString
@@ -62,7 +62,7 @@ func projectArgs(p *tiledesk.Project) ([]any, error) {
 	args = append(args, mustJSON(p.TimeSlots), mustJSON(p.Settings), mustJSON(p.Widget), mustJSON(p.Attributes),
 		p.Status, mustJSON(p.Profile), p.Versions, mustJSON(p.Channels), p.IPFilterEnabled, mustJSON(p.IPFilter),
 		p.IPFilterDenyEnabled, mustJSON(p.IPFilterDeny), mustJSON(p.BannedUsers), p.CreatedBy,
-		ms(p.CreatedAt), ms(p.UpdatedAt))
+		ms(p.CreatedAt), ms(p.UpdatedAt), nullString(p.JWTSecret), nullString(p.PublicKey))
 	return args, nil
 }
 
@@ -74,7 +74,7 @@ func (s *Store) CreateProject(ctx context.Context, p *tiledesk.Project, owner *t
 	}
 	return s.inTx(ctx, func(t *tx) error {
 		if _, err := t.exec(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-			$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`, args...); err != nil {
+			$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`, args...); err != nil {
 			return fmt.Errorf("insert project: %w", err)
 		}
 		if err := t.insertProjectUser(ctx, owner); err != nil {
@@ -135,6 +135,19 @@ func (s *Store) UpdateProject(ctx context.Context, id string, upd tiledesk.Proje
 		if upd.Channels != nil {
 			p.Channels = upd.Channels
 		}
+		set(&p.JWTSecret, upd.JWTSecret)
+		set(&p.PublicKey, upd.PublicKey)
+		for k, v := range upd.Attributes {
+			if p.Attributes == nil {
+				p.Attributes = map[string]any{}
+			}
+			p.Attributes[k] = v
+		}
+		if len(upd.Attributes) > 0 {
+			if err := tiledesk.CheckMergedJSON("attributes", p.Attributes, tiledesk.MaxProjectJSONBytes); err != nil {
+				return err
+			}
+		}
 		if upd.IPFilter != nil {
 			p.IPFilter = upd.IPFilter
 		}
@@ -172,7 +185,8 @@ func (s *Store) changeProject(ctx context.Context, id, event string, change func
 		if _, err := t.exec(ctx, `UPDATE projects SET name = $2, active_operating_hours = $3, operating_hours = $4,
 			time_slots = $5, settings = $6, widget = $7, attributes = $8, status = $9, profile = $10, versions = $11,
 			channels = $12, ip_filter_enabled = $13, ip_filter = $14, ip_filter_deny_enabled = $15,
-			ip_filter_deny = $16, banned_users = $17, created_by = $18, created_at = $19, updated_at = $20
+			ip_filter_deny = $16, banned_users = $17, created_by = $18, created_at = $19, updated_at = $20,
+			jwt_secret = $21, public_key = $22
 			WHERE id = $1`, args...); err != nil {
 			return fmt.Errorf("update project: %w", err)
 		}
