@@ -19,7 +19,9 @@ func TestProjectKeysAndJWTDecode(t *testing.T) {
 	owner, agent := e.signup("Owner"), e.signup("Alex")
 	pid := e.createProject(owner, "Shop")
 	e.join(owner, agent, pid, tiledesk.RoleAgent)
-	decode := func(token string) *resp { return e.do("POST", "/"+pid+"/jwt/decode", nil, header("Authorization", "JWT "+token)) }
+	decode := func(token string) *resp {
+		return e.do("POST", "/"+pid+"/jwt/decode", nil, header("Authorization", "JWT "+token))
+	}
 
 	decode("x.y.z").wantBody(t, 404, `{"msg":"Project hasnt  a jwtSecret","success":false}`)
 	e.do("POST", "/"+pid+"/keys/generate", nil, agent.jwt()).want(t, 403) // it invalidates the customers' tokens: admins only
