@@ -15,6 +15,7 @@ type caller struct {
 	claims  *auth.Claims   // token callers
 	subject string         // auth.SubjectUser, SubjectGuest, ...
 	id      string         // user id, or the visitor's uuid
+	scope   string         // the one project the caller may act in; "" for any it is a member of
 }
 
 // authenticate identifies the caller by Basic credentials, an "Authorization: JWT|Bearer <token>"
@@ -90,8 +91,17 @@ func (s *Server) tokenCaller(r *http.Request, token string) (*caller, error) {
 		return nil, errUnauthorized
 	}
 	switch claims.Subject {
-	case auth.SubjectGuest, auth.SubjectUserExternal:
+	case auth.SubjectGuest:
 		return &caller{claims: claims, subject: claims.Subject, id: claims.ID}, nil
+	case auth.SubjectUserExternal:
+		// Its uuid is the project's customer's own id, which another project may use too: the token
+		// acts in the project it was issued for, and nowhere else.
+		scope := auth.AudienceProject(claims.Audience)
+		if scope == "" {
+			s.log.Debug("token rejected", "err", "external token without a project audience")
+			return nil, errUnauthorized
+		}
+		return &caller{claims: claims, subject: claims.Subject, id: claims.ID, scope: scope}, nil
 	case auth.SubjectUser:
 		u, err := s.store.FindUserByID(r.Context(), claims.ID)
 		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
@@ -121,8 +131,12 @@ func (s *Server) resolveProject(r *http.Request, pid string) (*tiledesk.Project,
 	return p, err
 }
 
-// membership returns the caller's membership of a project, whatever its status.
+// membership returns the caller's membership of a project, whatever its status; none outside the
+// caller's scope.
 func (s *Server) membership(r *http.Request, c *caller, projectID string) (*tiledesk.ProjectUser, error) {
+	if c.scope != "" && c.scope != projectID {
+		return nil, tiledesk.NotFound("project_user")
+	}
 	return s.store.FindMember(r.Context(), projectID, c.id, c.user == nil)
 }
 

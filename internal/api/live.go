@@ -77,7 +77,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, in *reqInfo) 
 		writeJSON(w, http.StatusServiceUnavailable, msgBody{Success: false, Msg: "The server is shutting down."})
 		return
 	}
-	id := live.Identity{UserID: c.id, Guest: c.user == nil, Address: in.ip.String()}
+	id := live.Identity{UserID: c.id, Guest: c.user == nil, Address: in.ip.String(), Scope: c.scope}
 	switch {
 	case c.claims != nil:
 		id.Generation = c.claims.Generation
@@ -143,6 +143,9 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 type liveSource struct{ s *Server }
 
 func (l liveSource) Member(ctx context.Context, pid string, id live.Identity) (*tiledesk.ProjectUser, error) {
+	if id.Scope != "" && id.Scope != pid {
+		return nil, tiledesk.NotFound("project_user")
+	}
 	return l.s.store.FindMember(ctx, pid, id.UserID, id.Guest)
 }
 

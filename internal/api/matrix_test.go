@@ -39,6 +39,7 @@ var matrix = map[string]policy{
 		return map[string]string{"email": w.signer.email, "password": w.signer.password}
 	}},
 	"POST /auth/signinAnonymously":          {allow: "public", body: func(w *world, _ *credential) any { return map[string]string{"id_project": w.pidA} }},
+	"POST /auth/signinWithCustomToken":      {allow: "authed"}, // the credential is the token it exchanges
 	"PUT /auth/verifyemail/{userid}/{code}": {allow: "public"},
 	"POST /auth/verifyemail": {allow: "public", body: func(w *world, _ *credential) any {
 		return map[string]string{"token": w.verifyToken}

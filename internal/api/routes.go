@@ -12,6 +12,7 @@ func (s *Server) routes() {
 	s.handle(r, "POST /auth/signup", signIn, s.handleSignup)
 	s.handle(r, "POST /auth/signin", signIn, s.handleSignin)
 	s.handle(r, "POST /auth/signinAnonymously", public, s.handleSigninAnonymously)
+	s.handle(r, "POST /auth/signinWithCustomToken", public, s.handleSigninWithCustomToken)
 	s.handle(r, "PUT /auth/verifyemail/{userid}/{code}", signIn, s.handleVerifyEmailCode)
 	s.handle(r, "POST /auth/verifyemail", signIn, s.handleVerifyEmail)
 	s.handle(r, "PUT /auth/requestresetpsw", signIn, s.handleRequestResetPassword)

@@ -168,7 +168,8 @@ func newVisitorFixture(t *testing.T, e *testEnv, kind string) *visitorFixture {
 		if err := e.store.CreateProjectUser(context.Background(), pu); err != nil {
 			t.Fatal(err)
 		}
-		token, err := e.tokens.Issue(auth.Claims{ID: id, Firstname: "Customer", Subject: auth.SubjectUserExternal})
+		token, err := e.tokens.Issue(auth.Claims{ID: id, Firstname: "Customer", Subject: auth.SubjectUserExternal,
+			Audience: auth.ProjectAudience(f.pid)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -25,6 +27,24 @@ const (
 	TokenIssuer   = "https://tiledesk.com"
 	TokenAudience = "https://tiledesk.com"
 )
+
+// ProjectAudience is the audience of tokens that act in one project only: those a project's own
+// back end signs with its secret, and those this server issues in exchange for them.
+func ProjectAudience(projectID string) string { return TokenAudience + "/projects/" + projectID }
+
+// AudienceProject returns the project an audience names (".../projects/<id>", any host, as the
+// original reads it), or "".
+func AudienceProject(aud string) string {
+	u, err := url.Parse(aud)
+	if err != nil || u.Scheme == "" {
+		return ""
+	}
+	kind, id, ok := strings.Cut(strings.Trim(u.Path, "/"), "/")
+	if !ok || kind != "projects" || id == "" || strings.Contains(id, "/") {
+		return ""
+	}
+	return id
+}
 
 // Claims are the original server's token claims. Audience is a single string there, not an array, so
 // the registered claims are spelled out rather than embedded.

@@ -24,6 +24,7 @@ type Identity struct {
 	UserID  string // a registered user's id, or a visitor's uuid
 	Guest   bool   // a guest or custom-token visitor, whose membership is found by its uuid
 	Address string // the client's address, for the per-address connection cap
+	Scope   string // the one project a custom-token visitor may act in; "" for any
 	// Generation is the registered user's token generation the token carries; Expires the token's
 	// expiry (zero: none). See sessions.go.
 	Generation int64

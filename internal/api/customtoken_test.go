@@ -1,0 +1,103 @@
+package api
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+func TestSigninWithCustomToken(t *testing.T) {
+	e := newEnv(t)
+	owner := e.signup("Owner")
+	pidA, pidB := e.createProject(owner, "Shop A"), e.createProject(owner, "Shop B")
+	secretA := e.do("POST", "/"+pidA+"/keys/generate", nil, owner.jwt()).want(t, 200).json(t)["jwtSecret"].(string)
+	secretB := e.do("POST", "/"+pidB+"/keys/generate", nil, owner.jwt()).want(t, 200).json(t)["jwtSecret"].(string)
+	now := e.clock.Now().Unix()
+	sign := func(secret string, claims jwt.MapClaims) string {
+		base := jwt.MapClaims{"iat": now, "exp": now + 3600}
+		for k, v := range claims {
+			base[k] = v
+		}
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, base).SignedString([]byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	customer := func(pid string) jwt.MapClaims {
+		return jwt.MapClaims{"_id": "cust-1", "firstname": "Grace", "lastname": "Hopper", "email": "grace@example.com",
+			"aud": "https://tiledesk.com/projects/" + pid, "attributes": map[string]any{"plan": "gold"}}
+	}
+	exchange := func(token string) *resp {
+		return e.do("POST", "/auth/signinWithCustomToken", nil, header("Authorization", "JWT "+token))
+	}
+
+	r := exchange(sign(secretA, customer(pidA))).want(t, 200)
+	golden(t, "signin-custom-token", r)
+	tokA := jwtCred(r.json(t)["token"].(string))
+	pu, err := e.store.FindMember(context.Background(), pidA, "cust-1", true)
+	if err != nil || pu.Role != tiledesk.RoleUser || pu.UUIDUser != "cust-1" {
+		t.Fatalf("membership %+v %v", pu, err)
+	}
+	// Again: the same membership.
+	exchange(sign(secretA, customer(pidA))).want(t, 200)
+	if pus, err := e.store.FindProjectUsers(context.Background(), pidA, tiledesk.ProjectUserFilter{Roles: []string{tiledesk.RoleUser}}); err != nil || len(pus) != 1 {
+		t.Fatalf("memberships after two sign-ins: %d %v", len(pus), err)
+	}
+	// The token answered is the customer's in project A: it writes there as a visitor.
+	ridA := "support-group-" + pidA + "-grace"
+	m := e.do("POST", "/"+pidA+"/requests/"+ridA+"/messages", map[string]string{"text": "Where is my order?"}, tokA).want(t, 200).json(t)
+	if m["sender"] != "cust-1" {
+		t.Fatalf("sender %v", m["sender"])
+	}
+	if me := e.do("GET", "/"+pidA+"/requests/me", nil, tokA).want(t, 200).json(t); me["count"] != float64(1) {
+		t.Fatalf("the customer's conversations: %v", me)
+	}
+
+	// Project B has a customer with the same id: neither token acts in the other project.
+	tokB := jwtCred(exchange(sign(secretB, customer(pidB))).want(t, 200).json(t)["token"].(string))
+	ridB := "support-group-" + pidB + "-grace"
+	e.do("POST", "/"+pidB+"/requests/"+ridB+"/messages", map[string]string{"text": "Hi from B"}, tokB).want(t, 200)
+	e.do("GET", "/"+pidB+"/requests/"+ridB+"/messages", nil, tokA).want(t, 403)
+	e.do("GET", "/"+pidB+"/requests/me", nil, tokA).want(t, 403)
+	e.do("POST", "/"+pidB+"/requests/"+ridB+"/messages", map[string]string{"text": "A's token in B"}, tokA).want(t, 403)
+	e.do("GET", "/"+pidA+"/requests/"+ridA+"/messages", nil, tokB).want(t, 403)
+	// A project's secret signs for that project only.
+	exchange(sign(secretA, customer(pidB))).want(t, 401)
+
+	for name, c := range map[string]struct {
+		token  string
+		status int
+		msg    string
+	}{
+		"no audience":  {sign(secretA, jwt.MapClaims{"_id": "x"}), 400, "JWT Aud field is required"},
+		"no _id":       {sign(secretA, jwt.MapClaims{"aud": "https://tiledesk.com/projects/" + pidA}), 401, "_id"},
+		"expired":      {sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://x.example/projects/" + pidA, "exp": now - 60}), 401, "Authentication failed"},
+		"agent role":   {sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://tiledesk.com/projects/" + pidA, "role": "admin"}), 403, "invitation"},
+		"unknown role": {sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://tiledesk.com/projects/" + pidA, "role": "king"}), 400, "Unknown role"},
+		"not a token":  {"abc", 401, "Unauthorized"},
+	} {
+		if r := exchange(c.token).want(t, c.status); !strings.Contains(string(r.body), c.msg) {
+			t.Errorf("%s: %s", name, r.body)
+		}
+	}
+	other := e.createProject(owner, "No keys")
+	exchange(sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://tiledesk.com/projects/" + other})).want(t, 401)
+
+	// A disabled membership refuses; the query parameter carries a token as the header does.
+	disabled := tiledesk.MemberDisabled
+	if _, err := e.store.UpdateProjectUser(context.Background(), pidA, pu.ID, tiledesk.ProjectUserUpdate{Status: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	e.do("POST", "/auth/signinWithCustomToken?secret_token=JWT%20"+sign(secretA, customer(pidA)), nil).
+		wantBody(t, 401, `{"msg":"Authentication failed. Project_user not active.","success":false}`)
+
+	// One of this server's own tokens is answered as it came.
+	if got := e.do("POST", "/auth/signinWithCustomToken", nil, owner.jwt()).want(t, 200).json(t)["token"]; got != owner.token {
+		t.Fatalf("token %v, want the caller's", got)
+	}
+}
