@@ -42,7 +42,11 @@ const (
 	EventRequestFollowers         = "request.followers.update"
 	EventRequestSatisfaction      = "request.satisfaction"
 	EventMessageCreate            = "message.create"
-	EventCustom                   = "event.emit" // a custom event (POST /:pid/events)
+	// A message outside any conversation (POST /:pid/messages): a kind of its own, so that nothing
+	// that follows conversations' messages (the feed's visibility, the websocket's topics) takes it
+	// for one. Its payload is the message as the API answers it.
+	EventDirectMessageCreate = "direct_message.create"
+	EventCustom              = "event.emit" // a custom event (POST /:pid/events)
 )
 
 // ParticipantEvent is the payload of request.participants.join and .leave: the member (a user id

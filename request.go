@@ -465,6 +465,11 @@ type RequestStore interface {
 	// FindRequestsByIDs loads conversations by ObjectId.
 	FindRequestsByIDs(ctx context.Context, projectID string, ids []string) (map[string]*Request, error)
 	CountRequests(ctx context.Context, projectID string, visibleTo *Visibility) (*RequestCounts, error)
+	// AddDirectMessage stores a message outside any conversation (to a user or a group) and
+	// records direct_message.create with event as its payload.
+	AddDirectMessage(ctx context.Context, m *Message, event json.RawMessage) error
+	// FindDirectMessages lists the project's messages outside conversations, newest first.
+	FindDirectMessages(ctx context.Context, projectID string, limit, offset int) ([]*Message, error)
 	// WaitingTimeSince averages the waiting time (ms) of the project's conversations created at or
 	// after since: n is how many there are, avg nil when none has a waiting time.
 	WaitingTimeSince(ctx context.Context, projectID string, since time.Time) (n int, avg *float64, err error)

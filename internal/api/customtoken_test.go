@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +43,9 @@ func TestSigninWithCustomToken(t *testing.T) {
 	pu, err := e.store.FindMember(context.Background(), pidA, "cust-1", true)
 	if err != nil || pu.Role != tiledesk.RoleUser || pu.UUIDUser != "cust-1" {
 		t.Fatalf("membership %+v %v", pu, err)
+	}
+	if evs := e.events(pidA); !slices.Contains(evs, tiledesk.EventProjectUserCreate) {
+		t.Fatalf("the customer's membership was not logged: %v", evs)
 	}
 	// Again: the same membership.
 	exchange(sign(secretA, customer(pidA))).want(t, 200)

@@ -95,6 +95,8 @@ var matrix = map[string]policy{
 	"DELETE /{pid}/leads/{id}/physical":          {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
 	"POST /{pid}/keys/generate":                  {allow: tiledesk.RoleAdmin},
 	"POST /{pid}/jwt/decode":                     {allow: "public"},
+	"POST /{pid}/messages":                       {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"recipient": "6650a1e9c2b7e2a1d4f00009", "recipientFullname": "Bob", "text": "hi"})},
+	"GET /{pid}/messages":                        {allow: tiledesk.RoleOwner},
 	"GET /{pid}/widgets":                         {allow: "public"},
 	"GET /{pid}/publicanalytics/waiting/current": {allow: "public"},
 	"GET /{pid}/departments":                     {allow: "public"},

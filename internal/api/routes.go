@@ -107,6 +107,8 @@ func (s *Server) routes() {
 func (s *Server) moreRoutes() {
 	p := s.project
 	s.handle(p, "GET /{pid}/widgets", public, s.handleWidget)
+	s.handle(p, "POST /{pid}/messages", member(tiledesk.RoleAgent), s.handleDirectMessageCreate)
+	s.handle(p, "GET /{pid}/messages", member(tiledesk.RoleOwner), s.handleDirectMessageList)
 	s.handle(p, "POST /{pid}/keys/generate", member(tiledesk.RoleAdmin), s.handleKeysGenerate)
 	s.handle(p, "POST /{pid}/jwt/decode", public, s.handleJWTDecode)
 	s.handle(p, "GET /{pid}/publicanalytics/waiting/current", public, s.handleWaitingCurrent)

@@ -43,6 +43,7 @@ var tables = []tableSpec{
 	{name: "request_followers", key: []string{"id_project", "follower", "request"}},
 	{name: "request_tags", key: []string{"id_project", "tag", "request"}},
 	{name: "messages", key: []string{"id_project", "id"}},
+	{name: "direct_messages", key: []string{"id_project", "id"}},
 	// Events keep their seq: numbered events are the relay's to leave alone (internal/postgres).
 	{name: "events", key: []string{"id_project", "id"}},
 	{name: "subscriptions", key: []string{"id_project", "id"}},

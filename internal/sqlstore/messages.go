@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/json"
 	"context"
 	"database/sql"
 	"fmt"
@@ -91,4 +92,41 @@ func (s *Store) FindMessage(ctx context.Context, projectID, requestID, id string
 	m, err := scanMessage(s.queryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id_project = $1 AND id = $2
 		AND recipient = $3`, projectID, id, requestID))
 	return m, notFound(err, "message")
+}
+
+// AddDirectMessage stores a message outside any conversation.
+func (s *Store) AddDirectMessage(ctx context.Context, m *tiledesk.Message, event json.RawMessage) error {
+	attrs, err := jsonArg(m.Attributes)
+	if err != nil {
+		return tiledesk.Invalid("attributes", "attributes cannot be stored as JSON")
+	}
+	meta, err := jsonArg(m.Metadata)
+	if err != nil {
+		return tiledesk.Invalid("metadata", "metadata cannot be stored as JSON")
+	}
+	return s.inTx(ctx, func(t *tx) error {
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt, m.UpdatedAt = t.now, t.now
+		}
+		_, err := t.exec(ctx, `INSERT INTO direct_messages (`+messageColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			m.ProjectID, m.ID, m.Recipient, m.Sender, m.SenderFullname, nullString(m.RecipientFullname), m.Type,
+			m.ChannelType, nullString(m.Text), nullString(m.Language), m.Channel.Name, m.Status, attrs, meta,
+			m.CreatedBy, ms(m.CreatedAt), ms(m.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("insert direct message: %w", err)
+		}
+		return t.event(ctx, m.ProjectID, tiledesk.EventDirectMessageCreate, m.ID, event)
+	})
+}
+
+// FindDirectMessages lists the project's messages outside conversations, newest first.
+func (s *Store) FindDirectMessages(ctx context.Context, projectID string, limit, offset int) ([]*tiledesk.Message, error) {
+	rows, err := s.query(ctx, `SELECT `+messageColumns+` FROM direct_messages WHERE id_project = $1
+		ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, projectID, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("find direct messages: %w", err)
+	}
+	msgs, err := collect(rows, scanMessage)
+	return orEmpty(msgs), err
 }

@@ -36,7 +36,6 @@ const pending = {
   getGroup: 'groups (/:pid/groups) are not served yet',
   addTag: 'the tag library (/:pid/tags) is not served yet',
   sendEmail: 'emails (/:pid/emails) are not served yet',
-  sendChatMessage: 'POST /:pid/messages is not served yet',
 };
 
 // promised calls an SDK method whose last argument is its callback.
@@ -278,6 +277,12 @@ async function main() {
     assert.ok(!all.some((d) => d._id === ctx.departmentId), JSON.stringify(all));
   });
 
+  check('sendChatMessage', async () => {
+    const out = await promised(ctx.client, 'sendChatMessage', { recipient: ctx.userId, recipientFullname: 'Sdk Owner', text: 'A direct note' });
+    assert.equal(out.text, 'A direct note');
+    assert.equal(out.channel_type, 'direct');
+    assert.equal(out.recipient, ctx.userId);
+  });
   check('fireEvent', async () => {
     const out = await promised(ctx.guest, 'fireEvent', { name: 'faqbot.answer_not_found', attributes: { q: 'refund' } });
     assert.equal(out.name, 'faqbot.answer_not_found');
