@@ -1,9 +1,9 @@
 package sqlstore
 
 import (
-	"encoding/json"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/tiledesk-go/tiledesk"
