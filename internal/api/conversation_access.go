@@ -92,3 +92,29 @@ func (s *Server) handleRequestDelete(w http.ResponseWriter, r *http.Request, c *
 	writeJSON(w, http.StatusOK, toRequest(req))
 	return nil
 }
+
+// handleRequestDeleteByID deletes a conversation named by its _id rather than its request_id,
+// with its messages, as DELETE /:pid/requests/:rid does; it answers as the original's database
+// did ({"n":1,"ok":1,"deletedCount":1}), and 404 for an id the project has no conversation of.
+func (s *Server) handleRequestDeleteByID(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := tiledesk.MayDeleteRequest(actorOf(c)); err != nil {
+		return err
+	}
+	found, err := s.store.FindRequestsByIDs(r.Context(), c.project.ID, []string{id})
+	if err != nil {
+		return err
+	}
+	req, ok := found[id]
+	if !ok {
+		return errNotFound
+	}
+	if _, err := s.store.DeleteRequest(r.Context(), c.project.ID, req.RequestID, visibilityOf(c)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"n": 1, "ok": 1, "deletedCount": 1})
+	return nil
+}

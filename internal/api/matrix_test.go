@@ -141,6 +141,7 @@ var matrix = map[string]policy{
 	"DELETE /{pid}/requests/{rid}/followers/{follower}":                {allow: tiledesk.RoleAgent},
 	"PATCH /{pid}/requests/{rid}/rating":                               {allow: tiledesk.RoleAgent, requester: true, body: fixed(map[string]any{"rating": 5})},
 	"DELETE /{pid}/requests/{rid}":                                     {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
+	"DELETE /{pid}/requests/id/{id}":                                   {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
 	"POST /{pid}/requests/{rid}/messages":                              {allow: tiledesk.RoleAgent, requester: true, createsInB: true, body: fixed(map[string]string{"text": "a reply"})},
 	"POST /{pid}/requests/{rid}/messages/multi":                        {allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"text": "one"}, {"text": "two"}})},
 	"GET /{pid}/requests/{rid}/messages":                               {allow: tiledesk.RoleAgent, requester: true},
@@ -178,6 +179,7 @@ type world struct {
 	hiddenAgent        account // an agent of A who may not see the conversation rid
 	agentsOnly         string  // a marker of what only agents may read (the note's text)
 	rid, mid, note     string  // a conversation of A started by a guest, its first message, a note on it
+	ridObject          string  // that conversation's _id
 	agentUserA         string
 	deptA              string
 	subA               string // a webhook subscription of A (its target carries the marker)
@@ -245,6 +247,7 @@ func newWorld(e *testEnv) *world {
 	r = e.do("POST", "/"+w.pidA+"/requests/"+w.rid+"/messages", map[string]string{"text": "Conversation " + secret,
 		"departmentid": vip}, header("Authorization", requesterToken)).want(t, 200)
 	w.mid = r.json(t)["_id"].(string)
+	w.ridObject = r.json(t)["request"].(map[string]any)["_id"].(string)
 	e.do("PUT", "/"+w.pidA+"/requests/"+w.rid+"/participants", []string{w.agentA.id}, w.ownerA.jwt()).want(t, 200)
 	e.do("PUT", "/"+w.pidA+"/requests/"+w.rid+"/tag", []map[string]string{{"tag": "vip"}}, w.ownerA.jwt()).want(t, 200)
 	w.agentsOnly = "AgentsOnly" + w.tag
@@ -347,6 +350,8 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = "vip"
 		case key == "requests/{rid}":
 			segs[i] = w.rid
+		case key == "id/{id}":
+			segs[i] = w.ridObject
 		case key == "messages/{mid}":
 			segs[i] = w.mid
 		case key == "notes/{note}":

@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	s.handle(p, "DELETE /{pid}/requests/{rid}/followers/{follower}", agent, s.handleFollowerRemove)
 	s.handle(p, "PATCH /{pid}/requests/{rid}/rating", anyMember, s.handleRequestRating)
 	s.handle(p, "DELETE /{pid}/requests/{rid}", agent, s.handleRequestDelete)
+	s.handle(p, "DELETE /{pid}/requests/id/{id}", agent, s.handleRequestDeleteByID)
 
 	s.handle(p, "POST /{pid}/requests/{rid}/messages", anyMember, s.handleMessageCreate)
 	s.handle(p, "POST /{pid}/requests/{rid}/messages/multi", agent, s.handleMessagesMulti)
