@@ -55,6 +55,8 @@ var matrix = map[string]policy{
 	"GET /{pid}/pendinginvitations/{id}":              {allow: tiledesk.RoleAdmin},
 	"DELETE /{pid}/pendinginvitations/{id}":           {allow: tiledesk.RoleAdmin},
 	"GET /{pid}/pendinginvitations/resendinvite/{id}": {allow: tiledesk.RoleAdmin},
+	"GET /public/requests/{rid}/messages":             {allow: "public"},
+	"GET /public/requests/{rid}/{file}":               {allow: "public"},
 	"GET /testauth":                                   {allow: "authed"},
 	"GET /users":                                      {allow: "authed"},
 	"PUT /users":                                      {allow: "registered", body: fixed(map[string]string{"lastname": "Changed"})},
@@ -352,6 +354,8 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.rid
 		case key == "id/{id}":
 			segs[i] = w.ridObject
+		case key == "{rid}/{file}":
+			segs[i] = "messages.txt"
 		case key == "messages/{mid}":
 			segs[i] = w.mid
 		case key == "notes/{note}":

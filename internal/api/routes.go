@@ -20,6 +20,8 @@ func (s *Server) routes() {
 	s.handle(r, "PUT /auth/resetpsw/{token}", signIn, s.handleResetPassword)
 	s.handle(r, "GET /auth/pendinginvitationsnoauth/{token}", signIn, s.handlePendingInvitationNoAuth)
 	s.handle(r, "GET /testauth", authed, s.handleTestAuth)
+	s.handle(r, "GET /public/requests/{rid}/messages", public, s.handleTranscriptJSON)
+	s.handle(r, transcriptFiles, public, s.handleTranscriptFile)
 
 	s.handle(r, "GET /users", authed, s.handleUserGet)
 	s.handle(r, "PUT /users", registered, s.handleUserUpdate)

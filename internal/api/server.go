@@ -223,7 +223,7 @@ func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }
 func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 
 // rootSegments are the first path segments that are not project ids.
-var rootSegments = map[string]bool{"": true, "auth": true, "users": true, "projects": true, "testauth": true}
+var rootSegments = map[string]bool{"": true, "auth": true, "users": true, "projects": true, "testauth": true, "public": true}
 
 // noRoute answers 405 with Allow when the path exists under other methods, else 404, both in JSON.
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
@@ -285,7 +285,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 	s.table = append(s.table, routeInfo(pattern, acc))
 	// The greeting (plain text) and the CSV exports do not answer JSON: the Accept rule is not theirs.
 	streamed := strings.HasSuffix(pattern, "/csv")
-	textRoute := pattern == "GET /{$}" || streamed
+	textRoute := pattern == "GET /{$}" || streamed || pattern == transcriptFiles
 	inLine := streamed || readsInLine[pattern] // routes whose reads take their turn at the gate one by one
 	searchParams := searchRoutes[pattern]
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
