@@ -470,6 +470,9 @@ type RequestStore interface {
 	AddDirectMessage(ctx context.Context, m *Message, event json.RawMessage) error
 	// FindDirectMessages lists the project's messages outside conversations, newest first.
 	FindDirectMessages(ctx context.Context, projectID string, limit, offset int) ([]*Message, error)
+	// LastAssigned is the agent (user id) the project's last routed conversation went to, "" for
+	// none: where routing's rotation goes on from.
+	LastAssigned(ctx context.Context, projectID string) (string, error)
 	// WaitingTimeSince averages the waiting time (ms) of the project's conversations created at or
 	// after since: n is how many there are, avg nil when none has a waiting time.
 	WaitingTimeSince(ctx context.Context, projectID string, since time.Time) (n int, avg *float64, err error)

@@ -104,6 +104,7 @@ var matrix = map[string]policy{
 	"GET /{pid}/departments":                     {allow: "public"},
 	"GET /{pid}/departments/allstatus":           {allow: tiledesk.RoleAgent},
 	"GET /{pid}/departments/{id}":                {allow: "public"},
+	"GET /{pid}/departments/{id}/operators":      {allow: tiledesk.RoleAgent},
 	"POST /{pid}/departments":                    {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Dept"})},
 	"PUT /{pid}/departments/{id}":                {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Dept2"})},
 	"PATCH /{pid}/departments/{id}":              {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"description": "d"})},

@@ -118,6 +118,7 @@ func (s *Server) moreRoutes() {
 	s.handle(p, "GET /{pid}/departments", public, s.handleDepartmentList)
 	s.handle(p, "GET /{pid}/departments/allstatus", member(tiledesk.RoleAgent), s.handleDepartmentListAll)
 	s.handle(p, "GET /{pid}/departments/{id}", public, s.handleDepartmentGet)
+	s.handle(p, "GET /{pid}/departments/{id}/operators", member(tiledesk.RoleAgent), s.handleDepartmentOperators)
 	s.handle(p, "POST /{pid}/departments", member(tiledesk.RoleAdmin), s.handleDepartmentCreate)
 	s.handle(p, "PUT /{pid}/departments/{id}", member(tiledesk.RoleAdmin), s.handleDepartmentPut)
 	s.handle(p, "PATCH /{pid}/departments/{id}", member(tiledesk.RoleAdmin), s.handleDepartmentPatch)

@@ -53,6 +53,10 @@ func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing
 	if err != nil {
 		return tiledesk.Routing{}, err
 	}
+	// Outside the project's operating hours (or with hours that cannot be evaluated) nobody is
+	// available, as in the original: the conversation waits unassigned.
+	open, err := in.project.IsOpenAt(e.t.now)
+	open = open && err == nil
 	agents := make([]tiledesk.Agent, 0, len(in.agents))
 	for _, pu := range in.agents {
 		// Conversations this transaction has routed to the agent already count, though their
@@ -62,7 +66,7 @@ func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing
 			moved.NumberAssignedRequests += n
 			pu = &moved
 		}
-		agents = append(agents, tiledesk.Agent{UserID: pu.UserID, Available: pu.UserAvailable && !tiledesk.IsBusy(in.project, pu)})
+		agents = append(agents, tiledesk.Agent{UserID: pu.UserID, Available: open && pu.UserAvailable && !tiledesk.IsBusy(in.project, pu)})
 	}
 	last, err := e.rotation()
 	if err != nil {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -151,4 +152,14 @@ func (s *Store) WaitingTimeSince(ctx context.Context, projectID string, since ti
 		return n, nil, nil
 	}
 	return n, &avg.Float64, nil
+}
+
+// LastAssigned is the agent the project's last routed conversation went to ("" for none).
+func (s *Store) LastAssigned(ctx context.Context, projectID string) (string, error) {
+	var last sql.NullString
+	err := s.queryRow(ctx, `SELECT last_assigned FROM project_counters WHERE id_project = $1 AND stripe = 0`, projectID).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("routing rotation: %w", err)
+	}
+	return last.String, nil
 }
