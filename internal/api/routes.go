@@ -20,8 +20,6 @@ func (s *Server) routes() {
 	s.handle(r, "PUT /auth/resetpsw/{token}", signIn, s.handleResetPassword)
 	s.handle(r, "GET /auth/pendinginvitationsnoauth/{token}", signIn, s.handlePendingInvitationNoAuth)
 	s.handle(r, "GET /testauth", authed, s.handleTestAuth)
-	s.handle(r, "GET /public/requests/{rid}/messages", public, s.handleTranscriptJSON)
-	s.handle(r, transcriptFiles, public, s.handleTranscriptFile)
 
 	s.handle(r, "GET /users", authed, s.handleUserGet)
 	s.handle(r, "PUT /users", registered, s.handleUserUpdate)
@@ -35,8 +33,6 @@ func (s *Server) routes() {
 	s.handle(r, "PUT /projects/{pid}", member(tiledesk.RoleAdmin), s.handleProjectUpdate)
 	s.handle(r, "DELETE /projects/{pid}", member(tiledesk.RoleOwner), s.handleProjectDelete)
 	s.handle(r, "PATCH /projects/{pid}/attributes", member(tiledesk.RoleAdmin), s.handleProjectAttributes)
-	s.handle(r, "GET /projects/{pid}/isopen", public, s.handleProjectIsOpen)
-	s.handle(r, "GET /projects/{pid}/users/availables", public, s.handleAvailableUsers)
 
 	s.handle(p, "GET /{pid}/project_users", member(tiledesk.RoleAgent), s.handleProjectUserList)
 	s.handle(p, "GET /{pid}/project_users/me", member(tiledesk.RoleAgent), s.handleProjectUserMe)
@@ -109,12 +105,8 @@ func (s *Server) routes() {
 // moreRoutes goes on with the project routes (one function would be too long to read).
 func (s *Server) moreRoutes() {
 	p := s.project
-	s.handle(p, "GET /{pid}/widgets", public, s.handleWidget)
 	s.handle(p, "POST /{pid}/messages", member(tiledesk.RoleAgent), s.handleDirectMessageCreate)
 	s.handle(p, "GET /{pid}/messages", member(tiledesk.RoleOwner), s.handleDirectMessageList)
-	s.handle(p, "POST /{pid}/keys/generate", member(tiledesk.RoleAdmin), s.handleKeysGenerate)
-	s.handle(p, "POST /{pid}/jwt/decode", public, s.handleJWTDecode)
-	s.handle(p, "GET /{pid}/publicanalytics/waiting/current", public, s.handleWaitingCurrent)
 	s.handle(p, "GET /{pid}/departments", public, s.handleDepartmentList)
 	s.handle(p, "GET /{pid}/departments/allstatus", member(tiledesk.RoleAgent), s.handleDepartmentListAll)
 	s.handle(p, "GET /{pid}/departments/{id}", public, s.handleDepartmentGet)
@@ -130,6 +122,21 @@ func (s *Server) moreRoutes() {
 	s.handle(p, "GET /{pid}/events/{id}", member(tiledesk.RoleAgent), s.handleCustomEventGet)
 
 	s.webhookRoutes()
+	s.widgetRoutes()
+}
+
+// widgetRoutes registers what the chat widget and a project's own back end call: the public
+// bootstrap, opening hours, available agents and transcripts, and the project's keys.
+func (s *Server) widgetRoutes() {
+	r, p := s.root, s.project
+	s.handle(r, "GET /projects/{pid}/isopen", public, s.handleProjectIsOpen)
+	s.handle(r, "GET /projects/{pid}/users/availables", public, s.handleAvailableUsers)
+	s.handle(r, "GET /public/requests/{rid}/messages", public, s.handleTranscriptJSON)
+	s.handle(r, transcriptFiles, public, s.handleTranscriptFile)
+	s.handle(p, "GET /{pid}/widgets", public, s.handleWidget)
+	s.handle(p, "GET /{pid}/publicanalytics/waiting/current", public, s.handleWaitingCurrent)
+	s.handle(p, "POST /{pid}/keys/generate", member(tiledesk.RoleAdmin), s.handleKeysGenerate)
+	s.handle(p, "POST /{pid}/jwt/decode", public, s.handleJWTDecode)
 }
 
 // webhookRoutes registers the webhook subscriptions and their deliveries (admins).
