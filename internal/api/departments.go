@@ -30,22 +30,24 @@ func (s *Server) handleDepartmentListAll(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) handleDepartmentGet(w http.ResponseWriter, r *http.Request, c *call) error {
-	var d *tiledesk.Department
-	var err error
-	if r.PathValue("id") == "default" {
-		d, err = s.store.FindDefaultDepartment(r.Context(), c.project.ID)
-	} else {
-		var id string
-		if id, err = pathID(r, "id"); err != nil {
-			return err
-		}
-		d, err = s.store.FindDepartmentByID(r.Context(), c.project.ID, id)
-	}
+	d, err := s.pathDepartment(r, c)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, toDepartment(d))
 	return nil
+}
+
+// pathDepartment is the department the path's {id} names: an id, or "default".
+func (s *Server) pathDepartment(r *http.Request, c *call) (*tiledesk.Department, error) {
+	if r.PathValue("id") == "default" {
+		return s.store.FindDefaultDepartment(r.Context(), c.project.ID)
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	return s.store.FindDepartmentByID(r.Context(), c.project.ID, id)
 }
 
 // departmentFields reads the writable department fields of a body.

@@ -11,17 +11,7 @@ import (
 // It changes nothing, not even the rotation. ?nobot= (any value but "") leaves the department's
 // bot out, as the original reads it.
 func (s *Server) handleDepartmentOperators(w http.ResponseWriter, r *http.Request, c *call) error {
-	var d *tiledesk.Department
-	var err error
-	if r.PathValue("id") == "default" {
-		d, err = s.store.FindDefaultDepartment(r.Context(), c.project.ID)
-	} else {
-		var id string
-		if id, err = pathID(r, "id"); err != nil {
-			return err
-		}
-		d, err = s.store.FindDepartmentByID(r.Context(), c.project.ID, id)
-	}
+	d, err := s.pathDepartment(r, c)
 	if err != nil {
 		return err
 	}
