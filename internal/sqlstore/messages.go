@@ -43,13 +43,9 @@ func (t *tx) insertMessage(ctx context.Context, m *tiledesk.Message) error {
 	if m.UpdatedAt.IsZero() {
 		m.UpdatedAt = m.CreatedAt
 	}
-	attrs, err := jsonArg(m.Attributes)
+	attrs, meta, err := messageJSONArgs(m)
 	if err != nil {
-		return tiledesk.Invalid("attributes", "attributes cannot be stored as JSON")
-	}
-	meta, err := jsonArg(m.Metadata)
-	if err != nil {
-		return tiledesk.Invalid("metadata", "metadata cannot be stored as JSON")
+		return err
 	}
 	if err := t.insert(ctx, "messages", messageColumns, "", m.ProjectID, m.ID, m.Recipient, m.Sender, m.SenderFullname,
 		nullString(m.RecipientFullname), m.Type, m.ChannelType, nullString(m.Text), nullString(m.Language), m.Channel.Name,
@@ -96,13 +92,9 @@ func (s *Store) FindMessage(ctx context.Context, projectID, requestID, id string
 
 // AddDirectMessage stores a message outside any conversation.
 func (s *Store) AddDirectMessage(ctx context.Context, m *tiledesk.Message, event json.RawMessage) error {
-	attrs, err := jsonArg(m.Attributes)
+	attrs, meta, err := messageJSONArgs(m)
 	if err != nil {
-		return tiledesk.Invalid("attributes", "attributes cannot be stored as JSON")
-	}
-	meta, err := jsonArg(m.Metadata)
-	if err != nil {
-		return tiledesk.Invalid("metadata", "metadata cannot be stored as JSON")
+		return err
 	}
 	return s.inTx(ctx, func(t *tx) error {
 		if m.CreatedAt.IsZero() {
@@ -129,4 +121,15 @@ func (s *Store) FindDirectMessages(ctx context.Context, projectID string, limit,
 	}
 	msgs, err := collect(rows, scanMessage)
 	return orEmpty(msgs), err
+}
+
+// messageJSONArgs are a message's attributes and metadata as statement arguments.
+func messageJSONArgs(m *tiledesk.Message) (attrs, meta any, err error) {
+	if attrs, err = jsonArg(m.Attributes); err != nil {
+		return nil, nil, tiledesk.Invalid("attributes", "attributes cannot be stored as JSON")
+	}
+	if meta, err = jsonArg(m.Metadata); err != nil {
+		return nil, nil, tiledesk.Invalid("metadata", "metadata cannot be stored as JSON")
+	}
+	return attrs, meta, nil
 }
