@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/live"
 )
 
 func TestSigninWithCustomToken(t *testing.T) {
@@ -103,5 +104,46 @@ func TestSigninWithCustomToken(t *testing.T) {
 	// One of this server's own tokens is answered as it came.
 	if got := e.do("POST", "/auth/signinWithCustomToken", nil, owner.jwt()).want(t, 200).json(t)["token"]; got != owner.token {
 		t.Fatalf("token %v, want the caller's", got)
+	}
+}
+
+// exchangeCustomToken gives the project keys and signs in its customer id, returning the token
+// this server answers.
+func exchangeCustomToken(t *testing.T, e *testEnv, owner account, pid, id string) string {
+	t.Helper()
+	secret := e.do("POST", "/"+pid+"/keys/generate", nil, owner.jwt()).want(t, 200).json(t)["jwtSecret"].(string)
+	now := e.clock.Now().Unix()
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"_id": id, "aud": "https://tiledesk.com/projects/" + pid,
+		"iat": now, "exp": now + 600}).SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.do("POST", "/auth/signinWithCustomToken", nil, header("Authorization", "JWT "+signed)).want(t, 200).json(t)["token"].(string)
+}
+
+// A customer's token follows, on the websocket too, only the project it was issued for, though
+// another project has a customer of the same id.
+func TestLiveCustomTokenStaysInItsProject(t *testing.T) {
+	e := newLiveEnv(t, live.Options{})
+	other := e.createProject(e.owner, "Other shop")
+	here := exchangeCustomToken(t, e.testEnv, e.owner, e.pid, "cust-1")
+	there := exchangeCustomToken(t, e.testEnv, e.owner, other, "cust-1")
+	rid := e.rid("customer")
+	e.post(rid, `{"text":"hello"}`, jwtCred(here)).want(t, 200)
+
+	intruder := e.dial(there)
+	for _, topic := range []string{"/" + e.pid + "/requests", "/" + e.pid + "/requests/" + rid + "/messages"} {
+		intruder.subscribe(topic)
+	}
+	if e.gets(intruder, rid, e.owner.jwt()) {
+		t.Fatal("another project's customer of the same id follows the conversation")
+	}
+	if frames := intruder.drain(e.pid); len(frames) != 0 {
+		t.Fatalf("another project's customer got %v", frames)
+	}
+	own := e.dial(here)
+	own.subscribe("/" + e.pid + "/requests/" + rid + "/messages")
+	if snap := own.publish("/"+e.pid+"/requests/"+rid+"/messages", "CREATE")["message"].([]any); len(snap) != 2 {
+		t.Fatalf("the customer's own snapshot = %v", snap)
 	}
 }
