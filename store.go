@@ -13,6 +13,7 @@ type Store interface {
 	RequestStore
 	EventStore
 	SubscriptionStore
+	LabelStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

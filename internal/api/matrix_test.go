@@ -29,7 +29,10 @@ type policy struct {
 	// createsInB: through project B the path's id names nothing yet, and the call creates it there
 	// (a first message creates its conversation), so B's owner may succeed, with nothing of A.
 	createsInB bool
-	body       func(w *world, who *credential) any
+	// byValue: the path's other parameter names no object of a project (a language), so project B
+	// answers its own for it.
+	byValue bool
+	body    func(w *world, who *credential) any
 }
 
 var matrix = map[string]policy{
@@ -99,6 +102,15 @@ var matrix = map[string]policy{
 	"POST /{pid}/jwt/decode":                     {allow: "public"},
 	"POST /{pid}/messages":                       {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"recipient": "6650a1e9c2b7e2a1d4f00009", "recipientFullname": "Bob", "text": "hi"})},
 	"GET /{pid}/messages":                        {allow: tiledesk.RoleOwner},
+	"GET /{pid}/labels":                          {allow: "public"},
+	"GET /{pid}/labels/default":                  {allow: "public"},
+	"GET /{pid}/labels/default/{lang}":           {allow: "public", byValue: true},
+	"GET /{pid}/labels/{lang}":                   {allow: "public", byValue: true},
+	"POST /{pid}/labels/default/clone":           {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"lang": "IT"})},
+	"POST /{pid}/labels":                         {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"lang": "EN", "data": map[string]string{"WELCOME_TITLE": "Hi"}})},
+	"PATCH /{pid}/labels/{lang}/default":         {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/labels":                       {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/labels/{lang}":                {allow: tiledesk.RoleAdmin},
 	"GET /{pid}/widgets":                         {allow: "public"},
 	"GET /{pid}/publicanalytics/waiting/current": {allow: "public"},
 	"GET /{pid}/departments":                     {allow: "public"},
@@ -268,6 +280,10 @@ func newWorld(e *testEnv) *world {
 	r = e.do("POST", "/"+w.pidA+"/events", map[string]any{"name": "page.viewed", "attributes": map[string]string{"page": secret}},
 		header("Authorization", requesterToken)).want(t, 200)
 	w.eventA = r.json(t)["_id"].(string)
+	for _, lang := range []string{"EN", "IT"} {
+		e.do("POST", "/"+w.pidA+"/labels", map[string]any{"lang": lang, "data": map[string]string{"WELCOME_TITLE": "Hi " + secret}},
+			w.ownerA.jwt()).want(t, 200)
+	}
 	signer, err := e.store.FindUserByID(context.Background(), w.signer.id)
 	if err != nil {
 		t.Fatal(err)
@@ -357,6 +373,10 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.ridObject
 		case key == "{rid}/{file}":
 			segs[i] = "messages.txt"
+		case key == "labels/{lang}":
+			segs[i] = "IT" // project A has texts in EN (its default) and IT
+		case key == "default/{lang}":
+			segs[i] = "EN"
 		case key == "messages/{mid}":
 			segs[i] = w.mid
 		case key == "notes/{note}":
@@ -454,7 +474,7 @@ func TestTenancyAndRoleMatrix(t *testing.T) {
 			switch {
 			case r.status >= 500:
 				t.Errorf("%s with project A's ids through project B: %d %s", key, r.status, r.body)
-			case r.status < 400 && !p.createsInB:
+			case r.status < 400 && !p.createsInB && !p.byValue:
 				t.Errorf("%s with project A's ids through project B: %d, want 404 %s", key, r.status, r.body)
 			}
 			if m := w.leaks(r); m != "" {

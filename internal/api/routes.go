@@ -137,6 +137,21 @@ func (s *Server) widgetRoutes() {
 	s.handle(p, "GET /{pid}/publicanalytics/waiting/current", public, s.handleWaitingCurrent)
 	s.handle(p, "POST /{pid}/keys/generate", member(tiledesk.RoleAdmin), s.handleKeysGenerate)
 	s.handle(p, "POST /{pid}/jwt/decode", public, s.handleJWTDecode)
+	s.labelRoutes()
+}
+
+// labelRoutes registers the widget's texts: public reads, the admins' changes.
+func (s *Server) labelRoutes() {
+	p, admin := s.project, member(tiledesk.RoleAdmin)
+	s.handle(p, "GET /{pid}/labels", public, s.handleLabelsGet)
+	s.handle(p, "GET /{pid}/labels/default", public, s.handleLabelsDefaults)
+	s.handle(p, "GET /{pid}/labels/default/{lang}", public, s.handleLabelsDefaultLang)
+	s.handle(p, "GET /{pid}/labels/{lang}", public, s.handleLabelsLang)
+	s.handle(p, "POST /{pid}/labels/default/clone", admin, s.handleLabelsClone)
+	s.handle(p, "POST /{pid}/labels", admin, s.handleLabelsSave)
+	s.handle(p, "PATCH /{pid}/labels/{lang}/default", admin, s.handleLabelsMakeDefault)
+	s.handle(p, "DELETE /{pid}/labels", admin, s.handleLabelsDelete)
+	s.handle(p, "DELETE /{pid}/labels/{lang}", admin, s.handleLabelsDeleteLang)
 }
 
 // webhookRoutes registers the webhook subscriptions and their deliveries (admins).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 )
@@ -135,6 +136,41 @@ func (s *Server) handleAvailableUsers(w http.ResponseWriter, r *http.Request, c 
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// widgetProjectJSON is the project as a visitor's widget reads it: the original's project less its
+// settings and IP filter, and less what it leaves in but a visitor must not see (the denied
+// addresses and the banned visitors). A list of its own rather than a part of projectJSON, which
+// keeps the original's order of keys.
+type widgetProjectJSON struct {
+	Status               int                     `json:"status"`
+	ID                   string                  `json:"_id"`
+	Name                 string                  `json:"name"`
+	ActiveOperatingHours bool                    `json:"activeOperatingHours"`
+	OperatingHours       string                  `json:"operatingHours,omitempty"`
+	TimeSlots            map[string]any          `json:"timeSlots,omitempty"`
+	Widget               map[string]any          `json:"widget,omitempty"`
+	Attributes           map[string]any          `json:"attributes,omitempty"`
+	CreatedBy            string                  `json:"createdBy"`
+	Profile              tiledesk.ProjectProfile `json:"profile"`
+	Versions             int                     `json:"versions"`
+	Channels             []tiledesk.Channel      `json:"channels"`
+	CreatedAt            jsTime                  `json:"createdAt"`
+	UpdatedAt            jsTime                  `json:"updatedAt"`
+	V                    int                     `json:"__v"`
+	TrialExpired         bool                    `json:"trialExpired"`
+	TrialDaysLeft        int                     `json:"trialDaysLeft"`
+	IsActiveSubscription bool                    `json:"isActiveSubscription"`
+	IDVirtual            string                  `json:"id"`
+}
+
+func toWidgetProject(p *tiledesk.Project, now time.Time) widgetProjectJSON {
+	full := toProject(p, now)
+	return widgetProjectJSON{Status: full.Status, ID: full.ID, Name: full.Name, ActiveOperatingHours: full.ActiveOperatingHours,
+		OperatingHours: full.OperatingHours, TimeSlots: full.TimeSlots, Widget: full.Widget, Attributes: full.Attributes,
+		CreatedBy: full.CreatedBy, Profile: full.Profile, Versions: full.Versions, Channels: full.Channels,
+		CreatedAt: full.CreatedAt, UpdatedAt: full.UpdatedAt, TrialExpired: full.TrialExpired,
+		TrialDaysLeft: full.TrialDaysLeft, IsActiveSubscription: full.IsActiveSubscription, IDVirtual: full.IDVirtual}
 }
 
 type widgetAgentJSON struct {

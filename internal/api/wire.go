@@ -70,34 +70,25 @@ func toUserBrief(u *tiledesk.User) userBrief {
 	return userBrief{ID: u.ID, Email: u.Email, Firstname: u.Firstname, Lastname: u.Lastname, EmailVerified: u.EmailVerified}
 }
 
-// projectJSON is the project as its members read it: what a visitor's widget reads of it, with its
-// settings, IP filters and banned visitors.
 type projectJSON struct {
-	widgetProjectJSON
-	Settings            map[string]any        `json:"settings,omitempty"`
-	IPFilterEnabled     bool                  `json:"ipFilterEnabled"`
-	IPFilter            []string              `json:"ipFilter"`
-	IPFilterDenyEnabled bool                  `json:"ipFilterDenyEnabled"`
-	IPFilterDeny        []string              `json:"ipFilterDeny"`
-	BannedUsers         []tiledesk.BannedUser `json:"bannedUsers"`
-}
-
-// widgetProjectJSON is the project as a visitor's widget reads it: the original's project less its
-// settings and IP filter, and less what it leaves in but a visitor must not see (the denied
-// addresses and the banned visitors).
-type widgetProjectJSON struct {
 	Status               int                     `json:"status"`
+	IPFilterEnabled      bool                    `json:"ipFilterEnabled"`
+	IPFilter             []string                `json:"ipFilter"`
+	IPFilterDenyEnabled  bool                    `json:"ipFilterDenyEnabled"`
+	IPFilterDeny         []string                `json:"ipFilterDeny"`
 	ID                   string                  `json:"_id"`
 	Name                 string                  `json:"name"`
 	ActiveOperatingHours bool                    `json:"activeOperatingHours"`
 	OperatingHours       string                  `json:"operatingHours,omitempty"`
 	TimeSlots            map[string]any          `json:"timeSlots,omitempty"`
+	Settings             map[string]any          `json:"settings,omitempty"`
 	Widget               map[string]any          `json:"widget,omitempty"`
 	Attributes           map[string]any          `json:"attributes,omitempty"`
 	CreatedBy            string                  `json:"createdBy"`
 	Profile              tiledesk.ProjectProfile `json:"profile"`
 	Versions             int                     `json:"versions"`
 	Channels             []tiledesk.Channel      `json:"channels"`
+	BannedUsers          []tiledesk.BannedUser   `json:"bannedUsers"`
 	CreatedAt            jsTime                  `json:"createdAt"`
 	UpdatedAt            jsTime                  `json:"updatedAt"`
 	V                    int                     `json:"__v"`
@@ -108,18 +99,14 @@ type widgetProjectJSON struct {
 }
 
 func toProject(p *tiledesk.Project, now time.Time) *projectJSON {
-	return &projectJSON{widgetProjectJSON: toWidgetProject(p, now), Settings: p.Settings, IPFilterEnabled: p.IPFilterEnabled,
-		IPFilter: nonNil(p.IPFilter), IPFilterDenyEnabled: p.IPFilterDenyEnabled, IPFilterDeny: nonNil(p.IPFilterDeny),
-		BannedUsers: p.BannedUsers}
-}
-
-func toWidgetProject(p *tiledesk.Project, now time.Time) widgetProjectJSON {
 	// The original computes the days since creation minus the trial length (so -14 on day one).
 	daysLeft := int(now.Sub(p.CreatedAt)/(24*time.Hour)) - p.Profile.TrialDays
-	return widgetProjectJSON{Status: p.Status, ID: p.ID, Name: p.Name, ActiveOperatingHours: p.ActiveOperatingHours,
-		OperatingHours: p.OperatingHours, TimeSlots: p.TimeSlots, Widget: p.Widget, Attributes: p.Attributes,
-		CreatedBy: p.CreatedBy, Profile: p.Profile, Versions: p.Versions, Channels: p.Channels,
-		CreatedAt: jsTime(p.CreatedAt), UpdatedAt: jsTime(p.UpdatedAt), TrialDaysLeft: daysLeft, IDVirtual: p.ID}
+	return &projectJSON{Status: p.Status, IPFilterEnabled: p.IPFilterEnabled, IPFilter: nonNil(p.IPFilter),
+		IPFilterDenyEnabled: p.IPFilterDenyEnabled, IPFilterDeny: nonNil(p.IPFilterDeny), ID: p.ID, Name: p.Name,
+		ActiveOperatingHours: p.ActiveOperatingHours, OperatingHours: p.OperatingHours, TimeSlots: p.TimeSlots,
+		Settings: p.Settings, Widget: p.Widget, Attributes: p.Attributes, CreatedBy: p.CreatedBy, Profile: p.Profile,
+		Versions: p.Versions, Channels: p.Channels, BannedUsers: p.BannedUsers, CreatedAt: jsTime(p.CreatedAt),
+		UpdatedAt: jsTime(p.UpdatedAt), TrialDaysLeft: daysLeft, IDVirtual: p.ID}
 }
 
 type projectUserJSON struct {

@@ -44,6 +44,7 @@ var tables = []tableSpec{
 	{name: "request_tags", key: []string{"id_project", "tag", "request"}},
 	{name: "messages", key: []string{"id_project", "id"}},
 	{name: "direct_messages", key: []string{"id_project", "id"}},
+	{name: "project_labels", key: []string{"id_project"}},
 	// Events keep their seq: numbered events are the relay's to leave alone (internal/postgres).
 	{name: "events", key: []string{"id_project", "id"}},
 	{name: "subscriptions", key: []string{"id_project", "id"}},
