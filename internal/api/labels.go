@@ -49,6 +49,15 @@ func pathLang(r *http.Request) (string, error) {
 	return lang, nil
 }
 
+// bodyLang reads the body's required language code.
+func bodyLang(b *body) string {
+	lang := b.requiredStr("lang")
+	if lang != "" && !labelLang.MatchString(lang) {
+		b.fail("lang", "must be a language code such as EN, it or pt-BR", lang)
+	}
+	return lang
+}
+
 type labelsJSON struct {
 	ID        string                `json:"_id"`
 	ProjectID string                `json:"id_project"`
@@ -138,10 +147,7 @@ func (s *Server) handleLabelsClone(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	lang := b.requiredStr("lang")
-	if lang != "" && !labelLang.MatchString(lang) {
-		b.fail("lang", "must be a language code such as EN, it or pt-BR", lang)
-	}
+	lang := bodyLang(b)
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -163,10 +169,7 @@ func (s *Server) handleLabelsSave(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	lang := b.requiredStr("lang")
-	if lang != "" && !labelLang.MatchString(lang) {
-		b.fail("lang", "must be a language code such as EN, it or pt-BR", lang)
-	}
+	lang := bodyLang(b)
 	data := b.boundedObjectOf("data", tiledesk.MaxLabelEntryBytes)
 	if data == nil && b.m["data"] == nil {
 		b.fail("data", "is required: an object of texts by key", nil)
