@@ -226,3 +226,20 @@ func TestVerifiedTokensHoldBoundedBytes(t *testing.T) {
 		t.Fatal("a token larger than the memory was kept")
 	}
 }
+
+func TestAudienceProject(t *testing.T) {
+	for aud, want := range map[string]string{
+		ProjectAudience("6650a1e9c2b7e2a1d4f00001"):              "6650a1e9c2b7e2a1d4f00001",
+		"https://example.com/projects/6650a1e9c2b7e2a1d4f00001/": "6650a1e9c2b7e2a1d4f00001",
+		"https://tiledesk.com":                                   "",
+		"https://tiledesk.com/projects/":                         "",
+		"https://tiledesk.com/projects/a/b":                      "",
+		"https://tiledesk.com/subscriptions/abc":                 "",
+		"projects/6650a1e9c2b7e2a1d4f00001":                      "",
+		"":                                                       "",
+	} {
+		if got := AudienceProject(aud); got != want {
+			t.Errorf("AudienceProject(%q) = %q, want %q", aud, got, want)
+		}
+	}
+}
