@@ -113,7 +113,8 @@ func (s *Server) tokenCaller(r *http.Request, token string) (*caller, error) {
 			s.log.Debug("token rejected", "err", "token generation", "user", u.ID)
 			return nil, errUnauthorized
 		}
-		return &caller{user: u, claims: claims, subject: auth.SubjectUser, id: u.ID}, nil
+		// A token issued for a project's custom sign-in acts in that project only.
+		return &caller{user: u, claims: claims, subject: auth.SubjectUser, id: u.ID, scope: auth.AudienceProject(claims.Audience)}, nil
 	}
 	// Bot and subscription tokens are signed with their own secrets, which this server does not issue yet.
 	return nil, errUnauthorized

@@ -5,23 +5,30 @@ import (
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
 )
 
-// Sign-in with a custom token: a project's own back end signs a token for one of its customers
-// with the project's secret (POST /:pid/keys/generate), audience https://tiledesk.com/projects/<id>
-// and the customer's own id in _id; the widget exchanges it here for a membership of the project
-// and a token of this server. The token answered acts in that project only (the customer's id is
-// the project's to choose, and another project may use the same), unlike the original, which
-// answers the customer's token itself.
+// Sign-in with a custom token: a project's own back end signs a token with the project's secret
+// (POST /:pid/keys/generate), audience https://tiledesk.com/projects/<id> and its own id of the
+// person in _id; the widget (or the back end) exchanges it here. A customer (role user or guest,
+// the default) gets a membership found by that id; a member of the staff (teammate to admin) a
+// registered account of the token's email (customAgent). Either way the token answered is this
+// server's, and acts in that project only: the id is the project's to choose, and another project
+// may use the same; the account may be a member elsewhere. The original answers the customer's
+// own token, valid everywhere.
 
 // maxCustomID bounds the customer's id, which becomes the membership's uuid.
 const maxCustomID = 256
 
-// visitorRoles are the roles a custom token may give: the project's customers.
+// visitorRoles are the roles a custom token gives a project's customers.
 var visitorRoles = map[string]bool{tiledesk.RoleUser: true, tiledesk.RoleGuest: true}
+
+// agentTokenRoles are the roles a custom token gives the project's staff, as registered users.
+var agentTokenRoles = map[string]bool{tiledesk.RoleTeammate: true, tiledesk.RoleAgent: true,
+	tiledesk.RoleSupervisor: true, tiledesk.RoleAdmin: true}
 
 func (s *Server) handleSigninWithCustomToken(w http.ResponseWriter, r *http.Request, c *call) error {
 	raw := customToken(r)
@@ -71,10 +78,12 @@ func (s *Server) handleSigninWithCustomToken(w http.ResponseWriter, r *http.Requ
 	if v, ok := claims["role"].(string); ok && v != "" {
 		role = v
 	}
-	if !visitorRoles[role] {
-		if tiledesk.IsRole(role) {
-			return errMsg(http.StatusForbidden, "A custom token gives the role user or guest; an agent joins the project by invitation.")
-		}
+	switch {
+	case agentTokenRoles[role]:
+		return s.customAgent(w, r, project.ID, id, role, claims)
+	case role == tiledesk.RoleOwner:
+		return errMsg(http.StatusForbidden, "A custom token does not make an owner; the project's owner transfers ownership.")
+	case !visitorRoles[role]:
 		return errMsg(http.StatusBadRequest, "Unknown role "+role+" in the token.")
 	}
 	if err := s.customMember(r, project.ID, id, role); err != nil {
@@ -152,4 +161,60 @@ func claimString(claims jwt.MapClaims, key string) string {
 		return ""
 	}
 	return s
+}
+
+// customAgent signs in a member of the project's staff whom the project's back end vouches for: a
+// registered user of the token's email, created (unverified, with a password nobody knows: a
+// password reset gives them one) when the address has no account. The token answered acts in this
+// project only. An existing account that is not an active member of the project is refused: a
+// project's secret must not reach into an account it did not create.
+func (s *Server) customAgent(w http.ResponseWriter, r *http.Request, projectID, id, role string, claims jwt.MapClaims) error {
+	key, bad := accountEmail(claimString(claims, "email"))
+	if key == "" || bad != "" {
+		return errMsg(http.StatusBadRequest, "A custom token with the role "+role+" carries the agent's email.")
+	}
+	u, err := s.store.FindUserByEmail(r.Context(), key)
+	switch {
+	case err == nil:
+		pu, err := s.store.FindMember(r.Context(), projectID, u.ID, false)
+		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND || (err == nil && !pu.IsActive()) {
+			return errMsg(http.StatusForbidden, "An account of this email exists and is not a member of the project: invite it.")
+		} else if err != nil {
+			return err
+		}
+	case tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND:
+		if u, err = s.createCustomAgent(r, projectID, id, role, key, claims); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	token, err := s.issueScopedUserToken(u, projectID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tokenResponse{true, "JWT " + token, toUserBrief(u)})
+	return nil
+}
+
+// createCustomAgent creates the account and its membership of the project.
+func (s *Server) createCustomAgent(r *http.Request, projectID, id, role, email string, claims jwt.MapClaims) (*tiledesk.User, error) {
+	hash, err := auth.HashPassword(uuid.NewString()+uuid.NewString(), s.pwCost)
+	if err != nil {
+		return nil, err
+	}
+	now := tiledesk.Millis(s.now())
+	u := &tiledesk.User{ID: tiledesk.NewIDAt(now), Email: email, PasswordHash: hash, Firstname: claimString(claims, "firstname"),
+		Lastname: claimString(claims, "lastname"), Status: tiledesk.UserActive, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateUser(r.Context(), u); tiledesk.ErrorCode(err) == tiledesk.ECONFLICT {
+		return nil, errMsg(http.StatusConflict, "The account of this email was just created; sign in again.")
+	} else if err != nil {
+		return nil, err
+	}
+	pu := tiledesk.NewProjectUser(projectID, role, u.ID, now)
+	pu.UserID, pu.UUIDUser = u.ID, id
+	if err := s.store.CreateProjectUser(r.Context(), pu); err != nil {
+		return nil, err
+	}
+	return u, nil
 }

@@ -79,12 +79,13 @@ func TestSigninWithCustomToken(t *testing.T) {
 		status int
 		msg    string
 	}{
-		"no audience":  {sign(secretA, jwt.MapClaims{"_id": "x"}), 400, "JWT Aud field is required"},
-		"no _id":       {sign(secretA, jwt.MapClaims{"aud": "https://tiledesk.com/projects/" + pidA}), 401, "_id"},
-		"expired":      {sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://x.example/projects/" + pidA, "exp": now - 60}), 401, "Authentication failed"},
-		"agent role":   {sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://tiledesk.com/projects/" + pidA, "role": "admin"}), 403, "invitation"},
-		"unknown role": {sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://tiledesk.com/projects/" + pidA, "role": "king"}), 400, "Unknown role"},
-		"not a token":  {"abc", 401, "Unauthorized"},
+		"no audience":     {sign(secretA, jwt.MapClaims{"_id": "x"}), 400, "JWT Aud field is required"},
+		"no _id":          {sign(secretA, jwt.MapClaims{"aud": "https://tiledesk.com/projects/" + pidA}), 401, "_id"},
+		"expired":         {sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://x.example/projects/" + pidA, "exp": now - 60}), 401, "Authentication failed"},
+		"owner role":      {sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://tiledesk.com/projects/" + pidA, "role": "owner"}), 403, "owner"},
+		"agent, no email": {sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://tiledesk.com/projects/" + pidA, "role": "agent"}), 400, "email"},
+		"unknown role":    {sign(secretA, jwt.MapClaims{"_id": "x", "aud": "https://tiledesk.com/projects/" + pidA, "role": "king"}), 400, "Unknown role"},
+		"not a token":     {"abc", 401, "Unauthorized"},
 	} {
 		if r := exchange(c.token).want(t, c.status); !strings.Contains(string(r.body), c.msg) {
 			t.Errorf("%s: %s", name, r.body)
@@ -146,4 +147,56 @@ func TestLiveCustomTokenStaysInItsProject(t *testing.T) {
 	if snap := own.publish("/"+e.pid+"/requests/"+rid+"/messages", "CREATE")["message"].([]any); len(snap) != 2 {
 		t.Fatalf("the customer's own snapshot = %v", snap)
 	}
+}
+
+// A custom token with a staff role signs in a registered user, created for a new address; the
+// token answered acts in that project only, even for an account that is a member elsewhere.
+func TestSigninWithCustomTokenAgentRoles(t *testing.T) {
+	e := newEnv(t)
+	owner, outsider := e.signup("Owner"), e.signup("Outsider")
+	pidA, pidB := e.createProject(owner, "Shop A"), e.createProject(owner, "Shop B")
+	secret := e.do("POST", "/"+pidA+"/keys/generate", nil, owner.jwt()).want(t, 200).json(t)["jwtSecret"].(string)
+	now := e.clock.Now().Unix()
+	exchange := func(claims jwt.MapClaims) *resp {
+		claims["aud"], claims["iat"], claims["exp"] = "https://tiledesk.com/projects/"+pidA, now, now+600
+		signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.do("POST", "/auth/signinWithCustomToken", nil, header("Authorization", "JWT "+signed))
+	}
+
+	r := exchange(jwt.MapClaims{"_id": "staff-7", "role": "agent", "email": "New.Agent@Example.com", "firstname": "Nina", "lastname": "Agent"}).want(t, 200)
+	agent := jwtCred(r.json(t)["token"].(string))
+	user := r.json(t)["user"].(map[string]any)
+	if user["email"] != "new.agent@example.com" || user["firstname"] != "Nina" || user["emailverified"] != false {
+		t.Fatalf("the new agent's account: %v", user)
+	}
+	pu, err := e.store.FindMember(context.Background(), pidA, user["_id"].(string), false)
+	if err != nil || pu.Role != tiledesk.RoleAgent || pu.UUIDUser != "staff-7" {
+		t.Fatalf("the new agent's membership: %+v %v", pu, err)
+	}
+	e.do("GET", "/"+pidA+"/leads", nil, agent).want(t, 200)
+	e.do("GET", "/users", nil, agent).want(t, 200)
+	for _, c := range []struct{ method, path string }{{"GET", "/" + pidB + "/leads"}, {"GET", "/projects"},
+		{"PUT", "/users"}, {"POST", "/projects"}} {
+		if got := e.do(c.method, c.path, map[string]any{"name": "x"}, agent).status; got != 403 {
+			t.Errorf("%s %s with a token of project A: %d", c.method, c.path, got)
+		}
+	}
+	// Again: the same account, no second membership.
+	exchange(jwt.MapClaims{"_id": "staff-7", "role": "agent", "email": "new.agent@example.com"}).want(t, 200)
+	if pus, _ := e.store.FindProjectUsers(context.Background(), pidA, tiledesk.ProjectUserFilter{}); len(pus) != 2 {
+		t.Fatalf("%d memberships after two sign-ins, want the owner's and the agent's", len(pus))
+	}
+
+	// The owner's own address: a member of A, so it is signed in, but its token acts in A only,
+	// though the account owns B too.
+	scoped := jwtCred(exchange(jwt.MapClaims{"_id": "boss", "role": "admin", "email": owner.email}).want(t, 200).json(t)["token"].(string))
+	e.do("GET", "/"+pidA+"/leads", nil, scoped).want(t, 200)
+	e.do("GET", "/"+pidB+"/leads", nil, scoped).want(t, 403)
+	e.do("DELETE", "/projects/"+pidB, nil, scoped).want(t, 403)
+	// An account that is not a member of the project is out of its secret's reach.
+	exchange(jwt.MapClaims{"_id": "x", "role": "admin", "email": outsider.email}).want(t, 403)
+	e.do("GET", "/"+pidA+"/leads", nil, outsider.jwt()).want(t, 403)
 }

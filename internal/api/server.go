@@ -347,6 +347,9 @@ func (s *Server) identify(r *http.Request, projectRoute bool, acc access, c *cal
 	if acc.registered && cl.user == nil {
 		return errMsg(http.StatusForbidden, "This call needs a registered user, not a "+cl.subject+" token.")
 	}
+	if acc.registered && cl.scope != "" {
+		return errMsg(http.StatusForbidden, "This token acts in one project only; sign in with your password for your account's calls.")
+	}
 	return nil
 }
 

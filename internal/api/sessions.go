@@ -15,9 +15,19 @@ var errSigninFailed = errMsg(http.StatusUnauthorized, "Authentication failed. Wr
 // issueUserToken signs a token for u carrying its token generation: the token stops working when
 // the password changes or the account is deleted.
 func (s *Server) issueUserToken(u *tiledesk.User) (string, error) {
+	return s.issueScopedUserToken(u, "")
+}
+
+// issueScopedUserToken is issueUserToken for a token that acts in one project only ("" for any),
+// as a custom token's exchange gives (customtoken.go).
+func (s *Server) issueScopedUserToken(u *tiledesk.User, projectID string) (string, error) {
 	verified := u.EmailVerified
-	return s.tokens.Issue(auth.Claims{ID: u.ID, Email: u.Email, Firstname: u.Firstname, Lastname: u.Lastname,
-		EmailVerified: &verified, Subject: auth.SubjectUser, Generation: u.TokenGeneration})
+	c := auth.Claims{ID: u.ID, Email: u.Email, Firstname: u.Firstname, Lastname: u.Lastname,
+		EmailVerified: &verified, Subject: auth.SubjectUser, Generation: u.TokenGeneration}
+	if projectID != "" {
+		c.Audience = auth.ProjectAudience(projectID)
+	}
+	return s.tokens.Issue(c)
 }
 
 // handleUserDelete deletes the caller's account as the original does: anonymised (status 0,
