@@ -14,6 +14,7 @@ type Store interface {
 	EventStore
 	SubscriptionStore
 	LabelStore
+	BotStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

@@ -12,9 +12,10 @@ import (
 // the claims of its token.
 type caller struct {
 	user    *tiledesk.User // registered users
+	bot     *tiledesk.Bot  // a bot, by a token its own secret signed
 	claims  *auth.Claims   // token callers
 	subject string         // auth.SubjectUser, SubjectGuest, ...
-	id      string         // user id, or the visitor's uuid
+	id      string         // user id, the visitor's uuid, or bot_<id>
 	scope   string         // the one project the caller may act in; "" for any it is a member of
 }
 
@@ -85,6 +86,9 @@ func (s *Server) basicCaller(r *http.Request, email, password string) (*caller, 
 }
 
 func (s *Server) tokenCaller(r *http.Request, token string) (*caller, error) {
+	if un, err := auth.Unverified(token); err == nil && auth.AudienceBot(un.Audience) != "" {
+		return s.botCaller(r, token, un)
+	}
 	claims, err := s.tokens.Verify(token)
 	if err != nil {
 		s.log.Debug("token rejected", "err", err)
@@ -116,8 +120,29 @@ func (s *Server) tokenCaller(r *http.Request, token string) (*caller, error) {
 		// A token issued for a project's custom sign-in acts in that project only.
 		return &caller{user: u, claims: claims, subject: auth.SubjectUser, id: u.ID, scope: auth.AudienceProject(claims.Audience)}, nil
 	}
-	// Bot and subscription tokens are signed with their own secrets, which this server does not issue yet.
+	// Subscription tokens are for webhook receivers to check, not credentials of this API.
 	return nil, errUnauthorized
+}
+
+// botCaller checks a bot's token with the bot's own secret: the token names the bot (aud, _id) and
+// its project (id_project); a bot deleted, trashed or whose secret changed since is refused.
+func (s *Server) botCaller(r *http.Request, token string, un *auth.Claims) (*caller, error) {
+	id := strings.ToLower(auth.AudienceBot(un.Audience))
+	if !tiledesk.IsID(id) || !tiledesk.IsID(un.Project) || strings.ToLower(un.ID) != id {
+		return nil, errUnauthorized
+	}
+	b, err := s.store.FindBot(r.Context(), strings.ToLower(un.Project), id)
+	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+		return nil, errUnauthorized
+	} else if err != nil {
+		return nil, err
+	}
+	claims, err := s.tokens.VerifyWith(token, []byte(b.Secret))
+	if err != nil || claims.Subject != auth.SubjectBot || b.Trashed {
+		s.log.Debug("bot token rejected", "bot", id, "err", err)
+		return nil, errUnauthorized
+	}
+	return &caller{bot: b, claims: claims, subject: auth.SubjectBot, id: b.ParticipantID(), scope: b.ProjectID}, nil
 }
 
 // resolveProject loads the project a route names, with the original's 400 answers.
@@ -141,8 +166,15 @@ func (s *Server) membership(r *http.Request, c *caller, projectID string) (*tile
 	return s.store.FindMember(r.Context(), projectID, c.id, c.user == nil)
 }
 
-// checkRole requires an active membership with at least role ("" admits any member).
-func (s *Server) checkRole(r *http.Request, c *caller, projectID, role string) (*tiledesk.ProjectUser, error) {
+// checkRole requires an active membership with at least role ("" admits any member). A bot is no
+// member: it passes, in its own project, the routes that admit bots.
+func (s *Server) checkRole(r *http.Request, c *caller, projectID, role string, bots bool) (*tiledesk.ProjectUser, error) {
+	if c.bot != nil {
+		if !bots || c.scope != projectID {
+			return nil, errNotMember
+		}
+		return botMember(c.bot), nil
+	}
 	pu, err := s.membership(r, c, projectID)
 	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
 		return nil, errNotMember
@@ -165,4 +197,12 @@ func pathID(r *http.Request, name string) (string, error) {
 		return "", errNotFound
 	}
 	return strings.ToLower(id), nil
+}
+
+// botMember is what a bot may do where bots are admitted: what an admin may, as the original lets
+// bots past every role check of those routes.
+func botMember(b *tiledesk.Bot) *tiledesk.ProjectUser {
+	return &tiledesk.ProjectUser{ID: b.ParticipantID(), ProjectID: b.ProjectID, UserID: b.ParticipantID(),
+		Role: tiledesk.RoleAdmin, RoleType: tiledesk.RoleTypeAgent, Status: tiledesk.MemberActive,
+		CreatedBy: b.CreatedBy, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -120,4 +121,15 @@ func (b *body) channelNameFits(field, name string) bool {
 		return false
 	}
 	return true
+}
+
+// mergedAttributes is cur with m's keys set over it, within the bounds of one JSON field.
+func mergedAttributes(cur, m map[string]any) (map[string]any, error) {
+	merged := make(map[string]any, len(cur)+len(m))
+	maps.Copy(merged, cur)
+	maps.Copy(merged, m)
+	if err := tiledesk.CheckJSON("attributes", merged, tiledesk.MaxJSONBytes); err != nil {
+		return cur, err
+	}
+	return merged, nil
 }

@@ -22,6 +22,8 @@ type eventSubject struct {
 	ProjectUser  *tiledesk.ProjectUser
 	Project      *tiledesk.Project
 	Subscription *tiledesk.Subscription
+	Bot          *tiledesk.Bot
+	Intent       *tiledesk.Intent
 	Other        json.RawMessage // an event of a kind without a domain type here: passed as stored
 	// Member is who joined or left, for request.participants.join and .leave, whose payload is
 	// {member, request} as the original's.
@@ -72,6 +74,12 @@ func decodeEvent(ev *tiledesk.Event) (*eventSubject, error) {
 	case "project":
 		s.Project = new(tiledesk.Project)
 		err = json.Unmarshal(ev.Payload, s.Project)
+	case "faqbot":
+		s.Bot = new(tiledesk.Bot)
+		err = json.Unmarshal(ev.Payload, s.Bot)
+	case "faq":
+		s.Intent = new(tiledesk.Intent)
+		err = json.Unmarshal(ev.Payload, s.Intent)
 	default:
 		s.Other = ev.Payload
 	}
@@ -102,6 +110,10 @@ func (s *eventSubject) wire(now time.Time) any {
 		return toProject(s.Project, now)
 	case s.Subscription != nil:
 		return webhook.Hook(s.Subscription) // never its secret, which the event does not hold
+	case s.Bot != nil:
+		return toBot(s.Bot) // never its secret, which the event does not hold
+	case s.Intent != nil:
+		return toIntent(s.Intent)
 	}
 	return s.Other
 }

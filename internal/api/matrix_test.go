@@ -32,7 +32,9 @@ type policy struct {
 	// byValue: the path's other parameter names no object of a project (a language), so project B
 	// answers its own for it.
 	byValue bool
-	body    func(w *world, who *credential) any
+	// bots: the project's bots are admitted too (the original's "+bot"), with what an admin may do.
+	bots bool
+	body func(w *world, who *credential) any
 }
 
 var matrix = map[string]policy{
@@ -60,7 +62,7 @@ var matrix = map[string]policy{
 	"GET /{pid}/pendinginvitations/resendinvite/{id}": {allow: tiledesk.RoleAdmin},
 	"GET /public/requests/{rid}/messages":             {allow: "public"},
 	"GET /public/requests/{rid}/{file}":               {allow: "public"},
-	"GET /testauth":                                   {allow: "authed"},
+	"GET /testauth":                                   {bots: true, allow: "authed"},
 	"GET /users":                                      {allow: "authed"},
 	"PUT /users":                                      {allow: "registered", body: fixed(map[string]string{"lastname": "Changed"})},
 	"DELETE /users":                                   {allow: "registered"}, // owners of a project they alone own get 409
@@ -75,48 +77,80 @@ var matrix = map[string]policy{
 	"PATCH /projects/{pid}/attributes":         {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"plan": "pro"})},
 	"GET /projects/{pid}/isopen":               {allow: "public"},
 	"GET /projects/{pid}/users/availables":     {allow: "public"},
-	"GET /{pid}/project_users":                 {allow: tiledesk.RoleAgent},
+	"GET /{pid}/project_users":                 {bots: true, allow: tiledesk.RoleAgent},
 	"GET /{pid}/project_users/me":              {allow: tiledesk.RoleAgent},
 	"GET /{pid}/project_users/{id}":            {allow: tiledesk.RoleAgent},
 	"GET /{pid}/project_users/users/{user_id}": {allow: tiledesk.RoleAgent},
 	"POST /{pid}/project_users/invite": {allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
 		return map[string]string{"email": w.fresh("invitee") + "@example.com", "role": "agent"}
 	}},
-	"PUT /{pid}/project_users":                   {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"user_available": false})},
-	"PUT /{pid}/project_users/{id}":              {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"user_available": false})},
-	"DELETE /{pid}/project_users/{id}":           {allow: tiledesk.RoleAdmin},
-	"DELETE /{pid}/project_users/me":             {allow: tiledesk.RoleTeammate}, // leaving; the last owner gets 409
-	"GET /{pid}/leads":                           {allow: tiledesk.RoleAgent},
-	"GET /{pid}/leads/csv":                       {allow: tiledesk.RoleAgent},
-	"GET /{pid}/leads/{id}":                      {allow: tiledesk.RoleAgent},
-	"POST /{pid}/leads":                          {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"fullname": "New lead"})},
-	"PUT /{pid}/leads/{id}":                      {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"company": "ACME"})},
-	"PATCH /{pid}/leads/{id}/attributes":         {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"a": 1})},
-	"POST /{pid}/leads/{id}/properties":          {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"p": 1})},
-	"PATCH /{pid}/leads/{id}/properties":         {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"p": 2})},
-	"PUT /{pid}/leads/{id}/tag":                  {allow: tiledesk.RoleAgent, body: fixed([]string{"new"})},
-	"DELETE /{pid}/leads/{id}/tag/{tag}":         {allow: tiledesk.RoleAgent},
-	"DELETE /{pid}/leads/{id}":                   {allow: tiledesk.RoleAgent},
-	"DELETE /{pid}/leads/{id}/physical":          {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
-	"POST /{pid}/keys/generate":                  {allow: tiledesk.RoleAdmin},
-	"POST /{pid}/jwt/decode":                     {allow: "public"},
-	"POST /{pid}/messages":                       {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"recipient": "6650a1e9c2b7e2a1d4f00009", "recipientFullname": "Bob", "text": "hi"})},
-	"GET /{pid}/messages":                        {allow: tiledesk.RoleOwner},
-	"GET /{pid}/labels":                          {allow: "public"},
-	"GET /{pid}/labels/default":                  {allow: "public"},
-	"GET /{pid}/labels/default/{lang}":           {allow: "public", byValue: true},
-	"GET /{pid}/labels/{lang}":                   {allow: "public", byValue: true},
-	"POST /{pid}/labels/default/clone":           {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"lang": "IT"})},
-	"POST /{pid}/labels":                         {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"lang": "EN", "data": map[string]string{"WELCOME_TITLE": "Hi"}})},
-	"PATCH /{pid}/labels/{lang}/default":         {allow: tiledesk.RoleAdmin},
-	"DELETE /{pid}/labels":                       {allow: tiledesk.RoleAdmin},
-	"DELETE /{pid}/labels/{lang}":                {allow: tiledesk.RoleAdmin},
+	"PUT /{pid}/project_users":            {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"user_available": false})},
+	"PUT /{pid}/project_users/{id}":       {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"user_available": false})},
+	"DELETE /{pid}/project_users/{id}":    {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/project_users/me":      {allow: tiledesk.RoleTeammate}, // leaving; the last owner gets 409
+	"GET /{pid}/leads":                    {bots: true, allow: tiledesk.RoleAgent},
+	"GET /{pid}/leads/csv":                {bots: true, allow: tiledesk.RoleAgent},
+	"GET /{pid}/leads/{id}":               {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/leads":                   {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"fullname": "New lead"})},
+	"PUT /{pid}/leads/{id}":               {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"company": "ACME"})},
+	"PATCH /{pid}/leads/{id}/attributes":  {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]any{"a": 1})},
+	"POST /{pid}/leads/{id}/properties":   {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]any{"p": 1})},
+	"PATCH /{pid}/leads/{id}/properties":  {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]any{"p": 2})},
+	"PUT /{pid}/leads/{id}/tag":           {bots: true, allow: tiledesk.RoleAgent, body: fixed([]string{"new"})},
+	"DELETE /{pid}/leads/{id}/tag/{tag}":  {bots: true, allow: tiledesk.RoleAgent},
+	"DELETE /{pid}/leads/{id}":            {bots: true, allow: tiledesk.RoleAgent},
+	"DELETE /{pid}/leads/{id}/physical":   {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
+	"POST /{pid}/keys/generate":           {allow: tiledesk.RoleAdmin},
+	"POST /{pid}/jwt/decode":              {allow: "public"},
+	"POST /{pid}/messages":                {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"recipient": "6650a1e9c2b7e2a1d4f00009", "recipientFullname": "Bob", "text": "hi"})},
+	"GET /{pid}/messages":                 {allow: tiledesk.RoleOwner},
+	"GET /{pid}/labels":                   {allow: "public"},
+	"GET /{pid}/labels/default":           {allow: "public"},
+	"GET /{pid}/labels/default/{lang}":    {allow: "public", byValue: true},
+	"GET /{pid}/labels/{lang}":            {allow: "public", byValue: true},
+	"POST /{pid}/labels/default/clone":    {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"lang": "IT"})},
+	"POST /{pid}/labels":                  {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"lang": "EN", "data": map[string]string{"WELCOME_TITLE": "Hi"}})},
+	"PATCH /{pid}/labels/{lang}/default":  {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/labels":                {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/labels/{lang}":         {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/faq_kb":                   {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/faq_kb":                  {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Matrix bot"})},
+	"GET /{pid}/faq_kb/{id}":              {bots: true, allow: tiledesk.RoleAdmin},
+	"PUT /{pid}/faq_kb/{id}":              {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Renamed bot"})},
+	"PATCH /{pid}/faq_kb/{id}/attributes": {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"a": 1})},
+	"GET /{pid}/faq_kb/{id}/jwt":          {bots: true, allow: tiledesk.RoleAdmin},
+	"POST /{pid}/faq_kb/{id}/jwt/rotate":  {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/faq_kb/{id}":           {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/bots":                     {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/bots":                    {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Matrix bot"})},
+	"GET /{pid}/bots/{id}":                {bots: true, allow: tiledesk.RoleAdmin},
+	"PUT /{pid}/bots/{id}":                {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Renamed bot"})},
+	"PATCH /{pid}/bots/{id}/attributes":   {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"a": 1})},
+	"GET /{pid}/bots/{id}/jwt":            {bots: true, allow: tiledesk.RoleAdmin},
+	"POST /{pid}/bots/{id}/jwt/rotate":    {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/bots/{id}":             {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/faq":                      {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/faq": {bots: true, allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
+		return map[string]string{"id_faq_kb": w.botA, "question": "How?", "answer": "So."}
+	}},
+	"GET /{pid}/faq/{id}":              {bots: true, allow: tiledesk.RoleAdmin},
+	"PUT /{pid}/faq/{id}":              {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"answer": "Changed"})},
+	"PATCH /{pid}/faq/{id}/attributes": {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"a": 1})},
+	"DELETE /{pid}/faq/{id}":           {bots: true, allow: tiledesk.RoleAdmin},
+	"GET /{pid}/intents":               {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/intents": {bots: true, allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
+		return map[string]string{"id_faq_kb": w.botA, "question": "How?", "answer": "So."}
+	}},
+	"GET /{pid}/intents/{id}":                    {bots: true, allow: tiledesk.RoleAdmin},
+	"PUT /{pid}/intents/{id}":                    {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"answer": "Changed"})},
+	"PATCH /{pid}/intents/{id}/attributes":       {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"a": 1})},
+	"DELETE /{pid}/intents/{id}":                 {bots: true, allow: tiledesk.RoleAdmin},
 	"GET /{pid}/widgets":                         {allow: "public"},
 	"GET /{pid}/publicanalytics/waiting/current": {allow: "public"},
 	"GET /{pid}/departments":                     {allow: "public"},
-	"GET /{pid}/departments/allstatus":           {allow: tiledesk.RoleAgent},
+	"GET /{pid}/departments/allstatus":           {bots: true, allow: tiledesk.RoleAgent},
 	"GET /{pid}/departments/{id}":                {allow: "public"},
-	"GET /{pid}/departments/{id}/operators":      {allow: tiledesk.RoleAgent},
+	"GET /{pid}/departments/{id}/operators":      {bots: true, allow: tiledesk.RoleAgent},
 	"POST /{pid}/departments":                    {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Dept"})},
 	"PUT /{pid}/departments/{id}":                {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Dept2"})},
 	"PATCH /{pid}/departments/{id}":              {allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"description": "d"})},
@@ -130,40 +164,40 @@ var matrix = map[string]policy{
 	"DELETE /{pid}/subscriptions/{id}":                                 {allow: tiledesk.RoleAdmin},
 	"GET /{pid}/subscriptions/{id}/deliveries":                         {allow: tiledesk.RoleAdmin},
 	"POST /{pid}/subscriptions/{id}/deliveries/{deliveryId}/redeliver": {allow: tiledesk.RoleAdmin},
-	"POST /{pid}/requests":                                             {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"first_text": "Hello from the matrix"})},
-	"GET /{pid}/requests":                                              {allow: tiledesk.RoleAgent},
-	"GET /{pid}/requests/me":                                           {allow: tiledesk.RoleGuest},
-	"GET /{pid}/requests/count":                                        {allow: tiledesk.RoleAgent},
-	"GET /{pid}/requests/csv":                                          {allow: tiledesk.RoleAgent},
-	"GET /{pid}/requests/{rid}":                                        {allow: tiledesk.RoleAgent},
-	"PATCH /{pid}/requests/{rid}":                                      {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"subject": "Changed"})},
-	"PATCH /{pid}/requests/{rid}/attributes":                           {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"a": 1})},
-	"PUT /{pid}/requests/{rid}/close":                                  {allow: tiledesk.RoleAgent},
-	"PUT /{pid}/requests/{rid}/closeg":                                 {allow: tiledesk.RoleAgent, requester: true},
-	"PUT /{pid}/requests/{rid}/reopen":                                 {allow: tiledesk.RoleAgent},
-	"POST /{pid}/requests/{rid}/participants":                          {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"member": w.adminA.id} }},
-	"PUT /{pid}/requests/{rid}/participants":                           {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return []string{w.agentA.id} }},
-	"DELETE /{pid}/requests/{rid}/participants/{participant}":          {allow: tiledesk.RoleAgent},
-	"PUT /{pid}/requests/{rid}/departments":                            {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"departmentid": w.deptA} }},
-	"PUT /{pid}/requests/{rid}/assign":                                 {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"assignee": w.agentA.id} }},
-	"PUT /{pid}/requests/{rid}/agent":                                  {allow: tiledesk.RoleAgent},
-	"POST /{pid}/requests/{rid}/notes":                                 {allow: tiledesk.RoleAgent, body: fixed(map[string]string{"text": "a note"})},
-	"DELETE /{pid}/requests/{rid}/notes/{note}":                        {allow: tiledesk.RoleAgent},
-	"PUT /{pid}/requests/{rid}/tag":                                    {allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"tag": "new"}})},
-	"DELETE /{pid}/requests/{rid}/tag/{tag}":                           {allow: tiledesk.RoleAgent},
-	"POST /{pid}/requests/{rid}/followers":                             {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"member": w.teammateA} }},
-	"PUT /{pid}/requests/{rid}/followers":                              {allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return []string{w.teammateA} }},
-	"DELETE /{pid}/requests/{rid}/followers/{follower}":                {allow: tiledesk.RoleAgent},
-	"PATCH /{pid}/requests/{rid}/rating":                               {allow: tiledesk.RoleAgent, requester: true, body: fixed(map[string]any{"rating": 5})},
+	"POST /{pid}/requests":                                             {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"first_text": "Hello from the matrix"})},
+	"GET /{pid}/requests":                                              {bots: true, allow: tiledesk.RoleAgent},
+	"GET /{pid}/requests/me":                                           {bots: true, allow: tiledesk.RoleGuest},
+	"GET /{pid}/requests/count":                                        {bots: true, allow: tiledesk.RoleAgent},
+	"GET /{pid}/requests/csv":                                          {bots: true, allow: tiledesk.RoleAgent},
+	"GET /{pid}/requests/{rid}":                                        {bots: true, allow: tiledesk.RoleAgent},
+	"PATCH /{pid}/requests/{rid}":                                      {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"subject": "Changed"})},
+	"PATCH /{pid}/requests/{rid}/attributes":                           {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]any{"a": 1})},
+	"PUT /{pid}/requests/{rid}/close":                                  {bots: true, allow: tiledesk.RoleAgent},
+	"PUT /{pid}/requests/{rid}/closeg":                                 {bots: true, allow: tiledesk.RoleAgent, requester: true},
+	"PUT /{pid}/requests/{rid}/reopen":                                 {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/requests/{rid}/participants":                          {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"member": w.adminA.id} }},
+	"PUT /{pid}/requests/{rid}/participants":                           {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return []string{w.agentA.id} }},
+	"DELETE /{pid}/requests/{rid}/participants/{participant}":          {bots: true, allow: tiledesk.RoleAgent},
+	"PUT /{pid}/requests/{rid}/departments":                            {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"departmentid": w.deptA} }},
+	"PUT /{pid}/requests/{rid}/assign":                                 {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"assignee": w.agentA.id} }},
+	"PUT /{pid}/requests/{rid}/agent":                                  {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/requests/{rid}/notes":                                 {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"text": "a note"})},
+	"DELETE /{pid}/requests/{rid}/notes/{note}":                        {bots: true, allow: tiledesk.RoleAgent},
+	"PUT /{pid}/requests/{rid}/tag":                                    {bots: true, allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"tag": "new"}})},
+	"DELETE /{pid}/requests/{rid}/tag/{tag}":                           {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/requests/{rid}/followers":                             {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"member": w.teammateA} }},
+	"PUT /{pid}/requests/{rid}/followers":                              {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return []string{w.teammateA} }},
+	"DELETE /{pid}/requests/{rid}/followers/{follower}":                {bots: true, allow: tiledesk.RoleAgent},
+	"PATCH /{pid}/requests/{rid}/rating":                               {bots: true, allow: tiledesk.RoleAgent, requester: true, body: fixed(map[string]any{"rating": 5})},
 	"DELETE /{pid}/requests/{rid}":                                     {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
 	"DELETE /{pid}/requests/id/{id}":                                   {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
-	"POST /{pid}/requests/{rid}/messages":                              {allow: tiledesk.RoleAgent, requester: true, createsInB: true, body: fixed(map[string]string{"text": "a reply"})},
-	"POST /{pid}/requests/{rid}/messages/multi":                        {allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"text": "one"}, {"text": "two"}})},
-	"GET /{pid}/requests/{rid}/messages":                               {allow: tiledesk.RoleAgent, requester: true},
-	"GET /{pid}/requests/{rid}/messages/csv":                           {allow: tiledesk.RoleAgent, requester: true},
-	"GET /{pid}/requests/{rid}/messages/{mid}":                         {allow: tiledesk.RoleAgent, requester: true},
+	"POST /{pid}/requests/{rid}/messages":                              {bots: true, allow: tiledesk.RoleAgent, requester: true, createsInB: true, body: fixed(map[string]string{"text": "a reply"})},
+	"POST /{pid}/requests/{rid}/messages/multi":                        {bots: true, allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"text": "one"}, {"text": "two"}})},
+	"GET /{pid}/requests/{rid}/messages":                               {bots: true, allow: tiledesk.RoleAgent, requester: true},
+	"GET /{pid}/requests/{rid}/messages/csv":                           {bots: true, allow: tiledesk.RoleAgent, requester: true},
+	"GET /{pid}/requests/{rid}/messages/{mid}":                         {bots: true, allow: tiledesk.RoleAgent, requester: true},
 	"GET /{pid}/events/feed":                                           {allow: tiledesk.RoleAgent},
-	"POST /{pid}/events":                                               {allow: tiledesk.RoleGuest, body: fixed(map[string]any{"name": "matrix.event", "attributes": map[string]any{"a": 1}})},
+	"POST /{pid}/events":                                               {bots: true, allow: tiledesk.RoleGuest, body: fixed(map[string]any{"name": "matrix.event", "attributes": map[string]any{"a": 1}})},
 	"GET /{pid}/events":                                                {allow: tiledesk.RoleAgent},
 	"GET /{pid}/events/{id}":                                           {allow: tiledesk.RoleAgent},
 }
@@ -176,6 +210,7 @@ type credential struct {
 	role      string // role in project A ("" for none)
 	requester bool   // the guest who started the fixture conversation
 	user      bool   // a registered user (not a guest)
+	bot       bool   // a bot of project A, by its own token
 	valid     bool   // the credential verifies
 	outsider  bool   // must never see project A's private data
 	password  string
@@ -204,6 +239,9 @@ type world struct {
 	invitationA        string // a pending invitation of A (its address carries the marker)
 	invitationToken    string // its mailed token
 	eventA             string // a custom event of A sent by the requester (its attributes carry the marker)
+	botA, intentA      string // a bot of A offered to agents, and one of its intents (both carry the marker)
+	botTokenA          string // botA's token
+	botTokenB          string // the token of a bot of B
 	markers            []string
 	creds              []*credential
 	crossTenant        *credential // B's owner calling through B with A's object ids
@@ -284,6 +322,15 @@ func newWorld(e *testEnv) *world {
 		e.do("POST", "/"+w.pidA+"/labels", map[string]any{"lang": lang, "data": map[string]string{"WELCOME_TITLE": "Hi " + secret}},
 			w.ownerA.jwt()).want(t, 200)
 	}
+	r = e.do("POST", "/"+w.pidA+"/faq_kb", map[string]any{"name": "Bot " + secret, "agents_available": true,
+		"url": "https://bots.example.com/" + secret}, w.ownerA.jwt()).want(t, 200)
+	w.botA = r.json(t)["_id"].(string)
+	r = e.do("POST", "/"+w.pidA+"/faq", map[string]string{"id_faq_kb": w.botA, "question": "Question " + secret},
+		w.ownerA.jwt()).want(t, 200)
+	w.intentA = r.json(t)["_id"].(string)
+	w.botTokenA = e.do("GET", "/"+w.pidA+"/faq_kb/"+w.botA+"/jwt", nil, w.ownerA.jwt()).want(t, 200).json(t)["jwt"].(string)
+	r = e.do("POST", "/"+w.pidB+"/faq_kb", map[string]any{"name": "Bot of B"}, w.ownerB.jwt()).want(t, 200)
+	w.botTokenB = e.do("GET", "/"+w.pidB+"/faq_kb/"+r.json(t)["_id"].(string)+"/jwt", nil, w.ownerB.jwt()).want(t, 200).json(t)["jwt"].(string)
 	signer, err := e.store.FindUserByID(context.Background(), w.signer.id)
 	if err != nil {
 		t.Fatal(err)
@@ -302,6 +349,8 @@ func newWorld(e *testEnv) *world {
 		{name: "other-project", user: true, valid: true, outsider: true, password: w.ownerB.password, auth: w.ownerB.token},
 		{name: "guest", role: tiledesk.RoleGuest, valid: true, auth: w.guestToken},
 		{name: "requester", role: tiledesk.RoleGuest, requester: true, valid: true, auth: requesterToken},
+		{name: "bot-of-other-project", bot: true, valid: true, outsider: true, auth: "JWT " + w.botTokenB},
+		{name: "bot", bot: true, valid: true, auth: "JWT " + w.botTokenA},
 		{name: "agent", role: tiledesk.RoleAgent, user: true, valid: true, password: w.agentA.password, auth: w.agentA.token},
 		{name: "admin", role: tiledesk.RoleAdmin, user: true, valid: true, password: w.adminA.password, auth: w.adminA.token},
 		{name: "owner", role: tiledesk.RoleOwner, user: true, valid: true, password: w.ownerA.password, auth: w.ownerA.token},
@@ -324,9 +373,12 @@ func (p policy) allowed(c *credential) bool {
 	case "public":
 		return true
 	case "authed":
-		return c.valid
+		return c.valid && (!c.bot || p.bots)
 	case "registered":
 		return c.valid && c.user
+	}
+	if c.bot {
+		return p.bots && !c.outsider
 	}
 	return c.role != "" && tiledesk.HasRole(c.role, p.allow) || p.requester && c.requester
 }
@@ -393,6 +445,10 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.resetToken
 		case key == "pendinginvitationsnoauth/{token}":
 			segs[i] = w.invitationToken
+		case key == "faq_kb/{id}" || key == "bots/{id}":
+			segs[i] = w.botA
+		case key == "faq/{id}" || key == "intents/{id}":
+			segs[i] = w.intentA
 		case key == "events/{id}":
 			segs[i] = w.eventA
 		case key == "pendinginvitations/{id}" || key == "resendinvite/{id}":

@@ -44,6 +44,8 @@ func (s *Server) requesterOf(r *http.Request, c *call, sender *string) (*request
 		info := &requesterInfo{member: c.member, leadID: c.caller.id}
 		if u := c.caller.user; u != nil {
 			info.fullname, info.email = strings.TrimSpace(u.FullName()), u.Email
+		} else if b := c.caller.bot; b != nil {
+			info.fullname = b.Name
 		} else if cl := c.caller.claims; cl != nil {
 			info.fullname, info.email = strings.TrimSpace(cl.FullName), cl.Email
 		}

@@ -34,7 +34,7 @@ func (s *Server) routes() {
 	s.handle(r, "DELETE /projects/{pid}", member(tiledesk.RoleOwner), s.handleProjectDelete)
 	s.handle(r, "PATCH /projects/{pid}/attributes", member(tiledesk.RoleAdmin), s.handleProjectAttributes)
 
-	s.handle(p, "GET /{pid}/project_users", member(tiledesk.RoleAgent), s.handleProjectUserList)
+	s.handle(p, "GET /{pid}/project_users", member(tiledesk.RoleAgent).orBot(), s.handleProjectUserList)
 	s.handle(p, "GET /{pid}/project_users/me", member(tiledesk.RoleAgent), s.handleProjectUserMe)
 	s.handle(p, "GET /{pid}/project_users/{id}", member(tiledesk.RoleAgent), s.handleProjectUserGet)
 	s.handle(p, "GET /{pid}/project_users/users/{user_id}", member(tiledesk.RoleAgent), s.handleProjectUserByUser)
@@ -50,7 +50,8 @@ func (s *Server) routes() {
 	s.handle(p, "DELETE /{pid}/pendinginvitations/{id}", admin, s.handlePendingInvitationDelete)
 	s.handle(p, "GET /{pid}/pendinginvitations/resendinvite/{id}", admin, s.handlePendingInvitationResend)
 
-	agent := member(tiledesk.RoleAgent)
+	// Leads, conversations and messages admit the project's bots, as the original's.
+	agent := member(tiledesk.RoleAgent).orBot()
 	s.handle(p, "GET /{pid}/leads", agent, s.handleLeadList)
 	s.handle(p, "GET /{pid}/leads/csv", agent, s.handleLeadCSV)
 	s.handle(p, "GET /{pid}/leads/{id}", agent, s.handleLeadGet)
@@ -64,7 +65,7 @@ func (s *Server) routes() {
 	s.handle(p, "DELETE /{pid}/leads/{id}", agent, s.handleLeadDelete)
 	s.handle(p, "DELETE /{pid}/leads/{id}/physical", agent, s.handleLeadDeletePermanently)
 
-	anyMember := member("")
+	anyMember := member("").orBot()
 	s.handle(p, "POST /{pid}/requests", agent, s.handleRequestCreate)
 	s.handle(p, "GET /{pid}/requests", agent, s.handleRequestList)
 	s.handle(p, "GET /{pid}/requests/me", anyMember, s.handleRequestMe)
@@ -108,21 +109,47 @@ func (s *Server) moreRoutes() {
 	s.handle(p, "POST /{pid}/messages", member(tiledesk.RoleAgent), s.handleDirectMessageCreate)
 	s.handle(p, "GET /{pid}/messages", member(tiledesk.RoleOwner), s.handleDirectMessageList)
 	s.handle(p, "GET /{pid}/departments", public, s.handleDepartmentList)
-	s.handle(p, "GET /{pid}/departments/allstatus", member(tiledesk.RoleAgent), s.handleDepartmentListAll)
+	s.handle(p, "GET /{pid}/departments/allstatus", member(tiledesk.RoleAgent).orBot(), s.handleDepartmentListAll)
 	s.handle(p, "GET /{pid}/departments/{id}", public, s.handleDepartmentGet)
-	s.handle(p, "GET /{pid}/departments/{id}/operators", member(tiledesk.RoleAgent), s.handleDepartmentOperators)
+	s.handle(p, "GET /{pid}/departments/{id}/operators", member(tiledesk.RoleAgent).orBot(), s.handleDepartmentOperators)
 	s.handle(p, "POST /{pid}/departments", member(tiledesk.RoleAdmin), s.handleDepartmentCreate)
 	s.handle(p, "PUT /{pid}/departments/{id}", member(tiledesk.RoleAdmin), s.handleDepartmentPut)
 	s.handle(p, "PATCH /{pid}/departments/{id}", member(tiledesk.RoleAdmin), s.handleDepartmentPatch)
 	s.handle(p, "DELETE /{pid}/departments/{id}", member(tiledesk.RoleAdmin), s.handleDepartmentDelete)
 
 	s.handle(p, "GET /{pid}/events/feed", member(tiledesk.RoleAgent), s.handleEventFeed)
-	s.handle(p, "POST /{pid}/events", member(""), s.handleCustomEventCreate)
+	s.handle(p, "POST /{pid}/events", member("").orBot(), s.handleCustomEventCreate)
 	s.handle(p, "GET /{pid}/events", member(tiledesk.RoleAgent), s.handleCustomEventList)
 	s.handle(p, "GET /{pid}/events/{id}", member(tiledesk.RoleAgent), s.handleCustomEventGet)
 
 	s.webhookRoutes()
 	s.widgetRoutes()
+	s.botRoutes()
+}
+
+// botRoutes registers the chatbots and their intents, each under the original's two names. Bots
+// read and change themselves and their intents; only admins create and delete them.
+func (s *Server) botRoutes() {
+	p, admin := s.project, member(tiledesk.RoleAdmin)
+	agentOrBot, adminOrBot := member(tiledesk.RoleAgent).orBot(), admin.orBot()
+	for _, bots := range []string{"faq_kb", "bots"} {
+		s.handle(p, "GET /{pid}/"+bots, agentOrBot, s.handleBotList)
+		s.handle(p, "POST /{pid}/"+bots, admin, s.handleBotCreate)
+		s.handle(p, "GET /{pid}/"+bots+"/{id}", adminOrBot, s.handleBotGet)
+		s.handle(p, "PUT /{pid}/"+bots+"/{id}", adminOrBot, s.handleBotUpdate)
+		s.handle(p, "PATCH /{pid}/"+bots+"/{id}/attributes", adminOrBot, s.handleBotAttributes)
+		s.handle(p, "DELETE /{pid}/"+bots+"/{id}", admin, s.handleBotDelete)
+		s.handle(p, "GET /{pid}/"+bots+"/{id}/jwt", adminOrBot, s.handleBotToken)
+		s.handle(p, "POST /{pid}/"+bots+"/{id}/jwt/rotate", admin, s.handleBotTokenRotate)
+	}
+	for _, intents := range []string{"faq", "intents"} {
+		s.handle(p, "GET /{pid}/"+intents, agentOrBot, s.handleIntentList)
+		s.handle(p, "POST /{pid}/"+intents, adminOrBot, s.handleIntentCreate)
+		s.handle(p, "GET /{pid}/"+intents+"/{id}", adminOrBot, s.handleIntentGet)
+		s.handle(p, "PUT /{pid}/"+intents+"/{id}", adminOrBot, s.handleIntentUpdate)
+		s.handle(p, "PATCH /{pid}/"+intents+"/{id}/attributes", adminOrBot, s.handleIntentAttributes)
+		s.handle(p, "DELETE /{pid}/"+intents+"/{id}", adminOrBot, s.handleIntentDelete)
+	}
 }
 
 // widgetRoutes registers what the chat widget and a project's own back end call: the public

@@ -251,6 +251,7 @@ type access struct {
 	member       bool   // for project routes: the caller must be an active member
 	registered   bool   // guests and external users are refused
 	signIn       bool   // password routes: the stricter per-address sign-in limit applies too
+	bots         bool   // for project routes: the project's bots are admitted too (the original's +bot)
 }
 
 var (
@@ -262,6 +263,12 @@ var (
 
 func member(role string) access {
 	return access{authenticate: true, member: true, role: role}
+}
+
+// orBot is the access that also admits the project's bots.
+func (a access) orBot() access {
+	a.bots = true
+	return a
 }
 
 // call is what a handler knows about the request beyond *http.Request.
@@ -311,7 +318,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 			err = s.take(w, r, s.limits.SignIn, clientKey(r), scopeAddress)
 		}
 		if err == nil && acc.member {
-			c.member, err = s.checkRole(r, c.caller, c.project.ID, acc.role)
+			c.member, err = s.checkRole(r, c.caller, c.project.ID, acc.role, acc.bots)
 		}
 		switch {
 		case err != nil:

@@ -71,7 +71,7 @@ func toVisitorRequest(r *tiledesk.Request, withIDs bool) *visitorRequestJSON {
 		if r.DepartmentID != "" {
 			out.Department = r.DepartmentID
 		}
-		out.ParticipatingBots = []botJSON{}
+		out.ParticipatingBots = []botRefJSON{}
 	}
 	return out
 }

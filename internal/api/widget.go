@@ -90,7 +90,7 @@ func (s *Server) seesTeam(r *http.Request, p *tiledesk.Project) bool {
 	if err != nil {
 		return false
 	}
-	_, err = s.checkRole(r, cl, p.ID, tiledesk.RoleAgent)
+	_, err = s.checkRole(r, cl, p.ID, tiledesk.RoleAgent, false)
 	return err == nil
 }
 

@@ -78,12 +78,12 @@ type requestJSON struct {
 	Draft               bool              `json:"draft,omitempty"`
 	RequesterID         *string           `json:"requester_id"`
 	ParticipatingAgents []*userJSON       `json:"participatingAgents,omitempty"`
-	ParticipatingBots   any               `json:"participatingBots,omitempty"` // []botJSON; nil only in a core (see renderCore)
+	ParticipatingBots   any               `json:"participatingBots,omitempty"` // []botRefJSON; nil only in a core (see renderCore)
 	IDVirtual           string            `json:"id"`
 }
 
-// botJSON stands for a bot participant; bots themselves are not kept by this server.
-type botJSON struct {
+// botRefJSON stands for a bot participant where bots are not populated.
+type botRefJSON struct {
 	ID string `json:"_id"`
 }
 
@@ -98,7 +98,7 @@ func toRequest(r *tiledesk.Request) *requestJSON {
 		TicketID: r.TicketID, Attributes: r.Attributes, Transcript: r.Transcript, ClosedBy: r.ClosedBy,
 		Duration: r.Duration, WaitingTime: r.WaitingTime, Rating: r.Rating, RatingMessage: r.RatingMessage,
 		SourcePage: r.SourcePage, Language: r.Language, UserAgent: r.UserAgent, Location: r.Location,
-		WorkingStatus: r.WorkingStatus, Draft: r.Draft, ParticipatingBots: []botJSON{}, IDVirtual: r.ID}
+		WorkingStatus: r.WorkingStatus, Draft: r.Draft, ParticipatingBots: []botRefJSON{}, IDVirtual: r.ID}
 	if r.RequesterID != "" {
 		out.Requester = r.RequesterID
 	}

@@ -34,13 +34,21 @@ func ProjectAudience(projectID string) string { return TokenAudience + "/project
 
 // AudienceProject returns the project an audience names (".../projects/<id>", any host, as the
 // original reads it), or "".
-func AudienceProject(aud string) string {
+func AudienceProject(aud string) string { return audienceOf(aud, "projects") }
+
+// BotAudience is the audience of a bot's tokens, which its own secret signs.
+func BotAudience(botID string) string { return TokenAudience + "/bots/" + botID }
+
+// AudienceBot returns the bot an audience names (".../bots/<id>", any host), or "".
+func AudienceBot(aud string) string { return audienceOf(aud, "bots") }
+
+func audienceOf(aud, kind string) string {
 	u, err := url.Parse(aud)
 	if err != nil || u.Scheme == "" {
 		return ""
 	}
-	kind, id, ok := strings.Cut(strings.Trim(u.Path, "/"), "/")
-	if !ok || kind != "projects" || id == "" || strings.Contains(id, "/") {
+	k, id, ok := strings.Cut(strings.Trim(u.Path, "/"), "/")
+	if !ok || k != kind || id == "" || strings.Contains(id, "/") {
 		return ""
 	}
 	return id
@@ -55,8 +63,9 @@ type Claims struct {
 	Lastname      string         `json:"lastname,omitempty"`
 	EmailVerified *bool          `json:"emailverified,omitempty"`
 	Attributes    map[string]any `json:"attributes,omitempty"`
-	UID           string         `json:"id,omitempty"`       // guests: the same uuid as _id
-	FullName      string         `json:"fullName,omitempty"` // guests
+	UID           string         `json:"id,omitempty"`         // guests: the same uuid as _id
+	Project       string         `json:"id_project,omitempty"` // bots: the bot's project
+	FullName      string         `json:"fullName,omitempty"`   // guests
 	// Generation is the user's token generation when the token was issued (users; absent, 0, in
 	// tokens issued before generations existed). A token whose generation is no longer the
 	// user's is refused: changing the password or deleting the account ends older sessions.
@@ -143,9 +152,39 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 	return c, nil
 }
 
-func (t *Tokens) parse(token string) (*Claims, error) {
+func (t *Tokens) parse(token string) (*Claims, error) { return t.parseWith(token, t.secret) }
+
+// VerifyWith checks a token signed with a secret other than the server's (a bot's), as Verify does.
+func (t *Tokens) VerifyWith(token string, secret []byte) (*Claims, error) {
+	return t.parseWith(token, secret)
+}
+
+// Unverified reads a token's claims without checking them: only to choose the secret to check the
+// token with.
+func Unverified(token string) (*Claims, error) {
 	var c Claims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &c); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	return &c, nil
+}
+
+// IssueWith signs payload (the token's own fields, such as a bot's) with secret, adding iat, exp, iss,
+// aud, sub and jti as Issue does.
+func (t *Tokens) IssueWith(secret []byte, payload map[string]any, subject, audience string) (string, error) {
+	now := t.now()
+	claims := jwt.MapClaims{}
+	for k, v := range payload {
+		claims[k] = v
+	}
+	claims["iat"], claims["exp"] = now.Unix(), now.Add(t.lifetime).Unix()
+	claims["iss"], claims["aud"], claims["sub"], claims["jti"] = TokenIssuer, audience, subject, uuid.NewString()
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+}
+
+func (t *Tokens) parseWith(token string, secret []byte) (*Claims, error) {
+	var c Claims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return secret, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithTimeFunc(t.now),
 		jwt.WithLeeway(30*time.Second))
 	if err != nil {

@@ -45,6 +45,8 @@ var tables = []tableSpec{
 	{name: "messages", key: []string{"id_project", "id"}},
 	{name: "direct_messages", key: []string{"id_project", "id"}},
 	{name: "project_labels", key: []string{"id_project"}},
+	{name: "bots", key: []string{"id_project", "id"}},
+	{name: "intents", key: []string{"id_project", "id"}},
 	// Events keep their seq: numbered events are the relay's to leave alone (internal/postgres).
 	{name: "events", key: []string{"id_project", "id"}},
 	{name: "subscriptions", key: []string{"id_project", "id"}},

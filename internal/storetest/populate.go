@@ -26,8 +26,8 @@ type PopulatedProject struct {
 // Populate fills s through its API as a deployment would be: two projects, each with members
 // (agents, visitors), departments, an invitation, leads (tags, attributes, an idempotency key),
 // conversations with messages, tags, notes and followers, custom events, webhook subscriptions
-// with delivery records, a queued redelivery and a moved cursor, and the token secret; leads is
-// the number of leads per project besides those the conversations create.
+// with delivery records, a queued redelivery and a moved cursor, a bot with an intent, and the
+// token secret; leads is the number of leads per project besides those the conversations create.
 func Populate(t *testing.T, s tiledesk.Store, leads int) *Population {
 	t.Helper()
 	ctx := context.Background()
@@ -56,6 +56,9 @@ func Populate(t *testing.T, s tiledesk.Store, leads int) *Population {
 			t.Fatal(err)
 		}
 		pp.Subscriptions = populateSubscriptions(t, s, c.p)
+		if err := s.CreateBot(ctx, NewBot(c.p, "Helper bot"), []*tiledesk.Intent{NewIntent("start", `\\start`, "Hi ✓")}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return pop
 }
