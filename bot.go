@@ -191,4 +191,12 @@ type BotStore interface {
 	ChangeIntent(ctx context.Context, projectID, id string, change func(*Intent) error) (*Intent, error)
 	// DeleteIntent deletes an intent and records faq.delete (ENOTFOUND).
 	DeleteIntent(ctx context.Context, projectID, id string) (*Intent, error)
+
+	// FindChatbotParameters returns what the bots of a conversation (request_id) set in it, an
+	// empty map when nothing; they go with the conversation.
+	FindChatbotParameters(ctx context.Context, projectID, requestID string) (map[string]any, error)
+	// MergeChatbotParameters sets m's keys over a conversation's parameters, unless check refuses
+	// the result (ENOTFOUND for no such conversation).
+	MergeChatbotParameters(ctx context.Context, projectID, requestID string, m map[string]any,
+		check func(map[string]any) error) (map[string]any, error)
 }

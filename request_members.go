@@ -146,3 +146,18 @@ func RemoveRequestFollower(id string) RequestChange {
 		return []string{EventRequestFollowers}, nil
 	}
 }
+
+// ReplaceRequestBot hands a conversation to a bot: the bots among its participants leave, the bot
+// joins, the agents stay.
+func ReplaceRequestBot(botID string) RequestChange {
+	return func(r *Request, env RequestEnv) ([]string, error) {
+		parts := make([]string, 0, len(r.Participants)+1)
+		for _, p := range r.Participants {
+			if !strings.HasPrefix(p, BotPrefix) {
+				parts = append(parts, p)
+			}
+		}
+		r.SetParticipants(append(parts, BotPrefix+botID), env.Now())
+		return []string{EventRequestParticipants}, nil
+	}
+}

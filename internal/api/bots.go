@@ -60,6 +60,9 @@ func (s *Server) botFields(b *body) func(*tiledesk.Bot) {
 	str("webhook_url", func(bot *tiledesk.Bot, v string) { bot.WebhookURL = v })
 	if v := b.oneOf("type", tiledesk.BotTypes...); v != nil {
 		sets = append(sets, func(bot *tiledesk.Bot) { bot.Type = *v })
+	} else if ext := b.boolean("external"); ext != nil && *ext && !b.has("type") {
+		// The official SDK says external: true rather than the type.
+		sets = append(sets, func(bot *tiledesk.Bot) { bot.Type = tiledesk.BotExternal })
 	}
 	str("subtype", func(bot *tiledesk.Bot, v string) { bot.Subtype = v })
 	if v := b.str("language"); v != nil && !botLanguage.MatchString(*v) {

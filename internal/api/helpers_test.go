@@ -470,6 +470,7 @@ var (
 	reHexUUID    = regexp.MustCompile(`-[0-9a-f]{32}"`)
 	reJWT        = regexp.MustCompile(`JWT [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
 	reUUID       = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	reBotID      = regexp.MustCompile(`"bot_[0-9a-f]{24}"`)
 )
 
 // golden compares a response body, with the values random by design normalised (ids, uuids,
@@ -483,6 +484,7 @@ func golden(t *testing.T, name string, r *resp) {
 	pretty, _ := json.MarshalIndent(v, "", "  ")
 	s := string(pretty)
 	s = reID.ReplaceAllString(s, `"<id>"`)
+	s = reBotID.ReplaceAllString(s, `"bot_<id>"`)
 	s = reEmbeddedID.ReplaceAllString(s, `-<id>-`)
 	s = reHexUUID.ReplaceAllString(s, `-<uuid>"`)
 	s = reJWT.ReplaceAllString(s, `JWT <token>`)

@@ -180,26 +180,31 @@ var matrix = map[string]policy{
 	"DELETE /{pid}/requests/{rid}/participants/{participant}":          {bots: true, allow: tiledesk.RoleAgent},
 	"PUT /{pid}/requests/{rid}/departments":                            {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"departmentid": w.deptA} }},
 	"PUT /{pid}/requests/{rid}/assign":                                 {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"assignee": w.agentA.id} }},
-	"PUT /{pid}/requests/{rid}/agent":                                  {bots: true, allow: tiledesk.RoleAgent},
-	"POST /{pid}/requests/{rid}/notes":                                 {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"text": "a note"})},
-	"DELETE /{pid}/requests/{rid}/notes/{note}":                        {bots: true, allow: tiledesk.RoleAgent},
-	"PUT /{pid}/requests/{rid}/tag":                                    {bots: true, allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"tag": "new"}})},
-	"DELETE /{pid}/requests/{rid}/tag/{tag}":                           {bots: true, allow: tiledesk.RoleAgent},
-	"POST /{pid}/requests/{rid}/followers":                             {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"member": w.teammateA} }},
-	"PUT /{pid}/requests/{rid}/followers":                              {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return []string{w.teammateA} }},
-	"DELETE /{pid}/requests/{rid}/followers/{follower}":                {bots: true, allow: tiledesk.RoleAgent},
-	"PATCH /{pid}/requests/{rid}/rating":                               {bots: true, allow: tiledesk.RoleAgent, requester: true, body: fixed(map[string]any{"rating": 5})},
-	"DELETE /{pid}/requests/{rid}":                                     {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
-	"DELETE /{pid}/requests/id/{id}":                                   {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
-	"POST /{pid}/requests/{rid}/messages":                              {bots: true, allow: tiledesk.RoleAgent, requester: true, createsInB: true, body: fixed(map[string]string{"text": "a reply"})},
-	"POST /{pid}/requests/{rid}/messages/multi":                        {bots: true, allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"text": "one"}, {"text": "two"}})},
-	"GET /{pid}/requests/{rid}/messages":                               {bots: true, allow: tiledesk.RoleAgent, requester: true},
-	"GET /{pid}/requests/{rid}/messages/csv":                           {bots: true, allow: tiledesk.RoleAgent, requester: true},
-	"GET /{pid}/requests/{rid}/messages/{mid}":                         {bots: true, allow: tiledesk.RoleAgent, requester: true},
-	"GET /{pid}/events/feed":                                           {allow: tiledesk.RoleAgent},
-	"POST /{pid}/events":                                               {bots: true, allow: tiledesk.RoleGuest, body: fixed(map[string]any{"name": "matrix.event", "attributes": map[string]any{"a": 1}})},
-	"GET /{pid}/events":                                                {allow: tiledesk.RoleAgent},
-	"GET /{pid}/events/{id}":                                           {allow: tiledesk.RoleAgent},
+	"PUT /{pid}/requests/{rid}/replace": {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any {
+		return map[string]string{"id": w.botA}
+	}},
+	"GET /{pid}/requests/{rid}/chatbot/parameters":      {bots: true, allow: tiledesk.RoleAgent, requester: true},
+	"PATCH /{pid}/requests/{rid}/chatbot/parameters":    {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]any{"step": 2})},
+	"PUT /{pid}/requests/{rid}/agent":                   {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/requests/{rid}/notes":                  {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"text": "a note"})},
+	"DELETE /{pid}/requests/{rid}/notes/{note}":         {bots: true, allow: tiledesk.RoleAgent},
+	"PUT /{pid}/requests/{rid}/tag":                     {bots: true, allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"tag": "new"}})},
+	"DELETE /{pid}/requests/{rid}/tag/{tag}":            {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/requests/{rid}/followers":              {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"member": w.teammateA} }},
+	"PUT /{pid}/requests/{rid}/followers":               {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return []string{w.teammateA} }},
+	"DELETE /{pid}/requests/{rid}/followers/{follower}": {bots: true, allow: tiledesk.RoleAgent},
+	"PATCH /{pid}/requests/{rid}/rating":                {bots: true, allow: tiledesk.RoleAgent, requester: true, body: fixed(map[string]any{"rating": 5})},
+	"DELETE /{pid}/requests/{rid}":                      {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
+	"DELETE /{pid}/requests/id/{id}":                    {allow: tiledesk.RoleOwner}, // agent route, owner checked inside
+	"POST /{pid}/requests/{rid}/messages":               {bots: true, allow: tiledesk.RoleAgent, requester: true, createsInB: true, body: fixed(map[string]string{"text": "a reply"})},
+	"POST /{pid}/requests/{rid}/messages/multi":         {bots: true, allow: tiledesk.RoleAgent, body: fixed([]map[string]string{{"text": "one"}, {"text": "two"}})},
+	"GET /{pid}/requests/{rid}/messages":                {bots: true, allow: tiledesk.RoleAgent, requester: true},
+	"GET /{pid}/requests/{rid}/messages/csv":            {bots: true, allow: tiledesk.RoleAgent, requester: true},
+	"GET /{pid}/requests/{rid}/messages/{mid}":          {bots: true, allow: tiledesk.RoleAgent, requester: true},
+	"GET /{pid}/events/feed":                            {allow: tiledesk.RoleAgent},
+	"POST /{pid}/events":                                {bots: true, allow: tiledesk.RoleGuest, body: fixed(map[string]any{"name": "matrix.event", "attributes": map[string]any{"a": 1}})},
+	"GET /{pid}/events":                                 {allow: tiledesk.RoleAgent},
+	"GET /{pid}/events/{id}":                            {allow: tiledesk.RoleAgent},
 }
 
 func fixed(v any) func(*world, *credential) any { return func(*world, *credential) any { return v } }

@@ -267,6 +267,14 @@ func testVisitorView(t *testing.T, e *testEnv, kind string) {
 	check("POST /{pid}/events", "custom event", ev, []string{"_id", "name", "attributes", "id_project", "project_user",
 		"createdBy", "status", "createdAt", "updatedAt", "__v"})
 
+	// What bots set in the conversation is the visitor's to read (the original's least role for it
+	// is guest): it is what they learnt from the visitor.
+	params := e.do("GET", base+"/chatbot/parameters", nil, g)
+	covered["GET /{pid}/requests/{rid}/chatbot/parameters"] = true
+	if params.status != 200 || string(params.body) != "{}" {
+		t.Errorf("chatbot parameters for a visitor: %d %s", params.status, params.body)
+	}
+
 	// Every route a visitor can reach is covered above.
 	for _, ri := range e.srv.RouteTable() {
 		key := ri.Method + " " + ri.Pattern

@@ -47,6 +47,7 @@ var tables = []tableSpec{
 	{name: "project_labels", key: []string{"id_project"}},
 	{name: "bots", key: []string{"id_project", "id"}},
 	{name: "intents", key: []string{"id_project", "id"}},
+	{name: "request_parameters", key: []string{"id_project", "request_id"}},
 	// Events keep their seq: numbered events are the relay's to leave alone (internal/postgres).
 	{name: "events", key: []string{"id_project", "id"}},
 	{name: "subscriptions", key: []string{"id_project", "id"}},

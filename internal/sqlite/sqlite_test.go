@@ -557,4 +557,4 @@ const undoEventLog = `DROP INDEX events_custom; DROP TABLE subscriptions; DROP T
 	DROP INDEX events_by_seq; DROP INDEX events_by_age;
 	ALTER TABLE events DROP COLUMN seq;
 	ALTER TABLE projects DROP COLUMN jwt_secret; ALTER TABLE projects DROP COLUMN public_key;
-	DROP TABLE direct_messages; DROP TABLE project_labels; DROP TABLE bots; DROP TABLE intents;`
+	DROP TABLE direct_messages; DROP TABLE project_labels; DROP TABLE bots; DROP TABLE intents; DROP TABLE request_parameters;`

@@ -30,6 +30,7 @@ func (s *Store) DeleteRequest(ctx context.Context, projectID, requestID string, 
 	return s.withLockedRequest(ctx, projectID, requestID, v, func(t *tx, r *tiledesk.Request) error {
 		for _, q := range []string{
 			`DELETE FROM messages WHERE id_project = $1 AND recipient = $2`,
+			`DELETE FROM request_parameters WHERE id_project = $1 AND request_id = $2`,
 			`DELETE FROM requests WHERE id_project = $1 AND request_id = $2`,
 		} {
 			if _, err := t.exec(ctx, q, projectID, requestID); err != nil {

@@ -24,15 +24,6 @@ const local = ['constructor', 'normalizeBotId', 'newRequestId', 'version09', 'my
 
 // Methods whose routes are not served yet, with the reason.
 const pending = {
-  getAllBots: 'chatbots (/:pid/faq_kb) are not served yet',
-  findBotByName: 'chatbots (/:pid/faq_kb) are not served yet',
-  getBot: 'chatbots (/:pid/faq_kb) are not served yet',
-  createBot: 'chatbots (/:pid/faq_kb) are not served yet',
-  updateBot: 'chatbots (/:pid/faq_kb) are not served yet',
-  deleteBot: 'chatbots (/:pid/faq_kb) are not served yet',
-  createIntent: 'intents (/:pid/faq) are not served yet',
-  getIntents: 'intents (/:pid/faq) are not served yet',
-  replaceBotByName: 'chatbots (/:pid/faq_kb) are not served yet',
   getGroup: 'groups (/:pid/groups) are not served yet',
   addTag: 'the tag library (/:pid/tags) is not served yet',
   sendEmail: 'emails (/:pid/emails) are not served yet',
@@ -304,6 +295,67 @@ async function main() {
     assert.equal(out.phone, '+39 123');
     assert.equal(out.attributes.plan, 'team');
     assert.deepEqual(out.tags, ['vip']);
+  });
+
+  check('createBot', async () => {
+    const out = await promised(ctx.client, 'createBot', 'Sdk Helper', false, undefined);
+    assert.equal(out.name, 'Sdk Helper');
+    assert.equal(out.type, 'internal');
+    assert.equal(out.id_project, ctx.projectId);
+    ctx.botId = out._id;
+    const ext = await promised(ctx.client, 'createBot', 'Sdk Hook', true, 'https://bots.example.com/sdk');
+    assert.equal(ext.type, 'external');
+    assert.equal(ext.url, 'https://bots.example.com/sdk');
+    ctx.externalBotId = ext._id;
+  });
+  check('getAllBots', async () => {
+    const out = await promised(ctx.client, 'getAllBots');
+    assert.deepEqual(out.map((b) => b._id).sort(), [ctx.botId, ctx.externalBotId].sort());
+  });
+  check('getBot', async () => {
+    const out = await promised(ctx.client, 'getBot', ctx.botId);
+    assert.equal(out._id, ctx.botId);
+    assert.equal(out.secret, undefined);
+  });
+  check('updateBot', async () => {
+    const out = await promised(ctx.client, 'updateBot', ctx.externalBotId, 'Sdk Webhook', true, 'https://bots.example.com/sdk2');
+    assert.equal(out.name, 'Sdk Webhook');
+    assert.equal(out.url, 'https://bots.example.com/sdk2');
+  });
+  check('findBotByName', async () => {
+    const out = await promised(ctx.client, 'findBotByName', 'Sdk Webhook');
+    assert.equal(out._id, ctx.externalBotId);
+    assert.equal(await promised(ctx.client, 'findBotByName', 'Nobody'), null);
+  });
+  check('createIntent', async () => {
+    const out = await promised(ctx.client, 'createIntent', ctx.botId, 'opening_hours', 'When are you open?', 'From 9 to 18', 'en', false);
+    assert.equal(out.id_faq_kb, ctx.botId);
+    assert.equal(out.intent_display_name, 'opening_hours');
+    ctx.intentId = out._id;
+  });
+  check('getIntents', async () => {
+    const all = await promised(ctx.client, 'getIntents', ctx.botId, null, 0, 100, null);
+    assert.ok(all.some((i) => i._id === ctx.intentId), JSON.stringify(all));
+    const named = await promised(ctx.client, 'getIntents', ctx.botId, 'opening_hours', 0, 10, null);
+    assert.deepEqual(named.map((i) => i._id), [ctx.intentId]);
+    const found = await promised(ctx.client, 'getIntents', ctx.botId, null, 0, 10, 'open');
+    assert.deepEqual(found.map((i) => i._id), [ctx.intentId]);
+  });
+  check('replaceBotByName', async () => {
+    const rid = TiledeskClient.newRequestId(ctx.projectId);
+    await promised(ctx.guest, 'sendSupportMessage', rid, { text: 'Who answers?' });
+    await promised(ctx.client, 'replaceBotByName', rid, 'Sdk Helper');
+    let r = await promised(ctx.client, 'getRequestById', rid);
+    assert.ok(r.participants.includes('bot_' + ctx.botId), JSON.stringify(r.participants));
+    await promised(ctx.client, 'replaceBotByName', rid, 'Sdk Webhook');
+    r = await promised(ctx.client, 'getRequestById', rid);
+    assert.ok(r.participants.includes('bot_' + ctx.externalBotId), JSON.stringify(r.participants));
+    assert.ok(!r.participants.includes('bot_' + ctx.botId), JSON.stringify(r.participants));
+  });
+  check('deleteBot', async () => {
+    await promised(ctx.client, 'deleteBot', ctx.externalBotId);
+    const out = await promised(ctx.client, 'getAllBots');
+    assert.deepEqual(out.map((b) => b._id), [ctx.botId]);
   });
 
   const named = new Set([...local, ...Object.keys(pending), ...checks.map((c) => c.name)]);

@@ -28,3 +28,12 @@ CREATE TABLE intents (
 	PRIMARY KEY (id_project, id)
 );
 CREATE UNIQUE INDEX intents_by_name ON intents (id_project, id_bot, intent_display_name);
+
+-- What the bots of a conversation set in it (GET /:pid/requests/:rid/chatbot/parameters).
+CREATE TABLE request_parameters (
+	id_project TEXT NOT NULL,
+	request_id TEXT NOT NULL,
+	data       JSONB NOT NULL,
+	updated_at BIGINT NOT NULL,
+	PRIMARY KEY (id_project, request_id)
+);
