@@ -11,6 +11,8 @@ type Mail struct {
 	// Link is the action link the text carries. Where no mail server is configured it is what the
 	// log shows, so that whoever runs the server can pass it on.
 	Link string
+	// ReplyTo is where answers go, when not to the server's sender address.
+	ReplyTo string
 }
 
 // Mailer sends mail. Send must return quickly: an implementation that talks to a mail server queues

@@ -15,6 +15,8 @@ type Store interface {
 	SubscriptionStore
 	LabelStore
 	BotStore
+	GroupStore
+	TagLibraryStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

@@ -52,7 +52,7 @@ func buildServer(dir string) (string, error) {
 // one address and one credential, and would otherwise measure the 429 path.
 var limitFlags = []string{"rate-limit", "signin-rate-limit", "login-failure-limit", "login-failure-ip-limit",
 	"login-known-failure-limit", "search-rate-limit", "anonymous-signin-limit", "anonymous-signin-project-limit",
-	"guest-write-limit", "mail-rate-limit"}
+	"guest-write-limit", "mail-rate-limit", "project-mail-limit"}
 
 // serverFlags returns the flags that turn off what would distort a benchmark, for the flags this
 // binary has: each rate limit is switched off (0) only if --help lists its flag, so the harness works

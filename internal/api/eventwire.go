@@ -24,6 +24,8 @@ type eventSubject struct {
 	Subscription *tiledesk.Subscription
 	Bot          *tiledesk.Bot
 	Intent       *tiledesk.Intent
+	Group        *tiledesk.Group
+	LibraryTag   *tiledesk.LibraryTag
 	Other        json.RawMessage // an event of a kind without a domain type here: passed as stored
 	// Member is who joined or left, for request.participants.join and .leave, whose payload is
 	// {member, request} as the original's.
@@ -80,6 +82,12 @@ func decodeEvent(ev *tiledesk.Event) (*eventSubject, error) {
 	case "faq":
 		s.Intent = new(tiledesk.Intent)
 		err = json.Unmarshal(ev.Payload, s.Intent)
+	case "group":
+		s.Group = new(tiledesk.Group)
+		err = json.Unmarshal(ev.Payload, s.Group)
+	case "tag":
+		s.LibraryTag = new(tiledesk.LibraryTag)
+		err = json.Unmarshal(ev.Payload, s.LibraryTag)
 	default:
 		s.Other = ev.Payload
 	}
@@ -114,6 +122,10 @@ func (s *eventSubject) wire(now time.Time) any {
 		return toBot(s.Bot) // never its secret, which the event does not hold
 	case s.Intent != nil:
 		return toIntent(s.Intent)
+	case s.Group != nil:
+		return toGroup(s.Group)
+	case s.LibraryTag != nil:
+		return toLibraryTag(s.LibraryTag)
 	}
 	return s.Other
 }

@@ -42,6 +42,9 @@ type RateLimits struct {
 	// Mail limits the messages one address receives (verification, reset, invitation), so that
 	// nobody can use the server to flood a mailbox.
 	Mail tiledesk.RateLimit
+	// ProjectMail limits the messages a project's members and bots send through the server
+	// (POST /:pid/emails/internal/send), whoever they go to.
+	ProjectMail tiledesk.RateLimit
 	// Search limits full-text searches (lists and exports with full_text) per credential and
 	// project, on top of the route's budget (see searchRoutes).
 	Search tiledesk.RateLimit
@@ -53,7 +56,7 @@ func (l RateLimits) named() RateLimits {
 	l.LoginFailures.Name, l.LoginFailuresIP.Name, l.LoginFailuresKnown.Name = "login-email", "login-ip", "login-known"
 	l.AnonymousSignIns.Name, l.AnonymousSignInsProject.Name = "signin-anonymous", "signin-anonymous-project"
 	l.GuestWrites.Name = "guest-writes"
-	l.Mail.Name = "mail"
+	l.Mail.Name, l.ProjectMail.Name = "mail", "project-mail"
 	l.Search.Name = "search"
 	routes := make(map[string]tiledesk.RateLimit, len(l.Routes))
 	for pattern, rl := range l.Routes {

@@ -180,6 +180,19 @@ var matrix = map[string]policy{
 	"DELETE /{pid}/requests/{rid}/participants/{participant}":          {bots: true, allow: tiledesk.RoleAgent},
 	"PUT /{pid}/requests/{rid}/departments":                            {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"departmentid": w.deptA} }},
 	"PUT /{pid}/requests/{rid}/assign":                                 {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"assignee": w.agentA.id} }},
+	"GET /{pid}/groups":                                                {bots: true, allow: tiledesk.RoleAgent},
+	"GET /{pid}/groups/{id}":                                           {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/groups":                                               {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"name": "Matrix group"})},
+	"PUT /{pid}/groups/{id}":                                           {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"name": "Renamed group"})},
+	"PUT /{pid}/groups/enable/{id}":                                    {bots: true, allow: tiledesk.RoleAdmin},
+	"PUT /{pid}/groups/disable/{id}":                                   {bots: true, allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/groups/{id}":                                        {bots: true, allow: tiledesk.RoleAdmin},
+	"GET /{pid}/tags":                                                  {bots: true, allow: tiledesk.RoleAgent},
+	"GET /{pid}/tags/{id}":                                             {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/tags":                                                 {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"tag": w.fresh("t")} }},
+	"PUT /{pid}/tags/{id}":                                             {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]any{"color": "#ff0000"})},
+	"DELETE /{pid}/tags/{id}":                                          {bots: true, allow: tiledesk.RoleAgent},
+	"POST /{pid}/emails/internal/send":                                 {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"to": "someone@example.com", "text": "Hi"})},
 	"PUT /{pid}/requests/{rid}/replace": {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any {
 		return map[string]string{"id": w.botA}
 	}},
@@ -247,6 +260,7 @@ type world struct {
 	botA, intentA      string // a bot of A offered to agents, and one of its intents (both carry the marker)
 	botTokenA          string // botA's token
 	botTokenB          string // the token of a bot of B
+	groupA, tagA       string // a group of A (agentA in it) and a tag of its library (both carry the marker)
 	markers            []string
 	creds              []*credential
 	crossTenant        *credential // B's owner calling through B with A's object ids
@@ -333,6 +347,11 @@ func newWorld(e *testEnv) *world {
 	r = e.do("POST", "/"+w.pidA+"/faq", map[string]string{"id_faq_kb": w.botA, "question": "Question " + secret},
 		w.ownerA.jwt()).want(t, 200)
 	w.intentA = r.json(t)["_id"].(string)
+	r = e.do("POST", "/"+w.pidA+"/groups", map[string]any{"name": "Group " + secret, "members": []string{w.agentA.id}},
+		w.ownerA.jwt()).want(t, 200)
+	w.groupA = r.json(t)["_id"].(string)
+	r = e.do("POST", "/"+w.pidA+"/tags", map[string]any{"tag": "Tag " + secret}, w.ownerA.jwt()).want(t, 200)
+	w.tagA = r.json(t)["_id"].(string)
 	w.botTokenA = e.do("GET", "/"+w.pidA+"/faq_kb/"+w.botA+"/jwt", nil, w.ownerA.jwt()).want(t, 200).json(t)["jwt"].(string)
 	r = e.do("POST", "/"+w.pidB+"/faq_kb", map[string]any{"name": "Bot of B"}, w.ownerB.jwt()).want(t, 200)
 	w.botTokenB = e.do("GET", "/"+w.pidB+"/faq_kb/"+r.json(t)["_id"].(string)+"/jwt", nil, w.ownerB.jwt()).want(t, 200).json(t)["jwt"].(string)
@@ -450,6 +469,10 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.resetToken
 		case key == "pendinginvitationsnoauth/{token}":
 			segs[i] = w.invitationToken
+		case key == "groups/{id}" || key == "enable/{id}" || key == "disable/{id}":
+			segs[i] = w.groupA
+		case key == "tags/{id}":
+			segs[i] = w.tagA
 		case key == "faq_kb/{id}" || key == "bots/{id}":
 			segs[i] = w.botA
 		case key == "faq/{id}" || key == "intents/{id}":

@@ -83,9 +83,6 @@ func (s *Server) routes() {
 	s.handle(p, "PUT /{pid}/requests/{rid}/departments", agent, s.handleRequestDepartment)
 	s.handle(p, "PUT /{pid}/requests/{rid}/assign", agent, s.handleRequestAssign)
 	s.handle(p, "PUT /{pid}/requests/{rid}/agent", agent, s.handleRequestAgent)
-	s.handle(p, "PUT /{pid}/requests/{rid}/replace", agent, s.handleRequestReplaceBot)
-	s.handle(p, "GET /{pid}/requests/{rid}/chatbot/parameters", anyMember, s.handleChatbotParameters)
-	s.handle(p, "PATCH /{pid}/requests/{rid}/chatbot/parameters", agent, s.handleChatbotParametersMerge)
 	s.handle(p, "POST /{pid}/requests/{rid}/notes", agent, s.handleNoteAdd)
 	s.handle(p, "DELETE /{pid}/requests/{rid}/notes/{note}", agent, s.handleNoteDelete)
 	s.handle(p, "PUT /{pid}/requests/{rid}/tag", agent, s.handleRequestTagAdd)
@@ -124,14 +121,35 @@ func (s *Server) moreRoutes() {
 	s.handle(p, "POST /{pid}/events", member("").orBot(), s.handleCustomEventCreate)
 	s.handle(p, "GET /{pid}/events", member(tiledesk.RoleAgent), s.handleCustomEventList)
 	s.handle(p, "GET /{pid}/events/{id}", member(tiledesk.RoleAgent), s.handleCustomEventGet)
+	s.handle(p, "POST /{pid}/emails/internal/send", member(tiledesk.RoleAgent).orBot(), s.handleEmailSend)
 
 	s.webhookRoutes()
 	s.widgetRoutes()
 	s.botRoutes()
+	s.catalogueRoutes()
 }
 
-// botRoutes registers the chatbots and their intents, each under the original's two names. Bots
-// read and change themselves and their intents; only admins create and delete them.
+// catalogueRoutes registers the project's groups of agents and its tag library.
+func (s *Server) catalogueRoutes() {
+	p := s.project
+	agentOrBot, adminOrBot := member(tiledesk.RoleAgent).orBot(), member(tiledesk.RoleAdmin).orBot()
+	s.handle(p, "GET /{pid}/groups", agentOrBot, s.handleGroupList)
+	s.handle(p, "GET /{pid}/groups/{id}", agentOrBot, s.handleGroupGet)
+	s.handle(p, "POST /{pid}/groups", adminOrBot, s.handleGroupCreate)
+	s.handle(p, "PUT /{pid}/groups/{id}", adminOrBot, s.handleGroupUpdate)
+	s.handle(p, "PUT /{pid}/groups/enable/{id}", adminOrBot, s.handleGroupEnable)
+	s.handle(p, "PUT /{pid}/groups/disable/{id}", adminOrBot, s.handleGroupDisable)
+	s.handle(p, "DELETE /{pid}/groups/{id}", adminOrBot, s.handleGroupDelete)
+	s.handle(p, "GET /{pid}/tags", agentOrBot, s.handleLibraryTagList)
+	s.handle(p, "GET /{pid}/tags/{id}", agentOrBot, s.handleLibraryTagGet)
+	s.handle(p, "POST /{pid}/tags", agentOrBot, s.handleLibraryTagCreate)
+	s.handle(p, "PUT /{pid}/tags/{id}", agentOrBot, s.handleLibraryTagUpdate)
+	s.handle(p, "DELETE /{pid}/tags/{id}", agentOrBot, s.handleLibraryTagDelete)
+}
+
+// botRoutes registers the chatbots and their intents, each under the original's two names, and
+// the bots' part in conversations. Bots read and change themselves and their intents; only admins
+// create and delete them.
 func (s *Server) botRoutes() {
 	p, admin := s.project, member(tiledesk.RoleAdmin)
 	agentOrBot, adminOrBot := member(tiledesk.RoleAgent).orBot(), admin.orBot()
@@ -145,6 +163,9 @@ func (s *Server) botRoutes() {
 		s.handle(p, "GET /{pid}/"+bots+"/{id}/jwt", adminOrBot, s.handleBotToken)
 		s.handle(p, "POST /{pid}/"+bots+"/{id}/jwt/rotate", admin, s.handleBotTokenRotate)
 	}
+	s.handle(p, "PUT /{pid}/requests/{rid}/replace", agentOrBot, s.handleRequestReplaceBot)
+	s.handle(p, "GET /{pid}/requests/{rid}/chatbot/parameters", member("").orBot(), s.handleChatbotParameters)
+	s.handle(p, "PATCH /{pid}/requests/{rid}/chatbot/parameters", agentOrBot, s.handleChatbotParametersMerge)
 	for _, intents := range []string{"faq", "intents"} {
 		s.handle(p, "GET /{pid}/"+intents, agentOrBot, s.handleIntentList)
 		s.handle(p, "POST /{pid}/"+intents, adminOrBot, s.handleIntentCreate)

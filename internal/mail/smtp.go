@@ -111,6 +111,11 @@ func (s *SMTP) Send(ctx context.Context, m tiledesk.Mail) error {
 	if err := msg.To(m.To); err != nil {
 		return fmt.Errorf("recipient %q: %w", m.To, err)
 	}
+	if m.ReplyTo != "" {
+		if err := msg.ReplyTo(m.ReplyTo); err != nil {
+			return fmt.Errorf("reply-to %q: %w", m.ReplyTo, err)
+		}
+	}
 	// A subject is one line: whatever names it carries (a project's), a line break must not start
 	// another header.
 	msg.Subject(strings.Join(strings.Fields(m.Subject), " "))

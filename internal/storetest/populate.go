@@ -26,8 +26,9 @@ type PopulatedProject struct {
 // Populate fills s through its API as a deployment would be: two projects, each with members
 // (agents, visitors), departments, an invitation, leads (tags, attributes, an idempotency key),
 // conversations with messages, tags, notes and followers, custom events, webhook subscriptions
-// with delivery records, a queued redelivery and a moved cursor, a bot with an intent, and the
-// token secret; leads is the number of leads per project besides those the conversations create.
+// with delivery records, a queued redelivery and a moved cursor, a bot with an intent, groups
+// and a library tag, and the token secret; leads is the number of leads per project besides those
+// the conversations create.
 func Populate(t *testing.T, s tiledesk.Store, leads int) *Population {
 	t.Helper()
 	ctx := context.Background()
@@ -59,6 +60,7 @@ func Populate(t *testing.T, s tiledesk.Store, leads int) *Population {
 		if err := s.CreateBot(ctx, NewBot(c.p, "Helper bot"), []*tiledesk.Intent{NewIntent("start", `\\start`, "Hi ✓")}); err != nil {
 			t.Fatal(err)
 		}
+		populateCatalogues(t, s, c.p, agent.ID)
 	}
 	return pop
 }
@@ -161,4 +163,22 @@ func populateSubscriptions(t *testing.T, s tiledesk.Store, p *tiledesk.Project) 
 		t.Fatal(err)
 	}
 	return []string{sub.ID, other.ID}
+}
+
+// populateCatalogues adds a group, a trashed group and a library tag to p.
+func populateCatalogues(t *testing.T, s tiledesk.Store, p *tiledesk.Project, member string) {
+	ctx := context.Background()
+	now := tiledesk.Millis(tiledesk.Now())
+	for i, trashed := range []bool{false, true} {
+		g := &tiledesk.Group{ID: tiledesk.NewIDAt(now), ProjectID: p.ID, Name: fmt.Sprintf("Groupe n°%d", i), Members: []string{member},
+			Enabled: true, Trashed: trashed, Attributes: map[string]any{"k": 1.25}, CreatedBy: p.CreatedBy, CreatedAt: now, UpdatedAt: now}
+		if err := s.CreateGroup(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tag := &tiledesk.LibraryTag{ID: tiledesk.NewIDAt(now), ProjectID: p.ID, Tag: "rimborso €", Color: "#43B1F2",
+		CreatedBy: p.CreatedBy, CreatedAt: now, UpdatedAt: now}
+	if _, _, err := s.CreateLibraryTag(ctx, tag); err != nil {
+		t.Fatal(err)
+	}
 }

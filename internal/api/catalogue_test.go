@@ -1,0 +1,128 @@
+package api
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+func TestGroups(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnvOn(t, engine, nil)
+		owner, agent, outsider := e.signup("Owner"), e.signup("Alex"), e.signup("Out")
+		pid := e.createProject(owner, "Shop")
+		e.join(owner, agent, pid, tiledesk.RoleAgent)
+		visitor, visitorID := e.guest(pid)
+		base := "/" + pid + "/groups"
+
+		r := e.do("POST", base, map[string]any{"name": "VIP desk", "members": []string{agent.id, strings.ToUpper(agent.id)},
+			"attributes": map[string]any{"floor": 2}}, owner.jwt()).want(t, 200)
+		golden(t, "group-create", r)
+		g := r.json(t)
+		id := g["_id"].(string)
+		if len(g["members"].([]any)) != 1 || g["enabled"] != true {
+			t.Fatalf("new group %v", g)
+		}
+		for why, members := range map[string][]string{"not a member": {outsider.id}, "a visitor": {visitorID}, "not an id": {"bob"}} {
+			if r := e.do("POST", base, map[string]any{"name": "X", "members": members}, owner.jwt()).want(t, 422); !strings.Contains(string(r.body), `"param":"members"`) {
+				t.Errorf("members %s: %s", why, r.body)
+			}
+		}
+		e.do("POST", base, map[string]any{"members": []string{}}, owner.jwt()).want(t, 422)
+		// Agents read groups; only admins change them (a group opens restricted conversations).
+		e.do("POST", base, map[string]any{"name": "Mine"}, agent.jwt()).want(t, 403)
+		e.do("PUT", base+"/"+id, map[string]any{"members": []string{agent.id, owner.id}}, agent.jwt()).want(t, 403)
+		e.do("GET", base, nil, jwtCred(visitor)).want(t, 403)
+		if l := e.do("GET", base+"?member="+agent.id, nil, agent.jwt()).want(t, 200).list(t); len(l) != 1 {
+			t.Fatalf("groups of the agent: %v", l)
+		}
+		if l := e.do("GET", base+"?member="+owner.id, nil, agent.jwt()).want(t, 200).list(t); len(l) != 0 {
+			t.Fatalf("groups of the owner: %v", l)
+		}
+		m := e.do("PUT", base+"/"+id, map[string]any{"name": "VIP", "members": []string{agent.id, owner.id}}, owner.jwt()).want(t, 200).json(t)
+		if m["name"] != "VIP" || len(m["members"].([]any)) != 2 {
+			t.Fatalf("updated group %v", m)
+		}
+		if m := e.do("PUT", base+"/disable/"+id, nil, owner.jwt()).want(t, 200).json(t); m["enabled"] != false {
+			t.Fatalf("disabled group %v", m)
+		}
+		if m := e.do("PUT", base+"/enable/"+id, nil, owner.jwt()).want(t, 200).json(t); m["enabled"] != true {
+			t.Fatalf("enabled group %v", m)
+		}
+		golden(t, "group-get", e.do("GET", base+"/"+id, nil, agent.jwt()).want(t, 200))
+
+		// A group a department routes to cannot be deleted; otherwise it is trashed, or with
+		// force=true removed.
+		dept := e.do("POST", "/"+pid+"/departments", map[string]string{"name": "VIP", "id_group": id}, owner.jwt()).want(t, 200).json(t)
+		r = e.do("DELETE", base+"/"+id, nil, owner.jwt()).want(t, 403)
+		if !strings.Contains(string(r.body), "VIP") {
+			t.Fatalf("delete of a used group: %s", r.body)
+		}
+		e.do("PUT", "/"+pid+"/departments/"+dept["_id"].(string), map[string]any{"name": "VIP", "id_group": nil}, owner.jwt()).want(t, 200)
+		r = e.do("DELETE", base+"/"+id, nil, owner.jwt()).want(t, 200)
+		if m := r.json(t); m["success"] != true || m["message"] != "Group successfully deleted" {
+			t.Fatalf("delete answered %v", m)
+		}
+		if l := e.do("GET", base, nil, owner.jwt()).want(t, 200).list(t); len(l) != 0 {
+			t.Fatalf("a trashed group is listed: %v", l)
+		}
+		if m := e.do("GET", base+"/"+id, nil, owner.jwt()).want(t, 200).json(t); m["trashed"] != true {
+			t.Fatalf("the trashed group %v", m)
+		}
+		e.do("DELETE", base+"/"+id+"?force=true", nil, owner.jwt()).want(t, 200)
+		e.do("GET", base+"/"+id, nil, owner.jwt()).want(t, 404)
+		if evs := e.events(pid); evs[len(evs)-1] != tiledesk.EventGroupDelete || !contains(evs, tiledesk.EventGroupCreate) {
+			t.Fatalf("groups log %v", evs)
+		}
+	})
+}
+
+func TestTagLibrary(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnvOn(t, engine, nil)
+		owner, agent := e.signup("Owner"), e.signup("Alex")
+		pid := e.createProject(owner, "Shop")
+		e.join(owner, agent, pid, tiledesk.RoleAgent)
+		visitor, _ := e.guest(pid)
+		base := "/" + pid + "/tags"
+
+		r := e.do("POST", base+"/", map[string]any{"tag": "refund", "color": "#43B1F2"}, agent.jwt()).want(t, 200)
+		golden(t, "tag-create", r)
+		id := r.json(t)["_id"].(string)
+		// A name the library has answers the existing tag.
+		if again := e.do("POST", base, map[string]any{"tag": "refund", "color": "#000000"}, owner.jwt()).want(t, 200).json(t); again["_id"] != id || again["color"] != "#43B1F2" {
+			t.Fatalf("a duplicate answered %v", again)
+		}
+		e.do("POST", base, map[string]any{"tag": "x", "color": "red; background: url(x)"}, agent.jwt()).want(t, 422)
+		e.do("POST", base, map[string]any{"color": "#fff"}, agent.jwt()).want(t, 422)
+		e.do("POST", base, map[string]any{"tag": "x"}, jwtCred(visitor)).want(t, 403)
+		e.clock.Add(1e9)
+		e.do("POST", base, map[string]any{"tag": "billing"}, agent.jwt()).want(t, 200)
+		names := func(query string) (out []string) {
+			for _, v := range e.do("GET", base+query, nil, agent.jwt()).want(t, 200).list(t) {
+				out = append(out, v.(map[string]any)["tag"].(string))
+			}
+			return out
+		}
+		if got := strings.Join(names(""), ","); got != "billing,refund" {
+			t.Fatalf("newest first: %s", got)
+		}
+		if got := strings.Join(names("?sort=tag&direction=1"), ","); got != "billing,refund" {
+			t.Fatalf("by name: %s", got)
+		}
+		if got := names("?page=1"); len(got) != 0 {
+			t.Fatalf("the second page of two tags: %v", got)
+		}
+		e.do("GET", base+"?sort=color", nil, agent.jwt()).want(t, 400)
+		e.do("PUT", base+"/"+id, map[string]any{"tag": "billing"}, agent.jwt()).want(t, 409)
+		if m := e.do("PUT", base+"/"+id, map[string]any{"tag": "refunds", "color": "#fff"}, agent.jwt()).want(t, 200).json(t); m["tag"] != "refunds" || m["color"] != "#fff" {
+			t.Fatalf("renamed tag %v", m)
+		}
+		e.do("DELETE", base+"/"+id, nil, agent.jwt()).want(t, 200)
+		e.do("GET", base+"/"+id, nil, agent.jwt()).want(t, 404)
+		if evs := e.events(pid); evs[len(evs)-1] != tiledesk.EventTagDelete {
+			t.Fatalf("the tag library logs %v", evs)
+		}
+	})
+}
