@@ -108,7 +108,8 @@ type Server struct {
 	metrics          *metrics
 	patterns         []string         // every registered route pattern
 	fixed            fixedWords       // the patterns' fixed segments, for tolerant matching
-	waiting          waitingCache     // recent average waiting times, per project
+	waiting          *publicAnswers   // recent average waiting times, per project
+	botsRules        *publicAnswers   // the widget's botsRules, per project
 	views            *views.Views     // the reads of leads and conversations, and what they keep
 	reads            *readGate        // nil: reads are not gated
 	sizes            *views.SizeHints // the rows' sizes of lists and exports, to read about what fits
@@ -148,7 +149,8 @@ func New(cfg Config) *Server {
 	s := &Server{fixed: fixedWords{}, store: cfg.Store, tokens: cfg.Tokens, log: cfg.Logger, version: cfg.Version,
 		maxBody: cfg.MaxBodyBytes, pwCost: cfg.PasswordCost, now: cfg.Now, root: http.NewServeMux(), project: http.NewServeMux(),
 		limits: cfg.RateLimits.named(), trustedProxies: cfg.TrustedProxies, sslOnly: cfg.SSLOnly,
-		maintenanceRetry: cfg.MaintenanceRetryAfter, liveOpts: cfg.Live}
+		maintenanceRetry: cfg.MaintenanceRetryAfter, liveOpts: cfg.Live,
+		waiting: &publicAnswers{ttl: waitingTTL}, botsRules: &publicAnswers{ttl: botsRulesTTL}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -183,7 +185,7 @@ type widgetJSON struct {
 	UserAvailable []widgetAgentJSON `json:"user_available"`
 	Departments   []*departmentJSON `json:"departments"`
 	IP            string            `json:"ip"`
-	BotsRules     []any             `json:"botsRules"`
+	BotsRules     json.RawMessage   `json:"botsRules"`
 }
 
 // handleWidget is the widget's bootstrap: the project, the agents available now (none while it is
@@ -191,7 +193,7 @@ type widgetJSON struct {
 // visitor's address as this server sees it (X-Forwarded-For only from a trusted proxy).
 func (s *Server) handleWidget(w http.ResponseWriter, r *http.Request, c *call) error {
 	now := s.now()
-	out := widgetJSON{Project: toWidgetProject(c.project, now), UserAvailable: []widgetAgentJSON{}, BotsRules: []any{}}
+	out := widgetJSON{Project: toWidgetProject(c.project, now), UserAvailable: []widgetAgentJSON{}}
 	if open, err := c.project.IsOpenAt(now); err == nil && open {
 		pus, err := s.availableMembers(r, c.project)
 		if err != nil {
@@ -206,9 +208,44 @@ func (s *Server) handleWidget(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	out.Departments = toDepartments(ds)
+	if out.BotsRules, err = s.widgetBotsRules(r, c.project.ID); err != nil {
+		return err
+	}
 	if ip := info(r).ip; ip.IsValid() {
 		out.IP = ip.String()
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// botsRulesTTL is how long a project's botsRules are kept: the bootstrap is read on every page
+// view of the sites that embed the widget.
+const botsRulesTTL = 30 * time.Second
+
+// maxBotsRulesBytes bounds the botsRules of one project's bootstrap.
+const maxBotsRulesBytes = 256 << 10
+
+// widgetBotsRules gathers the rules (attributes.rules) of the project's bots that are not
+// trashed, in the bots' order, as the widget decides with them which bot starts a conversation.
+func (s *Server) widgetBotsRules(r *http.Request, projectID string) (json.RawMessage, error) {
+	return s.botsRules.answer(projectID, s.now(), func(time.Time) ([]byte, error) {
+		bots, err := s.store.FindBots(context.WithoutCancel(r.Context()), projectID, tiledesk.BotFilter{WithIdentity: true})
+		if err != nil {
+			return nil, err
+		}
+		rules, size := []any{}, 0
+		for _, b := range bots {
+			list, _ := b.Attributes["rules"].([]any)
+			for _, rule := range list {
+				raw, err := json.Marshal(rule)
+				if err != nil || size+len(raw) > maxBotsRulesBytes {
+					s.log.Warn("widget: bots' rules past the bound left out", "project", projectID, "bot", b.ID)
+					break
+				}
+				size += len(raw)
+				rules = append(rules, rule)
+			}
+		}
+		return json.Marshal(rules)
+	})
 }

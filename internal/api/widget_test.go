@@ -141,3 +141,34 @@ func TestPublicWaitingTime(t *testing.T) {
 		e.do("GET", path, nil).wantBody(t, 200, `[]`)
 	})
 }
+
+// TestWidgetBotsRules: the bootstrap's botsRules gathers the rules of the project's bots that are
+// not trashed, kept for a while since every page view reads it.
+func TestWidgetBotsRules(t *testing.T) {
+	e := newEnv(t)
+	owner := e.signup("Owner")
+	pid := e.createProject(owner, "Shop")
+	rules := func() []any {
+		return e.do("GET", "/"+pid+"/widgets", nil).want(t, 200).json(t)["botsRules"].([]any)
+	}
+	if got := rules(); len(got) != 0 {
+		t.Fatalf("without bots: %v", got)
+	}
+	rule := map[string]any{"when": map[string]any{"urlRegex": "/pricing"}, "do": []any{map[string]any{"wait": 5}}}
+	e.do("POST", "/"+pid+"/faq_kb", map[string]any{"name": "Pricing", "attributes": map[string]any{"rules": []any{rule}, "secret": "kept"}},
+		owner.jwt()).want(t, 200)
+	trashed := e.do("POST", "/"+pid+"/faq_kb", map[string]any{"name": "Old", "attributes": map[string]any{"rules": []any{rule, rule}}},
+		owner.jwt()).want(t, 200).json(t)["_id"].(string)
+	e.do("PUT", "/"+pid+"/faq_kb/"+trashed, map[string]any{"trashed": true}, owner.jwt()).want(t, 200)
+	if got := rules(); len(got) != 0 {
+		t.Fatalf("the answer kept for %v changed at once: %v", botsRulesTTL, got)
+	}
+	e.clock.Add(botsRulesTTL)
+	got := rules()
+	if len(got) != 1 || got[0].(map[string]any)["when"].(map[string]any)["urlRegex"] != "/pricing" {
+		t.Fatalf("botsRules %v", got)
+	}
+	if body := e.do("GET", "/"+pid+"/widgets", nil).want(t, 200).body; strings.Contains(string(body), "kept") {
+		t.Fatalf("the bootstrap shows a bot's other attributes: %s", body)
+	}
+}
