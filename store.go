@@ -17,6 +17,7 @@ type Store interface {
 	BotStore
 	GroupStore
 	TagLibraryStore
+	CannedStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

@@ -26,6 +26,7 @@ type eventSubject struct {
 	Intent       *tiledesk.Intent
 	Group        *tiledesk.Group
 	LibraryTag   *tiledesk.LibraryTag
+	Canned       *tiledesk.Canned
 	Other        json.RawMessage // an event of a kind without a domain type here: passed as stored
 	// Member is who joined or left, for request.participants.join and .leave, whose payload is
 	// {member, request} as the original's.
@@ -88,6 +89,9 @@ func decodeEvent(ev *tiledesk.Event) (*eventSubject, error) {
 	case "tag":
 		s.LibraryTag = new(tiledesk.LibraryTag)
 		err = json.Unmarshal(ev.Payload, s.LibraryTag)
+	case "canned":
+		s.Canned = new(tiledesk.Canned)
+		err = json.Unmarshal(ev.Payload, s.Canned)
 	default:
 		s.Other = ev.Payload
 	}
@@ -126,6 +130,8 @@ func (s *eventSubject) wire(now time.Time) any {
 		return toGroup(s.Group)
 	case s.LibraryTag != nil:
 		return toLibraryTag(s.LibraryTag)
+	case s.Canned != nil:
+		return toCanned(s.Canned)
 	}
 	return s.Other
 }

@@ -192,6 +192,12 @@ var matrix = map[string]policy{
 	"POST /{pid}/tags":                                                 {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any { return map[string]string{"tag": w.fresh("t")} }},
 	"PUT /{pid}/tags/{id}":                                             {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]any{"color": "#ff0000"})},
 	"DELETE /{pid}/tags/{id}":                                          {bots: true, allow: tiledesk.RoleAgent},
+	"GET /{pid}/canned":                                                {allow: tiledesk.RoleAgent},
+	"GET /{pid}/canned/{id}":                                           {allow: tiledesk.RoleAgent},
+	"POST /{pid}/canned":                                               {allow: tiledesk.RoleAgent, body: fixed(map[string]any{"text": "Hello $recipient_name"})},
+	"PUT /{pid}/canned/{id}":                                           {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"title": "Renamed"})},
+	"DELETE /{pid}/canned/{id}":                                        {allow: tiledesk.RoleAdmin},
+	"DELETE /{pid}/canned/{id}/physical":                               {allow: tiledesk.RoleAdmin},
 	"POST /{pid}/emails/internal/send":                                 {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"to": "someone@example.com", "text": "Hi"})},
 	"PUT /{pid}/requests/{rid}/replace": {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any {
 		return map[string]string{"id": w.botA}
@@ -261,6 +267,7 @@ type world struct {
 	botTokenA          string // botA's token
 	botTokenB          string // the token of a bot of B
 	groupA, tagA       string // a group of A (agentA in it) and a tag of its library (both carry the marker)
+	cannedA            string // a shared canned response of A's owner (it carries the marker)
 	markers            []string
 	creds              []*credential
 	crossTenant        *credential // B's owner calling through B with A's object ids
@@ -352,6 +359,8 @@ func newWorld(e *testEnv) *world {
 	w.groupA = r.json(t)["_id"].(string)
 	r = e.do("POST", "/"+w.pidA+"/tags", map[string]any{"tag": "Tag " + secret}, w.ownerA.jwt()).want(t, 200)
 	w.tagA = r.json(t)["_id"].(string)
+	r = e.do("POST", "/"+w.pidA+"/canned", map[string]any{"text": "Canned " + secret, "shared": true}, w.ownerA.jwt()).want(t, 200)
+	w.cannedA = r.json(t)["_id"].(string)
 	w.botTokenA = e.do("GET", "/"+w.pidA+"/faq_kb/"+w.botA+"/jwt", nil, w.ownerA.jwt()).want(t, 200).json(t)["jwt"].(string)
 	r = e.do("POST", "/"+w.pidB+"/faq_kb", map[string]any{"name": "Bot of B"}, w.ownerB.jwt()).want(t, 200)
 	w.botTokenB = e.do("GET", "/"+w.pidB+"/faq_kb/"+r.json(t)["_id"].(string)+"/jwt", nil, w.ownerB.jwt()).want(t, 200).json(t)["jwt"].(string)
@@ -471,6 +480,8 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.invitationToken
 		case key == "groups/{id}" || key == "enable/{id}" || key == "disable/{id}":
 			segs[i] = w.groupA
+		case key == "canned/{id}":
+			segs[i] = w.cannedA
 		case key == "tags/{id}":
 			segs[i] = w.tagA
 		case key == "faq_kb/{id}" || key == "bots/{id}":

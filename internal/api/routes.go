@@ -129,10 +129,12 @@ func (s *Server) moreRoutes() {
 	s.catalogueRoutes()
 }
 
-// catalogueRoutes registers the project's groups of agents and its tag library.
+// catalogueRoutes registers the project's groups of agents, its tag library and its canned
+// responses.
 func (s *Server) catalogueRoutes() {
 	p := s.project
-	agentOrBot, adminOrBot := member(tiledesk.RoleAgent).orBot(), member(tiledesk.RoleAdmin).orBot()
+	agent := member(tiledesk.RoleAgent)
+	agentOrBot, adminOrBot := agent.orBot(), member(tiledesk.RoleAdmin).orBot()
 	s.handle(p, "GET /{pid}/groups", agentOrBot, s.handleGroupList)
 	s.handle(p, "GET /{pid}/groups/{id}", agentOrBot, s.handleGroupGet)
 	s.handle(p, "POST /{pid}/groups", adminOrBot, s.handleGroupCreate)
@@ -145,6 +147,12 @@ func (s *Server) catalogueRoutes() {
 	s.handle(p, "POST /{pid}/tags", agentOrBot, s.handleLibraryTagCreate)
 	s.handle(p, "PUT /{pid}/tags/{id}", agentOrBot, s.handleLibraryTagUpdate)
 	s.handle(p, "DELETE /{pid}/tags/{id}", agentOrBot, s.handleLibraryTagDelete)
+	s.handle(p, "GET /{pid}/canned", agent, s.handleCannedList)
+	s.handle(p, "GET /{pid}/canned/{id}", agent, s.handleCannedGet)
+	s.handle(p, "POST /{pid}/canned", agent, s.handleCannedCreate)
+	s.handle(p, "PUT /{pid}/canned/{id}", agent, s.handleCannedUpdate)
+	s.handle(p, "DELETE /{pid}/canned/{id}", agent, s.handleCannedDelete)
+	s.handle(p, "DELETE /{pid}/canned/{id}/physical", agent, s.handleCannedDeletePhysical)
 }
 
 // botRoutes registers the chatbots and their intents, each under the original's two names, and

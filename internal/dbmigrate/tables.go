@@ -50,6 +50,7 @@ var tables = []tableSpec{
 	{name: "request_parameters", key: []string{"id_project", "request_id"}},
 	{name: "agent_groups", key: []string{"id_project", "id"}},
 	{name: "project_tags", key: []string{"id_project", "id"}},
+	{name: "canned_responses", key: []string{"id_project", "id"}},
 	// Events keep their seq: numbered events are the relay's to leave alone (internal/postgres).
 	{name: "events", key: []string{"id_project", "id"}},
 	{name: "subscriptions", key: []string{"id_project", "id"}},
