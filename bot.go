@@ -179,9 +179,14 @@ type BotStore interface {
 	// a department routes to it).
 	DeleteBot(ctx context.Context, projectID, id string) (*Bot, error)
 
+	// ImportIntoBot changes a bot and adds intents to it in one transaction, as ChangeBot and
+	// CreateIntents do.
+	ImportIntoBot(ctx context.Context, projectID, id string, change func(*Bot) error, intents []*Intent, overwrite bool) (*Bot, error)
+
 	// CreateIntents saves intents of one bot and records faq.create for each (ENOTFOUND for no
 	// such bot; ECONFLICT when a display name is taken or the bot would pass MaxIntentsPerBot).
-	CreateIntents(ctx context.Context, projectID, botID string, intents []*Intent) error
+	// With overwrite, an intent whose display name the bot has replaces that one instead (faq.update).
+	CreateIntents(ctx context.Context, projectID, botID string, intents []*Intent, overwrite bool) error
 	// FindIntent returns an intent of the project (ENOTFOUND).
 	FindIntent(ctx context.Context, projectID, id string) (*Intent, error)
 	// FindIntents lists the project's intents, oldest first.

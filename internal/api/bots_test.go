@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"mime/multipart"
 	"strings"
 	"testing"
 
@@ -247,4 +249,82 @@ func jwtPayload(t *testing.T, tok string) map[string]any {
 		t.Fatal(err)
 	}
 	return claims
+}
+
+func TestBotAskAndIntentFiles(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnvOn(t, engine, nil)
+		owner := e.signup("Owner")
+		pid := e.createProject(owner, "Shop")
+		bot := e.do("POST", "/"+pid+"/faq_kb", map[string]any{"name": "Helper"}, owner.jwt()).want(t, 200).json(t)["_id"].(string)
+
+		// The dashboard's upload: a multipart file, ';' between question and answer.
+		csvText := "question;answer\nWhen are you open?;From 9 to 18\n\"Do you deliver; at home?\";\"Yes, in town\"\nShipping costs?;Free over 50 €;shipping\n"
+		r := e.upload("/"+pid+"/faq/uploadcsv", "uploadFile", "faqs.csv", csvText, map[string]string{"id_faq_kb": bot}, owner.jwt()).want(t, 200)
+		if m := r.json(t); m["success"] != true || m["count"] != float64(3) {
+			t.Fatalf("upload answered %v", m)
+		}
+		// A script's: the text in JSON, another delimiter; a known display name replaces its intent.
+		e.do("POST", "/"+pid+"/intents/uploadcsv", map[string]any{"id_faq_kb": bot, "delimiter": ",",
+			"uploadFile": "Shipping costs?,Free over 40 €,shipping"}, owner.jwt()).want(t, 200)
+		ins := e.do("GET", "/"+pid+"/faq?id_faq_kb="+bot, nil, owner.jwt()).want(t, 200).list(t)
+		if len(ins) != 5 { // the two a new bot starts with, and three
+			t.Fatalf("after the uploads the bot has %d intents", len(ins))
+		}
+		for _, bad := range []map[string]any{
+			{"id_faq_kb": bot, "uploadFile": "only a question"},
+			{"id_faq_kb": bot, "uploadFile": "a;b", "delimiter": "\""},
+			{"id_faq_kb": "nope", "uploadFile": "a;b"},
+			{"id_faq_kb": bot},
+		} {
+			e.do("POST", "/"+pid+"/faq/uploadcsv", bad, owner.jwt()).want(t, 422)
+		}
+		e.do("POST", "/"+pid+"/faq/uploadcsv", map[string]any{"id_faq_kb": tiledesk.NewID(), "uploadFile": "a;b"}, owner.jwt()).want(t, 404)
+
+		csv := e.do("GET", "/"+pid+"/faq/csv?id_faq_kb="+bot, nil, owner.jwt())
+		if body := string(csv.body); csv.status != 200 || !strings.HasPrefix(body, "question;answer;intent_display_name\n") ||
+			!strings.Contains(body, "Shipping costs?;Free over 40 €;shipping") || !strings.Contains(body, `"Do you deliver; at home?"`) {
+			t.Fatalf("exported CSV:\n%s", body)
+		}
+
+		ask := func(q string) []any {
+			return e.do("POST", "/"+pid+"/faq_kb/askbot", map[string]any{"id_faq_kb": bot, "question": q}, owner.jwt()).
+				want(t, 200).json(t)["hits"].([]any)
+		}
+		if hits := ask("when are you OPEN"); len(hits) != 1 || hits[0].(map[string]any)["answer"] != "From 9 to 18" {
+			t.Fatalf("an exact question: %v", hits)
+		}
+		if hits := ask("what are the shipping costs"); len(hits) == 0 || hits[0].(map[string]any)["intent_display_name"] != "shipping" {
+			t.Fatalf("a question sharing words: %v", hits)
+		}
+		if hits := ask("quantum physics"); len(hits) != 0 {
+			t.Fatalf("an unrelated question: %v", hits)
+		}
+		ext := e.do("POST", "/"+pid+"/faq_kb", map[string]any{"name": "Hook", "type": "external", "url": "https://bots.example.com/h"},
+			owner.jwt()).want(t, 200).json(t)["_id"].(string)
+		e.do("POST", "/"+pid+"/faq_kb/askbot", map[string]any{"id_faq_kb": ext, "question": "hi"}, owner.jwt()).want(t, 400)
+	})
+}
+
+// upload posts a multipart/form-data body: the file as part, and fields beside it.
+func (e *testEnv) upload(path, part, filename, content string, fields map[string]string, creds ...cred) *resp {
+	e.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		if err := mw.WriteField(k, v); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	fw, err := mw.CreateFormFile(part, filename)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := fw.Write([]byte(content)); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.do("POST", path, buf.Bytes(), append(creds, header("Content-Type", mw.FormDataContentType()))...)
 }

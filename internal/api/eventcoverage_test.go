@@ -35,6 +35,8 @@ var notInProjectLog = map[string]string{
 	"DELETE /{pid}/subscriptions/{id}":                                 "webhooks, checked by their own tests",
 	"POST /{pid}/subscriptions/{id}/deliveries/{deliveryId}/redeliver": "a new delivery of an event already in the log",
 	"POST /{pid}/emails/internal/send":                                 "a message handed to the mail server; nothing of the project changes",
+	"POST /{pid}/faq_kb/askbot":                                        "a question answered from the intents; nothing changes",
+	"POST /{pid}/bots/askbot":                                          "a question answered from the intents; nothing changes",
 	// A bot's notes on a conversation, read on demand; the original writes no event for them either.
 	"PATCH /{pid}/requests/{rid}/chatbot/parameters": "kept beside the conversation, read on demand",
 }

@@ -198,7 +198,21 @@ var matrix = map[string]policy{
 	"PUT /{pid}/canned/{id}":                                           {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"title": "Renamed"})},
 	"DELETE /{pid}/canned/{id}":                                        {allow: tiledesk.RoleAdmin},
 	"DELETE /{pid}/canned/{id}/physical":                               {allow: tiledesk.RoleAdmin},
-	"POST /{pid}/emails/internal/send":                                 {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"to": "someone@example.com", "text": "Hi"})},
+	"POST /{pid}/faq_kb/askbot": {bots: true, allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
+		return map[string]string{"id_faq_kb": w.botA, "question": "Question"}
+	}},
+	"POST /{pid}/bots/askbot": {bots: true, allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
+		return map[string]string{"id_faq_kb": w.botA, "question": "Question"}
+	}},
+	"GET /{pid}/faq/csv": {bots: true, allow: tiledesk.RoleAdmin},
+	"POST /{pid}/faq/uploadcsv": {bots: true, allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
+		return map[string]string{"id_faq_kb": w.botA, "uploadFile": "How?;So."}
+	}},
+	"GET /{pid}/intents/csv": {bots: true, allow: tiledesk.RoleAdmin},
+	"POST /{pid}/intents/uploadcsv": {bots: true, allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
+		return map[string]string{"id_faq_kb": w.botA, "uploadFile": "How?;So."}
+	}},
+	"POST /{pid}/emails/internal/send": {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"to": "someone@example.com", "text": "Hi"})},
 	"PUT /{pid}/requests/{rid}/replace": {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any {
 		return map[string]string{"id": w.botA}
 	}},

@@ -253,14 +253,14 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 
 // checkTransport applies the JSON rules before any authentication work: a client that cannot take
 // JSON gets 406, a body that is neither JSON nor a form 415, a body announced too large 413.
-func (s *Server) checkTransport(r *http.Request, textRoute bool) error {
+func (s *Server) checkTransport(r *http.Request, textRoute, uploadRoute bool) error {
 	if !textRoute && !acceptsJSON(r.Header.Values("Accept")) {
 		return &textError{status: http.StatusNotAcceptable,
 			msg: "This is a JSON-only API: send Accept: application/json (or */*)."}
 	}
 	switch r.Method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch:
-		if _, err := mediaType(r); err != nil {
+		if _, err := mediaType(r); err != nil && !(uploadRoute && isUploadType(r)) {
 			return err
 		}
 	}
@@ -375,3 +375,12 @@ func (w *recorder) Flush() {
 
 // Unwrap lets http.ResponseController reach Hijack (websockets) of the connection.
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// uploadRoutes take a file: besides JSON, a multipart/form-data body (the dashboard's) or the file
+// itself as text/csv or text/plain.
+var uploadRoutes = map[string]bool{"POST /{pid}/faq/uploadcsv": true, "POST /{pid}/intents/uploadcsv": true}
+
+func isUploadType(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && (mt == "multipart/form-data" || mt == "text/csv" || mt == "text/plain")
+}

@@ -174,8 +174,12 @@ func (s *Server) botRoutes() {
 	s.handle(p, "PUT /{pid}/requests/{rid}/replace", agentOrBot, s.handleRequestReplaceBot)
 	s.handle(p, "GET /{pid}/requests/{rid}/chatbot/parameters", member("").orBot(), s.handleChatbotParameters)
 	s.handle(p, "PATCH /{pid}/requests/{rid}/chatbot/parameters", agentOrBot, s.handleChatbotParametersMerge)
+	s.handle(p, "POST /{pid}/faq_kb/askbot", adminOrBot, s.handleBotAsk)
+	s.handle(p, "POST /{pid}/bots/askbot", adminOrBot, s.handleBotAsk)
 	for _, intents := range []string{"faq", "intents"} {
 		s.handle(p, "GET /{pid}/"+intents, agentOrBot, s.handleIntentList)
+		s.handle(p, "GET /{pid}/"+intents+"/csv", adminOrBot, s.handleIntentsCSV)
+		s.handle(p, "POST /{pid}/"+intents+"/uploadcsv", adminOrBot, s.handleIntentsUploadCSV)
 		s.handle(p, "POST /{pid}/"+intents, adminOrBot, s.handleIntentCreate)
 		s.handle(p, "GET /{pid}/"+intents+"/{id}", adminOrBot, s.handleIntentGet)
 		s.handle(p, "PUT /{pid}/"+intents+"/{id}", adminOrBot, s.handleIntentUpdate)

@@ -306,7 +306,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, acc access, h handle
 			w = ew
 		}
 		c := &call{}
-		err := s.checkTransport(r, textRoute)
+		err := s.checkTransport(r, textRoute, uploadRoutes[pattern])
 		if err == nil {
 			err = s.identify(r, projectRoute, acc, c)
 			if lerr := s.limit(w, r, c, s.limits.general(pattern)); lerr != nil {

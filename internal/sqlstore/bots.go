@@ -70,7 +70,7 @@ func (s *Store) CreateBot(ctx context.Context, b *tiledesk.Bot, intents []*tiled
 		if err := t.event(ctx, b.ProjectID, tiledesk.EventBotCreate, b.ID, b); err != nil {
 			return err
 		}
-		return t.insertIntents(ctx, b.ProjectID, b.ID, intents)
+		return t.insertIntents(ctx, b.ProjectID, b.ID, intents, false)
 	})
 }
 
@@ -150,38 +150,57 @@ func botMatches(b *tiledesk.Bot, f tiledesk.BotFilter) bool {
 func (s *Store) ChangeBot(ctx context.Context, projectID, id string, change func(*tiledesk.Bot) error) (*tiledesk.Bot, error) {
 	var out *tiledesk.Bot
 	err := s.inTx(ctx, func(t *tx) error {
-		b, err := scanBot(t.queryRow(ctx, `SELECT `+botColumns+` FROM bots WHERE id_project = $1 AND id = $2`+
-			s.dialect.ForUpdate(), projectID, id))
-		if err != nil {
-			return notFound(err, "bot")
-		}
-		before := b.Slug
-		if err := change(b); err != nil {
-			return err
-		}
-		if b.Slug != before {
-			var other int
-			err := t.queryRow(ctx, `SELECT 1 FROM bots WHERE id_project = $1 AND slug = $2 AND id <> $3`, projectID, b.Slug, id).Scan(&other)
-			if err == nil {
-				return tiledesk.Errorf(tiledesk.ECONFLICT, "another bot of the project has the slug %q", b.Slug)
-			} else if !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("find slug: %w", err)
-			}
-		}
-		b.ID, b.ProjectID = id, projectID
-		b.UpdatedAt = nextStamp(t.now, b.UpdatedAt)
-		if _, err := t.exec(ctx, `UPDATE bots SET name = $3, slug = $4, type = $5, trashed = $6, secret = $7, doc = $8,
-			updated_at = $9 WHERE id_project = $1 AND id = $2`, projectID, id, b.Name, b.Slug, b.Type, b.Trashed, b.Secret,
-			mustJSON(b), ms(b.UpdatedAt)); err != nil {
-			if s.dialect.IsUniqueViolation(err) {
-				return tiledesk.Errorf(tiledesk.ECONFLICT, "another bot of the project has the slug %q", b.Slug)
-			}
-			return fmt.Errorf("update bot: %w", err)
-		}
-		out = b
-		return t.event(ctx, projectID, tiledesk.EventBotUpdate, id, b)
+		var err error
+		out, err = t.changeBot(ctx, projectID, id, change)
+		return err
 	})
 	return out, err
+}
+
+// ImportIntoBot changes a bot and adds intents to it in one transaction (CreateIntents' rules).
+func (s *Store) ImportIntoBot(ctx context.Context, projectID, id string, change func(*tiledesk.Bot) error,
+	intents []*tiledesk.Intent, overwrite bool) (*tiledesk.Bot, error) {
+	var out *tiledesk.Bot
+	err := s.inTx(ctx, func(t *tx) error {
+		var err error
+		if out, err = t.changeBot(ctx, projectID, id, change); err != nil {
+			return err
+		}
+		return t.insertIntents(ctx, projectID, id, intents, overwrite)
+	})
+	return out, err
+}
+
+func (t *tx) changeBot(ctx context.Context, projectID, id string, change func(*tiledesk.Bot) error) (*tiledesk.Bot, error) {
+	b, err := scanBot(t.queryRow(ctx, `SELECT `+botColumns+` FROM bots WHERE id_project = $1 AND id = $2`+
+		t.s.dialect.ForUpdate(), projectID, id))
+	if err != nil {
+		return nil, notFound(err, "bot")
+	}
+	before := b.Slug
+	if err := change(b); err != nil {
+		return nil, err
+	}
+	if b.Slug != before {
+		var other int
+		err := t.queryRow(ctx, `SELECT 1 FROM bots WHERE id_project = $1 AND slug = $2 AND id <> $3`, projectID, b.Slug, id).Scan(&other)
+		if err == nil {
+			return nil, tiledesk.Errorf(tiledesk.ECONFLICT, "another bot of the project has the slug %q", b.Slug)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("find slug: %w", err)
+		}
+	}
+	b.ID, b.ProjectID = id, projectID
+	b.UpdatedAt = nextStamp(t.now, b.UpdatedAt)
+	if _, err := t.exec(ctx, `UPDATE bots SET name = $3, slug = $4, type = $5, trashed = $6, secret = $7, doc = $8,
+		updated_at = $9 WHERE id_project = $1 AND id = $2`, projectID, id, b.Name, b.Slug, b.Type, b.Trashed, b.Secret,
+		mustJSON(b), ms(b.UpdatedAt)); err != nil {
+		if t.s.dialect.IsUniqueViolation(err) {
+			return nil, tiledesk.Errorf(tiledesk.ECONFLICT, "another bot of the project has the slug %q", b.Slug)
+		}
+		return nil, fmt.Errorf("update bot: %w", err)
+	}
+	return b, t.event(ctx, projectID, tiledesk.EventBotUpdate, id, b)
 }
 
 // DeleteBot deletes a bot no department routes to, with its intents.

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -31,19 +33,20 @@ func scanIntent(row scanner) (*tiledesk.Intent, error) {
 }
 
 // CreateIntents saves intents of a bot of the project.
-func (s *Store) CreateIntents(ctx context.Context, projectID, botID string, intents []*tiledesk.Intent) error {
+func (s *Store) CreateIntents(ctx context.Context, projectID, botID string, intents []*tiledesk.Intent, overwrite bool) error {
 	return s.inTx(ctx, func(t *tx) error {
 		var one int
 		if err := t.queryRow(ctx, `SELECT 1 FROM bots WHERE id_project = $1 AND id = $2`+s.dialect.ForUpdate(),
 			projectID, botID).Scan(&one); err != nil {
 			return notFound(err, "bot")
 		}
-		return t.insertIntents(ctx, projectID, botID, intents)
+		return t.insertIntents(ctx, projectID, botID, intents, overwrite)
 	})
 }
 
-// insertIntents inserts intents of a bot the transaction holds, within the bot's bound.
-func (t *tx) insertIntents(ctx context.Context, projectID, botID string, intents []*tiledesk.Intent) error {
+// insertIntents inserts intents of a bot the transaction holds, within the bot's bound; with
+// overwrite, an intent whose display name the bot has replaces that one (keeping its id).
+func (t *tx) insertIntents(ctx context.Context, projectID, botID string, intents []*tiledesk.Intent, overwrite bool) error {
 	if len(intents) == 0 {
 		return nil
 	}
@@ -51,11 +54,23 @@ func (t *tx) insertIntents(ctx context.Context, projectID, botID string, intents
 	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM intents WHERE id_project = $1 AND id_bot = $2`, projectID, botID).Scan(&n); err != nil {
 		return fmt.Errorf("count intents: %w", err)
 	}
-	if n+len(intents) > tiledesk.MaxIntentsPerBot {
-		return tiledesk.Errorf(tiledesk.ECONFLICT, "a bot has at most %d intents", tiledesk.MaxIntentsPerBot)
-	}
 	for _, in := range intents {
 		in.ProjectID, in.BotID = projectID, botID
+		if overwrite {
+			replaced, err := t.replaceIntent(ctx, in)
+			if err != nil || replaced {
+				if err == nil {
+					err = t.event(ctx, projectID, tiledesk.EventIntentUpdate, in.ID, in)
+				}
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if n++; n > tiledesk.MaxIntentsPerBot {
+			return tiledesk.Errorf(tiledesk.ECONFLICT, "a bot has at most %d intents", tiledesk.MaxIntentsPerBot)
+		}
 		if _, err := t.exec(ctx, `INSERT INTO intents (`+intentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			in.ProjectID, in.ID, in.BotID, in.DisplayName, in.Question, in.Answer, mustJSON(in), ms(in.CreatedAt),
 			ms(in.UpdatedAt)); err != nil {
@@ -69,6 +84,27 @@ func (t *tx) insertIntents(ctx context.Context, projectID, botID string, intents
 		}
 	}
 	return nil
+}
+
+// replaceIntent writes in over the bot's intent of the same display name, if there is one; in
+// takes that intent's id and creation.
+func (t *tx) replaceIntent(ctx context.Context, in *tiledesk.Intent) (bool, error) {
+	var id string
+	var created int64
+	err := t.queryRow(ctx, `SELECT id, created_at FROM intents WHERE id_project = $1 AND id_bot = $2 AND intent_display_name = $3`,
+		in.ProjectID, in.BotID, in.DisplayName).Scan(&id, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("find intent: %w", err)
+	}
+	in.ID, in.CreatedAt = id, fromMS(created)
+	in.UpdatedAt = nextStamp(t.now, in.CreatedAt)
+	if _, err := t.exec(ctx, `UPDATE intents SET question = $3, answer = $4, doc = $5, updated_at = $6 WHERE id_project = $1 AND id = $2`,
+		in.ProjectID, id, in.Question, in.Answer, mustJSON(in), ms(in.UpdatedAt)); err != nil {
+		return false, fmt.Errorf("replace intent: %w", err)
+	}
+	return true, nil
 }
 
 func duplicateIntent(name string) error {

@@ -57,7 +57,7 @@ func testBotsTenantIsolation(t *testing.T, s tiledesk.Store) {
 	if _, err := s.DeleteBot(ctx, b.ID, bot.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("DeleteBot through another project: %v", err)
 	}
-	if err := s.CreateIntents(ctx, b.ID, bot.ID, []*tiledesk.Intent{NewIntent("x", "", "")}); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+	if err := s.CreateIntents(ctx, b.ID, bot.ID, []*tiledesk.Intent{NewIntent("x", "", "")}, false); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("an intent for another project's bot: %v", err)
 	}
 	if ins, err := s.FindIntents(ctx, b.ID, tiledesk.IntentFilter{BotID: bot.ID}); err != nil || len(ins) != 0 {
@@ -120,15 +120,15 @@ func testIntentsOfOneBot(t *testing.T, s tiledesk.Store) {
 		}
 	}
 	if err := s.CreateIntents(ctx, p.ID, bot.ID, []*tiledesk.Intent{NewIntent("hours", "When do you OPEN?", "At 9"),
-		NewIntent("price", "How much?", "Ten euros, open bar")}); err != nil {
+		NewIntent("price", "How much?", "Ten euros, open bar")}, false); err != nil {
 		t.Fatal(err)
 	}
 	// Display names are unique within a bot, not across bots; a failed batch writes nothing.
-	err := s.CreateIntents(ctx, p.ID, bot.ID, []*tiledesk.Intent{NewIntent("new", "", ""), NewIntent("hours", "", "")})
+	err := s.CreateIntents(ctx, p.ID, bot.ID, []*tiledesk.Intent{NewIntent("new", "", ""), NewIntent("hours", "", "")}, false)
 	if tiledesk.ErrorCode(err) != tiledesk.ECONFLICT {
 		t.Fatalf("a taken display name: %v", err)
 	}
-	if err := s.CreateIntents(ctx, p.ID, second.ID, []*tiledesk.Intent{NewIntent("hours", "", "")}); err != nil {
+	if err := s.CreateIntents(ctx, p.ID, second.ID, []*tiledesk.Intent{NewIntent("hours", "", "")}, false); err != nil {
 		t.Fatalf("the same display name in another bot: %v", err)
 	}
 	ins, err := s.FindIntents(ctx, p.ID, tiledesk.IntentFilter{BotID: bot.ID})
@@ -140,6 +140,18 @@ func testIntentsOfOneBot(t *testing.T, s tiledesk.Store) {
 	}
 	if got, _ := s.FindIntents(ctx, p.ID, tiledesk.IntentFilter{Text: "100%"}); len(got) != 0 {
 		t.Fatalf("a LIKE wildcard in the text matches %d intents", len(got))
+	}
+	// With overwrite, a taken display name replaces that intent, keeping its id; new names are added.
+	if err := s.CreateIntents(ctx, p.ID, bot.ID, []*tiledesk.Intent{NewIntent("hours", "Open when?", "At 10"),
+		NewIntent("more", "", "")}, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.FindIntents(ctx, p.ID, tiledesk.IntentFilter{BotID: bot.ID, DisplayName: "hours"}); len(got) != 1 ||
+		got[0].ID != ins[0].ID || got[0].Answer != "At 10" {
+		t.Fatalf("overwritten intent %+v", got)
+	}
+	if got, _ := s.FindIntents(ctx, p.ID, tiledesk.IntentFilter{BotID: bot.ID}); len(got) != 3 {
+		t.Fatalf("after an overwriting import the bot has %d intents, want 3", len(got))
 	}
 	if _, err := s.ChangeIntent(ctx, p.ID, ins[1].ID, func(in *tiledesk.Intent) error { in.DisplayName = "hours"; return nil }); tiledesk.ErrorCode(err) != tiledesk.ECONFLICT {
 		t.Fatalf("renaming onto a taken display name: %v", err)
