@@ -45,6 +45,14 @@ func ValidSubscriptionEvent(name string) string {
 	return ""
 }
 
+// InternalBotsTarget is the target of the subscription a project gets with its first bot: the
+// server itself, which hands each message of a conversation to the conversation's bots. It is not
+// one of the project's webhooks: the API neither shows nor changes it.
+const InternalBotsTarget = "internal:bots"
+
+// IsInternalTarget reports whether a subscription's target is the server itself.
+func IsInternalTarget(target string) bool { return strings.HasPrefix(target, "internal:") }
+
 // Subscription sends a project's events of one name to a URL (a webhook). Secret signs what it
 // sends and is shown only to the admin who created it.
 type Subscription struct {

@@ -106,10 +106,11 @@ func pruneDeliveries(ctx context.Context, store *sqlstore.Store, retention time.
 }
 
 // startWebhooks delivers the subscriptions' events from the log until stop, which lets attempts
-// in flight finish for up to grace.
-func startWebhooks(store *sqlstore.Store, db string, bus *eventbus.Bus, render webhook.Render, cfg eventConfig, registry prometheus.Registerer,
-	log *slog.Logger) (stop func(grace time.Duration)) {
+// in flight finish for up to grace: the webhooks, and the messages the project's bots get (bots).
+func startWebhooks(store *sqlstore.Store, db string, bus *eventbus.Bus, render webhook.Render, bots webhook.Sink, cfg eventConfig,
+	registry prometheus.Registerer, log *slog.Logger) (stop func(grace time.Duration)) {
 	d := webhook.New(webhook.Options{Store: store, Events: bus, Render: render, Guard: cfg.webhookAllow, Logger: log,
+		Sinks:   map[string]webhook.Sink{webhook.InternalBots: bots},
 		Metrics: registry, Timeout: cfg.webhookTimeout, Lease: 4 * cfg.webhookTimeout,
 		SoleProcess: !dbopen.IsPostgres(db)})
 	d.Start()

@@ -171,7 +171,11 @@ func TestWebhooksSurviveSIGKILL(t *testing.T) {
 			srv.kill(t)
 			srv = startChild(t, args...)
 			waitLeads(t, sink, want)
-			// The restarted process counts what it delivered.
+			// The restarted process counts what it delivered: one event at least, sent after it
+			// started (the killed one may have sent and recorded all the others).
+			want = append(want, "after-restart")
+			postLead(t, srv.url, token, pid, want[len(want)-1])
+			waitLeads(t, sink, want)
 			deadline := time.Now().Add(20 * time.Second)
 			for {
 				res, err := http.Get(srv.url + "/metrics")

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"regexp"
 	"time"
@@ -263,21 +262,16 @@ func (s *Server) handleBotToken(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	return s.writeBotToken(w, b)
-}
-
-func (s *Server) writeBotToken(w http.ResponseWriter, b *tiledesk.Bot) error {
-	payload := map[string]any{}
-	raw, err := json.Marshal(toBot(b))
+	tok, err := s.botToken(b)
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(raw, &payload); err != nil {
-		return err
-	}
-	delete(payload, "description")
-	delete(payload, "attributes")
-	tok, err := s.tokens.IssueWith([]byte(b.Secret), payload, auth.SubjectBot, auth.BotAudience(b.ID))
+	writeJSON(w, http.StatusOK, map[string]string{"jwt": tok, "secret": b.Secret})
+	return nil
+}
+
+func (s *Server) writeBotToken(w http.ResponseWriter, b *tiledesk.Bot) error {
+	tok, err := s.botToken(b)
 	if err != nil {
 		return err
 	}
@@ -285,8 +279,21 @@ func (s *Server) writeBotToken(w http.ResponseWriter, b *tiledesk.Bot) error {
 	return nil
 }
 
+// botToken is a token of the bot, signed with its secret: its fields but its secret, description
+// and attributes, with sub "bot" and the bot's audience.
+func (s *Server) botToken(b *tiledesk.Bot) (string, error) {
+	payload := map[string]any{}
+	if err := remarshal(toBot(b), &payload); err != nil {
+		return "", err
+	}
+	delete(payload, "description")
+	delete(payload, "attributes")
+	return s.tokens.IssueWith([]byte(b.Secret), payload, auth.SubjectBot, auth.BotAudience(b.ID))
+}
+
 // handleBotTokenRotate gives the bot a new secret, which ends every token issued before, and
-// answers a token signed with the new one.
+// answers a token signed with the new one, and the secret itself: shown this once, it is what an
+// external bot checks the signature of its deliveries with.
 func (s *Server) handleBotTokenRotate(w http.ResponseWriter, r *http.Request, c *call) error {
 	cur, err := s.bot(r, c)
 	if err != nil {
@@ -299,5 +306,10 @@ func (s *Server) handleBotTokenRotate(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	return s.writeBotToken(w, b)
+	tok, err := s.botToken(b)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"jwt": tok, "secret": b.Secret})
+	return nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"mime/multipart"
@@ -225,7 +226,11 @@ func TestBotToken(t *testing.T) {
 	}
 	e.do("GET", "/"+pid+"/leads", nil, header("Authorization", "JWT "+forged)).want(t, 401)
 	// Rotating the secret ends the tokens issued before; the answer is a token that works.
-	fresh := e.do("POST", "/"+pid+"/faq_kb/"+id+"/jwt/rotate", nil, owner.jwt()).want(t, 200).json(t)["jwt"].(string)
+	rotated := e.do("POST", "/"+pid+"/faq_kb/"+id+"/jwt/rotate", nil, owner.jwt()).want(t, 200).json(t)
+	fresh, secret := rotated["jwt"].(string), rotated["secret"].(string)
+	if stored, err := e.store.FindBot(context.Background(), pid, id); err != nil || stored.Secret != secret || len(secret) < 32 {
+		t.Fatalf("the rotated secret %q is not the bot's (%v)", secret, err)
+	}
 	e.do("GET", "/"+pid+"/leads", nil, bot).want(t, 401)
 	e.do("GET", "/"+pid+"/leads", nil, header("Authorization", "JWT "+fresh)).want(t, 200)
 	// A trashed bot's tokens stop working.

@@ -118,6 +118,7 @@ type Server struct {
 	stopping         context.Context    // done once shutdown begins: waiting polls answer at once
 	stop             context.CancelFunc // ends stopping
 	webhookGuard     *webhook.Guard
+	botClient        *http.Client // deliveries to external bots, guarded as webhooks are
 	liveOpts         live.Options
 	liveOnce         sync.Once
 	live             atomic.Pointer[live.Hub] // nil until the first websocket
@@ -191,6 +192,7 @@ func New(cfg Config) *Server {
 		s.events = eventbus.New()
 	}
 	s.webhookGuard = cfg.WebhookGuard
+	s.botClient = webhook.NewClient(cfg.WebhookGuard, botDeliveryTimeout)
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {
 		ttl = 5 * time.Minute
@@ -216,6 +218,7 @@ func (s *Server) Close() {
 		h.Close()
 	}
 	s.views.Close()
+	s.botClient.CloseIdleConnections()
 }
 
 // Metrics returns the registry /metrics serves, for components that add their own series.

@@ -70,6 +70,10 @@ func (s *Store) CreateBot(ctx context.Context, b *tiledesk.Bot, intents []*tiled
 		if err := t.event(ctx, b.ProjectID, tiledesk.EventBotCreate, b.ID, b); err != nil {
 			return err
 		}
+		// The project's bots get their conversations' messages through a subscription of the server's.
+		if err := t.ensureInternalSubscription(ctx, b.ProjectID, tiledesk.EventMessageCreate, tiledesk.InternalBotsTarget); err != nil {
+			return err
+		}
 		return t.insertIntents(ctx, b.ProjectID, b.ID, intents, false)
 	})
 }

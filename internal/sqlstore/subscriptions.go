@@ -15,6 +15,33 @@ var (
 	_ tiledesk.DeliveryStore     = (*Store)(nil)
 )
 
+// notInternal leaves out the subscriptions whose target is the server itself: they are not the
+// project's webhooks, and no route shows or changes them.
+const notInternal = `target NOT LIKE 'internal:%'`
+
+// ensureInternalSubscription gives the project the subscription to event whose target is the
+// server itself, delivering from the project's last event on, unless it has it.
+func (t *tx) ensureInternalSubscription(ctx context.Context, projectID, event, target string) error {
+	var one int
+	err := t.queryRow(ctx, `SELECT 1 FROM subscriptions WHERE id_project = $1 AND event = $2 AND target = $3`,
+		projectID, event, target).Scan(&one)
+	if err == nil {
+		return nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("find internal subscription: %w", err)
+	}
+	var last int64
+	if err := t.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events WHERE id_project = $1`, projectID).Scan(&last); err != nil {
+		return fmt.Errorf("last event: %w", err)
+	}
+	if _, err := t.exec(ctx, `INSERT INTO subscriptions (id_project, id, event, target, secret, created_by, created_at,
+		updated_at, cursor_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, projectID, tiledesk.NewIDAt(t.now), event, target,
+		tiledesk.NewID(), "system", ms(t.now), ms(t.now), last); err != nil {
+		return fmt.Errorf("insert internal subscription: %w", err)
+	}
+	return nil
+}
+
 const subscriptionColumns = `id_project, id, event, target, secret, created_by, created_at, updated_at,
 	cursor_seq, attempts, failures, failing_since, next_attempt_at, lease_owner, lease_until`
 
@@ -89,13 +116,13 @@ func (s *Store) CreateSubscription(ctx context.Context, sub *tiledesk.Subscripti
 // FindSubscriptionByID returns a subscription of the project.
 func (s *Store) FindSubscriptionByID(ctx context.Context, projectID, id string) (*tiledesk.Subscription, error) {
 	sub, err := scanSubscription(s.queryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
-		WHERE id_project = $1 AND id = $2`, projectID, id))
+		WHERE id_project = $1 AND id = $2 AND `+notInternal, projectID, id))
 	return sub, notFound(err, "subscription")
 }
 
 // FindSubscriptions lists the project's subscriptions, oldest first.
 func (s *Store) FindSubscriptions(ctx context.Context, projectID string) ([]*tiledesk.Subscription, error) {
-	rows, err := s.query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id_project = $1 ORDER BY id`, projectID)
+	rows, err := s.query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id_project = $1 AND `+notInternal+` ORDER BY id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("find subscriptions: %w", err)
 	}
@@ -107,7 +134,7 @@ func (s *Store) UpdateSubscription(ctx context.Context, projectID, id string, up
 	var out *tiledesk.Subscription
 	err := s.inTx(ctx, func(t *tx) error {
 		sub, err := scanSubscription(t.queryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
-			WHERE id_project = $1 AND id = $2`+s.dialect.ForUpdate(), projectID, id))
+			WHERE id_project = $1 AND id = $2 AND `+notInternal+s.dialect.ForUpdate(), projectID, id))
 		if err != nil {
 			return notFound(err, "subscription")
 		}
@@ -131,8 +158,8 @@ func (s *Store) UpdateSubscription(ctx context.Context, projectID, id string, up
 func (s *Store) DeleteSubscription(ctx context.Context, projectID, id string) (*tiledesk.Subscription, error) {
 	var out *tiledesk.Subscription
 	err := s.inTx(ctx, func(t *tx) error {
-		sub, err := scanSubscription(t.queryRow(ctx, `DELETE FROM subscriptions WHERE id_project = $1 AND id = $2
-			RETURNING `+subscriptionColumns, projectID, id))
+		sub, err := scanSubscription(t.queryRow(ctx, `DELETE FROM subscriptions WHERE id_project = $1 AND id = $2 AND `+
+			notInternal+` RETURNING `+subscriptionColumns, projectID, id))
 		if err != nil {
 			return notFound(err, "subscription")
 		}
@@ -185,6 +212,9 @@ func (s *Store) FindDeliveries(ctx context.Context, projectID, subscriptionID st
 
 // Redeliver queues an attempted delivery's event again.
 func (s *Store) Redeliver(ctx context.Context, projectID, subscriptionID, deliveryID string) error {
+	if _, err := s.FindSubscriptionByID(ctx, projectID, subscriptionID); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(t *tx) error {
 		var seq int64
 		err := t.queryRow(ctx, `SELECT d.seq FROM subscription_deliveries d JOIN events e

@@ -102,6 +102,17 @@ func (r *delivery) attempt(ev *tiledesk.Event, seq int64, since time.Time, redel
 	case stale && st.Failures >= d.opt.Backoff.BreakerAfter:
 		res = result{err: errors.New("not attempted: the target has been failing since " +
 			st.FailingSince.UTC().Format(time.RFC3339) + " and the event is older than the retry window")}
+	case d.opt.Sinks[sub.Target] != nil:
+		rec.Event = ev.Name
+		if ok, err := r.renew(now); err != nil || !ok {
+			return false, err
+		}
+		start := time.Now()
+		res = result{err: d.opt.Sinks[sub.Target](d.work, sub, ev)}
+		res.latency = time.Since(start)
+		if d.work.Err() != nil {
+			return false, nil // cut by Stop: tried again by the next owner
+		}
 	default:
 		rec.Event = ev.Name
 		if until, open := d.hosts.open(sub.Target, now); open {

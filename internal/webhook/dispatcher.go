@@ -76,7 +76,17 @@ type Options struct {
 	Metrics     prometheus.Registerer
 	// Client replaces the guarded HTTP client (tests of the guard itself must not).
 	Client *http.Client
+	// Sinks deliver in this process the subscriptions whose target they are keyed by (such as
+	// InternalBots): the same order, retries, breaker and leases as a target's, without HTTP.
+	Sinks map[string]Sink
 }
+
+// Sink takes one event of an internal subscription; an error is a failed attempt, retried.
+type Sink func(ctx context.Context, sub *tiledesk.Subscription, ev *tiledesk.Event) error
+
+// InternalBots is the target of each project's subscription through which its bots get the
+// messages of their conversations.
+const InternalBots = tiledesk.InternalBotsTarget
 
 // Dispatcher delivers webhooks until Stop.
 type Dispatcher struct {

@@ -79,10 +79,15 @@ type result struct {
 	err     error
 }
 
-func (r result) ok() bool { return r.err == nil && r.code >= 200 && r.code < 300 }
+// ok: delivered, by a sink (no code) or a target's 2xx.
+func (r result) ok() bool { return r.err == nil && (r.code == 0 || r.code >= 200 && r.code < 300) }
 
 // maxResponseBytes bounds what is read of a target's answer (read only to reuse the connection).
 const maxResponseBytes = 64 << 10
+
+// NewClient is the client deliveries use, for those the server makes outside the dispatcher's
+// HTTP path (a bot's messages): guarded by g, each attempt bounded by timeout.
+func NewClient(g *Guard, timeout time.Duration) *http.Client { return newClient(g, timeout) }
 
 // newClient returns the HTTP client of deliveries: no proxy from the environment (it would connect
 // for us, past the guard), no redirects (a 3xx is the target's answer, and a failure), every
