@@ -2,6 +2,7 @@ package tiledesk
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -31,6 +32,12 @@ type Group struct {
 	CreatedBy  string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+}
+
+// Grants reports whether g opens its departments' conversations to userID: an enabled group, not
+// trashed, that holds it.
+func (g *Group) Grants(userID string) bool {
+	return g.Enabled && !g.Trashed && slices.Contains(g.Members, userID)
 }
 
 // GroupFilter narrows FindGroups.

@@ -18,9 +18,8 @@ type Visibility struct {
 
 // VisibilityOf returns what the active membership pu, acting as userID, may see. Owners, admins
 // and supervisors see everything (nil). Agents see every conversation except those of a
-// department restricted to a group (id_group set) that they neither take part in nor follow:
-// groups are not kept by this server, so a restricted department is open to its conversations'
-// participants and followers only. Members below agent are visitors.
+// department restricted to a group (id_group set) that they are not in (Group.Grants) and whose
+// conversation they neither take part in nor follow. Members below agent are visitors.
 func VisibilityOf(pu *ProjectUser, userID string) *Visibility {
 	switch {
 	case HasRole(pu.Role, RoleSupervisor):
@@ -35,7 +34,8 @@ func VisibilityOf(pu *ProjectUser, userID string) *Visibility {
 func (v *Visibility) IsVisitor() bool { return v != nil && v.Visitor }
 
 // Sees decides whether v may see r. restricted says whether r's department restricts its
-// conversations to a group (a department that no longer exists restricts nothing).
+// conversations from v: to a group v is not in (a department that no longer exists restricts
+// nothing).
 func (v *Visibility) Sees(r *Request, restricted bool) bool {
 	switch {
 	case v == nil:

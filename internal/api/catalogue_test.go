@@ -126,3 +126,62 @@ func TestTagLibrary(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupRoutingAndVisibility: a department restricted to a group routes to the group's members
+// only, and its conversations are open to them (not to other agents) while the group is enabled.
+func TestGroupRoutingAndVisibility(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnvOn(t, engine, nil)
+		owner, ann, bob := e.signup("Owner"), e.signup("Ann"), e.signup("Bob")
+		pid := e.createProject(owner, "Shop")
+		e.join(owner, ann, pid, tiledesk.RoleAgent)
+		e.join(owner, bob, pid, tiledesk.RoleAgent)
+		e.do("PUT", "/"+pid+"/project_users", map[string]any{"user_available": false}, owner.jwt()).want(t, 200)
+		group := e.do("POST", "/"+pid+"/groups", map[string]any{"name": "VIP", "members": []string{ann.id}}, owner.jwt()).want(t, 200).json(t)["_id"].(string)
+		dept := e.do("POST", "/"+pid+"/departments", map[string]any{"name": "VIP desk", "routing": "assigned", "id_group": group},
+			owner.jwt()).want(t, 200).json(t)["_id"].(string)
+
+		start := func(name string) map[string]any {
+			visitor, _ := e.guest(pid)
+			return e.do("POST", "/"+pid+"/requests/support-group-"+pid+"-"+name+"/messages", map[string]any{"text": "Hi", "departmentid": dept},
+				jwtCred(visitor)).want(t, 200).json(t)["request"].(map[string]any)
+		}
+		for _, name := range []string{"a", "b", "c"} {
+			if r := start(name); len(r["participants"].([]any)) != 1 || r["participants"].([]any)[0] != ann.id {
+				t.Fatalf("a conversation of the group's department went to %v, not its only member", r["participants"])
+			}
+		}
+		// Ann away: nobody of the group is available, the conversation waits; Ann sees it as a
+		// member of the group, Bob does not.
+		e.do("PUT", "/"+pid+"/project_users", map[string]any{"user_available": false}, ann.jwt()).want(t, 200)
+		waiting := start("waiting")
+		if len(waiting["participants"].([]any)) != 0 {
+			t.Fatalf("with its member away the conversation went to %v", waiting["participants"])
+		}
+		rid := waiting["request_id"].(string)
+		e.do("GET", "/"+pid+"/requests/"+rid, nil, ann.jwt()).want(t, 200)
+		e.do("GET", "/"+pid+"/requests/"+rid, nil, bob.jwt()).want(t, 404)
+		listed := func(who account) bool {
+			for _, r := range e.do("GET", "/"+pid+"/requests?status=all", nil, who.jwt()).want(t, 200).json(t)["requests"].([]any) {
+				if r.(map[string]any)["request_id"] == rid {
+					return true
+				}
+			}
+			return false
+		}
+		if !listed(ann) || listed(bob) {
+			t.Fatalf("listed by the member %v, by another agent %v", listed(ann), listed(bob))
+		}
+		// A disabled group opens nothing and routes to nobody.
+		e.do("PUT", "/"+pid+"/groups/disable/"+group, nil, owner.jwt()).want(t, 200)
+		e.do("GET", "/"+pid+"/requests/"+rid, nil, ann.jwt()).want(t, 404)
+		e.do("PUT", "/"+pid+"/project_users", map[string]any{"user_available": true}, ann.jwt()).want(t, 200)
+		if r := start("disabled"); len(r["participants"].([]any)) != 0 {
+			t.Fatalf("a disabled group's department routed to %v", r["participants"])
+		}
+		// Enabled again with Bob in it: Bob sees the waiting conversation.
+		e.do("PUT", "/"+pid+"/groups/"+group, map[string]any{"members": []string{ann.id, bob.id}}, owner.jwt()).want(t, 200)
+		e.do("PUT", "/"+pid+"/groups/enable/"+group, nil, owner.jwt()).want(t, 200)
+		e.do("GET", "/"+pid+"/requests/"+rid, nil, bob.jwt()).want(t, 200)
+	})
+}

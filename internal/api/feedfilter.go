@@ -130,8 +130,9 @@ func (f *eventFilter) conversationNow(ctx context.Context, rid string) (convStat
 	return convDeleted, nil
 }
 
-// restricted reports whether a department restricts its conversations to a group (one that no
-// longer exists restricts nothing), read once per call.
+// restricted reports whether a department restricts its conversations from the caller: it is
+// restricted to a group the caller is not in (a department that no longer exists restricts
+// nothing; a group gone, trashed or disabled has no members). Read once per call.
 func (f *eventFilter) restricted(ctx context.Context, departmentID string) (bool, error) {
 	if departmentID == "" {
 		return false, nil
@@ -141,9 +142,13 @@ func (f *eventFilter) restricted(ctx context.Context, departmentID string) (bool
 	}
 	d, err := f.s.store.FindDepartmentByID(ctx, f.projectID, departmentID)
 	switch {
-	case err == nil:
-		f.depts[departmentID] = d.IDGroup != ""
-	case tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND:
+	case err == nil && d.IDGroup != "":
+		g, err := f.s.store.FindGroup(ctx, f.projectID, d.IDGroup)
+		if err != nil && tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+			return false, err
+		}
+		f.depts[departmentID] = err != nil || !g.Grants(f.v.UserID)
+	case err == nil, tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND:
 		f.depts[departmentID] = false
 	default:
 		return false, err

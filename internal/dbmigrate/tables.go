@@ -49,6 +49,7 @@ var tables = []tableSpec{
 	{name: "intents", key: []string{"id_project", "id"}},
 	{name: "request_parameters", key: []string{"id_project", "request_id"}},
 	{name: "agent_groups", key: []string{"id_project", "id"}},
+	{name: "agent_group_members", key: []string{"id_project", "id_group", "member"}},
 	{name: "project_tags", key: []string{"id_project", "id"}},
 	{name: "canned_responses", key: []string{"id_project", "id"}},
 	// Events keep their seq: numbered events are the relay's to leave alone (internal/postgres).

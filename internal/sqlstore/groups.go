@@ -47,6 +47,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *tiledesk.Group) error {
 			g.ProjectID, g.ID, g.Trashed, mustJSON(g), ms(g.CreatedAt), ms(g.UpdatedAt)); err != nil {
 			return fmt.Errorf("insert group: %w", err)
 		}
+		if err := t.syncGroupMembers(ctx, g, false); err != nil {
+			return err
+		}
 		return t.event(ctx, g.ProjectID, tiledesk.EventGroupCreate, g.ID, g)
 	})
 }
@@ -94,6 +97,9 @@ func (s *Store) ChangeGroup(ctx context.Context, projectID, id string, change fu
 			projectID, id, g.Trashed, mustJSON(g), ms(g.UpdatedAt)); err != nil {
 			return fmt.Errorf("update group: %w", err)
 		}
+		if err := t.syncGroupMembers(ctx, g, true); err != nil {
+			return err
+		}
 		out = g
 		return t.event(ctx, projectID, tiledesk.EventGroupUpdate, id, g)
 	})
@@ -127,8 +133,33 @@ func (s *Store) DeleteGroup(ctx context.Context, projectID, id string, hard bool
 		if err != nil {
 			return fmt.Errorf("delete group: %w", err)
 		}
+		gone := *g
+		gone.Trashed = true // trashed or removed: it grants nothing
+		if err := t.syncGroupMembers(ctx, &gone, true); err != nil {
+			return err
+		}
 		out = g
 		return t.event(ctx, projectID, tiledesk.EventGroupDelete, id, g)
 	})
 	return out, err
+}
+
+// syncGroupMembers writes who is in g where routing and visibility look: its members while it is
+// enabled and not trashed, nobody otherwise (existed: rows may be there to replace).
+func (t *tx) syncGroupMembers(ctx context.Context, g *tiledesk.Group, existed bool) error {
+	if existed {
+		if _, err := t.exec(ctx, `DELETE FROM agent_group_members WHERE id_project = $1 AND id_group = $2`, g.ProjectID, g.ID); err != nil {
+			return fmt.Errorf("group members: %w", err)
+		}
+	}
+	if !g.Enabled || g.Trashed {
+		return nil
+	}
+	for _, m := range g.Members {
+		if _, err := t.exec(ctx, `INSERT INTO agent_group_members (id_project, id_group, member) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, g.ProjectID, g.ID, m); err != nil {
+			return fmt.Errorf("group members: %w", err)
+		}
+	}
+	return nil
 }

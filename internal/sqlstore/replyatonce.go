@@ -72,7 +72,8 @@ func (s *Store) replyAtOnce(ctx context.Context, in *tiledesk.MessagePost, event
 func (s *Store) readReplyTarget(ctx context.Context, in *tiledesk.MessagePost) (r *tiledesk.Request, absent bool, err error) {
 	m := in.Message
 	r, seen, err := scanMessageTarget(s.queryRow(ctx, `SELECT `+messageTargetColumns+visibleColumns(in.VisibleTo)+`
-		FROM requests WHERE id_project = $1 AND request_id = $2`, m.ProjectID, m.Recipient), in.VisibleTo)
+		FROM requests WHERE id_project = $1 AND request_id = $2`, append([]any{m.ProjectID, m.Recipient}, visibleArgs(in.VisibleTo)...)...),
+		in.VisibleTo)
 	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
 		return nil, true, nil
 	} else if err != nil {

@@ -57,8 +57,15 @@ func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing
 	// available, as in the original: the conversation waits unassigned.
 	open, err := in.project.IsOpenAt(e.t.now)
 	open = open && err == nil
+	members, err := e.groupMembers(d)
+	if err != nil {
+		return tiledesk.Routing{}, err
+	}
 	agents := make([]tiledesk.Agent, 0, len(in.agents))
 	for _, pu := range in.agents {
+		if members != nil && !members[pu.UserID] {
+			continue // the department routes to its group's members only
+		}
 		// Conversations this transaction has routed to the agent already count, though their
 		// moves are written only before the commit (adjustAssigned).
 		if n := e.t.assigned[assignedKey{e.project, pu.UserID}]; n != 0 {
@@ -81,6 +88,28 @@ func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing
 		e.lastAssigned = &chosen
 	}
 	return out, nil
+}
+
+// groupMembers are the members of the group d is restricted to (nil when it is not): none when
+// the group is gone, trashed or disabled.
+func (e *requestEnv) groupMembers(d *tiledesk.Department) (map[string]bool, error) {
+	if d.IDGroup == "" {
+		return nil, nil
+	}
+	rows, err := e.t.query(e.ctx, `SELECT member FROM agent_group_members WHERE id_project = $1 AND id_group = $2`, e.project, d.IDGroup)
+	if err != nil {
+		return nil, fmt.Errorf("group members: %w", err)
+	}
+	defer rows.Close()
+	members := map[string]bool{}
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return nil, err
+		}
+		members[m] = true
+	}
+	return members, rows.Err()
 }
 
 // routingInputs are the project and its agents, as routing weighs them.

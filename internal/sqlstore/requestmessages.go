@@ -198,7 +198,7 @@ const messageTargetColumns = `id_project, id, request_id, requester, participant
 // whether v may see it needs (the caller checks: a conversation that does not exist may be created).
 func (t *tx) findMessageTarget(ctx context.Context, projectID, requestID string, v *tiledesk.Visibility) (*tiledesk.Request, *rowRestricted, error) {
 	return scanMessageTarget(t.queryRow(ctx, `SELECT `+messageTargetColumns+visibleColumns(v)+` FROM requests
-		WHERE id_project = $1 AND request_id = $2`+t.s.dialect.ForUpdate(), projectID, requestID), v)
+		WHERE id_project = $1 AND request_id = $2`+t.s.dialect.ForUpdate(), append([]any{projectID, requestID}, visibleArgs(v)...)...), v)
 }
 
 // scanMessageTarget scans a row of messageTargetColumns and visibleColumns(v).

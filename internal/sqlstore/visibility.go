@@ -8,12 +8,16 @@ import (
 )
 
 // restrictedDepartments selects the departments of project $1 whose conversations are restricted
-// to a group. Lists and reads by id both ask it, so that they cannot disagree on what is restricted.
+// to a group.
 const restrictedDepartments = `SELECT id FROM departments WHERE id_project = $1 AND id_group IS NOT NULL`
 
-// restrictedColumn is what a read by id adds to its columns, when the caller's visibility needs it,
-// to learn whether the conversation's department is restricted ($1 being the project).
-const restrictedColumn = `department IN (` + restrictedDepartments + `)`
+// restrictedFor selects the departments of project $1 whose conversations are restricted to a
+// group the user (the placeholder member) is not in: a group that is gone, trashed or disabled has
+// no members. Lists and reads by id both ask it, so that they cannot disagree on what is restricted.
+func restrictedFor(member string) string {
+	return `SELECT d.id FROM departments d WHERE d.id_project = $1 AND d.id_group IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM agent_group_members g WHERE g.id_project = $1 AND g.id_group = d.id_group AND g.member = ` + member + `)`
+}
 
 // hasGroupedDepartments reports whether some department restricts its conversations to a group; when
 // none does, every agent sees every conversation and visibility needs no condition.
@@ -41,17 +45,26 @@ func (s *Store) applyVisibility(ctx context.Context, q *query, projectID string,
 	// Participants and followers are read from their tables, where each has a row.
 	q.where(`(id IN (SELECT request FROM request_participants WHERE id_project = $1 AND participant = ` + q.arg(v.UserID) + `)
 		OR id IN (SELECT request FROM request_followers WHERE id_project = $1 AND follower = ` + q.arg(v.ProjectUserID) + `)
-		OR department NOT IN (` + restrictedDepartments + `))`)
+		OR department NOT IN (` + restrictedFor(q.arg(v.UserID)) + `))`)
 	return false, nil
 }
 
-// visibleColumns returns the columns a read by id selects for v besides its own: the department's
-// restriction when deciding v.Sees may need it.
+// visibleColumns returns the columns a read by id (whose $1 is the project and $2 the request_id)
+// selects for v besides its own: whether the department restricts the conversation from v, when
+// deciding v.Sees may need it; its argument, $3, is visibleArgs(v).
 func visibleColumns(v *tiledesk.Visibility) string {
 	if v.NeedsDepartment() {
-		return ", " + restrictedColumn
+		return ", department IN (" + restrictedFor("$3") + ")"
 	}
 	return ""
+}
+
+// visibleArgs are the arguments of visibleColumns(v), after the project and the request_id.
+func visibleArgs(v *tiledesk.Visibility) []any {
+	if v.NeedsDepartment() {
+		return []any{v.UserID}
+	}
+	return nil
 }
 
 // rowRestricted holds the restriction read by visibleColumns.
@@ -76,11 +89,12 @@ func (x *rowRestricted) check(v *tiledesk.Visibility, r *tiledesk.Request) error
 // findRequestAs reads a conversation by its request_id for v (forUpdate: inside t, locking it).
 func (s *Store) findRequestAs(ctx context.Context, t *tx, projectID, requestID string, v *tiledesk.Visibility) (*tiledesk.Request, error) {
 	q := `SELECT ` + requestColumns + visibleColumns(v) + ` FROM requests WHERE id_project = $1 AND request_id = $2`
+	args := append([]any{projectID, requestID}, visibleArgs(v)...)
 	var row scanner
 	if t != nil {
-		row = t.queryRow(ctx, q+s.dialect.ForUpdate(), projectID, requestID)
+		row = t.queryRow(ctx, q+s.dialect.ForUpdate(), args...)
 	} else {
-		row = s.queryRow(ctx, q, projectID, requestID)
+		row = s.queryRow(ctx, q, args...)
 	}
 	var x rowRestricted
 	r, err := scanRequest(extraScan{row, x.dest(v)})

@@ -52,7 +52,8 @@ func testRequestVisibility(t *testing.T, s tiledesk.Store) {
 // deleted since, participants, followers, requesters, closed or open) and members of every kind,
 // and checks that what each member lists, counts, reads, changes and writes to by id is exactly
 // what tiledesk.Visibility.Sees decides: the lists' SQL and the reads by id cannot disagree. It
-// checks twice: with restricted departments, and once none is left (lists then take a shortcut).
+// checks with a department restricted to a group (whose members see it), once the group is
+// disabled, and once no department is restricted (lists then take a shortcut).
 func testRequestVisibilityAgrees(t *testing.T, s tiledesk.Store) {
 	ctx := context.Background()
 	c := newChat(t, s)
@@ -66,11 +67,19 @@ func testRequestVisibilityAgrees(t *testing.T, s tiledesk.Store) {
 		}
 		return d
 	}
-	depts := []*tiledesk.Department{c.dept, dept("Open", ""), dept("VIP", "group-1"), dept("Gone", "group-2")}
+	vipGroup := tiledesk.NewID()
+	depts := []*tiledesk.Department{c.dept, dept("Open", ""), dept("VIP", vipGroup), dept("Gone", "group-2")}
 	var agents []*tiledesk.ProjectUser
 	for i := 0; i < 4; i++ {
 		_, pu := c.agent(t, false)
 		agents = append(agents, pu)
+	}
+	// The VIP group holds the first two agents: they see VIP's conversations as the others do not.
+	now := tiledesk.Millis(tiledesk.Now())
+	group := &tiledesk.Group{ID: vipGroup, ProjectID: c.p.ID, Name: "VIP", Members: []string{agents[0].UserID, agents[1].UserID},
+		Enabled: true, CreatedBy: c.owner.ID, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateGroup(ctx, group); err != nil {
+		t.Fatal(err)
 	}
 	guests := []*tiledesk.ProjectUser{c.guest(t), c.guest(t)}
 	members := append(slices.Clone(agents), guests...)
@@ -118,20 +127,28 @@ func testRequestVisibilityAgrees(t *testing.T, s tiledesk.Store) {
 	if _, err := s.DeleteDepartment(ctx, c.p.ID, depts[3].ID); err != nil {
 		t.Fatal(err)
 	}
-	restricted := map[string]bool{depts[2].ID: true} // "Gone" restricts nothing any more
-	checkVisibilityAgrees(t, s, c.p.ID, members, rids, restricted)
+	// "Gone" restricts nothing any more; VIP restricts all but its group's members.
+	inGroup := map[string]bool{agents[0].UserID: true, agents[1].UserID: true}
+	checkVisibilityAgrees(t, s, c.p.ID, members, rids, func(dept, user string) bool { return dept == depts[2].ID && !inGroup[user] })
+
+	// A disabled group opens nothing.
+	if _, err := s.ChangeGroup(ctx, c.p.ID, vipGroup, func(g *tiledesk.Group) error { g.Enabled = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	checkVisibilityAgrees(t, s, c.p.ID, members, rids, func(dept, _ string) bool { return dept == depts[2].ID })
 
 	// No restricted department left: agents see everything, lists without a condition.
 	none := ""
 	if _, err := s.UpdateDepartment(ctx, c.p.ID, depts[2].ID, tiledesk.DepartmentUpdate{IDGroup: &none}); err != nil {
 		t.Fatal(err)
 	}
-	checkVisibilityAgrees(t, s, c.p.ID, members, rids, map[string]bool{})
+	checkVisibilityAgrees(t, s, c.p.ID, members, rids, func(string, string) bool { return false })
 }
 
 // checkVisibilityAgrees compares, for each member, the rule applied to every conversation with the
 // conversations its list holds, its counts, and those it may read, change and write to by id.
-func checkVisibilityAgrees(t *testing.T, s tiledesk.Store, pid string, members []*tiledesk.ProjectUser, rids []string, restricted map[string]bool) {
+func checkVisibilityAgrees(t *testing.T, s tiledesk.Store, pid string, members []*tiledesk.ProjectUser, rids []string,
+	restricted func(dept, user string) bool) {
 	t.Helper()
 	ctx := context.Background()
 	all := map[string]*tiledesk.Request{}
@@ -150,7 +167,7 @@ func checkVisibilityAgrees(t *testing.T, s tiledesk.Store, pid string, members [
 		v := tiledesk.VisibilityOf(pu, userID)
 		want, open := map[string]bool{}, 0
 		for rid, r := range all {
-			if v.Sees(r, restricted[r.DepartmentID]) {
+			if v.Sees(r, restricted(r.DepartmentID, userID)) {
 				want[rid] = true
 				if r.Status == tiledesk.RequestUnassigned || r.Status == tiledesk.RequestAssigned {
 					open++
