@@ -162,6 +162,16 @@ type IntentFilter struct {
 	Limit       int // 1 to MaxIntentsPerBot
 }
 
+// IntentImport says what adding intents does with a display name the bot has.
+type IntentImport int
+
+const (
+	IntentsAdd        IntentImport = iota // ECONFLICT, and nothing is added
+	IntentsOverwrite                      // the new intent replaces that one, keeping its id (faq.update)
+	IntentsSkipTaken                      // the new intent is left out
+	IntentsReplaceAll                     // the bot's intents are all deleted first
+)
+
 // BotStore keeps the projects' bots and their intents.
 type BotStore interface {
 	// CreateBot saves b with a slug of its own: b.Slug, or one made of its name, with -2, -3, ...
@@ -181,12 +191,12 @@ type BotStore interface {
 
 	// ImportIntoBot changes a bot and adds intents to it in one transaction, as ChangeBot and
 	// CreateIntents do.
-	ImportIntoBot(ctx context.Context, projectID, id string, change func(*Bot) error, intents []*Intent, overwrite bool) (*Bot, error)
+	ImportIntoBot(ctx context.Context, projectID, id string, change func(*Bot) error, intents []*Intent, mode IntentImport) (*Bot, error)
 
 	// CreateIntents saves intents of one bot and records faq.create for each (ENOTFOUND for no
 	// such bot; ECONFLICT when a display name is taken or the bot would pass MaxIntentsPerBot).
-	// With overwrite, an intent whose display name the bot has replaces that one instead (faq.update).
-	CreateIntents(ctx context.Context, projectID, botID string, intents []*Intent, overwrite bool) error
+	// mode says what becomes of a display name the bot has (IntentImport).
+	CreateIntents(ctx context.Context, projectID, botID string, intents []*Intent, mode IntentImport) error
 	// FindIntent returns an intent of the project (ENOTFOUND).
 	FindIntent(ctx context.Context, projectID, id string) (*Intent, error)
 	// FindIntents lists the project's intents, oldest first.

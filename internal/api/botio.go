@@ -101,7 +101,7 @@ func (s *Server) handleIntentsUploadCSV(w http.ResponseWriter, r *http.Request, 
 		}
 		intents = append(intents, in)
 	}
-	if err := s.store.CreateIntents(r.Context(), c.project.ID, botID, intents, true); err != nil {
+	if err := s.store.CreateIntents(r.Context(), c.project.ID, botID, intents, tiledesk.IntentsOverwrite); err != nil {
 		return intentError(err, botID, c)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "msg": "CSV Parsed", "count": len(intents)})

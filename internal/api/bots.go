@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -253,6 +254,14 @@ func (s *Server) handleBotDelete(w http.ResponseWriter, r *http.Request, c *call
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "message": "Chatbot with id " + cur.ID + " deleted successfully"})
 	return nil
+}
+
+// handleBotAction answers GET .../faq_kb/:id/jwt; any other word names nothing.
+func (s *Server) handleBotAction(w http.ResponseWriter, r *http.Request, c *call) error {
+	if !strings.EqualFold(r.PathValue("action"), "jwt") {
+		return errNotFound
+	}
+	return s.handleBotToken(w, r, c)
 }
 
 // handleBotToken mints a token for the bot, signed with its own secret: the bot's fields but its

@@ -333,3 +333,91 @@ func (e *testEnv) upload(path, part, filename, content string, fields map[string
 	}
 	return e.do("POST", path, buf.Bytes(), append(creds, header("Content-Type", mw.FormDataContentType()))...)
 }
+
+// TestBotFiles: a bot exported as a file comes back whole, as a new bot, into the same project or,
+// forked, into another one its caller administers; imported over a bot, its intents are added,
+// skipped, overwritten or replace all of the bot's, as asked.
+func TestBotFiles(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnvOn(t, engine, nil)
+		owner, other := e.signup("Owner"), e.signup("Other")
+		pid, pidB := e.createProject(owner, "Shop"), e.createProject(other, "Elsewhere")
+		pidC := e.createProject(owner, "Second shop")
+		rule := map[string]any{"when": map[string]any{"urlRegex": ".*"}, "do": []any{map[string]any{"message": map[string]any{
+			"participants": []any{"bot_000000000000000000000000"}, "text": "\\start"}}}}
+		bot := e.do("POST", "/"+pid+"/faq_kb", map[string]any{"name": "Helper", "description": "Answers",
+			"attributes": map[string]any{"rules": []any{rule}, "globals": map[string]any{"apiKey": "secret-key"}}}, owner.jwt()).
+			want(t, 200).json(t)["_id"].(string)
+		e.do("POST", "/"+pid+"/faq", map[string]any{"id_faq_kb": bot, "intent_display_name": "hours", "question": "Open?", "answer": "9 to 18",
+			"actions": []any{map[string]any{"_tdActionType": "reply"}}}, owner.jwt()).want(t, 200)
+
+		r := e.do("GET", "/"+pid+"/faq_kb/exportjson/"+bot, nil, owner.jwt()).want(t, 200)
+		if r.header.Get("Content-Disposition") != `attachment; filename="bot.json"` {
+			t.Fatalf("Content-Disposition %q", r.header.Get("Content-Disposition"))
+		}
+		golden(t, "bot-export", r)
+		file := r.json(t)
+		if file["attributes"].(map[string]any)["globals"] != nil || len(file["intents"].([]any)) != 3 {
+			t.Fatalf("the export shows globals, or lacks intents: %v", file)
+		}
+		if only := e.do("GET", "/"+pid+"/faq_kb/exportjson/"+bot+"?intentsOnly=true", nil, owner.jwt()).want(t, 200).json(t); len(only) != 1 {
+			t.Fatalf("intentsOnly: %v", only)
+		}
+
+		// Imported as a new bot: its own slug, its intents, its rules starting conversations with it.
+		copyBot := e.upload("/"+pid+"/faq_kb/importjson/null?create=true", "uploadFile", "bot.json", string(r.body), nil, owner.jwt()).
+			want(t, 200).json(t)
+		copyID := copyBot["_id"].(string)
+		if copyBot["slug"] != "helper-2" || copyBot["name"] != "Helper" {
+			t.Fatalf("the imported bot %v", copyBot)
+		}
+		rules := copyBot["attributes"].(map[string]any)["rules"].([]any)
+		if p := rules[0].(map[string]any)["do"].([]any)[0].(map[string]any)["message"].(map[string]any)["participants"].([]any)[0]; p != "bot_"+copyID {
+			t.Fatalf("the imported rule starts conversations with %v", p)
+		}
+		intents := func(id string) map[string]string {
+			out := map[string]string{}
+			for _, v := range e.do("GET", "/"+pid+"/faq?id_faq_kb="+id, nil, owner.jwt()).want(t, 200).list(t) {
+				m := v.(map[string]any)
+				out[m["intent_display_name"].(string)] = m["answer"].(string)
+			}
+			return out
+		}
+		if got := intents(copyID); len(got) != 3 || got["hours"] != "9 to 18" {
+			t.Fatalf("the imported bot's intents %v", got)
+		}
+
+		// Over a bot: a known name is skipped, then overwritten; replace leaves the file's alone.
+		update := map[string]any{"name": "Helper two", "type": "external", "intents": []any{
+			map[string]any{"intent_display_name": "hours", "question": "Open?", "answer": "10 to 19"},
+			map[string]any{"intent_display_name": "prices", "question": "How much?", "answer": "Ten"}}}
+		m := e.do("POST", "/"+pid+"/faq_kb/importjson/"+copyID, update, owner.jwt()).want(t, 200).json(t)
+		if m["name"] != "Helper two" || m["type"] != "internal" {
+			t.Fatalf("imported over: %v", m)
+		}
+		if got := intents(copyID); len(got) != 4 || got["hours"] != "9 to 18" {
+			t.Fatalf("without overwrite: %v", got)
+		}
+		e.do("POST", "/"+pid+"/faq_kb/importjson/"+copyID+"?overwrite=true", update, owner.jwt()).want(t, 200)
+		if got := intents(copyID); len(got) != 4 || got["hours"] != "10 to 19" {
+			t.Fatalf("with overwrite: %v", got)
+		}
+		e.do("POST", "/"+pid+"/faq_kb/importjson/"+copyID+"?replace=true", update, owner.jwt()).want(t, 200)
+		if got := intents(copyID); len(got) != 2 {
+			t.Fatalf("with replace: %v", got)
+		}
+		e.do("POST", "/"+pid+"/faq_kb/importjson/"+copyID, map[string]any{"intents": []any{map[string]any{"reply": "no"}}}, owner.jwt()).want(t, 422)
+		e.do("POST", "/"+pid+"/faq_kb/importjson/"+tiledesk.NewID(), update, owner.jwt()).want(t, 404)
+
+		// Forked into another project of its admin; not into a project the caller does not administer.
+		fork := e.do("POST", "/"+pid+"/faq_kb/fork/"+bot+"?projectid="+pidC, nil, owner.jwt()).want(t, 200).json(t)
+		forked := e.do("GET", "/"+pidC+"/faq_kb/"+fork["bot_id"].(string), nil, owner.jwt()).want(t, 200).json(t)
+		if forked["name"] != "Helper" || forked["id_project"] != pidC {
+			t.Fatalf("the fork %v", forked)
+		}
+		e.do("POST", "/"+pid+"/faq_kb/fork/"+bot+"?projectid="+pidB, nil, owner.jwt()).want(t, 403)
+		otherBot := e.do("POST", "/"+pidB+"/faq_kb", map[string]any{"name": "B's"}, other.jwt()).want(t, 200).json(t)["_id"].(string)
+		e.do("POST", "/"+pidB+"/faq_kb/fork/"+otherBot+"?projectid="+pid, nil, other.jwt()).want(t, 403)
+		e.do("GET", "/"+pid+"/faq_kb/"+bot+"/whatever", nil, owner.jwt()).want(t, 404)
+	})
+}

@@ -105,7 +105,7 @@ func (s *Server) handleIntentCreate(w http.ResponseWriter, r *http.Request, c *c
 	botID = strings.ToLower(botID)
 	in := newIntent(c.project.ID, botID, c.caller.id, tiledesk.Millis(s.now()))
 	apply(in)
-	if err := s.store.CreateIntents(r.Context(), c.project.ID, botID, []*tiledesk.Intent{in}, false); err != nil {
+	if err := s.store.CreateIntents(r.Context(), c.project.ID, botID, []*tiledesk.Intent{in}, tiledesk.IntentsAdd); err != nil {
 		return intentError(err, botID, c)
 	}
 	writeJSON(w, http.StatusOK, toIntent(in))

@@ -118,7 +118,10 @@ var matrix = map[string]policy{
 	"GET /{pid}/faq_kb/{id}":              {bots: true, allow: tiledesk.RoleAdmin},
 	"PUT /{pid}/faq_kb/{id}":              {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Renamed bot"})},
 	"PATCH /{pid}/faq_kb/{id}/attributes": {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"a": 1})},
-	"GET /{pid}/faq_kb/{id}/jwt":          {bots: true, allow: tiledesk.RoleAdmin},
+	"GET /{pid}/faq_kb/exportjson/{id}":   {allow: tiledesk.RoleAdmin},
+	"POST /{pid}/faq_kb/importjson/{id}":  {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"name": "Imported", "intents": []any{}})},
+	"POST /{pid}/faq_kb/fork/{id}":        {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/faq_kb/{id}/{action}":     {bots: true, allow: tiledesk.RoleAdmin},
 	"POST /{pid}/faq_kb/{id}/jwt/rotate":  {allow: tiledesk.RoleAdmin},
 	"DELETE /{pid}/faq_kb/{id}":           {allow: tiledesk.RoleAdmin},
 	"GET /{pid}/bots":                     {bots: true, allow: tiledesk.RoleAgent},
@@ -126,7 +129,10 @@ var matrix = map[string]policy{
 	"GET /{pid}/bots/{id}":                {bots: true, allow: tiledesk.RoleAdmin},
 	"PUT /{pid}/bots/{id}":                {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]string{"name": "Renamed bot"})},
 	"PATCH /{pid}/bots/{id}/attributes":   {bots: true, allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"a": 1})},
-	"GET /{pid}/bots/{id}/jwt":            {bots: true, allow: tiledesk.RoleAdmin},
+	"GET /{pid}/bots/exportjson/{id}":     {allow: tiledesk.RoleAdmin},
+	"POST /{pid}/bots/importjson/{id}":    {allow: tiledesk.RoleAdmin, body: fixed(map[string]any{"name": "Imported", "intents": []any{}})},
+	"POST /{pid}/bots/fork/{id}":          {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/bots/{id}/{action}":       {bots: true, allow: tiledesk.RoleAdmin},
 	"POST /{pid}/bots/{id}/jwt/rotate":    {allow: tiledesk.RoleAdmin},
 	"DELETE /{pid}/bots/{id}":             {allow: tiledesk.RoleAdmin},
 	"GET /{pid}/faq":                      {bots: true, allow: tiledesk.RoleAgent},
@@ -498,7 +504,9 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.cannedA
 		case key == "tags/{id}":
 			segs[i] = w.tagA
-		case key == "faq_kb/{id}" || key == "bots/{id}":
+		case key == "{id}/{action}":
+			segs[i] = "jwt"
+		case key == "faq_kb/{id}" || key == "bots/{id}" || key == "exportjson/{id}" || key == "importjson/{id}" || key == "fork/{id}":
 			segs[i] = w.botA
 		case key == "faq/{id}" || key == "intents/{id}":
 			segs[i] = w.intentA

@@ -378,7 +378,8 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // uploadRoutes take a file: besides JSON, a multipart/form-data body (the dashboard's) or the file
 // itself as text/csv or text/plain.
-var uploadRoutes = map[string]bool{"POST /{pid}/faq/uploadcsv": true, "POST /{pid}/intents/uploadcsv": true}
+var uploadRoutes = map[string]bool{"POST /{pid}/faq/uploadcsv": true, "POST /{pid}/intents/uploadcsv": true,
+	"POST /{pid}/faq_kb/importjson/{id}": true, "POST /{pid}/bots/importjson/{id}": true}
 
 func isUploadType(r *http.Request) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -168,7 +168,11 @@ func (s *Server) botRoutes() {
 		s.handle(p, "PUT /{pid}/"+bots+"/{id}", adminOrBot, s.handleBotUpdate)
 		s.handle(p, "PATCH /{pid}/"+bots+"/{id}/attributes", adminOrBot, s.handleBotAttributes)
 		s.handle(p, "DELETE /{pid}/"+bots+"/{id}", admin, s.handleBotDelete)
-		s.handle(p, "GET /{pid}/"+bots+"/{id}/jwt", adminOrBot, s.handleBotToken)
+		// {action} is jwt: the mux would not tell .../{id}/jwt from .../exportjson/{id}.
+		s.handle(p, "GET /{pid}/"+bots+"/{id}/{action}", adminOrBot, s.handleBotAction)
+		s.handle(p, "GET /{pid}/"+bots+"/exportjson/{id}", admin, s.handleBotExport)
+		s.handle(p, "POST /{pid}/"+bots+"/importjson/{id}", admin, s.handleBotImport)
+		s.handle(p, "POST /{pid}/"+bots+"/fork/{id}", admin, s.handleBotFork)
 		s.handle(p, "POST /{pid}/"+bots+"/{id}/jwt/rotate", admin, s.handleBotTokenRotate)
 	}
 	s.handle(p, "PUT /{pid}/requests/{rid}/replace", agentOrBot, s.handleRequestReplaceBot)

@@ -74,7 +74,7 @@ func (s *Store) CreateBot(ctx context.Context, b *tiledesk.Bot, intents []*tiled
 		if err := t.ensureInternalSubscription(ctx, b.ProjectID, tiledesk.EventMessageCreate, tiledesk.InternalBotsTarget); err != nil {
 			return err
 		}
-		return t.insertIntents(ctx, b.ProjectID, b.ID, intents, false)
+		return t.insertIntents(ctx, b.ProjectID, b.ID, intents, tiledesk.IntentsAdd)
 	})
 }
 
@@ -163,14 +163,14 @@ func (s *Store) ChangeBot(ctx context.Context, projectID, id string, change func
 
 // ImportIntoBot changes a bot and adds intents to it in one transaction (CreateIntents' rules).
 func (s *Store) ImportIntoBot(ctx context.Context, projectID, id string, change func(*tiledesk.Bot) error,
-	intents []*tiledesk.Intent, overwrite bool) (*tiledesk.Bot, error) {
+	intents []*tiledesk.Intent, mode tiledesk.IntentImport) (*tiledesk.Bot, error) {
 	var out *tiledesk.Bot
 	err := s.inTx(ctx, func(t *tx) error {
 		var err error
 		if out, err = t.changeBot(ctx, projectID, id, change); err != nil {
 			return err
 		}
-		return t.insertIntents(ctx, projectID, id, intents, overwrite)
+		return t.insertIntents(ctx, projectID, id, intents, mode)
 	})
 	return out, err
 }

@@ -33,20 +33,25 @@ func scanIntent(row scanner) (*tiledesk.Intent, error) {
 }
 
 // CreateIntents saves intents of a bot of the project.
-func (s *Store) CreateIntents(ctx context.Context, projectID, botID string, intents []*tiledesk.Intent, overwrite bool) error {
+func (s *Store) CreateIntents(ctx context.Context, projectID, botID string, intents []*tiledesk.Intent, mode tiledesk.IntentImport) error {
 	return s.inTx(ctx, func(t *tx) error {
 		var one int
 		if err := t.queryRow(ctx, `SELECT 1 FROM bots WHERE id_project = $1 AND id = $2`+s.dialect.ForUpdate(),
 			projectID, botID).Scan(&one); err != nil {
 			return notFound(err, "bot")
 		}
-		return t.insertIntents(ctx, projectID, botID, intents, overwrite)
+		return t.insertIntents(ctx, projectID, botID, intents, mode)
 	})
 }
 
-// insertIntents inserts intents of a bot the transaction holds, within the bot's bound; with
-// overwrite, an intent whose display name the bot has replaces that one (keeping its id).
-func (t *tx) insertIntents(ctx context.Context, projectID, botID string, intents []*tiledesk.Intent, overwrite bool) error {
+// insertIntents inserts intents of a bot the transaction holds, within the bot's bound; mode says
+// what becomes of a display name the bot has.
+func (t *tx) insertIntents(ctx context.Context, projectID, botID string, intents []*tiledesk.Intent, mode tiledesk.IntentImport) error {
+	if mode == tiledesk.IntentsReplaceAll {
+		if _, err := t.exec(ctx, `DELETE FROM intents WHERE id_project = $1 AND id_bot = $2`, projectID, botID); err != nil {
+			return fmt.Errorf("delete intents: %w", err)
+		}
+	}
 	if len(intents) == 0 {
 		return nil
 	}
@@ -56,7 +61,17 @@ func (t *tx) insertIntents(ctx context.Context, projectID, botID string, intents
 	}
 	for _, in := range intents {
 		in.ProjectID, in.BotID = projectID, botID
-		if overwrite {
+		if mode == tiledesk.IntentsSkipTaken {
+			var one int
+			err := t.queryRow(ctx, `SELECT 1 FROM intents WHERE id_project = $1 AND id_bot = $2 AND intent_display_name = $3`,
+				projectID, botID, in.DisplayName).Scan(&one)
+			if err == nil {
+				continue
+			} else if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("find intent: %w", err)
+			}
+		}
+		if mode == tiledesk.IntentsOverwrite {
 			replaced, err := t.replaceIntent(ctx, in)
 			if err != nil || replaced {
 				if err == nil {

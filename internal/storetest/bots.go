@@ -57,7 +57,7 @@ func testBotsTenantIsolation(t *testing.T, s tiledesk.Store) {
 	if _, err := s.DeleteBot(ctx, b.ID, bot.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("DeleteBot through another project: %v", err)
 	}
-	if err := s.CreateIntents(ctx, b.ID, bot.ID, []*tiledesk.Intent{NewIntent("x", "", "")}, false); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+	if err := s.CreateIntents(ctx, b.ID, bot.ID, []*tiledesk.Intent{NewIntent("x", "", "")}, tiledesk.IntentsAdd); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
 		t.Fatalf("an intent for another project's bot: %v", err)
 	}
 	if ins, err := s.FindIntents(ctx, b.ID, tiledesk.IntentFilter{BotID: bot.ID}); err != nil || len(ins) != 0 {
@@ -120,15 +120,15 @@ func testIntentsOfOneBot(t *testing.T, s tiledesk.Store) {
 		}
 	}
 	if err := s.CreateIntents(ctx, p.ID, bot.ID, []*tiledesk.Intent{NewIntent("hours", "When do you OPEN?", "At 9"),
-		NewIntent("price", "How much?", "Ten euros, open bar")}, false); err != nil {
+		NewIntent("price", "How much?", "Ten euros, open bar")}, tiledesk.IntentsAdd); err != nil {
 		t.Fatal(err)
 	}
 	// Display names are unique within a bot, not across bots; a failed batch writes nothing.
-	err := s.CreateIntents(ctx, p.ID, bot.ID, []*tiledesk.Intent{NewIntent("new", "", ""), NewIntent("hours", "", "")}, false)
+	err := s.CreateIntents(ctx, p.ID, bot.ID, []*tiledesk.Intent{NewIntent("new", "", ""), NewIntent("hours", "", "")}, tiledesk.IntentsAdd)
 	if tiledesk.ErrorCode(err) != tiledesk.ECONFLICT {
 		t.Fatalf("a taken display name: %v", err)
 	}
-	if err := s.CreateIntents(ctx, p.ID, second.ID, []*tiledesk.Intent{NewIntent("hours", "", "")}, false); err != nil {
+	if err := s.CreateIntents(ctx, p.ID, second.ID, []*tiledesk.Intent{NewIntent("hours", "", "")}, tiledesk.IntentsAdd); err != nil {
 		t.Fatalf("the same display name in another bot: %v", err)
 	}
 	ins, err := s.FindIntents(ctx, p.ID, tiledesk.IntentFilter{BotID: bot.ID})
@@ -143,7 +143,7 @@ func testIntentsOfOneBot(t *testing.T, s tiledesk.Store) {
 	}
 	// With overwrite, a taken display name replaces that intent, keeping its id; new names are added.
 	if err := s.CreateIntents(ctx, p.ID, bot.ID, []*tiledesk.Intent{NewIntent("hours", "Open when?", "At 10"),
-		NewIntent("more", "", "")}, true); err != nil {
+		NewIntent("more", "", "")}, tiledesk.IntentsOverwrite); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.FindIntents(ctx, p.ID, tiledesk.IntentFilter{BotID: bot.ID, DisplayName: "hours"}); len(got) != 1 ||
