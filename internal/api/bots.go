@@ -322,3 +322,31 @@ func (s *Server) handleBotTokenRotate(w http.ResponseWriter, r *http.Request, c 
 	writeJSON(w, http.StatusOK, map[string]string{"jwt": tok, "secret": b.Secret})
 	return nil
 }
+
+// handleBotLanguage sets the language of the bot and of all its intents.
+func (s *Server) handleBotLanguage(w http.ResponseWriter, r *http.Request, c *call) error {
+	lang := r.PathValue("language")
+	if !botLanguage.MatchString(lang) {
+		return invalidField("language", "path", "must be a language code such as en or pt-BR")
+	}
+	cur, err := s.bot(r, c)
+	if err != nil {
+		return err
+	}
+	ins, err := s.store.FindIntents(r.Context(), c.project.ID, tiledesk.IntentFilter{BotID: cur.ID})
+	if err != nil {
+		return err
+	}
+	for _, in := range ins {
+		in.Language = lang
+	}
+	bot, err := s.store.ImportIntoBot(r.Context(), c.project.ID, cur.ID, func(b *tiledesk.Bot) error {
+		b.Language = lang
+		return nil
+	}, ins, tiledesk.IntentsOverwrite)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toBot(bot))
+	return nil
+}

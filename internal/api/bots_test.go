@@ -419,5 +419,16 @@ func TestBotFiles(t *testing.T) {
 		otherBot := e.do("POST", "/"+pidB+"/faq_kb", map[string]any{"name": "B's"}, other.jwt()).want(t, 200).json(t)["_id"].(string)
 		e.do("POST", "/"+pidB+"/faq_kb/fork/"+otherBot+"?projectid="+pid, nil, other.jwt()).want(t, 403)
 		e.do("GET", "/"+pid+"/faq_kb/"+bot+"/whatever", nil, owner.jwt()).want(t, 404)
+
+		// The language of a bot and of all its intents at once.
+		if m := e.do("PUT", "/"+pid+"/faq_kb/"+bot+"/language/it", nil, owner.jwt()).want(t, 200).json(t); m["language"] != "it" {
+			t.Fatalf("the bot's language %v", m["language"])
+		}
+		for _, v := range e.do("GET", "/"+pid+"/faq?id_faq_kb="+bot, nil, owner.jwt()).want(t, 200).list(t) {
+			if lang := v.(map[string]any)["language"]; lang != "it" {
+				t.Fatalf("an intent's language %v", lang)
+			}
+		}
+		e.do("PUT", "/"+pid+"/faq_kb/"+bot+"/language/not%20a%20language", nil, owner.jwt()).want(t, 422)
 	})
 }

@@ -167,6 +167,7 @@ func (s *Server) botRoutes() {
 		s.handle(p, "GET /{pid}/"+bots+"/{id}", adminOrBot, s.handleBotGet)
 		s.handle(p, "PUT /{pid}/"+bots+"/{id}", adminOrBot, s.handleBotUpdate)
 		s.handle(p, "PATCH /{pid}/"+bots+"/{id}/attributes", adminOrBot, s.handleBotAttributes)
+		s.handle(p, "PUT /{pid}/"+bots+"/{id}/language/{language}", adminOrBot, s.handleBotLanguage)
 		s.handle(p, "DELETE /{pid}/"+bots+"/{id}", admin, s.handleBotDelete)
 		// {action} is jwt: the mux would not tell .../{id}/jwt from .../exportjson/{id}.
 		s.handle(p, "GET /{pid}/"+bots+"/{id}/{action}", adminOrBot, s.handleBotAction)
