@@ -123,6 +123,7 @@ type LeadUpdate struct {
 	Tags                                          []string // replaces
 	AddTags                                       []string // adds, without duplicates
 	RemoveTag                                     *string
+	RenameTag                                     *[2]string // {from, to}: the tag from becomes to
 }
 
 // Idempotency identifies a create that a client may retry: the same Key returns the first result.

@@ -61,6 +61,26 @@ func AddRequestTags(tags []RequestTag) RequestChange {
 	}
 }
 
+// RenameRequestTag renames the conversation's tag from to to, with color; a tag already named to
+// takes its place.
+func RenameRequestTag(from, to, color string) RequestChange {
+	return func(r *Request, _ RequestEnv) ([]string, error) {
+		out := make([]RequestTag, 0, len(r.Tags))
+		has := slices.ContainsFunc(r.Tags, func(t RequestTag) bool { return t.Tag == to })
+		for _, t := range r.Tags {
+			if t.Tag == from {
+				if has {
+					continue
+				}
+				t.Tag, t.Color, has = to, color, true
+			}
+			out = append(out, t)
+		}
+		r.Tags = out
+		return []string{EventRequestTags}, nil
+	}
+}
+
 // RemoveRequestTag removes a tag by its id or by its name.
 func RemoveRequestTag(key string) RequestChange {
 	return func(r *Request, _ RequestEnv) ([]string, error) {

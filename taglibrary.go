@@ -23,9 +23,12 @@ type LibraryTag struct {
 	Tag        string
 	Color      string
 	Attributes map[string]any
-	CreatedBy  string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// RenamedFrom is the tag's former name while conversations and leads still carry it: the
+	// server renames them, and clears it once none does (FinishTagRename).
+	RenamedFrom string
+	CreatedBy   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // LibraryTagFilter pages FindLibraryTags; pages are 0-based.
@@ -51,4 +54,9 @@ type TagLibraryStore interface {
 	ChangeLibraryTag(ctx context.Context, projectID, id string, change func(*LibraryTag) error) (*LibraryTag, error)
 	// DeleteLibraryTag deletes a tag and records tag.delete (ENOTFOUND).
 	DeleteLibraryTag(ctx context.Context, projectID, id string) (*LibraryTag, error)
+	// PendingTagRenames lists, at most limit, tags of every project whose rename is still being
+	// carried to conversations and leads.
+	PendingTagRenames(ctx context.Context, limit int) ([]*LibraryTag, error)
+	// FinishTagRename clears a tag's RenamedFrom, if it is still from.
+	FinishTagRename(ctx context.Context, projectID, id, from string) error
 }

@@ -162,6 +162,7 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store),
 		Mailer: mailer, PublicURL: publicURL, LinkKey: key, Now: now, Events: bus, Live: cfg.live, WebhookGuard: cfg.events.webhookAllow})
 	defer handler.Close() // after serving has stopped, before the store closes: background readings end
+	handler.StartBackground()
 	stopWebhooks := startWebhooks(store, cfg.db, bus, handler.RenderEvent, handler.BotSink(), cfg.events, registry, log)
 	defer stopWebhooks(cfg.shutdownGrace)
 	for pattern := range cfg.limits.Routes {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -183,5 +185,71 @@ func TestGroupRoutingAndVisibility(t *testing.T) {
 		e.do("PUT", "/"+pid+"/groups/"+group, map[string]any{"members": []string{ann.id, bob.id}}, owner.jwt()).want(t, 200)
 		e.do("PUT", "/"+pid+"/groups/enable/"+group, nil, owner.jwt()).want(t, 200)
 		e.do("GET", "/"+pid+"/requests/"+rid, nil, bob.jwt()).want(t, 200)
+	})
+}
+
+// TestTagRenameCarried: renaming a library tag renames it on the conversations and leads that
+// carry it, in the background; a second rename waits until the first is carried.
+func TestTagRenameCarried(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnvOn(t, engine, nil)
+		defer e.srv.waitTagRenames()
+		defer e.srv.stop()
+		owner := e.signup("Owner")
+		pid := e.createProject(owner, "Shop")
+		tag := e.do("POST", "/"+pid+"/tags", map[string]any{"tag": "refund", "color": "#ff0000"}, owner.jwt()).want(t, 200).json(t)["_id"].(string)
+		visitor, _ := e.guest(pid)
+		var rids []string
+		for _, name := range []string{"a", "b"} {
+			rid := "support-group-" + pid + "-" + name
+			e.do("POST", "/"+pid+"/requests/"+rid+"/messages", map[string]any{"text": "Hi"}, jwtCred(visitor)).want(t, 200)
+			e.do("PUT", "/"+pid+"/requests/"+rid+"/tag", []map[string]string{{"tag": "refund"}, {"tag": "vip"}}, owner.jwt()).want(t, 200)
+			rids = append(rids, rid)
+		}
+		e.do("PUT", "/"+pid+"/requests/"+rids[1]+"/tag", []map[string]string{{"tag": "refunds"}}, owner.jwt()).want(t, 200)
+		lead := e.do("POST", "/"+pid+"/leads", map[string]any{"fullname": "Ann", "tags": []string{"refund", "new"}}, owner.jwt()).want(t, 200).json(t)["_id"].(string)
+
+		e.do("PUT", "/"+pid+"/tags/"+tag, map[string]any{"tag": "refunds", "color": "#00ff00"}, owner.jwt()).want(t, 200)
+		tagsOf := func(rid string) (out []string) {
+			for _, v := range e.do("GET", "/"+pid+"/requests/"+rid, nil, owner.jwt()).want(t, 200).json(t)["tags"].([]any) {
+				out = append(out, v.(map[string]any)["tag"].(string))
+			}
+			return out
+		}
+		waitUntil(t, "the rename on conversations and leads", func() bool {
+			l := e.do("GET", "/"+pid+"/leads/"+lead, nil, owner.jwt()).want(t, 200).json(t)["tags"].([]any)
+			return fmt.Sprint(tagsOf(rids[0])) == "[refunds vip]" && fmt.Sprint(l) == "[refunds new]"
+		})
+		if got := fmt.Sprint(tagsOf(rids[1])); got != "[vip refunds]" {
+			t.Fatalf("a conversation with both names has %s", got)
+		}
+		if n := e.do("GET", "/"+pid+"/requests?tags=refund&status=all", nil, owner.jwt()).want(t, 200).json(t)["count"]; n != float64(0) {
+			t.Fatalf("%v conversations still carry the former name", n)
+		}
+		// Once carried, the tag renames again.
+		waitUntil(t, "the rename to finish", func() bool {
+			return e.do("PUT", "/"+pid+"/tags/"+tag, map[string]any{"tag": "refunds"}, owner.jwt()).status == 200 &&
+				e.do("PUT", "/"+pid+"/tags/"+tag, map[string]any{"tag": "money back"}, owner.jwt()).status == 200
+		})
+	})
+}
+
+// TestTagRenameResumed: a rename left pending by a process that stopped is carried once the next
+// one starts its background work.
+func TestTagRenameResumed(t *testing.T) {
+	e := newEnv(t)
+	defer e.srv.waitTagRenames()
+	defer e.srv.stop()
+	owner := e.signup("Owner")
+	pid := e.createProject(owner, "Shop")
+	tag := e.do("POST", "/"+pid+"/tags", map[string]any{"tag": "old"}, owner.jwt()).want(t, 200).json(t)["_id"].(string)
+	lead := e.do("POST", "/"+pid+"/leads", map[string]any{"fullname": "Ann", "tags": []string{"old"}}, owner.jwt()).want(t, 200).json(t)["_id"].(string)
+	// Renamed in the store alone, as a process stopped before carrying it would leave it.
+	if _, err := e.engine.ChangeLibraryTag(context.Background(), pid, tag, func(t *tiledesk.LibraryTag) error { t.Tag = "new"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.StartBackground()
+	waitUntil(t, "the resumed rename", func() bool {
+		return fmt.Sprint(e.do("GET", "/"+pid+"/leads/"+lead, nil, owner.jwt()).want(t, 200).json(t)["tags"]) == "[new]"
 	})
 }

@@ -119,6 +119,7 @@ type Server struct {
 	stop             context.CancelFunc // ends stopping
 	webhookGuard     *webhook.Guard
 	botClient        *http.Client // deliveries to external bots, guarded as webhooks are
+	renamer          tagRenamer   // carries library tags' renames to conversations and leads
 	liveOpts         live.Options
 	liveOnce         sync.Once
 	live             atomic.Pointer[live.Hub] // nil until the first websocket
@@ -219,6 +220,7 @@ func (s *Server) Close() {
 	}
 	s.views.Close()
 	s.botClient.CloseIdleConnections()
+	s.waitTagRenames()
 }
 
 // Metrics returns the registry /metrics serves, for components that add their own series.

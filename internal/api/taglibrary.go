@@ -144,6 +144,9 @@ func (s *Server) handleLibraryTagUpdate(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
+	if t.RenamedFrom != "" {
+		s.kickTagRenames() // the conversations and leads carrying the former name follow
+	}
 	writeJSON(w, http.StatusOK, toLibraryTag(t))
 	return nil
 }

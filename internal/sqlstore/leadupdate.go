@@ -47,6 +47,15 @@ func applyLeadUpdate(l *tiledesk.Lead, upd tiledesk.LeadUpdate) error {
 	if upd.RemoveTag != nil {
 		l.Tags = slices.DeleteFunc(slices.Clone(l.Tags), func(t string) bool { return t == *upd.RemoveTag })
 	}
+	if rn := upd.RenameTag; rn != nil {
+		tags := slices.Clone(l.Tags)
+		for i, t := range tags {
+			if t == rn[0] {
+				tags[i] = rn[1]
+			}
+		}
+		l.Tags = dedupe(tags)
+	}
 	return nil
 }
 

@@ -11,18 +11,18 @@ import (
 
 var _ tiledesk.TagLibraryStore = (*Store)(nil)
 
-const libraryTagColumns = `id_project, id, tag, color, attributes, created_by, created_at, updated_at`
+const libraryTagColumns = `id_project, id, tag, color, attributes, created_by, created_at, updated_at, renamed_from`
 
 func scanLibraryTag(row scanner) (*tiledesk.LibraryTag, error) {
 	var (
-		t                tiledesk.LibraryTag
-		color, attrs     sql.NullString
-		created, updated int64
+		t                  tiledesk.LibraryTag
+		color, attrs, from sql.NullString
+		created, updated   int64
 	)
-	if err := row.Scan(&t.ProjectID, &t.ID, &t.Tag, &color, &attrs, &t.CreatedBy, &created, &updated); err != nil {
+	if err := row.Scan(&t.ProjectID, &t.ID, &t.Tag, &color, &attrs, &t.CreatedBy, &created, &updated, &from); err != nil {
 		return nil, err
 	}
-	t.Color, t.CreatedAt, t.UpdatedAt = color.String, fromMS(created), fromMS(updated)
+	t.Color, t.CreatedAt, t.UpdatedAt, t.RenamedFrom = color.String, fromMS(created), fromMS(updated), from.String
 	if err := scanJSON(attrs, &t.Attributes); err != nil {
 		return nil, fmt.Errorf("tag %s: %w", t.ID, err)
 	}
@@ -49,7 +49,7 @@ func (s *Store) CreateLibraryTag(ctx context.Context, tag *tiledesk.LibraryTag) 
 		if n >= tiledesk.MaxLibraryTags {
 			return tiledesk.Errorf(tiledesk.ECONFLICT, "a project's library has at most %d tags", tiledesk.MaxLibraryTags)
 		}
-		if _, err := t.exec(ctx, `INSERT INTO project_tags (`+libraryTagColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		if _, err := t.exec(ctx, `INSERT INTO project_tags (`+libraryTagColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)`,
 			tag.ProjectID, tag.ID, tag.Tag, nullString(tag.Color), mustJSON(tag.Attributes), tag.CreatedBy,
 			ms(tag.CreatedAt), ms(tag.UpdatedAt)); err != nil {
 			if s.dialect.IsUniqueViolation(err) {
@@ -100,13 +100,20 @@ func (s *Store) ChangeLibraryTag(ctx context.Context, projectID, id string, chan
 		if err != nil {
 			return notFound(err, "tag")
 		}
+		before := tag.Tag
 		if err := change(tag); err != nil {
 			return err
 		}
+		if tag.Tag != before {
+			if tag.RenamedFrom != "" {
+				return tiledesk.Errorf(tiledesk.ECONFLICT, "the tag's rename from %q is still being carried to conversations and leads: try again shortly", tag.RenamedFrom)
+			}
+			tag.RenamedFrom = before
+		}
 		tag.UpdatedAt = nextStamp(t.now, tag.UpdatedAt)
-		if _, err := t.exec(ctx, `UPDATE project_tags SET tag = $3, color = $4, attributes = $5, updated_at = $6
+		if _, err := t.exec(ctx, `UPDATE project_tags SET tag = $3, color = $4, attributes = $5, updated_at = $6, renamed_from = $7
 			WHERE id_project = $1 AND id = $2`, projectID, id, tag.Tag, nullString(tag.Color), mustJSON(tag.Attributes),
-			ms(tag.UpdatedAt)); err != nil {
+			ms(tag.UpdatedAt), nullString(tag.RenamedFrom)); err != nil {
 			if s.dialect.IsUniqueViolation(err) {
 				return tiledesk.Errorf(tiledesk.ECONFLICT, "the project has another tag %q", tag.Tag)
 			}
@@ -131,4 +138,24 @@ func (s *Store) DeleteLibraryTag(ctx context.Context, projectID, id string) (*ti
 		return t.event(ctx, projectID, tiledesk.EventTagDelete, id, tag)
 	})
 	return out, err
+}
+
+// PendingTagRenames lists tags whose rename is still being carried, of every project.
+func (s *Store) PendingTagRenames(ctx context.Context, limit int) ([]*tiledesk.LibraryTag, error) {
+	rows, err := s.query(ctx, `SELECT `+libraryTagColumns+` FROM project_tags WHERE renamed_from IS NOT NULL ORDER BY id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending tag renames: %w", err)
+	}
+	return collect(rows, scanLibraryTag)
+}
+
+// FinishTagRename clears a tag's former name, if it is still from.
+func (s *Store) FinishTagRename(ctx context.Context, projectID, id, from string) error {
+	return s.inTx(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, `UPDATE project_tags SET renamed_from = NULL WHERE id_project = $1 AND id = $2 AND renamed_from = $3`,
+			projectID, id, from); err != nil {
+			return fmt.Errorf("finish tag rename: %w", err)
+		}
+		return nil
+	})
 }
