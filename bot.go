@@ -123,6 +123,7 @@ type BotFilter struct {
 	WithIdentity  bool   // include bots of type identity (the original's all=true)
 	WithTrashed   bool   // include trashed bots
 	ForAgents     bool   // only bots offered to agents (agents_available)
+	Name          string // exactly this name
 	Text          string // case-insensitive part of the name or description
 	Language      string
 	Public        *bool

@@ -158,7 +158,7 @@ func starterIntents(bot *tiledesk.Bot, by string, now time.Time) []*tiledesk.Int
 
 func (s *Server) handleBotList(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := r.URL.Query()
-	f := tiledesk.BotFilter{Text: q.Get("text"), Language: q.Get("language")}
+	f := tiledesk.BotFilter{Name: q.Get("name"), Text: q.Get("text"), Language: q.Get("language")}
 	var err error
 	if f.WithIdentity, err = queryBool(q, "all"); err != nil {
 		return err

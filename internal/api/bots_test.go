@@ -74,6 +74,9 @@ func TestBots(t *testing.T) {
 		if l := e.do("GET", base+"?text=cafe", nil, owner.jwt()).want(t, 200).list(t); len(l) != 1 {
 			t.Fatalf("text=cafe finds %d bots", len(l))
 		}
+		if l := e.do("GET", base+"?name=Orders", nil, owner.jwt()).want(t, 200).list(t); len(l) != 1 || l[0].(map[string]any)["_id"] != ext["_id"] {
+			t.Fatalf("name=Orders finds %v", l)
+		}
 		e.do("GET", base+"/"+id, nil, agent.jwt()).want(t, 403)
 		golden(t, "bot-get", e.do("GET", base+"/"+id, nil, owner.jwt()).want(t, 200))
 		r = e.do("GET", base+"/"+tiledesk.NewID(), nil, owner.jwt()).want(t, 404)

@@ -140,7 +140,7 @@ func botMatches(b *tiledesk.Bot, f tiledesk.BotFilter) bool {
 	switch {
 	case b.Trashed && !f.WithTrashed, b.Type == tiledesk.BotIdentity && !f.WithIdentity, f.ForAgents && !b.AgentsAvailable:
 		return false
-	case f.Language != "" && b.Language != f.Language:
+	case f.Language != "" && b.Language != f.Language, f.Name != "" && b.Name != f.Name:
 		return false
 	case f.Public != nil && b.Public != *f.Public, f.Certified != nil && b.Certified != *f.Certified:
 		return false
