@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -25,7 +26,7 @@ func TestReplaceBot(t *testing.T) {
 			!containsAny(m["participants"], owner.id) {
 			t.Fatalf("after replace: %v", m)
 		}
-		if evs := e.events(pid); !contains(evs, tiledesk.EventRequestParticipantsJoin) {
+		if evs := e.events(pid); !slices.Contains(evs, tiledesk.EventRequestParticipantsJoin) {
 			t.Fatalf("replace logs %v", evs)
 		}
 		// The next bot takes the first one's place; the agent stays.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"mime/multipart"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ func TestBots(t *testing.T) {
 		if bot["slug"] != "cafe-helper" || bot["type"] != "internal" || bot["secret"] != nil {
 			t.Fatalf("new bot %v", bot)
 		}
-		if evs := e.events(pid); !contains(evs, tiledesk.EventBotCreate) || !contains(evs, tiledesk.EventIntentCreate) {
+		if evs := e.events(pid); !slices.Contains(evs, tiledesk.EventBotCreate) || !slices.Contains(evs, tiledesk.EventIntentCreate) {
 			t.Fatalf("creating a bot logs %v", evs)
 		}
 		// An internal bot starts with a greeting and a fallback; "empty" starts with none.
@@ -174,15 +175,6 @@ func TestIntents(t *testing.T) {
 			t.Fatalf("deleting an intent logs %s last", evs[len(evs)-1])
 		}
 	})
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestBotToken(t *testing.T) {

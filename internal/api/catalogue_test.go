@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,7 +75,7 @@ func TestGroups(t *testing.T) {
 		}
 		e.do("DELETE", base+"/"+id+"?force=true", nil, owner.jwt()).want(t, 200)
 		e.do("GET", base+"/"+id, nil, owner.jwt()).want(t, 404)
-		if evs := e.events(pid); evs[len(evs)-1] != tiledesk.EventGroupDelete || !contains(evs, tiledesk.EventGroupCreate) {
+		if evs := e.events(pid); evs[len(evs)-1] != tiledesk.EventGroupDelete || !slices.Contains(evs, tiledesk.EventGroupCreate) {
 			t.Fatalf("groups log %v", evs)
 		}
 	})
