@@ -18,6 +18,7 @@ type Store interface {
 	GroupStore
 	TagLibraryStore
 	CannedStore
+	AnalyticsStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

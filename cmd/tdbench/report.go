@@ -86,6 +86,7 @@ func verdicts(results []result) []verdict {
 		name    string
 		target  *target
 		clients int
+		beside  bool // a side load's, stated beside the scenario's targetConcurrency clients
 	}
 	var checks []targeted
 	for _, s := range scenarios {
@@ -93,15 +94,19 @@ func verdicts(results []result) []verdict {
 			continue
 		}
 		if s.target != nil {
-			checks = append(checks, targeted{s.name, s.target, targetConcurrency})
+			clients := s.target.clients
+			if clients == 0 {
+				clients = targetConcurrency
+			}
+			checks = append(checks, targeted{s.name, s.target, clients, false})
 		}
 		if s.beside != nil && s.beside.target != nil {
-			checks = append(checks, targeted{s.beside.name, s.beside.target, s.beside.clients})
+			checks = append(checks, targeted{s.beside.name, s.beside.target, s.beside.clients, true})
 		}
 	}
 	for _, s := range checks {
 		for _, r := range results {
-			if r.Scenario != s.name || r.Concurrency != s.clients || s.clients != targetConcurrency && r.BesideConcurrency != targetConcurrency {
+			if r.Scenario != s.name || r.Concurrency != s.clients || s.beside && r.BesideConcurrency != targetConcurrency {
 				continue
 			}
 			t := s.target

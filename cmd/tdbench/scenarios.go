@@ -39,6 +39,7 @@ type target struct {
 	minRatio float64 // of the matching baseline's requests per second
 	maxP99ms float64
 	minRPS   float64
+	clients  int // the clients it is stated for: targetConcurrency when 0
 }
 
 const targetConcurrency = 32
@@ -75,6 +76,23 @@ type sideLoad struct {
 }
 
 var scenarios = []scenario{
+	{name: "analytics-requests-day", what: "GET /v1/{pid}/analytics/requests/aggregate/day?lastdays=30 (every conversation of 30 days, counted per day)",
+		target: &target{source: "analytics", maxP99ms: 100, clients: 1}, conversations: true,
+		build: func(f *fixture) requestFunc {
+			return func(*rand.Rand) (*http.Request, error) {
+				return f.get("/analytics/requests/aggregate/day?lastdays=30", f.jwt)
+			}
+		}},
+	{name: "analytics-requests-waiting", what: "GET /v1/{pid}/analytics/requests/waiting (the average waiting time of 30 days' conversations)",
+		target: &target{source: "analytics", maxP99ms: 100, clients: 1}, conversations: true,
+		build: func(f *fixture) requestFunc {
+			return func(*rand.Rand) (*http.Request, error) { return f.get("/analytics/requests/waiting", f.jwt) }
+		}},
+	{name: "analytics-messages-count", what: "GET /v1/{pid}/analytics/messages/count (the messages of 30 days)",
+		target: &target{source: "analytics", maxP99ms: 100, clients: 1}, conversations: true,
+		build: func(f *fixture) requestFunc {
+			return func(*rand.Rand) (*http.Request, error) { return f.get("/analytics/messages/count", f.jwt) }
+		}},
 	{name: "lead-by-id-jwt", what: "GET /v1/{pid}/leads/{id} with a JWT", baseline: "read",
 		target: &target{source: "lead reads", minRatio: 0.5},
 		build: func(f *fixture) requestFunc {

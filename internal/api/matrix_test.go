@@ -220,7 +220,16 @@ var matrix = map[string]policy{
 	"POST /{pid}/intents/uploadcsv": {bots: true, allow: tiledesk.RoleAdmin, body: func(w *world, _ *credential) any {
 		return map[string]string{"id_faq_kb": w.botA, "uploadFile": "How?;So."}
 	}},
-	"POST /{pid}/emails/internal/send": {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"to": "someone@example.com", "text": "Hi"})},
+	"GET /{pid}/analytics/requests/count":            {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/analytics/requests/aggregate/day":    {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/analytics/requests/aggregate/week":   {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/analytics/requests/aggregate/month":  {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/analytics/requests/aggregate/status": {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/analytics/requests/waiting":          {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/analytics/requests/duration":         {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/analytics/messages/count":            {allow: tiledesk.RoleAdmin},
+	"GET /{pid}/analytics/requests/times/csv":        {allow: tiledesk.RoleAdmin},
+	"POST /{pid}/emails/internal/send":               {bots: true, allow: tiledesk.RoleAgent, body: fixed(map[string]string{"to": "someone@example.com", "text": "Hi"})},
 	"PUT /{pid}/requests/{rid}/replace": {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any {
 		return map[string]string{"id": w.botA}
 	}},

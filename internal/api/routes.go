@@ -127,6 +127,23 @@ func (s *Server) moreRoutes() {
 	s.widgetRoutes()
 	s.botRoutes()
 	s.catalogueRoutes()
+	s.analyticsRoutes()
+}
+
+// analyticsRoutes registers the dashboard's analytics (admins).
+func (s *Server) analyticsRoutes() {
+	p, admin := s.project, member(tiledesk.RoleAdmin)
+	s.handle(p, "GET /{pid}/analytics/requests/count", admin, s.handleAnalyticsRequestCount)
+	s.handle(p, "GET /{pid}/analytics/requests/aggregate/day", admin, s.handleAnalyticsRequestSeries("day", 7))
+	s.handle(p, "GET /{pid}/analytics/requests/aggregate/week", admin, s.handleAnalyticsRequestSeries("week", 12*7))
+	s.handle(p, "GET /{pid}/analytics/requests/aggregate/month", admin, s.handleAnalyticsRequestSeries("month", 365))
+	s.handle(p, "GET /{pid}/analytics/requests/aggregate/status", admin, s.handleAnalyticsRequestStatus)
+	s.handle(p, "GET /{pid}/analytics/requests/waiting", admin,
+		s.handleAnalyticsAverage("waiting_time_avg", func(a tiledesk.RequestAverages) *float64 { return a.Waiting }))
+	s.handle(p, "GET /{pid}/analytics/requests/duration", admin,
+		s.handleAnalyticsAverage("duration_avg", func(a tiledesk.RequestAverages) *float64 { return a.Duration }))
+	s.handle(p, "GET /{pid}/analytics/messages/count", admin, s.handleAnalyticsMessageCount)
+	s.handle(p, "GET /{pid}/analytics/requests/times/csv", admin, s.handleAnalyticsRequestTimes)
 }
 
 // catalogueRoutes registers the project's groups of agents, its tag library and its canned
