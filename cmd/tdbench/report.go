@@ -131,6 +131,9 @@ func verdicts(results []result) []verdict {
 				got = append(got, fmt.Sprintf("%.0f/s", r.RPS))
 				met = met && r.RPS >= t.minRPS
 			}
+			if !s.beside && s.clients != targetConcurrency {
+				want = append(want, fmt.Sprintf("at %d clients", s.clients))
+			}
 			out = append(out, verdict{Scenario: s.name, Source: t.source, Target: strings.Join(want, ", "),
 				Measured: strings.Join(got, ", "), Met: met})
 		}
@@ -150,7 +153,7 @@ func printTargets(out io.Writer, rep *report) {
 	if len(stated) == 0 {
 		fmt.Fprintf(out, "\ntargets: none checked (they are stated for %d clients)\n", targetConcurrency)
 	} else {
-		fmt.Fprintf(out, "\ntargets at %d clients:\n", targetConcurrency)
+		fmt.Fprintf(out, "\ntargets at %d clients, unless they say:\n", targetConcurrency)
 		printVerdicts(out, stated)
 		if rep.ServerCPUs == "" {
 			fmt.Fprintln(out, "placement: shared, where the two runtimes' threads are switched by the kernel and the tails are mostly that"+
