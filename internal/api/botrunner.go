@@ -49,6 +49,9 @@ func (s *Server) deliverToBots(ctx context.Context, sub *tiledesk.Subscription, 
 	if req.Status == tiledesk.RequestClosed || len(req.ParticipantsBots) == 0 || slices.Contains(req.ParticipantsAgents, m.Sender) {
 		return nil
 	}
+	if agent, err := s.isAgent(ctx, ev.ProjectID, m.Sender); err != nil || agent {
+		return err // a teammate writing, participant or not: the bots answer visitors only
+	}
 	for _, id := range req.ParticipantsBots {
 		bot, err := s.store.FindBot(ctx, ev.ProjectID, id)
 		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND || err == nil && bot.Trashed {
@@ -67,6 +70,18 @@ func (s *Server) deliverToBots(ctx context.Context, sub *tiledesk.Subscription, 
 		}
 	}
 	return nil
+}
+
+// isAgent reports whether sender is one of the project's teammates (by user id).
+func (s *Server) isAgent(ctx context.Context, projectID, sender string) (bool, error) {
+	if !tiledesk.IsID(sender) {
+		return false, nil // a visitor's uuid
+	}
+	pu, err := s.store.FindProjectUserByUserID(ctx, projectID, strings.ToLower(sender))
+	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+		return false, nil
+	}
+	return err == nil && pu.RoleType == tiledesk.RoleTypeAgent, err
 }
 
 // answerAsBot answers m from the bot's intents (tiledesk.MatchIntents, else its defaultFallback

@@ -55,7 +55,9 @@ func TestBotsInConversations(t *testing.T) {
 		if got := answers(); got[0] != "From 9 to 18" {
 			t.Fatalf("the bot answered %q", got[0])
 		}
-		// An agent's message gets no answer; the visitor's next one gets the fallback.
+		// A teammate's message gets no answer, whether it takes part or not; the visitor's next one
+		// gets the fallback.
+		e.do("POST", "/"+pid+"/requests/"+rid+"/messages", map[string]any{"text": "When are you open?"}, owner.jwt()).want(t, 200)
 		e.do("POST", "/"+pid+"/requests/"+rid+"/participants", map[string]string{"member": owner.id}, owner.jwt()).want(t, 200)
 		e.do("POST", "/"+pid+"/requests/"+rid+"/messages", map[string]any{"text": "When are you open?"}, owner.jwt()).want(t, 200)
 		e.do("POST", "/"+pid+"/requests/"+rid+"/messages", map[string]any{"text": "quantum physics"}, jwtCred(visitor)).want(t, 200)
