@@ -18,10 +18,42 @@ type AnalyticsFilter struct {
 	Participant  string
 }
 
-// QuarterCount is how many conversations were created in the quarter hour from Start.
+// QuarterMeasures selects what RequestsByQuarter adds up besides the conversations' count.
+type QuarterMeasures uint8
+
+const (
+	// MeasureTimes adds up waiting times and durations (the creation index carries both).
+	MeasureTimes QuarterMeasures = 1 << iota
+	// MeasureRatings adds up the visitors' ratings.
+	MeasureRatings
+)
+
+// QuarterCount is what was created in the quarter hour from Start: how many conversations, and
+// the measures asked for.
 type QuarterCount struct {
-	Start time.Time
-	Count int
+	Start    time.Time
+	Count    int
+	Waiting  Tally // waiting times (ms) of those answered
+	Duration Tally // durations (ms) of those closed
+	Rating   Tally // ratings of those rated
+}
+
+// Tally is how many values there were and their sum.
+type Tally struct {
+	N   int
+	Sum int64
+}
+
+// Add adds another tally's values.
+func (t *Tally) Add(o Tally) { t.N, t.Sum = t.N+o.N, t.Sum+o.Sum }
+
+// Average is the values' mean, nil without values.
+func (t Tally) Average() *float64 {
+	if t.N == 0 {
+		return nil
+	}
+	avg := float64(t.Sum) / float64(t.N)
+	return &avg
 }
 
 // RequestAverages are averages over the conversations of a filter, in milliseconds: the waiting
@@ -35,9 +67,9 @@ type RequestAverages struct {
 
 // AnalyticsStore computes the dashboard's figures in the database.
 type AnalyticsStore interface {
-	// RequestsByQuarter counts the filter's conversations per quarter hour, oldest first, leaving
-	// out quarters without any.
-	RequestsByQuarter(ctx context.Context, projectID string, f AnalyticsFilter) ([]QuarterCount, error)
+	// RequestsByQuarter counts the filter's conversations per quarter hour, with the measures
+	// asked for, oldest first, leaving out quarters without any.
+	RequestsByQuarter(ctx context.Context, projectID string, f AnalyticsFilter, m QuarterMeasures) ([]QuarterCount, error)
 	// RequestsByStatus counts the filter's conversations per status.
 	RequestsByStatus(ctx context.Context, projectID string, f AnalyticsFilter) (map[int]int, error)
 	// RequestAveragesOf averages the filter's conversations' waiting times and durations.

@@ -84,7 +84,7 @@ func (s *Server) handleAnalyticsRequestCount(w http.ResponseWriter, r *http.Requ
 	if err != nil {
 		return err
 	}
-	quarters, err := s.store.RequestsByQuarter(r.Context(), c.project.ID, f)
+	quarters, err := s.store.RequestsByQuarter(r.Context(), c.project.ID, f, 0)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (s *Server) handleAnalyticsRequestSeries(period string, lastdays int) handl
 		if err != nil {
 			return err
 		}
-		quarters, err := s.store.RequestsByQuarter(r.Context(), c.project.ID, f)
+		quarters, err := s.store.RequestsByQuarter(r.Context(), c.project.ID, f, 0)
 		if err != nil {
 			return err
 		}

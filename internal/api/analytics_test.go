@@ -2,6 +2,8 @@ package api
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +47,7 @@ func TestAnalytics(t *testing.T) {
 			c := conv{rid: rid, dept: d, at: e.clock.Now(), ann: i%3 == 0}
 			if c.ann {
 				e.do("PUT", "/"+pid+"/requests/"+rid+"/participants", []string{ann.id}, owner.jwt()).want(t, 200)
-				e.clock.Add(90 * time.Second)
+				e.clock.Add(time.Duration(60+40*i) * time.Second) // waiting times differ, so that averages are averages
 				e.do("POST", "/"+pid+"/requests/"+rid+"/messages", map[string]any{"text": "Hello", "sender": ann.id}, ann.jwt()).want(t, 200)
 				messages++
 			}
@@ -174,6 +176,11 @@ func TestAnalytics(t *testing.T) {
 		if len(durations) == 0 || len(waiting) == 0 {
 			t.Fatalf("the fixture has %d durations and %d waiting times: it checks nothing", len(durations), len(waiting))
 		}
+		created := make([]createdConv, len(convs))
+		for i, c := range convs {
+			created[i] = createdConv{rid: c.rid, at: c.at}
+		}
+		checkAnalyticsSeries(t, e, owner, pid, created)
 		if l := e.do("GET", base+"messages/count", nil, owner.jwt()).want(t, 200).list(t); l[0].(map[string]any)["totalCount"] != float64(messages) {
 			t.Fatalf("messages/count %v, want %d", l, messages)
 		}
@@ -188,4 +195,151 @@ func TestAnalytics(t *testing.T) {
 		e.do("GET", base+"requests/aggregate/day?lastdays=0", nil, owner.jwt()).want(t, 400)
 		e.do("GET", base+"requests/count", nil, ann.jwt()).want(t, 403)
 	})
+}
+
+// createdConv is a conversation of TestAnalytics: its request_id and when it was created.
+type createdConv struct {
+	rid string
+	at  time.Time
+}
+
+// convFigures is a conversation's creation and measures as the API shows them.
+type convFigures struct {
+	at                       time.Time
+	waiting, duration, rated *float64
+}
+
+// checkAnalyticsSeries rates some of the conversations, then holds the series per hour, per
+// weekday and hour, and the averages per day and month (waiting time, duration, rating) to what the
+// test computes from each conversation as the API shows it, in UTC and in Rome; the answers'
+// shapes are held to golden files.
+func checkAnalyticsSeries(t *testing.T, e *testEnv, owner account, pid string, convs []createdConv) {
+	t.Helper()
+	base := "/" + pid + "/analytics/requests/"
+	var all []convFigures
+	for i, c := range convs {
+		if i%3 != 2 {
+			e.do("PATCH", "/"+pid+"/requests/"+c.rid+"/rating", map[string]any{"rating": i + 2, "rating_message": "ok"}, owner.jwt()).want(t, 200)
+		}
+		r := e.do("GET", "/"+pid+"/requests/"+c.rid, nil, owner.jwt()).want(t, 200).json(t)
+		f := convFigures{at: c.at}
+		for field, to := range map[string]**float64{"waiting_time": &f.waiting, "duration": &f.duration, "rating": &f.rated} {
+			if v, ok := r[field].(float64); ok {
+				*to = &v
+			}
+		}
+		all = append(all, f)
+	}
+	rome, _ := time.LoadLocation("Europe/Rome")
+	measures := map[string]func(convFigures) *float64{"waiting": func(f convFigures) *float64 { return f.waiting },
+		"duration": func(f convFigures) *float64 { return f.duration }, "satisfaction": func(f convFigures) *float64 { return f.rated }}
+	fields := map[string]string{"waiting": "waiting_time_avg", "duration": "duration_avg", "satisfaction": "satisfaction_avg"}
+	idDay := func(id map[string]any) string { return fmt.Sprintf("%v-%02v-%02v", id["year"], id["month"], id["day"]) }
+	idMonth := func(id map[string]any) string { return fmt.Sprintf("%v-%02v", id["year"], id["month"]) }
+	series := func(route, field string, keyOf func(map[string]any) string) string {
+		var parts []string
+		for _, v := range e.do("GET", base+route, nil, owner.jwt()).want(t, 200).list(t) {
+			m := v.(map[string]any)
+			parts = append(parts, fmt.Sprintf("%s:%v", keyOf(m["_id"].(map[string]any)), m[field]))
+		}
+		return strings.Join(parts, " ")
+	}
+	for name, value := range measures {
+		for _, zone := range []struct {
+			query string
+			loc   *time.Location
+		}{{"", time.UTC}, {"&timezone=Europe/Rome", rome}} {
+			want := expectBuckets(all, zone.loc, "2006-01-02", value)
+			if got := series(name+"/day?lastdays=30"+zone.query, fields[name], idDay); got != want {
+				t.Fatalf("%s/day%s:\n got %s\nwant %s", name, zone.query, got, want)
+			}
+		}
+		if got, want := series(name+"/month", fields[name], idMonth), expectBuckets(all, time.UTC, "2006-01", value); got != want {
+			t.Fatalf("%s/month:\n got %s\nwant %s", name, got, want)
+		}
+		golden(t, "analytics-"+name+"-day", e.do("GET", base+name+"/day?lastdays=30", nil, owner.jwt()))
+	}
+	// The averages of a window: satisfaction over the last year, waiting time over the last day.
+	overall := func(route, field string) string {
+		var parts []string
+		for _, v := range e.do("GET", base+route, nil, owner.jwt()).want(t, 200).list(t) {
+			if m := v.(map[string]any); m["_id"] == pid {
+				parts = append(parts, fmt.Sprintf("all:%v", m[field]))
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	if got, want := overall("satisfaction", "satisfaction_avg"), expectBuckets(all, time.UTC, "all", measures["satisfaction"]); got != want {
+		t.Fatalf("satisfaction: %s, want %s", got, want)
+	}
+	var lastDay []convFigures
+	for _, f := range all {
+		if e.clock.Now().Sub(f.at) < 24*time.Hour {
+			lastDay = append(lastDay, f)
+		}
+	}
+	if got, want := overall("waiting/day/last", "waiting_time_avg"), expectBuckets(lastDay, time.UTC, "all", measures["waiting"]); got != want || len(lastDay) == 0 {
+		t.Fatalf("waiting/day/last: %s, want %s (of %d conversations)", got, want, len(lastDay))
+	}
+
+	// Per hour and per weekday and hour, the latest hour first; Rome's hours are an hour on.
+	for _, zone := range []struct {
+		query string
+		loc   *time.Location
+	}{{"", time.UTC}, {"?timezone=Europe/Rome", rome}} {
+		hours := countsDesc(all, zone.loc, func(t time.Time) string { return fmt.Sprintf("%02d", t.Hour()) })
+		if got := series("aggregate/hours"+zone.query, "count", func(id map[string]any) string { return fmt.Sprintf("%02.0f", id["hour"]) }); got != hours {
+			t.Fatalf("aggregate/hours%s:\n got %s\nwant %s", zone.query, got, hours)
+		}
+		weekdays := countsDesc(all, zone.loc, func(t time.Time) string { return fmt.Sprintf("%02d-%d", t.Hour(), int(t.Weekday())+1) })
+		if got := series("aggregate/dayoftheweek/hours"+zone.query, "count", func(id map[string]any) string {
+			return fmt.Sprintf("%02.0f-%v", id["hour"], id["weekday"])
+		}); got != weekdays {
+			t.Fatalf("aggregate/dayoftheweek/hours%s:\n got %s\nwant %s", zone.query, got, weekdays)
+		}
+	}
+	golden(t, "analytics-aggregate-hours", e.do("GET", base+"aggregate/hours", nil, owner.jwt()))
+	golden(t, "analytics-aggregate-dayoftheweek-hours", e.do("GET", base+"aggregate/dayoftheweek/hours", nil, owner.jwt()))
+}
+
+// expectBuckets averages value over the conversations per bucket of their creation in loc (named
+// by the time layout), newest first: "bucket:average", or "bucket:<nil>" where none has a value.
+func expectBuckets(all []convFigures, loc *time.Location, layout string, value func(convFigures) *float64) string {
+	var keys []string
+	sums, counts := map[string]float64{}, map[string]int{}
+	for _, f := range all {
+		k := f.at.In(loc).Format(layout)
+		if _, seen := counts[k]; !seen {
+			keys = append(keys, k)
+			counts[k] = 0
+		}
+		if v := value(f); v != nil {
+			sums[k] += *v
+			counts[k]++
+		}
+	}
+	slices.Sort(keys)
+	slices.Reverse(keys)
+	for i, k := range keys {
+		if counts[k] == 0 {
+			keys[i] = k + ":<nil>"
+		} else {
+			keys[i] = fmt.Sprintf("%s:%v", k, sums[k]/float64(counts[k]))
+		}
+	}
+	return strings.Join(keys, " ")
+}
+
+// countsDesc counts the conversations per key of their creation in loc, the greatest key first.
+func countsDesc(all []convFigures, loc *time.Location, key func(time.Time) string) string {
+	counts := map[string]int{}
+	for _, f := range all {
+		counts[key(f.at.In(loc))]++
+	}
+	keys := slices.Sorted(maps.Keys(counts))
+	slices.Reverse(keys)
+	for i, k := range keys {
+		keys[i] = fmt.Sprintf("%s:%d", k, counts[k])
+	}
+	return strings.Join(keys, " ")
 }

@@ -142,6 +142,16 @@ func (s *Server) analyticsRoutes() {
 		s.handleAnalyticsAverage("waiting_time_avg", func(a tiledesk.RequestAverages) *float64 { return a.Waiting }))
 	s.handle(p, "GET /{pid}/analytics/requests/duration", admin,
 		s.handleAnalyticsAverage("duration_avg", func(a tiledesk.RequestAverages) *float64 { return a.Duration }))
+	s.handle(p, "GET /{pid}/analytics/requests/aggregate/hours", admin, s.handleAnalyticsHours())
+	s.handle(p, "GET /{pid}/analytics/requests/aggregate/dayoftheweek/hours", admin, s.handleAnalyticsWeekdayHours())
+	s.handle(p, "GET /{pid}/analytics/requests/waiting/day/last", admin, s.handleAnalyticsWindowAverage(waitingAverage, 1, false))
+	s.handle(p, "GET /{pid}/analytics/requests/waiting/day", admin, s.handleAnalyticsAverageSeries(waitingAverage, "day", 7))
+	s.handle(p, "GET /{pid}/analytics/requests/waiting/month", admin, s.handleAnalyticsAverageSeries(waitingAverage, "month", 365))
+	s.handle(p, "GET /{pid}/analytics/requests/duration/day", admin, s.handleAnalyticsAverageSeries(durationAverage, "day", 7))
+	s.handle(p, "GET /{pid}/analytics/requests/duration/month", admin, s.handleAnalyticsAverageSeries(durationAverage, "month", 30))
+	s.handle(p, "GET /{pid}/analytics/requests/satisfaction", admin, s.handleAnalyticsWindowAverage(ratingAverage, 365, true))
+	s.handle(p, "GET /{pid}/analytics/requests/satisfaction/day", admin, s.handleAnalyticsAverageSeries(ratingAverage, "day", 7))
+	s.handle(p, "GET /{pid}/analytics/requests/satisfaction/month", admin, s.handleAnalyticsAverageSeries(ratingAverage, "month", 365))
 	s.handle(p, "GET /{pid}/analytics/messages/count", admin, s.handleAnalyticsMessageCount)
 	s.handle(p, "GET /{pid}/analytics/requests/times/csv", admin, s.handleAnalyticsRequestTimes)
 }

@@ -43,6 +43,7 @@ var tables = []tableSpec{
 	{name: "request_followers", key: []string{"id_project", "follower", "request"}},
 	{name: "request_tags", key: []string{"id_project", "tag", "request"}},
 	{name: "messages", key: []string{"id_project", "id"}},
+	{name: "message_counts", key: []string{"id_project", "id_prefix", "stripe"}},
 	{name: "direct_messages", key: []string{"id_project", "id"}},
 	{name: "project_labels", key: []string{"id_project"}},
 	{name: "bots", key: []string{"id_project", "id"}},

@@ -557,4 +557,5 @@ const undoEventLog = `DROP INDEX events_custom; DROP TABLE subscriptions; DROP T
 	DROP INDEX events_by_seq; DROP INDEX events_by_age;
 	ALTER TABLE events DROP COLUMN seq;
 	ALTER TABLE projects DROP COLUMN jwt_secret; ALTER TABLE projects DROP COLUMN public_key;
-	DROP TABLE direct_messages; DROP TABLE project_labels; DROP TABLE bots; DROP TABLE intents; DROP TABLE request_parameters; DROP TABLE agent_groups; DROP TABLE project_tags; DROP TABLE canned_responses; DROP TABLE agent_group_members;`
+	DROP TABLE direct_messages; DROP TABLE project_labels; DROP TABLE bots; DROP TABLE intents; DROP TABLE request_parameters; DROP TABLE agent_groups; DROP TABLE project_tags; DROP TABLE canned_responses; DROP TABLE agent_group_members;
+	DROP TRIGGER messages_count_insert; DROP TRIGGER messages_count_delete; DROP TABLE message_counts;`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -27,11 +28,21 @@ func analyticsWhere(f tiledesk.AnalyticsFilter) (string, []any) {
 }
 
 // RequestsByQuarter counts conversations per quarter hour, in one grouped range scan of the
-// requests' creation index.
-func (s *Store) RequestsByQuarter(ctx context.Context, projectID string, f tiledesk.AnalyticsFilter) ([]tiledesk.QuarterCount, error) {
+// requests' creation index (which carries the times too).
+func (s *Store) RequestsByQuarter(ctx context.Context, projectID string, f tiledesk.AnalyticsFilter, m tiledesk.QuarterMeasures) ([]tiledesk.QuarterCount, error) {
 	where, args := analyticsWhere(f)
 	q := int64(tiledesk.AnalyticsQuarter / time.Millisecond)
-	rows, err := s.query(ctx, fmt.Sprintf(`SELECT created_at / %d, COUNT(*) FROM requests%s GROUP BY created_at / %d ORDER BY 1`, q, where, q),
+	cols := ""
+	tally := func(col string) string {
+		return fmt.Sprintf(`, COUNT(%s), CAST(COALESCE(SUM(%s), 0) AS BIGINT)`, col, col)
+	}
+	if m&tiledesk.MeasureTimes != 0 {
+		cols += tally("waiting_time") + tally("duration")
+	}
+	if m&tiledesk.MeasureRatings != 0 {
+		cols += tally("rating")
+	}
+	rows, err := s.query(ctx, fmt.Sprintf(`SELECT created_at / %d, COUNT(*)%s FROM requests%s GROUP BY created_at / %d ORDER BY 1`, q, cols, where, q),
 		append([]any{projectID}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("requests by quarter: %w", err)
@@ -40,11 +51,19 @@ func (s *Store) RequestsByQuarter(ctx context.Context, projectID string, f tiled
 	var out []tiledesk.QuarterCount
 	for rows.Next() {
 		var quarter int64
-		var n int
-		if err := rows.Scan(&quarter, &n); err != nil {
+		var c tiledesk.QuarterCount
+		dest := []any{&quarter, &c.Count}
+		if m&tiledesk.MeasureTimes != 0 {
+			dest = append(dest, &c.Waiting.N, &c.Waiting.Sum, &c.Duration.N, &c.Duration.Sum)
+		}
+		if m&tiledesk.MeasureRatings != 0 {
+			dest = append(dest, &c.Rating.N, &c.Rating.Sum)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		out = append(out, tiledesk.QuarterCount{Start: fromMS(quarter * q), Count: n})
+		c.Start = fromMS(quarter * q)
+		out = append(out, c)
 	}
 	return out, rows.Err()
 }
@@ -87,14 +106,36 @@ func (s *Store) RequestAveragesOf(ctx context.Context, projectID string, f tiled
 	return out, nil
 }
 
-// MessagesBetween counts messages by their ids, which begin with their creation second: a range
-// of the messages' primary key.
+// MessagesBetween counts messages by their ids, which begin with their creation second: the spans
+// of 4,096 seconds the window touches from message_counts (kept by triggers, see migration 0024),
+// less the messages of the first span before the window and those of the last span after it, each
+// a range of the messages' primary key. The window usually ends now, so that the second range is
+// empty, and begins a month ago, where the first holds at most one span's messages.
 func (s *Store) MessagesBetween(ctx context.Context, projectID string, since, until time.Time) (int, error) {
+	lo, hi := tiledesk.IDFloor(since), tiledesk.IDFloor(until)
+	if hi <= lo {
+		return 0, nil
+	}
 	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM messages WHERE id_project = $1 AND id >= $2 AND id < $3`,
-		projectID, tiledesk.IDFloor(since), tiledesk.IDFloor(until)).Scan(&n)
+	err := s.queryRow(ctx, `SELECT (SELECT COALESCE(SUM(messages), 0) FROM message_counts WHERE id_project = $1 AND id_prefix >= $2 AND id_prefix <= $3)
+		- (SELECT COUNT(*) FROM messages WHERE id_project = $1 AND id >= $2 AND id < $4)
+		- (SELECT COUNT(*) FROM messages WHERE id_project = $1 AND id >= $5 AND id < $6)`,
+		projectID, lo[:idSpanDigits], hi[:idSpanDigits], lo, hi, nextIDSpan(hi[:idSpanDigits])).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count messages: %w", err)
 	}
 	return n, nil
+}
+
+// idSpanDigits is how many leading hexadecimal digits of an id name its message_counts span.
+const idSpanDigits = 5
+
+// nextIDSpan is the first id after every id of the span (a lowercase hexadecimal prefix).
+func nextIDSpan(span string) string {
+	v, _ := strconv.ParseUint(span, 16, 64)
+	next := fmt.Sprintf("%0*x", idSpanDigits, v+1)
+	if len(next) > idSpanDigits { // the last span: no id comes after it
+		return "g"
+	}
+	return next
 }

@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore NewStore) {
 	tests = append(tests, eventLogTests...)
 	tests = append(tests, subscriptionTests...)
 	tests = append(tests, botTests...)
+	tests = append(tests, analyticsTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, newStore(t, nil))
