@@ -30,6 +30,7 @@ import (
 	"github.com/tiledesk-go/tiledesk/internal/ratelimit"
 	"github.com/tiledesk-go/tiledesk/internal/sqlstore"
 	"github.com/tiledesk-go/tiledesk/internal/storecache"
+	"github.com/tiledesk-go/tiledesk/internal/webui"
 )
 
 // version is set at link time (-ldflags "-X main.version=v1.2.3"); otherwise the VCS revision.
@@ -160,7 +161,7 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		RateLimits: limits, TrustedProxies: cfg.trustedProxies, SSLOnly: cfg.sslOnly, CORSOrigins: cfg.corsOrigins,
 		Maintenance: cfg.maintenance, MaintenanceRetryAfter: cfg.maintenanceRetry, Metrics: registry,
 		RenderCacheBytes: cfg.renderCache, MaxActiveReads: activeReadsFor(cfg.activeReads, store),
-		Mailer: mailer, PublicURL: publicURL, LinkKey: key, Now: now, Events: bus, Live: cfg.live, WebhookGuard: cfg.events.webhookAllow})
+		Mailer: mailer, PublicURL: publicURL, LinkKey: key, Now: now, Events: bus, Live: cfg.live, WebhookGuard: cfg.events.webhookAllow, App: webui.New()})
 	defer handler.Close() // after serving has stopped, before the store closes: background readings end
 	handler.StartBackground()
 	stopWebhooks := startWebhooks(store, cfg.db, bus, handler.RenderEvent, handler.BotSink(), cfg.events, registry, log)

@@ -63,6 +63,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			msg: "This API is SSL-only: call it over https://."})
 		return
 	}
+	if s.app != nil && s.app.Owns(r.URL.Path) {
+		in.route = "app"
+		s.app.ServeHTTP(rec, r)
+		return
+	}
 	if s.cors(rec, r) {
 		in.route = "preflight"
 		return

@@ -84,6 +84,16 @@ type Config struct {
 	// LinkKey signs mailed links (at least 16 bytes; kept with the data so that links survive a
 	// restart and work on every process). Empty: a random key for this process only.
 	LinkKey []byte
+
+	// App serves the paths it owns (the built-in web app, internal/webui) after the request id,
+	// client address and ssl-only rules, before CORS, maintenance and the routes; nil serves none.
+	App App
+}
+
+// App is a web application served beside the API on the paths it owns.
+type App interface {
+	http.Handler
+	Owns(path string) bool
 }
 
 // Server is the API's http.Handler.
@@ -118,6 +128,7 @@ type Server struct {
 	stopping         context.Context    // done once shutdown begins: waiting polls answer at once
 	stop             context.CancelFunc // ends stopping
 	webhookGuard     *webhook.Guard
+	app              App
 	botClient        *http.Client // deliveries to external bots, guarded as webhooks are
 	renamer          tagRenamer   // carries library tags' renames to conversations and leads
 	liveOpts         live.Options
@@ -193,6 +204,7 @@ func New(cfg Config) *Server {
 		s.events = eventbus.New()
 	}
 	s.webhookGuard = cfg.WebhookGuard
+	s.app = cfg.App
 	s.botClient = webhook.NewClient(cfg.WebhookGuard, botDeliveryTimeout)
 	ttl := cfg.BasicCacheTTL
 	if ttl <= 0 {
