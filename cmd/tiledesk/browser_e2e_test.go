@@ -129,10 +129,11 @@ func until(expr string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// js runs a JavaScript expression for its effect.
-func js(expr string) chromedp.Action[chromedp.Void] {
+// js runs JavaScript statements for their effect, in a block of their own (so that their
+// declarations do not outlive them).
+func js(statements string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[any](expr)(ctx, t)
+		_, err := chromedp.Evaluate[any]("{"+statements+"}")(ctx, t)
 		return err
 	})
 }

@@ -7,8 +7,7 @@ import { h, main, toast, when } from "./dom.js";
 const UNASSIGNED = 100, CLOSED = 1000;
 const tabs = [["unassigned", "Unassigned"], ["mine", "Mine"], ["all", "All open"]];
 
-// The inbox's state lives across route changes of one project, so that unread counts survive
-// opening a conversation.
+// The inbox's state lives across route changes of one project.
 let state = null;
 
 function myID() {
@@ -32,7 +31,7 @@ function lastText(r) {
 
 export async function inboxView(ctx, live, rest) {
   if (!state || state.pid !== ctx.id) {
-    state = { pid: ctx.id, conversations: new Map(), unread: new Map(), lastSeen: new Map(), tab: "all" };
+    state = { pid: ctx.id, conversations: new Map(), tab: "all" };
   }
   const open = rest[0] ? decodeURIComponent(rest[0]) : null;
   const tabButtons = tabs.map(([id, label]) => h("button", {
@@ -63,16 +62,12 @@ export async function inboxView(ctx, live, rest) {
       list.replaceChildren(h("li", { class: "empty" }, "No conversation here."));
       return;
     }
-    list.replaceChildren(...rows.map((r) => {
-      const unread = state.unread.get(r.request_id) || 0;
-      return h("li", { "data-request-id": r.request_id }, h("a", {
-        href: `#/p/${ctx.id}/inbox/${encodeURIComponent(r.request_id)}`,
-        "aria-current": r.request_id === open ? "true" : null,
-      },
-      h("span", { class: "who" }, visitorName(r),
-        unread ? h("span", { class: "unread", "aria-label": `${unread} unread` }, unread) : h("small", {}, when(r.updatedAt))),
-      h("span", { class: "last" }, lastText(r))));
-    }));
+    list.replaceChildren(...rows.map((r) => h("li", { "data-request-id": r.request_id }, h("a", {
+      href: `#/p/${ctx.id}/inbox/${encodeURIComponent(r.request_id)}`,
+      "aria-current": r.request_id === open ? "true" : null,
+    },
+    h("span", { class: "who" }, visitorName(r), h("small", {}, when(r.updatedAt))),
+    h("span", { class: "last" }, lastText(r))))));
   }
 
   // A frame of the project's conversations: the snapshot (an array), or one conversation.
@@ -84,13 +79,6 @@ export async function inboxView(ctx, live, rest) {
         state.conversations.delete(r.request_id);
         continue;
       }
-      const last = r.attributes?.last_message;
-      const before = state.lastSeen.get(r.request_id);
-      if (last?._id && before !== undefined && before !== last._id && r.request_id !== open && last.sender !== myID()) {
-        state.unread.set(r.request_id, (state.unread.get(r.request_id) || 0) + 1);
-      }
-      if (last?._id) state.lastSeen.set(r.request_id, last._id);
-      else if (!state.lastSeen.has(r.request_id)) state.lastSeen.set(r.request_id, null);
       state.conversations.set(r.request_id, r);
       if (r.request_id === open && conversation) conversation.update(r);
     }
@@ -99,7 +87,6 @@ export async function inboxView(ctx, live, rest) {
 
   let conversation = null;
   if (open) {
-    state.unread.delete(open);
     conversation = conversationView(ctx, live, open, convPane, sidePane);
   }
   live.subscribe(`/${ctx.id}/requests`, onRequests);
