@@ -15,10 +15,11 @@ type inboxFixture struct {
 	t                 *testing.T
 	base, pid, token  string
 	ownerID, password string
+	visitors          map[string]map[string]string // a visitor's headers by its conversation
 }
 
 func newInboxFixture(t *testing.T, base string) *inboxFixture {
-	f := &inboxFixture{t: t, base: base, password: "a long password"}
+	f := &inboxFixture{t: t, base: base, password: "a long password", visitors: map[string]map[string]string{}}
 	js := map[string]string{"Content-Type": "application/json"}
 	if st, _, _ := call(t, "POST", base+"/auth/signup", `{"email":"owner@example.com","password":"`+f.password+`","firstname":"Olga","lastname":"Owner"}`, js); st != 200 {
 		t.Fatalf("signup = %d", st)
@@ -44,10 +45,16 @@ func (f *inboxFixture) visitor(name, text string) string {
 	_, m, _ := call(f.t, "POST", f.base+"/auth/signinAnonymously", `{"id_project":"`+f.pid+`","firstname":"`+name+`"}`, js)
 	auth := map[string]string{"Content-Type": "application/json", "Authorization": m["token"].(string)}
 	rid := fmt.Sprintf("support-group-%s-%s", f.pid, strings.ToLower(name))
-	if st, _, _ := call(f.t, "POST", f.base+"/"+f.pid+"/requests/"+rid+"/messages", `{"text":"`+text+`"}`, auth); st != 200 {
-		f.t.Fatalf("visitor %s writes = %d", name, st)
-	}
+	f.visitors[rid] = auth
+	f.writes(rid, text)
 	return rid
+}
+
+// writes has the visitor of a conversation write text in it.
+func (f *inboxFixture) writes(rid, text string) {
+	if st, _, _ := call(f.t, "POST", f.base+"/"+f.pid+"/requests/"+rid+"/messages", `{"text":"`+text+`"}`, f.visitors[rid]); st != 200 {
+		f.t.Fatalf("the visitor of %s writes = %d", rid, st)
+	}
 }
 
 // conversation reads a conversation through the API.
@@ -83,8 +90,22 @@ func TestBrowserInboxActions(t *testing.T) {
 		js(`document.querySelector("#tab-unassigned").click()`), until(`document.querySelectorAll("#conversations li[data-request-id]").length === 1`))
 
 	// A second visitor writes while the agent looks at the list.
-	f.visitor("Bob", "Where is my parcel?")
+	bob := f.visitor("Bob", "Where is my parcel?")
 	b.do(agent, "Bob's conversation appears", until(text("#conversations .who", "Bob")), until(counts+` === "2,0,2"`))
+
+	// Unread counts: one per message the visitors wrote, cleared by opening the conversation,
+	// kept across a reload, not counted for the conversation on screen.
+	badges := `[...document.querySelectorAll("#conversations li[data-request-id]")].map(e => e.querySelector(".who").firstChild.textContent + ":" + (e.querySelector(".badge")?.textContent || "0")).sort().join(",")`
+	b.do(agent, "unread: a new conversation each", until(badges+` === "Alice:1,Bob:1"`), until(`document.title === "(2) Tiledesk inbox"`))
+	f.writes(bob, "Hello?")
+	f.writes(bob, "Anyone there?")
+	b.do(agent, "unread: Bob wrote twice more", until(badges+` === "Alice:1,Bob:3"`), until(text("#conversations .last", "Anyone there?")))
+	b.do(agent, "unread: opening Bob's reads it", js(`location.hash = "#/p/`+f.pid+`/inbox/`+bob+`"`),
+		until(text(".messages .text", "Anyone there?")), until(badges+` === "Alice:1,Bob:0"`), until(`document.title === "(1) Tiledesk inbox"`))
+	f.writes(bob, "Thanks")
+	b.do(agent, "unread: not for the conversation on screen", until(text(".messages .text", "Thanks")), until(badges+` === "Alice:1,Bob:0"`))
+	b.do(agent, "unread: kept across a reload", js(`location.hash = "#/p/`+f.pid+`/inbox"`), chromedp.Reload(),
+		until(badges+` === "Alice:1,Bob:0"`))
 
 	b.do(agent, "open Alice's and assign it to herself",
 		js(`[...document.querySelectorAll("#conversations li")].find(e => e.textContent.includes("Alice")).querySelector("a").click()`),

@@ -261,10 +261,17 @@ func (l liveSource) Decode(ev *tiledesk.Event) (*live.Item, error) {
 		return rendered[a]
 	}
 	if subj.Message != nil {
+		var conversation [2]json.RawMessage
+		it.RenderConversation = func(visitor bool) json.RawMessage { return conversation[audience(visitor)] }
 		it.Prepare = func(ctx context.Context, visitor bool) {
 			a := audience(visitor)
-			if !done[a] {
-				rendered[a], done[a] = l.messageWithRequest(ctx, ev.ProjectID, subj.Message, visitor)
+			if done[a] {
+				return
+			}
+			var req *tiledesk.Request
+			rendered[a], conversation[a], req, done[a] = l.messageWithRequest(ctx, ev.ProjectID, subj.Message, visitor)
+			if req != nil {
+				it.Conversation = req
 			}
 		}
 	}
@@ -287,26 +294,27 @@ func (l liveSource) Decode(ev *tiledesk.Event) (*live.Item, error) {
 }
 
 // messageWithRequest renders a message frame as the original publishes it: the message with its
-// conversation populated, in the audience's view. ok is false when the conversation cannot be
-// read, and the frame is then the message alone (Render).
-func (l liveSource) messageWithRequest(ctx context.Context, pid string, m *tiledesk.Message, visitor bool) (json.RawMessage, bool) {
+// conversation populated, in the audience's view, and that conversation alone, the frame of the
+// project's list topic. ok is false when the conversation cannot be read, and the frame is then
+// the message alone (Render). An internal note renders nothing for visitors.
+func (l liveSource) messageWithRequest(ctx context.Context, pid string, m *tiledesk.Message, visitor bool) (msg, conversation json.RawMessage, req *tiledesk.Request, ok bool) {
 	view, wire := agentView, toMessage(m)
 	if visitor {
 		if view, wire = visitorView, toVisitorMessage(m); wire == nil {
-			return nil, true // an internal note: visitors get no frame
+			return nil, nil, nil, true
 		}
 	}
 	req, err := l.s.store.FindRequest(ctx, pid, m.Recipient, nil)
 	if err != nil {
-		return nil, false
+		return nil, nil, nil, false
 	}
 	populated, err := l.s.views.Requests.One(ctx, view, req, nil)
 	if err != nil {
-		return nil, false
+		return nil, nil, req, false
 	}
 	out, err := encodeJSONWith(wire, "request", populated)
 	if err != nil {
-		return nil, false
+		return nil, nil, req, false
 	}
-	return out, true
+	return out, bytes.TrimRight(populated, "\n"), req, true
 }

@@ -196,11 +196,11 @@ func TestLiveProtocol(t *testing.T) {
 	}
 
 	e.post(rid, `{"text":"Second"}`, e.owner.jwt()).want(t, 200)
-	var gotMessage bool
+	var gotMessage, gotListed bool
 	var last int64
 	for _, f := range c.drain(e.pid) {
 		p := f["payload"].(map[string]any)
-		if seqOf(p) <= last {
+		if seqOf(p) < last { // a message's frames on its topic and on the list share its seq
 			t.Fatalf("frames out of order: %v", f)
 		}
 		last = seqOf(p)
@@ -212,9 +212,16 @@ func TestLiveProtocol(t *testing.T) {
 				t.Fatalf("message frame without its populated conversation: %v", m)
 			}
 		}
+		// The list announces the message with its conversation, so that lists keep their last
+		// messages and unread counts.
+		if p["topic"] == list && p["method"] == "UPDATE" {
+			r := p["message"].(map[string]any)
+			lm, _ := r["attributes"].(map[string]any)["last_message"].(map[string]any)
+			gotListed = r["request_id"] == rid && r["lead"] != nil && lm["text"] == "Second"
+		}
 	}
-	if !gotMessage {
-		t.Fatal("no frame of the new message")
+	if !gotMessage || !gotListed {
+		t.Fatalf("frames of the new message: on its topic %v, on the list %v", gotMessage, gotListed)
 	}
 	e.do("PUT", "/"+e.pid+"/requests/"+rid+"/close", nil, e.owner.jwt()).want(t, 200)
 	topics := map[string]string{}
@@ -281,6 +288,20 @@ func TestLiveResume(t *testing.T) {
 		}
 		seen = seqOf(p)
 	}
+	// The list resumes too: a frame for each message, in the conversation it was written in.
+	list := "/" + e.pid + "/requests"
+	c4 := e.dial(e.owner.token)
+	c4.subscribe(list, seqOf(p))
+	frames := map[string]int{}
+	for _, f := range c4.drain(e.pid) {
+		p := f["payload"].(map[string]any)
+		if r, _ := p["message"].(map[string]any); p["topic"] == list && r != nil {
+			frames[p["method"].(string)+" "+strings.TrimPrefix(r["request_id"].(string), "support-group-"+e.pid+"-")]++
+		}
+	}
+	if frames["UPDATE resume"] != 5 || frames["CREATE other"] != 1 || frames["UPDATE other"] != 4 || len(frames) != 3 {
+		t.Fatalf("the list resumed with %v, want an UPDATE for each message (5 and 4) and the other's CREATE", frames)
+	}
 	// A since past the log's end gets a snapshot, which says why.
 	c3 := e.dial(e.owner.token)
 	c3.subscribe(msgs, 1<<40)
@@ -346,28 +367,38 @@ func TestLiveTenancyAndVisitors(t *testing.T) {
 		list[0].(map[string]any)["request_id"] != vrid {
 		t.Fatalf("visitor's list = %v", list)
 	}
+	before, _ := e.store.LastEventSeq(context.Background(), e.pid)
 	e.post(vrid, `{"text":"secret note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
+	note, _ := e.store.LastEventSeq(context.Background(), e.pid)
 	e.post(vrid, `{"text":"for you"}`, e.owner.jwt()).want(t, 200)
 	e.post(rid, `{"text":"not yours"}`, e.owner.jwt()).want(t, 200)
 	e.do("PATCH", "/"+e.pid+"/requests/"+vrid+"/attributes", `{"crm":{"internal":true,"account":"secret-crm"},"shared":"ok"}`,
 		e.owner.jwt()).want(t, 200)
 	var texts []string
 	listed := false
+	announced := map[int64]string{} // the list's frames by seq
 	for _, f := range v.drain(e.pid) {
 		p := f["payload"].(map[string]any)
 		raw, _ := json.Marshal(p)
 		if strings.Contains(string(raw), "secret") || strings.Contains(string(raw), rid+`"`) {
 			t.Fatalf("the visitor got %s", raw)
 		}
+		if seq := seqOf(p); seq > before && seq <= note {
+			t.Fatalf("the visitor got a frame of an internal note: %s", raw)
+		}
 		if p["topic"] == own {
 			texts = append(texts, p["message"].(map[string]any)["text"].(string))
 		}
 		if p["topic"] == "/"+e.pid+"/requests" && p["method"] == "UPDATE" {
-			listed = p["message"].(map[string]any)["attributes"].(map[string]any)["shared"] == "ok"
+			attrs := p["message"].(map[string]any)["attributes"].(map[string]any)
+			listed = attrs["shared"] == "ok"
+			lm, _ := attrs["last_message"].(map[string]any)
+			announced[seqOf(p)], _ = lm["text"].(string)
 		}
 	}
-	if fmt.Sprint(texts) != "[for you]" || !listed {
-		t.Fatalf("the visitor's messages = %v; its conversation's update listed: %v", texts, listed)
+	if fmt.Sprint(texts) != "[for you]" || !listed || announced[note+1] != "for you" {
+		t.Fatalf("the visitor's messages = %v; its conversation's update listed: %v; the list's frames %v (the answer is %d)",
+			texts, listed, announced, note+1)
 	}
 }
 
@@ -405,10 +436,13 @@ func TestLiveMembershipChanges(t *testing.T) {
 	c2 := e.dial(agent2.token)
 	c2.subscribe("/" + e.pid + "/requests/" + rid)
 	c2.publish("/"+e.pid+"/requests/"+rid, "CREATE")
+	c2.subscribe("/" + e.pid + "/requests")
+	c2.publish("/"+e.pid+"/requests", "CREATE")
 	dep := e.do("POST", "/"+e.pid+"/departments", `{"name":"Restricted","id_group":"g1"}`, e.owner.jwt()).want(t, 200).json(t)["_id"].(string)
 	e.do("PUT", "/"+e.pid+"/requests/"+rid+"/departments", `{"departmentid":"`+dep+`"}`, e.owner.jwt()).want(t, 200)
 	e.drainAll(c2)
 	e.do("PATCH", "/"+e.pid+"/requests/"+rid, `{"subject":"still secret"}`, e.owner.jwt()).want(t, 200)
+	e.post(rid, `{"text":"secret answer"}`, e.owner.jwt()).want(t, 200)
 	for _, f := range c2.drain(e.pid) {
 		t.Fatalf("an agent outside the restricted department got %v", f)
 	}

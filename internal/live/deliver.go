@@ -39,8 +39,9 @@ func listed(r *tiledesk.Request) bool {
 
 // decision is what a subscriber gets of an event.
 type decision struct {
-	method string
-	drop   bool // the subscriber may no longer follow the topic
+	method       string
+	drop         bool // the subscriber may no longer follow the topic
+	conversation bool // the frame is the message's conversation (Item.RenderConversation)
 }
 
 // decide says what sub gets of an event, seen through grant g: a frame (method set), nothing, or
@@ -62,8 +63,15 @@ func decide(t Topic, g *Grant, e *prepared) decision {
 		}
 		return decision{method: method}
 	case it.Message != nil:
-		if t.Kind == TopicMessages && it.Message.Recipient == t.ID && name == tiledesk.EventMessageCreate {
+		if name != tiledesk.EventMessageCreate {
+			return decision{}
+		}
+		if t.Kind == TopicMessages && it.Message.Recipient == t.ID {
 			return decision{method: method}
+		}
+		conv := it.Conversation
+		if t.Kind == TopicRequests && conv != nil && it.RenderConversation != nil && listed(conv) && g.Visibility.Sees(conv, e.restricted) {
+			return decision{method: methodUpdate, conversation: true}
 		}
 	case it.ProjectUser != nil:
 		if t.Kind == TopicProjectUser && it.ProjectUser.ID == t.ID && method != "" {
@@ -80,8 +88,8 @@ func topicsOf(pid string, it *Item) []string {
 		list, one, msgs := requestTopics(pid, it.Request.RequestID)
 		return []string{list, one, msgs}
 	case it.Message != nil:
-		_, _, msgs := requestTopics(pid, it.Message.Recipient)
-		return []string{msgs}
+		list, _, msgs := requestTopics(pid, it.Message.Recipient)
+		return []string{msgs, list}
 	case it.ProjectUser != nil:
 		return []string{"/" + pid + "/project_users/" + it.ProjectUser.ID}
 	}
@@ -113,7 +121,11 @@ func (h *Hub) deliver(p *project, e prepared) {
 				a = 1
 			}
 			if frames[a] == nil {
-				msg := e.it.Render(visitor)
+				render := e.it.Render
+				if d.conversation {
+					render = e.it.RenderConversation
+				}
+				msg := render(visitor)
 				if msg == nil {
 					frames[a] = json.RawMessage{} // this audience sees nothing of it
 				} else {

@@ -52,6 +52,20 @@ type Item struct {
 	// populated, as the original publishes it); called outside the lock before Render. Render
 	// falls back to the event's own payload when it was not called or failed.
 	Prepare func(ctx context.Context, visitor bool)
+	// Conversation is, for a new message, the conversation it was written in as Prepare read it
+	// (nil when Prepare was not called or could not read it); RenderConversation its frame for an
+	// audience, nil when that audience sees nothing of the message. The project's list topic
+	// announces every new message with it, so that a list keeps last messages and unread counts.
+	Conversation       *tiledesk.Request
+	RenderConversation func(visitor bool) json.RawMessage
+}
+
+// conversation is the conversation an event is about or was written in; nil when unknown.
+func (it *Item) conversation() *tiledesk.Request {
+	if it.Request != nil {
+		return it.Request
+	}
+	return it.Conversation
 }
 
 // Source is what the hub reads through the API: memberships, conversations and the original's
@@ -406,10 +420,11 @@ func (h *Hub) audiences(pid string, it *Item) (agents, visitors bool) {
 // restricted says whether the department of an event's conversation restricts it, from cache
 // (which department events clear) or the store.
 func (h *Hub) restricted(cache map[string]bool, pid string, it *Item) bool {
-	if it.Request == nil || it.Request.DepartmentID == "" {
+	conv := it.conversation()
+	if conv == nil || conv.DepartmentID == "" {
 		return false
 	}
-	dep := it.Request.DepartmentID
+	dep := conv.DepartmentID
 	if r, ok := cache[dep]; ok {
 		return r
 	}

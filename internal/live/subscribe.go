@@ -197,6 +197,9 @@ func (h *Hub) catchUp(ctx context.Context, s *sub, g *Grant, after, upto int64) 
 			if err != nil || it == nil || ev.Seq > upto {
 				continue
 			}
+			if it.Message != nil && s.topic.Kind == TopicRequests && it.Prepare != nil {
+				it.Prepare(ctx, g.Visibility.IsVisitor()) // reads the conversation deciding needs
+			}
 			e := prepared{ev: ev, it: it, restricted: h.restrictedFresh(ctx, depts, s.topic.ProjectID, it)}
 			d := decide(s.topic, g, &e)
 			if d.drop {
@@ -208,7 +211,11 @@ func (h *Hub) catchUp(ctx context.Context, s *sub, g *Grant, after, upto int64) 
 			if it.Prepare != nil {
 				it.Prepare(ctx, g.Visibility.IsVisitor())
 			}
-			if msg := it.Render(g.Visibility.IsVisitor()); msg != nil {
+			render := it.Render
+			if d.conversation {
+				render = it.RenderConversation
+			}
+			if msg := render(g.Visibility.IsVisitor()); msg != nil {
 				frames = append(frames, publishFrame(s.topic.Name, d.method, msg, ev.Seq, ""))
 			}
 		}
@@ -218,15 +225,16 @@ func (h *Hub) catchUp(ctx context.Context, s *sub, g *Grant, after, upto int64) 
 
 // restrictedFresh is restricted for a reader other than the hub's goroutine, with its own cache.
 func (h *Hub) restrictedFresh(ctx context.Context, cache map[string]bool, pid string, it *Item) bool {
-	if it.Request == nil || it.Request.DepartmentID == "" {
+	conv := it.conversation()
+	if conv == nil || conv.DepartmentID == "" {
 		return false
 	}
-	if r, ok := cache[it.Request.DepartmentID]; ok {
+	if r, ok := cache[conv.DepartmentID]; ok {
 		return r
 	}
-	r, err := h.opt.Source.Restricted(ctx, pid, it.Request.DepartmentID)
+	r, err := h.opt.Source.Restricted(ctx, pid, conv.DepartmentID)
 	r = r || err != nil
-	cache[it.Request.DepartmentID] = r
+	cache[conv.DepartmentID] = r
 	return r
 }
 

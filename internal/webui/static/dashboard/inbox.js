@@ -3,12 +3,18 @@
 // box, and what an agent does to a conversation.
 import { api, session } from "./client.js";
 import { h, main, toast, when } from "./dom.js";
+import { Unread } from "./unread.js";
 
 const UNASSIGNED = 100, CLOSED = 1000;
 const tabs = [["unassigned", "Unassigned"], ["mine", "Mine"], ["all", "All open"]];
 
 // The inbox's state lives across route changes of one project.
 let state = null;
+
+// Coming back to the browser tab reads the conversation on screen.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && state?.onVisible) state.onVisible();
+});
 
 function myID() {
   return session.user?._id || session.user?.id;
@@ -31,9 +37,16 @@ function lastText(r) {
 
 export async function inboxView(ctx, live, rest) {
   if (!state || state.pid !== ctx.id) {
-    state = { pid: ctx.id, conversations: new Map(), tab: "all" };
+    state = { pid: ctx.id, conversations: new Map(), tab: "all", unread: new Unread(ctx.id) };
   }
   const open = rest[0] ? decodeURIComponent(rest[0]) : null;
+  if (open) state.unread.read(open);
+  state.onVisible = () => {
+    if (open && list.isConnected) {
+      state.unread.read(open);
+      renderList();
+    }
+  };
   const tabButtons = tabs.map(([id, label]) => h("button", {
     type: "button", role: "tab", id: "tab-" + id, "aria-controls": "conversations",
     onclick: () => { state.tab = id; renderList(); },
@@ -58,16 +71,23 @@ export async function inboxView(ctx, live, rest) {
     });
     const rows = [...state.conversations.values()].filter((r) => inTab(r, state.tab))
       .sort((a, b) => String(b.updatedAt).localeCompare(String(a.updatedAt)));
+    const unread = state.unread.total([...state.conversations.keys()]);
+    document.title = (unread ? `(${unread}) ` : "") + "Tiledesk inbox";
     if (!rows.length) {
       list.replaceChildren(h("li", { class: "empty" }, "No conversation here."));
       return;
     }
-    list.replaceChildren(...rows.map((r) => h("li", { "data-request-id": r.request_id }, h("a", {
-      href: `#/p/${ctx.id}/inbox/${encodeURIComponent(r.request_id)}`,
-      "aria-current": r.request_id === open ? "true" : null,
-    },
-    h("span", { class: "who" }, visitorName(r), h("small", {}, when(r.updatedAt))),
-    h("span", { class: "last" }, lastText(r))))));
+    list.replaceChildren(...rows.map((r) => {
+      const n = state.unread.count(r.request_id);
+      return h("li", { "data-request-id": r.request_id, class: n ? "unread" : null }, h("a", {
+        href: `#/p/${ctx.id}/inbox/${encodeURIComponent(r.request_id)}`,
+        "aria-current": r.request_id === open ? "true" : null,
+      },
+      h("span", { class: "who" }, visitorName(r),
+        n ? h("span", { class: "badge", "aria-label": `${n} unread` }, String(n)) : null,
+        h("small", {}, when(r.updatedAt))),
+      h("span", { class: "last" }, lastText(r))));
+    }));
   }
 
   // A frame of the project's conversations: the snapshot (an array), or one conversation.
@@ -77,9 +97,11 @@ export async function inboxView(ctx, live, rest) {
       if (!r || !r.request_id) continue;
       if (method === "DELETE") {
         state.conversations.delete(r.request_id);
+        state.unread.note(r, false, true);
         continue;
       }
       state.conversations.set(r.request_id, r);
+      state.unread.note(r, r.request_id === open && document.visibilityState === "visible", r.status >= CLOSED);
       if (r.request_id === open && conversation) conversation.update(r);
     }
     renderList();
