@@ -247,6 +247,7 @@ func (e *testEnv) do(method, path string, body any, creds ...cred) *resp {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.conforms(req, res.StatusCode, res.Header, b)
 	return &resp{status: res.StatusCode, header: res.Header, body: b}
 }
 
@@ -271,6 +272,9 @@ func (e *testEnv) send(method, path, body string, creds ...cred) (int, []byte, e
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
+	if err == nil {
+		e.conforms(req, res.StatusCode, res.Header, b)
+	}
 	return res.StatusCode, b, err
 }
 

@@ -187,3 +187,12 @@ func (h *App) serveDemo(w http.ResponseWriter, r *http.Request, pid string) {
 		http.Error(w, "the demo page could not be written", http.StatusInternalServerError)
 	}
 }
+
+// OpenAPI is the API's description, as /openapi.json serves it.
+func OpenAPI() []byte {
+	b, err := static.ReadFile("static/openapi.json")
+	if err != nil {
+		panic("webui: the embedded API description cannot be read: " + err.Error())
+	}
+	return b
+}
