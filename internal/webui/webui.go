@@ -1,5 +1,6 @@
 // Package webui serves the built-in web app from the binary: the agent inbox at /dashboard/, the
-// visitor's chat widget at /widget.js, and a demo page embedding the widget at /demo/{project id}.
+// visitor's chat widget at /widget.js, a demo page embedding the widget at /demo/{project id}, and
+// the API's OpenAPI description at /openapi.json with a page reading it at /docs/.
 // The files are embedded and compressed once at start; the app talks to the API and websocket of
 // the same server, and loads nothing from any other host.
 package webui
@@ -75,28 +76,36 @@ var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8",
 	".js":   "text/javascript; charset=utf-8",
 	".css":  "text/css; charset=utf-8",
+	".json": "application/json",
 }
 
 var projectID = regexp.MustCompile(`^[0-9a-fA-F]{24}$`)
 
-// Owns says whether a path is the web app's: /dashboard and below, /widget.js, /demo/ and below.
-// None is an API path: a project id is 24 hexadecimal digits.
+// Owns says whether a path is the web app's: /dashboard and below, /widget.js, /demo/ and below,
+// /openapi.json, /docs and below. None is an API path: a project id is 24 hexadecimal digits.
 func (h *App) Owns(path string) bool {
-	return path == "/widget.js" || path == "/dashboard" || strings.HasPrefix(path, "/dashboard/") || strings.HasPrefix(path, "/demo/")
+	return path == "/widget.js" || path == "/openapi.json" || underPage(path, "/dashboard") ||
+		underPage(path, "/docs") || strings.HasPrefix(path, "/demo/")
 }
 
-// ServeHTTP serves /dashboard/ and its files, /widget.js and /demo/{pid}.
+// underPage says whether path is a page's directory (/docs) or below it (/docs/...).
+func underPage(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, dir+"/")
+}
+
+// ServeHTTP serves /dashboard/ and /docs/ and their files, /widget.js, /openapi.json and
+// /demo/{pid}.
 func (h *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
-	case p == "/widget.js":
-		h.serveAsset(w, r, "/widget.js", false)
-	case p == "/dashboard":
-		http.Redirect(w, r, "/dashboard/", http.StatusMovedPermanently)
-	case strings.HasPrefix(p, "/dashboard/"):
+	case p == "/widget.js" || p == "/openapi.json":
+		h.serveAsset(w, r, p, false)
+	case p == "/dashboard" || p == "/docs":
+		http.Redirect(w, r, p+"/", http.StatusMovedPermanently)
+	case strings.HasPrefix(p, "/dashboard/") || strings.HasPrefix(p, "/docs/"):
 		name := p
-		if name == "/dashboard/" {
-			name = "/dashboard/index.html"
+		if strings.HasSuffix(name, "/") {
+			name += "index.html"
 		}
 		h.serveAsset(w, r, name, true)
 	case strings.HasPrefix(p, "/demo/"):
@@ -124,7 +133,7 @@ func (h *App) serveAsset(w http.ResponseWriter, r *http.Request, name string, pa
 	if page {
 		pageHeaders(w)
 	} else {
-		// The widget is loaded by other sites' pages.
+		// The widget is loaded by other sites' pages, the description by other sites' tools.
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 	}

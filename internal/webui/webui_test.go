@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,6 +39,11 @@ func TestServesTheApp(t *testing.T) {
 		{"/dashboard/../webui.go", "", 404},
 		{"/demo/not-a-project", "", 404},
 		{"/demo/6650a1e9c2b7e2a1d4f00001/more", "", 404},
+		{"/openapi.json", "application/json", 200},
+		{"/docs/", "text/html; charset=utf-8", 200},
+		{"/docs/docs.js", "text/javascript; charset=utf-8", 200},
+		{"/docs", "", 301},
+		{"/docs/nothing.js", "", 404},
 	} {
 		if !h.Owns(tc.path) {
 			t.Errorf("%s is not the app's", tc.path)
@@ -47,20 +53,30 @@ func TestServesTheApp(t *testing.T) {
 			t.Errorf("GET %s = %d %q, want %d %q", tc.path, w.Code, w.Header().Get("Content-Type"), tc.status, tc.typ)
 		}
 	}
-	for _, path := range []string{"/", "/auth/signin", "/6650a1e9c2b7e2a1d4f00001/leads", "/v1/dashboard/", "/dashboards", "/widget.json"} {
+	for _, path := range []string{"/", "/auth/signin", "/6650a1e9c2b7e2a1d4f00001/leads", "/v1/dashboard/", "/dashboards", "/widget.json",
+		"/v1/openapi.json", "/docsx", "/openapi.yaml"} {
 		if h.Owns(path) {
 			t.Errorf("%s is taken from the API", path)
 		}
 	}
 	// Pages forbid framing and other hosts; the widget may be loaded by any site.
-	for _, path := range []string{"/dashboard/", "/demo/6650a1e9c2b7e2a1d4f00001"} {
+	for _, path := range []string{"/dashboard/", "/demo/6650a1e9c2b7e2a1d4f00001", "/docs/"} {
 		csp := get(t, h, path, nil).Header().Get("Content-Security-Policy")
 		if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "connect-src 'self'") {
 			t.Errorf("%s: Content-Security-Policy %q", path, csp)
 		}
 	}
-	if w := get(t, h, "/widget.js", nil); w.Header().Get("Access-Control-Allow-Origin") != "*" || w.Header().Get("Content-Security-Policy") != "" {
-		t.Errorf("/widget.js headers: %v", w.Header())
+	for _, path := range []string{"/widget.js", "/openapi.json"} {
+		if w := get(t, h, path, nil); w.Header().Get("Access-Control-Allow-Origin") != "*" || w.Header().Get("Content-Security-Policy") != "" {
+			t.Errorf("%s headers: %v", path, w.Header())
+		}
+	}
+	var doc struct {
+		OpenAPI string         `json:"openapi"`
+		Paths   map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(get(t, h, "/openapi.json", nil).Body.Bytes(), &doc); err != nil || doc.OpenAPI != "3.1.0" || len(doc.Paths) == 0 {
+		t.Errorf("/openapi.json: %v, openapi %q, %d paths", err, doc.OpenAPI, len(doc.Paths))
 	}
 	if w := get(t, h, "/demo/6650A1E9C2B7E2A1D4F00001", nil); !strings.Contains(w.Body.String(), `data-project="6650a1e9c2b7e2a1d4f00001"`) {
 		t.Errorf("the demo page does not embed the project's widget:\n%s", w.Body)
@@ -125,6 +141,9 @@ func TestFirstLoadBudget(t *testing.T) {
 	t.Logf("first load: %d files, %d bytes compressed", len(seen), total)
 	hostRE := regexp.MustCompile(`(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`)
 	for name, a := range h.assets {
+		if name == "/openapi.json" {
+			continue // data the docs page shows as text, never loads: its examples may name hosts
+		}
 		for _, m := range hostRE.FindAll(a.body, -1) {
 			if s := string(m); s != "http://www.w3.org" { // the SVG namespace: a name, not a request
 				t.Errorf("%s names another host: %s", name, s)
