@@ -116,7 +116,7 @@ function opID(method, path, op) {
 function access(op) {
   const security = op.security || spec.security || [];
   const open = !security.length || security.some((s) => !Object.keys(s).length);
-  return open ? "Public: no credentials needed." : "Needs credentials: a JWT token (Authorization: JWT …) or HTTP Basic.";
+  return open ? "Public: no credentials needed." : "Needs credentials: a token (Authorization: JWT …), HTTP Basic, or ?secret_token=.";
 }
 
 function operation(method, path, item, op) {
