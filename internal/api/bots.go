@@ -271,12 +271,9 @@ func (s *Server) handleBotToken(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	tok, err := s.botToken(b)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"jwt": tok, "secret": b.Secret})
-	return nil
+	// The secret itself is shown once, by the rotation: every admin and bot of the project may
+	// mint tokens here, and none should read what signs them and the external bot's deliveries.
+	return s.writeBotToken(w, b)
 }
 
 func (s *Server) writeBotToken(w http.ResponseWriter, b *tiledesk.Bot) error {

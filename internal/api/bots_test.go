@@ -183,7 +183,11 @@ func TestBotToken(t *testing.T) {
 	pid, pidB := e.createProject(owner, "Shop"), e.createProject(other, "Elsewhere")
 	id := e.do("POST", "/"+pid+"/faq_kb", map[string]any{"name": "Helper", "description": "private notes",
 		"attributes": map[string]any{"k": "v"}}, owner.jwt()).want(t, 200).json(t)["_id"].(string)
-	tok := e.do("GET", "/"+pid+"/faq_kb/"+id+"/jwt", nil, owner.jwt()).want(t, 200).json(t)["jwt"].(string)
+	minted := e.do("GET", "/"+pid+"/faq_kb/"+id+"/jwt", nil, owner.jwt()).want(t, 200).json(t)
+	if _, shown := minted["secret"]; shown {
+		t.Fatalf("minting a token shows the bot's secret: %v", minted)
+	}
+	tok := minted["jwt"].(string)
 	claims := jwtPayload(t, tok)
 	if claims["sub"] != "bot" || claims["aud"] != "https://tiledesk.com/bots/"+id || claims["_id"] != id ||
 		claims["id_project"] != pid || claims["name"] != "Helper" {
