@@ -146,7 +146,7 @@ func fileIntents(b *body, projectID, botID, by string, now time.Time) ([]*tilede
 			in.IntentID = *id
 		}
 		if err := ib.err(); err != nil {
-			return nil, asField(err, "intents["+strconv.Itoa(i)+"]."+err.(*validationError).errs[0].Param)
+			return nil, withinField(err, "intents["+strconv.Itoa(i)+"].")
 		}
 		out = append(out, in)
 	}

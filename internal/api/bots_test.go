@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"mime/multipart"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -405,7 +406,16 @@ func TestBotFiles(t *testing.T) {
 		if got := intents(copyID); len(got) != 2 {
 			t.Fatalf("with replace: %v", got)
 		}
-		e.do("POST", "/"+pid+"/faq_kb/importjson/"+copyID, map[string]any{"intents": []any{map[string]any{"reply": "no"}}}, owner.jwt()).want(t, 422)
+		// Each invalid field of an intent is named, within its intent.
+		bad := e.do("POST", "/"+pid+"/faq_kb/importjson/"+copyID, map[string]any{"intents": []any{map[string]any{}, map[string]any{"reply": "no", "question": 5}}},
+			owner.jwt()).want(t, 422).json(t)["errors"].([]any)
+		var params []string
+		for _, f := range bad {
+			params = append(params, f.(map[string]any)["param"].(string))
+		}
+		if sort.Strings(params); strings.Join(params, ",") != "intents[1].question,intents[1].reply" {
+			t.Fatalf("the invalid fields of an imported intent: %v", bad)
+		}
 		e.do("POST", "/"+pid+"/faq_kb/importjson/"+tiledesk.NewID(), update, owner.jwt()).want(t, 404)
 
 		// Forked into another project of its admin; not into a project the caller does not administer.

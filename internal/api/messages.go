@@ -173,7 +173,7 @@ func (s *Server) handleMessagesMulti(w http.ResponseWriter, r *http.Request, c *
 		b := &body{m: obj}
 		mf := readMessageFields(b)
 		if err := b.err(); err != nil {
-			return asField(err, fmt.Sprintf("[%d].%s", i, err.(*validationError).errs[0].Param))
+			return withinField(err, fmt.Sprintf("[%d].", i))
 		}
 		if mf.textMissing() {
 			return errTextRequired

@@ -347,6 +347,17 @@ func asField(err error, field string) error {
 	return err
 }
 
+// withinField places the fields of a 422 produced by a check of a part of the body under that
+// part: "text" in the second message of a list becomes "[1].text".
+func withinField(err error, prefix string) error {
+	if ve, ok := err.(*validationError); ok {
+		for i := range ve.errs {
+			ve.errs[i].Param = prefix + ve.errs[i].Param
+		}
+	}
+	return err
+}
+
 // routeBody reads {departmentid, nobot}.
 func routeBody(r *http.Request) (dept string, noBot bool, err error) {
 	b, err := decodeObject(r)
