@@ -337,16 +337,6 @@ func (s *Server) handleRequestAttributes(w http.ResponseWriter, r *http.Request,
 	return s.change(w, r, c, false, tiledesk.MergeRequestAttributes(m))
 }
 
-// asField renames the field of a 422 produced by a shared check.
-func asField(err error, field string) error {
-	if ve, ok := err.(*validationError); ok {
-		for i := range ve.errs {
-			ve.errs[i].Param = field
-		}
-	}
-	return err
-}
-
 // withinField places the fields of a 422 produced by a check of a part of the body under that
 // part: "text" in the second message of a list becomes "[1].text".
 func withinField(err error, prefix string) error {
