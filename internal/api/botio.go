@@ -77,7 +77,7 @@ func (s *Server) handleIntentsUploadCSV(w http.ResponseWriter, r *http.Request, 
 	}
 	botID := strings.ToLower(up.field("id_faq_kb"))
 	if !tiledesk.IsID(botID) {
-		return invalidField("id_faq_kb", "body", "must be a bot id")
+		return invalidField("id_faq_kb", up.location("id_faq_kb"), "must be a bot id")
 	}
 	delim := up.field("delimiter")
 	if delim == "" {
@@ -85,7 +85,7 @@ func (s *Server) handleIntentsUploadCSV(w http.ResponseWriter, r *http.Request, 
 	}
 	comma, size := utf8.DecodeRuneInString(delim)
 	if size != len(delim) || comma == '"' || comma == '\n' || comma == '\r' || comma == utf8.RuneError {
-		return invalidField("delimiter", "body", "must be one character other than a quote or a line break")
+		return invalidField("delimiter", up.location("delimiter"), "must be one character other than a quote or a line break")
 	}
 	rows, err := parseIntentRows(up.data, comma)
 	if err != nil {

@@ -285,6 +285,12 @@ func TestBotAskAndIntentFiles(t *testing.T) {
 			e.do("POST", "/"+pid+"/faq/uploadcsv", bad, owner.jwt()).want(t, 422)
 		}
 		e.do("POST", "/"+pid+"/faq/uploadcsv", map[string]any{"id_faq_kb": tiledesk.NewID(), "uploadFile": "a;b"}, owner.jwt()).want(t, 404)
+		// The whole body a CSV file: its fields are the query's, and a 422 says so.
+		f := e.do("POST", "/"+pid+"/faq/uploadcsv?id_faq_kb=nope", "a;b", header("Content-Type", "text/csv"), owner.jwt()).
+			want(t, 422).json(t)["errors"].([]any)[0].(map[string]any)
+		if f["param"] != "id_faq_kb" || f["location"] != "query" {
+			t.Fatalf("a CSV body's bad query field: %v", f)
+		}
 
 		csv := e.do("GET", "/"+pid+"/faq/csv?id_faq_kb="+bot, nil, owner.jwt())
 		if body := string(csv.body); csv.status != 200 || !strings.HasPrefix(body, "question;answer;intent_display_name\n") ||

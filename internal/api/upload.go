@@ -12,11 +12,21 @@ import (
 // fields; a JSON (or form) body's field named as the part, with its other fields; or a whole body of
 // another type (text/csv), with the query's parameters as its fields.
 type upload struct {
-	data   []byte
-	fields url.Values
+	data      []byte
+	fields    url.Values
+	fromQuery map[string]bool // the fields read from the query
+	wholeBody bool            // the body is the file: every field is the query's
 }
 
 func (u *upload) field(name string) string { return u.fields.Get(name) }
+
+// location is where a field is (or would be) read from, as a 422 names it.
+func (u *upload) location(name string) string {
+	if u.wholeBody || u.fromQuery[name] {
+		return "query"
+	}
+	return "body"
+}
 
 // readUpload reads the file of an upload route. The body is bounded as every body is (--max-body)
 // and held in memory, never in temporary files.
@@ -42,7 +52,7 @@ func (s *Server) readUpload(r *http.Request, part string) (*upload, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &upload{data: data, fields: r.URL.Query()}, nil
+		return &upload{data: data, fields: r.URL.Query(), wholeBody: true}, nil
 	}
 	if err := r.ParseMultipartForm(s.maxBody); err != nil {
 		if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
@@ -60,14 +70,14 @@ func (s *Server) readUpload(r *http.Request, part string) (*upload, error) {
 	if err != nil {
 		return nil, errMsg(http.StatusBadRequest, "Could not read the uploaded file.")
 	}
-	fields := url.Values{}
+	up := &upload{data: data, fields: url.Values{}, fromQuery: map[string]bool{}}
 	for k, v := range r.MultipartForm.Value {
-		fields[k] = v
+		up.fields[k] = v
 	}
 	for k, v := range r.URL.Query() {
-		if _, ok := fields[k]; !ok {
-			fields[k] = v
+		if _, ok := up.fields[k]; !ok {
+			up.fields[k], up.fromQuery[k] = v, true
 		}
 	}
-	return &upload{data: data, fields: fields}, nil
+	return up, nil
 }
