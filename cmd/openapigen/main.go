@@ -181,17 +181,19 @@ func child(m map[string]any, k string) map[string]any {
 var methods = []string{"get", "put", "post", "delete", "patch", "head", "options"}
 
 // commonResponses are the answers any route may give, by the transport rules, the limits and the
-// server's state, whatever its own work: each refers to components/responses. Writes add those
-// about the body; routes that need credentials add 401 and 403.
+// server's state, whatever its own work: each refers to components/responses. 403 is the answer
+// of a server that takes HTTPS only to a call over HTTP, 413 that of a body announced too large
+// (whatever the method). Writes add 415; routes that need credentials add 401.
 var commonResponses = map[string]string{
+	"403": "Forbidden",
 	"406": "NotAcceptable",
+	"413": "TooLarge",
 	"429": "TooManyRequests",
 	"500": "InternalError",
 	"503": "Unavailable",
 }
 
 var writeResponses = map[string]string{
-	"413": "TooLarge",
 	"415": "UnsupportedMediaType",
 }
 
@@ -203,7 +205,6 @@ var projectResponses = map[string]string{
 
 var authResponses = map[string]string{
 	"401": "Unauthorized",
-	"403": "Forbidden",
 }
 
 func addCommonResponses(doc map[string]any) error {

@@ -63,7 +63,7 @@ func TestCommonResponsesAreAdded(t *testing.T) {
 	if got := codes("/{pid}/leads", "post"); got != "400,401,403,406,413,415,429,500,503" {
 		t.Errorf("a project's write: %s", got)
 	}
-	if got := codes("/public", "get"); got != "406,429,500,503" {
+	if got := codes("/public", "get"); got != "403,406,413,429,500,503" {
 		t.Errorf("a public read: %s", got)
 	}
 }

@@ -17,21 +17,10 @@ import (
 // within records a 422 naming the offending path when v, the value of field, breaks the bounds.
 func (b *body) within(field string, v any, maxBytes int) bool {
 	if err := tiledesk.CheckJSON(field, v, maxBytes); err != nil {
-		b.failOnce(tiledesk.ErrorField(err), tiledesk.ErrorMessage(err))
+		b.fail(tiledesk.ErrorField(err), tiledesk.ErrorMessage(err), nil)
 		return false
 	}
 	return true
-}
-
-// failOnce records an error unless the same one is already recorded (a message post reads
-// attributes for the message and for the conversation it may create).
-func (b *body) failOnce(param, msg string) {
-	for _, e := range b.errs {
-		if e.Param == param && e.Msg == msg {
-			return
-		}
-	}
-	b.fail(param, msg, nil)
 }
 
 // boundedObject reads an object field held to the bounds of stored JSON.
@@ -92,7 +81,7 @@ func (b *body) settingsPaths() map[string]any {
 			continue
 		}
 		if err := tiledesk.CheckJSONPath("settings", path, v, tiledesk.MaxProjectJSONBytes); err != nil {
-			b.failOnce(tiledesk.ErrorField(err), tiledesk.ErrorMessage(err))
+			b.fail(tiledesk.ErrorField(err), tiledesk.ErrorMessage(err), nil)
 			continue
 		}
 		if paths == nil {
@@ -107,7 +96,7 @@ func (b *body) settingsPaths() map[string]any {
 func (b *body) strOf(field string, maxBytes int) *string {
 	s := b.str(field)
 	if s != nil && len(*s) > maxBytes {
-		b.failOnce(field, fmt.Sprintf("must be at most %d bytes", maxBytes))
+		b.fail(field, fmt.Sprintf("must be at most %d bytes", maxBytes), nil)
 		return nil
 	}
 	return s
@@ -117,7 +106,7 @@ func (b *body) strOf(field string, maxBytes int) *string {
 // enough for a channel's name, recording a 422 naming field.name otherwise.
 func (b *body) channelNameFits(field, name string) bool {
 	if len(name) > tiledesk.MaxChannelNameBytes {
-		b.failOnce(field+".name", fmt.Sprintf("must be at most %d bytes", tiledesk.MaxChannelNameBytes))
+		b.fail(field+".name", fmt.Sprintf("must be at most %d bytes", tiledesk.MaxChannelNameBytes), nil)
 		return false
 	}
 	return true

@@ -245,6 +245,11 @@ func (b *body) fail(field, msg string, value any) {
 	default:
 		value = nil
 	}
+	for _, e := range b.errs {
+		if e.Param == field && e.Msg == msg {
+			return // two checks of one field found the same fault: name it once
+		}
+	}
 	b.errs = append(b.errs, fieldError{Value: value, Msg: msg, Param: field, Location: "body"})
 }
 
