@@ -27,6 +27,8 @@ type eventSubject struct {
 	Group        *tiledesk.Group
 	LibraryTag   *tiledesk.LibraryTag
 	Canned       *tiledesk.Canned
+	Labels       *tiledesk.Labels
+	Invitation   *tiledesk.PendingInvitation
 	Other        json.RawMessage // an event of a kind without a domain type here: passed as stored
 	// Member is who joined or left, for request.participants.join and .leave, whose payload is
 	// {member, request} as the original's.
@@ -46,7 +48,11 @@ func eventKind(name string) string {
 func decodeEvent(ev *tiledesk.Event) (*eventSubject, error) {
 	var s eventSubject
 	var err error
-	switch eventKind(ev.Name) {
+	kind := eventKind(ev.Name)
+	if ev.Name == tiledesk.EventInvitePending || ev.Name == tiledesk.EventInvitePendingDelete {
+		kind = "invitation" // project_user.invite.pending: an invitation, not a membership
+	}
+	switch kind {
 	case "request":
 		if ev.Name == tiledesk.EventRequestParticipantsJoin || ev.Name == tiledesk.EventRequestParticipantsLeave {
 			var pe tiledesk.ParticipantEvent
@@ -92,6 +98,12 @@ func decodeEvent(ev *tiledesk.Event) (*eventSubject, error) {
 	case "canned":
 		s.Canned = new(tiledesk.Canned)
 		err = json.Unmarshal(ev.Payload, s.Canned)
+	case "labels":
+		s.Labels = new(tiledesk.Labels)
+		err = json.Unmarshal(ev.Payload, s.Labels)
+	case "invitation":
+		s.Invitation = new(tiledesk.PendingInvitation)
+		err = json.Unmarshal(ev.Payload, s.Invitation)
 	default:
 		s.Other = ev.Payload
 	}
@@ -132,6 +144,10 @@ func (s *eventSubject) wire(now time.Time) any {
 		return toLibraryTag(s.LibraryTag)
 	case s.Canned != nil:
 		return toCanned(s.Canned)
+	case s.Labels != nil:
+		return toLabels(s.Labels)
+	case s.Invitation != nil:
+		return toInvitation(s.Invitation)
 	}
 	return s.Other
 }

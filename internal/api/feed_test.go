@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,51 @@ func TestEventFeedPayloadShape(t *testing.T) {
 			t.Errorf("payload %s = %v, the REST answer has %v", k, payload[k], lead[k])
 		}
 	}
+}
+
+// The events of objects other than conversations and contacts carry them in their REST shapes
+// too: the widget's texts as GET /:pid/labels answers them, a pending invitation as
+// GET /:pid/pendinginvitations/:id.
+func TestEventFeedPayloadsOfTextsAndInvitations(t *testing.T) {
+	e := newEnv(t)
+	owner := e.signup("Owner")
+	pid := e.createProject(owner, "Shapes")
+	e.do("POST", "/"+pid+"/labels", map[string]any{"lang": "FR", "data": map[string]string{"WELCOME_TITLE": "Bonjour"}}, owner.jwt()).want(t, 200)
+	labels := e.do("GET", "/"+pid+"/labels", nil).want(t, 200).json(t)
+	inv := e.do("POST", "/"+pid+"/project_users/invite", map[string]string{"email": "later@example.com", "role": "agent"}, owner.jwt()).
+		want(t, 200).json(t)["pendingInvitation"].(map[string]any)
+	pending := e.do("GET", "/"+pid+"/pendinginvitations/"+inv["_id"].(string), nil, owner.jwt()).want(t, 200).json(t)
+	want := map[string]map[string]any{tiledesk.EventLabelsUpdate: labels, tiledesk.EventInvitePending: pending}
+	for _, ev := range e.feed(pid, "after=0", owner.jwt()).Events {
+		rest, ok := want[ev.Name]
+		if !ok {
+			continue
+		}
+		delete(want, ev.Name)
+		var payload map[string]any
+		if err := json.Unmarshal(ev.Payload, &payload); err != nil {
+			t.Fatal(err)
+		}
+		if got, exp := keys(payload), keys(rest); got != exp {
+			t.Errorf("%s carries %s, the REST answer %s", ev.Name, got, exp)
+		}
+		if payload["_id"] != rest["_id"] {
+			t.Errorf("%s carries _id %v, the REST answer %v", ev.Name, payload["_id"], rest["_id"])
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no event for %v", want)
+	}
+}
+
+// keys are an object's keys, sorted and joined.
+func keys(m map[string]any) string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }
 
 func TestEventFeedRefusesBadParameters(t *testing.T) {
