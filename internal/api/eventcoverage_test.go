@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -164,6 +165,13 @@ func TestConversationEvents(t *testing.T) {
 			if strings.HasPrefix(ev.Name, "request.participants.") && ev.Name != "request.participants.update" &&
 				(!strings.Contains(string(ev.Payload), `"member":"`+agent.id+`"`) || !strings.Contains(string(ev.Payload), `"request":{`)) {
 				t.Errorf("%s payload = %s, want {member, request}", ev.Name, ev.Payload)
+			}
+			// Every other event of the conversation carries it whole, whatever wrote it.
+			var whole map[string]any
+			if strings.HasPrefix(ev.Name, "request.") && !strings.HasPrefix(ev.Name, "request.participants.") &&
+				(json.Unmarshal(ev.Payload, &whole) != nil || whole["request_id"] != rid || whole["first_text"] != "hi" ||
+					whole["priority"] != "medium" || whole["status"] == float64(0)) {
+				t.Errorf("%s payload = %s, want the whole conversation", ev.Name, ev.Payload)
 			}
 		}
 		for _, w := range st.want {

@@ -46,6 +46,8 @@ type testEnv struct {
 	mails  *mailbox     // every mail the server sent
 	clock  *testClock   // the server's and the store's: every stamp is read from it
 	users  atomic.Int64 // numbers the addresses signup makes, from 1 in every server
+	// testRoutes are routes a test registers for itself, which the description does not hold.
+	testRoutes map[string]bool
 }
 
 // testClock is a settable clock. A test server and its store share one, frozen at testEpoch until

@@ -237,6 +237,7 @@ func TestPanicIsA500(t *testing.T) {
 	logs := &logSink{}
 	e := newEnvWith(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
 	e.srv.handle(e.srv.root, "GET /auth/panic", public, func(http.ResponseWriter, *http.Request, *call) error { panic("boom") })
+	e.testRoutes = map[string]bool{"GET /auth/panic": true}
 	e.do("GET", "/auth/panic", nil).wantBody(t, 500, `{"success":false,"msg":"Internal error."}`)
 	if !strings.Contains(logs.String(), "boom") {
 		t.Fatalf("panic not logged:\n%s", logs)

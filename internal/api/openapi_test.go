@@ -60,7 +60,7 @@ func (e *testEnv) conforms(req *http.Request, status int, header http.Header, bo
 		return
 	}
 	_, _, pattern := e.srv.resolve(req)
-	if pattern == "" {
+	if pattern == "" || e.testRoutes[pattern] {
 		return
 	}
 	method, path := specPath(pattern)
@@ -70,9 +70,7 @@ func (e *testEnv) conforms(req *http.Request, status int, header http.Header, bo
 		op = item.GetOperation(method)
 	}
 	if op == nil {
-		if describedRoutes {
-			e.t.Errorf("%s is not described in openapi/", pattern)
-		}
+		e.t.Errorf("%s is not described in openapi/", pattern)
 		return
 	}
 	in := &openapi3filter.ResponseValidationInput{
@@ -89,10 +87,6 @@ func (e *testEnv) conforms(req *http.Request, status int, header http.Header, bo
 		e.t.Errorf("%s %s answered %d, which its description does not admit: %v\nbody: %.600s", req.Method, req.URL.Path, status, err, body)
 	}
 }
-
-// describedRoutes says every route is described: an answer of a route missing from the
-// description then fails the test that received it.
-const describedRoutes = false
 
 // TestOpenAPIDescribesEveryRoute holds the description to routes.go: every route registered is
 // described, and nothing else is.

@@ -250,7 +250,12 @@ func (t *tx) touchRequest(ctx context.Context, r *tiledesk.Request, last json.Ra
 		return fmt.Errorf("update request: %w", err)
 	}
 	if r.WorkingStatus != workingBefore { // a visitor's message reopened a pending conversation
-		return t.event(ctx, r.ProjectID, tiledesk.EventRequestWorkingStatus, r.ID, r)
+		// r holds only what a message reads of its conversation: the event carries it whole.
+		whole, err := t.s.findRequestAs(ctx, t, r.ProjectID, r.RequestID, nil)
+		if err != nil {
+			return err
+		}
+		return t.event(ctx, r.ProjectID, tiledesk.EventRequestWorkingStatus, r.ID, whole)
 	}
 	return nil
 }
