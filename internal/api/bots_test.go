@@ -210,6 +210,14 @@ func TestBotToken(t *testing.T) {
 	if m["sender"] != "bot_"+id || m["senderFullname"] != "Helper" {
 		t.Fatalf("a bot's message: sender %v, senderFullname %v", m["sender"], m["senderFullname"])
 	}
+	// A bot starts a conversation for a member it names: it is no member, and cannot be the requester.
+	for _, path := range []string{"/requests/" + rid + "-new/messages", "/requests"} {
+		f := e.do("POST", "/"+pid+path, map[string]string{"text": "Hi", "first_text": "Hi"}, bot).want(t, 422).json(t)
+		if f["errors"].([]any)[0].(map[string]any)["param"] != "sender" {
+			t.Fatalf("POST %s by a bot without sender: %v", path, f)
+		}
+		e.do("POST", "/"+pid+path, map[string]string{"text": "Hi", "first_text": "Hi", "sender": owner.id}, bot).want(t, 200)
+	}
 	e.do("PUT", "/"+pid+"/faq_kb/"+id, map[string]any{"description": "changed by itself"}, bot).want(t, 200)
 	// Not what only admins may do, not account routes, not another project.
 	e.do("POST", "/"+pid+"/faq_kb", map[string]any{"name": "Spawn"}, bot).want(t, 403)

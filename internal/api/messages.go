@@ -127,7 +127,11 @@ func (s *Server) handleMessageCreate(w http.ResponseWriter, r *http.Request, c *
 	post := &tiledesk.MessagePost{Message: m, LastMessage: lastMessage(m), Create: create, Idempotency: idem,
 		VisibleTo: visibilityOf(c), Ref: &tiledesk.RequestRef{}}
 	req, stored, _, replayed, err := s.store.PostMessage(r.Context(), post)
-	if err != nil {
+	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND && c.caller.bot != nil && rq.member == c.member {
+		// A bot sees every conversation of its project: what was not found is the requester of a
+		// new one, which the bot itself cannot be.
+		return errBotNeedsSender
+	} else if err != nil {
 		return err
 	}
 	if replayed {

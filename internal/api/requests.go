@@ -39,6 +39,11 @@ type requesterInfo struct {
 	email    string
 }
 
+// errBotNeedsSender refuses a conversation a bot starts without naming whom it is for: a bot is no
+// member of the project, and a conversation's requester is one.
+var errBotNeedsSender = invalidField("sender", "body",
+	"is required when a bot starts a conversation: the id of the project member it is for")
+
 func (s *Server) requesterOf(r *http.Request, c *call, sender *string) (*requesterInfo, error) {
 	if sender == nil || *sender == "" || *sender == c.caller.id {
 		info := &requesterInfo{member: c.member, leadID: c.caller.id}
@@ -87,6 +92,9 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request, c *
 	}
 	if err := b.err(); err != nil {
 		return err
+	}
+	if c.caller.bot != nil && (sender == nil || *sender == "") {
+		return errBotNeedsSender
 	}
 	rq, err := s.requesterOf(r, c, sender)
 	if err != nil {
