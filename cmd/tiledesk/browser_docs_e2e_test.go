@@ -37,12 +37,14 @@ func TestBrowserAPIDocs(t *testing.T) {
 		until(`document.querySelectorAll("article.op:not(.hidden)").length >= 1`),
 		until(`[...document.querySelectorAll("article.op:not(.hidden)")].every(a => a.dataset.search.includes("signin"))`),
 		until(`[...document.querySelectorAll(".toc-group:not(.hidden)")].length === 1`))
-	b.do(page, "the body's fields", until(`[...document.querySelectorAll("#op-signin .field")].some(e => e.textContent === "password")`),
+	// The sign-in operation's article, found by its method and path.
+	signin := `[...document.querySelectorAll("article.op")].find(a => a.dataset.search.startsWith("post /auth/signin "))`
+	b.do(page, "the body's fields", until(`[...`+signin+`.querySelectorAll(".field")].some(e => e.textContent === "password")`),
 		until(`!document.body.textContent.includes("[object ")`))
 	b.do(page, "a response's schema unfolds",
-		js(`document.querySelector("#op-signin details").open = true`),
-		until(`[...document.querySelectorAll("#op-signin .field")].some(e => e.textContent === "token")`),
-		js(`document.querySelector("#op-signin").scrollIntoView()`))
+		js(signin+`.querySelector("details").open = true`),
+		until(`[...`+signin+`.querySelectorAll(".field")].some(e => e.textContent === "token")`),
+		js(signin+`.scrollIntoView()`))
 	b.screenshot(page, "api-docs")
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Fatalf("the page logged errors:\n%s", strings.Join(errs, "\n"))

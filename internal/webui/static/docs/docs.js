@@ -42,8 +42,8 @@ function typeOf(s) {
   if (alts && !s.type) return alts.map(typeOf).join(" or ");
   const types = Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
   const named = types.map((t) => (t === "array" ? `array of ${typeOf(s.items)}` : t));
-  if (s.format) named.push(`(${s.format})`);
-  return named.join(" | ") || (s.properties ? "object" : "any");
+  const name = named.join(" | ") || (s.properties ? "object" : "any");
+  return s.format ? `${name} (${s.format})` : name;
 }
 
 // inline renders a line of a description, with its `code` spans.
