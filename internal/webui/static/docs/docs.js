@@ -3,21 +3,9 @@
 // parameters, its body and its answers; schemas unfold on demand (a conversation's populated
 // schema nests deep), and a filter narrows the page to the operations matching its words.
 
-const METHODS = ["get", "post", "put", "patch", "delete"];
+import { h } from "../dashboard/dom.js";
 
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith("on") && typeof v === "function") node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c === null || c === undefined || c === false) continue;
-    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
+const METHODS = ["get", "post", "put", "patch", "delete"];
 
 let spec = {};
 
