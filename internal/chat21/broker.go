@@ -1,0 +1,292 @@
+package chat21
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Path is where the MQTT websocket is served, as the official deployments proxy it.
+const Path = "/mqws/ws"
+
+// Handler is what the broker asks of the API.
+type Handler interface {
+	// Admit checks, at connection, that the token's identity may still act (its account exists,
+	// its password did not change since); an error refuses the connection.
+	Admit(ctx context.Context, id *Identity) error
+	// Send posts a message id published on its outgoing topic to recipient (a group's id: the
+	// request_id of a conversation).
+	Send(ctx context.Context, id *Identity, recipient string, m *Outgoing) error
+	// Presence says that a user's first connection came (online) or its last one went.
+	Presence(ctx context.Context, id *Identity, online bool)
+	// Connected says that a user connected to this process, so that what its inbox gets is
+	// followed here.
+	Connected(id *Identity)
+}
+
+// Outgoing is a message as a client publishes it.
+type Outgoing struct {
+	Text              string         `json:"text"`
+	Type              string         `json:"type"`
+	SenderFullname    string         `json:"sender_fullname"`
+	RecipientFullname string         `json:"recipient_fullname"`
+	ChannelType       string         `json:"channel_type"`
+	Attributes        map[string]any `json:"attributes"`
+	Metadata          map[string]any `json:"metadata"`
+}
+
+// Options configure a Broker; zero values take the defaults in brackets.
+type Options struct {
+	Tokens  *Tokens
+	Handler Handler
+	Log     *slog.Logger
+	// MaxPacket bounds a packet a client sends, in bytes [256 KiB].
+	MaxPacket int
+	// SendTimeout bounds the posting of one message [10s].
+	SendTimeout time.Duration
+}
+
+// Broker is the MQTT broker of the chat21 clients, in the server's process.
+type Broker struct {
+	opt    Options
+	server *mqtt.Server
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	clients map[*mqtt.Client]*Identity
+	online  map[string]int // connections by user id
+}
+
+// New starts a broker. Close stops it and ends its connections.
+func New(opt Options) (*Broker, error) {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.MaxPacket <= 0 {
+		opt.MaxPacket = 256 << 10
+	}
+	if opt.SendTimeout <= 0 {
+		opt.SendTimeout = 10 * time.Second
+	}
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize = uint32(opt.MaxPacket)
+	caps.MaximumClientWritesPending = 1024 // a client that reads nothing is dropped, not buffered
+	caps.MaximumSessionExpiryInterval = 60 // a session a client asked to keep: a minute at most
+	caps.MaximumInflight = 64              // clients publish at QoS 0; their wills are QoS 1
+	caps.Compatibilities.ObscureNotAuthorized = true
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps,
+		Logger: opt.Log.With("component", "mqtt"), SysTopicResendInterval: 3600})
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &Broker{opt: opt, server: srv, ctx: ctx, cancel: cancel,
+		clients: map[*mqtt.Client]*Identity{}, online: map[string]int{}}
+	if err := srv.AddHook(&hook{b: b}, nil); err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := srv.Serve(); err != nil {
+		cancel()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close ends every connection.
+func (b *Broker) Close() error {
+	b.cancel()
+	return b.server.Close()
+}
+
+// ServeHTTP upgrades a request to an MQTT connection over a websocket (subprotocol mqtt).
+func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Any origin: the widget runs in other sites' pages, and the token in CONNECT is the credential.
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"mqtt"}, InsecureSkipVerify: true})
+	if err != nil {
+		return // Accept answered the client
+	}
+	if c.Subprotocol() != "mqtt" {
+		c.Close(websocket.StatusPolicyViolation, "the subprotocol must be mqtt")
+		return
+	}
+	c.SetReadLimit(int64(b.opt.MaxPacket) + 16)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(b.ctx, cancel)
+	defer stop()
+	conn := websocket.NetConn(ctx, c, websocket.MessageBinary)
+	err = b.server.EstablishConnection("ws", conn)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		b.opt.Log.Debug("chat21: connection ended", "address", r.RemoteAddr, "err", err)
+	}
+}
+
+// Deliver publishes a message to a user's inbox, to the connections of this process that follow it.
+func (b *Broker) Deliver(uid, with string, msg any) error {
+	return b.publish(messageAdded(uid, with), msg)
+}
+
+func (b *Broker) publish(topic string, v any) error {
+	payload, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.server.Publish(topic, payload, false, 0)
+}
+
+// identity is who a connection authenticated as; nil before it did.
+func (b *Broker) identity(cl *mqtt.Client) *Identity {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.clients[cl]
+}
+
+// attach records an authenticated connection; it says whether it is the user's first.
+func (b *Broker) attach(cl *mqtt.Client, id *Identity) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.clients[cl] = id
+	b.online[id.UserID]++
+	return b.online[id.UserID] == 1
+}
+
+// detach forgets a connection; it says whether it was the user's last.
+func (b *Broker) detach(cl *mqtt.Client) (*Identity, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := b.clients[cl]
+	if id == nil {
+		return nil, false
+	}
+	delete(b.clients, cl)
+	b.online[id.UserID]--
+	if b.online[id.UserID] > 0 {
+		return id, false
+	}
+	delete(b.online, id.UserID)
+	return id, true
+}
+
+// hook is the broker's part in the MQTT server: authentication, the inboxes' access rule, and
+// what clients publish.
+type hook struct {
+	mqtt.HookBase
+	b *Broker
+}
+
+func (h *hook) ID() string { return "chat21" }
+
+func (h *hook) Provides(b byte) bool {
+	switch b {
+	case mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnWill, mqtt.OnDisconnect, mqtt.OnSessionEstablished:
+		return true
+	}
+	return false
+}
+
+// OnConnectAuthenticate takes the password as the chat21 token; the username is not read (the
+// clients send "JWT").
+func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	id, err := h.b.opt.Tokens.Verify(string(pk.Connect.Password))
+	if err != nil {
+		h.b.opt.Log.Debug("chat21: connection refused", "address", cl.Net.Remote, "err", err)
+		return false
+	}
+	ctx, cancel := context.WithTimeout(h.b.ctx, h.b.opt.SendTimeout)
+	defer cancel()
+	if err := h.b.opt.Handler.Admit(ctx, id); err != nil {
+		h.b.opt.Log.Debug("chat21: connection refused", "user", id.UserID, "err", err)
+		return false
+	}
+	if h.b.attach(cl, id) {
+		h.b.opt.Handler.Presence(ctx, id, true)
+	}
+	return true
+}
+
+// OnSessionEstablished starts following what the user's inbox gets, once it is connected.
+func (h *hook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
+	if id := h.b.identity(cl); id != nil {
+		h.b.opt.Handler.Connected(id)
+	}
+}
+
+// OnDisconnect reports the user offline when its last connection goes.
+func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
+	if id, last := h.b.detach(cl); last {
+		ctx, cancel := context.WithTimeout(h.b.ctx, h.b.opt.SendTimeout)
+		defer cancel()
+		h.b.opt.Handler.Presence(ctx, id, false)
+	}
+}
+
+// OnACLCheck holds a user to its inbox: it subscribes under apps/tilechat/users/<uid>, and
+// publishes there and under apps/tilechat/outgoing/users/<uid>. The server's own publishes pass.
+func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	if cl.Net.Inline {
+		return true
+	}
+	id := h.b.identity(cl)
+	if id == nil {
+		return false
+	}
+	if inboxFilter(topic, id.UserID) {
+		return !write || !hasWildcard(topic)
+	}
+	if write {
+		rest, ok := strings.CutPrefix(topic, outgoingPrefix+id.UserID+"/")
+		return ok && rest != "" && !hasWildcard(topic)
+	}
+	return false
+}
+
+// OnWill keeps a client's will from being retained: the presence the ionic and Node clients
+// leave retained would be replayed to every later subscriber.
+func (h *hook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	will.Retain = false
+	return will, nil
+}
+
+// OnPublish handles what a client publishes on the protocol's topics. Nothing is retained. A
+// message sent on an outgoing topic is posted to its conversation, and reaches the inboxes from
+// there; the publish itself goes no further.
+func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline {
+		return pk, nil
+	}
+	pk.FixedHeader.Retain = false
+	id := h.b.identity(cl)
+	p, ok := parsePublish(pk.TopicName)
+	if id == nil || !ok || p.user != id.UserID {
+		return pk, packets.CodeSuccessIgnore
+	}
+	switch p.kind {
+	case pubOutgoing:
+		h.send(id, p.with, pk.Payload)
+		return pk, packets.CodeSuccessIgnore
+	case pubPresence:
+		return pk, packets.CodeSuccessIgnore // presence follows the connections, not what they say
+	}
+	return pk, nil // the user's own inbox: echoed to its connections, as the clients expect
+}
+
+func (h *hook) send(id *Identity, recipient string, payload []byte) {
+	var m Outgoing
+	if err := json.Unmarshal(payload, &m); err != nil {
+		h.b.opt.Log.Debug("chat21: an outgoing message is not JSON", "user", id.UserID, "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.b.ctx, h.b.opt.SendTimeout)
+	defer cancel()
+	if err := h.b.opt.Handler.Send(ctx, id, recipient, &m); err != nil {
+		h.b.opt.Log.Info("chat21: a message was not posted", "user", id.UserID, "recipient", recipient, "err", err)
+	}
+}

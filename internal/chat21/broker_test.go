@@ -1,0 +1,216 @@
+package chat21
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+// fakeHandler records what the broker asks of the API.
+type fakeHandler struct {
+	mu       sync.Mutex
+	sent     []string // "uid>recipient:text"
+	presence []string // "uid:online" / "uid:offline"
+	refuse   string   // a user id Admit refuses
+}
+
+func (f *fakeHandler) Admit(ctx context.Context, id *Identity) error {
+	if id.UserID == f.refuse {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (f *fakeHandler) Send(ctx context.Context, id *Identity, recipient string, m *Outgoing) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, id.UserID+">"+recipient+":"+m.Text+":"+m.Attributes["tempUID"].(string))
+	return nil
+}
+
+func (f *fakeHandler) Presence(ctx context.Context, id *Identity, online bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	state := "offline"
+	if online {
+		state = "online"
+	}
+	f.presence = append(f.presence, id.UserID+":"+state)
+}
+
+func (f *fakeHandler) Connected(id *Identity) {}
+
+func (f *fakeHandler) snapshot() (sent, presence []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.sent...), append([]string(nil), f.presence...)
+}
+
+type testBroker struct {
+	t       *testing.T
+	url     string
+	tokens  *Tokens
+	handler *fakeHandler
+	broker  *Broker
+}
+
+func newTestBroker(t *testing.T) *testBroker {
+	tokens := NewTokens([]byte("test secret of sufficient length"), time.Hour, nil)
+	h := &fakeHandler{refuse: "revoked"}
+	b, err := New(Options{Tokens: tokens, Handler: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(b)
+	t.Cleanup(func() { b.Close(); hs.Close() })
+	return &testBroker{t: t, url: "ws" + strings.TrimPrefix(hs.URL, "http") + Path, tokens: tokens, handler: h, broker: b}
+}
+
+// connect connects as uid with token (a valid one when ""), as the official clients do.
+func (tb *testBroker) connect(uid, token string) (paho.Client, error) {
+	if token == "" {
+		var err error
+		if token, err = tb.tokens.Issue(Identity{UserID: uid, Subject: "guest"}); err != nil {
+			tb.t.Fatal(err)
+		}
+	}
+	opts := paho.NewClientOptions().AddBroker(tb.url).SetUsername("JWT").SetPassword(token).
+		SetClientID("c-" + uid + "-" + time.Now().Format("150405.000000000")).SetAutoReconnect(false).
+		SetConnectRetry(false).SetWill(inboxPrefix+uid+"/presence/x", `{"disconnected":true}`, 1, true)
+	c := paho.NewClient(opts)
+	tok := c.Connect()
+	if !tok.WaitTimeout(5 * time.Second) {
+		return nil, context.DeadlineExceeded
+	}
+	return c, tok.Error()
+}
+
+func (tb *testBroker) must(uid string) paho.Client {
+	c, err := tb.connect(uid, "")
+	if err != nil {
+		tb.t.Fatalf("%s connects: %v", uid, err)
+	}
+	tb.t.Cleanup(func() { c.Disconnect(0) })
+	return c
+}
+
+// inbox subscribes to a user's inbox and returns the messages it receives.
+func inbox(t *testing.T, c paho.Client, filter string) (<-chan paho.Message, error) {
+	ch := make(chan paho.Message, 16)
+	tok := c.Subscribe(filter, 0, func(_ paho.Client, m paho.Message) { ch <- m })
+	if !tok.WaitTimeout(5 * time.Second) {
+		t.Fatal("no SUBACK")
+	}
+	if err := tok.Error(); err != nil {
+		return nil, err
+	}
+	if codes := tok.(*paho.SubscribeToken).Result(); codes[filter] >= 0x80 {
+		return nil, context.Canceled
+	}
+	return ch, nil
+}
+
+func TestBrokerAuthenticatesWithTheToken(t *testing.T) {
+	tb := newTestBroker(t)
+	if _, err := tb.connect("alice", "not a token"); err == nil {
+		t.Fatal("a bad token connected")
+	}
+	other := NewTokens([]byte("another server's secret, long enough"), time.Hour, nil)
+	forged, _ := other.Issue(Identity{UserID: "alice", Subject: "guest"})
+	if _, err := tb.connect("alice", forged); err == nil {
+		t.Fatal("a token of another key connected")
+	}
+	if _, err := tb.connect("revoked", ""); err == nil {
+		t.Fatal("an identity the API refuses connected")
+	}
+	tb.must("alice")
+}
+
+func TestBrokerHoldsUsersToTheirInbox(t *testing.T) {
+	tb := newTestBroker(t)
+	alice, bob := tb.must("alice"), tb.must("bob")
+	for _, filter := range []string{"apps/tilechat/users/bob/#", "apps/tilechat/users/+/#", "#", "apps/tilechat/outgoing/users/bob/#",
+		"apps/tilechat/users/alice2/#"} {
+		if _, err := inbox(t, alice, filter); err == nil {
+			t.Errorf("alice subscribed to %s", filter)
+		}
+	}
+	own, err := inbox(t, alice, "apps/tilechat/users/alice/#")
+	if err != nil {
+		t.Fatalf("alice's own inbox: %v", err)
+	}
+	bobs, _ := inbox(t, bob, "apps/tilechat/users/bob/#")
+	// A publish into another's inbox goes nowhere; into one's own it is echoed back.
+	alice.Publish("apps/tilechat/users/bob/messages/x/clientadded", 0, false, `{"text":"spoof"}`).Wait()
+	alice.Publish("apps/tilechat/users/alice/conversations/g1/update", 0, false, `{"is_new":false}`).Wait()
+	select {
+	case m := <-own:
+		if m.Topic() != "apps/tilechat/users/alice/conversations/g1/update" {
+			t.Fatalf("alice got %s", m.Topic())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("alice's own publish was not echoed")
+	}
+	select {
+	case m := <-bobs:
+		t.Fatalf("bob got %s: %s", m.Topic(), m.Payload())
+	case <-time.After(200 * time.Millisecond):
+	}
+	// The server's deliveries reach the inbox's connections.
+	if err := tb.broker.Deliver("bob", "g1", map[string]string{"text": "for bob"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-bobs:
+		var got map[string]string
+		if json.Unmarshal(m.Payload(), &got); m.Topic() != "apps/tilechat/users/bob/messages/g1/clientadded" || got["text"] != "for bob" {
+			t.Fatalf("bob got %s %s", m.Topic(), m.Payload())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("bob did not get the delivery")
+	}
+}
+
+func TestBrokerPostsOutgoingMessagesAndFollowsPresence(t *testing.T) {
+	tb := newTestBroker(t)
+	alice := tb.must("alice")
+	second := tb.must("alice")
+	msg := `{"text":"hello","type":"text","channel_type":"group","attributes":{"tempUID":"t-1"}}`
+	alice.Publish("apps/tilechat/outgoing/users/alice/messages/support-group-p-1/outgoing", 0, false, msg).Wait()
+	// Someone else's outgoing topic is refused.
+	alice.Publish("apps/tilechat/outgoing/users/bob/messages/support-group-p-1/outgoing", 0, false, msg).Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sent, _ := tb.handler.snapshot()
+		if len(sent) == 1 && sent[0] == "alice>support-group-p-1:hello:t-1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sent = %v", sent)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Online with the first connection, offline with the last, whatever the will says.
+	alice.Disconnect(0)
+	time.Sleep(100 * time.Millisecond)
+	if _, presence := tb.handler.snapshot(); strings.Join(presence, ",") != "alice:online" {
+		t.Fatalf("presence after one of two connections left: %v", presence)
+	}
+	second.Disconnect(0)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, presence := tb.handler.snapshot(); strings.Join(presence, ",") == "alice:online,alice:offline" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("presence = %v", presence)
+		}
+	}
+	if sent, _ := tb.handler.snapshot(); len(sent) != 1 {
+		t.Fatalf("a message on another's outgoing topic was posted: %v", sent)
+	}
+}
