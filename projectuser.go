@@ -157,6 +157,10 @@ type ProjectUserStore interface {
 	// counters (number_assigned_requests) may lag. Use FindProjectUserByID for exact data.
 	FindMember(ctx context.Context, projectID, who string, guest bool) (*ProjectUser, error)
 
+	// FindMembershipProjects lists the projects where a registered user (by user id) or a visitor
+	// or project customer (by uuid, guest true) has an active membership, at most 1,000.
+	FindMembershipProjects(ctx context.Context, who string, guest bool) ([]string, error)
+
 	// FindProjectUsers lists memberships, oldest first, users populated.
 	FindProjectUsers(ctx context.Context, projectID string, f ProjectUserFilter) ([]*ProjectUser, error)
 

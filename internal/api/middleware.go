@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tiledesk-go/tiledesk/internal/chat21"
 )
 
 // reqInfo is what the outer layer learns about a request and the inner layers fill in, for the one
@@ -44,6 +46,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	in := &reqInfo{id: requestID(r.Header.Get("X-Request-Id"))}
 	in.ip, in.https = s.clientAddr(r)
+	if internalCallOf(r) != nil {
+		in.https = true // the server's call to itself, for a client whose connection passed ssl-only
+	}
 	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, in))
 	rec := &recorder{ResponseWriter: w}
 	rec.Header().Set("X-Request-Id", in.id)
@@ -80,6 +85,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if isLiveUpgrade(r) {
 		s.serveLive(rec, r, in)
+		return
+	}
+	if r.URL.Path == chat21.Path {
+		s.serveMQTT(rec, r, in)
 		return
 	}
 	if pattern == "" {

@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	s.handle(r, "PUT /auth/resetpsw/{token}", signIn, s.handleResetPassword)
 	s.handle(r, "GET /auth/pendinginvitationsnoauth/{token}", signIn, s.handlePendingInvitationNoAuth)
 	s.handle(r, "GET /testauth", authed, s.handleTestAuth)
+	s.handle(r, "POST /chat21/native/auth/createCustomToken", authed, s.handleChat21Token)
 
 	s.handle(r, "GET /users", authed, s.handleUserGet)
 	s.handle(r, "PUT /users", registered, s.handleUserUpdate)

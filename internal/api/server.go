@@ -18,6 +18,7 @@ import (
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
+	"github.com/tiledesk-go/tiledesk/internal/chat21"
 	"github.com/tiledesk-go/tiledesk/internal/eventbus"
 	"github.com/tiledesk-go/tiledesk/internal/live"
 	"github.com/tiledesk-go/tiledesk/internal/views"
@@ -132,6 +133,9 @@ type Server struct {
 	botClient        *http.Client // deliveries to external bots, guarded as webhooks are
 	renamer          tagRenamer   // carries library tags' renames to conversations and leads
 	liveOpts         live.Options
+	chat21Tokens     *chat21.Tokens
+	brokerOnce       sync.Once
+	broker           atomic.Pointer[chat21.Broker] // nil until the first chat21 connection
 	liveOnce         sync.Once
 	live             atomic.Pointer[live.Hub] // nil until the first websocket
 	mailer           tiledesk.Mailer
@@ -204,6 +208,7 @@ func New(cfg Config) *Server {
 		s.events = eventbus.New()
 	}
 	s.webhookGuard = cfg.WebhookGuard
+	s.chat21Tokens = chat21.NewTokens(cfg.Tokens.DeriveKey("chat21"), cfg.Tokens.Lifetime(), s.now)
 	s.app = cfg.App
 	s.botClient = webhook.NewClient(cfg.WebhookGuard, botDeliveryTimeout)
 	ttl := cfg.BasicCacheTTL
@@ -227,6 +232,10 @@ func New(cfg Config) *Server {
 func (s *Server) Close() {
 	s.stop()
 	s.liveOnce.Do(func() {}) // no hub starts once closing began
+	s.brokerOnce.Do(func() {})
+	if b := s.broker.Load(); b != nil {
+		b.Close()
+	}
 	if h := s.live.Load(); h != nil {
 		h.Close()
 	}
@@ -242,7 +251,8 @@ func (s *Server) Metrics() *prometheus.Registry { return s.metrics.reg }
 func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 
 // rootSegments are the first path segments that are not project ids.
-var rootSegments = map[string]bool{"": true, "auth": true, "users": true, "projects": true, "testauth": true, "public": true}
+var rootSegments = map[string]bool{"": true, "auth": true, "users": true, "projects": true, "testauth": true, "public": true,
+	"chat21": true}
 
 // noRoute answers 405 with Allow when the path exists under other methods, else 404, both in JSON.
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {

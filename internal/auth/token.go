@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -114,6 +116,14 @@ func NewTokens(secret []byte, lifetime time.Duration) (*Tokens, error) {
 		return nil, errors.New("token lifetime must be positive")
 	}
 	return &Tokens{secret: secret, lifetime: lifetime, now: time.Now, verified: newVerifiedCache(maxVerifiedBytes)}, nil
+}
+
+// DeriveKey is a key for another kind of token, derived from the server's secret and purpose: a
+// token signed with it is never one of the server's, nor one of another purpose.
+func (t *Tokens) DeriveKey(purpose string) []byte {
+	mac := hmac.New(sha256.New, t.secret)
+	mac.Write([]byte("tiledesk derived key: " + purpose))
+	return mac.Sum(nil)
 }
 
 // SetClock replaces the clock, for tests.

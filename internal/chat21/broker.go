@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +14,8 @@ import (
 	"github.com/coder/websocket"
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/eventbus"
 )
 
 // Path is where the MQTT websocket is served, as the official deployments proxy it.
@@ -23,14 +26,12 @@ type Handler interface {
 	// Admit checks, at connection, that the token's identity may still act (its account exists,
 	// its password did not change since); an error refuses the connection.
 	Admit(ctx context.Context, id *Identity) error
-	// Send posts a message id published on its outgoing topic to recipient (a group's id: the
-	// request_id of a conversation).
-	Send(ctx context.Context, id *Identity, recipient string, m *Outgoing) error
+	// Send posts a message id published, from address, on its outgoing topic to recipient (a
+	// group's id: the request_id of a conversation).
+	Send(ctx context.Context, id *Identity, address, recipient string, m *Outgoing) error
 	// Presence says that a user's first connection came (online) or its last one went.
 	Presence(ctx context.Context, id *Identity, online bool)
-	// Connected says that a user connected to this process, so that what its inbox gets is
-	// followed here.
-	Connected(id *Identity)
+	Source
 }
 
 // Outgoing is a message as a client publishes it.
@@ -48,6 +49,8 @@ type Outgoing struct {
 type Options struct {
 	Tokens  *Tokens
 	Handler Handler
+	Events  tiledesk.EventStore // the log the inboxes' messages are read from
+	Bus     *eventbus.Bus       // announces the projects' new events
 	Log     *slog.Logger
 	// MaxPacket bounds a packet a client sends, in bytes [256 KiB].
 	MaxPacket int
@@ -59,6 +62,7 @@ type Options struct {
 type Broker struct {
 	opt    Options
 	server *mqtt.Server
+	fanout *fanout
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -97,13 +101,18 @@ func New(opt Options) (*Broker, error) {
 		cancel()
 		return nil, err
 	}
+	if opt.Events != nil && opt.Bus != nil {
+		b.fanout = newFanout(b, opt.Handler, opt.Events, opt.Bus, opt.Log)
+	}
 	return b, nil
 }
 
-// Close ends every connection.
+// Close ends every connection, and the reading of the event logs.
 func (b *Broker) Close() error {
 	b.cancel()
-	return b.server.Close()
+	err := b.server.Close()
+	b.fanout.close()
+	return err
 }
 
 // ServeHTTP upgrades a request to an MQTT connection over a websocket (subprotocol mqtt).
@@ -122,12 +131,26 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	stop := context.AfterFunc(b.ctx, cancel)
 	defer stop()
-	conn := websocket.NetConn(ctx, c, websocket.MessageBinary)
+	conn := remoteConn{websocket.NetConn(ctx, c, websocket.MessageBinary), r.RemoteAddr}
 	err = b.server.EstablishConnection("ws", conn)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		b.opt.Log.Debug("chat21: connection ended", "address", r.RemoteAddr, "err", err)
 	}
 }
+
+// remoteConn is a websocket's connection, with the address of its HTTP request (the API resolves
+// it behind trusted proxies), which the MQTT server records as the client's.
+type remoteConn struct {
+	net.Conn
+	addr string
+}
+
+func (c remoteConn) RemoteAddr() net.Addr { return remoteAddr(c.addr) }
+
+type remoteAddr string
+
+func (a remoteAddr) Network() string { return "websocket" }
+func (a remoteAddr) String() string  { return string(a) }
 
 // Deliver publishes a message to a user's inbox, to the connections of this process that follow it.
 func (b *Broker) Deliver(uid, with string, msg any) error {
@@ -186,7 +209,7 @@ func (h *hook) ID() string { return "chat21" }
 
 func (h *hook) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnWill, mqtt.OnDisconnect, mqtt.OnSessionEstablished:
+	case mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnWill, mqtt.OnDisconnect:
 		return true
 	}
 	return false
@@ -207,21 +230,18 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 		return false
 	}
 	if h.b.attach(cl, id) {
+		// What the user's inbox gets is followed from now on, before the client learns it is
+		// connected.
+		h.b.fanout.join(ctx, id)
 		h.b.opt.Handler.Presence(ctx, id, true)
 	}
 	return true
 }
 
-// OnSessionEstablished starts following what the user's inbox gets, once it is connected.
-func (h *hook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
-	if id := h.b.identity(cl); id != nil {
-		h.b.opt.Handler.Connected(id)
-	}
-}
-
 // OnDisconnect reports the user offline when its last connection goes.
 func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	if id, last := h.b.detach(cl); last {
+		h.b.fanout.leave(id)
 		ctx, cancel := context.WithTimeout(h.b.ctx, h.b.opt.SendTimeout)
 		defer cancel()
 		h.b.opt.Handler.Presence(ctx, id, false)
@@ -270,7 +290,7 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 	}
 	switch p.kind {
 	case pubOutgoing:
-		h.send(id, p.with, pk.Payload)
+		h.send(id, cl.Net.Remote, p.with, pk.Payload)
 		return pk, packets.CodeSuccessIgnore
 	case pubPresence:
 		return pk, packets.CodeSuccessIgnore // presence follows the connections, not what they say
@@ -278,7 +298,7 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 	return pk, nil // the user's own inbox: echoed to its connections, as the clients expect
 }
 
-func (h *hook) send(id *Identity, recipient string, payload []byte) {
+func (h *hook) send(id *Identity, address, recipient string, payload []byte) {
 	var m Outgoing
 	if err := json.Unmarshal(payload, &m); err != nil {
 		h.b.opt.Log.Debug("chat21: an outgoing message is not JSON", "user", id.UserID, "err", err)
@@ -286,7 +306,7 @@ func (h *hook) send(id *Identity, recipient string, payload []byte) {
 	}
 	ctx, cancel := context.WithTimeout(h.b.ctx, h.b.opt.SendTimeout)
 	defer cancel()
-	if err := h.b.opt.Handler.Send(ctx, id, recipient, &m); err != nil {
+	if err := h.b.opt.Handler.Send(ctx, id, address, recipient, &m); err != nil {
 		h.b.opt.Log.Info("chat21: a message was not posted", "user", id.UserID, "recipient", recipient, "err", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/tiledesk-go/tiledesk"
 )
 
 // fakeHandler records what the broker asks of the API.
@@ -27,7 +29,7 @@ func (f *fakeHandler) Admit(ctx context.Context, id *Identity) error {
 	return nil
 }
 
-func (f *fakeHandler) Send(ctx context.Context, id *Identity, recipient string, m *Outgoing) error {
+func (f *fakeHandler) Send(ctx context.Context, id *Identity, address, recipient string, m *Outgoing) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, id.UserID+">"+recipient+":"+m.Text+":"+m.Attributes["tempUID"].(string))
@@ -44,7 +46,11 @@ func (f *fakeHandler) Presence(ctx context.Context, id *Identity, online bool) {
 	f.presence = append(f.presence, id.UserID+":"+state)
 }
 
-func (f *fakeHandler) Connected(id *Identity) {}
+func (f *fakeHandler) Projects(ctx context.Context, id *Identity) ([]string, error) { return nil, nil }
+
+func (f *fakeHandler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]Delivery, error) {
+	return nil, nil
+}
 
 func (f *fakeHandler) snapshot() (sent, presence []string) {
 	f.mu.Lock()
@@ -61,7 +67,7 @@ type testBroker struct {
 }
 
 func newTestBroker(t *testing.T) *testBroker {
-	tokens := NewTokens([]byte("test secret of sufficient length"), time.Hour, nil)
+	tokens := NewTokens([]byte("test key of sufficient length"), time.Hour, nil)
 	h := &fakeHandler{refuse: "revoked"}
 	b, err := New(Options{Tokens: tokens, Handler: h})
 	if err != nil {
@@ -81,7 +87,7 @@ func (tb *testBroker) connect(uid, token string) (paho.Client, error) {
 		}
 	}
 	opts := paho.NewClientOptions().AddBroker(tb.url).SetUsername("JWT").SetPassword(token).
-		SetClientID("c-" + uid + "-" + time.Now().Format("150405.000000000")).SetAutoReconnect(false).
+		SetClientID("c-"+uid+"-"+time.Now().Format("150405.000000000")).SetAutoReconnect(false).
 		SetConnectRetry(false).SetWill(inboxPrefix+uid+"/presence/x", `{"disconnected":true}`, 1, true)
 	c := paho.NewClient(opts)
 	tok := c.Connect()

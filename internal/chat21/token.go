@@ -8,8 +8,6 @@
 package chat21
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -36,23 +34,21 @@ type Identity struct {
 	Email      string `json:"email,omitempty"`
 }
 
-// Tokens issues and verifies chat21 tokens. They are signed with a key of their own, derived from
-// the server's secret, so that a chat21 token is never an API credential nor an API token a
-// chat21 one.
+// Tokens issues and verifies chat21 tokens. They are signed with a key of their own (the server
+// derives it from its secret), so that a chat21 token is never an API credential nor an API
+// token a chat21 one.
 type Tokens struct {
 	key      []byte
 	lifetime time.Duration
 	now      func() time.Time
 }
 
-// NewTokens derives the chat21 key from the server's token secret.
-func NewTokens(serverSecret []byte, lifetime time.Duration, now func() time.Time) *Tokens {
-	mac := hmac.New(sha256.New, serverSecret)
-	mac.Write([]byte("tiledesk chat21 token key"))
+// NewTokens signs with key; tokens last lifetime.
+func NewTokens(key []byte, lifetime time.Duration, now func() time.Time) *Tokens {
 	if now == nil {
 		now = time.Now
 	}
-	return &Tokens{key: mac.Sum(nil), lifetime: lifetime, now: now}
+	return &Tokens{key: key, lifetime: lifetime, now: now}
 }
 
 // tokenClaims are the original's claims (createCustomToken), and the identity they were issued

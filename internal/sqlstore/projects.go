@@ -198,6 +198,29 @@ func (s *Store) changeProject(ctx context.Context, id, event string, change func
 
 // FindMemberships returns a user's active agent memberships in active projects, the most recently
 // updated project first.
+// FindMembershipProjects lists the projects of a user's active memberships.
+func (s *Store) FindMembershipProjects(ctx context.Context, who string, guest bool) ([]string, error) {
+	column := "id_user"
+	if guest {
+		column = "uuid_user"
+	}
+	rows, err := s.query(ctx, `SELECT id_project FROM project_users WHERE `+column+` = $1 AND status = $2
+		ORDER BY id_project LIMIT 1000`, who, tiledesk.MemberActive)
+	if err != nil {
+		return nil, fmt.Errorf("find projects of member: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var pid string
+		if err := rows.Scan(&pid); err != nil {
+			return nil, err
+		}
+		out = append(out, pid)
+	}
+	return out, rows.Err()
+}
+
 func (s *Store) FindMemberships(ctx context.Context, userID string) ([]tiledesk.Membership, error) {
 	rows, err := s.query(ctx, `SELECT `+projectColumns+` FROM projects WHERE status = $1 AND id IN (
 		SELECT id_project FROM project_users WHERE id_user = $2 AND status = $3 AND role_type = $4)

@@ -1,0 +1,215 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/auth"
+	"github.com/tiledesk-go/tiledesk/internal/chat21"
+)
+
+// The chat21 side of the API: the official widget and agent app get a chat21 token here, connect
+// to the MQTT broker at chat21.Path, and the broker hands what they send back to the API as the
+// caller the token was issued to (chat21Handler).
+
+// handleChat21Token is the original's createCustomToken: a chat21 token for the caller, who acts
+// through it as through its API credential.
+func (s *Server) handleChat21Token(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := chat21Identity(c.caller)
+	if err != nil {
+		return err
+	}
+	token, err := s.chat21Tokens.Issue(*id)
+	if err != nil {
+		return err
+	}
+	first, last := "", ""
+	if u := c.caller.user; u != nil {
+		first, last = u.Firstname, u.Lastname
+	} else if cl := c.caller.claims; cl != nil {
+		first, last = cl.Firstname, cl.Lastname
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"userid": id.UserID, "fullname": id.FullName,
+		"firstname": first, "lastname": last, "token": token})
+	return nil
+}
+
+// chat21Identity is what a chat21 token of the caller carries.
+func chat21Identity(c *caller) (*chat21.Identity, error) {
+	if c.bot != nil {
+		return nil, errMsg(http.StatusForbidden, "Bots do not connect to the chat: they answer through the API.")
+	}
+	if !chat21.ValidUserID(c.id) {
+		return nil, errMsg(http.StatusForbidden, "This identity cannot name a chat inbox.")
+	}
+	id := &chat21.Identity{UserID: c.id, Subject: c.subject, Scope: c.scope}
+	if u := c.user; u != nil {
+		id.Subject, id.Generation = auth.SubjectUser, u.TokenGeneration
+		id.FullName, id.Email = strings.TrimSpace(u.FullName()), u.Email
+	} else if cl := c.claims; cl != nil {
+		id.FullName, id.Email = strings.TrimSpace(cl.FullName), cl.Email
+		if id.FullName == "" {
+			id.FullName = strings.TrimSpace(cl.Firstname + " " + cl.Lastname)
+		}
+	}
+	return id, nil
+}
+
+// callerOf is the API caller a chat21 identity acts as: a registered user whose password has not
+// changed since the token, a visitor, or a project's customer in its project.
+func (s *Server) callerOf(ctx context.Context, id *chat21.Identity) (*caller, error) {
+	switch id.Subject {
+	case auth.SubjectUser:
+		u, err := s.store.FindUserByID(ctx, id.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if u.TokenGeneration != id.Generation {
+			return nil, tiledesk.Errorf(tiledesk.EUNAUTHORIZED, "the account's password changed since the chat token")
+		}
+		return &caller{user: u, subject: auth.SubjectUser, id: u.ID, scope: id.Scope}, nil
+	case auth.SubjectGuest, auth.SubjectUserExternal:
+		claims := &auth.Claims{ID: id.UserID, UID: id.UserID, FullName: id.FullName, Email: id.Email, Subject: id.Subject}
+		return &caller{claims: claims, subject: id.Subject, id: id.UserID, scope: id.Scope}, nil
+	}
+	return nil, tiledesk.Errorf(tiledesk.EUNAUTHORIZED, "a chat token of subject %q", id.Subject)
+}
+
+// internalCall marks a request the server makes to itself for a caller it already identified: a
+// message a chat21 client sent, posted as POST .../messages posts it. Only the server can put it
+// in a request's context.
+type internalCall struct {
+	caller  *caller
+	address string
+}
+
+type internalCallKey struct{}
+
+func internalCallOf(r *http.Request) *internalCall {
+	ic, _ := r.Context().Value(internalCallKey{}).(*internalCall)
+	return ic
+}
+
+// chat21Broker starts the broker at its first connection.
+func (s *Server) chat21Broker() *chat21.Broker {
+	s.brokerOnce.Do(func() {
+		b, err := chat21.New(chat21.Options{Tokens: s.chat21Tokens, Handler: chat21Handler{s}, Events: s.store, Bus: s.events, Log: s.log})
+		if err != nil {
+			s.log.Error("chat21: the broker did not start", "err", err)
+			return
+		}
+		s.broker.Store(b)
+	})
+	return s.broker.Load()
+}
+
+// serveMQTT serves the chat21 clients' MQTT websocket; the client's address is the one the API
+// resolved (behind trusted proxies).
+func (s *Server) serveMQTT(w http.ResponseWriter, r *http.Request, in *reqInfo) {
+	in.route = "mqtt"
+	b := s.chat21Broker()
+	if b == nil {
+		writeJSON(w, http.StatusServiceUnavailable, msgBody{Success: false, Msg: "The chat is not available."})
+		return
+	}
+	r.RemoteAddr = netip.AddrPortFrom(in.ip, 0).String()
+	b.ServeHTTP(w, r)
+}
+
+// chat21Handler is the API's part in the broker.
+type chat21Handler struct{ s *Server }
+
+func (h chat21Handler) Admit(ctx context.Context, id *chat21.Identity) error {
+	_, err := h.s.callerOf(ctx, id)
+	return err
+}
+
+// Presence is not kept yet: an agent's availability stays what the agent sets.
+func (h chat21Handler) Presence(ctx context.Context, id *chat21.Identity, online bool) {}
+
+// groupProject is the project of a support group's id, support-group-<project id>-<uuid>; "" for
+// another id.
+func groupProject(gid string) string {
+	rest, ok := strings.CutPrefix(gid, "support-group-")
+	if !ok {
+		return ""
+	}
+	pid, _, _ := strings.Cut(rest, "-")
+	if !tiledesk.IsID(pid) {
+		return ""
+	}
+	return strings.ToLower(pid)
+}
+
+// Send posts a message sent to a support group as its sender would with POST
+// /:pid/requests/:request_id/messages: the first one creates the conversation and routes it.
+func (h chat21Handler) Send(ctx context.Context, id *chat21.Identity, address, recipient string, m *chat21.Outgoing) error {
+	pid := groupProject(recipient)
+	if pid == "" {
+		return fmt.Errorf("only support groups are served, not %q", recipient)
+	}
+	c, err := h.s.callerOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"text": m.Text, "senderFullname": m.SenderFullname}
+	if m.Type != "" {
+		body["type"] = m.Type
+	}
+	if m.Attributes != nil {
+		body["attributes"] = m.Attributes
+		// The widget says on the first message what the conversation starts with.
+		for attr, field := range map[string]string{"departmentId": "departmentid", "sourcePage": "sourcePage", "lang": "language", "client": "userAgent"} {
+			if v, ok := m.Attributes[attr].(string); ok && v != "" {
+				body[field] = v
+			}
+		}
+	}
+	if m.Metadata != nil {
+		body["metadata"] = m.Metadata
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	ctx = context.WithValue(ctx, internalCallKey{}, &internalCall{caller: c, address: address})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/"+pid+"/requests/"+url.PathEscape(recipient)+"/messages", bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.RemoteAddr = address
+	answer := &capturedAnswer{header: http.Header{}}
+	h.s.ServeHTTP(answer, req)
+	if answer.status != http.StatusOK {
+		return fmt.Errorf("the message was refused: %d %s", answer.status, bytes.TrimSpace(answer.body.Bytes()))
+	}
+	return nil
+}
+
+// capturedAnswer keeps an answer the server gave itself.
+type capturedAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (a *capturedAnswer) Header() http.Header { return a.header }
+
+func (a *capturedAnswer) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
+	}
+}
+
+func (a *capturedAnswer) Write(b []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return a.body.Write(b)
+}

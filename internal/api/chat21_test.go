@@ -1,0 +1,162 @@
+package api
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/tiledesk-go/tiledesk/internal/chat21"
+)
+
+// chat21Client is an MQTT client connected as the official ones connect, with the messages its
+// inbox receives.
+type chat21Client struct {
+	t     *testing.T
+	uid   string
+	c     paho.Client
+	inbox chan map[string]any
+}
+
+// chat21Token asks createCustomToken for a chat21 token with an API credential.
+func (e *testEnv) chat21Token(c cred) (uid, token string) {
+	e.t.Helper()
+	m := e.do("POST", "/chat21/native/auth/createCustomToken", nil, c).want(e.t, 200).json(e.t)
+	return m["userid"].(string), m["token"].(string)
+}
+
+// chat21Connect connects with a chat21 token and subscribes to the user's inbox.
+func (e *testEnv) chat21Connect(uid, token string) *chat21Client {
+	e.t.Helper()
+	url := "ws" + strings.TrimPrefix(e.http.URL, "http") + chat21.Path
+	opts := paho.NewClientOptions().AddBroker(url).SetUsername("JWT").SetPassword(token).
+		SetClientID(uid + "-" + time.Now().Format("150405.000000000")).SetAutoReconnect(false)
+	cl := &chat21Client{t: e.t, uid: uid, c: paho.NewClient(opts), inbox: make(chan map[string]any, 64)}
+	if tok := cl.c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		e.t.Fatalf("%s connects: %v", uid, tok.Error())
+	}
+	e.t.Cleanup(func() { cl.c.Disconnect(0) })
+	filter := "apps/tilechat/users/" + uid + "/#"
+	tok := cl.c.Subscribe(filter, 0, func(_ paho.Client, m paho.Message) {
+		if !strings.HasSuffix(m.Topic(), "/clientadded") {
+			return
+		}
+		var v map[string]any
+		if json.Unmarshal(m.Payload(), &v) == nil {
+			v["_topic"] = m.Topic()
+			cl.inbox <- v
+		}
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		e.t.Fatalf("%s subscribes: %v", uid, tok.Error())
+	}
+	return cl
+}
+
+// send publishes a message to a group as the widget does.
+func (cl *chat21Client) send(group, text, tempUID string) {
+	msg, _ := json.Marshal(map[string]any{"text": text, "type": "text", "channel_type": "group",
+		"sender_fullname": "Visitor", "recipient_fullname": "Support", "attributes": map[string]any{"tempUID": tempUID}})
+	cl.c.Publish("apps/tilechat/outgoing/users/"+cl.uid+"/messages/"+group+"/outgoing", 0, false, msg).Wait()
+}
+
+// next is the next message the inbox receives with that text; other messages are skipped.
+func (cl *chat21Client) next(text string) map[string]any {
+	cl.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-cl.inbox:
+			if m["text"] == text {
+				return m
+			}
+		case <-deadline:
+			cl.t.Fatalf("%s's inbox did not receive %q", cl.uid, text)
+		}
+	}
+}
+
+// none checks that the inbox receives nothing with that text for a while.
+func (cl *chat21Client) none(text string) {
+	cl.t.Helper()
+	deadline := time.After(300 * time.Millisecond)
+	for {
+		select {
+		case m := <-cl.inbox:
+			if m["text"] == text {
+				cl.t.Fatalf("%s's inbox received %v", cl.uid, m)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// TestChat21VisitorAndAgent: a visitor's first message over MQTT creates and routes the
+// conversation as POST .../messages does; the visitor gets its echo (tempUID untouched), the
+// agent routed to it gets it too; the agent's answer over REST reaches the visitor, an internal
+// note does not.
+func TestChat21VisitorAndAgent(t *testing.T) {
+	e := newChatEnv(t)
+	guestToken, guestID := e.guest(e.pid)
+	vuid, vtoken := e.chat21Token(jwtCred(guestToken))
+	if vuid != guestID {
+		t.Fatalf("createCustomToken answered userid %s for visitor %s", vuid, guestID)
+	}
+	ouid, otoken := e.chat21Token(e.owner.basic())
+	visitor, owner := e.chat21Connect(vuid, vtoken), e.chat21Connect(ouid, otoken)
+
+	group := e.rid("c21" + strings.ReplaceAll(guestID, "-", "")[:12])
+	visitor.send(group, "Hello from the widget", "temp-1")
+	echo := visitor.next("Hello from the widget")
+	attrs, _ := echo["attributes"].(map[string]any)
+	if echo["sender"] != vuid || echo["recipient"] != group || echo["status"] != float64(chat21.StatusDelivered) ||
+		attrs["tempUID"] != "temp-1" || echo["_topic"] != "apps/tilechat/users/"+vuid+"/messages/"+group+"/clientadded" {
+		t.Fatalf("the visitor's echo: %v", echo)
+	}
+	if got := owner.next("Hello from the widget"); got["timelineOf"] != ouid || got["conversWith"] != group {
+		t.Fatalf("the agent's copy: %v", got)
+	}
+	req := e.do("GET", "/"+e.pid+"/requests/"+group, nil, e.owner.jwt()).want(t, 200).json(t)
+	if req["first_text"] != "Hello from the widget" || req["status"] != float64(200) {
+		t.Fatalf("the conversation the first message created: %v", req)
+	}
+
+	e.post(group, `{"text":"How can I help?"}`, e.owner.jwt()).want(t, 200)
+	if got := visitor.next("How can I help?"); got["sender"] != ouid {
+		t.Fatalf("the agent's answer in the visitor's inbox: %v", got)
+	}
+	e.post(group, `{"text":"a note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
+	owner.next("a note")
+	visitor.none("a note")
+}
+
+// TestChat21Tenancy: a token acts as its caller, and no further: a visitor cannot write into
+// another visitor's conversation, nor a project's into another project's; a bot gets no token.
+func TestChat21Tenancy(t *testing.T) {
+	e := newChatEnv(t)
+	aToken, aID := e.guest(e.pid)
+	bToken, _ := e.guest(e.pid)
+	auid, atoken := e.chat21Token(jwtCred(aToken))
+	buid, btoken := e.chat21Token(jwtCred(bToken))
+	a, b := e.chat21Connect(auid, atoken), e.chat21Connect(buid, btoken)
+	group := e.rid("c21" + strings.ReplaceAll(aID, "-", "")[:12])
+	a.send(group, "mine", "t-a")
+	a.next("mine")
+	b.send(group, "intruding", "t-b")
+	b.none("intruding")
+	a.none("intruding")
+	msgs := e.do("GET", "/"+e.pid+"/requests/"+group+"/messages", nil, e.owner.jwt()).want(t, 200).list(t)
+	if len(msgs) != 1 {
+		t.Fatalf("the conversation holds %d messages: %v", len(msgs), msgs)
+	}
+	// Another project's conversation id: the visitor is no member there.
+	other := e.createProject(e.owner, "Elsewhere")
+	a.send("support-group-"+other+"-abcdef", "elsewhere", "t-x")
+	a.none("elsewhere")
+	if list := e.do("GET", "/"+other+"/requests", nil, e.owner.jwt()).want(t, 200).json(t)["requests"].([]any); len(list) != 0 {
+		t.Fatalf("a visitor of another project wrote there: %v", list)
+	}
+}
