@@ -1,0 +1,100 @@
+// Drives the official chat21 client (Chat21Client, shipped in @tiledesk/tiledesk-client, pinned
+// in package-lock.json) against a running server, TILEDESK_URL, as the official widget and agent
+// app use it: a visitor signs in anonymously, gets a chat token, connects over MQTT and writes to
+// a new support group; an agent connected the same way gets the message; the agent's answer
+// through the REST API reaches the visitor, whose pending bubble is matched by attributes.tempUID.
+//
+//   TILEDESK_URL=http://127.0.0.1:3000 node chat21.js
+'use strict';
+
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const { Chat21Client } = require('@tiledesk/tiledesk-client/chat21client.js');
+
+const base = process.env.TILEDESK_URL;
+if (!base) {
+  console.error('TILEDESK_URL is not set');
+  process.exit(2);
+}
+const mqttEndpoint = base.replace(/^http/, 'ws') + '/mqws/ws';
+
+async function call(method, path, body, token) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = token;
+  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+// connected is a Chat21Client connected with the chat token of an API token.
+async function connected(apiToken) {
+  const who = await call('POST', '/chat21/native/auth/createCustomToken', undefined, apiToken);
+  assert.ok(who.userid && who.token, `createCustomToken answered ${JSON.stringify(who)}`);
+  const client = new Chat21Client({ MQTTendpoint: mqttEndpoint, appId: 'tilechat', APIendpoint: base + '/chatapi/api' });
+  const received = [];
+  const waiters = [];
+  client.onMessageAdded((message, topic) => {
+    received.push({ message, topic });
+    waiters.splice(0).forEach((w) => w());
+  });
+  await new Promise((resolve) => client.connect(who.userid, who.token, resolve));
+  // waitFor resolves with the first message received that matches.
+  client.waitFor = (match, what) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${who.userid} did not receive ${what}`)), 10000);
+    const check = () => {
+      const found = received.find((r) => match(r.message));
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      } else {
+        waiters.push(check);
+      }
+    };
+    check();
+  });
+  client.userid = who.userid;
+  return client;
+}
+
+async function main() {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const email = `agent-${suffix}@example.com`;
+  await call('POST', '/auth/signup', { email, password: 'Passw0rd!', firstname: 'Ada', lastname: 'Agent' });
+  const agentToken = (await call('POST', '/auth/signin', { email, password: 'Passw0rd!' })).token;
+  const project = await call('POST', '/projects', { name: 'Chat21 ' + suffix }, agentToken);
+  const visitorToken = (await call('POST', '/auth/signinAnonymously', { id_project: project._id, firstname: 'Vera' })).token;
+
+  const visitor = await connected(visitorToken);
+  const agent = await connected(agentToken);
+  const group = `support-group-${project._id}-${crypto.randomUUID().replace(/-/g, '')}`;
+  const tempUID = crypto.randomUUID();
+  await new Promise((resolve, reject) => visitor.sendMessage('Hello from the official client', 'text', group, 'Support', 'Vera',
+    { tempUID, projectId: project._id }, null, 'group', (err) => (err ? reject(err) : resolve())));
+
+  const echo = await visitor.waitFor((m) => m.attributes && m.attributes.tempUID === tempUID, 'its echo');
+  assert.equal(echo.topic.conversWith, group);
+  assert.equal(echo.message.sender, visitor.userid);
+  assert.equal(echo.message.text, 'Hello from the official client');
+  console.log('ok   the visitor gets its message back, tempUID untouched');
+  await agent.waitFor((m) => m.text === 'Hello from the official client' && m.recipient === group, 'the visitor\'s message');
+  console.log('ok   the agent routed to the conversation gets it');
+
+  const request = await call('GET', `/${project._id}/requests/${group}`, undefined, agentToken);
+  assert.equal(request.first_text, 'Hello from the official client');
+  console.log('ok   the first message created the conversation');
+
+  await call('POST', `/${project._id}/requests/${group}/messages`, { text: 'Hi Vera, how can I help?' }, agentToken);
+  const answer = await visitor.waitFor((m) => m.text === 'Hi Vera, how can I help?', 'the agent\'s answer');
+  assert.equal(answer.topic.conversWith, group);
+  console.log('ok   the agent\'s answer through the REST API reaches the visitor');
+
+  await new Promise((resolve) => visitor.close(resolve));
+  await new Promise((resolve) => agent.close(resolve));
+  console.log('4 passed, 0 failed');
+}
+
+main().catch((err) => {
+  console.error('FAILED:', err && err.stack ? err.stack : err);
+  process.exit(1);
+});
