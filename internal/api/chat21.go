@@ -100,7 +100,8 @@ func internalCallOf(r *http.Request) *internalCall {
 // chat21Broker starts the broker at its first connection.
 func (s *Server) chat21Broker() *chat21.Broker {
 	s.brokerOnce.Do(func() {
-		b, err := chat21.New(chat21.Options{Tokens: s.chat21Tokens, Handler: chat21Handler{s}, Events: s.store, Bus: s.events, Log: s.log})
+		b, err := chat21.New(chat21.Options{Tokens: s.chat21Tokens, Handler: chat21Handler{s}, Events: s.store, Bus: s.events,
+			Log: s.log, MaxPerUser: s.liveOpts.MaxPerUser, MaxPerAddress: s.liveOpts.MaxPerAddress})
 		if err != nil {
 			s.log.Error("chat21: the broker did not start", "err", err)
 			return

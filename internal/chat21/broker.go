@@ -16,6 +16,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/eventbus"
+	"golang.org/x/time/rate"
 )
 
 // Path is where the MQTT websocket is served, as the official deployments proxy it.
@@ -54,6 +55,12 @@ type Options struct {
 	Log     *slog.Logger
 	// MaxPacket bounds a packet a client sends, in bytes [256 KiB].
 	MaxPacket int
+	// MaxPerUser and MaxPerAddress bound the connections of one user and from one client address
+	// [64, 1024]: more are refused.
+	MaxPerUser, MaxPerAddress int
+	// PublishRate bounds what one connection publishes, per second, with bursts of three seconds'
+	// worth [20]; what exceeds it is dropped.
+	PublishRate float64
 	// SendTimeout bounds the posting of one message [10s].
 	SendTimeout time.Duration
 }
@@ -67,8 +74,16 @@ type Broker struct {
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
-	clients map[*mqtt.Client]*Identity
+	clients map[*mqtt.Client]*connection
 	online  map[string]int // connections by user id
+	perAddr map[string]int // connections by client address
+}
+
+// connection is an authenticated client connection.
+type connection struct {
+	id      *Identity
+	addr    string
+	publish *rate.Limiter
 }
 
 // New starts a broker. Close stops it and ends its connections.
@@ -82,6 +97,15 @@ func New(opt Options) (*Broker, error) {
 	if opt.SendTimeout <= 0 {
 		opt.SendTimeout = 10 * time.Second
 	}
+	if opt.MaxPerUser <= 0 {
+		opt.MaxPerUser = 64
+	}
+	if opt.MaxPerAddress <= 0 {
+		opt.MaxPerAddress = 1024
+	}
+	if opt.PublishRate <= 0 {
+		opt.PublishRate = 20
+	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = uint32(opt.MaxPacket)
 	caps.MaximumClientWritesPending = 1024 // a client that reads nothing is dropped, not buffered
@@ -89,10 +113,10 @@ func New(opt Options) (*Broker, error) {
 	caps.MaximumInflight = 64              // clients publish at QoS 0; their wills are QoS 1
 	caps.Compatibilities.ObscureNotAuthorized = true
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps,
-		Logger: opt.Log.With("component", "mqtt"), SysTopicResendInterval: 3600})
+		Logger: slog.New(warnings{opt.Log.Handler()}).With("component", "mqtt"), SysTopicResendInterval: 3600})
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{opt: opt, server: srv, ctx: ctx, cancel: cancel,
-		clients: map[*mqtt.Client]*Identity{}, online: map[string]int{}}
+		clients: map[*mqtt.Client]*connection{}, online: map[string]int{}, perAddr: map[string]int{}}
 	if err := srv.AddHook(&hook{b: b}, nil); err != nil {
 		cancel()
 		return nil, err
@@ -138,6 +162,17 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// warnings passes on the MQTT server's warnings and errors only: its information (starting,
+// stopping, each hook) is not the server's log's business.
+type warnings struct{ slog.Handler }
+
+func (w warnings) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+
+func (w warnings) WithAttrs(as []slog.Attr) slog.Handler { return warnings{w.Handler.WithAttrs(as)} }
+func (w warnings) WithGroup(g string) slog.Handler       { return warnings{w.Handler.WithGroup(g)} }
+
 // remoteConn is a websocket's connection, with the address of its HTTP request (the API resolves
 // it behind trusted proxies), which the MQTT server records as the client's.
 type remoteConn struct {
@@ -165,37 +200,59 @@ func (b *Broker) publish(topic string, v any) error {
 	return b.server.Publish(topic, payload, false, 0)
 }
 
-// identity is who a connection authenticated as; nil before it did.
-func (b *Broker) identity(cl *mqtt.Client) *Identity {
+// connectionOf is what a connection authenticated as; nil before it did.
+func (b *Broker) connectionOf(cl *mqtt.Client) *connection {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.clients[cl]
 }
 
-// attach records an authenticated connection; it says whether it is the user's first.
-func (b *Broker) attach(cl *mqtt.Client, id *Identity) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.clients[cl] = id
-	b.online[id.UserID]++
-	return b.online[id.UserID] == 1
+// identity is who a connection authenticated as; nil before it did.
+func (b *Broker) identity(cl *mqtt.Client) *Identity {
+	if c := b.connectionOf(cl); c != nil {
+		return c.id
+	}
+	return nil
 }
 
-// detach forgets a connection; it says whether it was the user's last.
-func (b *Broker) detach(cl *mqtt.Client) (*Identity, bool) {
+// errTooManyConnections refuses a connection over the caps of its user or address.
+var errTooManyConnections = errors.New("chat21: too many connections of this user or address")
+
+// attach records an authenticated connection; first says whether it is the user's first.
+func (b *Broker) attach(cl *mqtt.Client, id *Identity) (first bool, err error) {
+	addr := cl.Net.Remote
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	id := b.clients[cl]
-	if id == nil {
+	if b.online[id.UserID] >= b.opt.MaxPerUser || b.perAddr[addr] >= b.opt.MaxPerAddress {
+		return false, errTooManyConnections
+	}
+	b.clients[cl] = &connection{id: id, addr: addr,
+		publish: rate.NewLimiter(rate.Limit(b.opt.PublishRate), int(3*b.opt.PublishRate))}
+	b.online[id.UserID]++
+	b.perAddr[addr]++
+	return b.online[id.UserID] == 1, nil
+}
+
+// detach forgets a connection; last says whether it was the user's last.
+func (b *Broker) detach(cl *mqtt.Client) (id *Identity, last bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c := b.clients[cl]
+	if c == nil {
 		return nil, false
 	}
 	delete(b.clients, cl)
-	b.online[id.UserID]--
-	if b.online[id.UserID] > 0 {
-		return id, false
+	if b.perAddr[c.addr]--; b.perAddr[c.addr] <= 0 {
+		delete(b.perAddr, c.addr)
 	}
-	delete(b.online, id.UserID)
-	return id, true
+	if b.online[c.id.UserID]--; b.online[c.id.UserID] > 0 {
+		return c.id, false
+	}
+	delete(b.online, c.id.UserID)
+	return c.id, true
 }
 
 // hook is the broker's part in the MQTT server: authentication, the inboxes' access rule, and
@@ -229,7 +286,12 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 		h.b.opt.Log.Debug("chat21: connection refused", "user", id.UserID, "err", err)
 		return false
 	}
-	if h.b.attach(cl, id) {
+	first, err := h.b.attach(cl, id)
+	if err != nil {
+		h.b.opt.Log.Info("chat21: connection refused", "user", id.UserID, "address", cl.Net.Remote, "err", err)
+		return false
+	}
+	if first {
 		// What the user's inbox gets is followed from now on, before the client learns it is
 		// connected.
 		h.b.fanout.join(ctx, id)
@@ -283,9 +345,13 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 		return pk, nil
 	}
 	pk.FixedHeader.Retain = false
-	id := h.b.identity(cl)
+	conn := h.b.connectionOf(cl)
+	if conn == nil || !conn.publish.Allow() {
+		return pk, packets.CodeSuccessIgnore // over its rate: dropped, as QoS 0 allows
+	}
+	id := conn.id
 	p, ok := parsePublish(pk.TopicName)
-	if id == nil || !ok || p.user != id.UserID {
+	if !ok || p.user != id.UserID {
 		return pk, packets.CodeSuccessIgnore
 	}
 	switch p.kind {

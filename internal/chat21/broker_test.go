@@ -3,6 +3,7 @@ package chat21
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -66,10 +67,13 @@ type testBroker struct {
 	broker  *Broker
 }
 
-func newTestBroker(t *testing.T) *testBroker {
+func newTestBroker(t *testing.T) *testBroker { return newTestBrokerWith(t, Options{}) }
+
+func newTestBrokerWith(t *testing.T, opt Options) *testBroker {
 	tokens := NewTokens([]byte("test key of sufficient length"), time.Hour, nil)
 	h := &fakeHandler{refuse: "revoked"}
-	b, err := New(Options{Tokens: tokens, Handler: h})
+	opt.Tokens, opt.Handler = tokens, h
+	b, err := New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,5 +222,40 @@ func TestBrokerPostsOutgoingMessagesAndFollowsPresence(t *testing.T) {
 	}
 	if sent, _ := tb.handler.snapshot(); len(sent) != 1 {
 		t.Fatalf("a message on another's outgoing topic was posted: %v", sent)
+	}
+}
+
+// A user, and a client address, hold a bounded number of connections; a connection publishes at a
+// bounded rate, the excess dropped.
+func TestBrokerBoundsConnectionsAndPublishes(t *testing.T) {
+	tb := newTestBrokerWith(t, Options{MaxPerUser: 2, MaxPerAddress: 3, PublishRate: 5})
+	alice := tb.must("alice")
+	tb.must("alice")
+	if _, err := tb.connect("alice", ""); err == nil {
+		t.Fatal("a third connection of alice was accepted")
+	}
+	tb.must("bob")
+	if _, err := tb.connect("carol", ""); err == nil {
+		t.Fatal("a fourth connection from one address was accepted")
+	}
+	own, err := inbox(t, alice, "apps/tilechat/users/alice/#")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 60 {
+		alice.Publish("apps/tilechat/users/alice/conversations/g/update", 0, false, fmt.Sprintf(`{"n":%d}`, i))
+	}
+	got := 0
+	for done := false; !done; {
+		select {
+		case <-own:
+			got++
+		case <-time.After(500 * time.Millisecond):
+			done = true
+		}
+	}
+	// A burst of three seconds' worth (15), and what the rate refills meanwhile.
+	if got < 10 || got > 25 {
+		t.Fatalf("%d of 60 publishes went through at 5 a second", got)
 	}
 }
