@@ -416,6 +416,8 @@ type RequestChange func(r *Request, env RequestEnv) (events []string, err error)
 type MessageFilter struct {
 	Limit int // 0: every message
 	After *Cursor
+	// Newest lists the newest Limit messages, newest first, without a cursor (After is ignored).
+	Newest bool
 }
 
 // RequestRef is what a list needs to assemble a conversation: its version, and the ids (and, for

@@ -131,6 +131,53 @@ func TestChat21VisitorAndAgent(t *testing.T) {
 	e.post(group, `{"text":"a note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
 	owner.next("a note")
 	visitor.none("a note")
+	chatLists(t, e, group, vuid, vtoken, ouid, otoken)
+}
+
+// chatLists checks the chat REST routes the clients read their lists with, on the conversation
+// of TestChat21VisitorAndAgent.
+func chatLists(t *testing.T, e *chatEnv, group, vuid, vtoken, ouid, otoken string) {
+	api := "/chatapi/api/tilechat/"
+	result := func(r *resp) []any { return r.json(t)["result"].([]any) }
+	raw := func(token string) cred { return header("Authorization", token) }
+	// A visitor's list: its conversation, its last message as a visitor sees it (not the note).
+	list := result(e.do("GET", api+vuid+"/conversations", nil, raw(vtoken)).want(t, 200))
+	if len(list) != 1 || list[0].(map[string]any)["conversWith"] != group || list[0].(map[string]any)["text"] != "How can I help?" {
+		t.Fatalf("the visitor's conversations: %v", list)
+	}
+	if list := result(e.do("GET", api+ouid+"/conversations?token="+otoken, nil).want(t, 200)); len(list) != 1 ||
+		list[0].(map[string]any)["text"] != "a note" {
+		t.Fatalf("the agent's conversations: %v", list)
+	}
+	msgs := result(e.do("GET", api+vuid+"/conversations/"+group+"/messages", nil, raw(vtoken)).want(t, 200))
+	if len(msgs) != 2 || msgs[0].(map[string]any)["text"] != "How can I help?" || msgs[1].(map[string]any)["text"] != "Hello from the widget" {
+		t.Fatalf("the visitor's messages, newest first: %v", msgs)
+	}
+	if one := result(e.do("GET", api+vuid+"/conversations/"+group, nil, raw(vtoken)).want(t, 200)); len(one) != 1 {
+		t.Fatalf("the conversation: %v", one)
+	}
+	g := e.do("GET", api+"groups/"+group, nil, raw(vtoken)).want(t, 200).json(t)["result"].(map[string]any)
+	if members := g["members"].(map[string]any); members[vuid] == nil || members[ouid] == nil || members["system"] == nil {
+		t.Fatalf("the group: %v", g)
+	}
+	e.do("POST", api+vuid+"/instances/device-1", map[string]string{"platform": "ios"}, raw(vtoken)).want(t, 200)
+	// Nobody reads another's inbox, nor a conversation it has no part in.
+	e.do("GET", api+ouid+"/conversations", nil, raw(vtoken)).want(t, 404)
+	e.do("GET", api+vuid+"/conversations", nil, raw("not a token")).want(t, 401)
+	stranger, _ := e.guest(e.pid)
+	suid, stoken := e.chat21Token(jwtCred(stranger))
+	e.do("GET", api+suid+"/conversations/"+group+"/messages", nil, raw(stoken)).want(t, 404)
+	e.do("GET", api+"groups/"+group, nil, raw(stoken)).want(t, 404)
+	// Closed, the conversation leaves the open list for the archived one.
+	e.do("PUT", "/"+e.pid+"/requests/"+group+"/close", nil, e.owner.jwt()).want(t, 200)
+	if list := result(e.do("GET", api+vuid+"/conversations", nil, raw(vtoken)).want(t, 200)); len(list) != 0 {
+		t.Fatalf("open conversations after closing: %v", list)
+	}
+	for _, path := range []string{"/conversations/archived", "/archived_conversations", "/archived_conversations/" + group} {
+		if list := result(e.do("GET", api+vuid+path, nil, raw(vtoken)).want(t, 200)); len(list) != 1 || list[0].(map[string]any)["archived"] != true {
+			t.Fatalf("%s after closing: %v", path, list)
+		}
+	}
 }
 
 // TestChat21Tenancy: a token acts as its caller, and no further: a visitor cannot write into

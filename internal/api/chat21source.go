@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/chat21"
@@ -36,30 +37,12 @@ func (h chat21Handler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]ch
 	} else if err != nil {
 		return nil, err
 	}
-	members := append([]string{}, req.ParticipantsAgents...)
-	for _, bot := range req.ParticipantsBots {
-		members = append(members, tiledesk.BotPrefix+bot)
+	members := chat21Members(req)
+	requester := chat21Requester(req)
+	if tiledesk.IsInternal(m.Attributes) { // agents only
+		members = slices.DeleteFunc(members, func(id string) bool { return id == requester })
 	}
-	requester := ""
-	if pu, err := h.s.store.FindProjectUserByID(ctx, ev.ProjectID, req.RequesterID); err == nil {
-		requester = pu.UserID
-		if pu.UUIDUser != "" {
-			requester = pu.UUIDUser
-		}
-	}
-	internal := tiledesk.IsInternal(m.Attributes)
-	if requester != "" && !internal {
-		members = append(members, requester)
-	}
-	slices.Sort(members)
-	members = slices.Compact(members)
-	group := ""
-	if lead, err := h.s.store.FindLeadByID(ctx, ev.ProjectID, req.LeadID); err == nil {
-		group = lead.Fullname
-	}
-	if group == "" {
-		group = "Guest"
-	}
+	group := chat21GroupName(req)
 	out := make([]chat21.Delivery, 0, len(members))
 	for _, to := range members {
 		c := chat21Copy(&m, to, group)
@@ -85,4 +68,98 @@ func chat21Copy(m *tiledesk.Message, to, group string) *chat21.Message {
 		Recipient: m.Recipient, RecipientFullname: group, Text: m.Text, Type: typ, ChannelType: "group",
 		Attributes: m.Attributes, Metadata: metadata, AppID: chat21.AppID, Timestamp: m.CreatedAt.UnixMilli(),
 		Status: chat21.StatusDelivered, TimelineOf: to, ConversWith: m.Recipient}
+}
+
+// chat21Members are the members of a conversation's group: its agents and bots, and its requester.
+func chat21Members(req *tiledesk.Request) []string {
+	members := append([]string{}, req.ParticipantsAgents...)
+	for _, bot := range req.ParticipantsBots {
+		members = append(members, tiledesk.BotPrefix+bot)
+	}
+	if requester := chat21Requester(req); requester != "" {
+		members = append(members, requester)
+	}
+	slices.Sort(members)
+	return slices.Compact(members)
+}
+
+// chat21Requester is the chat21 user of a conversation's requester: a visitor's uuid, or a
+// registered user's id ("" when unknown).
+func chat21Requester(req *tiledesk.Request) string {
+	pu := req.Snapshot.Requester
+	if pu == nil {
+		return ""
+	}
+	if pu.UUIDUser != "" {
+		return pu.UUIDUser
+	}
+	return pu.UserID
+}
+
+// chat21GroupName is a conversation's group name, as the original names it: its lead's name, or
+// its subject, or "Guest".
+func chat21GroupName(req *tiledesk.Request) string {
+	if l := req.Snapshot.Lead; l != nil && strings.TrimSpace(l.Fullname) != "" {
+		return strings.TrimSpace(l.Fullname)
+	}
+	if req.Subject != "" {
+		return req.Subject
+	}
+	return "Guest"
+}
+
+// chat21Conversation is a conversation in a user's list, as the chat21 clients read it: the last
+// message and the conversation's flags.
+type chat21Conversation struct {
+	TimelineOf        string         `json:"timelineOf"`
+	ConversWith       string         `json:"conversWith"`
+	Key               string         `json:"key"`
+	Recipient         string         `json:"recipient"`
+	RecipientFullname string         `json:"recipient_fullname"`
+	Sender            string         `json:"sender"`
+	SenderFullname    string         `json:"sender_fullname"`
+	Text              string         `json:"text"`
+	LastMessageText   string         `json:"last_message_text"`
+	Type              string         `json:"type"`
+	ChannelType       string         `json:"channel_type"`
+	Attributes        map[string]any `json:"attributes,omitempty"`
+	AppID             string         `json:"app_id"`
+	Timestamp         int64          `json:"timestamp"`
+	Status            int            `json:"status"`
+	IsNew             bool           `json:"is_new"`
+	Archived          bool           `json:"archived"`
+}
+
+// chat21ConversationOf is a conversation in uid's list: its last message (the first, before a
+// second is written), in the visitor's view for a visitor.
+func chat21ConversationOf(req *tiledesk.Request, uid string, visitor bool) *chat21Conversation {
+	attrs := req.Attributes
+	if visitor {
+		attrs = tiledesk.WithoutInternal(attrs)
+	}
+	c := &chat21Conversation{TimelineOf: uid, ConversWith: req.RequestID, Key: req.RequestID, Recipient: req.RequestID,
+		RecipientFullname: chat21GroupName(req), Sender: chat21Requester(req), Text: req.FirstText, Type: "text",
+		ChannelType: "group", AppID: chat21.AppID, Timestamp: req.UpdatedAt.UnixMilli(), Status: chat21.StatusDelivered,
+		Archived: req.Status >= tiledesk.RequestClosed}
+	if l := req.Snapshot.Lead; l != nil {
+		c.SenderFullname = l.Fullname
+	}
+	if last, ok := attrs["last_message"].(map[string]any); ok {
+		text, _ := last["text"].(string)
+		sender, _ := last["sender"].(string)
+		name, _ := last["senderFullname"].(string)
+		typ, _ := last["type"].(string)
+		lastAttrs, _ := last["attributes"].(map[string]any)
+		c.setLast(text, sender, name, typ, lastAttrs)
+	}
+	c.LastMessageText = c.Text
+	return c
+}
+
+// setLast makes a message the conversation's last.
+func (c *chat21Conversation) setLast(text, sender, senderFullname, typ string, attributes map[string]any) {
+	c.Text, c.LastMessageText, c.Sender, c.SenderFullname, c.Attributes = text, text, sender, senderFullname, attributes
+	if typ != "" {
+		c.Type = typ
+	}
 }

@@ -64,6 +64,12 @@ var matrix = map[string]policy{
 	"GET /public/requests/{rid}/{file}":               {allow: "public"},
 	"GET /testauth":                                   {bots: true, allow: "authed"},
 	"POST /chat21/native/auth/createCustomToken":      {allow: "authed"}, // not bots: they answer through the API
+	// The chat clients' lists: any credential, each reading its own inbox only (another's is 404,
+	// which the matrix's fixed user id makes of every call; TestChat21VisitorAndAgent reads them).
+	"GET /chatapi/api/{app}/{uid}/{list}":                      {allow: "authed", bots: true},
+	"GET /chatapi/api/{app}/{uid}/{list}/{cw}":                 {allow: "authed", bots: true},
+	"GET /chatapi/api/{app}/{uid}/conversations/{cw}/messages": {allow: "authed", bots: true},
+	"POST /chatapi/api/{app}/{uid}/instances/{instance}":       {allow: "authed", bots: true, body: fixed(map[string]string{"platform": "ios"})},
 	"GET /users":    {allow: "authed"},
 	"PUT /users":    {allow: "registered", body: fixed(map[string]string{"lastname": "Changed"})},
 	"DELETE /users": {allow: "registered"}, // owners of a project they alone own get 409
@@ -538,6 +544,16 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = w.eventA
 		case key == "pendinginvitations/{id}" || key == "resendinvite/{id}":
 			segs[i] = w.invitationA
+		case key == "api/{app}":
+			segs[i] = "tilechat"
+		case key == "{app}/{uid}":
+			segs[i] = w.signer.id
+		case key == "{uid}/{list}":
+			segs[i] = "conversations"
+		case key == "{list}/{cw}" || key == "conversations/{cw}":
+			segs[i] = w.rid
+		case key == "instances/{instance}":
+			segs[i] = "device-1"
 		default:
 			missing = append(missing, key)
 		}

@@ -21,6 +21,10 @@ func (s *Server) routes() {
 	s.handle(r, "GET /auth/pendinginvitationsnoauth/{token}", signIn, s.handlePendingInvitationNoAuth)
 	s.handle(r, "GET /testauth", authed, s.handleTestAuth)
 	s.handle(r, "POST /chat21/native/auth/createCustomToken", authed, s.handleChat21Token)
+	s.handle(r, "GET /chatapi/api/{app}/{uid}/{list}", chatUser, s.handleChatList)
+	s.handle(r, "GET /chatapi/api/{app}/{uid}/{list}/{cw}", chatUser, s.handleChatListItem)
+	s.handle(r, "GET /chatapi/api/{app}/{uid}/conversations/{cw}/messages", chatUser, s.handleChatMessages)
+	s.handle(r, "POST /chatapi/api/{app}/{uid}/instances/{instance}", chatUser, s.handleChatInstance)
 
 	s.handle(r, "GET /users", authed, s.handleUserGet)
 	s.handle(r, "PUT /users", registered, s.handleUserUpdate)

@@ -252,7 +252,7 @@ func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 
 // rootSegments are the first path segments that are not project ids.
 var rootSegments = map[string]bool{"": true, "auth": true, "users": true, "projects": true, "testauth": true, "public": true,
-	"chat21": true}
+	"chat21": true, "chatapi": true}
 
 // noRoute answers 405 with Allow when the path exists under other methods, else 404, both in JSON.
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
@@ -281,12 +281,14 @@ type access struct {
 	registered   bool   // guests and external users are refused
 	signIn       bool   // password routes: the stricter per-address sign-in limit applies too
 	bots         bool   // for project routes: the project's bots are admitted too (the original's +bot)
+	chat         bool   // a chat21 token is a credential too (the chat clients' routes)
 }
 
 var (
 	public     = access{}
 	signIn     = access{signIn: true}
 	authed     = access{authenticate: true}
+	chatUser   = access{authenticate: true, chat: true}
 	registered = access{authenticate: true, registered: true}
 )
 
@@ -375,7 +377,11 @@ func (s *Server) identify(r *http.Request, projectRoute bool, acc access, c *cal
 	if !acc.authenticate {
 		return nil
 	}
-	cl, err := s.authenticate(r)
+	authenticate := s.authenticate
+	if acc.chat {
+		authenticate = s.chatCaller
+	}
+	cl, err := authenticate(r)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,18 @@ func (t *tx) insertMessage(ctx context.Context, m *tiledesk.Message) error {
 func (s *Store) FindMessages(ctx context.Context, projectID, requestID string, f tiledesk.MessageFilter) ([]*tiledesk.Message, *tiledesk.Cursor, error) {
 	q := newQuery(projectID)
 	q.where("recipient = " + q.arg(requestID))
+	if f.Newest {
+		text := `SELECT ` + messageColumns + ` FROM messages WHERE ` + q.conditions() + ` ORDER BY created_at DESC, id DESC`
+		if f.Limit > 0 {
+			text += ` LIMIT ` + q.arg(f.Limit)
+		}
+		rows, err := s.query(ctx, text, q.args...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("find newest messages: %w", err)
+		}
+		msgs, err := collect(rows, scanMessage)
+		return orEmpty(msgs), nil, err
+	}
 	if f.After != nil {
 		q.where("(created_at, id) > (" + q.arg(f.After.Value) + ", " + q.arg(f.After.ID) + ")")
 	}

@@ -68,6 +68,10 @@ func testRequestPostMessage(t *testing.T, s tiledesk.Store) {
 	if len(all) != 4 || len(page1) != 3 || next == nil || len(page2) != 1 || last != nil || page2[0].ID != all[3].ID {
 		t.Fatalf("message pages: %d then %d of %d", len(page1), len(page2), len(all))
 	}
+	newest, cursor, err := s.FindMessages(ctx, c.p.ID, rid, tiledesk.MessageFilter{Limit: 3, Newest: true})
+	if err != nil || cursor != nil || len(newest) != 3 || newest[0].ID != all[3].ID || newest[2].ID != all[1].ID {
+		t.Fatalf("the newest 3 messages: %d, %v", len(newest), err)
+	}
 	for i := 1; i < len(all); i++ {
 		if all[i].CreatedAt.Before(all[i-1].CreatedAt) {
 			t.Fatal("messages are not oldest first")

@@ -1,0 +1,281 @@
+package api
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/chat21"
+)
+
+// The chat REST routes the chat21 clients read their lists with (the original's
+// chat21-http-server, under /chatapi/api as the official deployments proxy it). A user reads its
+// own inbox only: another user's answers 404. Conversations are the user's conversations of
+// every project it is a member of (a visitor: those it started; an agent: those it takes part
+// in), open ones, or closed ones as the archived.
+
+// chatListLimit is how many conversations or messages a list answers, as the original.
+const chatListLimit = 200
+
+// chatCaller identifies the caller of a chat route by its chat21 token (raw in Authorization, or
+// ?jwt=, ?JWT=, ?token=, as the clients send it), or else by an API credential.
+func (s *Server) chatCaller(r *http.Request) (*caller, error) {
+	token := stripScheme(strings.TrimSpace(r.Header.Get("Authorization")))
+	q := r.URL.Query()
+	for _, name := range []string{"jwt", "JWT", "token"} {
+		if token == "" {
+			token = q.Get(name)
+		}
+	}
+	if token != "" {
+		if id, err := s.chat21Tokens.Verify(token); err == nil {
+			c, err := s.callerOf(r.Context(), id)
+			if err != nil {
+				return nil, errUnauthorized
+			}
+			return c, nil
+		}
+	}
+	return s.authenticate(r)
+}
+
+// chatInbox checks the route names the tilechat app and the caller's own inbox.
+func chatInbox(r *http.Request, c *call) error {
+	if r.PathValue("app") != chat21.AppID || r.PathValue("uid") != c.caller.id {
+		return errNotFound
+	}
+	return nil
+}
+
+func chatAnswer(w http.ResponseWriter, result any) {
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "result": result})
+}
+
+// handleChatList serves GET .../{uid}/conversations and .../{uid}/archived_conversations, and the
+// group route GET .../groups/{gid}, which shares their shape.
+func (s *Server) handleChatList(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.PathValue("uid") == "groups" && r.PathValue("app") == chat21.AppID {
+		return s.chatGroup(w, r, c, r.PathValue("list"))
+	}
+	if err := chatInbox(r, c); err != nil {
+		return err
+	}
+	switch r.PathValue("list") {
+	case "conversations":
+		return s.chatConversations(w, r, c, false, "")
+	case "archived_conversations":
+		return s.chatConversations(w, r, c, true, "")
+	}
+	return errNotFound
+}
+
+// handleChatListItem serves .../conversations/archived, .../conversations/{cw} and
+// .../archived_conversations/{cw}.
+func (s *Server) handleChatListItem(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := chatInbox(r, c); err != nil {
+		return err
+	}
+	cw := r.PathValue("cw")
+	switch list := r.PathValue("list"); {
+	case list == "conversations" && cw == "archived":
+		return s.chatConversations(w, r, c, true, "")
+	case list == "conversations":
+		return s.chatConversations(w, r, c, false, cw)
+	case list == "archived_conversations":
+		return s.chatConversations(w, r, c, true, cw)
+	}
+	return errNotFound
+}
+
+// chatMember is the caller's membership in a project and what it sees there.
+type chatMember struct {
+	pid     string
+	member  *tiledesk.ProjectUser
+	v       *tiledesk.Visibility
+	visitor bool
+}
+
+// chatMembers are the caller's active memberships, in the projects its conversations may be in.
+func (s *Server) chatMembers(r *http.Request, c *caller) ([]chatMember, error) {
+	guest := c.user == nil
+	pids := []string{c.scope}
+	if c.scope == "" {
+		var err error
+		if pids, err = s.store.FindMembershipProjects(r.Context(), c.id, guest); err != nil {
+			return nil, err
+		}
+	}
+	var out []chatMember
+	for _, pid := range pids {
+		pu, err := s.store.FindMember(r.Context(), pid, c.id, guest)
+		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND || err == nil && !pu.IsActive() {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		v := tiledesk.VisibilityOf(pu, c.id)
+		out = append(out, chatMember{pid: pid, member: pu, v: v, visitor: v.IsVisitor()})
+	}
+	return out, nil
+}
+
+// chatConversations answers the caller's conversations, open or closed (archived), or the one cw.
+func (s *Server) chatConversations(w http.ResponseWriter, r *http.Request, c *call, archived bool, cw string) error {
+	members, err := s.chatMembers(r, c.caller)
+	if err != nil {
+		return err
+	}
+	out := []*chat21Conversation{}
+	for _, m := range members {
+		var reqs []*tiledesk.Request
+		if cw != "" {
+			if groupProject(cw) != m.pid {
+				continue
+			}
+			req, err := s.store.FindRequest(r.Context(), m.pid, cw, m.v)
+			if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+				continue
+			} else if err != nil {
+				return err
+			}
+			reqs = []*tiledesk.Request{req}
+		} else {
+			f := tiledesk.RequestFilter{VisibleTo: m.v, Sort: tiledesk.RequestSortUpdatedAt, Desc: true, Limit: chatListLimit, NoCount: true}
+			if m.visitor {
+				f.RequesterID = m.member.ID
+			} else {
+				f.Participant = c.caller.id
+			}
+			if archived {
+				f.Statuses = []int{tiledesk.RequestClosed}
+			}
+			page, err := s.store.FindRequests(r.Context(), m.pid, f)
+			if err != nil {
+				return err
+			}
+			reqs = page.Requests
+		}
+		for _, req := range reqs {
+			if (req.Status >= tiledesk.RequestClosed) == archived {
+				conv, err := s.chatConversation(r, m, req, c.caller.id)
+				if err != nil {
+					return err
+				}
+				out = append(out, conv)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b *chat21Conversation) int { return cmp.Compare(b.Timestamp, a.Timestamp) })
+	if len(out) > chatListLimit {
+		out = out[:chatListLimit]
+	}
+	chatAnswer(w, out)
+	return nil
+}
+
+// chatConversation is a conversation in uid's list. A visitor whose conversation's last message
+// is an internal note sees the last message it may see.
+func (s *Server) chatConversation(r *http.Request, m chatMember, req *tiledesk.Request, uid string) (*chat21Conversation, error) {
+	conv := chat21ConversationOf(req, uid, m.visitor)
+	last, _ := req.Attributes["last_message"].(map[string]any)
+	if !m.visitor || last == nil || !tiledesk.IsInternal(asObject(last["attributes"])) {
+		return conv, nil
+	}
+	msgs, _, err := s.store.FindMessages(r.Context(), m.pid, req.RequestID, tiledesk.MessageFilter{Limit: 20, Newest: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, msg := range msgs {
+		if !tiledesk.IsInternal(msg.Attributes) {
+			conv.setLast(msg.Text, msg.Sender, msg.SenderFullname, msg.Type, tiledesk.WithoutInternal(msg.Attributes))
+			break
+		}
+	}
+	return conv, nil
+}
+
+func asObject(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// handleChatMessages answers a conversation's newest messages, newest first, as the caller sees
+// them (a visitor: no internal note).
+func (s *Server) handleChatMessages(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := chatInbox(r, c); err != nil {
+		return err
+	}
+	req, m, err := s.chatRequest(r, c.caller, r.PathValue("cw"))
+	if err != nil {
+		return err
+	}
+	msgs, _, err := s.store.FindMessages(r.Context(), m.pid, req.RequestID, tiledesk.MessageFilter{Limit: chatListLimit, Newest: true})
+	if err != nil {
+		return err
+	}
+	group := chat21GroupName(req)
+	out := make([]*chat21.Message, 0, len(msgs))
+	for _, msg := range msgs {
+		if m.visitor && tiledesk.IsInternal(msg.Attributes) {
+			continue
+		}
+		mc := chat21Copy(msg, c.caller.id, group)
+		if m.visitor {
+			mc.Attributes = tiledesk.WithoutInternal(msg.Attributes)
+		}
+		out = append(out, mc)
+	}
+	chatAnswer(w, out)
+	return nil
+}
+
+// chatRequest is a support group's conversation, if the caller sees it.
+func (s *Server) chatRequest(r *http.Request, c *caller, gid string) (*tiledesk.Request, *chatMember, error) {
+	pid := groupProject(gid)
+	if pid == "" {
+		return nil, nil, errNotFound
+	}
+	members, err := s.chatMembers(r, &caller{user: c.user, claims: c.claims, subject: c.subject, id: c.id, scope: pid})
+	if err != nil || len(members) == 0 {
+		return nil, nil, cmp.Or(err, error(errNotFound))
+	}
+	req, err := s.store.FindRequest(r.Context(), pid, gid, members[0].v)
+	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+		return nil, nil, errNotFound
+	}
+	return req, &members[0], err
+}
+
+// chatGroup answers a support group: the conversation's members and attributes.
+func (s *Server) chatGroup(w http.ResponseWriter, r *http.Request, c *call, gid string) error {
+	req, m, err := s.chatRequest(r, c.caller, gid)
+	if err != nil {
+		return err
+	}
+	members := map[string]int{"system": 1}
+	for _, id := range chat21Members(req) {
+		members[id] = 1
+	}
+	attrs := req.Attributes
+	if m.visitor {
+		attrs = tiledesk.WithoutInternal(attrs)
+	}
+	chatAnswer(w, map[string]any{"uid": req.RequestID, "name": chat21GroupName(req), "owner": "system", "members": members,
+		"attributes": attrs, "appId": chat21.AppID, "createdOn": req.CreatedAt.UnixMilli(), "updatedOn": req.UpdatedAt.UnixMilli()})
+	return nil
+}
+
+// handleChatInstance takes a client's registration for push notifications, which this server
+// does not send: the clients call it at start and need its success only.
+func (s *Server) handleChatInstance(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := chatInbox(r, c); err != nil {
+		return err
+	}
+	if _, err := decodeObject(r); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	return nil
+}
