@@ -2,7 +2,9 @@
 // in package-lock.json) against a running server, TILEDESK_URL, as the official widget and agent
 // app use it: a visitor signs in anonymously, gets a chat token, connects over MQTT and writes to
 // a new support group; an agent connected the same way gets the message; the agent's answer
-// through the REST API reaches the visitor, whose pending bubble is matched by attributes.tempUID.
+// through the REST API reaches the visitor, whose pending bubble is matched by attributes.tempUID;
+// the client reads the conversation and its group over the chat REST routes, and sees it
+// archived once it is closed.
 //
 //   TILEDESK_URL=http://127.0.0.1:3000 node chat21.js
 'use strict';
@@ -89,9 +91,25 @@ async function main() {
   assert.equal(answer.topic.conversWith, group);
   console.log('ok   the agent\'s answer through the REST API reaches the visitor');
 
+  const detail = await new Promise((resolve, reject) => visitor.conversationDetail(group, (err, c) => (err ? reject(err) : resolve(c))));
+  assert.ok(detail, 'conversationDetail found no conversation');
+  assert.equal(detail.conversWith, group);
+  assert.equal(detail.text, 'Hi Vera, how can I help?');
+  const groupData = await new Promise((resolve, reject) => visitor.groupData(group, (err, g) => (err ? reject(err) : resolve(g))));
+  assert.equal(groupData.result.uid, group);
+  assert.ok(groupData.result.members[visitor.userid] && groupData.result.members[agent.userid], JSON.stringify(groupData));
+  console.log('ok   conversationDetail and groupData read the conversation and its members');
+
+  await call('PUT', `/${project._id}/requests/${group}/close`, undefined, agentToken);
+  const archived = await new Promise((resolve, reject) => visitor.archivedConversationDetail(group, (err, c) => (err ? reject(err) : resolve(c))));
+  assert.ok(archived && archived.archived, `archivedConversationDetail answered ${JSON.stringify(archived)}`);
+  const open = await new Promise((resolve, reject) => visitor.conversationDetail(group, (err, c) => (err ? reject(err) : resolve(c))));
+  assert.equal(open, null);
+  console.log('ok   closed, the conversation is archived');
+
   await new Promise((resolve) => visitor.close(resolve));
   await new Promise((resolve) => agent.close(resolve));
-  console.log('4 passed, 0 failed');
+  console.log('6 passed, 0 failed');
 }
 
 main().catch((err) => {
