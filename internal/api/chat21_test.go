@@ -16,8 +16,9 @@ import (
 type chat21Client struct {
 	t     *testing.T
 	uid   string
-	c     paho.Client
-	inbox chan map[string]any
+	c      paho.Client
+	inbox  chan map[string]any // messages added
+	topics chan string         // every topic its inbox received
 }
 
 // chat21Token asks createCustomToken for a chat21 token with an API credential.
@@ -33,14 +34,18 @@ func (e *testEnv) chat21Connect(uid, token string) *chat21Client {
 	url := "ws" + strings.TrimPrefix(e.http.URL, "http") + chat21.Path
 	opts := paho.NewClientOptions().AddBroker(url).SetUsername("JWT").SetPassword(token).
 		SetClientID(uid + "-" + time.Now().Format("150405.000000000")).SetAutoReconnect(false)
-	cl := &chat21Client{t: e.t, uid: uid, c: paho.NewClient(opts), inbox: make(chan map[string]any, 64)}
+	cl := &chat21Client{t: e.t, uid: uid, c: paho.NewClient(opts), inbox: make(chan map[string]any, 64), topics: make(chan string, 256)}
 	if tok := cl.c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		e.t.Fatalf("%s connects: %v", uid, tok.Error())
 	}
 	e.t.Cleanup(func() { cl.c.Disconnect(0) })
 	filter := "apps/tilechat/users/" + uid + "/#"
 	tok := cl.c.Subscribe(filter, 0, func(_ paho.Client, m paho.Message) {
-		if !strings.HasSuffix(m.Topic(), "/clientadded") {
+		select {
+		case cl.topics <- m.Topic():
+		default:
+		}
+		if !strings.Contains(m.Topic(), "/messages/") || !strings.HasSuffix(m.Topic(), "/clientadded") {
 			return
 		}
 		var v map[string]any
@@ -74,6 +79,22 @@ func (cl *chat21Client) next(text string) map[string]any {
 			}
 		case <-deadline:
 			cl.t.Fatalf("%s's inbox did not receive %q", cl.uid, text)
+		}
+	}
+}
+
+// topic waits until the inbox receives a publish on topic.
+func (cl *chat21Client) topic(topic string) {
+	cl.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case got := <-cl.topics:
+			if got == topic {
+				return
+			}
+		case <-deadline:
+			cl.t.Fatalf("%s's inbox received nothing on %s", cl.uid, topic)
 		}
 	}
 }
@@ -131,7 +152,23 @@ func TestChat21VisitorAndAgent(t *testing.T) {
 	e.post(group, `{"text":"a note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
 	owner.next("a note")
 	visitor.none("a note")
+	// A second agent joins, gets what is written, leaves: the conversation is archived for it.
+	auid, atoken := e.chat21Token(e.agent.basic())
+	agent := e.chat21Connect(auid, atoken)
+	e.do("POST", "/"+e.pid+"/requests/"+group+"/participants", map[string]string{"member": auid}, e.owner.jwt()).want(t, 200)
+	e.post(group, `{"text":"welcome aboard"}`, e.owner.jwt()).want(t, 200)
+	agent.next("welcome aboard")
+	e.do("DELETE", "/"+e.pid+"/requests/"+group+"/participants/"+auid, nil, e.owner.jwt()).want(t, 200)
+	agent.topic("apps/tilechat/users/" + auid + "/archived_conversations/" + group + "/clientadded")
+	e.post(group, `{"text":"after leaving"}`, e.owner.jwt()).want(t, 200)
+	agent.none("after leaving")
+	e.post(group, `{"text":"a second note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
 	chatLists(t, e, group, vuid, vtoken, ouid, otoken)
+	// Closing archived the conversation for its members, as the original archives.
+	for _, cl := range []*chat21Client{visitor, owner} {
+		cl.topic("apps/tilechat/users/" + cl.uid + "/conversations/" + group + "/clientdeleted")
+		cl.topic("apps/tilechat/users/" + cl.uid + "/archived_conversations/" + group + "/clientadded")
+	}
 }
 
 // chatLists checks the chat REST routes the clients read their lists with, on the conversation
@@ -142,15 +179,15 @@ func chatLists(t *testing.T, e *chatEnv, group, vuid, vtoken, ouid, otoken strin
 	raw := func(token string) cred { return header("Authorization", token) }
 	// A visitor's list: its conversation, its last message as a visitor sees it (not the note).
 	list := result(e.do("GET", api+vuid+"/conversations", nil, raw(vtoken)).want(t, 200))
-	if len(list) != 1 || list[0].(map[string]any)["conversWith"] != group || list[0].(map[string]any)["text"] != "How can I help?" {
+	if len(list) != 1 || list[0].(map[string]any)["conversWith"] != group || list[0].(map[string]any)["text"] != "after leaving" {
 		t.Fatalf("the visitor's conversations: %v", list)
 	}
 	if list := result(e.do("GET", api+ouid+"/conversations?token="+otoken, nil).want(t, 200)); len(list) != 1 ||
-		list[0].(map[string]any)["text"] != "a note" {
+		list[0].(map[string]any)["text"] != "a second note" {
 		t.Fatalf("the agent's conversations: %v", list)
 	}
 	msgs := result(e.do("GET", api+vuid+"/conversations/"+group+"/messages", nil, raw(vtoken)).want(t, 200))
-	if len(msgs) != 2 || msgs[0].(map[string]any)["text"] != "How can I help?" || msgs[1].(map[string]any)["text"] != "Hello from the widget" {
+	if len(msgs) != 4 || msgs[0].(map[string]any)["text"] != "after leaving" || msgs[3].(map[string]any)["text"] != "Hello from the widget" {
 		t.Fatalf("the visitor's messages, newest first: %v", msgs)
 	}
 	if one := result(e.do("GET", api+vuid+"/conversations/"+group, nil, raw(vtoken)).want(t, 200)); len(one) != 1 {

@@ -24,7 +24,11 @@ func (h chat21Handler) Projects(ctx context.Context, id *chat21.Identity) ([]str
 // bots, and its requester (a visitor gets no internal note). Each member's copy is delivered to
 // its inbox with the conversation as the group it belongs to.
 func (h chat21Handler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]chat21.Delivery, error) {
-	if ev.Name != tiledesk.EventMessageCreate {
+	switch ev.Name {
+	case tiledesk.EventRequestClose, tiledesk.EventRequestParticipantsLeave:
+		return chat21Archived(ev)
+	case tiledesk.EventMessageCreate:
+	default:
 		return nil, nil
 	}
 	var m tiledesk.Message
@@ -68,6 +72,28 @@ func chat21Copy(m *tiledesk.Message, to, group string) *chat21.Message {
 		Recipient: m.Recipient, RecipientFullname: group, Text: m.Text, Type: typ, ChannelType: "group",
 		Attributes: m.Attributes, Metadata: metadata, AppID: chat21.AppID, Timestamp: m.CreatedAt.UnixMilli(),
 		Status: chat21.StatusDelivered, TimelineOf: to, ConversWith: m.Recipient}
+}
+
+// chat21Archived are the archivings of a conversation: closed, for all its members; left, for
+// the member who left.
+func chat21Archived(ev *tiledesk.Event) ([]chat21.Delivery, error) {
+	subj, err := decodeEvent(ev)
+	if err != nil || subj.Request == nil {
+		return nil, err
+	}
+	req := subj.Request
+	to := chat21Members(req)
+	if subj.Member != "" {
+		to = []string{subj.Member}
+	}
+	requester := chat21Requester(req)
+	out := make([]chat21.Delivery, 0, len(to))
+	for _, uid := range to {
+		conv := chat21ConversationOf(req, uid, uid == requester)
+		conv.Archived = true
+		out = append(out, chat21.Delivery{To: uid, With: req.RequestID, Archived: conv})
+	}
+	return out, nil
 }
 
 // chat21Members are the members of a conversation's group: its agents and bots, and its requester.

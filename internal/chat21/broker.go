@@ -192,6 +192,18 @@ func (b *Broker) Deliver(uid, with string, msg any) error {
 	return b.publish(messageAdded(uid, with), msg)
 }
 
+// deliver publishes a delivery: a message added, or a conversation that leaves the user's list
+// (clientdeleted) for the archived ones (clientadded), as the original archives.
+func (b *Broker) deliver(d Delivery) error {
+	if d.Message != nil {
+		return b.Deliver(d.To, d.With, d.Message)
+	}
+	if err := b.publish(conversationDeleted(d.To, d.With), d.Archived); err != nil {
+		return err
+	}
+	return b.publish(archivedAdded(d.To, d.With), d.Archived)
+}
+
 func (b *Broker) publish(topic string, v any) error {
 	payload, err := json.Marshal(v)
 	if err != nil {
@@ -360,8 +372,24 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 		return pk, packets.CodeSuccessIgnore
 	case pubPresence:
 		return pk, packets.CodeSuccessIgnore // presence follows the connections, not what they say
+	case pubConversation:
+		h.conversationUpdated(id, p.with, pk.Payload)
 	}
 	return pk, nil // the user's own inbox: echoed to its connections, as the clients expect
+}
+
+// conversationUpdated answers a client's change of its conversation ({"is_new":false}, a read
+// mark) as the original: the change, with timelineOf and conversWith, to the user's connections.
+// Read marks are not kept yet.
+func (h *hook) conversationUpdated(id *Identity, with string, payload []byte) {
+	var patch map[string]any
+	if json.Unmarshal(payload, &patch) != nil || patch == nil {
+		return
+	}
+	patch["timelineOf"], patch["conversWith"] = id.UserID, with
+	if err := h.b.publish(conversationUpdated(id.UserID, with), patch); err != nil {
+		h.b.opt.Log.Warn("chat21: a conversation update was not echoed", "user", id.UserID, "err", err)
+	}
 }
 
 func (h *hook) send(id *Identity, address, recipient string, payload []byte) {

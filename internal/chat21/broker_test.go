@@ -159,13 +159,22 @@ func TestBrokerHoldsUsersToTheirInbox(t *testing.T) {
 	// A publish into another's inbox goes nowhere; into one's own it is echoed back.
 	alice.Publish("apps/tilechat/users/bob/messages/x/clientadded", 0, false, `{"text":"spoof"}`).Wait()
 	alice.Publish("apps/tilechat/users/alice/conversations/g1/update", 0, false, `{"is_new":false}`).Wait()
-	select {
-	case m := <-own:
-		if m.Topic() != "apps/tilechat/users/alice/conversations/g1/update" {
-			t.Fatalf("alice got %s", m.Topic())
+	// The read mark is echoed, and answered as the original does: clientupdated with whose
+	// timeline and which conversation.
+	got := map[string]string{}
+	for len(got) < 2 {
+		select {
+		case m := <-own:
+			got[m.Topic()] = string(m.Payload())
+		case <-time.After(5 * time.Second):
+			t.Fatalf("alice's read mark: %v", got)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("alice's own publish was not echoed")
+	}
+	var updated map[string]any
+	json.Unmarshal([]byte(got["apps/tilechat/users/alice/conversations/g1/clientupdated"]), &updated)
+	if _, echoed := got["apps/tilechat/users/alice/conversations/g1/update"]; !echoed || updated["is_new"] != false ||
+		updated["timelineOf"] != "alice" || updated["conversWith"] != "g1" {
+		t.Fatalf("alice's read mark: %v", got)
 	}
 	select {
 	case m := <-bobs:
@@ -243,7 +252,7 @@ func TestBrokerBoundsConnectionsAndPublishes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 60 {
-		alice.Publish("apps/tilechat/users/alice/conversations/g/update", 0, false, fmt.Sprintf(`{"n":%d}`, i))
+		alice.Publish("apps/tilechat/users/alice/notes", 0, false, fmt.Sprintf(`{"n":%d}`, i))
 	}
 	got := 0
 	for done := false; !done; {

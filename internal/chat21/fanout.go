@@ -9,11 +9,13 @@ import (
 	"github.com/tiledesk-go/tiledesk/internal/eventbus"
 )
 
-// Delivery is a copy of a message for one inbox.
+// Delivery is what one inbox gets of an event: a copy of a new message, or a conversation that
+// leaves the user's list for the archived ones.
 type Delivery struct {
-	To      string // the inbox's owner
-	With    string // the conversation (group) it belongs to
-	Message *Message
+	To       string // the inbox's owner
+	With     string // the conversation (group) it belongs to
+	Message  *Message
+	Archived any // the conversation, archived, when Message is nil
 }
 
 // Message is a message as the chat21 clients read it in their inboxes.
@@ -47,7 +49,7 @@ type Source interface {
 	// Projects are the projects whose conversations the user may be a member of.
 	Projects(ctx context.Context, id *Identity) ([]string, error)
 	// Deliveries reads an event of the log: the copies of a new message for its conversation's
-	// members (none for any other event).
+	// members, or a conversation archived for those it leaves (none for other events).
 	Deliveries(ctx context.Context, ev *tiledesk.Event) ([]Delivery, error)
 }
 
@@ -60,6 +62,7 @@ type fanout struct {
 	bus    *eventbus.Bus
 	log    *slog.Logger
 
+	watcher  *eventbus.Watcher
 	mu       sync.Mutex
 	projects map[string]*followed
 	users    map[string][]string // a connected user's projects
@@ -74,7 +77,8 @@ type followed struct {
 }
 
 func newFanout(b *Broker, source Source, events tiledesk.EventStore, bus *eventbus.Bus, log *slog.Logger) *fanout {
-	f := &fanout{broker: b, source: source, events: events, bus: bus, log: log,
+	// The watcher is made here, not in run: an event announced before run starts is not missed.
+	f := &fanout{broker: b, source: source, events: events, bus: bus, log: log, watcher: bus.Watch(),
 		projects: map[string]*followed{}, users: map[string][]string{}, kick: make(chan string, 64), done: make(chan struct{})}
 	f.wg.Add(1)
 	go f.run()
@@ -115,6 +119,9 @@ func (f *fanout) join(ctx context.Context, id *Identity) {
 		}
 		p.users++
 		f.mu.Unlock()
+		// An event committed after last but announced before the project was followed here was
+		// not read for it: read the project once more.
+		f.follow(pid)
 	}
 	f.mu.Lock()
 	f.users[id.UserID] = pids
@@ -138,17 +145,17 @@ func (f *fanout) leave(id *Identity) {
 	delete(f.users, id.UserID)
 }
 
-// follow reports a project's new events, for a project whose events are not announced on the bus.
+// follow has run read a project's events again.
 func (f *fanout) follow(pid string) {
 	select {
 	case f.kick <- pid:
-	default:
+	case <-f.done:
 	}
 }
 
 func (f *fanout) run() {
 	defer f.wg.Done()
-	w := f.bus.Watch()
+	w := f.watcher
 	defer w.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -190,7 +197,7 @@ func (f *fanout) deliver(ctx context.Context, pid string) {
 				f.log.Warn("chat21: an event could not be delivered", "project", pid, "seq", ev.Seq, "err", err)
 			}
 			for _, d := range ds {
-				if err := f.broker.Deliver(d.To, d.With, d.Message); err != nil {
+				if err := f.broker.deliver(d); err != nil {
 					f.log.Warn("chat21: a delivery failed", "user", d.To, "err", err)
 				}
 			}
