@@ -51,6 +51,15 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "chat21" {
+		if err := runChat21(ctx, os.Args[2:], os.Stdout); err != nil {
+			if !errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(os.Stderr, "tdbench chat21:", err)
+			}
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "websocket" {
 		if err := runWebsocket(ctx, os.Args[2:], os.Stdout); err != nil {
 			if !errors.Is(err, flag.ErrHelp) {
