@@ -14,8 +14,8 @@ import (
 // chat21Client is an MQTT client connected as the official ones connect, with the messages its
 // inbox receives.
 type chat21Client struct {
-	t     *testing.T
-	uid   string
+	t      *testing.T
+	uid    string
 	c      paho.Client
 	inbox  chan map[string]any // messages added
 	topics chan string         // every topic its inbox received
