@@ -58,6 +58,7 @@ type ProjectUser struct {
 	Role                   string
 	RoleType               int
 	UserAvailable          bool
+	Presence               *Presence // nil until the agent's chat app first connects
 	ProfileStatus          string
 	MaxAssignedChat        *int
 	NumberAssignedRequests int
@@ -73,6 +74,26 @@ type ProjectUser struct {
 	UpdatedAt              time.Time
 
 	User *User // populated by finders for registered users; nil otherwise
+}
+
+// Presence is whether an agent's chat app (the official agent app, over the chat21 protocol) is
+// connected: online from its first connection, offline once its last one is gone.
+type Presence struct {
+	Status    string // PresenceOnline or PresenceOffline
+	ChangedAt time.Time
+}
+
+// Presence statuses.
+const (
+	PresenceOnline  = "online"
+	PresenceOffline = "offline"
+)
+
+// Available reports whether routing may give the member conversations: it said it is available,
+// and its chat app, if it ever connected, is connected. An agent who never used the chat app is
+// as available as it says.
+func (pu *ProjectUser) Available() bool {
+	return pu.UserAvailable && (pu.Presence == nil || pu.Presence.Status != PresenceOffline)
 }
 
 // IsActive reports whether the membership grants access.
@@ -117,6 +138,7 @@ type ProjectUserUpdate struct {
 	Role                   *string
 	Status                 *string
 	UserAvailable          *bool
+	Presence               *Presence
 	ProfileStatus          *string
 	MaxAssignedChat        *int
 	ClearMaxAssignedChat   bool

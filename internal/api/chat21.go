@@ -132,8 +132,31 @@ func (h chat21Handler) Admit(ctx context.Context, id *chat21.Identity) error {
 	return err
 }
 
-// Presence is not kept yet: an agent's availability stays what the agent sets.
-func (h chat21Handler) Presence(ctx context.Context, id *chat21.Identity, online bool) {}
+// Presence records a registered user's presence in each project where it is an agent: offline,
+// routing gives it no conversation, whatever availability it set (project_user.update tells the
+// dashboards). Visitors' presence is not kept.
+func (h chat21Handler) Presence(ctx context.Context, id *chat21.Identity, online bool) {
+	if id.Subject != auth.SubjectUser {
+		return
+	}
+	p := &tiledesk.Presence{Status: tiledesk.PresenceOffline, ChangedAt: h.s.now()}
+	if online {
+		p.Status = tiledesk.PresenceOnline
+	}
+	ms, err := h.s.store.FindMemberships(ctx, id.UserID)
+	if err != nil {
+		h.s.log.Warn("chat21: presence not recorded", "user", id.UserID, "err", err)
+		return
+	}
+	for _, m := range ms {
+		if id.Scope != "" && m.Project.ID != id.Scope {
+			continue
+		}
+		if _, err := h.s.store.UpdateProjectUser(ctx, m.Project.ID, m.ProjectUser.ID, tiledesk.ProjectUserUpdate{Presence: p}); err != nil {
+			h.s.log.Warn("chat21: presence not recorded", "user", id.UserID, "project", m.Project.ID, "err", err)
+		}
+	}
+}
 
 // groupProject is the project of a support group's id, support-group-<project id>-<uuid>; "" for
 // another id.

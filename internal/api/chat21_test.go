@@ -244,3 +244,45 @@ func TestChat21Tenancy(t *testing.T) {
 		t.Fatalf("a visitor of another project wrote there: %v", list)
 	}
 }
+
+// TestChat21Presence: an agent's chat connections make its presence, which routing follows: with
+// its app disconnected, an available agent gets no new conversation.
+func TestChat21Presence(t *testing.T) {
+	e := newChatEnv(t)
+	presence := func() string {
+		me := e.do("GET", "/"+e.pid+"/project_users/me", nil, e.owner.jwt()).want(t, 200).list(t)[0].(map[string]any)
+		p, _ := me["presence"].(map[string]any)
+		s, _ := p["status"].(string)
+		return s
+	}
+	until := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); presence() != want; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("presence %q, want %q", presence(), want)
+			}
+		}
+	}
+	if got := presence(); got != "" {
+		t.Fatalf("presence before any chat connection: %q", got)
+	}
+	ouid, otoken := e.chat21Token(e.owner.basic())
+	owner := e.chat21Connect(ouid, otoken)
+	until("online")
+	status := func(name string) any {
+		return e.post(e.rid(name), `{"text":"hi"}`, e.owner.jwt()).want(t, 200).json(t)["request"].(map[string]any)["status"]
+	}
+	if st := status("while-online"); st != float64(200) {
+		t.Fatalf("a conversation while the agent is online: status %v", st)
+	}
+	owner.c.Disconnect(0)
+	until("offline")
+	if st := status("while-offline"); st != float64(100) {
+		t.Fatalf("a conversation while the agent's app is offline: status %v, want unassigned", st)
+	}
+	e.chat21Connect(ouid, otoken)
+	until("online")
+	if st := status("back-online"); st != float64(200) {
+		t.Fatalf("a conversation once the agent is back: status %v", st)
+	}
+}

@@ -30,7 +30,7 @@ func (s *Server) handleDepartmentOperators(w http.ResponseWriter, r *http.Reques
 			continue
 		}
 		agents = append(agents, toProjectUser(pu, c.project))
-		free := open && pu.UserAvailable && !tiledesk.IsBusy(c.project, pu)
+		free := open && pu.Available() && !tiledesk.IsBusy(c.project, pu)
 		if free {
 			available = append(available, toProjectUser(pu, c.project))
 		}

@@ -66,7 +66,7 @@ func (s *Server) availableMembers(r *http.Request, p *tiledesk.Project) ([]*tile
 	}
 	out := pus[:0]
 	for _, pu := range pus {
-		if pu.UserAvailable && pu.User != nil {
+		if pu.Available() && pu.User != nil {
 			out = append(out, pu)
 		}
 	}

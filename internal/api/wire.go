@@ -134,6 +134,13 @@ type projectUserJSON struct {
 	IsAuthenticated        bool           `json:"isAuthenticated"`
 	IDVirtual              string         `json:"id"`
 	IsBusy                 *bool          `json:"isBusy,omitempty"`
+	Presence               *presenceJSON  `json:"presence,omitempty"`
+}
+
+// presenceJSON is the original's project_user.presence.
+type presenceJSON struct {
+	Status    string `json:"status"`
+	ChangedAt jsTime `json:"changedAt"`
 }
 
 // toProjectUser renders a membership with id_user populated (as teammates see a user) when the user
@@ -149,6 +156,9 @@ func toProjectUser(pu *tiledesk.ProjectUser, project *tiledesk.Project) *project
 	if !pu.LastLoginAt.IsZero() {
 		t := jsTime(pu.LastLoginAt)
 		out.LastLoginAt = &t
+	}
+	if p := pu.Presence; p != nil {
+		out.Presence = &presenceJSON{Status: p.Status, ChangedAt: jsTime(p.ChangedAt)}
 	}
 	switch {
 	case pu.User != nil:

@@ -11,20 +11,25 @@ import (
 
 const projectUserColumns = `id_project, id, id_user, uuid_user, role, role_type, user_available, profile_status,
 	max_assigned_chat, number_assigned_requests, last_login_at, permissions, tags, status, trashed, attributes,
-	settings, created_by, created_at, updated_at`
+	settings, created_by, created_at, updated_at, presence_status, presence_changed_at`
 
 func scanProjectUser(row scanner) (*tiledesk.ProjectUser, error) {
 	var (
 		pu                           tiledesk.ProjectUser
 		userID, uuid, profileStatus  sql.NullString
 		maxChat, lastLogin           sql.NullInt64
+		presence                     sql.NullString
+		presenceAt                   sql.NullInt64
 		perms, tags, attrs, settings sql.NullString
 		created, updated             int64
 	)
 	if err := row.Scan(&pu.ProjectID, &pu.ID, &userID, &uuid, &pu.Role, &pu.RoleType, &pu.UserAvailable,
 		&profileStatus, &maxChat, &pu.NumberAssignedRequests, &lastLogin, &perms, &tags, &pu.Status, &pu.Trashed,
-		&attrs, &settings, &pu.CreatedBy, &created, &updated); err != nil {
+		&attrs, &settings, &pu.CreatedBy, &created, &updated, &presence, &presenceAt); err != nil {
 		return nil, err
+	}
+	if presence.Valid {
+		pu.Presence = &tiledesk.Presence{Status: presence.String, ChangedAt: fromMS(presenceAt.Int64)}
 	}
 	pu.UserID, pu.UUIDUser, pu.ProfileStatus = userID.String, uuid.String, profileStatus.String
 	if maxChat.Valid {
@@ -69,10 +74,14 @@ func projectUserArgs(pu *tiledesk.ProjectUser) ([]any, error) {
 	if err != nil {
 		return nil, tiledesk.Invalid("settings", "settings cannot be stored as JSON")
 	}
+	var presence, presenceAt any
+	if p := pu.Presence; p != nil {
+		presence, presenceAt = p.Status, ms(p.ChangedAt)
+	}
 	return []any{pu.ProjectID, pu.ID, nullString(pu.UserID), nullString(pu.UUIDUser), pu.Role, pu.RoleType,
 		pu.UserAvailable, nullString(pu.ProfileStatus), maxChat, pu.NumberAssignedRequests, lastLogin,
 		mustJSON(pu.Permissions), mustJSON(pu.Tags), pu.Status, pu.Trashed, attrs, settings, pu.CreatedBy,
-		ms(pu.CreatedAt), ms(pu.UpdatedAt)}, nil
+		ms(pu.CreatedAt), ms(pu.UpdatedAt), presence, presenceAt}, nil
 }
 
 // insertProjectUser inserts a membership; a second membership of the same user or uuid is ECONFLICT.
@@ -82,7 +91,7 @@ func (t *tx) insertProjectUser(ctx context.Context, pu *tiledesk.ProjectUser) er
 		return err
 	}
 	_, err = t.exec(ctx, `INSERT INTO project_users (`+projectUserColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7,
-		$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`, args...)
+		$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`, args...)
 	if t.s.dialect.IsUniqueViolation(err) {
 		return tiledesk.Errorf(tiledesk.ECONFLICT, "The user is already a member of the project.")
 	} else if err != nil {
@@ -228,6 +237,10 @@ func (s *Store) UpdateProjectUser(ctx context.Context, projectID, id string, upd
 		}
 		set(&pu.Status, upd.Status)
 		set(&pu.UserAvailable, upd.UserAvailable)
+		if upd.Presence != nil {
+			p := *upd.Presence
+			pu.Presence = &p
+		}
 		set(&pu.ProfileStatus, upd.ProfileStatus)
 		set(&pu.Trashed, upd.Trashed)
 		if upd.MaxAssignedChat != nil {
@@ -259,8 +272,8 @@ func (s *Store) UpdateProjectUser(ctx context.Context, projectID, id string, upd
 		if _, err := t.exec(ctx, `UPDATE project_users SET id_user = $3, uuid_user = $4, role = $5, role_type = $6,
 			user_available = $7, profile_status = $8, max_assigned_chat = $9, number_assigned_requests = $10,
 			last_login_at = $11, permissions = $12, tags = $13, status = $14, trashed = $15, attributes = $16,
-			settings = $17, created_by = $18, created_at = $19, updated_at = $20
-			WHERE id_project = $1 AND id = $2`, args...); err != nil {
+			settings = $17, created_by = $18, created_at = $19, updated_at = $20, presence_status = $21,
+			presence_changed_at = $22 WHERE id_project = $1 AND id = $2`, args...); err != nil {
 			return fmt.Errorf("update project user: %w", err)
 		}
 		out = pu

@@ -73,7 +73,7 @@ func (e *requestEnv) Route(d *tiledesk.Department, noBot bool) (tiledesk.Routing
 			moved.NumberAssignedRequests += n
 			pu = &moved
 		}
-		agents = append(agents, tiledesk.Agent{UserID: pu.UserID, Available: open && pu.UserAvailable && !tiledesk.IsBusy(in.project, pu)})
+		agents = append(agents, tiledesk.Agent{UserID: pu.UserID, Available: open && pu.Available() && !tiledesk.IsBusy(in.project, pu)})
 	}
 	last, err := e.rotation()
 	if err != nil {

@@ -187,7 +187,16 @@ func testProjectUsers(t *testing.T, s tiledesk.Store) {
 	if upd.MaxAssignedChat != nil {
 		t.Fatal("ClearMaxAssignedChat left a value")
 	}
-	if evs := events(t, s, p.ID, tiledesk.EventProjectUserUpdate); len(evs) != 2 {
+	if got.Presence != nil {
+		t.Fatalf("a presence before any: %+v", got.Presence)
+	}
+	at := time.UnixMilli(1_772_366_400_123).UTC()
+	s.UpdateProjectUser(ctx, p.ID, pu.ID, tiledesk.ProjectUserUpdate{Presence: &tiledesk.Presence{Status: tiledesk.PresenceOffline, ChangedAt: at}})
+	got, _ = s.FindProjectUserByID(ctx, p.ID, pu.ID)
+	if got.Presence == nil || got.Presence.Status != tiledesk.PresenceOffline || !got.Presence.ChangedAt.Equal(at) || got.MaxAssignedChat != nil {
+		t.Fatalf("the presence kept: %+v", got.Presence)
+	}
+	if evs := events(t, s, p.ID, tiledesk.EventProjectUserUpdate); len(evs) != 3 {
 		t.Fatalf("project_user.update events = %d, want 2", len(evs))
 	}
 	if err := s.DeleteProjectUser(ctx, p.ID, pu.ID); err != nil {
