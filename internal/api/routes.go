@@ -20,11 +20,6 @@ func (s *Server) routes() {
 	s.handle(r, "PUT /auth/resetpsw/{token}", signIn, s.handleResetPassword)
 	s.handle(r, "GET /auth/pendinginvitationsnoauth/{token}", signIn, s.handlePendingInvitationNoAuth)
 	s.handle(r, "GET /testauth", authed, s.handleTestAuth)
-	s.handle(r, "POST /chat21/native/auth/createCustomToken", authed, s.handleChat21Token)
-	s.handle(r, "GET /chatapi/api/{app}/{uid}/{list}", chatUser, s.handleChatList)
-	s.handle(r, "GET /chatapi/api/{app}/{uid}/{list}/{cw}", chatUser, s.handleChatListItem)
-	s.handle(r, "GET /chatapi/api/{app}/{uid}/conversations/{cw}/messages", chatUser, s.handleChatMessages)
-	s.handle(r, "POST /chatapi/api/{app}/{uid}/instances/{instance}", chatUser, s.handleChatInstance)
 
 	s.handle(r, "GET /users", authed, s.handleUserGet)
 	s.handle(r, "PUT /users", registered, s.handleUserUpdate)
@@ -130,9 +125,22 @@ func (s *Server) moreRoutes() {
 
 	s.webhookRoutes()
 	s.widgetRoutes()
+	s.chatRoutes()
 	s.botRoutes()
 	s.catalogueRoutes()
 	s.analyticsRoutes()
+}
+
+// chatRoutes registers the chat21 protocol's routes: the official clients' chat token, and the
+// lists they read (the MQTT websocket itself is served beside the routes, at chat21.Path).
+// {uid}/{list} also serves groups/{gid}: the mux would not tell them apart.
+func (s *Server) chatRoutes() {
+	r := s.root
+	s.handle(r, "POST /chat21/native/auth/createCustomToken", authed, s.handleChat21Token)
+	s.handle(r, "GET /chatapi/api/{app}/{uid}/{list}", chatUser, s.handleChatList)
+	s.handle(r, "GET /chatapi/api/{app}/{uid}/{list}/{cw}", chatUser, s.handleChatListItem)
+	s.handle(r, "GET /chatapi/api/{app}/{uid}/conversations/{cw}/messages", chatUser, s.handleChatMessages)
+	s.handle(r, "POST /chatapi/api/{app}/{uid}/instances/{instance}", chatUser, s.handleChatInstance)
 }
 
 // analyticsRoutes registers the dashboard's analytics (admins).
