@@ -19,6 +19,7 @@ type Store interface {
 	TagLibraryStore
 	CannedStore
 	AnalyticsStore
+	ChatStateStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

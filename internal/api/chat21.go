@@ -158,6 +158,39 @@ func (h chat21Handler) Presence(ctx context.Context, id *chat21.Identity, online
 	}
 }
 
+// Read records a user's read mark of a conversation it sees.
+func (h chat21Handler) Read(ctx context.Context, id *chat21.Identity, with string) error {
+	c, err := h.s.callerOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	req, m, err := h.s.chatRequest(ctx, c, with)
+	if err != nil {
+		return err
+	}
+	return h.s.store.MarkChat(ctx, m.pid, req.RequestID, id.UserID, true, false, h.s.now())
+}
+
+// Archive records a user's archiving of a conversation it sees, in its own list only: the
+// conversation stays open for the others, and comes back to the user's list with its next
+// message.
+func (h chat21Handler) Archive(ctx context.Context, id *chat21.Identity, with string) (any, error) {
+	c, err := h.s.callerOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	req, m, err := h.s.chatRequest(ctx, c, with)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.s.store.MarkChat(ctx, m.pid, req.RequestID, id.UserID, false, true, h.s.now()); err != nil {
+		return nil, err
+	}
+	conv := chat21ConversationOf(req, id.UserID, m.visitor)
+	conv.Archived = true
+	return conv, nil
+}
+
 // groupProject is the project of a support group's id, support-group-<project id>-<uuid>; "" for
 // another id.
 func groupProject(gid string) string {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -284,5 +285,64 @@ func TestChat21Presence(t *testing.T) {
 	until("online")
 	if st := status("back-online"); st != float64(200) {
 		t.Fatalf("a conversation once the agent is back: status %v", st)
+	}
+}
+
+// TestChat21ReadAndArchive: a conversation is new for a user until it reads it; a user archives a
+// conversation in its own list, and the next message brings it back.
+func TestChat21ReadAndArchive(t *testing.T) {
+	e := newChatEnv(t)
+	guestToken, guestID := e.guest(e.pid)
+	vuid, vtoken := e.chat21Token(jwtCred(guestToken))
+	visitor := e.chat21Connect(vuid, vtoken)
+	group := e.rid("ra" + strings.ReplaceAll(guestID, "-", "")[:12])
+	visitor.send(group, "hello", "t1")
+	visitor.next("hello")
+	list := func(path string) []any {
+		return e.do("GET", "/chatapi/api/tilechat/"+vuid+path, nil, header("Authorization", vtoken)).want(t, 200).json(t)["result"].([]any)
+	}
+	isNew := func() any { return list("/conversations")[0].(map[string]any)["is_new"] }
+	if isNew() != false {
+		t.Fatal("the visitor's own message made the conversation new for it")
+	}
+	e.clock.Add(time.Second)
+	e.post(group, `{"text":"an answer"}`, e.owner.jwt()).want(t, 200)
+	visitor.next("an answer")
+	if isNew() != true {
+		t.Fatal("an answer did not make the conversation new")
+	}
+	e.clock.Add(time.Second)
+	visitor.c.Publish("apps/tilechat/users/"+vuid+"/conversations/"+group+"/update", 0, false, `{"is_new":false}`).Wait()
+	visitor.topic("apps/tilechat/users/" + vuid + "/conversations/" + group + "/clientupdated")
+	for deadline := time.Now().Add(5 * time.Second); isNew() != false; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the read mark was not kept")
+		}
+	}
+	visitor.c.Publish("apps/tilechat/users/"+vuid+"/conversations/"+group+"/archive", 0, false, `{}`).Wait()
+	visitor.topic("apps/tilechat/users/" + vuid + "/conversations/" + group + "/clientdeleted")
+	visitor.topic("apps/tilechat/users/" + vuid + "/archived_conversations/" + group + "/clientadded")
+	if open, archived := list("/conversations"), list("/archived_conversations"); len(open) != 0 || len(archived) != 1 {
+		t.Fatalf("after archiving: %d open, %d archived", len(open), len(archived))
+	}
+	// Archived for the visitor only: the agent's list still has it.
+	if open := e.do("GET", "/chatapi/api/tilechat/"+e.owner.id+"/conversations", nil, e.owner.jwt()).want(t, 200).json(t)["result"].([]any); len(open) != 1 {
+		t.Fatalf("the agent's list after the visitor archived: %v", open)
+	}
+	e.clock.Add(time.Second)
+	e.post(group, `{"text":"are you still there?"}`, e.owner.jwt()).want(t, 200)
+	visitor.next("are you still there?")
+	if open := list("/conversations"); len(open) != 1 || open[0].(map[string]any)["is_new"] != true {
+		t.Fatalf("a new message did not bring the conversation back: %v", open)
+	}
+	// Nobody marks a conversation it has no part in.
+	sToken, _ := e.guest(e.pid)
+	suid, stoken := e.chat21Token(jwtCred(sToken))
+	stranger := e.chat21Connect(suid, stoken)
+	stranger.c.Publish("apps/tilechat/users/"+suid+"/conversations/"+group+"/archive", 0, false, `{}`).Wait()
+	time.Sleep(200 * time.Millisecond)
+	states, err := e.store.FindChatStates(context.Background(), e.pid, suid, []string{group})
+	if err != nil || len(states) != 0 {
+		t.Fatalf("a stranger's archiving was kept: %v, %v", states, err)
 	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -98,18 +99,18 @@ type chatMember struct {
 }
 
 // chatMembers are the caller's active memberships, in the projects its conversations may be in.
-func (s *Server) chatMembers(r *http.Request, c *caller) ([]chatMember, error) {
+func (s *Server) chatMembers(ctx context.Context, c *caller) ([]chatMember, error) {
 	guest := c.user == nil
 	pids := []string{c.scope}
 	if c.scope == "" {
 		var err error
-		if pids, err = s.store.FindMembershipProjects(r.Context(), c.id, guest); err != nil {
+		if pids, err = s.store.FindMembershipProjects(ctx, c.id, guest); err != nil {
 			return nil, err
 		}
 	}
 	var out []chatMember
 	for _, pid := range pids {
-		pu, err := s.store.FindMember(r.Context(), pid, c.id, guest)
+		pu, err := s.store.FindMember(ctx, pid, c.id, guest)
 		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND || err == nil && !pu.IsActive() {
 			continue
 		} else if err != nil {
@@ -121,48 +122,34 @@ func (s *Server) chatMembers(r *http.Request, c *caller) ([]chatMember, error) {
 	return out, nil
 }
 
-// chatConversations answers the caller's conversations, open or closed (archived), or the one cw.
+// chatConversations answers the caller's conversations, or the one cw: open ones, or archived
+// ones (closed, or archived by the user since their last message).
 func (s *Server) chatConversations(w http.ResponseWriter, r *http.Request, c *call, archived bool, cw string) error {
-	members, err := s.chatMembers(r, c.caller)
+	members, err := s.chatMembers(r.Context(), c.caller)
 	if err != nil {
 		return err
 	}
 	out := []*chat21Conversation{}
 	for _, m := range members {
-		var reqs []*tiledesk.Request
-		if cw != "" {
-			if groupProject(cw) != m.pid {
-				continue
-			}
-			req, err := s.store.FindRequest(r.Context(), m.pid, cw, m.v)
-			if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
-				continue
-			} else if err != nil {
-				return err
-			}
-			reqs = []*tiledesk.Request{req}
-		} else {
-			f := tiledesk.RequestFilter{VisibleTo: m.v, Sort: tiledesk.RequestSortUpdatedAt, Desc: true, Limit: chatListLimit, NoCount: true}
-			if m.visitor {
-				f.RequesterID = m.member.ID
-			} else {
-				f.Participant = c.caller.id
-			}
-			if archived {
-				f.Statuses = []int{tiledesk.RequestClosed}
-			}
-			page, err := s.store.FindRequests(r.Context(), m.pid, f)
+		reqs, err := s.chatCandidates(r.Context(), m, c.caller.id, archived, cw)
+		if err != nil {
+			return err
+		}
+		rids := make([]string, len(reqs))
+		for i, req := range reqs {
+			rids[i] = req.RequestID
+		}
+		states, err := s.store.FindChatStates(r.Context(), m.pid, c.caller.id, rids)
+		if err != nil {
+			return err
+		}
+		for _, req := range reqs {
+			conv, err := s.chatConversation(r, m, req, c.caller.id)
 			if err != nil {
 				return err
 			}
-			reqs = page.Requests
-		}
-		for _, req := range reqs {
-			if (req.Status >= tiledesk.RequestClosed) == archived {
-				conv, err := s.chatConversation(r, m, req, c.caller.id)
-				if err != nil {
-					return err
-				}
+			conv.applyState(req, states[req.RequestID])
+			if conv.Archived == archived {
 				out = append(out, conv)
 			}
 		}
@@ -173,6 +160,37 @@ func (s *Server) chatConversations(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	chatAnswer(w, out)
 	return nil
+}
+
+// chatCandidates are the conversations of a membership a list may show: the one cw; or its open
+// ones, and for the archived list its closed ones too (an open one the user archived is there).
+func (s *Server) chatCandidates(ctx context.Context, m chatMember, uid string, archived bool, cw string) ([]*tiledesk.Request, error) {
+	if cw != "" {
+		if groupProject(cw) != m.pid {
+			return nil, nil
+		}
+		req, err := s.store.FindRequest(ctx, m.pid, cw, m.v)
+		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+			return nil, nil
+		}
+		return []*tiledesk.Request{req}, err
+	}
+	f := tiledesk.RequestFilter{VisibleTo: m.v, Sort: tiledesk.RequestSortUpdatedAt, Desc: true, Limit: chatListLimit, NoCount: true}
+	if m.visitor {
+		f.RequesterID = m.member.ID
+	} else {
+		f.Participant = uid
+	}
+	page, err := s.store.FindRequests(ctx, m.pid, f)
+	if err != nil || !archived {
+		return page.Requests, err
+	}
+	f.Statuses = []int{tiledesk.RequestClosed}
+	closed, err := s.store.FindRequests(ctx, m.pid, f)
+	if err != nil {
+		return nil, err
+	}
+	return append(page.Requests, closed.Requests...), nil
 }
 
 // chatConversation is a conversation in uid's list. A visitor whose conversation's last message
@@ -207,7 +225,7 @@ func (s *Server) handleChatMessages(w http.ResponseWriter, r *http.Request, c *c
 	if err := chatInbox(r, c); err != nil {
 		return err
 	}
-	req, m, err := s.chatRequest(r, c.caller, r.PathValue("cw"))
+	req, m, err := s.chatRequest(r.Context(), c.caller, r.PathValue("cw"))
 	if err != nil {
 		return err
 	}
@@ -232,16 +250,16 @@ func (s *Server) handleChatMessages(w http.ResponseWriter, r *http.Request, c *c
 }
 
 // chatRequest is a support group's conversation, if the caller sees it.
-func (s *Server) chatRequest(r *http.Request, c *caller, gid string) (*tiledesk.Request, *chatMember, error) {
+func (s *Server) chatRequest(ctx context.Context, c *caller, gid string) (*tiledesk.Request, *chatMember, error) {
 	pid := groupProject(gid)
 	if pid == "" {
 		return nil, nil, errNotFound
 	}
-	members, err := s.chatMembers(r, &caller{user: c.user, claims: c.claims, subject: c.subject, id: c.id, scope: pid})
+	members, err := s.chatMembers(ctx, &caller{user: c.user, claims: c.claims, subject: c.subject, id: c.id, scope: pid})
 	if err != nil || len(members) == 0 {
 		return nil, nil, cmp.Or(err, error(errNotFound))
 	}
-	req, err := s.store.FindRequest(r.Context(), pid, gid, members[0].v)
+	req, err := s.store.FindRequest(ctx, pid, gid, members[0].v)
 	if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
 		return nil, nil, errNotFound
 	}
@@ -250,7 +268,7 @@ func (s *Server) chatRequest(r *http.Request, c *caller, gid string) (*tiledesk.
 
 // chatGroup answers a support group: the conversation's members and attributes.
 func (s *Server) chatGroup(w http.ResponseWriter, r *http.Request, c *call, gid string) error {
-	req, m, err := s.chatRequest(r, c.caller, gid)
+	req, m, err := s.chatRequest(r.Context(), c.caller, gid)
 	if err != nil {
 		return err
 	}

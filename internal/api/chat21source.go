@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/chat21"
@@ -180,6 +181,30 @@ func chat21ConversationOf(req *tiledesk.Request, uid string, visitor bool) *chat
 	}
 	c.LastMessageText = c.Text
 	return c
+}
+
+// applyState marks the conversation archived when the user archived it since its last message
+// (closed, it is archived anyway), and new when its last message is someone else's and came after
+// the user last read it.
+func (c *chat21Conversation) applyState(req *tiledesk.Request, st tiledesk.ChatState) {
+	last := lastMessageAt(req)
+	if st.ArchivedAt != nil && !st.ArchivedAt.Before(last) {
+		c.Archived = true
+	}
+	c.IsNew = !c.Archived && c.Sender != c.TimelineOf && (st.ReadAt == nil || st.ReadAt.Before(last))
+}
+
+// lastMessageAt is when a conversation's last message was written: the first one's, the
+// conversation's creation, until a second one.
+func lastMessageAt(req *tiledesk.Request) time.Time {
+	if last, ok := req.Attributes["last_message"].(map[string]any); ok {
+		if at, ok := last["createdAt"].(string); ok {
+			if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
+				return t
+			}
+		}
+	}
+	return req.CreatedAt
 }
 
 // setLast makes a message the conversation's last.

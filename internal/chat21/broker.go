@@ -32,6 +32,11 @@ type Handler interface {
 	Send(ctx context.Context, id *Identity, address, recipient string, m *Outgoing) error
 	// Presence says that a user's first connection came (online) or its last one went.
 	Presence(ctx context.Context, id *Identity, online bool)
+	// Read records that the user read a conversation (its read mark, {"is_new":false}).
+	Read(ctx context.Context, id *Identity, with string) error
+	// Archive records that the user archived a conversation in its own list, and answers the
+	// conversation as it now is in the user's archived list.
+	Archive(ctx context.Context, id *Identity, with string) (any, error)
 	Source
 }
 
@@ -374,6 +379,8 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 		return pk, packets.CodeSuccessIgnore // presence follows the connections, not what they say
 	case pubConversation:
 		h.conversationUpdated(id, p.with, pk.Payload)
+	case pubArchive:
+		h.archive(id, p.with)
 	}
 	return pk, nil // the user's own inbox: echoed to its connections, as the clients expect
 }
@@ -386,9 +393,31 @@ func (h *hook) conversationUpdated(id *Identity, with string, payload []byte) {
 	if json.Unmarshal(payload, &patch) != nil || patch == nil {
 		return
 	}
+	if isNew, ok := patch["is_new"].(bool); ok && !isNew {
+		ctx, cancel := context.WithTimeout(h.b.ctx, h.b.opt.SendTimeout)
+		defer cancel()
+		if err := h.b.opt.Handler.Read(ctx, id, with); err != nil {
+			h.b.opt.Log.Info("chat21: a read mark was not recorded", "user", id.UserID, "conversation", with, "err", err)
+		}
+	}
 	patch["timelineOf"], patch["conversWith"] = id.UserID, with
 	if err := h.b.publish(conversationUpdated(id.UserID, with), patch); err != nil {
 		h.b.opt.Log.Warn("chat21: a conversation update was not echoed", "user", id.UserID, "err", err)
+	}
+}
+
+// archive records a user's archiving of a conversation, and moves it to the archived list of the
+// user's connections, as the original: clientdeleted, then archived_conversations clientadded.
+func (h *hook) archive(id *Identity, with string) {
+	ctx, cancel := context.WithTimeout(h.b.ctx, h.b.opt.SendTimeout)
+	defer cancel()
+	conv, err := h.b.opt.Handler.Archive(ctx, id, with)
+	if err != nil {
+		h.b.opt.Log.Info("chat21: an archiving was not recorded", "user", id.UserID, "conversation", with, "err", err)
+		return
+	}
+	if err := h.b.deliver(Delivery{To: id.UserID, With: with, Archived: conv}); err != nil {
+		h.b.opt.Log.Warn("chat21: an archiving was not delivered", "user", id.UserID, "err", err)
 	}
 }
 

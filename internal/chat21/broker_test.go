@@ -49,6 +49,12 @@ func (f *fakeHandler) Presence(ctx context.Context, id *Identity, online bool) {
 
 func (f *fakeHandler) Projects(ctx context.Context, id *Identity) ([]string, error) { return nil, nil }
 
+func (f *fakeHandler) Read(ctx context.Context, id *Identity, with string) error { return nil }
+
+func (f *fakeHandler) Archive(ctx context.Context, id *Identity, with string) (any, error) {
+	return map[string]any{"conversWith": with, "archived": true}, nil
+}
+
 func (f *fakeHandler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]Delivery, error) {
 	return nil, nil
 }

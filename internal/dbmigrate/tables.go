@@ -44,6 +44,7 @@ var tables = []tableSpec{
 	{name: "request_tags", key: []string{"id_project", "tag", "request"}},
 	{name: "messages", key: []string{"id_project", "id"}},
 	{name: "message_counts", key: []string{"id_project", "id_prefix", "stripe"}},
+	{name: "chat_states", key: []string{"id_project", "user_id", "request_id"}},
 	{name: "direct_messages", key: []string{"id_project", "id"}},
 	{name: "project_labels", key: []string{"id_project"}},
 	{name: "bots", key: []string{"id_project", "id"}},

@@ -551,7 +551,7 @@ func TestEmailKeyUpgrade(t *testing.T) {
 	}, func() tiledesk.Store { return open(t, path) })
 }
 
-// undoEventLog undoes migrations 0012 to 0014 and 0016 to 0026 (0015 runs again as it is), for the tests
+// undoEventLog undoes migrations 0012 to 0014 and 0016 to 0027 (0015 runs again as it is), for the tests
 // that run older migrations again.
 const undoEventLog = `DROP INDEX events_custom; DROP TABLE subscriptions; DROP TABLE subscription_deliveries; DROP TABLE subscription_redeliveries;
 	DROP INDEX events_by_seq; DROP INDEX events_by_age;
@@ -560,4 +560,5 @@ const undoEventLog = `DROP INDEX events_custom; DROP TABLE subscriptions; DROP T
 	DROP TABLE direct_messages; DROP TABLE project_labels; DROP TABLE bots; DROP TABLE intents; DROP TABLE request_parameters; DROP TABLE agent_groups; DROP TABLE project_tags; DROP TABLE canned_responses; DROP TABLE agent_group_members;
 	DROP TRIGGER messages_count_insert; DROP TRIGGER messages_count_delete; DROP TABLE message_counts;
 	DROP INDEX project_users_by_uuid;
-	ALTER TABLE project_users DROP COLUMN presence_status; ALTER TABLE project_users DROP COLUMN presence_changed_at;`
+	ALTER TABLE project_users DROP COLUMN presence_status; ALTER TABLE project_users DROP COLUMN presence_changed_at;
+	DROP TABLE chat_states;`

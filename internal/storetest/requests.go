@@ -16,6 +16,7 @@ var requestTests = []struct {
 	{"RequestCreateRoutesAndSnapshots", testRequestCreate},
 	{"RequestRouting", testRequestRouting},
 	{"RequestPostMessage", testRequestPostMessage},
+	{"ChatStates", testChatStates},
 	{"RequestConcurrentFirstMessages", testRequestConcurrentFirstMessages},
 	{"FirstMessagesAtOnce", testFirstMessagesAtOnce},
 	{"ChatLimitUnderFirstMessagesAtOnce", testChatLimitUnderFirstMessagesAtOnce},
