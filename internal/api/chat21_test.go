@@ -157,8 +157,14 @@ func TestChat21VisitorAndAgent(t *testing.T) {
 	auid, atoken := e.chat21Token(e.agent.basic())
 	agent := e.chat21Connect(auid, atoken)
 	e.do("POST", "/"+e.pid+"/requests/"+group+"/participants", map[string]string{"member": auid}, e.owner.jwt()).want(t, 200)
+	// Joining, it gets the conversation's history, marked as such.
+	if h := agent.next("Hello from the widget"); h["__history"] != "true" {
+		t.Fatalf("the history given on joining: %v", h)
+	}
 	e.post(group, `{"text":"welcome aboard"}`, e.owner.jwt()).want(t, 200)
-	agent.next("welcome aboard")
+	if m := agent.next("welcome aboard"); m["__history"] != nil {
+		t.Fatalf("a new message marked as history: %v", m)
+	}
 	e.do("DELETE", "/"+e.pid+"/requests/"+group+"/participants/"+auid, nil, e.owner.jwt()).want(t, 200)
 	agent.topic("apps/tilechat/users/" + auid + "/archived_conversations/" + group + "/clientadded")
 	e.post(group, `{"text":"after leaving"}`, e.owner.jwt()).want(t, 200)

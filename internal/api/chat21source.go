@@ -28,6 +28,8 @@ func (h chat21Handler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]ch
 	switch ev.Name {
 	case tiledesk.EventRequestClose, tiledesk.EventRequestParticipantsLeave:
 		return chat21Archived(ev)
+	case tiledesk.EventRequestParticipantsJoin:
+		return h.chat21History(ctx, ev)
 	case tiledesk.EventMessageCreate:
 	default:
 		return nil, nil
@@ -73,6 +75,29 @@ func chat21Copy(m *tiledesk.Message, to, group string) *chat21.Message {
 		Recipient: m.Recipient, RecipientFullname: group, Text: m.Text, Type: typ, ChannelType: "group",
 		Attributes: m.Attributes, Metadata: metadata, AppID: chat21.AppID, Timestamp: m.CreatedAt.UnixMilli(),
 		Status: chat21.StatusDelivered, TimelineOf: to, ConversWith: m.Recipient}
+}
+
+// chat21History gives a member who joined a conversation its history, as the original copies it
+// on a join: the newest 200 messages, oldest first, each marked __history.
+func (h chat21Handler) chat21History(ctx context.Context, ev *tiledesk.Event) ([]chat21.Delivery, error) {
+	subj, err := decodeEvent(ev)
+	if err != nil || subj.Request == nil || subj.Member == "" {
+		return nil, err
+	}
+	req := subj.Request
+	msgs, _, err := h.s.store.FindMessages(ctx, ev.ProjectID, req.RequestID, tiledesk.MessageFilter{Limit: chatListLimit, Newest: true})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(msgs)
+	group := chat21GroupName(req)
+	out := make([]chat21.Delivery, 0, len(msgs))
+	for _, m := range msgs {
+		c := chat21Copy(m, subj.Member, group)
+		c.History = "true"
+		out = append(out, chat21.Delivery{To: subj.Member, With: req.RequestID, Message: c})
+	}
+	return out, nil
 }
 
 // chat21Archived are the archivings of a conversation: closed, for all its members; left, for

@@ -35,6 +35,8 @@ type Message struct {
 	Status            int            `json:"status"`
 	TimelineOf        string         `json:"timelineOf"`
 	ConversWith       string         `json:"conversWith"`
+	// History marks a copy of an earlier message given to a member who joined ("true").
+	History string `json:"__history,omitempty"`
 }
 
 // Message statuses of the protocol.
