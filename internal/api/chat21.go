@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -232,23 +233,40 @@ func (h chat21Handler) Send(ctx context.Context, id *chat21.Identity, address, r
 	if m.Metadata != nil {
 		body["metadata"] = m.Metadata
 	}
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return err
+	_, err = h.s.callAs(ctx, c, address, http.MethodPost, "/"+pid+"/requests/"+url.PathEscape(recipient)+"/messages", body)
+	return err
+}
+
+// callAs has the server answer a call of the API made for an identified caller, through every
+// rule a client's call passes; an answer other than 200 is an error carrying it (apiError).
+func (s *Server) callAs(ctx context.Context, c *caller, address, method, path string, body any) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(raw)
 	}
 	ctx = context.WithValue(ctx, internalCallKey{}, &internalCall{caller: c, address: address})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/"+pid+"/requests/"+url.PathEscape(recipient)+"/messages", bytes.NewReader(raw))
+	req, err := http.NewRequestWithContext(ctx, method, path, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.RemoteAddr = address
 	answer := &capturedAnswer{header: http.Header{}}
-	h.s.ServeHTTP(answer, req)
+	s.ServeHTTP(answer, req)
 	if answer.status != http.StatusOK {
-		return fmt.Errorf("the message was refused: %d %s", answer.status, bytes.TrimSpace(answer.body.Bytes()))
+		var out any
+		if json.Unmarshal(answer.body.Bytes(), &out) != nil {
+			out = map[string]any{"success": false, "msg": strings.TrimSpace(answer.body.String())}
+		}
+		return nil, &apiError{status: answer.status, body: out}
 	}
-	return nil
+	return answer.body.Bytes(), nil
 }
 
 // capturedAnswer keeps an answer the server gave itself.

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -351,4 +352,45 @@ func TestChat21ReadAndArchive(t *testing.T) {
 	if err != nil || len(states) != 0 {
 		t.Fatalf("a stranger's archiving was kept: %v, %v", states, err)
 	}
+}
+
+// TestChat21GroupMembers: the official clients' group routes change a support group's members,
+// which are its conversation's participants, with the participants routes' rule.
+func TestChat21GroupMembers(t *testing.T) {
+	e := newChatEnv(t)
+	guestToken, guestID := e.guest(e.pid)
+	vuid, vtoken := e.chat21Token(jwtCred(guestToken))
+	visitor := e.chat21Connect(vuid, vtoken)
+	group := e.rid("gm" + strings.ReplaceAll(guestID, "-", "")[:12])
+	visitor.send(group, "hello", "t1")
+	visitor.next("hello")
+	ouid, otoken := e.chat21Token(e.owner.basic())
+	auid, atoken := e.chat21Token(e.agent.basic())
+	agent := e.chat21Connect(auid, atoken)
+	api := "/chatapi/api/tilechat/groups/" + group + "/members"
+	participants := func() string {
+		r := e.do("GET", "/"+e.pid+"/requests/"+group, nil, e.owner.jwt()).want(t, 200).json(t)
+		var ids []string
+		for _, p := range r["participants"].([]any) {
+			ids = append(ids, p.(string))
+		}
+		slices.Sort(ids)
+		return strings.Join(ids, ",")
+	}
+	e.do("POST", api, map[string]string{"member_id": auid}, header("Authorization", otoken)).want(t, 200)
+	if h := agent.next("hello"); h["__history"] != "true" || !strings.Contains(participants(), auid) {
+		t.Fatalf("after the join: participants %s, the agent got %v", participants(), h)
+	}
+	// A visitor changes no group's members.
+	e.do("POST", api, map[string]string{"member_id": vuid}, header("Authorization", vtoken)).want(t, 403)
+	e.do("PUT", api, map[string]any{"members": map[string]int{ouid: 1, vuid: 1, "system": 1}}, header("Authorization", otoken)).want(t, 200)
+	if got := participants(); got != ouid {
+		t.Fatalf("after setting the members: participants %s, want %s", got, ouid)
+	}
+	agent.topic("apps/tilechat/users/" + auid + "/archived_conversations/" + group + "/clientadded")
+	e.do("DELETE", api+"/"+ouid, nil, header("Authorization", otoken)).want(t, 200)
+	if got := participants(); got != "" {
+		t.Fatalf("after the owner left: participants %s", got)
+	}
+	e.do("POST", api, map[string]string{}, header("Authorization", otoken)).want(t, 422)
 }

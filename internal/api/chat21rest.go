@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -282,6 +284,83 @@ func (s *Server) chatGroup(w http.ResponseWriter, r *http.Request, c *call, gid 
 	}
 	chatAnswer(w, map[string]any{"uid": req.RequestID, "name": chat21GroupName(req), "owner": "system", "members": members,
 		"attributes": attrs, "appId": chat21.AppID, "createdOn": req.CreatedAt.UnixMilli(), "updatedOn": req.UpdatedAt.UnixMilli()})
+	return nil
+}
+
+// handleChatPost serves the POSTs of the chat routes: a member's joining of a group
+// (.../groups/{gid}/members, {list} the group) and a device's registration
+// (.../{uid}/instances/{id}, {cw} the device).
+func (s *Server) handleChatPost(w http.ResponseWriter, r *http.Request, c *call) error {
+	switch {
+	case r.PathValue("app") != chat21.AppID:
+	case r.PathValue("uid") == "groups" && r.PathValue("cw") == "members":
+		b, err := decodeObject(r)
+		if err != nil {
+			return err
+		}
+		member := b.requiredStr("member_id")
+		if err := b.err(); err != nil {
+			return err
+		}
+		return s.chatGroupCall(w, r, c, r.PathValue("list"), http.MethodPost, "", map[string]string{"member": member})
+	case r.PathValue("list") == "instances":
+		return s.handleChatInstance(w, r, c)
+	}
+	return errNotFound
+}
+
+// handleChatGroupLeave takes a member out of a support group: out of the conversation's
+// participants, with the rights of DELETE /:pid/requests/:rid/participants/:member.
+func (s *Server) handleChatGroupLeave(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.PathValue("app") != chat21.AppID {
+		return errNotFound
+	}
+	return s.chatGroupCall(w, r, c, r.PathValue("gid"), http.MethodDelete, "/"+url.PathEscape(r.PathValue("mid")), nil)
+}
+
+// handleChatGroupSetMembers sets a support group's members: the conversation's participants are
+// the members but the conversation's requester and "system".
+func (s *Server) handleChatGroupSetMembers(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.PathValue("app") != chat21.AppID {
+		return errNotFound
+	}
+	b, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	members := b.object("members")
+	if members == nil {
+		b.fail("members", `is required: {"<member id>": 1, ...}`, nil)
+	}
+	if err := b.err(); err != nil {
+		return err
+	}
+	req, _, err := s.chatRequest(r.Context(), c.caller, r.PathValue("gid"))
+	if err != nil {
+		return err
+	}
+	ids := []string{}
+	for id := range members {
+		if id != "system" && id != chat21Requester(req) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return s.chatGroupCall(w, r, c, req.RequestID, http.MethodPut, "", ids)
+}
+
+// chatGroupCall changes a support group's participants through the API's participants routes,
+// as the caller.
+func (s *Server) chatGroupCall(w http.ResponseWriter, r *http.Request, c *call, gid, method, suffix string, body any) error {
+	pid := groupProject(gid)
+	if pid == "" {
+		return errNotFound
+	}
+	addr := netip.AddrPortFrom(info(r).ip, 0).String()
+	if _, err := s.callAs(r.Context(), c.caller, addr, method, "/"+pid+"/requests/"+url.PathEscape(gid)+"/participants"+suffix, body); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 	return nil
 }
 

@@ -69,7 +69,12 @@ var matrix = map[string]policy{
 	"GET /chatapi/api/{app}/{uid}/{list}":                      {allow: "authed", bots: true},
 	"GET /chatapi/api/{app}/{uid}/{list}/{cw}":                 {allow: "authed", bots: true},
 	"GET /chatapi/api/{app}/{uid}/conversations/{cw}/messages": {allow: "authed", bots: true},
-	"POST /chatapi/api/{app}/{uid}/instances/{instance}":       {allow: "authed", bots: true, body: fixed(map[string]string{"platform": "ios"})},
+	"POST /chatapi/api/{app}/{uid}/{list}/{cw}":                {allow: "authed", bots: true, body: fixed(map[string]string{"platform": "ios"})},
+	// A support group's members are its conversation's participants: the participants routes' rule.
+	"PUT /chatapi/api/{app}/groups/{gid}/members": {bots: true, allow: tiledesk.RoleAgent, body: func(w *world, _ *credential) any {
+		return map[string]any{"members": map[string]int{w.agentA.id: 1, w.adminA.id: 1}}
+	}},
+	"DELETE /chatapi/api/{app}/groups/{gid}/members/{mid}": {bots: true, allow: tiledesk.RoleAgent},
 	"GET /users":    {allow: "authed"},
 	"PUT /users":    {allow: "registered", body: fixed(map[string]string{"lastname": "Changed"})},
 	"DELETE /users": {allow: "registered"}, // owners of a project they alone own get 409
@@ -552,8 +557,10 @@ func (w *world) path(t *testing.T, pattern, pid string) string {
 			segs[i] = "conversations"
 		case key == "{list}/{cw}" || key == "conversations/{cw}":
 			segs[i] = w.rid
-		case key == "instances/{instance}":
-			segs[i] = "device-1"
+		case key == "groups/{gid}":
+			segs[i] = w.rid
+		case key == "members/{mid}":
+			segs[i] = w.agentA.id
 		default:
 			missing = append(missing, key)
 		}

@@ -140,7 +140,10 @@ func (s *Server) chatRoutes() {
 	s.handle(r, "GET /chatapi/api/{app}/{uid}/{list}", chatUser, s.handleChatList)
 	s.handle(r, "GET /chatapi/api/{app}/{uid}/{list}/{cw}", chatUser, s.handleChatListItem)
 	s.handle(r, "GET /chatapi/api/{app}/{uid}/conversations/{cw}/messages", chatUser, s.handleChatMessages)
-	s.handle(r, "POST /chatapi/api/{app}/{uid}/instances/{instance}", chatUser, s.handleChatInstance)
+	// .../{uid}/instances/{id} and .../groups/{gid}/members share a pattern, for the same reason.
+	s.handle(r, "POST /chatapi/api/{app}/{uid}/{list}/{cw}", chatUser, s.handleChatPost)
+	s.handle(r, "PUT /chatapi/api/{app}/groups/{gid}/members", chatUser, s.handleChatGroupSetMembers)
+	s.handle(r, "DELETE /chatapi/api/{app}/groups/{gid}/members/{mid}", chatUser, s.handleChatGroupLeave)
 }
 
 // analyticsRoutes registers the dashboard's analytics (admins).
