@@ -3,8 +3,8 @@
 // app use it: a visitor signs in anonymously, gets a chat token, connects over MQTT and writes to
 // a new support group; an agent connected the same way gets the message; the agent's answer
 // through the REST API reaches the visitor, whose pending bubble is matched by attributes.tempUID;
-// the client reads the conversation and its group over the chat REST routes, and sees it
-// archived once it is closed.
+// the client reads the conversation and its group over the chat REST routes, leaves and joins it
+// again (getting the history), and sees the conversation archived once it is closed.
 //
 //   TILEDESK_URL=http://127.0.0.1:3000 node chat21.js
 'use strict';
@@ -100,6 +100,14 @@ async function main() {
   assert.ok(groupData.result.members[visitor.userid] && groupData.result.members[agent.userid], JSON.stringify(groupData));
   console.log('ok   conversationDetail and groupData read the conversation and its members');
 
+  // The agent leaves the conversation through the client's groupLeave, and joins it again with
+  // groupJoin: it gets the history, marked as such.
+  await new Promise((resolve, reject) => agent.groupLeave(group, agent.userid, (err) => (err ? reject(err) : resolve())));
+  await new Promise((resolve, reject) => agent.groupJoin(group, agent.userid, (err) => (err ? reject(err) : resolve())));
+  const history = await agent.waitFor((m) => m.text === 'Hello from the official client' && m.__history === 'true', 'the history on joining');
+  assert.equal(history.topic.conversWith, group);
+  console.log('ok   groupLeave and groupJoin change the members; who joins gets the history');
+
   await call('PUT', `/${project._id}/requests/${group}/close`, undefined, agentToken);
   const archived = await new Promise((resolve, reject) => visitor.archivedConversationDetail(group, (err, c) => (err ? reject(err) : resolve(c))));
   assert.ok(archived && archived.archived, `archivedConversationDetail answered ${JSON.stringify(archived)}`);
@@ -109,7 +117,7 @@ async function main() {
 
   await new Promise((resolve) => visitor.close(resolve));
   await new Promise((resolve) => agent.close(resolve));
-  console.log('6 passed, 0 failed');
+  console.log('7 passed, 0 failed');
 }
 
 main().catch((err) => {
