@@ -62,6 +62,19 @@ func (e *testEnv) chat21Connect(uid, token string) *chat21Client {
 	return cl
 }
 
+// chatVisitor signs a visitor in, connects it, and has it start a conversation (a group named
+// with prefix) with "hello"; it answers the visitor's client, chat token and group.
+func (e *chatEnv) chatVisitor(prefix string) (*chat21Client, string, string) {
+	e.t.Helper()
+	guestToken, guestID := e.guest(e.pid)
+	vuid, vtoken := e.chat21Token(jwtCred(guestToken))
+	visitor := e.chat21Connect(vuid, vtoken)
+	group := e.rid(prefix + strings.ReplaceAll(guestID, "-", "")[:12])
+	visitor.send(group, "hello", "t1")
+	visitor.next("hello")
+	return visitor, vtoken, group
+}
+
 // send publishes a message to a group as the widget does.
 func (cl *chat21Client) send(group, text, tempUID string) {
 	msg, _ := json.Marshal(map[string]any{"text": text, "type": "text", "channel_type": "group",
@@ -299,12 +312,8 @@ func TestChat21Presence(t *testing.T) {
 // conversation in its own list, and the next message brings it back.
 func TestChat21ReadAndArchive(t *testing.T) {
 	e := newChatEnv(t)
-	guestToken, guestID := e.guest(e.pid)
-	vuid, vtoken := e.chat21Token(jwtCred(guestToken))
-	visitor := e.chat21Connect(vuid, vtoken)
-	group := e.rid("ra" + strings.ReplaceAll(guestID, "-", "")[:12])
-	visitor.send(group, "hello", "t1")
-	visitor.next("hello")
+	visitor, vtoken, group := e.chatVisitor("ra")
+	vuid := visitor.uid
 	list := func(path string) []any {
 		return e.do("GET", "/chatapi/api/tilechat/"+vuid+path, nil, header("Authorization", vtoken)).want(t, 200).json(t)["result"].([]any)
 	}
@@ -358,12 +367,8 @@ func TestChat21ReadAndArchive(t *testing.T) {
 // which are its conversation's participants, with the participants routes' rule.
 func TestChat21GroupMembers(t *testing.T) {
 	e := newChatEnv(t)
-	guestToken, guestID := e.guest(e.pid)
-	vuid, vtoken := e.chat21Token(jwtCred(guestToken))
-	visitor := e.chat21Connect(vuid, vtoken)
-	group := e.rid("gm" + strings.ReplaceAll(guestID, "-", "")[:12])
-	visitor.send(group, "hello", "t1")
-	visitor.next("hello")
+	visitor, vtoken, group := e.chatVisitor("gm")
+	vuid := visitor.uid
 	ouid, otoken := e.chat21Token(e.owner.basic())
 	auid, atoken := e.chat21Token(e.agent.basic())
 	agent := e.chat21Connect(auid, atoken)
