@@ -58,6 +58,10 @@ func cloneProjectUser(pu *tiledesk.ProjectUser) *tiledesk.ProjectUser {
 		v := *pu.MaxAssignedChat
 		c.MaxAssignedChat = &v
 	}
+	if pu.Presence != nil {
+		p := *pu.Presence
+		c.Presence = &p
+	}
 	c.Permissions = slices.Clone(pu.Permissions)
 	c.Tags = slices.Clone(pu.Tags)
 	c.Attributes = cloneObject(pu.Attributes)
