@@ -386,6 +386,12 @@ func TestChat21GroupMembers(t *testing.T) {
 	if h := agent.next("hello"); h["__history"] != "true" || !strings.Contains(participants(), auid) {
 		t.Fatalf("after the join: participants %s, the agent got %v", participants(), h)
 	}
+	// The original's info message tells the members, the visitor included.
+	info := visitor.next("Agent Test added to group")
+	label, _ := info["attributes"].(map[string]any)["messagelabel"].(map[string]any)
+	if info["sender"] != "system" || label["key"] != "MEMBER_JOINED_GROUP" {
+		t.Fatalf("the join's info message: %v", info)
+	}
 	// A visitor changes no group's members.
 	e.do("POST", api, map[string]string{"member_id": vuid}, header("Authorization", vtoken)).want(t, 403)
 	e.do("PUT", api, map[string]any{"members": map[string]int{ouid: 1, vuid: 1, "system": 1}}, header("Authorization", otoken)).want(t, 200)

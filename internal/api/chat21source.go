@@ -26,10 +26,20 @@ func (h chat21Handler) Projects(ctx context.Context, id *chat21.Identity) ([]str
 // its inbox with the conversation as the group it belongs to.
 func (h chat21Handler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]chat21.Delivery, error) {
 	switch ev.Name {
-	case tiledesk.EventRequestClose, tiledesk.EventRequestParticipantsLeave:
+	case tiledesk.EventRequestClose:
 		return chat21Archived(ev)
+	case tiledesk.EventRequestParticipantsLeave:
+		out, err := chat21Archived(ev)
+		if err != nil {
+			return nil, err
+		}
+		return append(out, h.chat21Info(ctx, ev, "MEMBER_LEFT_GROUP", "removed from group")...), nil
 	case tiledesk.EventRequestParticipantsJoin:
-		return h.chat21History(ctx, ev)
+		out, err := h.chat21History(ctx, ev)
+		if err != nil {
+			return nil, err
+		}
+		return append(out, h.chat21Info(ctx, ev, "MEMBER_JOINED_GROUP", "added to group")...), nil
 	case tiledesk.EventMessageCreate:
 	default:
 		return nil, nil
@@ -98,6 +108,36 @@ func (h chat21Handler) chat21History(ctx context.Context, ev *tiledesk.Event) ([
 		out = append(out, chat21.Delivery{To: subj.Member, With: req.RequestID, Message: c})
 	}
 	return out, nil
+}
+
+// chat21Info is the original's info message on a member's joining or leaving, from "system", to
+// the conversation's members (and the one who left): a notice the clients show or hide
+// (attributes.subtype info, messagelabel), not a message of the conversation's history.
+func (h chat21Handler) chat21Info(ctx context.Context, ev *tiledesk.Event, key, what string) []chat21.Delivery {
+	subj, err := decodeEvent(ev)
+	if err != nil || subj.Request == nil || subj.Member == "" {
+		return nil
+	}
+	req, member := subj.Request, subj.Member
+	name := member
+	if u, err := h.s.store.FindUserByID(ctx, member); err == nil && strings.TrimSpace(u.FullName()) != "" {
+		name = strings.TrimSpace(u.FullName())
+	}
+	to := chat21Members(req)
+	if !slices.Contains(to, member) {
+		to = append(to, member)
+	}
+	out := make([]chat21.Delivery, 0, len(to))
+	for _, uid := range to {
+		out = append(out, chat21.Delivery{To: uid, With: req.RequestID, Message: &chat21.Message{
+			MessageID: "info-" + ev.ID, Sender: "system", SenderFullname: "System", Recipient: req.RequestID,
+			RecipientFullname: chat21GroupName(req), Text: name + " " + what, Type: "text", ChannelType: "group",
+			Attributes: map[string]any{"subtype": "info", "messagelabel": map[string]any{"key": key,
+				"parameters": map[string]any{"member_id": member, "fullname": name}}},
+			AppID: chat21.AppID, Timestamp: ev.CreatedAt.UnixMilli(), Status: chat21.StatusDelivered, TimelineOf: uid,
+			ConversWith: req.RequestID}})
+	}
+	return out
 }
 
 // chat21Archived are the archivings of a conversation: closed, for all its members; left, for
