@@ -405,3 +405,26 @@ func TestChat21GroupMembers(t *testing.T) {
 	}
 	e.do("POST", api, map[string]string{}, header("Authorization", otoken)).want(t, 422)
 }
+
+// TestChat21Reconnect: what a client misses while disconnected it reads from the chat REST routes,
+// as the clients do when they reconnect; once reconnected, it gets every new message live.
+func TestChat21Reconnect(t *testing.T) {
+	e := newChatEnv(t)
+	visitor, vtoken, group := e.chatVisitor("rc")
+	visitor.c.Disconnect(0)
+	e.clock.Add(time.Second)
+	e.post(group, `{"text":"while you were away"}`, e.owner.jwt()).want(t, 200)
+	again := e.chat21Connect(visitor.uid, vtoken)
+	msgs := e.do("GET", "/chatapi/api/tilechat/"+visitor.uid+"/conversations/"+group+"/messages", nil,
+		header("Authorization", vtoken)).want(t, 200).json(t)["result"].([]any)
+	if len(msgs) != 2 || msgs[0].(map[string]any)["text"] != "while you were away" {
+		t.Fatalf("the messages read after reconnecting: %v", msgs)
+	}
+	e.post(group, `{"text":"welcome back"}`, e.owner.jwt()).want(t, 200)
+	again.next("welcome back")
+	// The conversation is new for the visitor: answers came after its last read mark (none).
+	list := e.do("GET", "/chatapi/api/tilechat/"+visitor.uid+"/conversations", nil, header("Authorization", vtoken)).want(t, 200).json(t)["result"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["is_new"] != true {
+		t.Fatalf("the conversation after reconnecting: %v", list)
+	}
+}
