@@ -68,6 +68,9 @@ type Options struct {
 	PublishRate float64
 	// SendTimeout bounds the posting of one message [10s].
 	SendTimeout time.Duration
+	// Recheck is how often open connections are checked again [1m]: one whose token expired, or
+	// whose identity the API no longer admits (a password changed, an account deleted), is closed.
+	Recheck time.Duration
 }
 
 // Broker is the MQTT broker of the chat21 clients, in the server's process.
@@ -77,6 +80,7 @@ type Broker struct {
 	fanout *fanout
 	ctx    context.Context
 	cancel context.CancelFunc
+	wg     sync.WaitGroup
 
 	mu      sync.Mutex
 	clients map[*mqtt.Client]*connection
@@ -111,6 +115,9 @@ func New(opt Options) (*Broker, error) {
 	if opt.PublishRate <= 0 {
 		opt.PublishRate = 20
 	}
+	if opt.Recheck <= 0 {
+		opt.Recheck = time.Minute
+	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = uint32(opt.MaxPacket)
 	caps.MaximumClientWritesPending = 1024 // a client that reads nothing is dropped, not buffered
@@ -133,7 +140,60 @@ func New(opt Options) (*Broker, error) {
 	if opt.Events != nil && opt.Bus != nil {
 		b.fanout = newFanout(b, opt.Handler, opt.Events, opt.Bus, opt.Log)
 	}
+	b.wg.Add(1)
+	go b.recheckLoop()
 	return b, nil
+}
+
+// recheckLoop closes, every opt.Recheck, the connections whose token expired or whose identity
+// the API no longer admits. A failure to read (the database away) closes none.
+func (b *Broker) recheckLoop() {
+	defer b.wg.Done()
+	t := time.NewTicker(b.opt.Recheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-t.C:
+		}
+		b.mu.Lock()
+		conns := make(map[*mqtt.Client]*Identity, len(b.clients))
+		for cl, c := range b.clients {
+			conns[cl] = c.id
+		}
+		b.mu.Unlock()
+		refused := map[*Identity]error{}
+		for cl, id := range conns {
+			err, checked := refused[id]
+			if !checked {
+				err = b.recheck(id)
+				refused[id] = err
+			}
+			if err != nil {
+				b.opt.Log.Info("chat21: closing a connection", "user", id.UserID, "err", err)
+				cl.Stop(err)
+			}
+		}
+	}
+}
+
+// errTokenExpired closes a connection whose token expired.
+var errTokenExpired = errors.New("chat21: the token expired")
+
+// recheck says why a connection's identity may no longer be connected (nil: it may).
+func (b *Broker) recheck(id *Identity) error {
+	if !id.Expires.IsZero() && time.Now().After(id.Expires) {
+		return errTokenExpired
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, b.opt.SendTimeout)
+	defer cancel()
+	err := b.opt.Handler.Admit(ctx, id)
+	switch tiledesk.ErrorCode(err) {
+	case tiledesk.EUNAUTHORIZED, tiledesk.ENOTFOUND, tiledesk.EFORBIDDEN:
+		return err
+	}
+	return nil
 }
 
 // Close ends every connection, and the reading of the event logs.
@@ -141,6 +201,7 @@ func (b *Broker) Close() error {
 	b.cancel()
 	err := b.server.Close()
 	b.fanout.close()
+	b.wg.Wait()
 	return err
 }
 

@@ -24,10 +24,18 @@ type fakeHandler struct {
 }
 
 func (f *fakeHandler) Admit(ctx context.Context, id *Identity) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if id.UserID == f.refuse {
-		return context.Canceled
+		return tiledesk.Errorf(tiledesk.EUNAUTHORIZED, "refused")
 	}
 	return nil
+}
+
+func (f *fakeHandler) setRefuse(uid string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse = uid
 }
 
 func (f *fakeHandler) Send(ctx context.Context, id *Identity, address, recipient string, m *Outgoing) error {
@@ -272,5 +280,36 @@ func TestBrokerBoundsConnectionsAndPublishes(t *testing.T) {
 	// A burst of three seconds' worth (15), and what the rate refills meanwhile.
 	if got < 10 || got > 25 {
 		t.Fatalf("%d of 60 publishes went through at 5 a second", got)
+	}
+}
+
+// An open connection is closed once its identity is no longer admitted (a password changed) or
+// its token expires.
+func TestBrokerClosesRevokedAndExpiredConnections(t *testing.T) {
+	tb := newTestBrokerWith(t, Options{Recheck: 50 * time.Millisecond})
+	closed := func(c paho.Client) bool {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if !c.IsConnectionOpen() {
+				return true
+			}
+		}
+		return false
+	}
+	alice, bob := tb.must("alice"), tb.must("bob")
+	tb.handler.setRefuse("alice")
+	if !closed(alice) {
+		t.Fatal("a connection the API no longer admits stayed open")
+	}
+	if !bob.IsConnectionOpen() {
+		t.Fatal("another user's connection was closed")
+	}
+	short := NewTokens([]byte("test key of sufficient length"), 300*time.Millisecond, nil)
+	token, _ := short.Issue(Identity{UserID: "carol", Subject: "guest"})
+	carol, err := tb.connect("carol", token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !closed(carol) {
+		t.Fatal("a connection whose token expired stayed open")
 	}
 }

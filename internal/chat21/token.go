@@ -32,6 +32,8 @@ type Identity struct {
 	Generation int64  `json:"gen,omitempty"`   // a registered user's token generation
 	FullName   string `json:"name,omitempty"`
 	Email      string `json:"email,omitempty"`
+	// Expires is when the token the identity was read from expires (set by Verify).
+	Expires time.Time `json:"-"`
 }
 
 // Tokens issues and verifies chat21 tokens. They are signed with a key of their own (the server
@@ -108,7 +110,11 @@ func (t *Tokens) Verify(token string) (*Identity, error) {
 	if c.Tiledesk == nil || c.Subject == "" || c.Tiledesk.UserID != c.Subject || !slices.Contains(c.Audience, audience) {
 		return nil, fmt.Errorf("%w: claims", ErrInvalidToken)
 	}
-	return c.Tiledesk, nil
+	id := c.Tiledesk
+	if c.ExpiresAt != nil {
+		id.Expires = c.ExpiresAt.Time
+	}
+	return id, nil
 }
 
 // ValidUserID says whether an id can name an inbox: one topic level, without the characters MQTT
