@@ -10,6 +10,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/tiledesk-go/tiledesk/internal/auth"
 	"github.com/tiledesk-go/tiledesk/internal/chat21"
 )
 
@@ -426,5 +427,22 @@ func TestChat21Reconnect(t *testing.T) {
 	list := e.do("GET", "/chatapi/api/tilechat/"+visitor.uid+"/conversations", nil, header("Authorization", vtoken)).want(t, 200).json(t)["result"].([]any)
 	if len(list) != 1 || list[0].(map[string]any)["is_new"] != true {
 		t.Fatalf("the conversation after reconnecting: %v", list)
+	}
+}
+
+// A chat identity scoped to one project (a project's customer) reaches no conversation of
+// another, though its id is a member there too.
+func TestChat21ScopeHolds(t *testing.T) {
+	e := newChatEnv(t)
+	visitor, _, group := e.chatVisitor("sc")
+	other := e.createProject(e.owner, "Elsewhere")
+	c := &caller{claims: &auth.Claims{ID: visitor.uid, Subject: auth.SubjectUserExternal}, subject: auth.SubjectUserExternal,
+		id: visitor.uid}
+	if _, _, err := e.srv.chatRequest(context.Background(), c, group); err != nil {
+		t.Fatalf("unscoped, the visitor's own conversation: %v", err)
+	}
+	c.scope = other
+	if _, _, err := e.srv.chatRequest(context.Background(), c, group); err != errNotFound {
+		t.Fatalf("scoped to another project, the conversation answered %v", err)
 	}
 }

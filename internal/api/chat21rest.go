@@ -254,8 +254,8 @@ func (s *Server) handleChatMessages(w http.ResponseWriter, r *http.Request, c *c
 // chatRequest is a support group's conversation, if the caller sees it.
 func (s *Server) chatRequest(ctx context.Context, c *caller, gid string) (*tiledesk.Request, *chatMember, error) {
 	pid := groupProject(gid)
-	if pid == "" {
-		return nil, nil, errNotFound
+	if pid == "" || c.scope != "" && c.scope != pid {
+		return nil, nil, errNotFound // a token of one project acts in no other
 	}
 	members, err := s.chatMembers(ctx, &caller{user: c.user, claims: c.claims, subject: c.subject, id: c.id, scope: pid})
 	if err != nil || len(members) == 0 {
