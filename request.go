@@ -472,6 +472,12 @@ type RequestStore interface {
 	AddDirectMessage(ctx context.Context, m *Message, event json.RawMessage) error
 	// FindDirectMessages lists the project's messages outside conversations, newest first.
 	FindDirectMessages(ctx context.Context, projectID string, limit, offset int) ([]*Message, error)
+	// FindDirectConversations returns, newest first, the last direct message (channel_type
+	// "direct") a user exchanged with each of the others it wrote to or heard from in a project.
+	FindDirectConversations(ctx context.Context, projectID, userID string, limit int) ([]*Message, error)
+	// FindDirectMessagesBetween returns the newest direct messages two users exchanged in a project,
+	// newest first.
+	FindDirectMessagesBetween(ctx context.Context, projectID, a, b string, limit int) ([]*Message, error)
 	// LastAssigned is the agent (user id) the project's last routed conversation went to, "" for
 	// none: where routing's rotation goes on from.
 	LastAssigned(ctx context.Context, projectID string) (string, error)

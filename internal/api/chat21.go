@@ -165,6 +165,10 @@ func (h chat21Handler) Read(ctx context.Context, id *chat21.Identity, with strin
 	if err != nil {
 		return err
 	}
+	if groupProject(with) == "" {
+		_, err := h.s.markDirect(ctx, c, with, true, false)
+		return err
+	}
 	req, m, err := h.s.chatRequest(ctx, c, with)
 	if err != nil {
 		return err
@@ -179,6 +183,9 @@ func (h chat21Handler) Archive(ctx context.Context, id *chat21.Identity, with st
 	c, err := h.s.callerOf(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if groupProject(with) == "" {
+		return h.s.markDirect(ctx, c, with, false, true)
 	}
 	req, m, err := h.s.chatRequest(ctx, c, with)
 	if err != nil {
@@ -209,13 +216,15 @@ func groupProject(gid string) string {
 // Send posts a message sent to a support group as its sender would with POST
 // /:pid/requests/:request_id/messages: the first one creates the conversation and routes it.
 func (h chat21Handler) Send(ctx context.Context, id *chat21.Identity, address, recipient string, m *chat21.Outgoing) error {
-	pid := groupProject(recipient)
-	if pid == "" {
-		return fmt.Errorf("only support groups are served, not %q", recipient)
-	}
 	c, err := h.s.callerOf(ctx, id)
 	if err != nil {
 		return err
+	}
+	pid := groupProject(recipient)
+	if pid == "" && isChatGroup(recipient, m.ChannelType) {
+		return fmt.Errorf("only support groups are served, not %q", recipient)
+	} else if pid == "" {
+		return h.sendDirect(ctx, c, address, recipient, m)
 	}
 	body := map[string]any{"text": m.Text, "senderFullname": m.SenderFullname}
 	if m.Type != "" {

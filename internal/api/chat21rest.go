@@ -156,6 +156,9 @@ func (s *Server) chatConversations(w http.ResponseWriter, r *http.Request, c *ca
 			}
 		}
 	}
+	if out, err = s.chatDirectList(r.Context(), members, c.caller.id, cw, archived, out); err != nil {
+		return err
+	}
 	slices.SortFunc(out, func(a, b *chat21Conversation) int { return cmp.Compare(b.Timestamp, a.Timestamp) })
 	if len(out) > chatListLimit {
 		out = out[:chatListLimit]
@@ -226,6 +229,9 @@ func asObject(v any) map[string]any {
 func (s *Server) handleChatMessages(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := chatInbox(r, c); err != nil {
 		return err
+	}
+	if cw := r.PathValue("cw"); groupProject(cw) == "" && !isChatGroup(cw, "") {
+		return s.chatDirectMessages(w, r, c, cw)
 	}
 	req, m, err := s.chatRequest(r.Context(), c.caller, r.PathValue("cw"))
 	if err != nil {

@@ -40,6 +40,8 @@ func (h chat21Handler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]ch
 			return nil, err
 		}
 		return append(out, h.chat21Info(ctx, ev, "MEMBER_JOINED_GROUP", "added to group")...), nil
+	case tiledesk.EventDirectMessageCreate:
+		return h.directDeliveries(ctx, ev)
 	case tiledesk.EventMessageCreate:
 	default:
 		return nil, nil
@@ -252,7 +254,11 @@ func chat21ConversationOf(req *tiledesk.Request, uid string, visitor bool) *chat
 // (closed, it is archived anyway), and new when its last message is someone else's and came after
 // the user last read it.
 func (c *chat21Conversation) applyState(req *tiledesk.Request, st tiledesk.ChatState) {
-	last := lastMessageAt(req)
+	c.applyMarks(lastMessageAt(req), st)
+}
+
+// applyMarks applies a user's marks to a conversation whose last message was written at last.
+func (c *chat21Conversation) applyMarks(last time.Time, st tiledesk.ChatState) {
 	if st.ArchivedAt != nil && !st.ArchivedAt.Before(last) {
 		c.Archived = true
 	}

@@ -28,7 +28,7 @@ type Handler interface {
 	// its password did not change since); an error refuses the connection.
 	Admit(ctx context.Context, id *Identity) error
 	// Send posts a message id published, from address, on its outgoing topic to recipient (a
-	// group's id: the request_id of a conversation).
+	// group's id, the request_id of a conversation; or a user's, for a direct chat).
 	Send(ctx context.Context, id *Identity, address, recipient string, m *Outgoing) error
 	// Presence says that a user's first connection came (online) or its last one went.
 	Presence(ctx context.Context, id *Identity, online bool)

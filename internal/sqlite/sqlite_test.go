@@ -551,7 +551,7 @@ func TestEmailKeyUpgrade(t *testing.T) {
 	}, func() tiledesk.Store { return open(t, path) })
 }
 
-// undoEventLog undoes migrations 0012 to 0014 and 0016 to 0027 (0015 runs again as it is), for the tests
+// undoEventLog undoes migrations 0012 to 0014 and 0016 to 0028 (0015 runs again as it is), for the tests
 // that run older migrations again.
 const undoEventLog = `DROP INDEX events_custom; DROP TABLE subscriptions; DROP TABLE subscription_deliveries; DROP TABLE subscription_redeliveries;
 	DROP INDEX events_by_seq; DROP INDEX events_by_age;

@@ -145,3 +145,30 @@ func messageJSONArgs(m *tiledesk.Message) (attrs, meta any, err error) {
 	}
 	return attrs, meta, nil
 }
+
+// FindDirectConversations returns the last direct message of each of a user's counterparts.
+func (s *Store) FindDirectConversations(ctx context.Context, projectID, userID string, limit int) ([]*tiledesk.Message, error) {
+	rows, err := s.query(ctx, `SELECT `+messageColumns+` FROM (
+		SELECT `+messageColumns+`, ROW_NUMBER() OVER (
+			PARTITION BY CASE WHEN sender = $2 THEN recipient ELSE sender END
+			ORDER BY created_at DESC, id DESC) AS nth
+		FROM direct_messages WHERE id_project = $1 AND channel_type = 'direct' AND (sender = $2 OR recipient = $2)
+	) last WHERE nth = 1 ORDER BY created_at DESC, id DESC LIMIT $3`, projectID, userID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find direct conversations: %w", err)
+	}
+	msgs, err := collect(rows, scanMessage)
+	return orEmpty(msgs), err
+}
+
+// FindDirectMessagesBetween returns the newest direct messages two users exchanged.
+func (s *Store) FindDirectMessagesBetween(ctx context.Context, projectID, a, b string, limit int) ([]*tiledesk.Message, error) {
+	rows, err := s.query(ctx, `SELECT `+messageColumns+` FROM direct_messages WHERE id_project = $1
+		AND channel_type = 'direct' AND (sender = $2 AND recipient = $3 OR sender = $3 AND recipient = $2)
+		ORDER BY created_at DESC, id DESC LIMIT $4`, projectID, a, b, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find direct messages between: %w", err)
+	}
+	msgs, err := collect(rows, scanMessage)
+	return orEmpty(msgs), err
+}

@@ -17,6 +17,7 @@ var requestTests = []struct {
 	{"RequestRouting", testRequestRouting},
 	{"RequestPostMessage", testRequestPostMessage},
 	{"ChatStates", testChatStates},
+	{"DirectConversations", testDirectConversations},
 	{"RequestConcurrentFirstMessages", testRequestConcurrentFirstMessages},
 	{"FirstMessagesAtOnce", testFirstMessagesAtOnce},
 	{"ChatLimitUnderFirstMessagesAtOnce", testChatLimitUnderFirstMessagesAtOnce},

@@ -1,0 +1,295 @@
+package api
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+	"github.com/tiledesk-go/tiledesk/internal/chat21"
+)
+
+// Direct chats of the chat21 protocol: a message a teammate sends to another user rather than to
+// a group. They are the project's direct messages (POST /:pid/messages), so a message sent either
+// way reaches the recipient's inbox and the project's log alike. A direct chat belongs to a
+// project both users are members of: chat21 itself knows no projects, and no user can write into
+// the inbox of someone it shares no project with.
+
+// errNoDirectProject answers a direct message to a user the sender shares no project with.
+var errNoDirectProject = errors.New("the sender shares no project with the recipient")
+
+// isChatGroup says whether a chat21 message goes to a group, as chat21 reads it: its channel
+// type says so, or its recipient's id does.
+func isChatGroup(recipient, channelType string) bool {
+	return channelType == "group" || strings.Contains(recipient, "group-")
+}
+
+// sendDirect posts a direct message as its sender would with POST /:pid/messages, in the first
+// project (the one the message's attributes name, if any) where the sender is a teammate and
+// the recipient a member.
+func (h chat21Handler) sendDirect(ctx context.Context, c *caller, address, recipient string, m *chat21.Outgoing) error {
+	named, _ := m.Attributes["projectId"].(string)
+	pid, err := h.s.directProject(ctx, c, recipient, named)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"recipient": recipient, "recipientFullname": cmp.Or(strings.TrimSpace(m.RecipientFullname), recipient),
+		"text": m.Text, "channel_type": "direct"}
+	if m.SenderFullname != "" {
+		body["senderFullname"] = m.SenderFullname
+	}
+	if m.Type != "" {
+		body["type"] = m.Type
+	}
+	if m.Attributes != nil {
+		body["attributes"] = m.Attributes
+	}
+	if m.Metadata != nil {
+		body["metadata"] = m.Metadata
+	}
+	_, err = h.s.callAs(ctx, c, address, http.MethodPost, "/"+pid+"/messages", body)
+	return err
+}
+
+// directProject is the project a direct message from c to recipient is written in.
+func (s *Server) directProject(ctx context.Context, c *caller, recipient, named string) (string, error) {
+	if c.user == nil {
+		return "", errMsg(http.StatusForbidden, "Direct messages are between teammates: a visitor writes to its conversation.")
+	}
+	var pids []string
+	switch {
+	case c.scope != "":
+		pids = []string{c.scope}
+	case tiledesk.IsID(named):
+		pids = []string{strings.ToLower(named)}
+	default:
+		var err error
+		if pids, err = s.store.FindMembershipProjects(ctx, c.id, false); err != nil {
+			return "", err
+		}
+	}
+	for _, pid := range pids {
+		sender, err := s.chatMemberOf(ctx, pid, c.id)
+		if err != nil {
+			return "", err
+		}
+		if sender == nil || sender.RoleType != tiledesk.RoleTypeAgent || !tiledesk.HasRole(sender.Role, tiledesk.RoleAgent) {
+			continue
+		}
+		if to, err := s.chatMemberOf(ctx, pid, recipient); err != nil {
+			return "", err
+		} else if to != nil {
+			return pid, nil
+		}
+	}
+	return "", errNoDirectProject
+}
+
+// chatMemberOf is a chat user's active membership in a project, a registered user's or a
+// visitor's; nil when it has none.
+func (s *Server) chatMemberOf(ctx context.Context, pid, uid string) (*tiledesk.ProjectUser, error) {
+	for _, guest := range []bool{false, true} {
+		pu, err := s.store.FindMember(ctx, pid, uid, guest)
+		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if pu.IsActive() {
+			return pu, nil
+		}
+	}
+	return nil, nil
+}
+
+// directDeliveries are the copies of a new direct message: the sender's (status 100) with the
+// recipient, the recipient's (status 150) with the sender, each to a member of the project only.
+func (h chat21Handler) directDeliveries(ctx context.Context, ev *tiledesk.Event) ([]chat21.Delivery, error) {
+	m, err := directMessageOf(ev)
+	if err != nil {
+		return nil, err
+	}
+	if m.ChannelType != "direct" || isChatGroup(m.Recipient, "") {
+		return nil, nil
+	}
+	var out []chat21.Delivery
+	to := []string{m.Sender, m.Recipient}
+	if m.Recipient == m.Sender {
+		to = to[:1] // a note to oneself: one copy
+	}
+	for _, uid := range to {
+		pu, err := h.s.chatMemberOf(ctx, ev.ProjectID, uid)
+		if err != nil {
+			return nil, err
+		}
+		if pu != nil {
+			c := chat21DirectCopy(m, uid)
+			out = append(out, chat21.Delivery{To: uid, With: c.ConversWith, Message: c})
+		}
+	}
+	return out, nil
+}
+
+// chat21DirectCopy is a user's copy of a direct message: its own are sent (100), others'
+// delivered to it (150).
+func chat21DirectCopy(m *tiledesk.Message, uid string) *chat21.Message {
+	c := chat21Copy(m, uid, m.RecipientFullname)
+	c.ChannelType, c.ConversWith = "direct", directCounterpart(m, uid)
+	if m.Sender == uid {
+		c.Status = chat21.StatusSent
+	}
+	return c
+}
+
+// directCounterpart is the other side of a direct message, for uid.
+func directCounterpart(m *tiledesk.Message, uid string) string {
+	if m.Sender == uid {
+		return m.Recipient
+	}
+	return m.Sender
+}
+
+// directConversation is uid's direct conversation whose last message is m.
+func directConversation(m *tiledesk.Message, uid string) *chat21Conversation {
+	copied := chat21DirectCopy(m, uid)
+	c := &chat21Conversation{TimelineOf: uid, ConversWith: copied.ConversWith, Key: copied.ConversWith,
+		Recipient: m.Recipient, RecipientFullname: m.RecipientFullname, Type: copied.Type, ChannelType: "direct",
+		AppID: chat21.AppID, Timestamp: copied.Timestamp, Status: copied.Status}
+	c.setLast(m.Text, m.Sender, m.SenderFullname, copied.Type, m.Attributes)
+	return c
+}
+
+// directConversations are the caller's direct conversations in a membership's project (the one
+// with cw only, when cw is set), with its marks applied, by counterpart.
+func (s *Server) directConversations(ctx context.Context, m chatMember, uid, cw string) (map[string]*chat21Conversation, error) {
+	var last []*tiledesk.Message
+	var err error
+	if cw == "" {
+		last, err = s.store.FindDirectConversations(ctx, m.pid, uid, chatListLimit)
+	} else if !isChatGroup(cw, "") {
+		last, err = s.store.FindDirectMessagesBetween(ctx, m.pid, uid, cw, 1)
+	}
+	if err != nil || len(last) == 0 {
+		return nil, err
+	}
+	with := make([]string, len(last))
+	for i, msg := range last {
+		with[i] = directCounterpart(msg, uid)
+	}
+	states, err := s.store.FindChatStates(ctx, m.pid, uid, with)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*chat21Conversation, len(last))
+	for i, msg := range last {
+		conv := directConversation(msg, uid)
+		conv.applyMarks(msg.CreatedAt, states[with[i]])
+		out[with[i]] = conv
+	}
+	return out, nil
+}
+
+// chatDirectList adds the caller's direct conversations of every membership to a list, the
+// newest per counterpart where two projects hold one.
+func (s *Server) chatDirectList(ctx context.Context, members []chatMember, uid, cw string, archived bool, list []*chat21Conversation) ([]*chat21Conversation, error) {
+	newest := map[string]*chat21Conversation{}
+	for _, m := range members {
+		convs, err := s.directConversations(ctx, m, uid, cw)
+		if err != nil {
+			return nil, err
+		}
+		for with, conv := range convs {
+			if prev := newest[with]; prev == nil || conv.Timestamp > prev.Timestamp {
+				newest[with] = conv
+			}
+		}
+	}
+	for _, conv := range newest {
+		if conv.Archived == archived {
+			list = append(list, conv)
+		}
+	}
+	return list, nil
+}
+
+// chatDirectMessages answers the newest messages the caller exchanged with cw, newest first, in
+// every project they share.
+func (s *Server) chatDirectMessages(w http.ResponseWriter, r *http.Request, c *call, cw string) error {
+	members, err := s.chatMembers(r.Context(), c.caller)
+	if err != nil {
+		return err
+	}
+	var msgs []*tiledesk.Message
+	for _, m := range members {
+		some, err := s.store.FindDirectMessagesBetween(r.Context(), m.pid, c.caller.id, cw, chatListLimit)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, some...)
+	}
+	slices.SortFunc(msgs, func(a, b *tiledesk.Message) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(b.ID, a.ID))
+	})
+	out := make([]*chat21.Message, 0, min(len(msgs), chatListLimit))
+	for _, msg := range msgs[:min(len(msgs), chatListLimit)] {
+		out = append(out, chat21DirectCopy(msg, c.caller.id))
+	}
+	chatAnswer(w, out)
+	return nil
+}
+
+// markDirect records a user's read mark or archiving of its direct conversation with cw, in each
+// project where they exchanged messages, and answers the conversation as it now is.
+func (s *Server) markDirect(ctx context.Context, c *caller, cw string, read, archive bool) (*chat21Conversation, error) {
+	members, err := s.chatMembers(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var newest *chat21Conversation
+	now := s.now()
+	for _, m := range members {
+		convs, err := s.directConversations(ctx, m, c.id, cw)
+		if err != nil {
+			return nil, err
+		}
+		conv := convs[cw]
+		if conv == nil {
+			continue
+		}
+		if err := s.store.MarkChat(ctx, m.pid, cw, c.id, read, archive, now); err != nil {
+			return nil, err
+		}
+		if newest == nil || conv.Timestamp > newest.Timestamp {
+			newest = conv
+		}
+	}
+	if newest == nil {
+		return nil, errNotFound
+	}
+	if archive {
+		newest.Archived, newest.IsNew = true, false
+	}
+	return newest, nil
+}
+
+// directMessageOf reads the message of a direct_message.create event, which holds it as the API
+// answered it.
+func directMessageOf(ev *tiledesk.Event) (*tiledesk.Message, error) {
+	var w struct {
+		messageJSON
+		CreatedAt time.Time `json:"createdAt"`
+		UpdatedAt time.Time `json:"updatedAt"`
+	}
+	if err := json.Unmarshal(ev.Payload, &w); err != nil {
+		return nil, err
+	}
+	return &tiledesk.Message{ID: w.ID, ProjectID: w.IDProject, Sender: w.Sender, SenderFullname: w.SenderFullname,
+		Recipient: w.Recipient, RecipientFullname: w.RecipientFullname, Type: w.Type, ChannelType: w.ChannelType,
+		Text: w.Text, Language: w.Language, Channel: w.Channel, Status: w.Status, Attributes: w.Attributes,
+		Metadata: w.Metadata, CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}, nil
+}

@@ -1,0 +1,64 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tiledesk-go/tiledesk"
+)
+
+// testDirectConversations: a user's direct conversations are the last direct message it
+// exchanged with each other user of a project, in either direction; messages to groups and other
+// projects' messages are not among them.
+func testDirectConversations(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	at := time.UnixMilli(1_772_366_400_000).UTC()
+	n := 0
+	add := func(pid, from, to, channel string) *tiledesk.Message {
+		n++
+		created := at.Add(time.Duration(n) * time.Second)
+		m := &tiledesk.Message{ID: tiledesk.NewID(), ProjectID: pid, Sender: from, Recipient: to, RecipientFullname: to,
+			Type: "text", ChannelType: channel, Text: fmt.Sprintf("m%d", n), Channel: tiledesk.Channel{Name: "chat21"},
+			CreatedBy: from, CreatedAt: created, UpdatedAt: created}
+		if err := s.AddDirectMessage(ctx, m, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	add("p1", "u1", "u2", "direct")     // m1
+	add("p1", "u2", "u1", "direct")     // m2: the last with u2
+	add("p1", "u3", "u1", "direct")     // m3: the last with u3
+	add("p1", "u1", "group-x", "group") // a group's
+	add("p2", "u1", "u2", "direct")     // another project's
+	add("p1", "u2", "u3", "direct")     // others'
+	add("p1", "u1", "u1", "direct")     // m7: a note to itself
+	convs, err := s.FindDirectConversations(ctx, "p1", "u1", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := func(ms []*tiledesk.Message) string {
+		out := ""
+		for _, m := range ms {
+			out += m.Text + " "
+		}
+		return out
+	}
+	if got := texts(convs); got != "m7 m3 m2 " {
+		t.Fatalf("u1's direct conversations: %s", got)
+	}
+	if convs, _ := s.FindDirectConversations(ctx, "p1", "u1", 2); len(convs) != 2 {
+		t.Fatalf("a limit of 2 answered %d", len(convs))
+	}
+	between, err := s.FindDirectMessagesBetween(ctx, "p1", "u2", "u1", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(between); got != "m2 m1 " {
+		t.Fatalf("u1 and u2's messages: %s", got)
+	}
+	if none, err := s.FindDirectMessagesBetween(ctx, "p2", "u1", "u3", 10); err != nil || len(none) != 0 {
+		t.Fatalf("no messages between u1 and u3 in p2: %v %v", none, err)
+	}
+}
