@@ -46,6 +46,9 @@ const (
 	// that follows conversations' messages (the feed's visibility, the websocket's topics) takes it
 	// for one. Its payload is the message as the API answers it.
 	EventDirectMessageCreate = "direct_message.create"
+	// EventDirectMessageUpdate: a direct message's status changed (its recipient's app
+	// acknowledged it); the payload is the message as the API answers it.
+	EventDirectMessageUpdate = "direct_message.update"
 	EventCustom              = "event.emit" // a custom event (POST /:pid/events)
 )
 

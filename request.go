@@ -472,6 +472,12 @@ type RequestStore interface {
 	AddDirectMessage(ctx context.Context, m *Message, event json.RawMessage) error
 	// FindDirectMessages lists the project's messages outside conversations, newest first.
 	FindDirectMessages(ctx context.Context, projectID string, limit, offset int) ([]*Message, error)
+	// FindDirectMessage returns one of the project's direct messages.
+	FindDirectMessage(ctx context.Context, projectID, id string) (*Message, error)
+	// RaiseDirectMessageStatus sets a direct message's status to m.Status (and its updatedAt to
+	// m.UpdatedAt) if it was lower, recording direct_message.update with event as its payload;
+	// false when it was not lower (nothing written).
+	RaiseDirectMessageStatus(ctx context.Context, m *Message, event json.RawMessage) (bool, error)
 	// FindDirectConversations returns, newest first, the last direct message (channel_type
 	// "direct") a user exchanged with each of the others it wrote to or heard from in a project.
 	FindDirectConversations(ctx context.Context, projectID, userID string, limit int) ([]*Message, error)

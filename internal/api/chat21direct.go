@@ -140,8 +140,14 @@ func (h chat21Handler) directDeliveries(ctx context.Context, ev *tiledesk.Event)
 func chat21DirectCopy(m *tiledesk.Message, uid string) *chat21.Message {
 	c := chat21Copy(m, uid, m.RecipientFullname)
 	c.ChannelType, c.ConversWith = "direct", directCounterpart(m, uid)
-	if m.Sender == uid {
+	received := m.Status >= chat21.StatusReceived
+	switch {
+	case m.Sender == uid && received:
+		c.Status = chat21.StatusReturned
+	case m.Sender == uid:
 		c.Status = chat21.StatusSent
+	case received:
+		c.Status = chat21.StatusReceived
 	}
 	return c
 }
@@ -292,4 +298,57 @@ func directMessageOf(ev *tiledesk.Event) (*tiledesk.Message, error) {
 		Recipient: w.Recipient, RecipientFullname: w.RecipientFullname, Type: w.Type, ChannelType: w.ChannelType,
 		Text: w.Text, Language: w.Language, Channel: w.Channel, Status: w.Status, Attributes: w.Attributes,
 		Metadata: w.Metadata, CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}, nil
+}
+
+// Receive records that a direct message's recipient's app received it: the message is received
+// (200), and its sender's copy says so (250). Receipts of group messages are not kept: the
+// original's reach no one.
+func (h chat21Handler) Receive(ctx context.Context, id *chat21.Identity, with, messageID string) error {
+	if isChatGroup(with, "") {
+		return nil
+	}
+	c, err := h.s.callerOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	members, err := h.s.chatMembers(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		msg, err := h.s.store.FindDirectMessage(ctx, m.pid, messageID)
+		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if msg.Sender != with || msg.Recipient != c.id || msg.ChannelType != "direct" {
+			return errNotFound // not a message this user received from with
+		}
+		if msg.Status >= chat21.StatusReceived {
+			return nil
+		}
+		msg.Status, msg.UpdatedAt = chat21.StatusReceived, tiledesk.Millis(h.s.now())
+		body, err := encodeJSON(toMessage(msg))
+		if err != nil {
+			return err
+		}
+		_, err = h.s.store.RaiseDirectMessageStatus(ctx, msg, body)
+		return err
+	}
+	return errNotFound
+}
+
+// directReceipts tell a direct message's sender, a member of the project, that its recipient's
+// app received it.
+func (h chat21Handler) directReceipts(ctx context.Context, ev *tiledesk.Event) ([]chat21.Delivery, error) {
+	m, err := directMessageOf(ev)
+	if err != nil || m.ChannelType != "direct" || m.Status < chat21.StatusReceived {
+		return nil, err
+	}
+	if pu, err := h.s.chatMemberOf(ctx, ev.ProjectID, m.Sender); err != nil || pu == nil {
+		return nil, err
+	}
+	return []chat21.Delivery{{To: m.Sender, With: m.Recipient,
+		Receipt: &chat21.Receipt{TimelineOf: m.Sender, MessageID: m.ID, Status: chat21.StatusReturned}}}, nil
 }

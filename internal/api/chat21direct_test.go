@@ -18,6 +18,14 @@ func (cl *chat21Client) publish(suffix string, payload string) {
 	cl.c.Publish("apps/tilechat/users/"+cl.uid+"/"+suffix, 0, false, []byte(payload)).Wait()
 }
 
+// flush returns once what the client published before was handled: a connection's publishes
+// are handled in order, and a read mark is answered.
+func (cl *chat21Client) flush() {
+	cl.t.Helper()
+	cl.publish("conversations/flush/update", `{"is_new":false}`)
+	cl.topic("apps/tilechat/users/" + cl.uid + "/conversations/flush/clientupdated")
+}
+
 // TestChat21Direct: two teammates chat directly: the sender gets its copy (100, tempUID
 // untouched), the recipient its own (150); what an agent sends with POST /:pid/messages reaches
 // the same chat; lists, messages, read marks and archiving work on direct chats as on groups.
@@ -39,6 +47,10 @@ func TestChat21Direct(t *testing.T) {
 		got["_topic"] != "apps/tilechat/users/"+auid+"/messages/"+ouid+"/clientadded" {
 		t.Fatalf("the recipient's copy: %v", got)
 	}
+	// The agent's app acknowledges it: the owner is told, and the copies say so.
+	mid := got["message_id"].(string)
+	agent.publish("messages/"+ouid+"/"+mid+"/update", `{"status":200}`)
+	owner.topic("apps/tilechat/users/" + ouid + "/messages/" + auid + "/" + mid + "/clientupdated")
 	// It is one of the project's direct messages, and an agent's REST message joins the chat.
 	listed := e.do("GET", "/"+e.pid+"/messages", nil, e.owner.jwt()).want(t, 200).list(t)
 	if len(listed) != 1 || listed[0].(map[string]any)["text"] != "hi teammate" {
@@ -70,8 +82,12 @@ func TestChat21Direct(t *testing.T) {
 		t.Fatalf("the agent's direct conversation: %v", c)
 	}
 	msgs := result(e.do("GET", api+ouid+"/conversations/"+auid+"/messages", nil, raw(otoken)).want(t, 200))
-	if len(msgs) != 2 || msgs[0].(map[string]any)["text"] != "answer over REST" || msgs[1].(map[string]any)["status"] != float64(100) {
+	if len(msgs) != 2 || msgs[0].(map[string]any)["text"] != "answer over REST" || msgs[1].(map[string]any)["status"] != float64(250) {
 		t.Fatalf("the owner's messages with the agent, newest first: %v", msgs)
+	}
+	msgs = result(e.do("GET", api+auid+"/conversations/"+ouid+"/messages", nil, raw(atoken)).want(t, 200))
+	if len(msgs) != 2 || msgs[1].(map[string]any)["status"] != float64(200) || msgs[0].(map[string]any)["status"] != float64(100) {
+		t.Fatalf("the agent's messages with the owner, newest first: %v", msgs)
 	}
 	if one := result(e.do("GET", api+ouid+"/conversations/"+auid, nil, raw(otoken)).want(t, 200)); len(one) != 1 {
 		t.Fatalf("the owner's conversation with the agent: %v", one)
@@ -117,7 +133,7 @@ func TestChat21DirectTenancy(t *testing.T) {
 	e.do("POST", "/"+e.pid+"/messages", map[string]string{"recipient": suid, "recipientFullname": "S", "text": "to a non-member"},
 		e.owner.jwt()).want(t, 200)
 	strangerClient.none("to a non-member")
-	owner.next("to a non-member") // the sender's own copy
+	mid := owner.next("to a non-member")["message_id"].(string) // the sender's own copy
 
 	guestToken, _ := e.guest(e.pid)
 	vuid, vtoken := e.chat21Token(jwtCred(guestToken))
@@ -125,6 +141,17 @@ func TestChat21DirectTenancy(t *testing.T) {
 	visitor.sendDirect(ouid, "visitor direct", "t-v")
 	owner.none("visitor direct")
 	visitor.none("visitor direct")
+	// Only a message's recipient, a member, acknowledges it.
+	strangerClient.publish("messages/"+ouid+"/"+mid+"/update", `{"status":200}`)
+	visitor.publish("messages/"+ouid+"/"+mid+"/update", `{"status":200}`)
+	owner.publish("messages/"+suid+"/"+mid+"/update", `{"status":200}`)
+	for _, cl := range []*chat21Client{strangerClient, visitor, owner} {
+		cl.flush()
+	}
+	listed := e.do("GET", "/"+e.pid+"/messages", nil, e.owner.jwt()).want(t, 200).list(t)
+	if len(listed) != 1 || listed[0].(map[string]any)["status"] != float64(0) {
+		t.Fatalf("a message acknowledged by others than its recipient: %v", listed)
+	}
 
 	api := "/chatapi/api/tilechat/"
 	e.do("GET", api+ouid+"/conversations/"+suid+"/messages", nil, header("Authorization", stoken)).want(t, 404)

@@ -42,6 +42,8 @@ func (h chat21Handler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]ch
 		return append(out, h.chat21Info(ctx, ev, "MEMBER_JOINED_GROUP", "added to group")...), nil
 	case tiledesk.EventDirectMessageCreate:
 		return h.directDeliveries(ctx, ev)
+	case tiledesk.EventDirectMessageUpdate:
+		return h.directReceipts(ctx, ev)
 	case tiledesk.EventMessageCreate:
 	default:
 		return nil, nil

@@ -34,6 +34,9 @@ type Handler interface {
 	Presence(ctx context.Context, id *Identity, online bool)
 	// Read records that the user read a conversation (its read mark, {"is_new":false}).
 	Read(ctx context.Context, id *Identity, with string) error
+	// Receive records that the user's app received a message of the conversation with (a
+	// receipt, {"status":200}).
+	Receive(ctx context.Context, id *Identity, with, messageID string) error
 	// Archive records that the user archived a conversation in its own list, and answers the
 	// conversation as it now is in the user's archived list.
 	Archive(ctx context.Context, id *Identity, with string) (any, error)
@@ -264,6 +267,9 @@ func (b *Broker) deliver(d Delivery) error {
 	if d.Message != nil {
 		return b.Deliver(d.To, d.With, d.Message)
 	}
+	if d.Receipt != nil {
+		return b.publish(messageUpdated(d.To, d.With, d.Receipt.MessageID), d.Receipt)
+	}
 	if err := b.publish(conversationDeleted(d.To, d.With), d.Archived); err != nil {
 		return err
 	}
@@ -442,6 +448,8 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 		h.conversationUpdated(id, p.with, pk.Payload)
 	case pubArchive:
 		h.archive(id, p.with)
+	case pubMessageUpdate:
+		h.received(id, p.with, p.messageID, pk.Payload)
 	}
 	return pk, nil // the user's own inbox: echoed to its connections, as the clients expect
 }
@@ -464,6 +472,22 @@ func (h *hook) conversationUpdated(id *Identity, with string, payload []byte) {
 	patch["timelineOf"], patch["conversWith"] = id.UserID, with
 	if err := h.b.publish(conversationUpdated(id.UserID, with), patch); err != nil {
 		h.b.opt.Log.Warn("chat21: a conversation update was not echoed", "user", id.UserID, "err", err)
+	}
+}
+
+// received records a client's receipt of a message ({"status":200}), which the message's sender
+// is told of.
+func (h *hook) received(id *Identity, with, messageID string, payload []byte) {
+	var patch struct {
+		Status int `json:"status"`
+	}
+	if json.Unmarshal(payload, &patch) != nil || patch.Status != StatusReceived {
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.b.ctx, h.b.opt.SendTimeout)
+	defer cancel()
+	if err := h.b.opt.Handler.Receive(ctx, id, with, messageID); err != nil {
+		h.b.opt.Log.Info("chat21: a receipt was not recorded", "user", id.UserID, "message", messageID, "err", err)
 	}
 }
 

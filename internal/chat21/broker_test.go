@@ -59,6 +59,13 @@ func (f *fakeHandler) Projects(ctx context.Context, id *Identity) ([]string, err
 
 func (f *fakeHandler) Read(ctx context.Context, id *Identity, with string) error { return nil }
 
+func (f *fakeHandler) Receive(ctx context.Context, id *Identity, with, messageID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, id.UserID+"<"+with+":"+messageID)
+	return nil
+}
+
 func (f *fakeHandler) Archive(ctx context.Context, id *Identity, with string) (any, error) {
 	return map[string]any{"conversWith": with, "archived": true}, nil
 }
@@ -218,10 +225,14 @@ func TestBrokerPostsOutgoingMessagesAndFollowsPresence(t *testing.T) {
 	alice.Publish("apps/tilechat/outgoing/users/alice/messages/support-group-p-1/outgoing", 0, false, msg).Wait()
 	// Someone else's outgoing topic is refused.
 	alice.Publish("apps/tilechat/outgoing/users/bob/messages/support-group-p-1/outgoing", 0, false, msg).Wait()
+	// A receipt is recorded; another status, or another's receipt, is not.
+	alice.Publish("apps/tilechat/users/alice/messages/bob/m-2/update", 0, false, `{"status":300}`).Wait()
+	alice.Publish("apps/tilechat/users/bob/messages/alice/m-1/update", 0, false, `{"status":200}`).Wait()
+	alice.Publish("apps/tilechat/users/alice/messages/bob/m-1/update", 0, false, `{"status":200}`).Wait()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		sent, _ := tb.handler.snapshot()
-		if len(sent) == 1 && sent[0] == "alice>support-group-p-1:hello:t-1" {
+		if strings.Join(sent, ",") == "alice>support-group-p-1:hello:t-1,alice<bob:m-1" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -243,7 +254,7 @@ func TestBrokerPostsOutgoingMessagesAndFollowsPresence(t *testing.T) {
 			t.Fatalf("presence = %v", presence)
 		}
 	}
-	if sent, _ := tb.handler.snapshot(); len(sent) != 1 {
+	if sent, _ := tb.handler.snapshot(); len(sent) != 2 {
 		t.Fatalf("a message on another's outgoing topic was posted: %v", sent)
 	}
 }

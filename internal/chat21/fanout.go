@@ -9,13 +9,21 @@ import (
 	"github.com/tiledesk-go/tiledesk/internal/eventbus"
 )
 
-// Delivery is what one inbox gets of an event: a copy of a new message, or a conversation that
-// leaves the user's list for the archived ones.
+// Delivery is what one inbox gets of an event: a copy of a new message, a receipt of one the
+// user sent, or a conversation that leaves the user's list for the archived ones.
 type Delivery struct {
 	To       string // the inbox's owner
-	With     string // the conversation (group) it belongs to
+	With     string // the conversation (group, or the other user of a direct chat) it belongs to
 	Message  *Message
-	Archived any // the conversation, archived, when Message is nil
+	Receipt  *Receipt
+	Archived any // the conversation, archived, when Message and Receipt are nil
+}
+
+// Receipt tells a message's sender that its recipient's app received it.
+type Receipt struct {
+	TimelineOf string `json:"timelineOf"`
+	MessageID  string `json:"message_id"`
+	Status     int    `json:"status"`
 }
 
 // Message is a message as the chat21 clients read it in their inboxes.
@@ -44,6 +52,7 @@ const (
 	StatusSent      = 100 // the copy on the sender's or the group's own timeline
 	StatusDelivered = 150 // the copy in a member's inbox
 	StatusReceived  = 200 // the member's client acknowledged it
+	StatusReturned  = 250 // the sender's copy, once the recipient's client acknowledged it
 )
 
 // Source is what the fan-out reads through the API.

@@ -172,3 +172,29 @@ func (s *Store) FindDirectMessagesBetween(ctx context.Context, projectID, a, b s
 	msgs, err := collect(rows, scanMessage)
 	return orEmpty(msgs), err
 }
+
+// FindDirectMessage returns one direct message.
+func (s *Store) FindDirectMessage(ctx context.Context, projectID, id string) (*tiledesk.Message, error) {
+	m, err := scanMessage(s.queryRow(ctx, `SELECT `+messageColumns+` FROM direct_messages WHERE id_project = $1 AND id = $2`,
+		projectID, id))
+	return m, notFound(err, "message")
+}
+
+// RaiseDirectMessageStatus raises a direct message's status, once.
+func (s *Store) RaiseDirectMessageStatus(ctx context.Context, m *tiledesk.Message, event json.RawMessage) (bool, error) {
+	raised := false
+	err := s.inTx(ctx, func(t *tx) error {
+		raised = false
+		res, err := t.exec(ctx, `UPDATE direct_messages SET status = $3, updated_at = $4 WHERE id_project = $1 AND id = $2
+			AND status < $3`, m.ProjectID, m.ID, m.Status, ms(m.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("raise direct message status: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		raised = true
+		return t.event(ctx, m.ProjectID, tiledesk.EventDirectMessageUpdate, m.ID, event)
+	})
+	return raised, err
+}

@@ -62,3 +62,32 @@ func testDirectConversations(t *testing.T, s tiledesk.Store) {
 		t.Fatalf("no messages between u1 and u3 in p2: %v %v", none, err)
 	}
 }
+
+// testDirectMessageStatus: a direct message's status only rises, and each rise is logged once.
+func testDirectMessageStatus(t *testing.T, s tiledesk.Store) {
+	ctx := context.Background()
+	at := time.UnixMilli(1_772_366_400_000).UTC()
+	m := &tiledesk.Message{ID: tiledesk.NewID(), ProjectID: "p1", Sender: "u1", Recipient: "u2", Type: "text",
+		ChannelType: "direct", Text: "hi", Channel: tiledesk.Channel{Name: "chat21"}, CreatedBy: "u1", CreatedAt: at, UpdatedAt: at}
+	if err := s.AddDirectMessage(ctx, m, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		up := *m
+		up.Status, up.UpdatedAt = 200, at.Add(time.Minute)
+		raised, err := s.RaiseDirectMessageStatus(ctx, &up, []byte(`{}`))
+		if err != nil || raised != want {
+			t.Fatalf("raise %d: %v, %v; want %v", i, raised, err, want)
+		}
+	}
+	got, err := s.FindDirectMessage(ctx, "p1", m.ID)
+	if err != nil || got.Status != 200 || !got.UpdatedAt.Equal(at.Add(time.Minute)) {
+		t.Fatalf("the message after its receipt: %+v, %v", got, err)
+	}
+	if evs := events(t, s, "p1", tiledesk.EventDirectMessageUpdate); len(evs) != 1 || evs[0].ObjectID != m.ID {
+		t.Fatalf("the events of the receipt: %v", evs)
+	}
+	if _, err := s.FindDirectMessage(ctx, "p2", m.ID); tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+		t.Fatalf("another project's message: %v", err)
+	}
+}

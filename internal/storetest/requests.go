@@ -18,6 +18,7 @@ var requestTests = []struct {
 	{"RequestPostMessage", testRequestPostMessage},
 	{"ChatStates", testChatStates},
 	{"DirectConversations", testDirectConversations},
+	{"DirectMessageStatus", testDirectMessageStatus},
 	{"RequestConcurrentFirstMessages", testRequestConcurrentFirstMessages},
 	{"FirstMessagesAtOnce", testFirstMessagesAtOnce},
 	{"ChatLimitUnderFirstMessagesAtOnce", testChatLimitUnderFirstMessagesAtOnce},
