@@ -20,6 +20,7 @@ type Store interface {
 	CannedStore
 	AnalyticsStore
 	ChatStateStore
+	ChatGroupStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

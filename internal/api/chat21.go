@@ -166,7 +166,7 @@ func (h chat21Handler) Read(ctx context.Context, id *chat21.Identity, with strin
 		return err
 	}
 	if groupProject(with) == "" {
-		_, err := h.s.markDirect(ctx, c, with, true, false)
+		_, err := h.s.markChat(ctx, c, with, true, false)
 		return err
 	}
 	req, m, err := h.s.chatRequest(ctx, c, with)
@@ -185,7 +185,7 @@ func (h chat21Handler) Archive(ctx context.Context, id *chat21.Identity, with st
 		return nil, err
 	}
 	if groupProject(with) == "" {
-		return h.s.markDirect(ctx, c, with, false, true)
+		return h.s.markChat(ctx, c, with, false, true)
 	}
 	req, m, err := h.s.chatRequest(ctx, c, with)
 	if err != nil {
@@ -221,9 +221,13 @@ func (h chat21Handler) Send(ctx context.Context, id *chat21.Identity, address, r
 		return err
 	}
 	pid := groupProject(recipient)
-	if pid == "" && isChatGroup(recipient, m.ChannelType) {
-		return fmt.Errorf("only support groups are served, not %q", recipient)
-	} else if pid == "" {
+	switch {
+	case pid != "":
+	case isChatGroupID(recipient):
+		return h.sendToChatGroup(ctx, c, address, recipient, m)
+	case isChatGroup(recipient, m.ChannelType):
+		return fmt.Errorf("%q is no group's id", recipient)
+	default:
 		return h.sendDirect(ctx, c, address, recipient, m)
 	}
 	body := map[string]any{"text": m.Text, "senderFullname": m.SenderFullname}

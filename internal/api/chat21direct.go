@@ -38,8 +38,14 @@ func (h chat21Handler) sendDirect(ctx context.Context, c *caller, address, recip
 	if err != nil {
 		return err
 	}
-	body := map[string]any{"recipient": recipient, "recipientFullname": cmp.Or(strings.TrimSpace(m.RecipientFullname), recipient),
-		"text": m.Text, "channel_type": "direct"}
+	body := outgoingBody(m, recipient, cmp.Or(strings.TrimSpace(m.RecipientFullname), recipient), "direct")
+	_, err = h.s.callAs(ctx, c, address, http.MethodPost, "/"+pid+"/messages", body)
+	return err
+}
+
+// outgoingBody is the body of POST /:pid/messages for a message a chat21 client sent.
+func outgoingBody(m *chat21.Outgoing, recipient, recipientFullname, channelType string) map[string]any {
+	body := map[string]any{"recipient": recipient, "recipientFullname": recipientFullname, "text": m.Text, "channel_type": channelType}
 	if m.SenderFullname != "" {
 		body["senderFullname"] = m.SenderFullname
 	}
@@ -52,8 +58,7 @@ func (h chat21Handler) sendDirect(ctx context.Context, c *caller, address, recip
 	if m.Metadata != nil {
 		body["metadata"] = m.Metadata
 	}
-	_, err = h.s.callAs(ctx, c, address, http.MethodPost, "/"+pid+"/messages", body)
-	return err
+	return body
 }
 
 // directProject is the project a direct message from c to recipient is written in.
@@ -61,24 +66,16 @@ func (s *Server) directProject(ctx context.Context, c *caller, recipient, named 
 	if c.user == nil {
 		return "", errMsg(http.StatusForbidden, "Direct messages are between teammates: a visitor writes to its conversation.")
 	}
-	var pids []string
-	switch {
-	case c.scope != "":
-		pids = []string{c.scope}
-	case tiledesk.IsID(named):
-		pids = []string{strings.ToLower(named)}
-	default:
-		var err error
-		if pids, err = s.store.FindMembershipProjects(ctx, c.id, false); err != nil {
-			return "", err
-		}
+	pids, err := s.callerProjects(ctx, c, named)
+	if err != nil {
+		return "", err
 	}
 	for _, pid := range pids {
-		sender, err := s.chatMemberOf(ctx, pid, c.id)
+		sender, err := s.chatTeammate(ctx, pid, c.id)
 		if err != nil {
 			return "", err
 		}
-		if sender == nil || sender.RoleType != tiledesk.RoleTypeAgent || !tiledesk.HasRole(sender.Role, tiledesk.RoleAgent) {
+		if sender == nil {
 			continue
 		}
 		if to, err := s.chatMemberOf(ctx, pid, recipient); err != nil {
@@ -88,6 +85,18 @@ func (s *Server) directProject(ctx context.Context, c *caller, recipient, named 
 		}
 	}
 	return "", errNoDirectProject
+}
+
+// callerProjects are the projects a registered caller's new chat may be in, in order: its token's
+// project, or the one named, or else all of its own.
+func (s *Server) callerProjects(ctx context.Context, c *caller, named string) ([]string, error) {
+	switch {
+	case c.scope != "":
+		return []string{c.scope}, nil
+	case tiledesk.IsID(named):
+		return []string{strings.ToLower(named)}, nil
+	}
+	return s.store.FindMembershipProjects(ctx, c.id, false)
 }
 
 // chatMemberOf is a chat user's active membership in a project, a registered user's or a
@@ -113,6 +122,9 @@ func (h chat21Handler) directDeliveries(ctx context.Context, ev *tiledesk.Event)
 	m, err := directMessageOf(ev)
 	if err != nil {
 		return nil, err
+	}
+	if isChatGroupID(m.Recipient) {
+		return h.chatGroupDeliveries(ctx, ev, m)
 	}
 	if m.ChannelType != "direct" || isChatGroup(m.Recipient, "") {
 		return nil, nil
@@ -160,52 +172,82 @@ func directCounterpart(m *tiledesk.Message, uid string) string {
 	return m.Sender
 }
 
-// directConversation is uid's direct conversation whose last message is m.
-func directConversation(m *tiledesk.Message, uid string) *chat21Conversation {
-	copied := chat21DirectCopy(m, uid)
+// chatCopy is uid's copy of a message outside conversations: of a direct chat, or of a chat
+// group (delivered, 150, to every member as the original delivers group messages).
+func chatCopy(m *tiledesk.Message, uid string) *chat21.Message {
+	if isChatGroupID(m.Recipient) {
+		return chat21Copy(m, uid, m.RecipientFullname)
+	}
+	return chat21DirectCopy(m, uid)
+}
+
+// chatConversationOfMessage is uid's conversation (direct chat or chat group) whose last message
+// is m.
+func chatConversationOfMessage(m *tiledesk.Message, uid string) *chat21Conversation {
+	copied := chatCopy(m, uid)
 	c := &chat21Conversation{TimelineOf: uid, ConversWith: copied.ConversWith, Key: copied.ConversWith,
-		Recipient: m.Recipient, RecipientFullname: m.RecipientFullname, Type: copied.Type, ChannelType: "direct",
+		Recipient: m.Recipient, RecipientFullname: m.RecipientFullname, Type: copied.Type, ChannelType: copied.ChannelType,
 		AppID: chat21.AppID, Timestamp: copied.Timestamp, Status: copied.Status}
 	c.setLast(m.Text, m.Sender, m.SenderFullname, copied.Type, m.Attributes)
 	return c
 }
 
-// directConversations are the caller's direct conversations in a membership's project (the one
-// with cw only, when cw is set), with its marks applied, by counterpart.
-func (s *Server) directConversations(ctx context.Context, m chatMember, uid, cw string) (map[string]*chat21Conversation, error) {
-	var last []*tiledesk.Message
-	var err error
-	if cw == "" {
-		last, err = s.store.FindDirectConversations(ctx, m.pid, uid, chatListLimit)
-	} else if !isChatGroup(cw, "") {
-		last, err = s.store.FindDirectMessagesBetween(ctx, m.pid, uid, cw, 1)
+// lastChatMessages are the last messages of the caller's direct chats and chat groups in a
+// membership's project (of the one with cw only, when cw is set).
+func (s *Server) lastChatMessages(ctx context.Context, m chatMember, uid, cw string) ([]*tiledesk.Message, error) {
+	switch {
+	case cw == "":
+		direct, err := s.store.FindDirectConversations(ctx, m.pid, uid, chatListLimit)
+		if err != nil || m.visitor {
+			return direct, err
+		}
+		groups, err := s.store.FindChatGroupConversations(ctx, m.pid, uid, chatListLimit)
+		return append(direct, groups...), err
+	case isChatGroupID(cw):
+		g, err := s.store.FindChatGroup(ctx, cw)
+		if tiledesk.ErrorCode(err) == tiledesk.ENOTFOUND || err == nil && (g.ProjectID != m.pid || !slices.Contains(g.Members, uid)) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		return s.store.FindChatGroupMessages(ctx, m.pid, cw, 1)
+	case !isChatGroup(cw, ""):
+		return s.store.FindDirectMessagesBetween(ctx, m.pid, uid, cw, 1)
 	}
+	return nil, nil
+}
+
+// chatConversationsIn are the caller's direct chats and chat groups in a membership's project
+// (the one with cw only, when cw is set), with its marks applied, by conversWith.
+func (s *Server) chatConversationsIn(ctx context.Context, m chatMember, uid, cw string) (map[string]*chat21Conversation, error) {
+	last, err := s.lastChatMessages(ctx, m, uid, cw)
 	if err != nil || len(last) == 0 {
 		return nil, err
 	}
+	convs := make([]*chat21Conversation, len(last))
 	with := make([]string, len(last))
 	for i, msg := range last {
-		with[i] = directCounterpart(msg, uid)
+		convs[i] = chatConversationOfMessage(msg, uid)
+		with[i] = convs[i].ConversWith
 	}
 	states, err := s.store.FindChatStates(ctx, m.pid, uid, with)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]*chat21Conversation, len(last))
-	for i, msg := range last {
-		conv := directConversation(msg, uid)
-		conv.applyMarks(msg.CreatedAt, states[with[i]])
+	for i, conv := range convs {
+		conv.applyMarks(last[i].CreatedAt, states[with[i]])
 		out[with[i]] = conv
 	}
 	return out, nil
 }
 
-// chatDirectList adds the caller's direct conversations of every membership to a list, the
-// newest per counterpart where two projects hold one.
-func (s *Server) chatDirectList(ctx context.Context, members []chatMember, uid, cw string, archived bool, list []*chat21Conversation) ([]*chat21Conversation, error) {
+// chatOtherList adds the caller's direct chats and chat groups of every membership to a list,
+// the newest per counterpart where two projects hold one.
+func (s *Server) chatOtherList(ctx context.Context, members []chatMember, uid, cw string, archived bool, list []*chat21Conversation) ([]*chat21Conversation, error) {
 	newest := map[string]*chat21Conversation{}
 	for _, m := range members {
-		convs, err := s.directConversations(ctx, m, uid, cw)
+		convs, err := s.chatConversationsIn(ctx, m, uid, cw)
 		if err != nil {
 			return nil, err
 		}
@@ -249,9 +291,10 @@ func (s *Server) chatDirectMessages(w http.ResponseWriter, r *http.Request, c *c
 	return nil
 }
 
-// markDirect records a user's read mark or archiving of its direct conversation with cw, in each
-// project where they exchanged messages, and answers the conversation as it now is.
-func (s *Server) markDirect(ctx context.Context, c *caller, cw string, read, archive bool) (*chat21Conversation, error) {
+// markChat records a user's read mark or archiving of its direct chat with cw, in each project
+// where they exchanged messages, or of its chat group cw, and answers the conversation as it now
+// is.
+func (s *Server) markChat(ctx context.Context, c *caller, cw string, read, archive bool) (*chat21Conversation, error) {
 	members, err := s.chatMembers(ctx, c)
 	if err != nil {
 		return nil, err
@@ -259,7 +302,7 @@ func (s *Server) markDirect(ctx context.Context, c *caller, cw string, read, arc
 	var newest *chat21Conversation
 	now := s.now()
 	for _, m := range members {
-		convs, err := s.directConversations(ctx, m, c.id, cw)
+		convs, err := s.chatConversationsIn(ctx, m, c.id, cw)
 		if err != nil {
 			return nil, err
 		}

@@ -156,7 +156,7 @@ func (s *Server) chatConversations(w http.ResponseWriter, r *http.Request, c *ca
 			}
 		}
 	}
-	if out, err = s.chatDirectList(r.Context(), members, c.caller.id, cw, archived, out); err != nil {
+	if out, err = s.chatOtherList(r.Context(), members, c.caller.id, cw, archived, out); err != nil {
 		return err
 	}
 	slices.SortFunc(out, func(a, b *chat21Conversation) int { return cmp.Compare(b.Timestamp, a.Timestamp) })
@@ -230,7 +230,9 @@ func (s *Server) handleChatMessages(w http.ResponseWriter, r *http.Request, c *c
 	if err := chatInbox(r, c); err != nil {
 		return err
 	}
-	if cw := r.PathValue("cw"); groupProject(cw) == "" && !isChatGroup(cw, "") {
+	if cw := r.PathValue("cw"); isChatGroupID(cw) {
+		return s.chatGroupMessages(w, r, c, cw)
+	} else if groupProject(cw) == "" && !isChatGroup(cw, "") {
 		return s.chatDirectMessages(w, r, c, cw)
 	}
 	req, m, err := s.chatRequest(r.Context(), c.caller, r.PathValue("cw"))
@@ -276,6 +278,14 @@ func (s *Server) chatRequest(ctx context.Context, c *caller, gid string) (*tiled
 
 // chatGroup answers a support group: the conversation's members and attributes.
 func (s *Server) chatGroup(w http.ResponseWriter, r *http.Request, c *call, gid string) error {
+	if isChatGroupID(gid) {
+		g, err := s.chatGroupOf(r.Context(), c.caller, gid)
+		if err != nil {
+			return err
+		}
+		chatAnswer(w, chatGroupJSON(g, nil))
+		return nil
+	}
 	req, m, err := s.chatRequest(r.Context(), c.caller, gid)
 	if err != nil {
 		return err
@@ -308,6 +318,9 @@ func (s *Server) handleChatPost(w http.ResponseWriter, r *http.Request, c *call)
 		if err := b.err(); err != nil {
 			return err
 		}
+		if isChatGroupID(r.PathValue("list")) {
+			return s.chatGroupJoin(w, r, c, r.PathValue("list"), member)
+		}
 		return s.chatGroupCall(w, r, c, r.PathValue("list"), http.MethodPost, "", map[string]string{"member": member})
 	case r.PathValue("list") == "instances":
 		return s.handleChatInstance(w, r, c)
@@ -321,6 +334,9 @@ func (s *Server) handleChatGroupLeave(w http.ResponseWriter, r *http.Request, c 
 	if r.PathValue("app") != chat21.AppID {
 		return errNotFound
 	}
+	if isChatGroupID(r.PathValue("gid")) {
+		return s.chatGroupLeave(w, r, c, r.PathValue("gid"), r.PathValue("mid"))
+	}
 	return s.chatGroupCall(w, r, c, r.PathValue("gid"), http.MethodDelete, "/"+url.PathEscape(r.PathValue("mid")), nil)
 }
 
@@ -333,6 +349,13 @@ func (s *Server) handleChatGroupSetMembers(w http.ResponseWriter, r *http.Reques
 	b, err := decodeObject(r)
 	if err != nil {
 		return err
+	}
+	if isChatGroupID(r.PathValue("gid")) {
+		members := chatMemberSet(b, "members", true)
+		if err := b.err(); err != nil {
+			return err
+		}
+		return s.chatGroupSetMembers(w, r, c, r.PathValue("gid"), members)
 	}
 	members := b.object("members")
 	if members == nil {

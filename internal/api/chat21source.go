@@ -44,6 +44,8 @@ func (h chat21Handler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]ch
 		return h.directDeliveries(ctx, ev)
 	case tiledesk.EventDirectMessageUpdate:
 		return h.directReceipts(ctx, ev)
+	case tiledesk.EventChatGroupUpdate:
+		return h.chatGroupChangeDeliveries(ctx, ev)
 	case tiledesk.EventMessageCreate:
 	default:
 		return nil, nil

@@ -54,6 +54,9 @@ func (s *Server) handleDirectMessageCreate(w http.ResponseWriter, r *http.Reques
 	if channelType != nil && *channelType != "" {
 		m.ChannelType = *channelType
 	}
+	if err := s.checkChatGroupMessage(r.Context(), c.project.ID, m); err != nil {
+		return err
+	}
 	body, err := encodeJSON(toMessage(m))
 	if err != nil {
 		return err

@@ -41,8 +41,10 @@ var notInProjectLog = map[string]string{
 	// A bot's notes on a conversation, read on demand; the original writes no event for them either.
 	"PATCH /{pid}/requests/{rid}/chatbot/parameters": "kept beside the conversation, read on demand",
 	// A chat token is signed for its caller; nothing is stored.
-	"POST /chat21/native/auth/createCustomToken": "a token signed for the caller",
-	"POST /chatapi/api/{app}/{uid}/{list}/{cw}":  "as the matrix calls it, nothing (a join, a device: TestChat21GroupMembers)",
+	"POST /chat21/native/auth/createCustomToken":     "a token signed for the caller",
+	"POST /chatapi/api/{app}/{uid}/{list}/{cw}":      "as the matrix calls it, nothing (a join, a device: TestChat21GroupMembers)",
+	"PUT /chatapi/api/{app}/groups/{gid}":            "as the matrix calls it (a support group's id), nothing: TestChat21Groups",
+	"PUT /chatapi/api/{app}/groups/{gid}/attributes": "as the matrix calls it (a support group's id), nothing: TestChat21Groups",
 }
 
 // TestEveryWriteRouteAppendsAnEvent calls every write route of the route table on a fresh world

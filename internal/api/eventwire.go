@@ -29,6 +29,7 @@ type eventSubject struct {
 	Canned       *tiledesk.Canned
 	Labels       *tiledesk.Labels
 	Invitation   *tiledesk.PendingInvitation
+	ChatGroup    *tiledesk.ChatGroupChange
 	Other        json.RawMessage // an event of a kind without a domain type here: passed as stored
 	// Member is who joined or left, for request.participants.join and .leave, whose payload is
 	// {member, request} as the original's.
@@ -104,6 +105,11 @@ func decodeEvent(ev *tiledesk.Event) (*eventSubject, error) {
 	case "invitation":
 		s.Invitation = new(tiledesk.PendingInvitation)
 		err = json.Unmarshal(ev.Payload, s.Invitation)
+	case "chat_group":
+		s.ChatGroup = new(tiledesk.ChatGroupChange)
+		if err = json.Unmarshal(ev.Payload, s.ChatGroup); err == nil && s.ChatGroup.Group == nil {
+			err = fmt.Errorf("no group")
+		}
 	default:
 		s.Other = ev.Payload
 	}
@@ -148,6 +154,8 @@ func (s *eventSubject) wire(now time.Time) any {
 		return toLabels(s.Labels)
 	case s.Invitation != nil:
 		return toInvitation(s.Invitation)
+	case s.ChatGroup != nil:
+		return toChatGroupChange(s.ChatGroup)
 	}
 	return s.Other
 }

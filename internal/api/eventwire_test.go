@@ -26,6 +26,9 @@ func TestEveryEventRenders(t *testing.T) {
 		"attributes": map[string]any{"internal": true}}, owner.jwt()).want(t, 200)
 	e.do("PUT", "/"+pid+"/requests/"+rid+"/close", nil, owner.jwt()).want(t, 200)
 	e.do("PUT", "/"+pid+"/project_users/", map[string]any{"user_available": false}, owner.jwt())
+	group := e.do("POST", "/chatapi/api/tilechat/groups", map[string]any{"group_name": "Team", "group_members": map[string]int{agent.id: 1}},
+		owner.jwt()).want(t, 200).json(t)["group"].(map[string]any)["uid"].(string)
+	e.do("PUT", "/chatapi/api/tilechat/groups/"+group, map[string]string{"group_name": "Renamed"}, owner.jwt()).want(t, 200)
 
 	evs, err := e.store.FindEvents(context.Background(), pid, tiledesk.EventFilter{})
 	if err != nil {
@@ -56,7 +59,7 @@ func TestEveryEventRenders(t *testing.T) {
 			t.Errorf("a visitor sees the internal note of %s", ev.Name)
 		}
 	}
-	for _, kind := range []string{"project", "project_user", "department", "lead", "request", "message"} {
+	for _, kind := range []string{"project", "project_user", "department", "lead", "request", "message", "chat_group", "direct_message"} {
 		if !kinds[kind] {
 			t.Errorf("no %s event among %v", kind, e.events(pid))
 		}

@@ -75,6 +75,12 @@ var matrix = map[string]policy{
 		return map[string]any{"members": map[string]int{w.agentA.id: 1, w.adminA.id: 1}}
 	}},
 	"DELETE /chatapi/api/{app}/groups/{gid}/members/{mid}": {bots: true, allow: tiledesk.RoleAgent},
+	// Chat groups are among registered teammates: any registered user makes one in a project of
+	// its own; the matrix's group id is a support group's, which is no chat group (404 to all).
+	// TestChat21Groups and TestChat21GroupRules hold a chat group's own rules.
+	"POST /chatapi/api/{app}/groups":                 {allow: "registered", body: fixed(map[string]any{"group_name": "Matrix", "group_members": map[string]int{}})},
+	"PUT /chatapi/api/{app}/groups/{gid}":            {allow: "registered", body: fixed(map[string]string{"group_name": "Renamed"})},
+	"PUT /chatapi/api/{app}/groups/{gid}/attributes": {allow: "registered", body: fixed(map[string]any{"attributes": map[string]any{"k": "v"}})},
 	"GET /users":    {allow: "authed"},
 	"PUT /users":    {allow: "registered", body: fixed(map[string]string{"lastname": "Changed"})},
 	"DELETE /users": {allow: "registered"}, // owners of a project they alone own get 409

@@ -144,6 +144,9 @@ func (s *Server) chatRoutes() {
 	s.handle(r, "POST /chatapi/api/{app}/{uid}/{list}/{cw}", chatUser, s.handleChatPost)
 	s.handle(r, "PUT /chatapi/api/{app}/groups/{gid}/members", chatUser, s.handleChatGroupSetMembers)
 	s.handle(r, "DELETE /chatapi/api/{app}/groups/{gid}/members/{mid}", chatUser, s.handleChatGroupLeave)
+	s.handle(r, "POST /chatapi/api/{app}/groups", chatUser, s.handleChatGroupCreate)
+	s.handle(r, "PUT /chatapi/api/{app}/groups/{gid}", chatUser, s.handleChatGroupUpdate)
+	s.handle(r, "PUT /chatapi/api/{app}/groups/{gid}/attributes", chatUser, s.handleChatGroupAttributes)
 }
 
 // analyticsRoutes registers the dashboard's analytics (admins).

@@ -270,6 +270,9 @@ func (b *Broker) deliver(d Delivery) error {
 	if d.Receipt != nil {
 		return b.publish(messageUpdated(d.To, d.With, d.Receipt.MessageID), d.Receipt)
 	}
+	if d.Group != nil {
+		return b.publish(groupUpdated(d.To, d.With), d.Group)
+	}
 	if err := b.publish(conversationDeleted(d.To, d.With), d.Archived); err != nil {
 		return err
 	}

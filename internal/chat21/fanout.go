@@ -16,7 +16,8 @@ type Delivery struct {
 	With     string // the conversation (group, or the other user of a direct chat) it belongs to
 	Message  *Message
 	Receipt  *Receipt
-	Archived any // the conversation, archived, when Message and Receipt are nil
+	Group    any // a group changed: the group, as its members read it
+	Archived any // the conversation, archived, when none of the others is set
 }
 
 // Receipt tells a message's sender that its recipient's app received it.

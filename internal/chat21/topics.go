@@ -78,6 +78,10 @@ func messageUpdated(uid, with, messageID string) string {
 	return inboxPrefix + uid + "/messages/" + with + "/" + messageID + "/clientupdated"
 }
 
+func groupUpdated(uid, group string) string {
+	return inboxPrefix + uid + "/groups/" + group + "/clientupdated"
+}
+
 func conversationUpdated(uid, with string) string {
 	return inboxPrefix + uid + "/conversations/" + with + "/clientupdated"
 }

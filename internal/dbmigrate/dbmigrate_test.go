@@ -77,7 +77,7 @@ func TestMigrateReadsBackTheSame(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v\n%s", err, report)
 	}
-	if !strings.Contains(report, "verified: 30 tables") {
+	if !strings.Contains(report, "verified: 32 tables") {
 		t.Fatalf("report:\n%s", report)
 	}
 	pg := openTarget(t, url)

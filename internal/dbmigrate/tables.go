@@ -46,6 +46,8 @@ var tables = []tableSpec{
 	{name: "message_counts", key: []string{"id_project", "id_prefix", "stripe"}},
 	{name: "chat_states", key: []string{"id_project", "user_id", "request_id"}},
 	{name: "direct_messages", key: []string{"id_project", "id"}},
+	{name: "chat_groups", key: []string{"id"}},
+	{name: "chat_group_members", key: []string{"id_group", "member"}},
 	{name: "project_labels", key: []string{"id_project"}},
 	{name: "bots", key: []string{"id_project", "id"}},
 	{name: "intents", key: []string{"id_project", "id"}},

@@ -109,19 +109,32 @@ func (s *Store) AddDirectMessage(ctx context.Context, m *tiledesk.Message, event
 		return err
 	}
 	return s.inTx(ctx, func(t *tx) error {
-		if m.CreatedAt.IsZero() {
-			m.CreatedAt, m.UpdatedAt = t.now, t.now
-		}
-		_, err := t.exec(ctx, `INSERT INTO direct_messages (`+messageColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-			m.ProjectID, m.ID, m.Recipient, m.Sender, m.SenderFullname, nullString(m.RecipientFullname), m.Type,
-			m.ChannelType, nullString(m.Text), nullString(m.Language), m.Channel.Name, m.Status, attrs, meta,
-			m.CreatedBy, ms(m.CreatedAt), ms(m.UpdatedAt))
-		if err != nil {
-			return fmt.Errorf("insert direct message: %w", err)
-		}
-		return t.event(ctx, m.ProjectID, tiledesk.EventDirectMessageCreate, m.ID, event)
+		return t.addDirectMessageArgs(ctx, m, attrs, meta, event)
 	})
+}
+
+// addDirectMessage stores a direct message and records its event, in t.
+func (t *tx) addDirectMessage(ctx context.Context, m *tiledesk.Message, event json.RawMessage) error {
+	attrs, meta, err := messageJSONArgs(m)
+	if err != nil {
+		return err
+	}
+	return t.addDirectMessageArgs(ctx, m, attrs, meta, event)
+}
+
+func (t *tx) addDirectMessageArgs(ctx context.Context, m *tiledesk.Message, attrs, meta any, event json.RawMessage) error {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt, m.UpdatedAt = t.now, t.now
+	}
+	_, err := t.exec(ctx, `INSERT INTO direct_messages (`+messageColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		m.ProjectID, m.ID, m.Recipient, m.Sender, m.SenderFullname, nullString(m.RecipientFullname), m.Type,
+		m.ChannelType, nullString(m.Text), nullString(m.Language), m.Channel.Name, m.Status, attrs, meta,
+		m.CreatedBy, ms(m.CreatedAt), ms(m.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("insert direct message: %w", err)
+	}
+	return t.event(ctx, m.ProjectID, tiledesk.EventDirectMessageCreate, m.ID, event)
 }
 
 // FindDirectMessages lists the project's messages outside conversations, newest first.

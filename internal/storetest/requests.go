@@ -19,6 +19,7 @@ var requestTests = []struct {
 	{"ChatStates", testChatStates},
 	{"DirectConversations", testDirectConversations},
 	{"DirectMessageStatus", testDirectMessageStatus},
+	{"ChatGroups", testChatGroups},
 	{"RequestConcurrentFirstMessages", testRequestConcurrentFirstMessages},
 	{"FirstMessagesAtOnce", testFirstMessagesAtOnce},
 	{"ChatLimitUnderFirstMessagesAtOnce", testChatLimitUnderFirstMessagesAtOnce},
