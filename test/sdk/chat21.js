@@ -4,7 +4,8 @@
 // a new support group; an agent connected the same way gets the message; the agent's answer
 // through the REST API reaches the visitor, whose pending bubble is matched by attributes.tempUID;
 // the client reads the conversation and its group over the chat REST routes, leaves and joins it
-// again (getting the history), and sees the conversation archived once it is closed.
+// again (getting the history), and sees the conversation archived once it is closed. Then the agent
+// writes directly to the visitor (who acknowledges it) and in a chat group made with groupCreate.
 //
 //   TILEDESK_URL=http://127.0.0.1:3000 node chat21.js
 'use strict';
@@ -115,9 +116,51 @@ async function main() {
   assert.equal(open, null);
   console.log('ok   closed, the conversation is archived');
 
+  await directAndGroups(agent, visitor, suffix);
+
   await new Promise((resolve) => visitor.close(resolve));
   await new Promise((resolve) => agent.close(resolve));
-  console.log('7 passed, 0 failed');
+  console.log('10 passed, 0 failed');
+}
+
+// directAndGroups has the agent write directly to the visitor (a member of its project), who
+// acknowledges it, and make a chat group with the client's groupCreate and write in it.
+async function directAndGroups(agent, visitor, suffix) {
+  const receipts = [];
+  agent.onMessageUpdated((patch) => receipts.push(patch));
+  const tempUID = crypto.randomUUID();
+  await new Promise((resolve, reject) => agent.sendMessage('A word in private', 'text', visitor.userid, 'Vera', 'Ada Agent',
+    { tempUID }, null, 'direct', (err) => (err ? reject(err) : resolve())));
+  const echo = await agent.waitFor((m) => m.attributes && m.attributes.tempUID === tempUID, 'its direct message back');
+  assert.equal(echo.topic.conversWith, visitor.userid);
+  assert.equal(echo.message.status, 100);
+  const got = await visitor.waitFor((m) => m.text === 'A word in private', 'the direct message');
+  assert.equal(got.topic.conversWith, agent.userid);
+  assert.equal(got.message.status, 150);
+  console.log('ok   a direct message reaches its recipient, and comes back to its sender');
+
+  await new Promise((resolve, reject) => visitor.updateMessageStatus(got.message.message_id, agent.userid, 200, (err) => (err ? reject(err) : resolve())));
+  for (let i = 0; i < 100 && !receipts.some((r) => r.message_id === got.message.message_id); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const receipt = receipts.find((r) => r.message_id === got.message.message_id);
+  assert.ok(receipt && receipt.status === 250, `receipts: ${JSON.stringify(receipts)}`);
+  console.log('ok   the recipient\'s receipt reaches the sender');
+
+  const gid = 'group-' + suffix;
+  const created = await new Promise((resolve, reject) => agent.groupCreate('Team ' + suffix, gid, {},
+    (err, json) => (err ? reject(err) : resolve(json))));
+  assert.equal(created.group.uid, gid);
+  await agent.waitFor((m) => m.recipient === gid && m.attributes && m.attributes.messagelabel &&
+    m.attributes.messagelabel.key === 'GROUP_CREATED', 'the group\'s creation');
+  await new Promise((resolve, reject) => agent.sendMessage('Notes for the team', 'text', gid, 'Team', 'Ada Agent',
+    {}, null, 'group', (err) => (err ? reject(err) : resolve())));
+  await agent.waitFor((m) => m.text === 'Notes for the team' && m.recipient === gid, 'the group\'s message');
+  // lastConversations reads with XMLHttpRequest, which Node lacks: the same call, made here.
+  const convs = (await call('GET', `/chatapi/api/tilechat/${agent.userid}/conversations`, undefined, agent.jwt)).result;
+  const withs = convs.map((c) => c.conversWith);
+  assert.ok(withs.includes(gid) && withs.includes(visitor.userid), JSON.stringify(withs));
+  console.log('ok   groupCreate makes a chat group its members write in, listed with the direct chat');
 }
 
 main().catch((err) => {
