@@ -21,6 +21,7 @@ type Store interface {
 	AnalyticsStore
 	ChatStateStore
 	ChatGroupStore
+	ChatPresenceStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

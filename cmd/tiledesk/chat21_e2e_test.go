@@ -52,7 +52,8 @@ func waitText(t *testing.T, texts <-chan string, want string) {
 
 // A visitor connected to process A and an agent connected to process B chat: what the visitor
 // sends over MQTT on A reaches the agent's inbox on B, and the agent's answer over B's REST API
-// reaches the visitor on A.
+// reaches the visitor on A, as does the agent's direct message; the agent's presence follows its
+// connections to both processes.
 func TestChat21AcrossProcesses(t *testing.T) {
 	dsn := pgtest.FreshSchema(t)
 	a := startChild(t, "--db", dsn)
@@ -78,7 +79,7 @@ func TestChat21AcrossProcesses(t *testing.T) {
 	vuid, vtok := chatToken(a.url, guestToken)
 	auid, atok := chatToken(b.url, agentToken)
 	visitor, visitorTexts := mqttInbox(t, a.url, vuid, vtok)
-	_, agentTexts := mqttInbox(t, b.url, auid, atok)
+	agentOnB, agentTexts := mqttInbox(t, b.url, auid, atok)
 
 	rid := "support-group-" + pid + "-across"
 	msg := `{"text":"hello from A","type":"text","channel_type":"group","attributes":{"tempUID":"t1"}}`
@@ -87,4 +88,31 @@ func TestChat21AcrossProcesses(t *testing.T) {
 	waitText(t, agentTexts, "hello from A")
 	postText(t, b.url, agentToken, pid, rid, "answer from B")
 	waitText(t, visitorTexts, "answer from B")
+	// A direct message from the agent on B reaches the visitor on A.
+	direct := `{"text":"a word in private","type":"text","channel_type":"direct","recipient_fullname":"V"}`
+	agentOnB.Publish("apps/tilechat/outgoing/users/"+auid+"/messages/"+vuid+"/outgoing", 0, false, direct).Wait()
+	waitText(t, visitorTexts, "a word in private")
+
+	// The agent connected to both processes is online until it has left both.
+	agentOnA, _ := mqttInbox(t, a.url, auid, atok)
+	presence := func() string {
+		_, _, list := call(t, "GET", b.url+"/"+pid+"/project_users/me", "", map[string]string{"Authorization": agentToken})
+		if len(list) != 1 {
+			t.Fatalf("project_users/me: %v", list)
+		}
+		p, _ := list[0].(map[string]any)["presence"].(map[string]any)
+		status, _ := p["status"].(string)
+		return status
+	}
+	agentOnB.Disconnect(0)
+	time.Sleep(300 * time.Millisecond) // what B does on the disconnection is done
+	if got := presence(); got != "online" {
+		t.Fatalf("the agent, still connected to A, left B: presence %q", got)
+	}
+	agentOnA.Disconnect(0)
+	for deadline := time.Now().Add(10 * time.Second); presence() != "offline"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent left both processes: presence %q", presence())
+		}
+	}
 }

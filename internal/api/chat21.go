@@ -10,6 +10,9 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/tiledesk-go/tiledesk"
 	"github.com/tiledesk-go/tiledesk/internal/auth"
@@ -101,8 +104,9 @@ func internalCallOf(r *http.Request) *internalCall {
 // chat21Broker starts the broker at its first connection.
 func (s *Server) chat21Broker() *chat21.Broker {
 	s.brokerOnce.Do(func() {
+		s.chatProcess = uuid.NewString()
 		b, err := chat21.New(chat21.Options{Tokens: s.chat21Tokens, Handler: chat21Handler{s}, Events: s.store, Bus: s.events,
-			Log: s.log, MaxPerUser: s.liveOpts.MaxPerUser, MaxPerAddress: s.liveOpts.MaxPerAddress})
+			Log: s.log, MaxPerUser: s.liveOpts.MaxPerUser, MaxPerAddress: s.liveOpts.MaxPerAddress, Heartbeat: chatHeartbeat})
 		if err != nil {
 			s.log.Error("chat21: the broker did not start", "err", err)
 			return
@@ -133,29 +137,50 @@ func (h chat21Handler) Admit(ctx context.Context, id *chat21.Identity) error {
 	return err
 }
 
-// Presence records a registered user's presence in each project where it is an agent: offline,
-// routing gives it no conversation, whatever availability it set (project_user.update tells the
-// dashboards). Visitors' presence is not kept.
+// chatHeartbeat is how often a process refreshes its records of its users' chat connections;
+// chatPresenceStale is how long a record lasts unrefreshed (its process stopped without saying
+// so): its user counts as gone from that process.
+const (
+	chatHeartbeat     = 30 * time.Second
+	chatPresenceStale = 3 * chatHeartbeat
+)
+
+// Presence records that a registered user's chat connections came to this process, or all left
+// it: the user is online in each project where it is an agent while one process holds some
+// (presence {status, changedAt} on the memberships, with project_user.update): offline, routing
+// gives it no conversation, whatever availability it set. Visitors' presence is not kept.
 func (h chat21Handler) Presence(ctx context.Context, id *chat21.Identity, online bool) {
 	if id.Subject != auth.SubjectUser {
 		return
 	}
-	p := &tiledesk.Presence{Status: tiledesk.PresenceOffline, ChangedAt: h.s.now()}
-	if online {
-		p.Status = tiledesk.PresenceOnline
-	}
-	ms, err := h.s.store.FindMemberships(ctx, id.UserID)
-	if err != nil {
+	now := h.s.now()
+	if _, err := h.s.store.SetChatPresence(ctx, id.UserID, h.s.chatProcess, online, now, now.Add(-chatPresenceStale)); err != nil {
 		h.s.log.Warn("chat21: presence not recorded", "user", id.UserID, "err", err)
+	}
+}
+
+// Heartbeat refreshes this process's records of its users' chat connections, and clears the
+// stale records of processes that stopped without saying so: their users are offline unless
+// another process holds their connections.
+func (h chat21Handler) Heartbeat(ctx context.Context) {
+	now := h.s.now()
+	if err := h.s.store.TouchChatPresence(ctx, h.s.chatProcess, now); err != nil {
+		h.s.log.Warn("chat21: presence not refreshed", "err", err)
 		return
 	}
-	for _, m := range ms {
-		if id.Scope != "" && m.Project.ID != id.Scope {
-			continue
+	fresh := now.Add(-chatPresenceStale)
+	stale, err := h.s.store.FindStaleChatPresence(ctx, fresh, 1000)
+	if err != nil {
+		h.s.log.Warn("chat21: stale presence not read", "err", err)
+		return
+	}
+	for _, p := range stale {
+		if _, err := h.s.store.SetChatPresence(ctx, p.UserID, p.Process, false, now, fresh); err != nil && tiledesk.ErrorCode(err) != tiledesk.ENOTFOUND {
+			h.s.log.Warn("chat21: stale presence not cleared", "user", p.UserID, "err", err)
 		}
-		if _, err := h.s.store.UpdateProjectUser(ctx, m.Project.ID, m.ProjectUser.ID, tiledesk.ProjectUserUpdate{Presence: p}); err != nil {
-			h.s.log.Warn("chat21: presence not recorded", "user", id.UserID, "project", m.Project.ID, "err", err)
-		}
+	}
+	if len(stale) > 0 {
+		h.s.log.Info("chat21: stale chat presence cleared", "records", len(stale))
 	}
 }
 

@@ -136,6 +136,7 @@ type Server struct {
 	chat21Tokens     *chat21.Tokens
 	brokerOnce       sync.Once
 	broker           atomic.Pointer[chat21.Broker] // nil until the first chat21 connection
+	chatProcess      string                        // names this process's records of chat connections
 	liveOnce         sync.Once
 	live             atomic.Pointer[live.Hub] // nil until the first websocket
 	mailer           tiledesk.Mailer

@@ -30,8 +30,12 @@ type Handler interface {
 	// Send posts a message id published, from address, on its outgoing topic to recipient (a
 	// group's id, the request_id of a conversation; or a user's, for a direct chat).
 	Send(ctx context.Context, id *Identity, address, recipient string, m *Outgoing) error
-	// Presence says that a user's first connection came (online) or its last one went.
+	// Presence says that a user's first connection to this process came (online) or its last one
+	// went.
 	Presence(ctx context.Context, id *Identity, online bool)
+	// Heartbeat is called every Options.Heartbeat while the broker runs: the users connected here
+	// are still so.
+	Heartbeat(ctx context.Context)
 	// Read records that the user read a conversation (its read mark, {"is_new":false}).
 	Read(ctx context.Context, id *Identity, with string) error
 	// Receive records that the user's app received a message of the conversation with (a
@@ -74,6 +78,8 @@ type Options struct {
 	// Recheck is how often open connections are checked again [1m]: one whose token expired, or
 	// whose identity the API no longer admits (a password changed, an account deleted), is closed.
 	Recheck time.Duration
+	// Heartbeat is how often Handler.Heartbeat is called [30s].
+	Heartbeat time.Duration
 }
 
 // Broker is the MQTT broker of the chat21 clients, in the server's process.
@@ -84,6 +90,9 @@ type Broker struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	closeOnce sync.Once // Close may be called more than once
+	closeErr  error
 
 	mu      sync.Mutex
 	clients map[*mqtt.Client]*connection
@@ -98,7 +107,7 @@ type connection struct {
 	publish *rate.Limiter
 }
 
-// New starts a broker. Close stops it and ends its connections.
+// New starts a broker. Close stops it and ends its connections (once: a second Close does nothing).
 func New(opt Options) (*Broker, error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
@@ -120,6 +129,9 @@ func New(opt Options) (*Broker, error) {
 	}
 	if opt.Recheck <= 0 {
 		opt.Recheck = time.Minute
+	}
+	if opt.Heartbeat <= 0 {
+		opt.Heartbeat = 30 * time.Second
 	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = uint32(opt.MaxPacket)
@@ -143,42 +155,55 @@ func New(opt Options) (*Broker, error) {
 	if opt.Events != nil && opt.Bus != nil {
 		b.fanout = newFanout(b, opt.Handler, opt.Events, opt.Bus, opt.Log)
 	}
-	b.wg.Add(1)
-	go b.recheckLoop()
+	b.wg.Add(2)
+	go b.every(b.opt.Recheck, b.recheckAll)
+	go b.every(b.opt.Heartbeat, b.heartbeat)
 	return b, nil
 }
 
-// recheckLoop closes, every opt.Recheck, the connections whose token expired or whose identity
-// the API no longer admits. A failure to read (the database away) closes none.
-func (b *Broker) recheckLoop() {
+// every runs do every d until the broker closes.
+func (b *Broker) every(d time.Duration, do func()) {
 	defer b.wg.Done()
-	t := time.NewTicker(b.opt.Recheck)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-b.ctx.Done():
 			return
 		case <-t.C:
-		}
-		b.mu.Lock()
-		conns := make(map[*mqtt.Client]*Identity, len(b.clients))
-		for cl, c := range b.clients {
-			conns[cl] = c.id
-		}
-		b.mu.Unlock()
-		refused := map[*Identity]error{}
-		for cl, id := range conns {
-			err, checked := refused[id]
-			if !checked {
-				err = b.recheck(id)
-				refused[id] = err
-			}
-			if err != nil {
-				b.opt.Log.Info("chat21: closing a connection", "user", id.UserID, "err", err)
-				cl.Stop(err)
-			}
+			do()
 		}
 	}
+}
+
+// recheckAll closes the connections whose token expired or whose identity the API no longer
+// admits. A failure to read (the database away) closes none.
+func (b *Broker) recheckAll() {
+	b.mu.Lock()
+	conns := make(map[*mqtt.Client]*Identity, len(b.clients))
+	for cl, c := range b.clients {
+		conns[cl] = c.id
+	}
+	b.mu.Unlock()
+	refused := map[*Identity]error{}
+	for cl, id := range conns {
+		err, checked := refused[id]
+		if !checked {
+			err = b.recheck(id)
+			refused[id] = err
+		}
+		if err != nil {
+			b.opt.Log.Info("chat21: closing a connection", "user", id.UserID, "err", err)
+			cl.Stop(err)
+		}
+	}
+}
+
+// heartbeat tells the handler the broker still runs.
+func (b *Broker) heartbeat() {
+	ctx, cancel := context.WithTimeout(b.ctx, b.opt.SendTimeout)
+	defer cancel()
+	b.opt.Handler.Heartbeat(ctx)
 }
 
 // errTokenExpired closes a connection whose token expired.
@@ -201,11 +226,13 @@ func (b *Broker) recheck(id *Identity) error {
 
 // Close ends every connection, and the reading of the event logs.
 func (b *Broker) Close() error {
-	b.cancel()
-	err := b.server.Close()
-	b.fanout.close()
-	b.wg.Wait()
-	return err
+	b.closeOnce.Do(func() {
+		b.cancel()
+		b.closeErr = b.server.Close()
+		b.fanout.close()
+		b.wg.Wait()
+	})
+	return b.closeErr
 }
 
 // ServeHTTP upgrades a request to an MQTT connection over a websocket (subprotocol mqtt).
@@ -391,7 +418,8 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	if id, last := h.b.detach(cl); last {
 		h.b.fanout.leave(id)
-		ctx, cancel := context.WithTimeout(h.b.ctx, h.b.opt.SendTimeout)
+		// Not the broker's context: a broker closing still says its users left.
+		ctx, cancel := context.WithTimeout(context.Background(), h.b.opt.SendTimeout)
 		defer cancel()
 		h.b.opt.Handler.Presence(ctx, id, false)
 	}

@@ -21,6 +21,8 @@ type fakeHandler struct {
 	sent     []string // "uid>recipient:text"
 	presence []string // "uid:online" / "uid:offline"
 	refuse   string   // a user id Admit refuses
+
+	heartbeats int
 }
 
 func (f *fakeHandler) Admit(ctx context.Context, id *Identity) error {
@@ -53,6 +55,12 @@ func (f *fakeHandler) Presence(ctx context.Context, id *Identity, online bool) {
 		state = "online"
 	}
 	f.presence = append(f.presence, id.UserID+":"+state)
+}
+
+func (f *fakeHandler) Heartbeat(ctx context.Context) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.heartbeats++
 }
 
 func (f *fakeHandler) Projects(ctx context.Context, id *Identity) ([]string, error) { return nil, nil }
@@ -322,5 +330,26 @@ func TestBrokerClosesRevokedAndExpiredConnections(t *testing.T) {
 	}
 	if !closed(carol) {
 		t.Fatal("a connection whose token expired stayed open")
+	}
+}
+
+// The handler hears the broker's heartbeat while it runs, and no more once it closed.
+func TestBrokerHeartbeat(t *testing.T) {
+	tb := newTestBrokerWith(t, Options{Heartbeat: 10 * time.Millisecond})
+	beats := func() int {
+		tb.handler.mu.Lock()
+		defer tb.handler.mu.Unlock()
+		return tb.handler.heartbeats
+	}
+	for deadline := time.Now().Add(5 * time.Second); beats() < 3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d heartbeats", beats())
+		}
+	}
+	tb.broker.Close()
+	closed := beats()
+	time.Sleep(50 * time.Millisecond)
+	if beats() != closed {
+		t.Fatalf("heartbeats after closing: %d, then %d", closed, beats())
 	}
 }

@@ -65,8 +65,9 @@ var tables = []tableSpec{
 
 // notCopied are the tables that hold nothing of the deployment's data, or only what PostgreSQL's
 // own triggers derive: users_clock, which starts anew there, and request_search and
-// request_activity, which the conversations' triggers fill as they are copied (keepTriggers).
-var notCopied = []string{"schema_migrations", progressTable, sourceTable, "users_clock", "request_search", "request_activity"}
+// request_activity, which the conversations' triggers fill as they are copied (keepTriggers), and
+// chat_presence, which records the running processes' connections (none while data moves).
+var notCopied = []string{"schema_migrations", progressTable, sourceTable, "users_clock", "request_search", "request_activity", "chat_presence"}
 
 // column is a copied column.
 type column struct {

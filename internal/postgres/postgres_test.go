@@ -222,7 +222,7 @@ func TestEmailKeyUpgrade(t *testing.T) {
 			`CREATE INDEX requests_updated ON requests (id_project, updated_at, id)`,
 			`ALTER TABLE projects DROP COLUMN jwt_secret, DROP COLUMN public_key`, `DROP TABLE direct_messages`, `DROP TABLE project_labels`, `DROP TABLE bots`, `DROP TABLE intents`, `DROP TABLE request_parameters`, `DROP TABLE agent_groups`, `DROP TABLE project_tags`, `DROP TABLE canned_responses`, `DROP TABLE agent_group_members`,
 			`DROP FUNCTION tiledesk_message_counts CASCADE`, `DROP TABLE message_counts`, `DROP INDEX project_users_by_uuid`,
-			`ALTER TABLE project_users DROP COLUMN presence_status, DROP COLUMN presence_changed_at`, `DROP TABLE chat_states`, `DROP TABLE chat_groups`, `DROP TABLE chat_group_members`,
+			`ALTER TABLE project_users DROP COLUMN presence_status, DROP COLUMN presence_changed_at`, `DROP TABLE chat_states`, `DROP TABLE chat_groups`, `DROP TABLE chat_group_members`, `DROP TABLE chat_presence`,
 			`DELETE FROM schema_migrations WHERE version >= 6`) {
 			if _, err := s.WriteDB().Exec(q); err != nil {
 				t.Fatal(err)

@@ -551,7 +551,7 @@ func TestEmailKeyUpgrade(t *testing.T) {
 	}, func() tiledesk.Store { return open(t, path) })
 }
 
-// undoEventLog undoes migrations 0012 to 0014 and 0016 to 0029 (0015 runs again as it is), for the tests
+// undoEventLog undoes migrations 0012 to 0014 and 0016 to 0030 (0015 runs again as it is), for the tests
 // that run older migrations again.
 const undoEventLog = `DROP INDEX events_custom; DROP TABLE subscriptions; DROP TABLE subscription_deliveries; DROP TABLE subscription_redeliveries;
 	DROP INDEX events_by_seq; DROP INDEX events_by_age;
@@ -561,4 +561,4 @@ const undoEventLog = `DROP INDEX events_custom; DROP TABLE subscriptions; DROP T
 	DROP TRIGGER messages_count_insert; DROP TRIGGER messages_count_delete; DROP TABLE message_counts;
 	DROP INDEX project_users_by_uuid;
 	ALTER TABLE project_users DROP COLUMN presence_status; ALTER TABLE project_users DROP COLUMN presence_changed_at;
-	DROP TABLE chat_states; DROP TABLE chat_groups; DROP TABLE chat_group_members;`
+	DROP TABLE chat_states; DROP TABLE chat_groups; DROP TABLE chat_group_members; DROP TABLE chat_presence;`

@@ -264,25 +264,30 @@ func (s *Store) UpdateProjectUser(ctx context.Context, projectID, id string, upd
 				return err
 			}
 		}
-		pu.UpdatedAt = nextStamp(t.now, pu.UpdatedAt)
-		args, err := projectUserArgs(pu)
-		if err != nil {
-			return err
-		}
-		if _, err := t.exec(ctx, `UPDATE project_users SET id_user = $3, uuid_user = $4, role = $5, role_type = $6,
-			user_available = $7, profile_status = $8, max_assigned_chat = $9, number_assigned_requests = $10,
-			last_login_at = $11, permissions = $12, tags = $13, status = $14, trashed = $15, attributes = $16,
-			settings = $17, created_by = $18, created_at = $19, updated_at = $20, presence_status = $21,
-			presence_changed_at = $22 WHERE id_project = $1 AND id = $2`, args...); err != nil {
-			return fmt.Errorf("update project user: %w", err)
-		}
 		out = pu
-		return t.event(ctx, pu.ProjectID, tiledesk.EventProjectUserUpdate, pu.ID, pu)
+		return t.saveProjectUser(ctx, pu)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, s.populateUsers(ctx, []*tiledesk.ProjectUser{out})
+}
+
+// saveProjectUser writes a changed membership, stamped, and records project_user.update.
+func (t *tx) saveProjectUser(ctx context.Context, pu *tiledesk.ProjectUser) error {
+	pu.UpdatedAt = nextStamp(t.now, pu.UpdatedAt)
+	args, err := projectUserArgs(pu)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `UPDATE project_users SET id_user = $3, uuid_user = $4, role = $5, role_type = $6,
+		user_available = $7, profile_status = $8, max_assigned_chat = $9, number_assigned_requests = $10,
+		last_login_at = $11, permissions = $12, tags = $13, status = $14, trashed = $15, attributes = $16,
+		settings = $17, created_by = $18, created_at = $19, updated_at = $20, presence_status = $21,
+		presence_changed_at = $22 WHERE id_project = $1 AND id = $2`, args...); err != nil {
+		return fmt.Errorf("update project user: %w", err)
+	}
+	return t.event(ctx, pu.ProjectID, tiledesk.EventProjectUserUpdate, pu.ID, pu)
 }
 
 // DeleteProjectUser removes a membership for good.

@@ -327,6 +327,15 @@ func (s *Store) UpdateProjectUser(ctx context.Context, projectID, id string, upd
 	return s.Store.UpdateProjectUser(ctx, projectID, id, upd)
 }
 
+// SetChatPresence drops the membership entries of the projects whose memberships it changed.
+func (s *Store) SetChatPresence(ctx context.Context, userID, process string, online bool, at, freshAfter time.Time) ([]*tiledesk.ProjectUser, error) {
+	changed, err := s.Store.SetChatPresence(ctx, userID, process, online, at, freshAfter)
+	for _, pu := range changed {
+		s.members.dropPrefix(memberKey(pu.ProjectID, ""))
+	}
+	return changed, err
+}
+
 // DeleteProjectUser drops the project's membership entries.
 func (s *Store) DeleteProjectUser(ctx context.Context, projectID, id string) error {
 	defer s.members.dropPrefix(memberKey(projectID, ""))

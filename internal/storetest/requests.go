@@ -20,6 +20,7 @@ var requestTests = []struct {
 	{"DirectConversations", testDirectConversations},
 	{"DirectMessageStatus", testDirectMessageStatus},
 	{"ChatGroups", testChatGroups},
+	{"ChatPresence", testChatPresence},
 	{"RequestConcurrentFirstMessages", testRequestConcurrentFirstMessages},
 	{"FirstMessagesAtOnce", testFirstMessagesAtOnce},
 	{"ChatLimitUnderFirstMessagesAtOnce", testChatLimitUnderFirstMessagesAtOnce},
