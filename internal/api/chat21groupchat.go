@@ -58,7 +58,12 @@ func (h chat21Handler) chatGroupDeliveries(ctx context.Context, ev *tiledesk.Eve
 	}
 	out := make([]chat21.Delivery, 0, len(to))
 	for _, uid := range to {
-		out = append(out, chat21.Delivery{To: uid, With: g.ID, Message: chat21Copy(m, uid, m.RecipientFullname)})
+		// A member who is no longer a teammate of the project gets nothing more.
+		if pu, err := h.s.chatTeammate(ctx, g.ProjectID, uid); err != nil {
+			return nil, err
+		} else if pu != nil {
+			out = append(out, chat21.Delivery{To: uid, With: g.ID, Message: chat21Copy(m, uid, m.RecipientFullname)})
+		}
 	}
 	return out, nil
 }
@@ -97,7 +102,11 @@ func (h chat21Handler) chatGroupChangeDeliveries(ctx context.Context, ev *tilede
 	group := chatGroupJSON(g, notification)
 	var out []chat21.Delivery
 	for _, uid := range change.Notify {
-		out = append(out, chat21.Delivery{To: uid, With: g.ID, Group: group})
+		if pu, err := h.s.chatTeammate(ctx, g.ProjectID, uid); err != nil {
+			return nil, err
+		} else if pu != nil {
+			out = append(out, chat21.Delivery{To: uid, With: g.ID, Group: group})
+		}
 	}
 	if len(change.Joined) == 0 && len(change.Left) == 0 {
 		return out, nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -53,6 +54,10 @@ func (s *Server) chatGroupOf(ctx context.Context, c *caller, gid string) (*tiled
 	}
 	if c.scope != "" && c.scope != g.ProjectID || !slices.Contains(g.Members, c.id) {
 		return nil, errNotFound
+	}
+	// A member who is no longer a teammate of the group's project has no part in it.
+	if pu, err := s.chatTeammate(ctx, g.ProjectID, c.id); err != nil || pu == nil {
+		return nil, cmp.Or(err, error(errNotFound))
 	}
 	return g, nil
 }

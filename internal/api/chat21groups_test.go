@@ -138,4 +138,22 @@ func TestChat21GroupRules(t *testing.T) {
 	e.do("PUT", api+"groups/group-mine", map[string]string{"group_name": "Mine now"}, raw(stoken)).want(t, 404)
 	e.do("DELETE", api+"groups/group-mine/members/"+ouid, nil, raw(stoken)).want(t, 404)
 	e.do("PUT", api+"groups/group-mine/attributes", map[string]any{"attributes": "no"}, raw(otoken)).want(t, 422)
+
+	// A member who leaves the project has no part in its groups any more.
+	auid, atoken := e.chat21Token(e.agent.basic())
+	agent := e.chat21Connect(auid, atoken)
+	owner := e.chat21Connect(ouid, otoken)
+	e.do("POST", api+"groups/group-mine/members", map[string]string{"member_id": auid}, raw(otoken)).want(t, 200)
+	owner.sendGroup("group-mine", "before leaving the project", "t-1")
+	agent.next("before leaving the project")
+	for _, pu := range e.do("GET", "/"+e.pid+"/project_users", nil, e.owner.jwt()).want(t, 200).list(t) {
+		if pu := pu.(map[string]any); pu["id_user"].(map[string]any)["_id"] == auid {
+			e.do("DELETE", "/"+e.pid+"/project_users/"+pu["_id"].(string), nil, e.owner.jwt()).want(t, 200)
+		}
+	}
+	owner.sendGroup("group-mine", "after leaving the project", "t-2")
+	owner.next("after leaving the project")
+	agent.none("after leaving the project")
+	e.do("GET", api+"groups/group-mine", nil, raw(atoken)).want(t, 404)
+	e.do("GET", api+auid+"/conversations/group-mine/messages", nil, raw(atoken)).want(t, 404)
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tiledesk-go/tiledesk"
@@ -352,6 +353,9 @@ func (s *Server) handleChatGroupSetMembers(w http.ResponseWriter, r *http.Reques
 	}
 	if isChatGroupID(r.PathValue("gid")) {
 		members := chatMemberSet(b, "members", true)
+		if len(members) > tiledesk.MaxChatGroupMembers {
+			b.fail("members", "a group has at most "+strconv.Itoa(tiledesk.MaxChatGroupMembers)+" members", nil)
+		}
 		if err := b.err(); err != nil {
 			return err
 		}
