@@ -188,7 +188,7 @@ func chatConversationOfMessage(m *tiledesk.Message, uid string) *chat21Conversat
 	c := &chat21Conversation{TimelineOf: uid, ConversWith: copied.ConversWith, Key: copied.ConversWith,
 		Recipient: m.Recipient, RecipientFullname: m.RecipientFullname, Type: copied.Type, ChannelType: copied.ChannelType,
 		AppID: chat21.AppID, Timestamp: copied.Timestamp, Status: copied.Status}
-	c.setLast(m.Text, m.Sender, m.SenderFullname, copied.Type, m.Attributes)
+	c.setLast(m.Text, m.Sender, m.SenderFullname, copied.Type, m.Attributes, m.CreatedAt)
 	return c
 }
 
@@ -220,26 +220,54 @@ func (s *Server) lastChatMessages(ctx context.Context, m chatMember, uid, cw str
 // chatConversationsIn are the caller's direct chats and chat groups in a membership's project
 // (the one with cw only, when cw is set), with its marks applied, by conversWith.
 func (s *Server) chatConversationsIn(ctx context.Context, m chatMember, uid, cw string) (map[string]*chat21Conversation, error) {
-	last, err := s.lastChatMessages(ctx, m, uid, cw)
-	if err != nil || len(last) == 0 {
+	newest, err := s.lastChatMessages(ctx, m, uid, cw)
+	if err != nil || len(newest) == 0 {
 		return nil, err
 	}
-	convs := make([]*chat21Conversation, len(last))
-	with := make([]string, len(last))
-	for i, msg := range last {
-		convs[i] = chatConversationOfMessage(msg, uid)
-		with[i] = convs[i].ConversWith
+	var convs []*chat21Conversation
+	var with []string
+	for _, msg := range newest {
+		shown, err := s.shownChatMessage(ctx, m.pid, uid, msg)
+		if err != nil {
+			return nil, err
+		}
+		if shown != nil {
+			convs = append(convs, chatConversationOfMessage(shown, uid))
+			with = append(with, convs[len(convs)-1].ConversWith)
+		}
 	}
 	states, err := s.store.FindChatStates(ctx, m.pid, uid, with)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*chat21Conversation, len(last))
+	out := make(map[string]*chat21Conversation, len(convs))
 	for i, conv := range convs {
-		conv.applyMarks(last[i].CreatedAt, states[with[i]])
+		conv.applyMarks(states[with[i]])
 		out[with[i]] = conv
 	}
 	return out, nil
+}
+
+// shownChatMessage is the message a direct chat or chat group whose newest message is newest
+// shows as its last: the newest one that updates the conversation (not "updateconversation":
+// false), among the last 20; nil when none does.
+func (s *Server) shownChatMessage(ctx context.Context, pid, uid string, newest *tiledesk.Message) (*tiledesk.Message, error) {
+	if updatesConversation(newest.Attributes) {
+		return newest, nil
+	}
+	var recent []*tiledesk.Message
+	var err error
+	if isChatGroupID(newest.Recipient) {
+		recent, err = s.store.FindChatGroupMessages(ctx, pid, newest.Recipient, 20)
+	} else {
+		recent, err = s.store.FindDirectMessagesBetween(ctx, pid, uid, directCounterpart(newest, uid), 20)
+	}
+	for _, m := range recent {
+		if updatesConversation(m.Attributes) {
+			return m, err
+		}
+	}
+	return nil, err
 }
 
 // chatOtherList adds the caller's direct chats and chat groups of every membership to a list,

@@ -159,3 +159,34 @@ func TestChat21DirectTenancy(t *testing.T) {
 		t.Fatalf("the stranger reads messages it was never sent: %v", msgs)
 	}
 }
+
+// TestChat21MessagesThatLeaveTheConversation: a message with "updateconversation": false is
+// delivered, but does not become its conversation's last message, nor make it new or bring it
+// back from the archive, in a support group as in a direct chat.
+func TestChat21MessagesThatLeaveTheConversation(t *testing.T) {
+	e := newChatEnv(t)
+	visitor, vtoken, group := e.chatVisitor("uc")
+	e.clock.Add(time.Second)
+	e.post(group, `{"text":"a quiet notice","attributes":{"updateconversation":false}}`, e.owner.jwt()).want(t, 200)
+	visitor.next("a quiet notice")
+	list := e.do("GET", "/chatapi/api/tilechat/"+visitor.uid+"/conversations", nil, header("Authorization", vtoken)).want(t, 200).
+		json(t)["result"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["text"] != "hello" || list[0].(map[string]any)["is_new"] != false {
+		t.Fatalf("the visitor's conversation after a notice: %v", list)
+	}
+
+	ouid, _ := e.chat21Token(e.owner.basic())
+	auid, atoken := e.chat21Token(e.agent.basic())
+	agent := e.chat21Connect(auid, atoken)
+	e.do("POST", "/"+e.pid+"/messages", map[string]string{"recipient": auid, "recipientFullname": "A", "text": "hi"}, e.owner.jwt()).want(t, 200)
+	agent.next("hi")
+	e.clock.Add(time.Second)
+	e.do("POST", "/"+e.pid+"/messages", map[string]any{"recipient": auid, "recipientFullname": "A", "text": "typing...",
+		"attributes": map[string]any{"updateconversation": false}}, e.owner.jwt()).want(t, 200)
+	agent.next("typing...")
+	one := e.do("GET", "/chatapi/api/tilechat/"+auid+"/conversations/"+ouid, nil, header("Authorization", atoken)).want(t, 200).
+		json(t)["result"].([]any)
+	if len(one) != 1 || one[0].(map[string]any)["text"] != "hi" {
+		t.Fatalf("the direct chat after a notice: %v", one)
+	}
+}

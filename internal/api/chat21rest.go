@@ -151,7 +151,7 @@ func (s *Server) chatConversations(w http.ResponseWriter, r *http.Request, c *ca
 			if err != nil {
 				return err
 			}
-			conv.applyState(req, states[req.RequestID])
+			conv.applyMarks(states[req.RequestID])
 			if conv.Archived == archived {
 				out = append(out, conv)
 			}
@@ -199,12 +199,16 @@ func (s *Server) chatCandidates(ctx context.Context, m chatMember, uid string, a
 	return append(page.Requests, closed.Requests...), nil
 }
 
-// chatConversation is a conversation in uid's list. A visitor whose conversation's last message
-// is an internal note sees the last message it may see.
+// chatConversation is a conversation in uid's list. Its last message is the newest one that
+// updates the conversation (not "updateconversation": false) and, for a visitor, is no internal
+// note.
 func (s *Server) chatConversation(r *http.Request, m chatMember, req *tiledesk.Request, uid string) (*chat21Conversation, error) {
 	conv := chat21ConversationOf(req, uid, m.visitor)
 	last, _ := req.Attributes["last_message"].(map[string]any)
-	if !m.visitor || last == nil || !tiledesk.IsInternal(asObject(last["attributes"])) {
+	shown := func(attrs map[string]any) bool {
+		return updatesConversation(attrs) && !(m.visitor && tiledesk.IsInternal(attrs))
+	}
+	if last == nil || shown(asObject(last["attributes"])) {
 		return conv, nil
 	}
 	msgs, _, err := s.store.FindMessages(r.Context(), m.pid, req.RequestID, tiledesk.MessageFilter{Limit: 20, Newest: true})
@@ -212,8 +216,12 @@ func (s *Server) chatConversation(r *http.Request, m chatMember, req *tiledesk.R
 		return nil, err
 	}
 	for _, msg := range msgs {
-		if !tiledesk.IsInternal(msg.Attributes) {
-			conv.setLast(msg.Text, msg.Sender, msg.SenderFullname, msg.Type, tiledesk.WithoutInternal(msg.Attributes))
+		if shown(msg.Attributes) {
+			attrs := msg.Attributes
+			if m.visitor {
+				attrs = tiledesk.WithoutInternal(attrs)
+			}
+			conv.setLast(msg.Text, msg.Sender, msg.SenderFullname, msg.Type, attrs, msg.CreatedAt)
 			break
 		}
 	}

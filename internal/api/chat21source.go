@@ -226,6 +226,8 @@ type chat21Conversation struct {
 	Status            int            `json:"status"`
 	IsNew             bool           `json:"is_new"`
 	Archived          bool           `json:"archived"`
+	// lastAt is when the message the conversation shows as its last was written.
+	lastAt time.Time
 }
 
 // chat21ConversationOf is a conversation in uid's list: its last message (the first, before a
@@ -248,21 +250,18 @@ func chat21ConversationOf(req *tiledesk.Request, uid string, visitor bool) *chat
 		name, _ := last["senderFullname"].(string)
 		typ, _ := last["type"].(string)
 		lastAttrs, _ := last["attributes"].(map[string]any)
-		c.setLast(text, sender, name, typ, lastAttrs)
+		c.setLast(text, sender, name, typ, lastAttrs, lastMessageAt(req))
 	}
 	c.LastMessageText = c.Text
+	c.lastAt = lastMessageAt(req)
 	return c
 }
 
-// applyState marks the conversation archived when the user archived it since its last message
+// applyMarks marks the conversation archived when the user archived it since its last message
 // (closed, it is archived anyway), and new when its last message is someone else's and came after
 // the user last read it.
-func (c *chat21Conversation) applyState(req *tiledesk.Request, st tiledesk.ChatState) {
-	c.applyMarks(lastMessageAt(req), st)
-}
-
-// applyMarks applies a user's marks to a conversation whose last message was written at last.
-func (c *chat21Conversation) applyMarks(last time.Time, st tiledesk.ChatState) {
+func (c *chat21Conversation) applyMarks(st tiledesk.ChatState) {
+	last := c.lastAt
 	if st.ArchivedAt != nil && !st.ArchivedAt.Before(last) {
 		c.Archived = true
 	}
@@ -282,10 +281,17 @@ func lastMessageAt(req *tiledesk.Request) time.Time {
 	return req.CreatedAt
 }
 
-// setLast makes a message the conversation's last.
-func (c *chat21Conversation) setLast(text, sender, senderFullname, typ string, attributes map[string]any) {
-	c.Text, c.LastMessageText, c.Sender, c.SenderFullname, c.Attributes = text, text, sender, senderFullname, attributes
+// setLast makes a message, written at at, the conversation's last.
+func (c *chat21Conversation) setLast(text, sender, senderFullname, typ string, attributes map[string]any, at time.Time) {
+	c.Text, c.LastMessageText, c.Sender, c.SenderFullname, c.Attributes, c.lastAt = text, text, sender, senderFullname, attributes, at
 	if typ != "" {
 		c.Type = typ
 	}
+}
+
+// updatesConversation says whether a message becomes its conversation's last, as chat21 has it:
+// unless its attributes say "updateconversation": false.
+func updatesConversation(attributes map[string]any) bool {
+	v, ok := attributes["updateconversation"].(bool)
+	return !ok || v
 }
