@@ -147,6 +147,14 @@ func TestCORS(t *testing.T) {
 		t.Fatalf("preflight = %d %v", pre.status, pre.header)
 	}
 	e.do("OPTIONS", "/users", nil).want(t, 405) // not a preflight
+	// The chat clients' routes, called from the widget's page with the chat token.
+	for _, path := range []string{"/chatapi/api/tilechat/someone/conversations", "/chatapi/api/tilechat/groups"} {
+		pre := e.do("OPTIONS", path, nil, header("Origin", "https://shop.example"),
+			header("Access-Control-Request-Method", "POST"), header("Access-Control-Request-Headers", "authorization,content-type"))
+		if pre.status != 204 || pre.header.Get("Access-Control-Allow-Origin") != "*" || pre.header.Get("Access-Control-Allow-Headers") != "authorization,content-type" {
+			t.Fatalf("preflight of %s = %d %v", path, pre.status, pre.header)
+		}
+	}
 
 	listed := newEnvWith(t, func(c *Config) { c.CORSOrigins = []string{"https://app.example.com"} })
 	r = listed.do("GET", "/", nil, header("Origin", "https://app.example.com"))
