@@ -176,12 +176,16 @@ func TestChat21VisitorAndAgent(t *testing.T) {
 	if h := agent.next("Hello from the widget"); h["__history"] != "true" {
 		t.Fatalf("the history given on joining: %v", h)
 	}
+	// The members are told of the join with the group, as the original's group updates.
+	agent.topic("apps/tilechat/users/" + auid + "/groups/" + group + "/clientupdated")
+	visitor.topic("apps/tilechat/users/" + vuid + "/groups/" + group + "/clientupdated")
 	e.post(group, `{"text":"welcome aboard"}`, e.owner.jwt()).want(t, 200)
 	if m := agent.next("welcome aboard"); m["__history"] != nil {
 		t.Fatalf("a new message marked as history: %v", m)
 	}
 	e.do("DELETE", "/"+e.pid+"/requests/"+group+"/participants/"+auid, nil, e.owner.jwt()).want(t, 200)
 	agent.topic("apps/tilechat/users/" + auid + "/archived_conversations/" + group + "/clientadded")
+	agent.topic("apps/tilechat/users/" + auid + "/groups/" + group + "/clientupdated")
 	e.post(group, `{"text":"after leaving"}`, e.owner.jwt()).want(t, 200)
 	agent.none("after leaving")
 	e.post(group, `{"text":"a second note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)

@@ -299,17 +299,27 @@ func (s *Server) chatGroup(w http.ResponseWriter, r *http.Request, c *call, gid 
 	if err != nil {
 		return err
 	}
+	chatAnswer(w, supportGroupJSON(req, m.visitor, nil))
+	return nil
+}
+
+// supportGroupJSON is a support group as its members read it (a visitor: no internal
+// attribute): the conversation's members and "system", which owns it.
+func supportGroupJSON(req *tiledesk.Request, visitor bool, notification map[string]any) map[string]any {
 	members := map[string]int{"system": 1}
 	for _, id := range chat21Members(req) {
 		members[id] = 1
 	}
 	attrs := req.Attributes
-	if m.visitor {
+	if visitor {
 		attrs = tiledesk.WithoutInternal(attrs)
 	}
-	chatAnswer(w, map[string]any{"uid": req.RequestID, "name": chat21GroupName(req), "owner": "system", "members": members,
-		"attributes": attrs, "appId": chat21.AppID, "createdOn": req.CreatedAt.UnixMilli(), "updatedOn": req.UpdatedAt.UnixMilli()})
-	return nil
+	out := map[string]any{"uid": req.RequestID, "name": chat21GroupName(req), "owner": "system", "members": members,
+		"attributes": attrs, "appId": chat21.AppID, "createdOn": req.CreatedAt.UnixMilli(), "updatedOn": req.UpdatedAt.UnixMilli()}
+	if notification != nil {
+		out["notification"] = notification
+	}
+	return out
 }
 
 // handleChatPost serves the POSTs of the chat routes: a member's joining of a group

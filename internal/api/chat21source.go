@@ -33,13 +33,15 @@ func (h chat21Handler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]ch
 		if err != nil {
 			return nil, err
 		}
-		return append(out, h.chat21Info(ctx, ev, "MEMBER_LEFT_GROUP", "removed from group")...), nil
+		out = append(out, chat21GroupUpdates(ev, tiledesk.ChatGroupMemberLeft)...)
+		return append(out, h.chat21Info(ctx, ev, tiledesk.ChatGroupMemberLeft, "removed from group")...), nil
 	case tiledesk.EventRequestParticipantsJoin:
 		out, err := h.chat21History(ctx, ev)
 		if err != nil {
 			return nil, err
 		}
-		return append(out, h.chat21Info(ctx, ev, "MEMBER_JOINED_GROUP", "added to group")...), nil
+		out = append(out, chat21GroupUpdates(ev, tiledesk.ChatGroupMemberJoined)...)
+		return append(out, h.chat21Info(ctx, ev, tiledesk.ChatGroupMemberJoined, "added to group")...), nil
 	case tiledesk.EventDirectMessageCreate:
 		return h.directDeliveries(ctx, ev)
 	case tiledesk.EventDirectMessageUpdate:
@@ -142,6 +144,27 @@ func (h chat21Handler) chat21Info(ctx context.Context, ev *tiledesk.Event, key, 
 				"parameters": map[string]any{"member_id": member, "fullname": name}}},
 			AppID: chat21.AppID, Timestamp: ev.CreatedAt.UnixMilli(), Status: chat21.StatusDelivered, TimelineOf: uid,
 			ConversWith: req.RequestID}})
+	}
+	return out
+}
+
+// chat21GroupUpdates tell a support group's members (and the one who left) that a member joined
+// or left it, as the original's group updates: the group, with the notification key.
+func chat21GroupUpdates(ev *tiledesk.Event, key string) []chat21.Delivery {
+	subj, err := decodeEvent(ev)
+	if err != nil || subj.Request == nil || subj.Member == "" {
+		return nil
+	}
+	req := subj.Request
+	notification := map[string]any{"messagelabel": map[string]any{"key": key, "parameters": map[string]any{"member_id": subj.Member}}}
+	to := chat21Members(req)
+	if !slices.Contains(to, subj.Member) {
+		to = append(to, subj.Member)
+	}
+	requester := chat21Requester(req)
+	out := make([]chat21.Delivery, 0, len(to))
+	for _, uid := range to {
+		out = append(out, chat21.Delivery{To: uid, With: req.RequestID, Group: supportGroupJSON(req, uid == requester, notification)})
 	}
 	return out
 }
