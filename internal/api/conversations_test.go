@@ -17,7 +17,12 @@ type chatEnv struct {
 func newChatEnv(t *testing.T) *chatEnv { return newChatEnvWith(t, nil) }
 
 func newChatEnvWith(t *testing.T, adjust func(*Config)) *chatEnv {
-	e := newLeadsEnvWith(t, adjust)
+	return newChatEnvOn(t, "sqlite", adjust)
+}
+
+// newChatEnvOn is newChatEnvWith on the named engine.
+func newChatEnvOn(t *testing.T, engine string, adjust func(*Config)) *chatEnv {
+	e := newLeadsEnvOn(t, engine, adjust)
 	// The agent is unavailable, so routing always picks the owner.
 	e.do("PUT", "/"+e.pid+"/project_users", `{"user_available":false}`, e.agent.jwt()).want(t, 200)
 	return &chatEnv{e}

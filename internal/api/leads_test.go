@@ -26,7 +26,12 @@ type leadsEnv struct {
 func newLeadsEnv(t *testing.T) *leadsEnv { return newLeadsEnvWith(t, nil) }
 
 func newLeadsEnvWith(t *testing.T, adjust func(*Config)) *leadsEnv {
-	e := newEnvWith(t, adjust)
+	return newLeadsEnvOn(t, "sqlite", adjust)
+}
+
+// newLeadsEnvOn is newLeadsEnvWith on the named engine.
+func newLeadsEnvOn(t *testing.T, engine string, adjust func(*Config)) *leadsEnv {
+	e := newEnvOn(t, engine, adjust)
 	owner := e.signup("Owner")
 	pid := e.createProject(owner, "Leads")
 	agent := e.signup("Agent")
