@@ -66,7 +66,7 @@ func (s *Server) directProject(ctx context.Context, c *caller, recipient, named 
 	if c.user == nil {
 		return "", errMsg(http.StatusForbidden, "Direct messages are between teammates: a visitor writes to its conversation.")
 	}
-	pids, err := s.callerProjects(ctx, c, named)
+	pids, err := s.sharedProjects(ctx, c, named, []string{recipient}, true)
 	if err != nil {
 		return "", err
 	}
@@ -87,16 +87,41 @@ func (s *Server) directProject(ctx context.Context, c *caller, recipient, named 
 	return "", errNoDirectProject
 }
 
-// callerProjects are the projects a registered caller's new chat may be in, in order: its token's
-// project, or the one named, or else all of its own.
-func (s *Server) callerProjects(ctx context.Context, c *caller, named string) ([]string, error) {
+// sharedProjects are the projects a registered caller's new chat with others may be in, in
+// order: its token's project, or the one named, or else those of its own where every one of the
+// others is a member too (as a visitor as well, with guests). Only these few are then checked
+// one by one, however many projects the caller belongs to.
+func (s *Server) sharedProjects(ctx context.Context, c *caller, named string, others []string, guests bool) ([]string, error) {
 	switch {
 	case c.scope != "":
 		return []string{c.scope}, nil
 	case tiledesk.IsID(named):
 		return []string{strings.ToLower(named)}, nil
 	}
-	return s.store.FindMembershipProjects(ctx, c.id, false)
+	pids, err := s.store.FindMembershipProjects(ctx, c.id, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, uid := range others {
+		if uid == c.id || len(pids) == 0 {
+			continue
+		}
+		theirs := map[string]bool{}
+		for _, guest := range []bool{false, true} {
+			if guest && !guests {
+				break
+			}
+			some, err := s.store.FindMembershipProjects(ctx, uid, guest)
+			if err != nil {
+				return nil, err
+			}
+			for _, pid := range some {
+				theirs[pid] = true
+			}
+		}
+		pids = slices.DeleteFunc(pids, func(pid string) bool { return !theirs[pid] })
+	}
+	return pids, nil
 }
 
 // chatMemberOf is a chat user's active membership in a project, a registered user's or a

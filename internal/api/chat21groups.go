@@ -213,7 +213,7 @@ func (s *Server) chatGroupProject(ctx context.Context, c *caller, named string, 
 	if c.user == nil {
 		return "", errMsg(http.StatusForbidden, "Chat groups are among teammates: a visitor writes in its conversations.")
 	}
-	pids, err := s.callerProjects(ctx, c, named)
+	pids, err := s.sharedProjects(ctx, c, named, members, false)
 	if err != nil {
 		return "", err
 	}
