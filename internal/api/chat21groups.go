@@ -138,6 +138,7 @@ func (s *Server) handleChatGroupCreate(w http.ResponseWriter, r *http.Request, c
 	}
 	if !slices.Contains(members, c.caller.id) {
 		members = append(members, c.caller.id)
+		slices.Sort(members) // kept sorted, as a set of members compares
 	}
 	if len(members) > tiledesk.MaxChatGroupMembers {
 		return invalidField("group_members", "body", "a group has at most "+strconv.Itoa(tiledesk.MaxChatGroupMembers)+" members")

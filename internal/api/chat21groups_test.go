@@ -142,8 +142,16 @@ func TestChat21GroupRules(t *testing.T) {
 		e.do("DELETE", api+"groups/group-mine/members/"+ouid, nil, raw(stoken)).want(t, 404)
 		e.do("PUT", api+"groups/group-mine/attributes", map[string]any{"attributes": "no"}, raw(otoken)).want(t, 422)
 
-		// A member who leaves the project has no part in its groups any more.
+		// Setting the members a group has changes nothing, and logs nothing.
 		auid, atoken := e.chat21Token(e.agent.basic())
+		e.do("POST", api+"groups", map[string]any{"group_name": "Pair", "group_id": "group-pair", "group_members": map[string]int{auid: 1}}, raw(otoken)).want(t, 200)
+		before := len(e.events(e.pid))
+		e.do("PUT", api+"groups/group-pair/members", map[string]any{"members": map[string]int{ouid: 1, auid: 1}}, raw(otoken)).want(t, 200)
+		if after := e.events(e.pid); len(after) != before {
+			t.Fatalf("setting the same members logged %v", after[before:])
+		}
+
+		// A member who leaves the project has no part in its groups any more.
 		agent := e.chat21Connect(auid, atoken)
 		owner := e.chat21Connect(ouid, otoken)
 		e.do("POST", api+"groups/group-mine/members", map[string]string{"member_id": auid}, raw(otoken)).want(t, 200)
