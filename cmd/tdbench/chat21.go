@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,24 +68,11 @@ func runChat21(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	raiseFileLimit(2*o.clients+1000, out)
-	dir, err := os.MkdirTemp("", "tdbench-c21-")
+	srv, stop, err := connectionServer(out, "c21", o.clients+10)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	fmt.Fprintln(out, "tdbench: building the server")
-	bin, err := buildServer(dir)
-	if err != nil {
-		return err
-	}
-	capacity := strconv.Itoa(o.clients + 10)
-	srvArgs := append(serverFlags(bin), "--db", filepath.Join(dir, "c21.db"), "--log-level", "warn",
-		"--ws-max-per-user", capacity, "--ws-max-per-address", capacity)
-	srv, err := start(bin, srvArgs, "/healthz", nil)
-	if err != nil {
-		return err
-	}
-	defer srv.stop()
+	defer stop()
 	res, err := measureChat21(ctx, o, srv.url, out)
 	if err != nil {
 		return fmt.Errorf("%w\n%s", err, srv.logs)
@@ -96,11 +81,7 @@ func runChat21(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "  delivered to agents: %d of %d; visitor to agent p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		res.Delivered, res.Sent, res.LatencyP50Millis, res.LatencyP99Millis, res.LatencyMaxMillis)
 	fmt.Fprintf(out, "  echoed to visitors: %d; p50 %.1f ms, p99 %.1f ms\n", res.Echoed, res.EchoP50Millis, res.EchoP99Millis)
-	if o.jsonOut != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		return os.WriteFile(o.jsonOut, b, 0o644)
-	}
-	return nil
+	return writeJSONFile(o.jsonOut, res)
 }
 
 // c21Bench is one run's state.

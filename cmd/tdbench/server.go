@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,6 +72,42 @@ func serverFlags(bin string) []string {
 		flags = append(flags, "--webhook-allow=127.0.0.1", "--webhook-timeout=5m")
 	}
 	return flags
+}
+
+// connectionServer builds the server into a new temporary directory and starts it there on an
+// SQLite database, its limits off and room for capacity websocket (or MQTT) connections per user
+// and per address, with extra flags; stop ends it and removes the directory.
+func connectionServer(out io.Writer, name string, capacity int, extra ...string) (srv *process, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "tdbench-"+name+"-")
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintln(out, "tdbench: building the server")
+	bin, err := buildServer(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	c := strconv.Itoa(capacity)
+	args := append(serverFlags(bin), "--db", filepath.Join(dir, name+".db"), "--log-level", "warn",
+		"--ws-max-per-user", c, "--ws-max-per-address", c)
+	if srv, err = start(bin, append(args, extra...), "/healthz", nil); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return srv, func() { srv.stop(); os.RemoveAll(dir) }, nil
+}
+
+// writeJSONFile writes a run's result as indented JSON, when path is set.
+func writeJSONFile(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 // freePort returns a loopback address nobody listens on now.

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,38 +99,21 @@ func runWebsocket(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	raiseFileLimit(o.sockets+1000, out)
-	dir, err := os.MkdirTemp("", "tdbench-ws-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	fmt.Fprintln(out, "tdbench: building the server")
-	bin, err := buildServer(dir)
-	if err != nil {
-		return err
-	}
 	debugAddr, err := freePort()
 	if err != nil {
 		return err
 	}
-	capacity := strconv.Itoa(o.sockets + 10)
-	srvArgs := append(serverFlags(bin), "--db", filepath.Join(dir, "ws.db"), "--log-level", "warn",
-		"--ws-max-per-user", capacity, "--ws-max-per-address", capacity, "--debug-addr", debugAddr)
-	srv, err := start(bin, append(srvArgs, o.serverArgs...), "/healthz", nil)
+	srv, stop, err := connectionServer(out, "ws", o.sockets+10, append([]string{"--debug-addr", debugAddr}, o.serverArgs...)...)
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
+	defer stop()
 	res, err := measureWebsocket(ctx, o, srv.url, debugAddr, out)
 	if err != nil {
 		return fmt.Errorf("%w\n%s", err, srv.logs)
 	}
 	printWSResult(out, res)
-	if o.jsonOut != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		return os.WriteFile(o.jsonOut, b, 0o644)
-	}
-	return nil
+	return writeJSONFile(o.jsonOut, res)
 }
 
 func printWSResult(out io.Writer, r *wsResult) {
