@@ -245,14 +245,20 @@ func (s *Server) chatName(ctx context.Context, uid string) string {
 	return uid
 }
 
-// chatInfo is an info message of a chat group, from "system", as the original writes it.
+// chatInfo is an info message of a chat group, kept as its message, with its event's payload.
 func chatInfo(g *tiledesk.ChatGroup, key, text string, parameters map[string]any, at time.Time) tiledesk.ChatInfo {
-	m := &tiledesk.Message{ID: tiledesk.NewIDAt(at), ProjectID: g.ProjectID, Sender: "system", SenderFullname: "System",
-		Recipient: g.ID, RecipientFullname: g.Name, Type: "text", ChannelType: "group", Text: text,
-		Channel: tiledesk.Channel{Name: "chat21"}, CreatedBy: "system", CreatedAt: at, UpdatedAt: at,
-		Attributes: map[string]any{"subtype": "info", "messagelabel": map[string]any{"key": key, "parameters": parameters}}}
+	m := infoMessage(tiledesk.NewIDAt(at), g.ProjectID, g.ID, g.Name, key, text, parameters, at)
 	body, _ := encodeJSON(toMessage(m))
 	return tiledesk.ChatInfo{Message: m, Event: body}
+}
+
+// infoMessage is the original's info message in a group, from "system": a notice of a change
+// (attributes.subtype info, with the messagelabel's key and parameters) the clients show or hide.
+func infoMessage(id, pid, gid, groupName, key, text string, parameters map[string]any, at time.Time) *tiledesk.Message {
+	return &tiledesk.Message{ID: id, ProjectID: pid, Sender: "system", SenderFullname: "System", Recipient: gid,
+		RecipientFullname: groupName, Type: "text", ChannelType: "group", Text: text, Channel: tiledesk.Channel{Name: "chat21"},
+		CreatedBy: "system", CreatedAt: at, UpdatedAt: at,
+		Attributes: map[string]any{"subtype": "info", "messagelabel": map[string]any{"key": key, "parameters": parameters}}}
 }
 
 // changeChatGroup applies a change to a chat group the caller is a member of (a member who left

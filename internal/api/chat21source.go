@@ -28,20 +28,8 @@ func (h chat21Handler) Deliveries(ctx context.Context, ev *tiledesk.Event) ([]ch
 	switch ev.Name {
 	case tiledesk.EventRequestClose:
 		return chat21Archived(ev)
-	case tiledesk.EventRequestParticipantsLeave:
-		out, err := chat21Archived(ev)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, chat21GroupUpdates(ev, tiledesk.ChatGroupMemberLeft)...)
-		return append(out, h.chat21Info(ctx, ev, tiledesk.ChatGroupMemberLeft, "removed from group")...), nil
-	case tiledesk.EventRequestParticipantsJoin:
-		out, err := h.chat21History(ctx, ev)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, chat21GroupUpdates(ev, tiledesk.ChatGroupMemberJoined)...)
-		return append(out, h.chat21Info(ctx, ev, tiledesk.ChatGroupMemberJoined, "added to group")...), nil
+	case tiledesk.EventRequestParticipantsLeave, tiledesk.EventRequestParticipantsJoin:
+		return h.participantDeliveries(ctx, ev)
 	case tiledesk.EventDirectMessageCreate:
 		return h.directDeliveries(ctx, ev)
 	case tiledesk.EventDirectMessageUpdate:
@@ -95,15 +83,46 @@ func chat21Copy(m *tiledesk.Message, to, group string) *chat21.Message {
 		Status: chat21.StatusDelivered, TimelineOf: to, ConversWith: m.Recipient}
 }
 
-// chat21History gives a member who joined a conversation its history, as the original copies it
-// on a join: the newest 200 messages, oldest first, each marked __history.
-func (h chat21Handler) chat21History(ctx context.Context, ev *tiledesk.Event) ([]chat21.Delivery, error) {
+// participantDeliveries tell a support group's join or leave, as the original does: the one who
+// left gets the conversation archived, the one who joined its history; the members (and the one
+// who left) get the group with the notification, then the info message.
+func (h chat21Handler) participantDeliveries(ctx context.Context, ev *tiledesk.Event) ([]chat21.Delivery, error) {
 	subj, err := decodeEvent(ev)
 	if err != nil || subj.Request == nil || subj.Member == "" {
 		return nil, err
 	}
-	req := subj.Request
-	msgs, _, err := h.s.store.FindMessages(ctx, ev.ProjectID, req.RequestID, tiledesk.MessageFilter{Limit: chatListLimit, Newest: true})
+	req, member := subj.Request, subj.Member
+	key, what := tiledesk.ChatGroupMemberJoined, "added to group"
+	var out []chat21.Delivery
+	if ev.Name == tiledesk.EventRequestParticipantsLeave {
+		key, what = tiledesk.ChatGroupMemberLeft, "removed from group"
+		out = chat21ArchivedFor(req, []string{member})
+	} else if out, err = h.chat21History(ctx, ev.ProjectID, req, member); err != nil {
+		return nil, err
+	}
+	to := chat21Members(req)
+	if !slices.Contains(to, member) {
+		to = append(to, member)
+	}
+	requester, group := chat21Requester(req), chat21GroupName(req)
+	notification := map[string]any{"messagelabel": map[string]any{"key": key, "parameters": map[string]any{"member_id": member}}}
+	for _, uid := range to {
+		out = append(out, chat21.Delivery{To: uid, With: req.RequestID, Group: supportGroupJSON(req, uid == requester, notification)})
+	}
+	// A notice the clients show or hide, not a message of the conversation's history.
+	name := h.s.chatName(ctx, member)
+	info := infoMessage("info-"+ev.ID, ev.ProjectID, req.RequestID, group, key, name+" "+what,
+		map[string]any{"member_id": member, "fullname": name}, ev.CreatedAt)
+	for _, uid := range to {
+		out = append(out, chat21.Delivery{To: uid, With: req.RequestID, Message: chat21Copy(info, uid, group)})
+	}
+	return out, nil
+}
+
+// chat21History gives a member who joined a conversation its history, as the original copies it
+// on a join: the newest 200 messages, oldest first, each marked __history.
+func (h chat21Handler) chat21History(ctx context.Context, pid string, req *tiledesk.Request, member string) ([]chat21.Delivery, error) {
+	msgs, _, err := h.s.store.FindMessages(ctx, pid, req.RequestID, tiledesk.MessageFilter{Limit: chatListLimit, Newest: true})
 	if err != nil {
 		return nil, err
 	}
@@ -111,76 +130,25 @@ func (h chat21Handler) chat21History(ctx context.Context, ev *tiledesk.Event) ([
 	group := chat21GroupName(req)
 	out := make([]chat21.Delivery, 0, len(msgs))
 	for _, m := range msgs {
-		c := chat21Copy(m, subj.Member, group)
+		c := chat21Copy(m, member, group)
 		c.History = "true"
-		out = append(out, chat21.Delivery{To: subj.Member, With: req.RequestID, Message: c})
+		out = append(out, chat21.Delivery{To: member, With: req.RequestID, Message: c})
 	}
 	return out, nil
 }
 
-// chat21Info is the original's info message on a member's joining or leaving, from "system", to
-// the conversation's members (and the one who left): a notice the clients show or hide
-// (attributes.subtype info, messagelabel), not a message of the conversation's history.
-func (h chat21Handler) chat21Info(ctx context.Context, ev *tiledesk.Event, key, what string) []chat21.Delivery {
-	subj, err := decodeEvent(ev)
-	if err != nil || subj.Request == nil || subj.Member == "" {
-		return nil
-	}
-	req, member := subj.Request, subj.Member
-	name := member
-	if u, err := h.s.store.FindUserByID(ctx, member); err == nil && strings.TrimSpace(u.FullName()) != "" {
-		name = strings.TrimSpace(u.FullName())
-	}
-	to := chat21Members(req)
-	if !slices.Contains(to, member) {
-		to = append(to, member)
-	}
-	out := make([]chat21.Delivery, 0, len(to))
-	for _, uid := range to {
-		out = append(out, chat21.Delivery{To: uid, With: req.RequestID, Message: &chat21.Message{
-			MessageID: "info-" + ev.ID, Sender: "system", SenderFullname: "System", Recipient: req.RequestID,
-			RecipientFullname: chat21GroupName(req), Text: name + " " + what, Type: "text", ChannelType: "group",
-			Attributes: map[string]any{"subtype": "info", "messagelabel": map[string]any{"key": key,
-				"parameters": map[string]any{"member_id": member, "fullname": name}}},
-			AppID: chat21.AppID, Timestamp: ev.CreatedAt.UnixMilli(), Status: chat21.StatusDelivered, TimelineOf: uid,
-			ConversWith: req.RequestID}})
-	}
-	return out
-}
-
-// chat21GroupUpdates tell a support group's members (and the one who left) that a member joined
-// or left it, as the original's group updates: the group, with the notification key.
-func chat21GroupUpdates(ev *tiledesk.Event, key string) []chat21.Delivery {
-	subj, err := decodeEvent(ev)
-	if err != nil || subj.Request == nil || subj.Member == "" {
-		return nil
-	}
-	req := subj.Request
-	notification := map[string]any{"messagelabel": map[string]any{"key": key, "parameters": map[string]any{"member_id": subj.Member}}}
-	to := chat21Members(req)
-	if !slices.Contains(to, subj.Member) {
-		to = append(to, subj.Member)
-	}
-	requester := chat21Requester(req)
-	out := make([]chat21.Delivery, 0, len(to))
-	for _, uid := range to {
-		out = append(out, chat21.Delivery{To: uid, With: req.RequestID, Group: supportGroupJSON(req, uid == requester, notification)})
-	}
-	return out
-}
-
-// chat21Archived are the archivings of a conversation: closed, for all its members; left, for
-// the member who left.
+// chat21Archived archives a closed conversation for all its members.
 func chat21Archived(ev *tiledesk.Event) ([]chat21.Delivery, error) {
 	subj, err := decodeEvent(ev)
 	if err != nil || subj.Request == nil {
 		return nil, err
 	}
-	req := subj.Request
-	to := chat21Members(req)
-	if subj.Member != "" {
-		to = []string{subj.Member}
-	}
+	return chat21ArchivedFor(subj.Request, chat21Members(subj.Request)), nil
+}
+
+// chat21ArchivedFor is a conversation, archived, in the lists of some of its members (and the one
+// who left), as the original archives.
+func chat21ArchivedFor(req *tiledesk.Request, to []string) []chat21.Delivery {
 	requester := chat21Requester(req)
 	out := make([]chat21.Delivery, 0, len(to))
 	for _, uid := range to {
@@ -188,7 +156,7 @@ func chat21Archived(ev *tiledesk.Event) ([]chat21.Delivery, error) {
 		conv.Archived = true
 		out = append(out, chat21.Delivery{To: uid, With: req.RequestID, Archived: conv})
 	}
-	return out, nil
+	return out
 }
 
 // chat21Members are the members of a conversation's group: its agents and bots, and its requester.
