@@ -136,65 +136,67 @@ func (cl *chat21Client) none(text string) {
 // agent routed to it gets it too; the agent's answer over REST reaches the visitor, an internal
 // note does not.
 func TestChat21VisitorAndAgent(t *testing.T) {
-	e := newChatEnv(t)
-	guestToken, guestID := e.guest(e.pid)
-	vuid, vtoken := e.chat21Token(jwtCred(guestToken))
-	if vuid != guestID {
-		t.Fatalf("createCustomToken answered userid %s for visitor %s", vuid, guestID)
-	}
-	ouid, otoken := e.chat21Token(e.owner.basic())
-	visitor, owner := e.chat21Connect(vuid, vtoken), e.chat21Connect(ouid, otoken)
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newChatEnvOn(t, engine, nil)
+		guestToken, guestID := e.guest(e.pid)
+		vuid, vtoken := e.chat21Token(jwtCred(guestToken))
+		if vuid != guestID {
+			t.Fatalf("createCustomToken answered userid %s for visitor %s", vuid, guestID)
+		}
+		ouid, otoken := e.chat21Token(e.owner.basic())
+		visitor, owner := e.chat21Connect(vuid, vtoken), e.chat21Connect(ouid, otoken)
 
-	group := e.rid("c21" + strings.ReplaceAll(guestID, "-", "")[:12])
-	visitor.send(group, "Hello from the widget", "temp-1")
-	echo := visitor.next("Hello from the widget")
-	attrs, _ := echo["attributes"].(map[string]any)
-	if echo["sender"] != vuid || echo["recipient"] != group || echo["status"] != float64(chat21.StatusDelivered) ||
-		attrs["tempUID"] != "temp-1" || echo["_topic"] != "apps/tilechat/users/"+vuid+"/messages/"+group+"/clientadded" {
-		t.Fatalf("the visitor's echo: %v", echo)
-	}
-	if got := owner.next("Hello from the widget"); got["timelineOf"] != ouid || got["conversWith"] != group {
-		t.Fatalf("the agent's copy: %v", got)
-	}
-	req := e.do("GET", "/"+e.pid+"/requests/"+group, nil, e.owner.jwt()).want(t, 200).json(t)
-	if req["first_text"] != "Hello from the widget" || req["status"] != float64(200) {
-		t.Fatalf("the conversation the first message created: %v", req)
-	}
+		group := e.rid("c21" + strings.ReplaceAll(guestID, "-", "")[:12])
+		visitor.send(group, "Hello from the widget", "temp-1")
+		echo := visitor.next("Hello from the widget")
+		attrs, _ := echo["attributes"].(map[string]any)
+		if echo["sender"] != vuid || echo["recipient"] != group || echo["status"] != float64(chat21.StatusDelivered) ||
+			attrs["tempUID"] != "temp-1" || echo["_topic"] != "apps/tilechat/users/"+vuid+"/messages/"+group+"/clientadded" {
+			t.Fatalf("the visitor's echo: %v", echo)
+		}
+		if got := owner.next("Hello from the widget"); got["timelineOf"] != ouid || got["conversWith"] != group {
+			t.Fatalf("the agent's copy: %v", got)
+		}
+		req := e.do("GET", "/"+e.pid+"/requests/"+group, nil, e.owner.jwt()).want(t, 200).json(t)
+		if req["first_text"] != "Hello from the widget" || req["status"] != float64(200) {
+			t.Fatalf("the conversation the first message created: %v", req)
+		}
 
-	e.post(group, `{"text":"How can I help?"}`, e.owner.jwt()).want(t, 200)
-	if got := visitor.next("How can I help?"); got["sender"] != ouid {
-		t.Fatalf("the agent's answer in the visitor's inbox: %v", got)
-	}
-	e.post(group, `{"text":"a note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
-	owner.next("a note")
-	visitor.none("a note")
-	// A second agent joins, gets what is written, leaves: the conversation is archived for it.
-	auid, atoken := e.chat21Token(e.agent.basic())
-	agent := e.chat21Connect(auid, atoken)
-	e.do("POST", "/"+e.pid+"/requests/"+group+"/participants", map[string]string{"member": auid}, e.owner.jwt()).want(t, 200)
-	// Joining, it gets the conversation's history, marked as such.
-	if h := agent.next("Hello from the widget"); h["__history"] != "true" {
-		t.Fatalf("the history given on joining: %v", h)
-	}
-	// The members are told of the join with the group, as the original's group updates.
-	agent.topic("apps/tilechat/users/" + auid + "/groups/" + group + "/clientupdated")
-	visitor.topic("apps/tilechat/users/" + vuid + "/groups/" + group + "/clientupdated")
-	e.post(group, `{"text":"welcome aboard"}`, e.owner.jwt()).want(t, 200)
-	if m := agent.next("welcome aboard"); m["__history"] != nil {
-		t.Fatalf("a new message marked as history: %v", m)
-	}
-	e.do("DELETE", "/"+e.pid+"/requests/"+group+"/participants/"+auid, nil, e.owner.jwt()).want(t, 200)
-	agent.topic("apps/tilechat/users/" + auid + "/archived_conversations/" + group + "/clientadded")
-	agent.topic("apps/tilechat/users/" + auid + "/groups/" + group + "/clientupdated")
-	e.post(group, `{"text":"after leaving"}`, e.owner.jwt()).want(t, 200)
-	agent.none("after leaving")
-	e.post(group, `{"text":"a second note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
-	chatLists(t, e, group, vuid, vtoken, ouid, otoken)
-	// Closing archived the conversation for its members, as the original archives.
-	for _, cl := range []*chat21Client{visitor, owner} {
-		cl.topic("apps/tilechat/users/" + cl.uid + "/conversations/" + group + "/clientdeleted")
-		cl.topic("apps/tilechat/users/" + cl.uid + "/archived_conversations/" + group + "/clientadded")
-	}
+		e.post(group, `{"text":"How can I help?"}`, e.owner.jwt()).want(t, 200)
+		if got := visitor.next("How can I help?"); got["sender"] != ouid {
+			t.Fatalf("the agent's answer in the visitor's inbox: %v", got)
+		}
+		e.post(group, `{"text":"a note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
+		owner.next("a note")
+		visitor.none("a note")
+		// A second agent joins, gets what is written, leaves: the conversation is archived for it.
+		auid, atoken := e.chat21Token(e.agent.basic())
+		agent := e.chat21Connect(auid, atoken)
+		e.do("POST", "/"+e.pid+"/requests/"+group+"/participants", map[string]string{"member": auid}, e.owner.jwt()).want(t, 200)
+		// Joining, it gets the conversation's history, marked as such.
+		if h := agent.next("Hello from the widget"); h["__history"] != "true" {
+			t.Fatalf("the history given on joining: %v", h)
+		}
+		// The members are told of the join with the group, as the original's group updates.
+		agent.topic("apps/tilechat/users/" + auid + "/groups/" + group + "/clientupdated")
+		visitor.topic("apps/tilechat/users/" + vuid + "/groups/" + group + "/clientupdated")
+		e.post(group, `{"text":"welcome aboard"}`, e.owner.jwt()).want(t, 200)
+		if m := agent.next("welcome aboard"); m["__history"] != nil {
+			t.Fatalf("a new message marked as history: %v", m)
+		}
+		e.do("DELETE", "/"+e.pid+"/requests/"+group+"/participants/"+auid, nil, e.owner.jwt()).want(t, 200)
+		agent.topic("apps/tilechat/users/" + auid + "/archived_conversations/" + group + "/clientadded")
+		agent.topic("apps/tilechat/users/" + auid + "/groups/" + group + "/clientupdated")
+		e.post(group, `{"text":"after leaving"}`, e.owner.jwt()).want(t, 200)
+		agent.none("after leaving")
+		e.post(group, `{"text":"a second note","attributes":{"internal":true}}`, e.owner.jwt()).want(t, 200)
+		chatLists(t, e, group, vuid, vtoken, ouid, otoken)
+		// Closing archived the conversation for its members, as the original archives.
+		for _, cl := range []*chat21Client{visitor, owner} {
+			cl.topic("apps/tilechat/users/" + cl.uid + "/conversations/" + group + "/clientdeleted")
+			cl.topic("apps/tilechat/users/" + cl.uid + "/archived_conversations/" + group + "/clientadded")
+		}
+	})
 }
 
 // chatLists checks the chat REST routes the clients read their lists with, on the conversation
